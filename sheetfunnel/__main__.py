@@ -1,0 +1,3 @@
+from sheetfunnel.cli import main
+
+main()

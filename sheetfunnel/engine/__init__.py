@@ -1,0 +1,1 @@
+"""The pure core: tables and a Config in, judgements out. No I/O, no clock."""

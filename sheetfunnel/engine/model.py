@@ -1,0 +1,92 @@
+"""What the engine hands to the Summary, the report and the renderers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sheetfunnel.errors import Problem
+from sheetfunnel.grid import Table
+
+#: Flag codes, most severe first (Attention sorts by this order).
+FLAG_CODES = (
+    "DUPLICATE_ID",
+    "UNKNOWN_STAGE",
+    "INVALID_VALUE",
+    "MISSING_CRITERIA",
+    "CLOSE_DATE_PASSED",
+    "NO_FIRST_RESPONSE",
+    "FOLLOW_UP_OVERDUE",
+    "STALLED",
+    "NEGATIVE_SIGNAL",
+)
+SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
+
+
+@dataclass(frozen=True)
+class RoleTable:
+    """A tab with its roles resolved: ``roles`` maps a role key (``amount``) to the header text
+    present in ``table`` (``close_value``). Roles whose column is absent are not in ``roles``.
+    """
+
+    table: Table
+    roles: dict[str, str]
+
+    def column(self, role: str) -> pd.Series | None:
+        header = self.roles.get(role)
+        return None if header is None else self.table.frame[header]
+
+
+@dataclass(frozen=True)
+class StageMemory:
+    """What the worker remembers between runs, one row per opportunity ID.
+
+    ``entries`` is indexed by ID (str) with columns ``stage`` (str, as configured),
+    ``entered`` (datetime.date: when it entered that stage, as far as the worker knows) and
+    ``first_seen`` (datetime.date: first run that saw the ID).
+    """
+
+    entries: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"stage": pd.Series([], dtype=object), "entered": pd.Series([], dtype=object),
+             "first_seen": pd.Series([], dtype=object)},
+            index=pd.Index([], dtype=object, name="id"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every opportunity judged as of one day.
+
+    ``deals`` is indexed by the Opportunities sheet row (int) and has these columns:
+      id (str; assigned IDs included), title, owner, customer_id, source, lost_reason (str or None),
+      stage (str: the configured stage name, or the text typed when unknown),
+      stage_index (int: position in Config.stages, -1 when unknown),
+      kind ("open" / "won" / "lost", None when unknown),
+      amount (float, NaN when blank or unreadable),
+      created, expected_close, last_activity, stage_entered (datetime64[ns], NaT when unknown),
+      days_in_stage (float, NaN when unknown),
+      proven_index (int: furthest stage index proven reached by an Entered Date Field or History,
+                    -1 when none),
+      score, score_raw (float), grade (str "A".."D"), win_probability (float 0..1),
+      weighted_amount (float), flag_codes (tuple[str, ...]), flags_text (str: the Flags cell).
+    ``flags`` has one row per flag: row, id, title, owner, stage, code, detail, since
+      (datetime.date or None), severity (int, 1 = most severe); sorted severity, owner, row.
+    ``customers`` is indexed by the Customers sheet row: customer_id, tier, won_total,
+      open_pipeline; None without a Customers tab.
+    ``new_ids`` maps a sheet row whose ID was blank to the ID assigned to it.
+    ``transitions`` has columns id, from_stage, to_stage, at (datetime.date), newly seen this run.
+    """
+
+    as_of: dt.date
+    deals: pd.DataFrame
+    flags: pd.DataFrame
+    customers: pd.DataFrame | None
+    new_ids: dict[int, str]
+    memory: StageMemory
+    transitions: pd.DataFrame
+    counts: dict[str, int]
+    problems: tuple[Problem, ...] = ()

@@ -1,0 +1,94 @@
+"""Every failure a user can cause or meet, as one tree.
+
+    SheetfunnelError                 base; ``exit_code`` is what the CLI returns
+    ├── UsageError                   bad command-line input                        (2)
+    ├── ConfigError                  the Config tabs or TOML are broken; .problems (2)
+    ├── MissingColumnError           a required column is not in its tab          (2)
+    └── WorkbookError                the workbook cannot be read or written        (2)
+        ├── WorkbookNotFound         no such file / spreadsheet                    (2)
+        ├── WorkbookUnreadable       not an xlsx, corrupt                          (2)
+        ├── WorkbookLocked           another program or worker holds it            (3)
+        ├── WorkbookNotWritable      permissions                                   (3)
+        └── WorkbookUnreachable      network / API still failing after retries     (3)
+
+Messages are whole sentences a spreadsheet user understands: they name the tab and cell
+(``Scoring!C4``) or the file, and say how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the config or the data, located by cell.
+
+    ``where`` is an A1 reference with its tab (``Scoring!C4``), a tab (``Stages``) or a
+    TOML path (``settings.toml:scoring[2].weight``).
+    """
+
+    where: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"severity": self.severity, "where": self.where, "message": self.message}
+
+
+class SheetfunnelError(Exception):
+    """Base of every error sheetfunnel raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(SheetfunnelError):
+    """The command line asks for something that cannot be done."""
+
+
+class ConfigError(SheetfunnelError):
+    """The Config tabs (or a --config TOML file) hold one or more problems."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"The configuration has {len(self.problems)} problem(s):\n{lines}")
+
+
+class MissingColumnError(SheetfunnelError):
+    """A column the worker cannot do without is not in its tab."""
+
+
+class WorkbookError(SheetfunnelError):
+    """The workbook cannot be read or written."""
+
+
+class WorkbookNotFound(WorkbookError):
+    """No workbook at that path or key."""
+
+
+class WorkbookUnreadable(WorkbookError):
+    """The file is there but is not a workbook sheetfunnel can read."""
+
+
+class WorkbookLocked(WorkbookError):
+    """Another program or another sheetfunnel worker holds the workbook."""
+
+    exit_code = 3
+
+
+class WorkbookNotWritable(WorkbookError):
+    """The workbook can be read but not written."""
+
+    exit_code = 3
+
+
+class WorkbookUnreachable(WorkbookError):
+    """The workbook's service kept failing after every retry."""
+
+    exit_code = 3

@@ -1,0 +1,164 @@
+"""Grids (what backends move) and Tables (what the core computes on), and A1 addressing.
+
+A *grid* is a list of rows of cell values exactly as a backend read them: ``str``, ``int``,
+``float``, ``bool``, ``datetime.datetime`` / ``datetime.date`` (xlsx date cells) or ``None``
+for an empty cell. Rows may be ragged; row 0 of a grid is sheet row 1.
+
+A *Table* is one tab turned into a DataFrame whose index is the 1-based sheet row and whose
+columns are the header texts, so that every value can still be traced to its cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+Cell = str | int | float | bool | dt.datetime | dt.date | None
+Grid = list[list[Cell]]
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    if col < 1:
+        raise ValueError(f"column numbers start at 1, got {col}")
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    number = 0
+    for ch in letters.upper():
+        if not "A" <= ch <= "Z":
+            raise ValueError(f"not a column name: {letters!r}")
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def quote_tab(tab: str) -> str:
+    """Quote a tab title the way spreadsheets do inside a reference, when it needs it."""
+    plain = tab.replace("_", "").isalnum() and tab.isascii() and not tab[:1].isdigit()
+    return tab if plain else "'" + tab.replace("'", "''") + "'"
+
+
+def a1(tab: str, row: int, col: int) -> str:
+    """``Scoring!C4`` for tab Scoring, row 4, column 3 (both 1-based)."""
+    return f"{quote_tab(tab)}!{column_letter(col)}{row}"
+
+
+def normalise_name(text: object) -> str:
+    """The key names are compared by: case-, space- and full-width-insensitive.
+
+    NFKC folds full-width letters and digits (``ＩＤ`` -> ``ID``) and ideographic spaces;
+    casefold ignores case; dropping whitespace, ``_`` and ``-`` makes ``Win %``, ``win%`` and
+    ``WIN_%`` one name.
+    """
+    folded = unicodedata.normalize("NFKC", str(text)).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-")
+
+
+def is_blank(value: Cell) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def header_row_index(grid: Grid) -> int | None:
+    """0-based index of the first row with a non-empty cell, or None for an empty tab."""
+    for index, row in enumerate(grid):
+        if any(not is_blank(v) for v in row):
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One tab as a DataFrame that remembers where each value came from.
+
+    ``frame`` has one column per non-empty header (the header text, stripped), object dtype,
+    values as read; its index is the 1-based sheet row. ``columns`` maps each header text to
+    its 1-based sheet column. Data rows that are entirely empty are dropped.
+    """
+
+    tab: str
+    header_row: int
+    columns: dict[str, int]
+    frame: pd.DataFrame
+    width: int = 0
+    duplicates: tuple[str, ...] = field(default=())
+
+    @property
+    def headers(self) -> list[str]:
+        return list(self.columns)
+
+    def cell(self, row: int, header: str) -> str:
+        """A1 reference of a value in this table."""
+        return a1(self.tab, row, self.columns[header])
+
+    def column_of(self, header: str) -> int:
+        return self.columns[header]
+
+
+def table_from_grid(tab: str, grid: Grid) -> Table:
+    """Turn a grid into a Table; the header is the first non-empty row."""
+    start = header_row_index(grid)
+    if start is None:
+        return Table(tab, 1, {}, pd.DataFrame(index=pd.Index([], dtype="int64")), 0)
+    header = grid[start]
+    columns: dict[str, int] = {}
+    duplicates: list[str] = []
+    for index, name in enumerate(header):
+        if is_blank(name):
+            continue
+        text = str(name).strip()
+        if text in columns:
+            duplicates.append(text)
+            continue
+        columns[text] = index + 1
+    width = max((len(r) for r in grid), default=0)
+    body = grid[start + 1 :]
+    rows, numbers = [], []
+    picks = [c - 1 for c in columns.values()]
+    for offset, row in enumerate(body):
+        if not any(not is_blank(v) for v in row):
+            continue
+        rows.append([row[i] if i < len(row) else None for i in picks])
+        numbers.append(start + 2 + offset)
+    frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(numbers, dtype="int64"),
+                         dtype=object)
+    if not rows:
+        frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
+                             index=pd.Index([], dtype="int64"))
+    return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
+
+
+def pad(grid: Grid, width: int) -> Grid:
+    """Rows padded with None to ``width`` (never truncated)."""
+    return [list(row) + [None] * (width - len(row)) for row in grid]
+
+
+def cell_at(grid: Sequence[Sequence[Cell]], row: int, col: int) -> Cell:
+    """Value at 1-based (row, col), None outside the grid."""
+    if row - 1 < len(grid):
+        line = grid[row - 1]
+        if col - 1 < len(line):
+            return line[col - 1]
+    return None
+
+
+def trim(grid: Iterable[Sequence[Cell]]) -> Grid:
+    """Drop trailing empty cells of each row and trailing empty rows, as Google does."""
+    rows = []
+    for row in grid:
+        cells = list(row)
+        while cells and is_blank(cells[-1]):
+            cells.pop()
+        rows.append(cells)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows

@@ -1,0 +1,175 @@
+"""What a run wants the workbook to become, in terms every backend can carry out.
+
+A ``WritePlan`` is pure data: the tabs that must exist, the cells whose value must change, and
+the *looks* (formats, notes, conditional colours, a chart, a dropdown, protection) the worker
+wants on what it owns. Backends apply it; ``--dry-run`` prints it. Looks are *desired state*:
+a backend compares them with what it already has and only sends what differs, so a run where
+nothing changed writes nothing.
+
+Rows and columns are 1-based sheet coordinates throughout. ``last_row=None`` means "to the
+end of the sheet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sheetfunnel.grid import Cell, a1
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    """A tab the worker needs, created (at the end, in plan order) when missing."""
+
+    title: str
+    hidden: bool = False
+    frozen_rows: int = 0
+    column_widths: tuple[tuple[int, float], ...] = ()  # (column, width in characters)
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """Set one cell. ``value=None`` clears it. Strings are never interpreted as formulas."""
+
+    tab: str
+    row: int
+    col: int
+    value: Cell
+
+    def __str__(self) -> str:
+        shown = self.value.isoformat() if isinstance(self.value, dt.date) else self.value
+        return f"{a1(self.tab, self.row, self.col)} = {shown!r}"
+
+
+@dataclass(frozen=True)
+class CellRange:
+    tab: str
+    first_row: int
+    first_col: int
+    last_row: int | None = None
+    last_col: int | None = None  # None: same as first_col
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """Excel-style pattern: ``0.0%``, ``#,##0``, ``"$"#,##0``, ``yyyy-mm-dd``, ``0``."""
+
+    range: CellRange
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Bold:
+    range: CellRange
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Conditional colour: cells of ``range`` whose text ``rule`` ``text`` get ``color``.
+
+    ``rule`` is ``equals``, ``contains`` or ``begins``; colours are ``#RRGGBB`` backgrounds.
+    """
+
+    range: CellRange
+    rule: str
+    text: str
+    color: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A cell note (comment), used on the headers of worker-owned columns."""
+
+    tab: str
+    row: int
+    col: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    """Data validation: cells of ``range`` pick from the values in ``source`` (one column)."""
+
+    range: CellRange
+    source: CellRange
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of ``values`` by ``categories`` (both one column, same rows)."""
+
+    tab: str
+    title: str
+    anchor_row: int
+    anchor_col: int
+    categories: CellRange
+    values: CellRange
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Warning-only protection: people may still edit, after a warning (Google Sheets only)."""
+
+    range: CellRange
+    description: str
+
+
+@dataclass(frozen=True)
+class Looks:
+    number_formats: tuple[NumberFormat, ...] = ()
+    bold: tuple[Bold, ...] = ()
+    highlights: tuple[Highlight, ...] = ()
+    notes: tuple[Note, ...] = ()
+    dropdowns: tuple[Dropdown, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    protections: tuple[Protection, ...] = ()
+
+    def __add__(self, other: Looks) -> Looks:
+        return Looks(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[tuple, ...]:
+        return (self.number_formats, self.bold, self.highlights, self.notes, self.dropdowns,
+                self.charts, self.protections)
+
+
+@dataclass(frozen=True)
+class RowKeys:
+    """The ID each written row of a tab was computed for.
+
+    A backend that can be edited while the run is under way (Google Sheets) re-reads
+    ``id_col`` just before writing and moves each write of ``tab`` to the row that now holds
+    ``ids[row]``; writes whose ID is gone are dropped. Rows missing from ``ids`` (headers, rows
+    whose blank ID the run fills) are written only if their ID cell is still blank.
+    """
+
+    tab: str
+    id_col: int
+    ids: dict[int, str]
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    tabs: tuple[TabSpec, ...] = ()
+    cells: tuple[CellWrite, ...] = ()
+    looks: Looks = field(default_factory=Looks)
+    row_keys: tuple[RowKeys, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.cells
+
+    def cells_by_tab(self) -> dict[str, list[CellWrite]]:
+        grouped: dict[str, list[CellWrite]] = {}
+        for write in self.cells:
+            grouped.setdefault(write.tab, []).append(write)
+        return grouped
+
+
+@dataclass
+class IOStats:
+    """Counted by backends; reported in the JSON report's ``io``."""
+
+    read_requests: int = 0
+    write_requests: int = 0
+    cells_written: int = 0

@@ -1,0 +1,170 @@
+"""The workbook's vocabulary: tab roles, column roles and their English and Chinese names.
+
+Every name here is matched through ``grid.normalise_name`` (case-, space- and
+full-width-insensitive). Settings ``tab.<role>`` and ``column.<role>`` put a team's own name in
+front of these lists. The first name of each list is the one ``init`` writes for English; the
+Chinese template writes the first Chinese one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sheetfunnel.grid import normalise_name
+
+#: tab role -> names, English first, then Chinese.
+TABS: dict[str, tuple[str, ...]] = {
+    "opportunities": ("Opportunities", "Deals", "Pipeline", "商机", "商机列表"),
+    "customers": ("Customers", "Accounts", "Clients", "客户", "客户列表"),
+    "activities": ("Activities", "Follow-ups", "跟进记录", "跟进", "活动"),
+    "stages": ("Stages", "阶段"),
+    "scoring": ("Scoring", "Scorecard", "评分卡", "评分"),
+    "criteria": ("Criteria", "Entry Criteria", "准入标准"),
+    "settings": ("Settings", "设置"),
+    "summary": ("Summary", "汇总"),
+    "attention": ("Attention", "待处理"),
+    "history": ("History", "历史"),
+    "state": ("_sheetfunnel",),
+}
+
+CONFIG_TABS = ("stages", "scoring", "criteria", "settings")
+
+#: (tab role, column role) -> names, English first, then Chinese.
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "opportunities": {
+        "id": ("ID", "Opportunity ID", "Deal ID", "商机编号", "编号"),
+        "customer_id": ("Customer ID", "Account ID", "客户编号"),
+        "title": ("Title", "Opportunity", "Deal", "Name", "商机名称"),
+        "owner": ("Owner", "Sales Rep", "Rep", "负责人", "销售"),
+        "stage": ("Stage", "Deal Stage", "阶段"),
+        "amount": ("Amount", "Value", "Deal Value", "金额", "商机金额"),
+        "source": ("Source", "Channel", "Lead Source", "来源", "渠道"),
+        "created": ("Created", "Created Date", "Created At", "创建日期", "创建时间"),
+        "expected_close": ("Expected Close", "Close Date", "预计成交日期", "预计成交"),
+        "last_activity": ("Last Activity", "Last Contact", "最近跟进", "最近跟进日期"),
+        "next_step": ("Next Step", "下一步"),
+        "next_step_due": ("Next Step Due", "下一步截止", "下一步截止日期"),
+        "lost_reason": ("Lost Reason", "Loss Reason", "输单原因"),
+        # owned by the worker
+        "score": ("Score", "评分"),
+        "grade": ("Grade", "等级"),
+        "win_pct": ("Win %", "Win Probability", "赢率"),
+        "weighted_amount": ("Weighted Amount", "加权金额"),
+        "stage_entered": ("Stage Entered", "进入阶段日期"),
+        "days_in_stage": ("Days in Stage", "阶段停留天数"),
+        "flags": ("Flags", "提醒"),
+    },
+    "customers": {
+        "customer_id": ("Customer ID", "ID", "Account ID", "客户编号"),
+        "name": ("Name", "Customer", "Company", "客户名称", "公司"),
+        "industry": ("Industry", "Sector", "行业"),
+        "size": ("Size", "Employees", "规模", "员工数"),
+        "region": ("Region", "区域", "地区"),
+        "source": ("Source", "来源"),
+        "owner": ("Owner", "负责人"),
+        # owned by the worker
+        "tier": ("Tier", "客户等级"),
+        "won_total": ("Won Total", "成交总额"),
+        "open_pipeline": ("Open Pipeline", "在途金额"),
+    },
+    "activities": {
+        "date": ("Date", "Activity Date", "日期", "跟进日期"),
+        "opportunity_id": ("Opportunity ID", "Deal ID", "商机编号"),
+        "type": ("Type", "Activity Type", "类型", "方式"),
+        "owner": ("Owner", "负责人"),
+        "notes": ("Notes", "备注", "内容"),
+        "sentiment": ("Sentiment", "态度", "客户态度"),
+    },
+    "stages": {
+        "stage": ("Stage", "阶段"),
+        "probability": ("Probability", "Win %", "赢率", "概率"),
+        "kind": ("Kind", "Type", "类型"),
+        "stall_days": ("Stall Days", "停滞天数"),
+        "follow_up_days": ("Follow-up Days", "跟进天数", "跟进周期"),
+        "entered_date_field": ("Entered Date Field", "进入日期字段"),
+    },
+    "scoring": {
+        "dimension": ("Dimension", "维度"),
+        "field": ("Field", "字段"),
+        "weight": ("Weight", "权重"),
+        "match": ("Match", "匹配", "条件"),
+        "points": ("Points", "分值", "得分"),
+    },
+    "criteria": {
+        "stage": ("Stage", "阶段"),
+        "field": ("Field", "字段"),
+        "check": ("Check", "检查", "规则"),
+        "value": ("Value", "值"),
+        "message": ("Message", "说明", "提示"),
+    },
+    "settings": {
+        "key": ("Key", "Setting", "参数", "键"),
+        "value": ("Value", "值"),
+        "note": ("Note", "说明", "备注"),
+    },
+}
+
+#: Columns the worker owns and writes; everything else in those tabs belongs to people.
+OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "opportunities": ("score", "grade", "win_pct", "weighted_amount", "stage_entered",
+                      "days_in_stage", "flags"),
+    "customers": ("tier", "won_total", "open_pipeline"),
+}
+
+#: Tabs the worker owns whole.
+OWNED_TABS = ("summary", "attention", "history", "state")
+
+#: The only column a run cannot do without, per tab.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {"opportunities": ("stage",)}
+
+
+def english_name(tab_role: str, column_role: str | None = None) -> str:
+    if column_role is None:
+        return TABS[tab_role][0]
+    return COLUMNS[tab_role][column_role][0]
+
+
+def chinese_name(tab_role: str, column_role: str | None = None) -> str:
+    names = TABS[tab_role] if column_role is None else COLUMNS[tab_role][column_role]
+    return next((n for n in names if not n.isascii()), names[0])
+
+
+def display_name(lang: str, tab_role: str, column_role: str | None = None) -> str:
+    """The name ``init`` writes in ``lang`` (``en`` or ``zh``)."""
+    if lang == "zh":
+        return chinese_name(tab_role, column_role)
+    return english_name(tab_role, column_role)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which header (or tab) answered a role, or the candidates when none did."""
+
+    found: str | None
+    wanted: tuple[str, ...]
+
+
+def resolve(role_names: Iterable[str], present: Iterable[str]) -> Resolution:
+    """The first present name (in ``present``'s own spelling) matching any of ``role_names``."""
+    wanted = tuple(role_names)
+    by_key: dict[str, str] = {}
+    for name in present:
+        by_key.setdefault(normalise_name(name), name)
+    for name in wanted:
+        hit = by_key.get(normalise_name(name))
+        if hit is not None:
+            return Resolution(hit, wanted)
+    return Resolution(None, wanted)
+
+
+def tab_names(role: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
+    """Names for a tab role, a Settings ``tab.<role>`` override first."""
+    own = overrides.get(role)
+    return ((own,) if own else ()) + TABS[role]
+
+
+def column_names(tab_role: str, role: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
+    """Names for a column role, a Settings ``column.<role>`` override first."""
+    own = overrides.get(role)
+    return ((own,) if own else ()) + COLUMNS[tab_role].get(role, ())

@@ -1,0 +1,1 @@
+"""Backends: a local .xlsx file (the default) and Google Sheets."""

@@ -1,0 +1,26 @@
+"""Fixtures shared by every test file: a fixed "today" and the public datasets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+#: ../shared/datasets beside the clone (CI has it); a user's fresh clone may not.
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+AS_OF = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def as_of() -> dt.date:
+    return AS_OF
+
+
+@pytest.fixture
+def datasets() -> Path:
+    """The public datasets folder; tests that need it skip with the reason when it is absent."""
+    if not DATASETS.is_dir():
+        pytest.skip(f"public datasets not found at {DATASETS} (they sit in ../shared beside the clone)")
+    return DATASETS
