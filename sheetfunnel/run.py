@@ -1,0 +1,236 @@
+"""One run: read the workbook, judge every opportunity, write back only what changed.
+
+The only module that knows both the pure core and the backends. It holds no computation of its
+own: read -> load config and tables -> evaluate -> summarise -> render -> diff -> apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sheetfunnel import diff, render, schema
+from sheetfunnel.config import Config, sections_from_toml
+from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.errors import ConfigError, Problem
+from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.load import Loaded, load_workbook_model
+from sheetfunnel.plan import CellWrite, Looks, RowKeys, TabSpec, WritePlan
+from sheetfunnel.report import build_report, problems_only_report
+from sheetfunnel.resources import data_path
+from sheetfunnel.state import STATE_TAB, State, fingerprint, read_state, state_cells
+from sheetfunnel.summary import RunHeader, Summary, summarize
+from sheetfunnel.summary_tab import render_problems_only, render_summary
+from sheetfunnel.workbook.base import Snapshot, Workbook
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced; the CLI prints it, the watcher logs it."""
+
+    report: dict[str, Any]
+    plan: WritePlan
+    config_status: str
+    problems: tuple[Problem, ...]
+    evaluation: Evaluation | None = None
+    summary: Summary | None = None
+    titles: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return int(self.report["counts"]["opportunities"])
+
+    @property
+    def cells_written(self) -> int:
+        return int(self.report["io"]["cells_written"])
+
+
+def default_sections() -> dict:
+    path = data_path("config", "default.toml")
+    return sections_from_toml(path.read_text(encoding="utf-8"), "default.toml")
+
+
+def override_sections(path: Path | None) -> dict | None:
+    """Sections of a ``--config FILE.toml``; a TOML mistake is a ConfigError naming the line."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), f"The config file cannot be read ({exc.strerror}). "
+                                   "Check the path given to --config.")]) from exc
+    return sections_from_toml(text, path.name)
+
+
+def _tab(loaded: Loaded, snapshot: Snapshot, role: str, lang: str) -> str:
+    """The tab title serving ``role``: the one found, else the name to create."""
+    found = loaded.titles.get(role)
+    return found if found else schema.display_name(lang, role)
+
+
+def _whole_tab(title: str, snapshot: Snapshot, desired: Grid) -> list[CellWrite]:
+    return diff.diff_whole_tab(title, snapshot.find(title), desired)
+
+
+def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
+             config_file: Path | None = None, step: Step = lambda _: None,
+             clock: Callable[[], float] = time.perf_counter) -> RunResult:
+    """Read, compute, write back. ``as_of`` is "today" for every date rule."""
+    started = clock()
+    step("Reading the workbook")
+    snapshot = workbook.read()
+    state = read_state(snapshot.find(STATE_TAB))
+    loaded = load_workbook_model(snapshot.tabs, defaults=default_sections(),
+                                 overrides=override_sections(config_file),
+                                 last_good=state.last_good)
+    lang = render.language_of(loaded.opportunities.table)
+    if loaded.config is None:
+        return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run, started, clock)
+
+    step("Judging opportunities")
+    config = loaded.config
+    history_tab = _tab(loaded, snapshot, "history", lang)
+    evaluation = evaluate(loaded.opportunities, loaded.customers, loaded.activities, config,
+                          as_of=as_of, memory=state.memory,
+                          history=render.read_history(snapshot.find(history_tab)))
+    new_state = _next_state(state, loaded, snapshot, evaluation, as_of)
+    header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
+                       config_status=loaded.config_status, problems=loaded.problems,
+                       last_changed=new_state.last_changed)
+    summary = summarize(evaluation, config, header)
+
+    step("Planning writes")
+    plan = _plan(snapshot, loaded, config, evaluation, summary, new_state, lang, history_tab)
+    if not dry_run:
+        step(f"Writing {len(plan.cells)} changed cells")
+        workbook.apply(plan)
+    report = build_report(summary, evaluation, io=workbook.io, seconds=clock() - started)
+    return RunResult(report, plan, loaded.config_status, loaded.problems, evaluation, summary,
+                     loaded.titles)
+
+
+def _next_state(state: State, loaded: Loaded, snapshot: Snapshot, evaluation: Evaluation,
+                as_of: dt.date) -> State:
+    """Memory after this run, and the date the people-owned data last changed."""
+    inputs = [loaded.opportunities.table.frame.drop(
+        columns=[h for r, h in loaded.opportunities.roles.items()
+                 if r in schema.OWNED_COLUMNS["opportunities"]])]
+    id_header = loaded.opportunities.roles.get("id")
+    if id_header is not None and evaluation.new_ids:
+        frame = inputs[0].copy()
+        for row, new_id in evaluation.new_ids.items():
+            frame.loc[row, id_header] = new_id
+        inputs = [frame]
+    grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
+                         for f in inputs]
+    for role in ("activities", *schema.CONFIG_TABS):
+        title = loaded.titles.get(role)
+        if title:
+            grids.append(snapshot.tabs[title])
+    digest = fingerprint(grids)
+    changed = state.last_changed if digest == state.fingerprint else as_of
+    return State(evaluation.memory, digest, changed, loaded.config)
+
+
+def _plan(snapshot: Snapshot, loaded: Loaded, config: Config, evaluation: Evaluation,
+          summary: Summary, state: State, lang: str, history_tab: str) -> WritePlan:
+    opportunities = loaded.opportunities
+    tabs: list[TabSpec] = []
+    writes: list[CellWrite] = []
+    looks = Looks()
+
+    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, lang)
+    writes += diff.diff_cells(opportunities.table.tab, snapshot.find(opportunities.table.tab),
+                              cells)
+    looks += opp_looks
+    if loaded.customers is not None:
+        cells, customer_looks = render.customer_cells(evaluation, loaded.customers, config, lang)
+        writes += diff.diff_cells(loaded.customers.table.tab,
+                                  snapshot.find(loaded.customers.table.tab), cells)
+        looks += customer_looks
+
+    summary_tab = _tab(loaded, snapshot, "summary", lang)
+    grid, summary_looks = render_summary(summary, config, tab=summary_tab, lang=lang)
+    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid)))
+    writes += _whole_tab(summary_tab, snapshot, grid)
+    looks += summary_looks
+
+    attention_tab = _tab(loaded, snapshot, "attention", lang)
+    grid, attention_looks = render.attention_grid(evaluation, attention_tab, lang)
+    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid)))
+    writes += _whole_tab(attention_tab, snapshot, grid)
+    looks += attention_looks
+
+    tabs.append(TabSpec(history_tab, frozen_rows=1))
+    writes += diff.diff_cells(history_tab, snapshot.find(history_tab),
+                              render.history_cells(snapshot.find(history_tab), evaluation,
+                                                   summary.funnel, lang))
+    looks += render.history_looks(history_tab)
+
+    tabs.append(TabSpec(STATE_TAB, hidden=True))
+    writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
+                              state_cells(snapshot.find(STATE_TAB), state))
+    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(loaded, evaluation))
+
+
+def _row_keys(loaded: Loaded, evaluation: Evaluation) -> tuple[RowKeys, ...]:
+    """The ID each Opportunities row was computed for, so edits during the run are safe."""
+    opportunities = loaded.opportunities
+    header = opportunities.roles.get("id")
+    if header is None:
+        return ()
+    ids = {int(row): str(value) for row, value in evaluation.deals["id"].items()
+           if row not in evaluation.new_ids and isinstance(value, str) and value}
+    return (RowKeys(opportunities.table.tab, opportunities.table.columns[header], ids),)
+
+
+def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
+    """Readable column widths from the longest text in each column (capped)."""
+    widths: dict[int, int] = {}
+    for row in grid[:500]:
+        for col, value in enumerate(row, start=1):
+            shown = len(str(value)) if value is not None else 0
+            widths[col] = max(widths.get(col, 8), min(shown + 2, 48))
+    return tuple(sorted((c, float(w)) for c, w in widths.items()))
+
+
+def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang: str,
+                   as_of: dt.date, dry_run: bool, started: float,
+                   clock: Callable[[], float]) -> RunResult:
+    """A broken config and no good one to fall back on: write only the problems."""
+    header = RunHeader(as_of=as_of, rows={}, config_status=loaded.config_status,
+                       problems=loaded.problems, last_changed=None)
+    summary_tab = _tab(loaded, snapshot, "summary", lang)
+    grid, looks = render_problems_only(header, tab=summary_tab, lang=lang)
+    plan = WritePlan((TabSpec(summary_tab, frozen_rows=1),),
+                     tuple(_whole_tab(summary_tab, snapshot, grid)), looks)
+    if not dry_run:
+        workbook.apply(plan)
+    report = problems_only_report(header, workbook.io, clock() - started)
+    return RunResult(report, plan, loaded.config_status, loaded.problems, titles=loaded.titles)
+
+
+def check(workbook: Workbook, *, config_file: Path | None = None) -> Loaded:
+    """Validate config and columns, write nothing."""
+    snapshot = workbook.read()
+    state = read_state(snapshot.find(STATE_TAB))
+    return load_workbook_model(snapshot.tabs, defaults=default_sections(),
+                               overrides=override_sections(config_file),
+                               last_good=state.last_good)
+
+
+def cell_value_text(value: Cell) -> str:
+    """How a planned value is shown in a dry run."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "(cleared)" if value is None else repr(value)

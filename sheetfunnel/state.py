@@ -1,0 +1,159 @@
+"""What the worker remembers between runs, kept inside the workbook in the hidden ``_sheetfunnel`` tab.
+
+Keeping memory in the workbook (not beside it) means it moves with the file or spreadsheet to
+another machine. Layout, all text so that both backends store it alike:
+
+    A1:E1  Record | Key | Value | Extra | Extra2         header
+    A2:C2  lease  | holder | expiry (ISO UTC)             the watcher's lease (lease.py)
+    A3:C3  changed | fingerprint | date                   when the people-owned data last changed
+    A4:E…  stage | ID | stage | entered | first seen      stage memory, one row per opportunity
+    G1     "Last good config (JSON)", G2… chunks of it    restored when the Config tabs break
+
+Rows of the memory keep their order between runs and new IDs are appended, so a quiet run
+rewrites nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sheetfunnel.config import Config, config_from_json, config_to_json
+from sheetfunnel.engine.model import StageMemory
+from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
+
+STATE_TAB = "_sheetfunnel"
+HEADER: tuple[str, ...] = ("Record", "Key", "Value", "Extra", "Extra2")
+LEASE_ROW = 2
+CHANGED_ROW = 3
+FIRST_MEMORY_ROW = 4
+CONFIG_COL = 7
+CHUNK = 40_000  # characters per cell; Google allows 50,000
+
+
+@dataclass(frozen=True)
+class State:
+    memory: StageMemory
+    fingerprint: str | None = None
+    last_changed: dt.date | None = None
+    last_good: Config | None = None
+
+
+def _date(value: Cell) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_state(grid: Grid | None) -> State:
+    """Parse the state tab; anything unreadable is forgotten rather than trusted."""
+    if not grid:
+        return State(StageMemory())
+    rows = grid[FIRST_MEMORY_ROW - 1 :]
+    records = [
+        (_text(cell_at(rows, i + 1, 2)), _text(cell_at(rows, i + 1, 3)),
+         _date(cell_at(rows, i + 1, 4)), _date(cell_at(rows, i + 1, 5)))
+        for i, row in enumerate(rows)
+        if row and _text(row[0]) == "stage" and _text(cell_at(rows, i + 1, 2))
+    ]
+    entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
+                           dtype=object).drop_duplicates("id", keep="last").set_index("id")
+    fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
+    last_changed = _date(cell_at(grid, CHANGED_ROW, 3))
+    chunks = [_text(cell_at(grid, r, CONFIG_COL)) for r in range(2, len(grid) + 1)]
+    text = "".join(chunks)
+    last_good = None
+    if text:
+        try:
+            last_good = config_from_json(text)
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+            last_good = None
+    return State(StageMemory(entries), fingerprint, last_changed, last_good)
+
+
+def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
+    """IDs in the order their rows already have, new ones after."""
+    seen: list[str] = []
+    known: set[str] = set()
+    for row in (previous or [])[FIRST_MEMORY_ROW - 1 :]:
+        key = _text(cell_at([row], 1, 2))
+        if row and _text(row[0]) == "stage" and key and key in memory.entries.index \
+                and key not in known:
+            seen.append(key)
+            known.add(key)
+    seen.extend(i for i in memory.entries.index if i not in known)
+    return seen
+
+
+def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Cell]:
+    """The desired content of the state tab, except the lease row (the watcher's)."""
+    cells: dict[tuple[int, int], Cell] = {}
+    for col, text in enumerate(HEADER, start=1):
+        cells[(1, col)] = text
+    cells[(CHANGED_ROW, 1)] = "changed"
+    cells[(CHANGED_ROW, 2)] = state.fingerprint
+    cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
+    entries = state.memory.entries
+    for offset, key in enumerate(memory_order(previous, state.memory)):
+        row = FIRST_MEMORY_ROW + offset
+        entry = entries.loc[key]
+        cells[(row, 1)] = "stage"
+        cells[(row, 2)] = key
+        cells[(row, 3)] = entry["stage"]
+        cells[(row, 4)] = _iso(entry["entered"])
+        cells[(row, 5)] = _iso(entry["first_seen"])
+    cells[(1, CONFIG_COL)] = "Last good config (JSON)"
+    if state.last_good is not None:
+        text = config_to_json(state.last_good)
+        for index in range(0, len(text), CHUNK):
+            cells[(2 + index // CHUNK, CONFIG_COL)] = text[index : index + CHUNK]
+    return cells
+
+
+def _iso(value: object) -> str | None:
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def fingerprint(grids: list[Grid]) -> str:
+    """A stable digest of what people typed: equal data, equal digest."""
+    digest = hashlib.sha256()
+    for grid in grids:
+        for row in grid:
+            line = "\x1f".join("" if is_blank(v) else _canonical(v) for v in row).rstrip("\x1f")
+            digest.update(line.encode("utf-8"))
+            digest.update(b"\x1e")
+        digest.update(b"\x1d")
+    return digest.hexdigest()[:32]
+
+
+def _canonical(value: Cell) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
