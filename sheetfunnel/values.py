@@ -1,12 +1,271 @@
 """Reading what people type: numbers, amounts, dates and yes/no, per spec §3.3.
 
-Scalar readers serve the Config tabs; the Series readers serve the engine (vectorised; they
-return the parsed values and a mask of cells that were filled but could not be read, so the
-engine can raise INVALID_VALUE naming each cell — never a silent zero).
-
-TO BE IMPLEMENTED (engine helper). Agreed signatures:
-
-    read_number(value: Cell) -> float | None
-        numbers, "40%" -> 0.4? NO: "40%" -> 40.0 with percent flag? -> see below
-    ...
+Scalar readers serve the Config tabs; the Series readers serve the engine. Each scalar reader
+returns None for a blank cell and raises ValueError (with a sentence a person understands) for a
+filled cell it cannot read. The Series readers return the parsed values and a mask of cells that
+were filled but could not be read, so the engine can raise INVALID_VALUE naming each cell —
+never a silent zero. They parse each distinct value once: pipelines repeat values a lot.
 """
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.grid import Cell
+
+DateOrder = Literal["ymd", "dmy", "mdy"]
+
+#: Google Sheets and Excel count days from 1899-12-30.
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+_MAX_SERIAL = (dt.date(9999, 12, 31) - SERIAL_EPOCH).days
+
+_CURRENCY = r"(?:[¥$€£]|US\$|HK\$|RMB|CNY|USD|EUR|GBP|JPY|HKD|元|块)"
+_NUMBER = re.compile(
+    rf"""^(?P<sign1>[-+])?\s*{_CURRENCY}?\s*(?P<sign2>[-+])?\s*
+    (?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)\s*
+    (?P<unit>[kKmM]|万|亿|千|百万|%)?\s*{_CURRENCY}?$""",
+    re.VERBOSE,
+)
+_UNITS = {None: 1.0, "k": 1e3, "K": 1e3, "千": 1e3, "m": 1e6, "M": 1e6, "百万": 1e6,
+          "万": 1e4, "亿": 1e8, "%": 0.01}
+
+_TIME = r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
+_YEAR_FIRST = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
+_YEAR_LAST = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}$")
+_CHINESE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
+
+_TRUE = frozenset({"yes", "y", "true", "t", "1", "✓", "✔", "☑", "是", "对", "有", "x"})
+_FALSE = frozenset({"no", "n", "false", "f", "0", "✗", "✘", "☐", "否", "不是", "错", "无",
+                    "没有"})
+
+
+def _fold(text: str) -> str:
+    """Full-width digits, commas and signs to ASCII (``１，０００`` -> ``1,000``), stripped."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_plain_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def read_number(value: Cell) -> float | None:
+    """A number or amount as typed: ``1,000``, ``¥1,200``, ``$1,200.50``, ``1.2k``, ``50万``,
+    ``1.5亿``, ``40%`` (-> 0.4), full-width ``１，０００``. None when blank."""
+    if _is_blank(value):
+        return None
+    if _is_plain_number(value):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not a number")
+    text = _fold(value)
+    found = _NUMBER.match(text)
+    if found is None:
+        raise ValueError(f"{_show(value)} is not a number or amount")
+    negative = "-" in ((found["sign1"] or "") + (found["sign2"] or ""))
+    number = float(found["digits"].replace(",", "")) * _UNITS[found["unit"]]
+    return -number if negative else number
+
+
+def _valid_date(year: int, month: int, day: int, raw: object) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{_show(raw)} is not a real date") from None
+
+
+def _year_last(first: int, second: int, year: int, order: DateOrder, raw: object) -> dt.date:
+    """``1/3/2025``: day-month or month-day per ``date_order``; with ``ymd`` only when a part
+    over 12 makes it unambiguous."""
+    if order == "dmy":
+        return _valid_date(year, second, first, raw)
+    if order == "mdy":
+        return _valid_date(year, first, second, raw)
+    if first > 12 >= second:
+        return _valid_date(year, second, first, raw)
+    if second > 12 >= first:
+        return _valid_date(year, first, second, raw)
+    raise ValueError(f"{_show(raw)} could be day/month or month/day; set date_order "
+                     f"(dmy or mdy) in Settings or type the date as YYYY-MM-DD")
+
+
+def _date_from_text(value: str, order: DateOrder) -> dt.date:
+    text = _fold(value)
+    found = _YEAR_FIRST.match(text) or _CHINESE.match(text)
+    if found:
+        return _valid_date(int(found[1]), int(found[2]), int(found[3]), value)
+    found = _YEAR_LAST.match(text)
+    if found:
+        year = int(found[3])
+        year += 2000 if year < 100 else 0
+        return _year_last(int(found[1]), int(found[2]), year, order, value)
+    raise ValueError(f"{_show(value)} is not a date (try YYYY-MM-DD)")
+
+
+def date_from_serial(serial: float) -> dt.date:
+    """A spreadsheet serial number (days since 1899-12-30; a fraction is the time of day)."""
+    if not 0 < serial <= _MAX_SERIAL:
+        raise ValueError(f"{_show(serial)} is not a date")
+    return SERIAL_EPOCH + dt.timedelta(days=math.floor(serial))
+
+
+def read_date(value: Cell, date_order: DateOrder = "ymd") -> dt.date | None:
+    """A date cell, a serial number, ISO text, ``2025/3/1``, ``1/3/2025`` (per ``date_order``)
+    or ``2025年3月1日``. None when blank."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if _is_plain_number(value):
+        return date_from_serial(float(value))
+    if isinstance(value, str):
+        return _date_from_text(value, date_order)
+    raise ValueError(f"{_show(value)} is not a date")
+
+
+def read_bool(value: Cell) -> bool | None:
+    """yes/no, true/false, ✓, 是/否, 1/0 and checkbox cells. None when blank."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if _is_plain_number(value):
+        value = read_text(value)
+    key = _fold(value).casefold() if isinstance(value, str) else None
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"{_show(value)} is not yes or no")
+
+
+def read_text(value: Cell) -> str | None:
+    """The cell as a person reads it: stripped; ``12.0`` shows as ``12``; None when blank."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _show(value: object) -> str:
+    text = value if isinstance(value, str) else read_text(value)  # type: ignore[arg-type]
+    return f"“{text}”"
+
+
+# ---------------------------------------------------------------- Series readers (the engine)
+
+
+def _parse_distinct(series: pd.Series, reader: Callable[[object], object], empty: object
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse each distinct value once: (codes, parsed uniques as object, unreadable uniques)."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    parsed = np.empty(len(uniques), dtype=object)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+        try:
+            result = reader(value)
+        except ValueError:
+            result, bad[i] = empty, True
+        parsed[i] = empty if result is None else result
+    return codes, parsed, bad
+
+
+def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers and amounts -> (float values, NaN when blank or unreadable; unreadable mask)."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float), pd.Series(False, index=series.index)
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    values = np.full(len(uniques), np.nan)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+        if type(value) is float or type(value) is int:
+            values[i] = value
+            continue
+        try:
+            number = read_number(value)
+        except ValueError:
+            bad[i] = True
+            continue
+        values[i] = np.nan if number is None else number
+    return _indexed(series, codes, values, bad, np.nan)
+
+
+parse_numbers = parse_amounts
+
+
+def _indexed(series: pd.Series, codes: np.ndarray, values: np.ndarray, bad: np.ndarray,
+             fill: object) -> tuple[pd.Series, pd.Series]:
+    safe = np.where(codes < 0, 0, codes)
+    if len(values):
+        out = values[safe]
+        out[codes < 0] = fill
+        invalid = bad[safe] & (codes >= 0)
+    else:
+        out = np.full(len(codes), fill, dtype=values.dtype)
+        invalid = np.zeros(len(codes), dtype=bool)
+    return (pd.Series(out, index=series.index, dtype=out.dtype),
+            pd.Series(invalid, index=series.index))
+
+
+def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:
+    """Dates as typed -> (datetime64[ns] values, NaT when blank or unreadable; unreadable mask)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    values = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad = np.zeros(len(uniques), dtype=bool)
+    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+        try:
+            day = read_date(value, date_order)
+        except ValueError:
+            bad[i] = True
+            continue
+        if day is not None:
+            values[i] = np.datetime64(day, "D")
+    return _indexed(series, codes, values, bad, np.datetime64("NaT"))
+
+
+def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """yes/no cells -> (nullable boolean values, NA when blank or unreadable; unreadable mask)."""
+    codes, parsed, bad = _parse_distinct(series, read_bool, None)
+    values, invalid = _indexed(series, codes, parsed, bad, None)
+    return values.astype("boolean"), invalid
+
+
+def parse_texts(series: pd.Series) -> pd.Series:
+    """Cells as text (object dtype, None when blank); every cell can be read as text."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    words = distinct.map(lambda v: isinstance(v, str)).astype(bool)
+    texts = distinct.where(~words, distinct[words].str.strip())
+    texts[~words] = [read_text(v) for v in distinct[~words]]
+    texts = texts.where(texts != "", None).to_numpy(dtype=object)
+    values, _ = _indexed(series, codes, texts, np.zeros(len(texts), dtype=bool), None)
+    return values.astype(object)

@@ -1,0 +1,181 @@
+"""The engine's one entry point: every opportunity judged as of one day.
+
+Pure and vectorised: tables and a Config in, an ``Evaluation`` out (see engine/model.py for
+its columns). "Today" is ``as_of``; nothing here reads the clock or a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.config import Config
+from sheetfunnel.engine.activity import summarise_activities
+from sheetfunnel.engine.criteria import failed_messages
+from sheetfunnel.engine.customers import customer_columns
+from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.flags import every_flag, flags_cells
+from sheetfunnel.engine.ids import assign_ids
+from sheetfunnel.engine.memory import remember
+from sheetfunnel.engine.model import SEVERITY, Evaluation, RoleTable, StageMemory
+from sheetfunnel.engine.scoring import score
+from sheetfunnel.errors import Problem
+from sheetfunnel.grid import normalise_name
+
+TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage")
+DATE_ROLES = ("created", "expected_close", "last_activity", "next_step_due")
+NO_DATES = "datetime64[ns]"
+
+def evaluate(opportunities: RoleTable, customers: RoleTable | None,
+             activities: RoleTable | None, config: Config, *, as_of: dt.date,
+             memory: StageMemory, history: pd.DataFrame | None = None) -> Evaluation:
+    """Judge every opportunity: criteria, score, grade, win %, stage memory and flags."""
+    settings = config.settings
+    fields = Fields(opportunities, customers, settings.date_order)
+    deals, new_ids = _typed(opportunities, fields, config)
+    touched, activity_cells = summarise_activities(activities, settings.date_order)
+    deals = _with_activity(deals, touched)
+    open_dates, current_dates = _stage_dates(deals, fields, config)
+    remembered = remember(deals["id"], deals["stage"].where(deals["stage_index"] >= 0),
+                          current_dates, config, as_of=as_of, memory=memory, history=history,
+                          open_dates=open_dates)
+    deals["stage_entered"] = remembered.stage_entered
+    deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
+    deals["proven_index"] = remembered.proven_index
+    deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of)
+    deals = deals.join(score(fields, config, deals.index))
+    deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
+    lang = "en" if opportunities.table.tab.isascii() else "zh"
+    unreadable = _unreadable(fields, activity_cells, deals)
+    flags = every_flag(deals, unreadable, config, as_of, lang)
+    deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
+    return Evaluation(
+        as_of=as_of,
+        deals=_tidy(deals[DEAL_COLUMNS]),
+        flags=_flag_rows(flags, deals),
+        customers=customer_columns(customers, deals) if customers is not None else None,
+        new_ids=new_ids,
+        memory=remembered.memory,
+        transitions=remembered.transitions,
+        counts={"opportunities": len(deals),
+                "customers": 0 if customers is None else len(customers.table.frame),
+                "activities": 0 if activities is None else len(activities.table.frame)},
+        problems=_problems(fields.problems, activity_cells, deals),
+    )
+
+DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "stage",
+                "stage_index", "kind", "amount", "created", "expected_close", "last_activity",
+                "stage_entered", "days_in_stage", "proven_index", "score", "score_raw", "grade",
+                "win_probability", "weighted_amount", "flag_codes", "flags_text"]
+
+def _tidy(deals: pd.DataFrame) -> pd.DataFrame:
+    """Text columns hold None (never NaN) where there is nothing to show."""
+    for column in (*TEXT_ROLES, "kind", "grade", "flags_text"):
+        deals[column] = deals[column].astype(object).where(deals[column].notna(), None)
+    return deals
+
+
+def _typed(opportunities: RoleTable, fields: Fields, config: Config
+           ) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The person-typed columns read by role, the stage matched to the Stages tab."""
+    index = opportunities.table.frame.index
+    deals = pd.DataFrame(index=index)
+    for role in TEXT_ROLES:
+        values = fields.role(role, "text")
+        deals[role] = values if values is not None else pd.Series([None] * len(index), index=index,
+                                                                   dtype=object)
+    new_ids: dict[int, str] = {}
+    if config.settings.assign_ids and "id" in opportunities.roles:
+        new_ids = assign_ids(deals["id"])
+        deals["id"] = deals["id"].fillna(pd.Series(new_ids, dtype=object))
+    deals["amount"] = _or_empty(fields.role("amount", "number"), index, np.nan)
+    for role in DATE_ROLES:
+        deals[role] = _or_empty(fields.role(role, "date"), index, pd.NaT).astype(NO_DATES)
+    return _staged(deals, config), new_ids
+
+def _or_empty(values: pd.Series | None, index: pd.Index, blank: object) -> pd.Series:
+    return values if values is not None else pd.Series(blank, index=index)
+
+def _staged(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """stage (configured name), stage_index, kind, win_probability and per-stage thresholds."""
+    settings = config.settings
+    position = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
+    stage_index = normalised(deals["stage"]).map(position).fillna(-1).astype("int64")
+    table = pd.DataFrame({
+        "name": [s.name for s in config.stages],
+        "kind": [s.kind for s in config.stages],
+        "win_probability": [{"won": 1.0, "lost": 0.0}.get(s.kind, s.probability)
+                            for s in config.stages],
+        "follow_up_days": [s.follow_up_days if s.follow_up_days is not None
+                           else settings.follow_up_days for s in config.stages],
+        "stall_days": [s.stall_days if s.stall_days is not None else settings.stall_days
+                       for s in config.stages],
+    }, index=pd.RangeIndex(len(config.stages)))
+    looked_up = table.reindex(stage_index.to_numpy()).set_axis(deals.index)
+    deals["stage_index"] = stage_index
+    deals["stage"] = looked_up["name"].where(stage_index >= 0, deals["stage"]).astype(object)
+    for column in ("kind", "win_probability", "follow_up_days", "stall_days"):
+        deals[column] = looked_up[column]
+    deals["kind"] = deals["kind"].astype(object).where(stage_index >= 0, None)
+    deals["is_open"] = (deals["kind"] == "open").to_numpy()
+    return deals
+
+def _with_activity(deals: pd.DataFrame, touched: pd.DataFrame) -> pd.DataFrame:
+    """Last activity: the latest of the Last Activity cell and the Activities tab."""
+    by_id = touched.reindex(deals["id"].fillna("").to_numpy()).set_axis(deals.index)
+    deals["last_activity"] = pd.concat([deals["last_activity"], by_id["last_date"]],
+                                       axis=1).max(axis=1).astype(NO_DATES)
+    deals["has_activity"] = deals["last_activity"].notna() | deals["id"].isin(touched.index)
+    deals["negative"] = by_id["negative"].fillna(False).astype(bool)
+    deals["negative_date"] = by_id["negative_date"].astype(NO_DATES)
+    return deals
+
+def _stage_dates(deals: pd.DataFrame, fields: Fields, config: Config
+                 ) -> tuple[pd.DataFrame, pd.Series]:
+    """Filled Entered Date Fields: by open stage index, and the current stage's per row."""
+    open_dates = pd.DataFrame(index=deals.index)
+    current = pd.Series(pd.NaT, index=deals.index, dtype=NO_DATES)
+    for i, stage in enumerate(config.stages):
+        if not stage.entered_date_field:
+            continue
+        dates = fields.date(stage.entered_date_field)
+        if dates is None:
+            fields.missing(stage.entered_date_field, "Stages")
+            continue
+        if stage.kind == "open":
+            open_dates[i] = dates
+        current = current.where(deals["stage_index"] != i, dates)
+    return open_dates, current
+
+def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame
+                ) -> pd.DataFrame:
+    """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row."""
+    rows = pd.DataFrame({"row": deals.index, "id": deals["id"].to_numpy()})
+    from_activities = rows.merge(activity_cells, on="id")[["row", "where", "detail"]]
+    return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
+
+def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """One row per flag with what the Attention tab shows, most severe first, then owner."""
+    about = deals[["id", "title", "owner", "stage"]].reindex(flags["row"].to_numpy())
+    since = flags["since"].dt.date.astype(object).where(flags["since"].notna(), None)
+    table = pd.DataFrame({
+        "row": flags["row"].to_numpy(),
+        **{c: about[c].to_numpy(dtype=object) for c in about.columns},
+        "code": flags["code"].to_numpy(dtype=object),
+        "detail": flags["detail"].to_numpy(dtype=object),
+        "since": since.to_numpy(dtype=object),
+        "severity": flags["code"].map(SEVERITY).to_numpy(),
+    }, dtype=object).astype({"row": "int64", "severity": "int64"})
+    return table.sort_values(["severity", "owner", "row"], kind="stable",
+                             na_position="last").reset_index(drop=True)
+
+def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame
+              ) -> tuple[Problem, ...]:
+    """Config fields that name no column, and unreadable Activities dates of unknown deals."""
+    orphans = activity_cells[~activity_cells["id"].isin(deals["id"])]
+    found = found + [Problem(w, f"{d.split(': ', 1)[-1]} (the activity's date is ignored).",
+                             "warning") for w, d in zip(orphans["where"], orphans["detail"],
+                                                        strict=True)]
+    return tuple(dict.fromkeys(found))

@@ -1,0 +1,176 @@
+"""Typed columns for the engine, one per (column, kind), each unreadable cell remembered.
+
+A Scoring or Criteria Field names an Opportunities column, else a Customers column (joined on
+Customer ID), else a role alias; ``field_header`` (the config loader's helper) finds it. Every
+series returned here is aligned to the Opportunities rows. Cells that cannot be read become
+entries of ``unreadable`` (the Opportunities row they affect, the cell, the reason), which the
+engine turns into INVALID_VALUE flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sheetfunnel.load import field_header
+
+from sheetfunnel.engine.model import RoleTable
+from sheetfunnel.errors import Problem
+from sheetfunnel.grid import column_letter, normalise_name, quote_tab
+from sheetfunnel.values import (
+    DateOrder,
+    parse_amounts,
+    parse_dates,
+    parse_texts,
+    read_date,
+    read_number,
+)
+
+UNREADABLE_COLUMNS = ["row", "where", "detail"]
+
+
+def normalised(text: pd.Series) -> pd.Series:
+    """Normalised keys of a text column (each distinct text normalised once)."""
+    uniques = pd.unique(text.dropna())
+    return text.map({v: normalise_name(v) for v in uniques})
+
+
+def cell_refs(role_table: RoleTable, header: str, rows: pd.Index) -> pd.Series:
+    """``Opportunities!F7`` for each sheet row in ``rows`` of column ``header``."""
+    table = role_table.table
+    prefix = f"{quote_tab(table.tab)}!{column_letter(table.columns[header])}"
+    return pd.Series(prefix + rows.astype(str), index=rows, dtype=object)
+
+
+def unreadable_details(role_table: RoleTable, header: str, rows: pd.Index,
+                       reader: Callable[[object], object]) -> pd.Series:
+    """``Opportunities!F7: “abc” is not a number`` for each unreadable cell (few: not hot)."""
+    refs = cell_refs(role_table, header, rows)
+    cells = role_table.table.frame.loc[rows, header]
+    return pd.Series([f"{ref}: {_reason(reader, cell)}" for ref, cell in zip(refs, cells,
+                                                                              strict=True)],
+                     index=rows, dtype=object)
+
+
+def _reason(reader: Callable[[object], object], cell: object) -> str:
+    try:
+        reader(cell)
+    except ValueError as exc:
+        return str(exc)
+    return "cannot be read"
+
+
+@dataclass
+class Fields:
+    """Reads Opportunities (and joined Customers) columns as text, numbers or dates."""
+
+    opportunities: RoleTable
+    customers: RoleTable | None
+    date_order: DateOrder
+    unreadable: list[pd.DataFrame] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    _cache: dict[tuple[str, str, str, bool], pd.Series] = field(default_factory=dict)
+    _customer_rows: pd.Series | None = None
+
+    def locate(self, name: str) -> tuple[RoleTable, str] | None:
+        """The table and header a Field names, Opportunities first."""
+        header = field_header(name, self.opportunities)
+        if header is not None:
+            return self.opportunities, header
+        if self.customers is not None and self.customer_rows() is not None:
+            header = field_header(name, self.customers)
+            if header is not None:
+                return self.customers, header
+        return None
+
+    def missing(self, name: str, where: str) -> None:
+        self.problems.append(Problem(where, f"The field “{name}” is not a column of the "
+                                     "Opportunities or Customers tab, so it counts as blank.",
+                                     "warning"))
+
+    def customer_rows(self) -> pd.Series | None:
+        """For each Opportunities row, the Customers sheet row of its customer (NaN if none)."""
+        if self._customer_rows is None and self.customers is not None:
+            own = self.opportunities.column("customer_id")
+            theirs = self.customers.column("customer_id")
+            if own is None or theirs is None:
+                return None
+            keys = parse_texts(theirs)
+            lookup = pd.Series(keys.index, index=keys.values).loc[lambda s: s.index.notna()]
+            lookup = lookup[~lookup.index.duplicated()]
+            self._customer_rows = parse_texts(own).map(lookup)
+        return self._customer_rows
+
+    def text(self, name: str) -> pd.Series | None:
+        return self._get(name, "text", strict=False)
+
+    def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
+        """Numbers and amounts; ``strict`` records unreadable cells (else they are just NaN)."""
+        return self._get(name, "number", strict=strict)
+
+    def date(self, name: str) -> pd.Series | None:
+        return self._get(name, "date", strict=True)
+
+    def role(self, role: str, kind: str) -> pd.Series | None:
+        """An Opportunities column found by its role (``amount``, ``created`` …)."""
+        header = self.opportunities.roles.get(role)
+        return None if header is None else self.column(self.opportunities, header, kind)
+
+    def _get(self, name: str, kind: str, *, strict: bool) -> pd.Series | None:
+        found = self.locate(name)
+        return None if found is None else self.column(*found, kind, strict=strict)
+
+    def column(self, role_table: RoleTable, header: str, kind: str, *, strict: bool = True
+               ) -> pd.Series:
+        """A column read as ``kind`` (text, number, date), aligned to Opportunities rows."""
+        key = (role_table.table.tab, header, kind, strict)
+        if key not in self._cache:
+            values = self._read(role_table, header, kind, strict)
+            self._cache[key] = values if role_table is self.opportunities else self._join(values)
+        return self._cache[key]
+
+    def _join(self, values: pd.Series) -> pd.Series:
+        rows = self.customer_rows()
+        assert rows is not None
+        joined = values.reindex(rows.to_numpy())
+        return pd.Series(joined.to_numpy(), index=rows.index, dtype=values.dtype)
+
+    def _read(self, role_table: RoleTable, header: str, kind: str, strict: bool) -> pd.Series:
+        cells = role_table.table.frame[header]
+        if kind == "text":
+            return parse_texts(cells)
+        if kind == "number":
+            values, invalid = parse_amounts(cells)
+            reader: Callable[[object], object] = read_number
+        else:
+            values, invalid = parse_dates(cells, self.date_order)
+
+            def reader(cell: object) -> object:
+                return read_date(cell, self.date_order)  # type: ignore[arg-type]
+        if strict and invalid.any():
+            self._note(role_table, header, invalid[invalid].index, reader)
+        return values
+
+    def _note(self, role_table: RoleTable, header: str, rows: pd.Index,
+              reader: Callable[[object], object]) -> None:
+        details = unreadable_details(role_table, header, rows, reader)
+        where = cell_refs(role_table, header, rows)
+        if role_table is self.opportunities:
+            affected = pd.Series(rows, index=rows)
+        else:
+            linked = self.customer_rows()
+            assert linked is not None
+            affected = linked[linked.isin(rows)]
+            affected = pd.Series(affected.index, index=affected.to_numpy())
+        self.unreadable.append(pd.DataFrame({
+            "row": affected.to_numpy(),
+            "where": where.reindex(affected.index).to_numpy(),
+            "detail": details.reindex(affected.index).to_numpy(),
+        }))
+
+    def unreadable_cells(self) -> pd.DataFrame:
+        """Every unreadable cell once per Opportunities row it affects."""
+        if not self.unreadable:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in UNREADABLE_COLUMNS})
+        return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])

@@ -1,0 +1,112 @@
+"""Stage memory: when each opportunity entered its stage, and which stage changes are new.
+
+Stage Entered is the stage's Entered Date Field when filled; else the latest transition into the
+current stage that History or memory shows (a stage that differs from memory is a transition
+today); else the day the worker first saw the opportunity there. Rows without an ID cannot be
+remembered, so only their Entered Date Field counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.config import Config
+from sheetfunnel.engine.fields import normalised
+from sheetfunnel.engine.model import StageMemory
+from sheetfunnel.grid import normalise_name
+
+TRANSITION_COLUMNS = ["id", "from_stage", "to_stage", "at"]
+
+
+@dataclass(frozen=True)
+class Remembered:
+    stage_entered: pd.Series  # datetime64[ns] per Opportunities row
+    proven_index: pd.Series  # int per row
+    transitions: pd.DataFrame
+    memory: StageMemory
+
+
+def remember(ids: pd.Series, stages: pd.Series, stage_dates: pd.Series, config: Config, *,
+             as_of: dt.date, memory: StageMemory, history: pd.DataFrame | None,
+             open_dates: pd.DataFrame) -> Remembered:
+    """``stages``: configured stage name or None (unknown); ``stage_dates``: the current stage's
+    Entered Date Field per row; ``open_dates``: filled Entered Date Fields by open stage index."""
+    today = pd.Timestamp(as_of)
+    known = ids.notna() & stages.notna()
+    entries = memory.entries
+    recalled = entries.reindex(ids.fillna("").to_numpy())
+    recalled.index = ids.index
+    stage_key = normalised(stages)
+    same = known & (normalised(recalled["stage"]) == stage_key)
+    changed = known & recalled["stage"].notna() & ~same & ~ids.duplicated()
+    transitions = pd.DataFrame({"id": ids[changed], "from_stage": recalled["stage"][changed],
+                                "to_stage": stages[changed]}, columns=TRANSITION_COLUMNS)
+    transitions["at"] = as_of
+    latest = pd.concat([
+        _history_into_stage(ids, stage_key, history),
+        pd.to_datetime(recalled["entered"].where(same)).astype("datetime64[ns]"),
+        pd.Series(np.where(changed, today, pd.NaT), index=ids.index, dtype="datetime64[ns]"),
+    ], axis=1).max(axis=1)
+    first_sight = pd.Series(np.where(known, today, pd.NaT), index=ids.index,
+                            dtype="datetime64[ns]")
+    entered = stage_dates.fillna(latest.where(known)).fillna(first_sight)
+    return Remembered(
+        stage_entered=entered.astype("datetime64[ns]"),
+        proven_index=_proven(ids, config, history, transitions, open_dates),
+        transitions=transitions.reset_index(drop=True),
+        memory=StageMemory(_updated(entries, ids, stages, entered, recalled, known, as_of)),
+    )
+
+
+def _history_into_stage(ids: pd.Series, stage_key: pd.Series, history: pd.DataFrame | None
+                        ) -> pd.Series:
+    """Latest History transition of each row's ID into its current stage."""
+    if history is None or history.empty:
+        return pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]")
+    moves = pd.DataFrame({"id": history["id"].astype(object),
+                          "key": normalised(history["to_stage"].astype(object)),
+                          "at": pd.to_datetime(history["at"], errors="coerce")})
+    latest = moves.dropna().groupby(["id", "key"])["at"].max()
+    wanted = pd.MultiIndex.from_arrays([ids.fillna(""), stage_key.fillna("")])
+    return pd.Series(latest.reindex(wanted).to_numpy(), index=ids.index, dtype="datetime64[ns]")
+
+
+def _proven(ids: pd.Series, config: Config, history: pd.DataFrame | None,
+            transitions: pd.DataFrame, open_dates: pd.DataFrame) -> pd.Series:
+    """Furthest open stage proven reached by a filled Entered Date Field or a recorded move."""
+    proven = pd.Series(-1, index=ids.index, dtype="int64")
+    if not open_dates.empty:
+        filled = open_dates.notna().to_numpy()
+        columns = np.asarray(open_dates.columns, dtype="int64")
+        proven[:] = np.where(filled, columns, -1).max(axis=1, initial=-1)
+    moves = [transitions] if history is None else [history, transitions]
+    seen = pd.concat([m[["id", col]].set_axis(["id", "stage"], axis=1)
+                      for m in moves for col in ("from_stage", "to_stage")])
+    open_index = {normalise_name(s.name): i for i, s in enumerate(config.stages)
+                  if s.kind == "open"}
+    seen = seen.assign(index=normalised(seen["stage"].astype(object)).map(open_index)).dropna()
+    if seen.empty:
+        return proven
+    furthest = seen.groupby("id")["index"].max()
+    from_history = ids.map(furthest).fillna(-1).astype("int64")
+    return np.maximum(proven, from_history)
+
+
+def _updated(entries: pd.DataFrame, ids: pd.Series, stages: pd.Series, entered: pd.Series,
+             recalled: pd.DataFrame, known: pd.Series, as_of: dt.date) -> pd.DataFrame:
+    """Old memory with this run's rows written over it; new IDs appended in sheet order."""
+    seen = known & ~ids.duplicated()
+    fresh = pd.DataFrame({
+        "stage": stages[seen].to_numpy(dtype=object),
+        "entered": entered[seen].dt.date.to_numpy(dtype=object),
+        "first_seen": recalled["first_seen"][seen].fillna(as_of).to_numpy(dtype=object),
+    }, index=pd.Index(ids[seen].to_numpy(dtype=object), dtype=object, name="id"))
+    kept = entries[~entries.index.isin(fresh.index)]
+    merged = pd.concat([kept, fresh]) if len(kept) else fresh
+    order = entries.index[entries.index.isin(merged.index)].append(
+        fresh.index[~fresh.index.isin(entries.index)])
+    return merged.loc[order].astype(object)

@@ -1,0 +1,74 @@
+"""The weighted scorecard (商机评分卡): score_raw, score (0-100) and grade.
+
+Per dimension the first matching rule gives its points; no match gives 0. A blank cell matches
+no rule, not even ``*`` (a deal earns nothing for what nobody typed). ``value`` takes the
+field's own number as the points, between 0 and the rule's points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.config import Config, Dimension, Match
+from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.grid import normalise_name
+
+_NUMERIC = ("gt", "ge", "lt", "le", "range", "value")
+
+
+def _matches(match: Match, text: pd.Series, numbers: pd.Series | None) -> pd.Series:
+    if match.kind == "any":
+        return text.notna()
+    if match.kind in ("eq", "in"):
+        options = (match.text,) if match.kind == "eq" else match.options
+        return normalised(text).isin({normalise_name(o) for o in options})
+    assert numbers is not None
+    if match.kind == "range":
+        return numbers.between(match.low, match.high)
+    if match.kind == "value":
+        return numbers.notna()
+    compare = {"gt": numbers.gt, "ge": numbers.ge, "lt": numbers.lt, "le": numbers.le}
+    return compare[match.kind](match.number)
+
+
+def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> pd.Series:
+    """Points of one dimension for every row."""
+    points = pd.Series(np.nan, index=index)
+    if fields.locate(dimension.field) is None:
+        fields.missing(dimension.field, "Scoring")
+        return points.fillna(0.0)
+    text = fields.text(dimension.field)
+    kinds = {rule.match.kind for rule in dimension.rules}
+    numbers = None
+    if kinds & set(_NUMERIC):
+        # unreadable numbers are flagged only when the dimension expects numbers alone
+        numbers = fields.number(dimension.field, strict=not kinds & {"eq", "in"})
+    for rule in dimension.rules:
+        hit = _matches(rule.match, text, numbers) & points.isna()
+        if rule.match.kind == "value":
+            points[hit] = numbers[hit].clip(0.0, rule.points)
+        else:
+            points[hit] = rule.points
+    return points.fillna(0.0)
+
+
+def score(fields: Fields, config: Config, index: pd.Index) -> pd.DataFrame:
+    """score_raw (Σ weight × points), score (0-100) and grade on the scale the sheet shows."""
+    raw = pd.Series(0.0, index=index)
+    best = 0.0
+    for dimension in config.dimensions:
+        raw += dimension.weight * dimension_points(dimension, fields, index)
+        best += dimension.weight * dimension.max_points
+    percent = raw / best * 100 if best else pd.Series(np.nan, index=index)
+    shown = raw if config.settings.score_scale == "raw" else percent
+    return pd.DataFrame({"score_raw": raw, "score": percent, "grade": grade(shown, config)})
+
+
+def grade(shown: pd.Series, config: Config) -> pd.Series:
+    """A/B/C/D by the Settings thresholds (None when there is no score)."""
+    settings = config.settings
+    letters = np.select([shown >= settings.grade_a, shown >= settings.grade_b,
+                         shown >= settings.grade_c, shown.notna()], ["A", "B", "C", "D"],
+                        default=None)
+    return pd.Series(letters, index=shown.index, dtype=object)
