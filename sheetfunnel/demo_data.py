@@ -1,0 +1,387 @@
+"""A seeded, realistic pipeline for ``sheetfunnel init --demo`` and ``sheetfunnel demo``.
+
+Pure and deterministic: the same ``as_of``, seed and language give the same workbook. Dates are
+placed relative to ``as_of`` so that every flag has examples whatever day the demo is made:
+won and lost deals, overdue follow-ups, stalled deals (their stage changes are in History),
+passed close dates, missing entry criteria, blank scorecard fields and new leads nobody called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.render import HISTORY_KINDS
+
+CUSTOMERS = 60
+OPPORTUNITIES = 200
+ACTIVITIES = 600
+#: How likely a deal is in each stage (funnel order: five open stages, won, lost).
+STAGE_WEIGHTS = (17, 15, 14, 12, 9, 18, 15)
+OPEN_STAGES, WON, LOST = 5, 5, 6
+NEGOTIATION = 4
+PROPOSAL = 3
+FOLLOW_UP_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Words:
+    """The vocabulary of the demo in one language; stage and value names match the template."""
+
+    stages: tuple[str, ...]
+    industries: tuple[str, ...]
+    budgets: tuple[str, ...]
+    sentiments: tuple[str, ...]
+    owners: tuple[str, ...]
+    sources: tuple[str, ...]
+    regions: tuple[str, ...]
+    stems: tuple[str, ...]
+    suffixes: dict[str, tuple[str, ...]]
+    products: tuple[str, ...]
+    roles: tuple[str, ...]
+    people: tuple[str, ...]
+    pains: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    lost_reasons: tuple[str, ...]
+    activity_types: tuple[str, ...]
+    notes: tuple[tuple[str, ...], ...]  # per sentiment
+    amount_scale: int = 1
+
+    def company(self, stem: str, suffix: str, rng: random.Random) -> str:
+        return f"{stem} {suffix}"
+
+    def title(self, stem: str, product: str) -> str:
+        return f"{stem} – {product}"
+
+    def decision_maker(self, rng: random.Random) -> str:
+        return f"{rng.choice(self.people)}, {rng.choice(self.roles)}"
+
+
+@dataclass(frozen=True)
+class ChineseWords(Words):
+    cities: tuple[str, ...] = ()
+
+    def company(self, stem: str, suffix: str, rng: random.Random) -> str:
+        return f"{rng.choice(self.cities)}{stem}{suffix}有限公司"
+
+    def title(self, stem: str, product: str) -> str:
+        return f"{stem}{product}项目"
+
+    def decision_maker(self, rng: random.Random) -> str:
+        return f"{rng.choice(self.people)}（{rng.choice(self.roles)}）"
+
+
+ENGLISH = Words(
+    stages=("Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost"),
+    industries=("Software", "Finance", "Manufacturing", "Healthcare", "Retail", "Education",
+                "Logistics", "Energy"),
+    budgets=("Approved", "Planned", "Unknown"),
+    sentiments=("positive", "neutral", "negative"),
+    owners=("Alice Chen", "Ben Carter", "Chloe Martin", "David Kim", "Emma Rossi",
+            "Farid Haddad"),
+    sources=("Website", "Referral", "Trade Show", "Cold Call", "Partner", "LinkedIn"),
+    regions=("North", "South", "East", "West", "Central"),
+    stems=("Northwind", "Bluepeak", "Crestline", "Harbor", "Ironwood", "Lumen", "Meridian",
+           "Oakridge", "Pinecrest", "Quantum", "Redwood", "Silverline", "Summit", "Tidewater",
+           "Vertex", "Westgate", "Brightpath", "Cobalt", "Evergreen", "Granite", "Horizon",
+           "Keystone", "Lakeshore", "Maple", "Nova", "Orion", "Pioneer", "Riverbend", "Sterling",
+           "Trident"),
+    suffixes={"Software": ("Software", "Labs", "Systems"),
+              "Finance": ("Capital", "Financial", "Bank"),
+              "Manufacturing": ("Manufacturing", "Industries", "Components"),
+              "Healthcare": ("Health", "Medical", "Clinics"),
+              "Retail": ("Retail", "Stores", "Outfitters"),
+              "Education": ("Academy", "Learning", "College"),
+              "Logistics": ("Logistics", "Freight", "Shipping"),
+              "Energy": ("Energy", "Power", "Solar")},
+    products=("CRM rollout", "Data platform", "Annual license", "Support renewal",
+              "Analytics upgrade", "Cloud migration", "Security audit", "Training package",
+              "ERP integration", "Mobile app"),
+    roles=("CFO", "CTO", "COO", "Head of IT", "VP Sales", "Procurement Director", "CEO"),
+    people=("Maria Lopez", "James Wright", "Priya Nair", "Tom Becker", "Sara Lind",
+            "Kenji Sato", "Olivia Brown", "Lucas Meyer", "Hannah Cohen", "Mateo Silva"),
+    pains=("Manual reporting takes days", "No single view of customers",
+           "Legacy system reaches end of life", "Slow month-end close",
+           "Data scattered across spreadsheets", "Findings from the compliance audit",
+           "Churn in key accounts", "Late deliveries"),
+    next_steps=("Send proposal", "Schedule demo", "Call decision maker", "Follow up on pricing",
+                "Prepare contract", "Technical workshop", "Reference call"),
+    lost_reasons=("Price too high", "Chose a competitor", "No budget", "Project cancelled",
+                  "No decision"),
+    activity_types=("Call", "Email", "Meeting", "Demo", "Site Visit"),
+    notes=(("Keen to move ahead", "Liked the demo", "Budget confirmed on the call"),
+           ("Sent follow-up material", "Left a voicemail", "Discussed the timeline"),
+           ("Pushback on price", "A competitor is ahead", "Project put on hold")),
+)
+
+CHINESE = ChineseWords(
+    stages=("线索", "已确认", "需求分析", "方案报价", "商务谈判", "赢单", "输单"),
+    industries=("软件", "金融", "制造", "医疗", "零售", "教育", "物流", "能源"),
+    budgets=("已批准", "计划中", "未知"),
+    sentiments=("正面", "中性", "负面"),
+    owners=("王芳", "李强", "张伟", "刘洋", "陈静", "赵磊"),
+    sources=("官网", "客户转介绍", "展会", "电话拜访", "合作伙伴", "微信"),
+    regions=("华北", "华东", "华南", "西南", "华中"),
+    stems=("云帆", "华辰", "恒信", "启明", "金桥", "海纳", "博远", "睿达", "天行", "星河",
+           "远航", "鼎盛", "凯越", "锦程", "卓越", "嘉禾", "瑞丰", "宏图", "新桥", "明德"),
+    suffixes={"软件": ("软件", "信息技术", "网络科技"), "金融": ("金融服务", "投资", "融资租赁"),
+              "制造": ("精密制造", "机械", "电子"), "医疗": ("医疗科技", "医药", "健康管理"),
+              "零售": ("商贸", "连锁超市", "百货"), "教育": ("教育科技", "培训学校", "文化传播"),
+              "物流": ("物流", "供应链", "快运"), "能源": ("能源", "新能源", "电力")},
+    products=("CRM 实施", "数据平台", "年度许可", "维保续约", "分析系统升级", "上云迁移",
+              "安全审计", "培训服务", "ERP 集成", "移动应用"),
+    roles=("财务总监", "技术总监", "运营总监", "IT 负责人", "销售副总", "采购总监", "总经理"),
+    people=("李总", "王总", "张经理", "刘主任", "陈总", "杨经理", "黄总", "周经理"),
+    pains=("手工报表耗时", "缺少统一的客户视图", "旧系统即将停用", "月结速度慢",
+           "数据分散在各个表格中", "合规审计发现问题", "重点客户流失", "交付延误"),
+    next_steps=("发送方案", "安排演示", "联系决策人", "跟进报价", "准备合同", "技术交流会",
+                "安排客户参观"),
+    lost_reasons=("价格过高", "选择了竞争对手", "预算不足", "项目取消", "迟迟未决策"),
+    activity_types=("电话", "邮件", "拜访", "演示", "上门"),
+    notes=(("客户希望尽快推进", "对演示很满意", "电话中确认了预算"),
+           ("已发送跟进资料", "未接通，已留言", "沟通了项目时间表"),
+           ("对价格有异议", "竞争对手领先", "项目暂缓")),
+    amount_scale=7,
+    cities=("北京", "上海", "深圳", "杭州", "成都", "苏州", "武汉", "南京", "广州", "西安"),
+)
+
+WORDS = {"en": ENGLISH, "zh": CHINESE}
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """Demo rows of the people-owned tabs and of History.
+
+    Each grid's first row names its columns by key — a column role of ``schema.py`` (``id``,
+    ``stage``) or a template column key (``budget``, ``proposal_sent``; History: ``at``,
+    ``kind``, ``id``, ``from``, ``to``) — so the starter can place them under any header.
+    """
+
+    customers: Grid
+    opportunities: Grid
+    activities: Grid
+    history: Grid
+
+    def by_role(self) -> dict[str, Grid]:
+        return {"customers": self.customers, "opportunities": self.opportunities,
+                "activities": self.activities, "history": self.history}
+
+
+@dataclass(eq=False)
+class Deal:
+    """One generated opportunity while the demo is being built."""
+
+    customer: dict[str, Cell]
+    stage: int
+    created: dt.date
+    closed: dt.date | None
+    changes: list[tuple[dt.date, int, int]]  # (day, from stage, to stage)
+    last_touch: dt.date | None
+    fields: dict[str, Cell] = field(default_factory=dict)
+    id: str | None = None
+    activities: int = 0
+
+
+CUSTOMER_KEYS = ("customer_id", "name", "industry", "size", "region", "source", "owner")
+OPPORTUNITY_KEYS = ("id", "customer_id", "title", "owner", "stage", "amount", "source",
+                    "created", "expected_close", "last_activity", "next_step", "next_step_due",
+                    "lost_reason", "budget", "decision_maker", "pain_points", "purchase_intent",
+                    "decision_cycle_days", "proposal_sent")
+ACTIVITY_KEYS = ("date", "opportunity_id", "type", "owner", "notes", "sentiment")
+HISTORY_KEYS = ("at", "kind", "id", "from", "to")
+
+
+def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
+    """200 opportunities over 60 customers, 600 activities and their stage history."""
+    rng = random.Random(seed)
+    words = WORDS[lang]
+    customers = _customers(rng, words)
+    deals = [_deal(rng, words, customers[n] if n < CUSTOMERS else rng.choice(customers), as_of)
+             for n in range(OPPORTUNITIES)]
+    _number(deals)
+    activities = _activities(rng, words, deals)
+    latest = {row[1]: row[0] for row in activities}  # rows are sorted by date
+    for deal in deals:
+        deal.fields["last_activity"] = latest.get(deal.id)
+    return DemoData(
+        customers=[list(CUSTOMER_KEYS)] + [[c[k] for k in CUSTOMER_KEYS] for c in customers],
+        opportunities=[list(OPPORTUNITY_KEYS)] + [[d.fields.get(k) for k in OPPORTUNITY_KEYS]
+                                                  for d in deals],
+        activities=[list(ACTIVITY_KEYS)] + [list(a) for a in activities],
+        history=[list(HISTORY_KEYS)] + _history(deals, words, lang),
+    )
+
+
+def _customers(rng: random.Random, words: Words) -> list[dict[str, Cell]]:
+    used: set[str] = set()
+    return [_customer(rng, words, n, used) for n in range(1, CUSTOMERS + 1)]
+
+
+def _customer(rng: random.Random, words: Words, number: int, used: set[str]
+              ) -> dict[str, Cell]:
+    industry = rng.choices(words.industries, weights=(5, 4, 4, 3, 3, 2, 2, 1))[0]
+    stem, name = _company(rng, words, industry, used)
+    size = rng.choice((12, 25, 40, 60, 85, 120, 180, 250, 400, 650, 900, 1500, 3000, 8000))
+    return {"customer_id": f"C-{number:04d}", "stem": stem, "name": name, "industry": industry,
+            "size": size + rng.randrange(0, max(size // 5, 1)),
+            "region": rng.choice(words.regions), "source": rng.choice(words.sources),
+            "owner": rng.choice(words.owners)}
+
+
+def _company(rng: random.Random, words: Words, industry: str, used: set[str]
+             ) -> tuple[str, str]:
+    """A company name not used yet: a random stem with one of the industry's suffixes."""
+    while True:
+        stem = rng.choice(words.stems)
+        name = words.company(stem, rng.choice(words.suffixes[industry]), rng)
+        if name not in used:
+            used.add(name)
+            return stem, name
+
+
+def _deal(rng: random.Random, words: Words, customer: dict[str, Cell], as_of: dt.date) -> Deal:
+    stage = rng.choices(range(len(STAGE_WEIGHTS)), weights=STAGE_WEIGHTS)[0]
+    deal = _timeline(rng, stage, as_of)
+    deal.customer = customer
+    deal.fields.update(_basics(rng, words, deal, as_of))
+    deal.fields.update(_scorecard(rng, words, deal))
+    return deal
+
+
+def _timeline(rng: random.Random, stage: int, as_of: dt.date) -> Deal:
+    """When the deal was created, moved between stages and closed."""
+    if stage >= OPEN_STAGES:
+        closed = as_of - dt.timedelta(days=rng.randint(0, 200))
+        reached = OPEN_STAGES - 1 if stage == WON else rng.randint(0, OPEN_STAGES - 1)
+        steps = [*range(reached + 1), stage]
+        entered = closed
+    else:
+        closed = None
+        stall = 21 if stage == NEGOTIATION else 14
+        stalled = stage > 0 and rng.random() < 0.3
+        entered = as_of - dt.timedelta(days=rng.randint(stall + 3, stall + 50) if stalled
+                                       else rng.randint(0, 10 if stage else 20))
+        steps = list(range(stage + 1))
+    changes, day = [], entered
+    for before, after in reversed(list(zip(steps, steps[1:], strict=False))):
+        changes.append((day, before, after))
+        day -= dt.timedelta(days=rng.randint(4, 25))
+    created = day - dt.timedelta(days=rng.randint(0, 6)) if changes else entered
+    changes.reverse()
+    return Deal({}, stage, created, closed, changes, _last_touch(rng, stage, created, closed,
+                                                                 as_of))
+
+
+def _last_touch(rng: random.Random, stage: int, created: dt.date, closed: dt.date | None,
+                as_of: dt.date) -> dt.date | None:
+    """The latest activity: around the close, recent, overdue, or none for a new lead."""
+    if closed is not None:
+        day = closed - dt.timedelta(days=rng.randint(0, 5))
+    elif stage == 0 and created >= as_of - dt.timedelta(days=2) and rng.random() < 0.5:
+        return None
+    elif rng.random() < 0.3:
+        day = as_of - dt.timedelta(days=rng.randint(FOLLOW_UP_DAYS + 2, 45))
+    else:
+        day = as_of - dt.timedelta(days=rng.randint(0, FOLLOW_UP_DAYS - 1))
+    return max(day, created)
+
+
+def _basics(rng: random.Random, words: Words, deal: Deal, as_of: dt.date) -> dict[str, Cell]:
+    customer, stage = deal.customer, deal.stage
+    size = int(customer["size"])  # type: ignore[arg-type]
+    amount = int(round(rng.uniform(5_000, 40_000) * (1 + size / 800) * words.amount_scale, -2))
+    is_open = stage < OPEN_STAGES
+    expected = deal.closed or max(as_of + dt.timedelta(days=rng.randint(-25, 100)),
+                                  deal.created + dt.timedelta(days=14))
+    return {
+        "customer_id": customer["customer_id"],
+        "title": words.title(str(customer["stem"]), rng.choice(words.products)),
+        "owner": customer["owner"] if rng.random() < 0.8 else rng.choice(words.owners),
+        "stage": words.stages[stage],
+        "amount": None if stage == 0 and rng.random() < 0.4 else amount,
+        "source": customer["source"] if rng.random() < 0.7 else rng.choice(words.sources),
+        "created": deal.created,
+        "expected_close": None if stage == 0 and rng.random() < 0.5 else expected,
+        "next_step": rng.choice(words.next_steps) if is_open else None,
+        "next_step_due": as_of + dt.timedelta(days=rng.randint(-10, 14)) if is_open else None,
+        "lost_reason": rng.choice(words.lost_reasons) if stage == LOST and rng.random() < 0.88
+        else None,
+    }
+
+
+def _scorecard(rng: random.Random, words: Words, deal: Deal) -> dict[str, Cell]:
+    """Scorecard and criteria fields: filled the further a deal got, with realistic gaps."""
+    progress = max((after for _, _, after in deal.changes if after < OPEN_STAGES), default=0)
+    sent = next((day for day, _, after in deal.changes if after == PROPOSAL), None)
+
+    def maybe(value: Cell, chance: float) -> Cell:
+        return value if rng.random() < chance else None
+
+    intent = min(10, max(1, round(rng.gauss(3 + progress * 1.2, 2))))
+    return {
+        "budget": maybe(rng.choices(words.budgets, weights=(1 + progress, 3, 2))[0],
+                        0.92 if progress else 0.5),
+        "decision_maker": maybe(words.decision_maker(rng), 0.92 if progress else 0.3),
+        "pain_points": maybe(rng.choice(words.pains), 0.9 if progress >= 2 else 0.3),
+        "purchase_intent": maybe(intent, 0.85),
+        "decision_cycle_days": maybe(rng.choice((14, 21, 30, 45, 60, 90, 120, 180)), 0.85),
+        "proposal_sent": maybe(sent, 0.85) if deal.stage == NEGOTIATION else sent,
+    }
+
+
+def _number(deals: list[Deal]) -> None:
+    """IDs in order of creation; two of the newest uncontacted leads are left without one."""
+    deals.sort(key=lambda d: d.created)
+    unnamed = [d for d in deals if d.stage == 0 and d.last_touch is None][-2:]
+    number = 0
+    for deal in deals:
+        if deal in unnamed:
+            continue
+        number += 1
+        deal.id = f"OPP-{number:06d}"
+    for deal in deals:
+        deal.fields["id"] = deal.id
+
+
+def _activities(rng: random.Random, words: Words, deals: list[Deal]
+                ) -> list[tuple[dt.date, str, str, str, str, str]]:
+    """600 activities: one at each deal's last touch, the rest spread over its life."""
+    touched = [d for d in deals if d.last_touch is not None and d.id]
+    for deal in touched:
+        deal.activities = 1
+    extra = rng.choices(touched, weights=[2 + d.stage for d in touched],
+                        k=ACTIVITIES - len(touched))
+    for deal in extra:
+        deal.activities += 1
+    rows = []
+    for deal in touched:
+        rows += [_activity(rng, words, deal, day, last=index == 0)
+                 for index, day in enumerate(_activity_days(rng, deal))]
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return rows
+
+
+def _activity_days(rng: random.Random, deal: Deal) -> list[dt.date]:
+    """The last touch first, then earlier days between creation and the last touch."""
+    assert deal.last_touch is not None
+    span = (deal.last_touch - deal.created).days
+    return [deal.last_touch] + [deal.created + dt.timedelta(days=rng.randint(0, span))
+                                for _ in range(deal.activities - 1)]
+
+
+def _activity(rng: random.Random, words: Words, deal: Deal, day: dt.date, *, last: bool
+              ) -> tuple[dt.date, str, str, str, str, str]:
+    mood = rng.choices((0, 1, 2), weights=(45, 40, 15 if not last else 20))[0]
+    return (day, str(deal.id), rng.choice(words.activity_types), str(deal.fields["owner"]),
+            rng.choice(words.notes[mood]), words.sentiments[mood])
+
+
+def _history(deals: list[Deal], words: Words, lang: str) -> Grid:
+    """Stage changes the worker would have seen, oldest first."""
+    kind = HISTORY_KINDS[lang][0]
+    rows = [[day, kind, deal.id, words.stages[before], words.stages[after]]
+            for deal in deals if deal.id for day, before, after in deal.changes]
+    rows.sort(key=lambda row: (row[0], row[2]))
+    return rows

@@ -1,0 +1,111 @@
+"""The demo pipeline: the promised size, every situation the worker flags, deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from sheetfunnel.demo_data import DemoData, make_demo
+from sheetfunnel.resources import data_path
+from sheetfunnel.starter import starter_plan
+
+AS_OF = dt.date(2026, 11, 24)
+OPEN = {"en": ("Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation"),
+        "zh": ("线索", "已确认", "需求分析", "方案报价", "商务谈判")}
+
+
+def _rows(grid: list[list]) -> list[dict]:
+    return [dict(zip(grid[0], row, strict=True)) for row in grid[1:]]
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoData:
+    return make_demo(AS_OF)
+
+
+def test_counts(demo: DemoData) -> None:
+    assert (len(demo.customers), len(demo.opportunities), len(demo.activities)) == (61, 201, 601)
+    assert len(demo.history) > 300
+
+
+def test_deterministic_and_relative_to_as_of(demo: DemoData) -> None:
+    assert make_demo(AS_OF) == demo
+    assert make_demo(AS_OF, seed=8) != demo
+    later = make_demo(AS_OF + dt.timedelta(days=30))
+    shift = [(a["created"] - b["created"]).days for a, b in
+             zip(_rows(later.opportunities), _rows(demo.opportunities), strict=True)]
+    assert set(shift) == {30}
+
+
+def test_variety_of_people_and_companies(demo: DemoData) -> None:
+    customers, deals = _rows(demo.customers), _rows(demo.opportunities)
+    assert len({c["name"] for c in customers}) == 60
+    assert {"Software", "Finance", "Manufacturing", "Healthcare", "Retail", "Education",
+            "Logistics"} <= {c["industry"] for c in customers}
+    assert all(isinstance(c["size"], int) and c["size"] > 0 for c in customers)
+    assert len({d["owner"] for d in deals}) >= 5
+    assert len({d["source"] for d in deals}) >= 5
+    assert {d["customer_id"] for d in deals} == {c["customer_id"] for c in customers}
+
+
+def test_won_lost_and_open_deals(demo: DemoData) -> None:
+    stages = Counter(d["stage"] for d in _rows(demo.opportunities))
+    assert stages["Won"] >= 20 and stages["Lost"] >= 15
+    assert all(stages[s] >= 10 for s in OPEN["en"])
+    lost = [d for d in _rows(demo.opportunities) if d["stage"] == "Lost"]
+    assert 0 < sum(d["lost_reason"] is None for d in lost) < len(lost) // 3
+
+
+def test_situations_the_worker_flags(demo: DemoData) -> None:
+    deals = [d for d in _rows(demo.opportunities) if d["stage"] in OPEN["en"]]
+    entered = {}
+    for change in _rows(demo.history):
+        entered[change["id"]] = change["at"]
+    overdue = [d for d in deals if d["last_activity"] and
+               (AS_OF - d["last_activity"]).days > 7]
+    stalled = [d for d in deals if d["id"] in entered and (AS_OF - entered[d["id"]]).days > 21]
+    passed = [d for d in deals if d["expected_close"] and d["expected_close"] < AS_OF]
+    untouched = [d for d in deals if d["last_activity"] is None]
+    no_budget = [d for d in deals if d["stage"] != "Lead" and d["budget"] is None]
+    assert len(overdue) >= 15 and len(stalled) >= 10 and len(passed) >= 10
+    assert len(untouched) >= 2 and len(no_budget) >= 3
+    assert sum(d["id"] is None for d in deals) == 2
+    for field in ("purchase_intent", "decision_cycle_days"):
+        assert 10 <= sum(d[field] is None for d in deals) < len(deals) // 2
+
+
+def test_history_ends_in_the_current_stage(demo: DemoData) -> None:
+    last = {}
+    for change in _rows(demo.history):
+        assert change["kind"] == "stage change"
+        last[change["id"]] = change["to"]
+    for deal in _rows(demo.opportunities):
+        if deal["id"] in last:
+            assert last[deal["id"]] == deal["stage"]
+
+
+def test_activities_belong_to_deals_and_precede_as_of(demo: DemoData) -> None:
+    ids = {d["id"] for d in _rows(demo.opportunities)}
+    activities = _rows(demo.activities)
+    assert {a["opportunity_id"] for a in activities} <= ids
+    assert all(a["date"] <= AS_OF for a in activities)
+    assert Counter(a["sentiment"] for a in activities).keys() == {"positive", "neutral",
+                                                                   "negative"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_words_match_the_starter_config(lang: str) -> None:
+    """Stage names and scorecard values of the demo are the ones its Config tabs use."""
+    defaults = data_path("config", "default.toml").read_text(encoding="utf-8")
+    template = data_path("templates", "workbook.toml").read_text(encoding="utf-8")
+    plan = starter_plan(lang, defaults, template)
+    stages_tab = plan.tabs[3].title
+    stage_names = {c.value for c in plan.cells if c.tab == stages_tab and c.col == 1 and c.row > 1}
+    matches = " ".join(str(c.value) for c in plan.cells if c.tab == plan.tabs[4].title)
+    deals = _rows(make_demo(AS_OF, lang=lang).opportunities)
+    assert {d["stage"] for d in deals} == stage_names
+    assert all(d["budget"] in matches for d in deals if d["budget"])
+    customers = _rows(make_demo(AS_OF, lang=lang).customers)
+    assert sum(c["industry"] in matches for c in customers) > 40
