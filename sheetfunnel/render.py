@@ -15,6 +15,7 @@ from sheetfunnel import schema
 from sheetfunnel.config import Config
 from sheetfunnel.engine.model import Evaluation, RoleTable
 from sheetfunnel.grid import Cell, Grid, Table, is_blank, normalise_name
+from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Highlight, Looks, Note, NumberFormat, Protection
 
 OWNED_NOTE = {
@@ -58,18 +59,15 @@ def language_of(table: Table) -> str:
     return "en" if table.tab.isascii() else "zh"
 
 
-def money_format(config: Config) -> str:
-    symbol = config.settings.currency.replace('"', "")
-    return f'"{symbol}"#,##0' if symbol else "#,##0"
-
-
 def _plain(value: object, digits: int | None = None) -> Cell:
     """A pandas/numpy value as a plain cell value (NaN/NaT -> None)."""
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date()
-    if isinstance(value, dt.date | str | bool):
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, dt.date | bool):
         return value
     try:
         if pd.isna(value):
@@ -118,18 +116,19 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     deals = evaluation.deals
     raw = config.settings.score_scale == "raw"
     values = {
-        "score": deals["score_raw" if raw else "score"].map(lambda v: _plain(v, 1)),
-        "grade": deals["grade"].map(lambda v: None if is_blank(v) else str(v)),
-        "win_pct": deals["win_probability"].map(lambda v: _plain(v, 4)),
-        "weighted_amount": deals["weighted_amount"].map(lambda v: _plain(v, 2)),
-        "stage_entered": deals["stage_entered"].map(_plain),
-        "days_in_stage": deals["days_in_stage"].map(lambda v: _plain(v, 0)),
-        "flags": deals["flags_text"].map(lambda v: None if is_blank(v) else str(v)),
+        "score": (deals["score_raw" if raw else "score"], 1),
+        "grade": (deals["grade"], None),
+        "win_pct": (deals["win_probability"], 4),
+        "weighted_amount": (deals["weighted_amount"], 2),
+        "stage_entered": (deals["stage_entered"], None),
+        "days_in_stage": (deals["days_in_stage"], 0),
+        "flags": (deals["flags_text"], None),
     }
-    for role, series in values.items():
+    rows = [int(r) for r in deals.index]
+    for role, (series, digits) in values.items():
         col = columns[role]
-        for row, value in series.items():
-            cells[(int(row), col)] = value
+        for row, value in zip(rows, series.tolist(), strict=True):
+            cells[(row, col)] = _plain(value, digits)
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]

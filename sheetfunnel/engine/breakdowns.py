@@ -1,0 +1,115 @@
+"""Headline numbers and the tables a manager reads by owner, source and lost reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetfunnel.engine.model import FLAG_CODES
+
+UNNAMED = "(none)"
+
+
+def _label(series: pd.Series) -> pd.Series:
+    """Blank owners, sources and reasons grouped under one visible label."""
+    return series.astype(object).where(series.notna() & (series.astype(str) != ""), UNNAMED)
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return None if not whole else part / whole
+
+
+def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
+    """Open count and amount, weighted pipeline, won/lost this month, win rate, cycle days.
+
+    "This month" is the calendar month of ``as_of``, judged by the date the deal entered its
+    won or lost stage (Stage Entered).
+    """
+    kind = deals["kind"]
+    won, lost, open_ = deals[kind == "won"], deals[kind == "lost"], deals[kind == "open"]
+    month = pd.Timestamp(as_of).to_period("M")
+    entered_month = deals["stage_entered"].dt.to_period("M")
+    won_now = won[entered_month[won.index] == month]
+    lost_now = lost[entered_month[lost.index] == month]
+    cycle = (won["stage_entered"] - won["created"]).dt.days.dropna()
+    return {
+        "open_count": int(len(open_)),
+        "open_amount": float(open_["amount"].sum()),
+        "weighted_pipeline": float(open_["weighted_amount"].sum()),
+        "won_this_month": int(len(won_now)),
+        "won_amount_this_month": float(won_now["amount"].sum()),
+        "lost_this_month": int(len(lost_now)),
+        "win_rate": _rate(len(won), len(won) + len(lost)),
+        "avg_cycle_days": None if cycle.empty else float(cycle.mean()),
+    }
+
+
+def owners(deals: pd.DataFrame) -> pd.DataFrame:
+    """Per owner: open, won, lost, win rate, won amount, weighted open, follow-ups on time."""
+    frame = deals.assign(owner=_label(deals["owner"]))
+    kind = frame["kind"]
+    overdue = frame["flag_codes"].map(lambda codes: "FOLLOW_UP_OVERDUE" in codes)
+    frame = frame.assign(
+        is_open=kind == "open", is_won=kind == "won", is_lost=kind == "lost",
+        won_amount=frame["amount"].where(kind == "won", 0.0).fillna(0.0),
+        weighted_open=frame["weighted_amount"].where(kind == "open", 0.0).fillna(0.0),
+        on_time=(kind == "open") & ~overdue,
+    )
+    grouped = frame.groupby("owner", sort=True)
+    table = pd.DataFrame({
+        "open": grouped["is_open"].sum(), "won": grouped["is_won"].sum(),
+        "lost": grouped["is_lost"].sum(), "won_amount": grouped["won_amount"].sum(),
+        "weighted_open": grouped["weighted_open"].sum(), "on_time": grouped["on_time"].sum(),
+    }).reset_index()
+    table["win_rate"] = [_rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
+                                                            strict=True)]
+    table["follow_ups_on_time"] = [_rate(t, o) for t, o in zip(table["on_time"], table["open"],
+                                                                strict=True)]
+    return table[["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
+                  "follow_ups_on_time"]]
+
+
+def sources(deals: pd.DataFrame) -> pd.DataFrame:
+    """Per source or channel: deals, won, and conversion = won / all deals from it."""
+    frame = deals.assign(source=_label(deals["source"]), is_won=deals["kind"] == "won")
+    grouped = frame.groupby("source", sort=True)
+    table = pd.DataFrame({"total": grouped.size(), "won": grouped["is_won"].sum()}).reset_index()
+    table["conversion"] = [_rate(w, t) for w, t in zip(table["won"], table["total"], strict=True)]
+    return table.sort_values(["total", "source"], ascending=[False, True], ignore_index=True)
+
+
+def lost_reasons(deals: pd.DataFrame) -> pd.DataFrame:
+    """Why deals were lost: count, share of lost deals, amount."""
+    lost = deals[deals["kind"] == "lost"]
+    columns = ["reason", "count", "share", "amount"]
+    if lost.empty:
+        return pd.DataFrame(columns=columns)
+    frame = lost.assign(reason=_label(lost["lost_reason"]))
+    grouped = frame.groupby("reason", sort=True)
+    table = pd.DataFrame({"count": grouped.size(),
+                          "amount": grouped["amount"].sum(min_count=1).fillna(0.0)}
+                         ).reset_index()
+    table["share"] = table["count"] / len(lost)
+    return table.sort_values(["count", "reason"], ascending=[False, True],
+                             ignore_index=True)[columns]
+
+
+def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
+    """Flags per owner and code (one column per code that occurs), busiest owner first."""
+    if flags.empty:
+        return pd.DataFrame(columns=["owner", "total"])
+    frame = flags.assign(owner=_label(flags["owner"]))
+    table = pd.crosstab(frame["owner"], frame["code"])
+    codes = [c for c in FLAG_CODES if c in table.columns]
+    table = table[codes]
+    table["total"] = table.sum(axis=1)
+    table = table.reset_index().sort_values(["total", "owner"], ascending=[False, True],
+                                            ignore_index=True)
+    table.columns.name = None
+    return table
+
+
+def flag_totals(flags: pd.DataFrame) -> dict[str, int]:
+    counts = flags["code"].value_counts() if not flags.empty else pd.Series(dtype=int)
+    return {code: int(counts[code]) for code in FLAG_CODES if code in counts}

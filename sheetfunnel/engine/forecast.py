@@ -1,0 +1,25 @@
+"""Forecast (成交预测): open deals by the month they are expected to close."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORECAST_COLUMNS = ["period", "count", "amount", "weighted"]
+
+
+def forecast(deals: pd.DataFrame) -> pd.DataFrame:
+    """Count, amount and weighted amount of open deals per Expected Close month (``2026-12``).
+
+    Open deals without an Expected Close are left out: they cannot be placed in a month.
+    """
+    open_deals = deals[(deals["kind"] == "open") & deals["expected_close"].notna()]
+    if open_deals.empty:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    period = pd.to_datetime(open_deals["expected_close"]).dt.strftime("%Y-%m")
+    grouped = open_deals.assign(period=period).groupby("period", sort=True)
+    table = pd.DataFrame({
+        "count": grouped.size(),
+        "amount": grouped["amount"].sum(min_count=1).fillna(0.0),
+        "weighted": grouped["weighted_amount"].sum(min_count=1).fillna(0.0),
+    }).reset_index()
+    return table[FORECAST_COLUMNS]
