@@ -118,6 +118,10 @@ SETTING_KEYS = ("timezone", "date_order", "currency", "score_scale", "grade_a", 
                 "grade_c", "follow_up_days", "stall_days", "response_hours",
                 "criteria_cumulative", "assign_ids")
 
+#: ``column.customer_id``, ``column.Customer ID`` and ``column.customerid`` name one role.
+COLUMN_ROLES = {normalise_name(role): role for roles in schema.COLUMNS.values() for role in roles}
+TAB_ROLES = {normalise_name(role): role for role in schema.TABS}
+
 KINDS = {"open": "open", "won": "won", "lost": "lost", "进行中": "open", "赢单": "won",
          "输单": "lost", "跟进中": "open"}
 CHECKS: dict[str, CheckKind] = {
@@ -279,12 +283,12 @@ def parse_settings(section: ConfigSection | None, found: _Collector) -> Settings
         raw = row.get("value")
         lowered = key.lower()
         if lowered.startswith("column."):
-            role = normalise_name(lowered[7:])
+            role = COLUMN_ROLES.get(normalise_name(lowered[7:]), lowered[7:].strip())
             if not is_blank(raw):
                 columns[role] = _shown(raw)
             continue
         if lowered.startswith("tab."):
-            role = normalise_name(lowered[4:])
+            role = TAB_ROLES.get(normalise_name(lowered[4:]), lowered[4:].strip())
             if role not in schema.TABS:
                 found.warning(section.where(index, "key"), f"There is no tab role '{key[4:]}'. "
                               f"Known: {', '.join(schema.TABS)}.")
