@@ -195,12 +195,13 @@ def _row_keys(loaded: Loaded, evaluation: Evaluation) -> tuple[RowKeys, ...]:
 
 
 def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
-    """Readable column widths from the longest text in each column (capped)."""
+    """Readable column widths from the longest text in each column (capped; long text may
+    run into the empty cells beside it)."""
     widths: dict[int, int] = {}
     for row in grid[:500]:
         for col, value in enumerate(row, start=1):
             shown = len(str(value)) if value is not None else 0
-            widths[col] = max(widths.get(col, 8), min(shown + 2, 48))
+            widths[col] = max(widths.get(col, 8), min(shown + 2, 30 if col == 1 else 24))
     return tuple(sorted((c, float(w)) for c, w in widths.items()))
 
 

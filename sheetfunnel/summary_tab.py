@@ -14,6 +14,7 @@ from sheetfunnel.config import Config
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Chart, Looks, NumberFormat
+from sheetfunnel.render import FLAG_LABELS
 from sheetfunnel.report import plain
 from sheetfunnel.summary import RunHeader, Summary
 
@@ -164,7 +165,8 @@ def render_summary(summary: Summary, config: Config, *, tab: str, lang: str = "e
                 ["reason", "count", "share", "amount"], {2: INTEGER, 3: PERCENT, 4: money})
     flags = summary.flag_counts
     codes = [c for c in flags.columns if c not in ("owner", "total")]
-    sheet.table(words["flags"], (words["flags_owner"], *codes, words["flags_total"]), flags,
+    labels = tuple(FLAG_LABELS[lang].get(code, code) for code in codes)
+    sheet.table(words["flags"], (words["flags_owner"], *labels, words["flags_total"]), flags,
                 ["owner", *codes, "total"], {})
     return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold),
                              charts=(chart,) if last >= first else ())
