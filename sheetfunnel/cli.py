@@ -19,8 +19,8 @@ from rich.table import Table as RichTable
 from sheetfunnel.errors import ConfigError, SheetfunnelError, UsageError
 from sheetfunnel.plan import WritePlan
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
