@@ -71,6 +71,7 @@ def workbook_options(func: Callable) -> Callable:
 
 
 as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+                            metavar="YYYY-MM-DD",
                             help="The day to judge as 'today' (YYYY-MM-DD). Default: today.")
 config_option = click.option("--config", "config_file",
                              type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -101,7 +102,8 @@ def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: s
 
     name = init_workbook(path, sheet=sheet, credentials=credentials, lang=lang, demo=demo,
                          force=force, as_of=_today(as_of))
-    out.print(f"Created [bold]{name}[/]. Next: [bold]sheetfunnel run {path or '--sheet ' + str(sheet)}[/]")
+    target = path if path is not None else f"--sheet {sheet}"
+    out.print(f"Created [bold]{name}[/]. Next: [bold]sheetfunnel run {target}[/]")
 
 
 @cli.command()
