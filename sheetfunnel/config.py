@@ -174,9 +174,9 @@ def sections_from_toml(text: str, source: str) -> dict[str, ConfigSection]:
         if key == "settings" and isinstance(value, dict):
             value = [{"key": k, "value": v} for k, v in value.items()]
         if key not in schema.CONFIG_TABS or not isinstance(value, list):
-            problem = Problem(f"{source}: {name}", f"sheetfunnel does not know the section "
-                              f"'{name}'. Use [[stages]], [[scoring]], [[criteria]] or [[settings]].",
-                              "warning")
+            problem = Problem(f"{source}: {name}",
+                              f"sheetfunnel does not know the section '{name}'. Use [[stages]], "
+                              "[[scoring]], [[criteria]] or [[settings]].", "warning")
             sections.setdefault("settings", ConfigSection("settings", source, (), ()))
             old = sections["settings"]
             sections["settings"] = ConfigSection(old.name, old.origin, old.rows, old.places,

@@ -32,7 +32,8 @@ FLAG_LABELS = {
         "NEGATIVE_SIGNAL": "👎 Negative signal",
     },
     "zh": {
-        "DUPLICATE_ID": "🔁 编号重复", "UNKNOWN_STAGE": "❓ 未知阶段", "INVALID_VALUE": "⚠ 无法识别的值",
+        "DUPLICATE_ID": "🔁 编号重复", "UNKNOWN_STAGE": "❓ 未知阶段",
+        "INVALID_VALUE": "⚠ 无法识别的值",
         "MISSING_CRITERIA": "⛔ 未满足准入标准", "CLOSE_DATE_PASSED": "📅 已过预计成交日期",
         "NO_FIRST_RESPONSE": "📞 未首次响应", "FOLLOW_UP_OVERDUE": "⏰ 跟进超时",
         "STALLED": "🐢 阶段停滞", "NEGATIVE_SIGNAL": "👎 负面信号",

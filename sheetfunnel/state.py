@@ -1,4 +1,4 @@
-"""What the worker remembers between runs, kept inside the workbook in the hidden ``_sheetfunnel`` tab.
+"""What the worker remembers between runs, kept in the workbook's hidden ``_sheetfunnel`` tab.
 
 Keeping memory in the workbook (not beside it) means it moves with the file or spreadsheet to
 another machine. Layout, all text so that both backends store it alike:

@@ -22,5 +22,6 @@ def as_of() -> dt.date:
 def datasets() -> Path:
     """The public datasets folder; tests that need it skip with the reason when it is absent."""
     if not DATASETS.is_dir():
-        pytest.skip(f"public datasets not found at {DATASETS} (they sit in ../shared beside the clone)")
+        pytest.skip(f"public datasets not found at {DATASETS} "
+                    "(they sit in ../shared beside the clone)")
     return DATASETS

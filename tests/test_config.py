@@ -10,8 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sheetfunnel.config import (Match, config_from_json, config_to_json, parse_config,
-                                parse_match, sections_from_grids, sections_from_toml)
+from sheetfunnel.config import (
+    Match,
+    config_from_json,
+    config_to_json,
+    parse_config,
+    parse_match,
+    sections_from_grids,
+    sections_from_toml,
+)
 from sheetfunnel.errors import MissingColumnError
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.resources import data_path
@@ -76,7 +83,8 @@ def test_workbook_tabs_replace_the_defaults():
     ("> 5", Match("gt", number=5)), (">= 1,000", Match("ge", number=1000)),
     ("＞＝ 1，000", Match("ge", number=1000)), ("< 0.5", Match("lt", number=0.5)),
     ("<= 40%", Match("le", number=0.4)), ("31..90", Match("range", low=31, high=90)),
-    ("*", Match("any")), ("value", Match("value")), ("属于 软件、金融", Match("in", options=("软件", "金融"))),
+    ("*", Match("any")), ("value", Match("value")),
+    ("属于 软件、金融", Match("in", options=("软件", "金融"))),
     ("fuzzy", None), ("> lots", None), ("9..1", None),
 ])
 def test_every_match_form(text, match):
@@ -85,9 +93,11 @@ def test_every_match_form(text, match):
 
 @pytest.mark.parametrize(("check", "value", "expected"), [
     ("filled", None, ("filled", None)), ("=", "Yes", ("eq", "Yes")), ("!=", "No", ("ne", "No")),
-    (">", "1,000", ("gt", 1000.0)), (">=", 5, ("ge", 5.0)), ("<", "2026-01-31", ("lt", "2026-01-31")),
+    (">", "1,000", ("gt", 1000.0)), (">=", 5, ("ge", 5.0)),
+    ("<", "2026-01-31", ("lt", "2026-01-31")),
     ("<=", 3, ("le", 3.0)), ("in", "a, b", ("in", ("a", "b"))),
-    ("not in", "x，y", ("not_in", ("x", "y"))), ("on or before today", None, ("on_or_before_today", None)),
+    ("not in", "x，y", ("not_in", ("x", "y"))),
+    ("on or before today", None, ("on_or_before_today", None)),
     ("已填写", None, ("filled", None)), ("不晚于今天", None, ("on_or_before_today", None)),
     ("＞＝", "１０", ("ge", 10.0)),
 ])

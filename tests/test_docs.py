@@ -1,4 +1,4 @@
-"""The README is the manual: every command is in it and has help text; it starts with the two commands."""
+"""The README is the manual: every command is in it, with help text; it opens with two commands."""
 
 import re
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""A whole run on a real .xlsx file: people's cells untouched, reruns write nothing, failures are sentences."""
+"""A whole run on a real .xlsx: people's cells untouched, reruns write nothing, clear errors."""
 
 from __future__ import annotations
 

@@ -5,8 +5,14 @@ import datetime as dt
 import pandas as pd
 
 from sheetfunnel.engine.model import StageMemory
-from sheetfunnel.state import (CHANGED_ROW, FIRST_MEMORY_ROW, State, fingerprint, read_state,
-                               state_cells)
+from sheetfunnel.state import (
+    CHANGED_ROW,
+    FIRST_MEMORY_ROW,
+    State,
+    fingerprint,
+    read_state,
+    state_cells,
+)
 
 
 def memory(rows):
