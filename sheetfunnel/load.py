@@ -1,32 +1,40 @@
 """A workbook's tabs -> the Config to use and the input tables with their roles resolved.
 
 Pure: the run hands in the grids it read. Precedence for each Config section: a ``--config``
-TOML section, else the workbook's tab, else ``config/default.toml``. A broken config never
+TOML section, else the workbook's tab, else ``config/default.toml``. Settings are read first,
+since their ``tab.<role>`` rows say where the other tabs are. A broken config never
 half-applies: the last good one is used (or none, on a first run) and every problem is kept.
 """
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sheetfunnel import schema
 from sheetfunnel.config import (
+    FILE_SECTION,
+    TAB_ROLES,
     Config,
     ConfigSection,
+    Settings,
     _Collector,
+    closest,
+    missing_column_sentence,
     parse_config,
     parse_settings,
     sections_from_grids,
+    setting_places,
 )
 from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.grid import Grid, normalise_name, table_from_grid
 
 STATUS_OK = "ok"
-STATUS_LAST_GOOD = "broken, using the last good config"
-STATUS_NONE = "broken, no good config yet"
+STATUS_LAST_GOOD = "broken, using last good"
+STATUS_NONE = "broken, no good config"
+_INPUT_TABS = ("opportunities", "customers", "activities")
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,26 @@ class Loaded:
     titles: dict[str, str | None] = field(default_factory=dict)
 
 
+def field_header(field_name: str, table: RoleTable) -> str | None:
+    """The header a Scoring/Criteria Field names: the header itself, else a role's column."""
+    key = normalise_name(field_name)
+    for header in table.table.columns:
+        if normalise_name(header) == key:
+            return header
+    for tab_role in _INPUT_TABS:
+        for role, names in schema.COLUMNS[tab_role].items():
+            if role in table.roles and key in {normalise_name(n) for n in (role, *names)}:
+                return table.roles[role]
+    return None
+
+
 def find_tab(role: str, present: Mapping[str, Grid], overrides: Mapping[str, str]) -> str | None:
+    """The title of the tab serving ``role`` (a ``tab.<role>`` name first, then the aliases)."""
     return schema.resolve(schema.tab_names(role, overrides), present).found
 
 
 def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) -> RoleTable:
-    """A tab with each known column role matched to a header present in it."""
+    """A tab with each known column role matched to a header present in it (one role each)."""
     table = table_from_grid(title, grid)
     roles: dict[str, str] = {}
     taken: set[str] = set()
@@ -58,76 +80,95 @@ def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) ->
     return RoleTable(table, roles)
 
 
-def field_header(field_name: str, table: RoleTable) -> str | None:
-    """The header a Scoring/Criteria Field names: the header itself, else a role's column."""
-    key = normalise_name(field_name)
-    for header in table.table.columns:
-        if normalise_name(header) == key:
-            return header
-    for tab_role in ("opportunities", "customers", "activities"):
-        for role, names in schema.COLUMNS[tab_role].items():
-            if role in table.roles and key in {normalise_name(n) for n in (role, *names)}:
-                return table.roles[role]
-    return None
-
-
-def _missing_stage(table: RoleTable, overrides: Mapping[str, str]) -> MissingColumnError:
-    names = schema.column_names("opportunities", "stage", overrides)
-    found = list(table.table.columns)
-    close = difflib.get_close_matches(names[0], found, n=1, cutoff=0.3)
-    hint = f" The closest is '{close[0]}'." if close else ""
-    return MissingColumnError(
-        f"The {table.table.tab} tab has no Stage column (looked for "
-        f"{', '.join(repr(n) for n in names[:4])}; headers found: "
-        f"{', '.join(found) or 'none'}).{hint} Rename the header to Stage, or add a Settings "
-        f"row column.stage = <your header>.")
-
-
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],
                         overrides: Mapping[str, ConfigSection] | None = None,
                         last_good: Config | None = None) -> Loaded:
-    """Find the tabs, parse the config, bind the input tables."""
+    """Find the tabs, parse the config, bind the input tables.
+
+    Raises MissingColumnError when there is no Opportunities tab or it has no Stage column.
+    """
     overrides = overrides or {}
     settings_tab = find_tab("settings", tabs, {})
     early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
                   if settings_tab else {}, defaults, overrides)
-    tab_overrides = dict(parse_settings(early.get("settings"), _Collector()).tabs)
-    titles = {role: find_tab(role, tabs, tab_overrides) for role in schema.TABS}
-    grids = {role: (titles[role], tabs[titles[role]]) for role in schema.CONFIG_TABS
-             if titles[role]}
+    settings = parse_settings(early.get("settings"), _Collector())
+    titles = {role: find_tab(role, tabs, settings.tabs) for role in schema.TABS}
+    found = {role: title for role, title in titles.items() if title is not None}
+    grids = {role: (found[role], tabs[found[role]]) for role in schema.CONFIG_TABS
+             if role in found}
     sections = _pick(sections_from_grids(grids), defaults, overrides)
-    settings = parse_settings(sections.get("settings"), _Collector())
-    columns = dict(settings.columns)
 
-    opp_title = titles["opportunities"]
-    if opp_title is None:
+    opportunities = _opportunities(tabs, titles, early.get("settings"), settings)
+    customers, activities = (
+        bind(found[r], tabs[found[r]], r, settings.columns) if r in found else None
+        for r in ("customers", "activities"))
+    headers = {"opportunities": opportunities.table.headers}
+    if customers is not None:
+        headers["customers"] = customers.table.headers
+    result = parse_config(sections, headers=headers)
+    problems = result.problems + _missing_tabs(tabs, titles, settings, early.get("settings"))
+    config = result.config or last_good
+    status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
+    return Loaded(config, status, problems, opportunities, customers, activities, titles)
+
+
+def _opportunities(tabs: Mapping[str, Grid], titles: Mapping[str, str | None],
+                   section: ConfigSection | None, settings: Settings) -> RoleTable:
+    """The Opportunities tab bound to its roles; MissingColumnError without it or its Stage."""
+    title = titles["opportunities"]
+    if title is None:
+        own = settings.tabs.get("opportunities")
+        names = schema.tab_names("opportunities", settings.tabs)
+        near = closest(names, list(tabs))
+        near_text = f"; the closest is '{near}'" if near else ""
+        wanted = f"no tab named {own} (set by tab.opportunities at " \
+            f"{setting_places(section).get('tab.opportunities', 'Settings')})" if own else \
+            "no Opportunities tab"
         raise MissingColumnError(
-            f"There is no Opportunities tab (tabs found: {', '.join(tabs) or 'none'}). Name the "
-            "tab of your deals Opportunities (or 商机), or add a Settings row "
+            f"There is {wanted} (tabs found: {', '.join(tabs) or 'none'}{near_text}): name the "
+            "tab of your deals Opportunities (or 商机), or add the Settings row "
             "tab.opportunities = <its name>.")
-    opportunities = bind(opp_title, tabs[opp_title], "opportunities", columns)
-    if "stage" not in opportunities.roles:
-        raise _missing_stage(opportunities, columns)
-    customers = bind(titles["customers"], tabs[titles["customers"]], "customers", columns) \
-        if titles["customers"] else None
-    activities = bind(titles["activities"], tabs[titles["activities"]], "activities", columns) \
-        if titles["activities"] else None
+    table = bind(title, tabs[title], "opportunities", settings.columns)
+    if "stage" not in table.roles:
+        names = schema.column_names("opportunities", "stage", settings.columns)
+        raise MissingColumnError(missing_column_sentence(
+            title, "Stage", table.table.headers, names,
+            "rename that header to Stage, or add the Settings row column.stage = <your header>"))
+    return table
 
-    def exists(name: str) -> bool:
-        return field_header(name, opportunities) is not None or (
-            customers is not None and field_header(name, customers) is not None)
 
-    result = parse_config(sections, field_exists=exists)
-    if result.config is not None:
-        config, status = result.config, STATUS_OK
-    else:
-        config, status = last_good, STATUS_LAST_GOOD if last_good else STATUS_NONE
-    return Loaded(config, status, result.problems, opportunities, customers, activities, titles)
+def _missing_tabs(tabs: Mapping[str, Grid], titles: Mapping[str, str | None],
+                  settings: Settings, section: ConfigSection | None) -> tuple[Problem, ...]:
+    """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell."""
+    places = setting_places(section)
+    problems = []
+    for role, name in settings.tabs.items():
+        if normalise_name(name) == normalise_name(titles.get(role) or ""):
+            continue
+        near = closest([name], list(tabs))
+        hint = f" (the closest is {near})" if near else ""
+        where = places.get(f"tab.{role}") or next(
+            (w for k, w in places.items() if k.startswith("tab.")
+             and TAB_ROLES.get(normalise_name(k[4:])) == role), "Settings")
+        problems.append(Problem(where, f'There is no tab named "{name}"{hint}, so '
+                                f"tab.{role} is not used. Fix the name.", "warning"))
+    return tuple(problems)
 
 
 def _pick(workbook: Mapping[str, ConfigSection], defaults: Mapping[str, ConfigSection],
           overrides: Mapping[str, ConfigSection]) -> dict[str, ConfigSection]:
-    """Per section: the TOML override, else the workbook's tab, else the default."""
-    return {role: overrides.get(role) or workbook.get(role) or defaults[role]
-            for role in schema.CONFIG_TABS if role in overrides or role in workbook
-            or role in defaults}
+    """Per section: the TOML override, else the workbook's tab, else the (builtin) default.
+
+    Problems of a TOML file as a whole (its syntax, unknown sections) travel along.
+    """
+    picked = {}
+    for role in schema.CONFIG_TABS:
+        if role in overrides:
+            picked[role] = overrides[role]
+        elif role in workbook:
+            picked[role] = workbook[role]
+        elif role in defaults:
+            picked[role] = dataclasses.replace(defaults[role], builtin=True)
+    if FILE_SECTION in overrides:
+        picked[FILE_SECTION] = overrides[FILE_SECTION]
+    return picked
