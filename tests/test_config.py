@@ -58,7 +58,7 @@ def test_the_defaults_parse_into_the_documented_scorecard_and_stages():
     assert (s.follow_up_days, s.stall_days, s.response_hours) == (7, 14, 2)
     assert (s.grade_a, s.grade_b, s.grade_c, s.criteria_cumulative) == (80, 60, 40, True)
     assert {c.stage for c in config.criteria} == {
-        "Qualified", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost"}
+        "Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost"}
 
 
 def test_a_stages_tab_gives_kinds_probabilities_and_per_stage_thresholds():
@@ -264,7 +264,7 @@ def test_builtin_defaults_only_warn_about_columns_and_stages_the_workbook_lacks(
     assert result.config is not None
     assert result.config.criteria[-1].stage == "Lost"
     assert all(p.severity == "warning" for p in result.problems)
-    assert 'default.toml: criteria[1].stage: The default entry criteria for the stage ' \
+    assert 'default.toml: criteria[2].stage: The default entry criteria for the stage ' \
            '"Qualified" are skipped: your Stages tab has no such stage. Add a Criteria tab for ' \
            'your stages.' in [str(p) for p in result.problems]
 

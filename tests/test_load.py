@@ -52,7 +52,7 @@ def test_workbook_tabs_replace_the_defaults_and_tables_are_bound():
 
 
 def test_missing_config_tabs_fall_back_to_the_defaults():
-    deals = [["ID", "Stage", "Amount", "Industry", "Size", "Purchase Intent", "Budget",
+    deals = [["ID", "Stage", "Owner", "Amount", "Industry", "Size", "Purchase Intent", "Budget",
               "Decision Cycle Days", "Decision Maker", "Pain Points", "Expected Close",
               "Proposal Sent", "Lost Reason"], ["OPP-1", "Lead"]]
     loaded = load({"opportunities": deals})
