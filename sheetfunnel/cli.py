@@ -127,6 +127,8 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         report_file.write_text(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n",
                                encoding="utf-8")
     print_result(result, workbook.name, dry_run=dry_run)
+    if result.config_status != "ok":
+        raise ConfigError(p for p in result.problems if p.severity == "error")
 
 
 def print_result(result, name: str, *, dry_run: bool) -> None:

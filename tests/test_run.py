@@ -196,3 +196,35 @@ def test_demo_says_which_file_to_open(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert str((tmp_path / "d" / "pipeline.xlsx").resolve()) in result.output.replace("\n", "")
     assert "Summary" in result.output
+
+
+def _break_a_weight(path: Path) -> None:
+    book = openpyxl.load_workbook(path)
+    book["Scoring"]["C2"] = "abc"
+    book.save(path)
+
+
+def test_a_broken_config_on_a_first_run_writes_only_the_problems(tmp_path: Path):
+    path = tmp_path / "new.xlsx"
+    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    _break_a_weight(path)
+    result = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-24"])
+    assert result.exit_code == 2
+    assert 'Scoring!C2: The weight "abc" is not a number.' in result.output
+    book = openpyxl.load_workbook(path)
+    header = [c.value for c in book["Opportunities"][1]]
+    assert "Score" not in header
+    summary = [[c.value for c in row] for row in book["Summary"].iter_rows()]
+    assert ["Config", "broken, no good config"] in [row[:2] for row in summary]
+    assert any(row[1] == "Scoring!C2" for row in summary)
+    checked = CliRunner().invoke(cli, ["check", str(path)])
+    assert checked.exit_code == 2 and "Scoring!C2" in checked.output
+
+
+def test_a_broken_config_keeps_judging_with_the_last_good_one(demo_book: Path):
+    first = run_once(XlsxWorkbook(demo_book), as_of=AS_OF)
+    _break_a_weight(demo_book)
+    again = run_once(XlsxWorkbook(demo_book), as_of=AS_OF)
+    assert again.config_status == "broken, using last good"
+    assert again.report["opportunities"] == first.report["opportunities"]
+    assert [p.where for p in again.problems if p.severity == "error"] == ["Scoring!C2"]
