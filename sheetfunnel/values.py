@@ -182,13 +182,31 @@ def _show(value: object) -> str:
 # ---------------------------------------------------------------- Series readers (the engine)
 
 
+def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each cell, -1 when blank; the distinct cells as object)."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _taken(codes: np.ndarray, values: np.ndarray, fill: object) -> np.ndarray:
+    """``values[codes]`` with ``fill`` where the code is -1."""
+    return np.append(values, np.array([fill], dtype=values.dtype))[codes]
+
+
+def _indexed(series: pd.Series, codes: np.ndarray, values: np.ndarray, bad: np.ndarray,
+             fill: object) -> tuple[pd.Series, pd.Series]:
+    out = _taken(codes, values, fill)
+    return (pd.Series(out, index=series.index, dtype=out.dtype),
+            pd.Series(_taken(codes, bad, False), index=series.index))
+
+
 def _parse_distinct(series: pd.Series, reader: Callable[[object], object], empty: object
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse each distinct value once: (codes, parsed uniques as object, unreadable uniques)."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = _distinct(series)
     parsed = np.empty(len(uniques), dtype=object)
     bad = np.zeros(len(uniques), dtype=bool)
-    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+    for i, value in enumerate(uniques):
         try:
             result = reader(value)
         except ValueError:
@@ -201,10 +219,10 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers and amounts -> (float values, NaN when blank or unreadable; unreadable mask)."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         return series.astype(float), pd.Series(False, index=series.index)
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = _distinct(series)
     values = np.full(len(uniques), np.nan)
     bad = np.zeros(len(uniques), dtype=bool)
-    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+    for i, value in enumerate(uniques):
         if type(value) is float or type(value) is int:
             values[i] = value
             continue
@@ -220,28 +238,14 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 parse_numbers = parse_amounts
 
 
-def _indexed(series: pd.Series, codes: np.ndarray, values: np.ndarray, bad: np.ndarray,
-             fill: object) -> tuple[pd.Series, pd.Series]:
-    safe = np.where(codes < 0, 0, codes)
-    if len(values):
-        out = values[safe]
-        out[codes < 0] = fill
-        invalid = bad[safe] & (codes >= 0)
-    else:
-        out = np.full(len(codes), fill, dtype=values.dtype)
-        invalid = np.zeros(len(codes), dtype=bool)
-    return (pd.Series(out, index=series.index, dtype=out.dtype),
-            pd.Series(invalid, index=series.index))
-
-
 def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:
     """Dates as typed -> (datetime64[ns] values, NaT when blank or unreadable; unreadable mask)."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = _distinct(series)
     values = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
     bad = np.zeros(len(uniques), dtype=bool)
-    for i, value in enumerate(np.asarray(uniques, dtype=object)):
+    for i, value in enumerate(uniques):
         try:
             day = read_date(value, date_order)
         except ValueError:
@@ -259,13 +263,34 @@ def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values.astype("boolean"), invalid
 
 
+def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cells as text, factorised: (code of each cell, -1 when blank; the distinct texts).
+    Cells that read the same (``" a"``, ``"a"``) share a code, so callers can group on codes."""
+    codes, uniques = _distinct(series)
+    texts = [v.strip() if isinstance(v, str) else read_text(v) for v in uniques]
+    if all(text is value and text for text, value in zip(texts, uniques, strict=True)):
+        return codes, uniques  # already trimmed, filled and distinct
+    same, distinct = pd.factorize(np.array([t or None for t in texts], dtype=object),
+                                  use_na_sentinel=True)
+    return _taken(codes, same, -1), np.asarray(distinct, dtype=object)
+
+
 def parse_texts(series: pd.Series) -> pd.Series:
     """Cells as text (object dtype, None when blank); every cell can be read as text."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    words = distinct.map(lambda v: isinstance(v, str)).astype(bool)
-    texts = distinct.where(~words, distinct[words].str.strip())
-    texts[~words] = [read_text(v) for v in distinct[~words]]
-    texts = texts.where(texts != "", None).to_numpy(dtype=object)
-    values, _ = _indexed(series, codes, texts, np.zeros(len(texts), dtype=bool), None)
-    return values.astype(object)
+    codes, texts = text_codes(series)
+    return pd.Series(_taken(codes, texts, None), index=series.index, dtype=object)
+
+
+def as_datetimes(days: pd.Series) -> pd.Series:
+    """``datetime.date`` cells (None when unknown) -> datetime64[ns]; each distinct day is
+    converted once."""
+    codes, uniques = pd.factorize(days.astype(object), use_na_sentinel=True)
+    converted = pd.to_datetime(uniques).to_numpy("datetime64[ns]")
+    return pd.Series(_taken(codes, converted, np.datetime64("NaT", "ns")), index=days.index)
+
+
+def as_dates(moments: pd.Series) -> np.ndarray:
+    """datetime64 -> ``datetime.date`` objects (None for NaT); each distinct day is converted
+    once, which beats ``.dt.date`` on long columns of few days."""
+    codes, uniques = pd.factorize(moments, use_na_sentinel=True)
+    return _taken(codes, np.asarray(pd.DatetimeIndex(uniques).date, dtype=object), None)

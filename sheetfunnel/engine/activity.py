@@ -2,49 +2,86 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from sheetfunnel.engine.fields import cell_refs, normalised, unreadable_details
+from sheetfunnel.engine.fields import cell_refs, unreadable_details
 from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.grid import normalise_name
-from sheetfunnel.values import DateOrder, parse_dates, parse_texts, read_date
+from sheetfunnel.values import DateOrder, parse_dates, read_date, text_codes
 
 NEGATIVE_WORDS = frozenset(normalise_name(w) for w in (
     "negative", "neg", "bad", "unhappy", "👎", "负面", "消极", "不满", "不满意", "差"))
 
-ACTIVITY_COLUMNS = ["last_date", "negative", "negative_date"]
+NAT = np.datetime64("NaT", "ns").view("int64")  # the smallest int64, so max() skips it
 
 
-def summarise_activities(activities: RoleTable | None, date_order: DateOrder
+def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_order: DateOrder
                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per opportunity ID (index): last_date (datetime64), negative (the latest activity's
-    Sentiment is negative), negative_date. Also unreadable Date cells: id, where, detail."""
-    empty = pd.DataFrame({"last_date": pd.Series([], dtype="datetime64[ns]"),
-                          "negative": pd.Series([], dtype=bool),
-                          "negative_date": pd.Series([], dtype="datetime64[ns]")})
+    """For each opportunity (``ids``: their IDs, by Opportunities row): logged (an activity
+    names it), last_date (datetime64), negative (the latest activity's Sentiment is negative),
+    negative_date. Also the unreadable Date cells: id, where, detail."""
     no_cells = pd.DataFrame({c: pd.Series([], dtype=object) for c in ("id", "where", "detail")})
-    ids = activities.column("opportunity_id") if activities is not None else None
-    if activities is None or ids is None:
-        return empty, no_cells
-    frame = pd.DataFrame({"id": parse_texts(ids)})
+    named = activities.column("opportunity_id") if activities is not None else None
+    if activities is None or named is None:
+        return _summary(ids.index, np.full(len(ids), -1), np.full(len(ids), NAT),
+                        np.zeros(len(ids), dtype=bool)), no_cells
+    # one factorisation for both tabs: each opportunity's code is its ID's code in Activities
+    codes, distinct = text_codes(pd.concat([ids.astype(object), named.astype(object)],
+                                           ignore_index=True))
+    deal_codes, codes = codes[:len(ids)], codes[len(ids):]
     dates = activities.column("date")
     if dates is not None:
-        frame["date"], invalid = parse_dates(dates, date_order)
-        bad = _unreadable(activities, frame["id"], invalid, date_order)
+        parsed, invalid = parse_dates(dates, date_order)
+        when = parsed.to_numpy("datetime64[ns]").view("int64")
+        bad = _unreadable(activities, _id_texts(codes, distinct, invalid), invalid, date_order)
     else:
-        frame["date"], bad = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"), no_cells
+        when, bad = np.full(len(codes), NAT), no_cells
+    last, latest_row = _latest(codes, when, len(distinct))
+    negative = np.append(_negative(activities, len(codes)), False)[latest_row]  # -1: none
+    logged = np.append(latest_row, -1)[deal_codes]
+    return _summary(ids.index, logged, np.append(last, NAT)[deal_codes],
+                    np.append(negative, False)[deal_codes]), bad
+
+
+def _latest(codes: np.ndarray, when: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per ID code: the latest date (int64, NaT when none) and the row of the latest activity
+    (the last such row in sheet order when several share the date; -1 when none)."""
+    known = codes >= 0
+    ids, dates, rows = codes[known], when[known], np.flatnonzero(known)
+    last = np.full(count, NAT)
+    np.maximum.at(last, ids, dates)
+    on_last = dates == last[ids]
+    latest_row = np.full(count, -1)
+    np.maximum.at(latest_row, ids[on_last], rows[on_last])
+    return last, latest_row
+
+
+def _negative(activities: RoleTable, count: int) -> np.ndarray:
+    """Whether each activity's Sentiment is a negative word."""
     sentiment = activities.column("sentiment")
-    frame["negative"] = (normalised(parse_texts(sentiment)).isin(NEGATIVE_WORDS)
-                         if sentiment is not None else False)
-    frame = frame[frame["id"].notna()]
-    latest = (frame.sort_values("date", kind="stable", na_position="first")
-              .drop_duplicates("id", keep="last").set_index("id"))
-    summary = pd.DataFrame({
-        "last_date": frame.groupby("id", sort=False)["date"].max(),
-        "negative": latest["negative"].astype(bool),
-    })
-    summary["negative_date"] = latest["date"].where(summary["negative"])
-    return summary, bad
+    if sentiment is None:
+        return np.zeros(count, dtype=bool)
+    codes, texts = text_codes(sentiment)
+    negative = np.array([normalise_name(t) in NEGATIVE_WORDS for t in texts] + [False])
+    return negative[codes]
+
+
+def _summary(index: pd.Index, latest_row: np.ndarray, last: np.ndarray, negative: np.ndarray
+             ) -> pd.DataFrame:
+    last_date = last.view("datetime64[ns]")
+    return pd.DataFrame({
+        "logged": latest_row >= 0,
+        "last_date": last_date,
+        "negative": negative,
+        "negative_date": np.where(negative, last_date, np.datetime64("NaT", "ns")),
+    }, index=index)
+
+
+def _id_texts(codes: np.ndarray, distinct: np.ndarray, rows: pd.Series) -> pd.Series:
+    """The ID text (None when blank) of the activities in ``rows`` (a mask)."""
+    texts = np.append(distinct, None)[codes[rows.to_numpy()]]
+    return pd.Series(texts, index=rows.index[rows.to_numpy()], dtype=object)
 
 
 def _unreadable(activities: RoleTable, ids: pd.Series, invalid: pd.Series,
@@ -53,6 +90,6 @@ def _unreadable(activities: RoleTable, ids: pd.Series, invalid: pd.Series,
     rows = invalid[invalid].index
     details = unreadable_details(activities, header, rows,
                                  lambda cell: read_date(cell, date_order))  # type: ignore[arg-type]
-    return pd.DataFrame({"id": ids.loc[rows].to_numpy(),
+    return pd.DataFrame({"id": ids.to_numpy(),
                          "where": cell_refs(activities, header, rows).to_numpy(),
                          "detail": details.to_numpy()})

@@ -70,6 +70,7 @@ def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kind
     """For each row, the Messages of the checks it fails joined by ", " (None when none)."""
     index = stage_index.index
     stage_at = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
+    kinds = kinds.astype("category")  # compared once per criterion: cheap as codes
     failures, messages = [], []
     for criterion in config.criteria:
         position = stage_at.get(normalise_name(criterion.stage))
@@ -81,9 +82,17 @@ def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kind
             messages.append(criterion.message or criterion.field)
     result = pd.Series(None, index=index, dtype=object)
     if failures:
-        matrix = np.column_stack(failures)
-        patterns, codes = np.unique(matrix, axis=0, return_inverse=True)
+        patterns, codes = _distinct_rows(np.column_stack(failures))
         texts = np.array([", ".join(dict.fromkeys(np.asarray(messages)[p])) or None
                           for p in patterns], dtype=object)
-        result[:] = texts[codes.ravel()]
+        result[:] = texts[codes]
     return result
+
+
+def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``np.unique(matrix, axis=0, return_index=True, return_inverse=True)`` for a boolean
+    matrix, but fast: each row packed into bytes and compared as one value."""
+    packed = np.ascontiguousarray(np.packbits(matrix, axis=1))
+    keys = packed.view(f"V{packed.shape[1]}").ravel()
+    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    return matrix[first], codes.ravel()

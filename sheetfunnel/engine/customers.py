@@ -23,18 +23,19 @@ def customer_columns(customers: RoleTable, deals: pd.DataFrame) -> pd.DataFrame:
     rows = customers.table.frame.index
     keys = parse_texts(ids) if ids is not None else pd.Series([None] * len(rows), index=rows,
                                                                dtype=object)
-    linked = deals[deals["customer_id"].notna()]
-    alive = linked[linked["kind"].isin(["open", "won"])]
+    customer, names = pd.factorize(deals["customer_id"], use_na_sentinel=True)
+    linked = customer >= 0
     by_customer = pd.DataFrame({
-        "tier": alive["grade"].map(RANK).groupby(alive["customer_id"]).min().map(GRADES),
-        "won_total": linked["amount"].where(linked["kind"] == "won").groupby(
-            linked["customer_id"]).sum(),
-        "open_pipeline": linked["amount"].where(linked["kind"] == "open").groupby(
-            linked["customer_id"]).sum(),
-    })
-    found = by_customer.reindex(keys.to_numpy())
-    only_lost = keys.isin(linked["customer_id"]).to_numpy() & found["tier"].isna().to_numpy()
-    tier = found["tier"].astype(object).where(found["tier"].notna(), None)
+        "tier": deals["grade"].map(RANK).where(deals["kind"].isin(["open", "won"])),
+        "won_total": deals["amount"].where(deals["kind"] == "won"),
+        "open_pipeline": deals["amount"].where(deals["kind"] == "open"),
+    })[linked].groupby(customer[linked]).agg(
+        {"tier": "min", "won_total": "sum", "open_pipeline": "sum"})
+    # -1 (a Customers row no opportunity names) is no group, so it finds NaN
+    found = by_customer.reindex(pd.Index(names).get_indexer(keys.to_numpy()))
+    only_lost = found["won_total"].notna().to_numpy() & found["tier"].isna().to_numpy()
+    tier = found["tier"].map(GRADES).astype(object)
+    tier = tier.where(tier.notna(), None)
     tier[only_lost] = "D"
     return pd.DataFrame({
         "customer_id": pd.Series(keys.to_numpy(), index=keys.index, dtype=object),

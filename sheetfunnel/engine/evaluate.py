@@ -19,10 +19,11 @@ from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
 from sheetfunnel.engine.memory import remember
-from sheetfunnel.engine.model import SEVERITY, Evaluation, RoleTable, StageMemory
+from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
 from sheetfunnel.engine.scoring import score
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import normalise_name
+from sheetfunnel.values import as_dates
 
 TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage")
 DATE_ROLES = ("created", "expected_close", "last_activity", "next_step_due")
@@ -35,8 +36,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     settings = config.settings
     fields = Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
-    touched, activity_cells = summarise_activities(activities, settings.date_order)
-    deals = _with_activity(deals, touched)
+    logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
+    deals = _with_activity(deals, logged)
     open_dates, current_dates = _stage_dates(deals, fields, config)
     remembered = remember(deals["id"], deals["stage"].where(deals["stage_index"] >= 0),
                           current_dates, config, as_of=as_of, memory=memory, history=history,
@@ -53,7 +54,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
     return Evaluation(
         as_of=as_of,
-        deals=_tidy(deals[DEAL_COLUMNS]),
+        deals=_tidy(deals),
         flags=_flag_rows(flags, deals),
         customers=customer_columns(customers, deals) if customers is not None else None,
         new_ids=new_ids,
@@ -71,10 +72,10 @@ DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", 
                 "win_probability", "weighted_amount", "flag_codes", "flags_text"]
 
 def _tidy(deals: pd.DataFrame) -> pd.DataFrame:
-    """Text columns hold None (never NaN) where there is nothing to show."""
-    for column in (*TEXT_ROLES, "kind", "grade", "flags_text"):
-        deals[column] = deals[column].astype(object).where(deals[column].notna(), None)
-    return deals
+    """The Evaluation's columns. Text columns already hold None (never NaN) where there is
+    nothing: parse_texts, _staged, grade and flags_cells make them so (scanning 100,000 cells
+    per column again would cost more than the rest of this step)."""
+    return pd.DataFrame({c: deals[c] for c in DEAL_COLUMNS}, index=deals.index)
 
 
 def _typed(opportunities: RoleTable, fields: Fields, config: Config
@@ -115,21 +116,24 @@ def _staged(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
     }, index=pd.RangeIndex(len(config.stages)))
     looked_up = table.reindex(stage_index.to_numpy()).set_axis(deals.index)
     deals["stage_index"] = stage_index
-    deals["stage"] = looked_up["name"].where(stage_index >= 0, deals["stage"]).astype(object)
+    known = (stage_index >= 0).to_numpy()
+    deals["stage"] = pd.Series(np.where(known, looked_up["name"].to_numpy(dtype=object),
+                                        deals["stage"].to_numpy(dtype=object)),
+                               index=deals.index, dtype=object)
     for column in ("kind", "win_probability", "follow_up_days", "stall_days"):
         deals[column] = looked_up[column]
     deals["kind"] = deals["kind"].astype(object).where(stage_index >= 0, None)
     deals["is_open"] = (deals["kind"] == "open").to_numpy()
     return deals
 
-def _with_activity(deals: pd.DataFrame, touched: pd.DataFrame) -> pd.DataFrame:
+def _with_activity(deals: pd.DataFrame, logged: pd.DataFrame) -> pd.DataFrame:
     """Last activity: the latest of the Last Activity cell and the Activities tab."""
-    by_id = touched.reindex(deals["id"].fillna("").to_numpy()).set_axis(deals.index)
-    deals["last_activity"] = pd.concat([deals["last_activity"], by_id["last_date"]],
-                                       axis=1).max(axis=1).astype(NO_DATES)
-    deals["has_activity"] = deals["last_activity"].notna() | deals["id"].isin(touched.index)
-    deals["negative"] = by_id["negative"].fillna(False).astype(bool)
-    deals["negative_date"] = by_id["negative_date"].astype(NO_DATES)
+    typed = deals["last_activity"].to_numpy(NO_DATES).view("int64")
+    tab = logged["last_date"].to_numpy(NO_DATES).view("int64")
+    deals["last_activity"] = np.maximum(typed, tab).view(NO_DATES)
+    deals["has_activity"] = deals["last_activity"].notna() | logged["logged"]
+    deals["negative"] = logged["negative"]
+    deals["negative_date"] = logged["negative_date"]
     return deals
 
 def _stage_dates(deals: pd.DataFrame, fields: Fields, config: Config
@@ -158,18 +162,23 @@ def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFram
 
 def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """One row per flag with what the Attention tab shows, most severe first, then owner."""
-    about = deals[["id", "title", "owner", "stage"]].reindex(flags["row"].to_numpy())
-    since = flags["since"].dt.date.astype(object).where(flags["since"].notna(), None)
-    table = pd.DataFrame({
-        "row": flags["row"].to_numpy(),
-        **{c: about[c].to_numpy(dtype=object) for c in about.columns},
-        "code": flags["code"].to_numpy(dtype=object),
-        "detail": flags["detail"].to_numpy(dtype=object),
-        "since": since.to_numpy(dtype=object),
-        "severity": flags["code"].map(SEVERITY).to_numpy(),
-    }, dtype=object).astype({"row": "int64", "severity": "int64"})
-    return table.sort_values(["severity", "owner", "row"], kind="stable",
-                             na_position="last").reset_index(drop=True)
+    severity = flags["severity"].to_numpy()
+    rows = flags["row"].to_numpy()
+    at = deals.index.get_indexer(rows)
+    owners, _ = pd.factorize(deals["owner"], sort=True, use_na_sentinel=True)
+    by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)[at]  # blank owners last
+    order = np.lexsort((rows, by_owner, severity))
+    at = at[order]
+    columns = {
+        "row": rows[order],
+        **{c: deals[c].to_numpy(dtype=object)[at] for c in ("id", "title", "owner", "stage")},
+        "code": flags["code"].to_numpy(dtype=object)[order],
+        "detail": flags["detail"].to_numpy(dtype=object)[order],
+        "since": as_dates(flags["since"].iloc[order]),
+        "severity": severity[order],
+    }
+    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
+                         for name, values in columns.items()})
 
 def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame
               ) -> tuple[Problem, ...]:

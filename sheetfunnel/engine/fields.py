@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from sheetfunnel.load import field_header
 
 from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import column_letter, normalise_name, quote_tab
+from sheetfunnel.load import field_header
 from sheetfunnel.values import (
     DateOrder,
     parse_amounts,
@@ -32,8 +33,9 @@ UNREADABLE_COLUMNS = ["row", "where", "detail"]
 
 def normalised(text: pd.Series) -> pd.Series:
     """Normalised keys of a text column (each distinct text normalised once)."""
-    uniques = pd.unique(text.dropna())
-    return text.map({v: normalise_name(v) for v in uniques})
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    keys = np.array([normalise_name(v) for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(keys[codes], index=text.index, dtype=object)
 
 
 def cell_refs(role_table: RoleTable, header: str, rows: pd.Index) -> pd.Series:

@@ -2,12 +2,15 @@
 
 Each function takes the judged deals (one row per Opportunities row) and returns the flagged
 rows: row, code, detail, since. ``since`` comes from the data (not the run's clock) so a rerun
-writes the same Attention tab. Only open deals get the time-based flags.
+writes the same Attention tab. Only open deals get the time-based flags. Details and the Flags
+cell are built once per distinct text, not once per row: flags repeat the same few dates, day
+counts and stages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -50,10 +53,27 @@ TEXTS = {
 }
 
 
+def _distinct(build: Callable[..., pd.Series], *parts: pd.Series
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``build(*parts)`` computed once per distinct combination of parts: (the combination of
+    each row, the built value of each combination as object)."""
+    combination, _ = pd.factorize(parts[0], use_na_sentinel=False)
+    for part in parts[1:]:
+        codes, uniques = pd.factorize(part, use_na_sentinel=False)
+        combination, _ = pd.factorize(combination * len(uniques) + codes)
+    first = np.flatnonzero(~pd.Series(combination).duplicated().to_numpy())
+    return combination, build(*(part.iloc[first] for part in parts)).to_numpy(dtype=object)
+
+
 def _sentence(template: str, *parts: pd.Series) -> pd.Series:
-    """Fill ``template`` column-wise without a Python loop over rows."""
+    """Fill ``template`` column-wise: {0}, {1} … are the parts."""
+    combination, filled = _distinct(lambda *distinct: _filled(template, *distinct), *parts)
+    return pd.Series(filled[combination], index=parts[0].index, dtype=object)
+
+
+def _filled(template: str, *parts: pd.Series) -> pd.Series:
     pieces = template.replace("}", "{").split("{")
-    out = pd.Series(pieces[0], index=parts[0].index if parts else None, dtype=object)
+    out = pd.Series(pieces[0], index=parts[0].index, dtype=object)
     for i in range(1, len(pieces), 2):
         out = out + _shown(parts[int(pieces[i])]) + pieces[i + 1]
     return out
@@ -67,7 +87,10 @@ def _shown(part: pd.Series) -> pd.Series:
 
 
 def _day(values: pd.Series) -> pd.Series:
-    return values.dt.strftime("%Y-%m-%d")
+    """``2026-11-24`` (NaN for NaT), each distinct day formatted once."""
+    codes, days = pd.factorize(values, use_na_sentinel=True)
+    shown = np.append(pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy(dtype=object), np.nan)
+    return pd.Series(shown[codes], index=values.index, dtype=object)
 
 
 def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
@@ -90,7 +113,7 @@ def duplicate_id(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def unknown_stage(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
     unknown = deals["stage_index"] < 0
-    typed = deals["stage"].fillna("")
+    typed = deals["stage"][unknown].fillna("")
     detail = _sentence(TEXTS[lang]["UNKNOWN_STAGE"], typed).where(
         typed != "", TEXTS[lang]["EMPTY_STAGE"])
     return _flagged(deals, unknown, "UNKNOWN_STAGE", detail)
@@ -138,8 +161,8 @@ def follow_up_overdue(deals: pd.DataFrame, today: pd.Timestamp, lang: str) -> pd
 def stalled(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
     days = deals["days_in_stage"]
     stuck = deals["is_open"] & (days > deals["stall_days"])
-    late = deals[stuck]
-    detail = _sentence(TEXTS[lang]["STALLED"], late["stage"], days[stuck], late["stall_days"])
+    detail = _sentence(TEXTS[lang]["STALLED"], deals["stage"][stuck], days[stuck],
+                       deals["stall_days"][stuck])
     since = deals["stage_entered"] + pd.to_timedelta(deals["stall_days"], unit="D")
     return _flagged(deals, stuck, "STALLED", detail, since)
 
@@ -154,30 +177,52 @@ def negative_signal(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
                as_of: dt.date, lang: str) -> pd.DataFrame:
-    """All flags, one row each: row, code, detail, since (datetime64)."""
+    """All flags, one row each: row, code, detail, since (datetime64), severity."""
     today = pd.Timestamp(as_of)
     found = [duplicate_id(deals, lang), unknown_stage(deals, lang),
              invalid_value(unreadable, lang), missing_criteria(deals, lang),
              close_date_passed(deals, today, lang), no_first_response(deals, today, config, lang),
              follow_up_overdue(deals, today, lang), stalled(deals, lang),
              negative_signal(deals, lang)]
-    return pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
+    flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
+    flags["severity"] = np.repeat([SEVERITY[f["code"].iloc[0]] if len(f) else 0 for f in found],
+                                  [len(f) for f in found])
+    return flags
 
 
 def flags_cells(flags: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
     """The Flags cell (``⛔ Missing: Decision Maker · ⏰ No follow-up for 9 days``) and the
     codes of each row, most severe first (None / () when the row has no flag)."""
-    severity = flags["code"].map(SEVERITY).to_numpy()
-    ordered = flags.assign(severity=severity).sort_values(["row", "severity"], kind="stable")
-    pieces = (ordered["code"].map(ICONS) + " " + ordered["detail"].astype(str)).astype(object)
-    position = index.get_indexer(ordered["row"])
-    mask = np.zeros(len(index), dtype="int64")
-    np.bitwise_or.at(mask, position, 1 << ordered["severity"].to_numpy())
+    order = np.lexsort((flags["severity"].to_numpy(), flags["row"].to_numpy()))
+    ordered = flags.iloc[order]
+    which, pieces = _distinct(_pieces, ordered["severity"], ordered["detail"])
+    later = " · " + pieces  # a piece after the first of its row
+    severity = ordered["severity"].to_numpy()
+    position = index.get_indexer(ordered["row"].to_numpy())
     text = np.full(len(index), None, dtype=object)
-    nth = ordered.groupby("row").cumcount().to_numpy()
+    nth = _nth_of_row(position)
     for k in range(int(nth.max()) + 1 if len(nth) else 0):
-        at, piece = position[nth == k], pieces.to_numpy()[nth == k]
-        text[at] = piece if k == 0 else text[at] + " · " + piece
-    codes = {m: tuple(c for c in FLAG_CODES if m & (1 << SEVERITY[c])) for m in np.unique(mask)}
+        at, piece = position[nth == k], which[nth == k]
+        text[at] = pieces[piece] if k == 0 else text[at] + later[piece]
+    mask = np.zeros(len(index), dtype="int64")
+    np.bitwise_or.at(mask, position, 1 << severity)
+    masks, mask_of_row = np.unique(mask, return_inverse=True)
+    codes = np.empty(len(masks), dtype=object)
+    codes[:] = [tuple(c for c in FLAG_CODES if m & (1 << SEVERITY[c])) for m in masks]
     return (pd.Series(text, index=index, dtype=object),
-            pd.Series(mask, index=index).map(codes))
+            pd.Series(codes[mask_of_row.ravel()], index=index, dtype=object))
+
+
+def _pieces(severity: pd.Series, detail: pd.Series) -> pd.Series:
+    """``⏰ No follow-up for 9 days``: a flag as its part of the Flags cell."""
+    icons = pd.Series([None, *(ICONS[c] for c in FLAG_CODES)], dtype=object)
+    return (icons.iloc[severity.to_numpy()].set_axis(detail.index) + " "
+            + detail.astype(str).astype(object))
+
+
+def _nth_of_row(position: np.ndarray) -> np.ndarray:
+    """0 for a row's first flag, 1 for its second … (``position`` sorted)."""
+    starts = np.ones(len(position), dtype=bool)
+    starts[1:] = position[1:] != position[:-1]
+    first = np.flatnonzero(starts)
+    return np.arange(len(position)) - first[np.cumsum(starts) - 1]

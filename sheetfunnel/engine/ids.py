@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 PREFIX = "OPP-"
+NUMBERED = re.compile(r"(?i)^OPP-(\d+)$")
 
 
 def assign_ids(ids: pd.Series) -> dict[int, str]:
@@ -13,6 +16,6 @@ def assign_ids(ids: pd.Series) -> dict[int, str]:
     blank = ids.index[ids.isna()]
     if not len(blank):
         return {}
-    numbers = ids.str.extract(r"(?i)^OPP-(\d+)$", expand=False).dropna()
-    start = int(numbers.astype("int64").max()) + 1 if len(numbers) else 1
+    numbers = [int(found[1]) for found in map(NUMBERED.search, ids.dropna()) if found]
+    start = max(numbers, default=0) + 1
     return {int(row): f"{PREFIX}{start + n:06d}" for n, row in enumerate(blank)}

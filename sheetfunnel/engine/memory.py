@@ -18,8 +18,11 @@ from sheetfunnel.config import Config
 from sheetfunnel.engine.fields import normalised
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import normalise_name
+from sheetfunnel.values import as_dates, as_datetimes
 
 TRANSITION_COLUMNS = ["id", "from_stage", "to_stage", "at"]
+MEMORY_COLUMNS = ["stage", "entered", "first_seen"]
+NAT = np.datetime64("NaT", "ns")
 
 
 @dataclass(frozen=True)
@@ -35,31 +38,40 @@ def remember(ids: pd.Series, stages: pd.Series, stage_dates: pd.Series, config: 
              open_dates: pd.DataFrame) -> Remembered:
     """``stages``: configured stage name or None (unknown); ``stage_dates``: the current stage's
     Entered Date Field per row; ``open_dates``: filled Entered Date Fields by open stage index."""
-    today = pd.Timestamp(as_of)
+    today = np.datetime64(as_of, "ns")
     known = ids.notna() & stages.notna()
     entries = memory.entries
-    recalled = entries.reindex(ids.fillna("").to_numpy())
-    recalled.index = ids.index
+    position = entries.index.get_indexer(ids.fillna("").to_numpy())  # -1: not remembered
+    recalled = pd.DataFrame({c: np.append(entries[c].to_numpy(dtype=object), np.nan)[position]
+                             for c in MEMORY_COLUMNS}, index=ids.index, dtype=object)
     stage_key = normalised(stages)
     same = known & (normalised(recalled["stage"]) == stage_key)
-    changed = known & recalled["stage"].notna() & ~same & ~ids.duplicated()
+    seen = known & ~ids.duplicated()
+    changed = seen & recalled["stage"].notna() & ~same
     transitions = pd.DataFrame({"id": ids[changed], "from_stage": recalled["stage"][changed],
                                 "to_stage": stages[changed]}, columns=TRANSITION_COLUMNS)
     transitions["at"] = as_of
-    latest = pd.concat([
-        _history_into_stage(ids, stage_key, history),
-        pd.to_datetime(recalled["entered"].where(same)).astype("datetime64[ns]"),
-        pd.Series(np.where(changed, today, pd.NaT), index=ids.index, dtype="datetime64[ns]"),
-    ], axis=1).max(axis=1)
-    first_sight = pd.Series(np.where(known, today, pd.NaT), index=ids.index,
-                            dtype="datetime64[ns]")
+    latest = _latest(_history_into_stage(ids, stage_key, history),
+                     as_datetimes(recalled["entered"].where(same, None)),
+                     pd.Series(np.where(changed, today, NAT), index=ids.index))
+    first_sight = pd.Series(np.where(known, today, NAT), index=ids.index)
     entered = stage_dates.fillna(latest.where(known)).fillna(first_sight)
     return Remembered(
         stage_entered=entered.astype("datetime64[ns]"),
         proven_index=_proven(ids, config, history, transitions, open_dates),
         transitions=transitions.reset_index(drop=True),
-        memory=StageMemory(_updated(entries, ids, stages, entered, recalled, known, as_of)),
+        memory=StageMemory(_updated(entries, position[seen.to_numpy()], ids[seen], {
+            "stage": stages[seen].to_numpy(dtype=object),
+            "entered": as_dates(entered[seen]),
+            "first_seen": recalled["first_seen"][seen].fillna(as_of).to_numpy(dtype=object),
+        })),
     )
+
+
+def _latest(*moments: pd.Series) -> pd.Series:
+    """The latest of several datetime64 columns, row by row (NaT when all are)."""
+    ticks = np.maximum.reduce([m.to_numpy("datetime64[ns]").view("int64") for m in moments])
+    return pd.Series(ticks.view("datetime64[ns]"), index=moments[0].index)
 
 
 def _history_into_stage(ids: pd.Series, stage_key: pd.Series, history: pd.DataFrame | None
@@ -96,17 +108,16 @@ def _proven(ids: pd.Series, config: Config, history: pd.DataFrame | None,
     return np.maximum(proven, from_history)
 
 
-def _updated(entries: pd.DataFrame, ids: pd.Series, stages: pd.Series, entered: pd.Series,
-             recalled: pd.DataFrame, known: pd.Series, as_of: dt.date) -> pd.DataFrame:
-    """Old memory with this run's rows written over it; new IDs appended in sheet order."""
-    seen = known & ~ids.duplicated()
-    fresh = pd.DataFrame({
-        "stage": stages[seen].to_numpy(dtype=object),
-        "entered": entered[seen].dt.date.to_numpy(dtype=object),
-        "first_seen": recalled["first_seen"][seen].fillna(as_of).to_numpy(dtype=object),
-    }, index=pd.Index(ids[seen].to_numpy(dtype=object), dtype=object, name="id"))
-    kept = entries[~entries.index.isin(fresh.index)]
-    merged = pd.concat([kept, fresh]) if len(kept) else fresh
-    order = entries.index[entries.index.isin(merged.index)].append(
-        fresh.index[~fresh.index.isin(entries.index)])
-    return merged.loc[order].astype(object)
+def _updated(entries: pd.DataFrame, position: np.ndarray, ids: pd.Series,
+             fresh: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Old memory with this run's rows (``fresh``, at ``position`` in it, -1 when new) written
+    over it; new IDs appended in sheet order."""
+    known, new = position[position >= 0], position < 0
+    columns = {}
+    for column in MEMORY_COLUMNS:
+        kept = entries[column].to_numpy(dtype=object, copy=True)
+        kept[known] = fresh[column][~new]
+        columns[column] = np.concatenate([kept, fresh[column][new]])
+    index = np.concatenate([entries.index.to_numpy(dtype=object),
+                            ids.to_numpy(dtype=object)[new]])
+    return pd.DataFrame(columns, index=pd.Index(index, dtype=object, name="id"), dtype=object)

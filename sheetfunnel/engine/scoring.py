@@ -17,12 +17,15 @@ from sheetfunnel.grid import normalise_name
 _NUMERIC = ("gt", "ge", "lt", "le", "range", "value")
 
 
-def _matches(match: Match, text: pd.Series, numbers: pd.Series | None) -> pd.Series:
+def _matches(match: Match, text: pd.Series, keys: pd.Series | None, numbers: pd.Series | None
+             ) -> pd.Series:
+    """``keys``: the normalised text, when a rule compares text."""
     if match.kind == "any":
         return text.notna()
     if match.kind in ("eq", "in"):
+        assert keys is not None
         options = (match.text,) if match.kind == "eq" else match.options
-        return normalised(text).isin({normalise_name(o) for o in options})
+        return keys.isin({normalise_name(o) for o in options})
     assert numbers is not None
     if match.kind == "range":
         return numbers.between(match.low, match.high)
@@ -34,23 +37,24 @@ def _matches(match: Match, text: pd.Series, numbers: pd.Series | None) -> pd.Ser
 
 def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> pd.Series:
     """Points of one dimension for every row."""
-    points = pd.Series(np.nan, index=index)
+    points = np.full(len(index), np.nan)
     if fields.locate(dimension.field) is None:
         fields.missing(dimension.field, "Scoring")
-        return points.fillna(0.0)
+        return pd.Series(0.0, index=index)
     text = fields.text(dimension.field)
     kinds = {rule.match.kind for rule in dimension.rules}
+    keys = normalised(text) if kinds & {"eq", "in"} else None
     numbers = None
     if kinds & set(_NUMERIC):
         # unreadable numbers are flagged only when the dimension expects numbers alone
         numbers = fields.number(dimension.field, strict=not kinds & {"eq", "in"})
     for rule in dimension.rules:
-        hit = _matches(rule.match, text, numbers) & points.isna()
+        hit = _matches(rule.match, text, keys, numbers).to_numpy() & np.isnan(points)
         if rule.match.kind == "value":
             points[hit] = numbers[hit].clip(0.0, rule.points)
         else:
             points[hit] = rule.points
-    return points.fillna(0.0)
+    return pd.Series(np.nan_to_num(points, nan=0.0), index=index)
 
 
 def score(fields: Fields, config: Config, index: pd.Index) -> pd.DataFrame:

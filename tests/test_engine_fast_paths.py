@@ -1,0 +1,140 @@
+"""The engine's vectorised shortcuts equal the plain per-row reading they replace, on random
+sheets: latest activity per ID, criteria patterns, Flags cells, customers, blank text cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sheetfunnel.engine.activity import summarise_activities
+from sheetfunnel.engine.criteria import _distinct_rows
+from sheetfunnel.engine.customers import customer_columns
+from sheetfunnel.engine.flags import ICONS, flags_cells
+from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, RoleTable, StageMemory
+from sheetfunnel.grid import Table
+from sheetfunnel.values import read_text, text_codes
+from tests.test_engine_evaluate import CONFIG, judge, row
+
+DAYS = st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2026, 1, 9)))
+IDS = st.sampled_from(["OPP-1", " OPP-1", "OPP-2", "opp-2", "", None, 3.0, "3"])
+
+
+def role_table(tab: str, frame: pd.DataFrame, roles: dict[str, str]) -> RoleTable:
+    frame = frame.set_axis(pd.RangeIndex(2, len(frame) + 2)).astype(object)
+    columns = {name: i for i, name in enumerate(frame.columns, start=1)}
+    return RoleTable(Table(tab, 1, columns, frame, len(columns)), roles)
+
+
+@given(st.lists(st.tuples(IDS, DAYS, st.booleans()), max_size=30),
+       st.lists(st.sampled_from(["OPP-1", "OPP-2", "3", "OPP-9", None]), min_size=1, max_size=6))
+def test_latest_activity_per_opportunity_is_the_last_of_the_latest_day(logs, deal_ids):
+    activities = role_table("Activities", pd.DataFrame(
+        {"Opportunity ID": [i for i, _, _ in logs], "Date": [d for _, d, _ in logs],
+         "Sentiment": ["negative" if n else "fine" for _, _, n in logs]},
+        columns=["Opportunity ID", "Date", "Sentiment"]),
+        {"opportunity_id": "Opportunity ID", "date": "Date", "sentiment": "Sentiment"})
+    ids = pd.Series(deal_ids, index=range(2, len(deal_ids) + 2), dtype=object)
+    summary, _ = summarise_activities(activities, ids, "ymd")
+    for deal_row, deal_id in ids.items():
+        mine = [(d, n) for i, d, n in logs if deal_id is not None and read_text(i) == deal_id]
+        got = summary.loc[deal_row]
+        assert got["logged"] == bool(mine)
+        if not mine:
+            assert pd.isna(got["last_date"]) and not got["negative"]
+            continue
+        # the latest day (blank counts as earliest); the last such row in sheet order wins
+        _, (day, negative) = max(enumerate(mine), key=lambda p: (
+            p[1][0] is not None, p[1][0] or dt.date.min, p[0]))
+        expected = pd.Timestamp(day) if day else pd.NaT
+        assert got["last_date"] is pd.NaT if day is None else got["last_date"] == expected
+        assert got["negative"] == negative
+        if negative and day is not None:
+            assert got["negative_date"] == expected
+        else:
+            assert got["negative_date"] is pd.NaT
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=3, max_size=3), min_size=1, max_size=40)
+       .map(np.array).filter(lambda m: m.ndim == 2))
+def test_distinct_failure_patterns_match_numpy_unique(matrix):
+    patterns, codes = _distinct_rows(matrix)
+    assert (patterns[codes] == matrix).all()
+    assert len({tuple(p) for p in patterns}) == len(patterns)
+
+
+@given(st.lists(st.tuples(st.integers(2, 6), st.sampled_from(FLAG_CODES),
+                          st.sampled_from(["a", "b", "Missing: x"])), max_size=25))
+def test_flags_cell_joins_each_rows_flags_most_severe_first(found):
+    flags = pd.DataFrame({"row": [r for r, _, _ in found], "code": [c for _, c, _ in found],
+                          "detail": [d for _, _, d in found]}, columns=["row", "code", "detail"])
+    flags["severity"] = flags["code"].map(SEVERITY).astype("int64")
+    index = pd.RangeIndex(2, 7)
+    text, codes = flags_cells(flags, index)
+    for sheet_row in index:
+        mine = sorted(((SEVERITY[c], n, c, d) for n, (r, c, d) in enumerate(found)
+                       if r == sheet_row))
+        expected = " · ".join(f"{ICONS[c]} {d}" for _, _, c, d in mine) or None
+        assert text[sheet_row] == expected
+        assert codes[sheet_row] == tuple(dict.fromkeys(c for _, _, c, _ in mine))
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from([" a", "a", "", "  ", 1.0, 2.5,
+                                                      dt.date(2026, 1, 2), "b "]))))
+def test_text_codes_group_cells_that_read_the_same(cells):
+    codes, texts = text_codes(pd.Series(cells, dtype=object))
+    assert [None if c < 0 else texts[c] for c in codes] == [read_text(c) for c in cells]
+    assert len(set(texts)) == len(texts)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["C1", "C2", None]),
+                          st.sampled_from(["Lead", "Won", "Lost", "Nowhere"]),
+                          st.sampled_from([1000, None])), min_size=1, max_size=6))
+def test_customers_sum_only_their_own_deals(deals):
+    customers = [["Customer ID", "Industry"], ["C1", "Software"], ["C2", "Retail"],
+                 ["C3", "Mining"]]
+    result = judge(*[row(ID=f"OPP-{n}", Customer_ID=c, Stage=s, Amount=a)
+                     for n, (c, s, a) in enumerate(deals)], customers=customers)
+    assert result.customers is not None
+    table = result.customers.set_index("customer_id")
+    for customer in ("C1", "C2", "C3"):
+        own = [(s, a or 0) for c, s, a in deals if c == customer]
+        assert table.loc[customer, "won_total"] == sum(a for s, a in own if s == "Won")
+        assert table.loc[customer, "open_pipeline"] == sum(a for s, a in own if s == "Lead")
+        if not own:
+            assert table.loc[customer, "tier"] is None
+        elif not any(s in ("Lead", "Won") for s, _ in own):  # lost or unknown stages only
+            assert table.loc[customer, "tier"] == "D"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["OPP-1", "OPP-2", None, " "]),
+                          st.sampled_from(["Lead", "Won", "", None, "Someday", " lead "]),
+                          st.sampled_from(["Ann", None, ""]),
+                          st.sampled_from(["Approved", None])), min_size=1, max_size=6),
+       st.booleans())
+def test_text_columns_hold_none_never_nan(deals, assign):
+    config = replace(CONFIG, settings=replace(CONFIG.settings, assign_ids=assign))
+    result = judge(*[row(ID=i, Stage=s, Owner=o, Budget=b) for i, s, o, b in deals],
+                   config=config, memory=StageMemory())
+    for column in ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage",
+                   "kind", "grade", "flags_text"):
+        assert all(v is None or isinstance(v, str) for v in result.deals[column]), column
+    for column in ("id", "title", "owner", "stage"):
+        assert all(v is None or isinstance(v, str) for v in result.flags[column]), column
+
+
+def test_customer_columns_leave_customers_without_deals_blank():
+    customers = role_table("Customers", pd.DataFrame({"Customer ID": ["C1", "C9", None]}),
+                           {"customer_id": "Customer ID"})
+    deals = pd.DataFrame({"customer_id": [None, "C1"], "kind": ["won", "open"],
+                          "grade": ["A", "B"], "amount": [5.0, 7.0]}, index=[2, 3])
+    table = customer_columns(customers, deals)
+    assert table["tier"].tolist() == ["B", None, None]
+    assert table["won_total"].tolist() == [0.0, 0.0, 0.0]
+    assert table["open_pipeline"].tolist() == [7.0, 0.0, 0.0]
