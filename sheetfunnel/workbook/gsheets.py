@@ -1,0 +1,717 @@
+"""A Google Sheet as a Workbook: a constant number of API requests, safe while people edit.
+
+A run costs, whatever the row count: one ``spreadsheets.get`` with a fields mask and one
+``values.batchGet`` of every tab (``read``); then, in ``apply``, one ``batchGet`` of the ID
+column when rows are written (rows sorted, inserted or deleted since the read are followed
+by ID; a value is never written into a row whose ID is not the one it was computed for), one
+``spreadsheets.batchUpdate`` when structure or looks differ, and one ``values.batchUpdate``
+(RAW: text is never run as a formula) carrying only the cells that change, contiguous cells
+merged into ranges. Payloads over about 2 MB are split. A run where nothing changed sends
+no write at all.
+
+Looks are desired state. Conditional formats, the chart, protected ranges, hidden and frozen
+settings are compared with what the metadata read shows, the worker's own found by their
+rule, title and description, and replaced only when they differ. Cell formats, notes,
+dropdowns and column widths are not in that read: the worker records a fingerprint of what it
+last applied to each tab in the tab's developer metadata and re-sends them when it differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import numbers
+import os
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import google.auth.exceptions
+import numpy as np
+import pandas as pd
+import requests
+from gspread.exceptions import APIError, NoValidUrlKeyFound
+from gspread.utils import extract_id_from_url
+
+from sheetfunnel.diff import SERIAL_EPOCH, same_value
+from sheetfunnel.errors import (
+    UsageError,
+    WorkbookError,
+    WorkbookNotFound,
+    WorkbookNotWritable,
+    WorkbookUnreachable,
+)
+from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, is_blank, quote_tab, trim
+from sheetfunnel.plan import (
+    CellRange,
+    CellWrite,
+    Chart,
+    Highlight,
+    IOStats,
+    Looks,
+    Protection,
+    RowKeys,
+    TabSpec,
+    WritePlan,
+)
+from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.credentials import (
+    ENV,
+    authorized_session,
+    credentials_source,
+    load_identity,
+)
+from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, SheetsHTTPClient
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_ENV = "SHEETFUNNEL_SHEETS_ENDPOINT"
+MAX_PAYLOAD = 2_000_000  # bytes: Google's recommended maximum per request
+MAX_CELLS = 10_000_000  # per spreadsheet, all tabs
+LOOKS_KEY = "sheetfunnel.looks"
+READ_OPTIONS = {"valueRenderOption": "UNFORMATTED_VALUE",
+                "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
+METADATA_FIELDS = (
+    "spreadsheetId,properties.title,"
+    "sheets(properties(sheetId,title,index,sheetType,hidden,gridProperties),"
+    "conditionalFormats,charts(chartId,spec(title,basicChart(chartType,domains,series)),position),"
+    "protectedRanges(protectedRangeId,range,description,warningOnly),"
+    "developerMetadata(metadataId,metadataKey,metadataValue))"
+)
+RULE_TYPES = {"equals": "TEXT_EQ", "contains": "TEXT_CONTAINS", "begins": "TEXT_STARTS_WITH"}
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,}")
+
+
+# -- values going out and coming in ---------------------------------------------------------
+
+def json_value(value: Any) -> Any:
+    """A cell value as the JSON the API takes: dates as serial numbers, numpy scalars as
+    Python numbers, missing (None, NaN, NaT) as "" which clears the cell."""
+    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, dt.datetime):
+        return (value.replace(tzinfo=None) - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+    if isinstance(value, dt.date):
+        return (value - SERIAL_EPOCH).days
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else ""
+    return str(value)
+
+
+def _plain(value: Cell) -> Cell:
+    """Missing values as None and numpy scalars as Python ones, before comparing."""
+    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _grid(value_range: dict) -> Grid:
+    """A value range as a Grid: empty cells are None, trailing empties dropped."""
+    rows = value_range.get("values") or []
+    return trim([[None if v == "" else v for v in row] for row in rows])
+
+
+def tab_ref(title: str) -> str:
+    """A tab title quoted for an A1 range (always quoted: any title is then safe)."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def spreadsheet_key(key_or_url: str) -> str:
+    """The key of a spreadsheet URL (or the key itself)."""
+    text = key_or_url.strip()
+    if "/" in text:
+        try:
+            return extract_id_from_url(text)
+        except NoValidUrlKeyFound:
+            raise UsageError(f"{text} is not a Google Sheets address. Copy the address of the "
+                             "spreadsheet from the browser (https://docs.google.com/"
+                             "spreadsheets/d/KEY/edit) or give its KEY.") from None
+    if not KEY_PATTERN.fullmatch(text):
+        raise UsageError(f"{text!r} is not a Google Sheets key. Give the spreadsheet's address "
+                         "or the KEY from it (https://docs.google.com/spreadsheets/d/KEY/edit).")
+    return text
+
+
+def value_ranges(writes: Iterable[CellWrite]) -> list[dict]:
+    """One ``COLUMNS`` range per run of consecutive rows of one column."""
+    columns: dict[tuple[str, int], dict[int, Any]] = {}
+    for write in writes:
+        columns.setdefault((write.tab, write.col), {})[write.row] = json_value(write.value)
+    data = []
+    for (tab, col), cells in columns.items():
+        rows = sorted(cells)
+        start = 0
+        for index in range(1, len(rows) + 1):
+            if index == len(rows) or rows[index] != rows[index - 1] + 1:
+                run = rows[start:index]
+                letter = column_letter(col)
+                span = f"{letter}{run[0]}" + (f":{letter}{run[-1]}" if len(run) > 1 else "")
+                data.append({"range": f"{tab_ref(tab)}!{span}", "majorDimension": "COLUMNS",
+                             "values": [[cells[r] for r in run]]})
+                start = index
+    return data
+
+
+def chunks(items: list[Any], limit: int = MAX_PAYLOAD) -> Iterator[list[Any]]:
+    """``items`` in order, split so that each part's JSON stays under ``limit`` bytes."""
+    part: list[Any] = []
+    size = 0
+    for item in items:
+        length = len(json.dumps(item, ensure_ascii=False).encode())
+        if part and size + length > limit:
+            yield part
+            part, size = [], 0
+        part.append(item)
+        size += length
+    if part:
+        yield part
+
+
+# -- following rows by ID -------------------------------------------------------------------
+
+def _key(value: Cell) -> str:
+    return "" if is_blank(value) else str(value).strip()
+
+
+def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
+               writes: list[CellWrite]) -> list[CellWrite]:
+    """Writes of ``keys.tab`` moved to the rows now holding their IDs.
+
+    A write for a row whose ID is gone or now appears twice is dropped. A write for a row
+    without a recorded ID (a header, a row whose blank ID the run fills) stays only when no
+    ID cell above or at it changed since the read.
+    """
+    old, new = [_key(v) for v in before], [_key(v) for v in now]
+    width = max(len(old), len(new))
+    old += [""] * (width - len(old))
+    new += [""] * (width - len(new))
+    if old == new:
+        return writes
+    stable = next((i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), width)
+    seen: dict[str, int] = {}
+    for row, key in enumerate(new, start=1):
+        if key:
+            seen[key] = -1 if key in seen else row
+    kept = []
+    for write in writes:
+        if write.tab != keys.tab:
+            kept.append(write)
+            continue
+        wanted = keys.ids.get(write.row)
+        target = (write.row if write.row <= stable else None) if wanted is None else \
+            seen.get(wanted.strip(), -1)
+        if target is not None and target > 0:
+            kept.append(dataclasses.replace(write, row=target))
+        else:
+            log.info("%s not written: its row changed while sheetfunnel was running", write)
+    return kept
+
+
+# -- what the metadata read shows -----------------------------------------------------------
+
+@dataclass
+class _Tab:
+    sheet_id: int
+    title: str
+    rows: int
+    cols: int
+    hidden: bool = False
+    frozen: int = 0
+    conditional_formats: list[dict] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)
+    protected: list[dict] = field(default_factory=list)
+    metadata: list[dict] = field(default_factory=list)
+    new: bool = False
+
+    @classmethod
+    def from_json(cls, sheet: dict) -> _Tab:
+        props = sheet.get("properties", {})
+        grid = props.get("gridProperties", {})
+        return cls(props.get("sheetId", 0), props.get("title", ""), grid.get("rowCount", 0),
+                   grid.get("columnCount", 0), bool(props.get("hidden")),
+                   grid.get("frozenRowCount", 0), sheet.get("conditionalFormats", []),
+                   sheet.get("charts", []), sheet.get("protectedRanges", []),
+                   sheet.get("developerMetadata", []))
+
+
+@dataclass
+class _Seen:
+    """The spreadsheet as last read: tabs by title and their values."""
+
+    title: str
+    tabs: dict[str, _Tab]
+    grids: dict[str, Grid]
+
+
+def _span(grid_range: dict) -> tuple:
+    """A GridRange made comparable (Google leaves out a 0 sheetId and unbounded ends)."""
+    return (grid_range.get("sheetId", 0), grid_range.get("startRowIndex", 0),
+            grid_range.get("endRowIndex"), grid_range.get("startColumnIndex", 0),
+            grid_range.get("endColumnIndex"))
+
+
+def _rgb(colour: dict | None) -> tuple[int, ...]:
+    colour = colour or {}
+    return tuple(round(colour.get(k, 0) * 255) for k in ("red", "green", "blue"))
+
+
+def _hex_rgb(text: str) -> dict:
+    code = text.lstrip("#")
+    parts = [int(code[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    return {k: v for k, v in zip(("red", "green", "blue"), parts, strict=True) if v}
+
+
+def number_format(pattern: str) -> dict:
+    """An Excel-style pattern as a Sheets NumberFormat."""
+    bare = re.sub(r'"[^"]*"', "", pattern).lower()
+    kind = "PERCENT" if "%" in bare else "DATE" if re.search(r"[ymd]", bare) else "NUMBER"
+    return {"type": kind, "pattern": pattern}
+
+
+def _rule_mark(rule: dict) -> tuple:
+    boolean = rule.get("booleanRule", {})
+    condition = boolean.get("condition", {})
+    values = tuple(v.get("userEnteredValue", "") for v in condition.get("values", []))
+    fmt = boolean.get("format", {})
+    colour = fmt.get("backgroundColor") or fmt.get("backgroundColorStyle", {}).get("rgbColor")
+    return condition.get("type"), values, _rgb(colour)
+
+
+def _chart_mark(chart: dict) -> tuple:
+    spec = chart.get("spec", {})
+    basic = spec.get("basicChart", {})
+    sources = tuple(_span(s) for part in (*basic.get("domains", []), *basic.get("series", []))
+                    for inner in part.values() if isinstance(inner, dict)
+                    for s in inner.get("sourceRange", {}).get("sources", []))
+    anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
+    return (spec.get("title"), basic.get("chartType"), sources, anchor.get("sheetId", 0),
+            anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
+
+
+# -- turning a plan into batchUpdate requests -----------------------------------------------
+
+class _Changes:
+    """The structure and look requests that bring the spreadsheet to a plan."""
+
+    def __init__(self, seen: _Seen):
+        self.tabs = dict(seen.tabs)
+        self.structure: list[dict] = []
+        self.removals: list[dict] = []
+        self.additions: list[dict] = []
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.structure + self.removals + self.additions
+
+    def tab(self, title: str) -> _Tab | None:
+        found = self.tabs.get(title)
+        if found is None:
+            log.warning("the plan formats tab %r, which the spreadsheet does not have", title)
+        return found
+
+    def grid_range(self, area: CellRange) -> dict:
+        tab = self.tabs[area.tab]
+        span = {"sheetId": tab.sheet_id, "startRowIndex": area.first_row - 1,
+                "startColumnIndex": area.first_col - 1,
+                "endColumnIndex": area.last_col or area.first_col}
+        if area.last_row is not None:
+            span["endRowIndex"] = area.last_row
+        return span
+
+    # -- tabs and grid size
+
+    def add_tabs(self, specs: Iterable[TabSpec], titles: Iterable[str]) -> None:
+        wanted = {spec.title: spec for spec in specs}
+        for title in titles:
+            wanted.setdefault(title, TabSpec(title))
+        for spec in wanted.values():
+            if spec.title not in self.tabs:
+                used = {t.sheet_id for t in self.tabs.values()}
+                sheet_id = zlib.crc32(spec.title.encode()) & 0x7FFFFFFF
+                while sheet_id in used:
+                    sheet_id = (sheet_id + 1) & 0x7FFFFFFF
+                self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
+
+    def shape(self, needs: dict[str, tuple[int, int]], specs: Iterable[TabSpec]) -> None:
+        """addSheet for new tabs, more rows or columns where writes go past the grid, and
+        hidden/frozen where they differ."""
+        specs_by_title = {s.title: s for s in specs}
+        for title, tab in self.tabs.items():
+            rows, cols = needs.get(title, (0, 0))
+            spec = specs_by_title.get(title)
+            if tab.new:
+                tab.rows, tab.cols = max(tab.rows, rows), max(tab.cols, cols)
+                grid = {"rowCount": tab.rows, "columnCount": tab.cols}
+                if spec and spec.frozen_rows:
+                    grid["frozenRowCount"] = spec.frozen_rows
+                props = {"sheetId": tab.sheet_id, "title": title, "gridProperties": grid}
+                if spec and spec.hidden:
+                    props["hidden"] = True
+                self.structure.append({"addSheet": {"properties": props}})
+                continue
+            for dimension, have, need in (("ROWS", tab.rows, rows), ("COLUMNS", tab.cols, cols)):
+                if need > have:
+                    self.structure.append({"appendDimension": {
+                        "sheetId": tab.sheet_id, "dimension": dimension, "length": need - have}})
+            tab.rows, tab.cols = max(tab.rows, rows), max(tab.cols, cols)
+            if spec is not None:
+                self._tab_settings(tab, spec)
+        total = sum(t.rows * t.cols for t in self.tabs.values())
+        if total > MAX_CELLS:
+            raise WorkbookError(f"Writing this would make the spreadsheet {total:,} cells, over "
+                                f"Google's limit of {MAX_CELLS:,}. Delete unused rows and "
+                                "columns (or old tabs) and run again.")
+
+    def _tab_settings(self, tab: _Tab, spec: TabSpec) -> None:
+        props: dict[str, Any] = {"sheetId": tab.sheet_id}
+        fields = []
+        if spec.hidden and not tab.hidden:  # only ever hidden, never unhidden
+            props["hidden"] = True
+            fields.append("hidden")
+        if spec.frozen_rows and tab.frozen != spec.frozen_rows:
+            props["gridProperties"] = {"frozenRowCount": spec.frozen_rows}
+            fields.append("gridProperties.frozenRowCount")
+        if fields:
+            self.structure.append({"updateSheetProperties": {"properties": props,
+                                                             "fields": ",".join(fields)}})
+
+    # -- looks
+
+    def looks(self, looks: Looks, specs: Iterable[TabSpec]) -> None:
+        by_tab: dict[str, list[dict]] = {}
+        for title, request in self._cell_looks(looks, specs):
+            by_tab.setdefault(title, []).append(request)
+        for title, requests_ in by_tab.items():
+            self._fingerprinted(self.tabs[title], requests_)
+        grouped: dict[str, list[Highlight]] = {}
+        for item in looks.highlights:
+            grouped.setdefault(item.range.tab, []).append(item)
+        for title, items in grouped.items():
+            if self.tab(title):
+                self._highlights(self.tabs[title], items)
+        for chart in looks.charts:
+            if all(self.tab(t) for t in (chart.tab, chart.categories.tab, chart.values.tab)):
+                self._chart(chart)
+        protections: dict[str, list[Protection]] = {}
+        for item in looks.protections:
+            protections.setdefault(item.range.tab, []).append(item)
+        for title, items in protections.items():
+            if self.tab(title):
+                self._protections(self.tabs[title], items)
+
+    def _cell_looks(self, looks: Looks, specs: Iterable[TabSpec]
+                    ) -> Iterator[tuple[str, dict]]:
+        """Requests for looks the metadata read cannot show, per tab."""
+        for item in looks.number_formats:
+            if self.tab(item.range.tab):
+                yield item.range.tab, {"repeatCell": {
+                    "range": self.grid_range(item.range),
+                    "cell": {"userEnteredFormat": {"numberFormat": number_format(item.pattern)}},
+                    "fields": "userEnteredFormat.numberFormat"}}
+        for bold in looks.bold:
+            if self.tab(bold.range.tab):
+                yield bold.range.tab, {"repeatCell": {
+                    "range": self.grid_range(bold.range),
+                    "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                    "fields": "userEnteredFormat.textFormat.bold"}}
+        for note in looks.notes:
+            if self.tab(note.tab):
+                yield note.tab, {"repeatCell": {
+                    "range": self.grid_range(CellRange(note.tab, note.row, note.col, note.row)),
+                    "cell": {"note": note.text}, "fields": "note"}}
+        for dropdown in looks.dropdowns:
+            if self.tab(dropdown.range.tab) and self.tab(dropdown.source.tab):
+                yield dropdown.range.tab, {"setDataValidation": {
+                    "range": self.grid_range(dropdown.range),
+                    "rule": {"condition": {"type": "ONE_OF_RANGE", "values": [
+                        {"userEnteredValue": "=" + _absolute(dropdown.source)}]},
+                        "strict": False, "showCustomUi": True}}}
+        for spec in specs:
+            for col, width in spec.column_widths:
+                yield spec.title, {"updateDimensionProperties": {
+                    "range": {"sheetId": self.tabs[spec.title].sheet_id, "dimension": "COLUMNS",
+                              "startIndex": col - 1, "endIndex": col},
+                    "properties": {"pixelSize": round(width * 7 + 5)}, "fields": "pixelSize"}}
+
+    def _fingerprinted(self, tab: _Tab, requests_: list[dict]) -> None:
+        """Send ``requests_`` unless the tab's recorded fingerprint says they are in place.
+
+        The grid's row count is part of it: open-ended ranges are re-applied when it grew.
+        """
+        text = json.dumps([requests_, tab.rows], sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        ours = [m for m in tab.metadata if m.get("metadataKey") == LOOKS_KEY]
+        if len(ours) == 1 and ours[0].get("metadataValue") == digest:
+            return
+        for item in ours:
+            self.removals.append({"deleteDeveloperMetadata": {"dataFilter": {
+                "developerMetadataLookup": {"metadataId": item["metadataId"]}}}})
+        self.additions += requests_
+        self.additions.append({"createDeveloperMetadata": {"developerMetadata": {
+            "metadataKey": LOOKS_KEY, "metadataValue": digest, "visibility": "DOCUMENT",
+            "location": {"sheetId": tab.sheet_id}}}})
+
+    def _highlights(self, tab: _Tab, items: list[Highlight]) -> None:
+        """The worker's rules: those on the ranges it colours, and rules like its own on a
+        range running to the sheet's end (left behind when an owned column moved)."""
+        wanted = [{"ranges": [self.grid_range(h.range)], "booleanRule": {
+            "condition": {"type": RULE_TYPES[h.rule], "values": [{"userEnteredValue": h.text}]},
+            "format": {"backgroundColor": _hex_rgb(h.color)}}} for h in items]
+        places = {_span(r["ranges"][0]) for r in wanted}
+        kinds = {_rule_mark(r) for r in wanted}
+        ours = [i for i, rule in enumerate(tab.conditional_formats)
+                if any(_span(r) in places for r in rule.get("ranges", []))
+                or (_rule_mark(rule) in kinds
+                    and all(_span(r)[2] is None for r in rule.get("ranges", [])))]
+
+        def mark(rule: dict) -> tuple:
+            return tuple(sorted(map(_span, rule.get("ranges", [])), key=str)), _rule_mark(rule)
+        if sorted(map(mark, wanted), key=str) == sorted(
+                (mark(tab.conditional_formats[i]) for i in ours), key=str):
+            return
+        for index in sorted(ours, reverse=True):
+            self.removals.append({"deleteConditionalFormatRule": {"sheetId": tab.sheet_id,
+                                                                  "index": index}})
+        start = len(tab.conditional_formats) - len(ours)
+        for offset, rule in enumerate(wanted):
+            self.additions.append({"addConditionalFormatRule": {"rule": rule,
+                                                                "index": start + offset}})
+
+    def _chart(self, chart: Chart) -> None:
+        def source(area: CellRange) -> dict:
+            if area.last_row is None:
+                area = dataclasses.replace(area, last_row=self.tabs[area.tab].rows)
+            return {"sourceRange": {"sources": [self.grid_range(area)]}}
+        wanted = {
+            "spec": {"title": chart.title, "basicChart": {
+                "chartType": "BAR", "legendPosition": "NO_LEGEND", "headerCount": 0,
+                "domains": [{"domain": source(chart.categories), "reversed": True}],
+                "series": [{"series": source(chart.values), "targetAxis": "BOTTOM_AXIS"}]}},
+            "position": {"overlayPosition": {"anchorCell": {
+                "sheetId": self.tabs[chart.tab].sheet_id, "rowIndex": chart.anchor_row - 1,
+                "columnIndex": chart.anchor_col - 1}}}}
+        ours = [c for tab in self.tabs.values() for c in tab.charts
+                if c.get("spec", {}).get("title") == chart.title]
+        if len(ours) == 1 and _chart_mark(ours[0]) == _chart_mark(wanted):
+            return
+        for old in ours:
+            self.removals.append({"deleteEmbeddedObject": {"objectId": old["chartId"]}})
+        self.additions.append({"addChart": {"chart": wanted}})
+
+    def _protections(self, tab: _Tab, items: list[Protection]) -> None:
+        wanted = [{"range": self.grid_range(p.range), "description": p.description,
+                   "warningOnly": True} for p in items]
+        descriptions = {p.description for p in items}
+        ours = [p for p in tab.protected if p.get("description") in descriptions
+                or str(p.get("description", "")).startswith("sheetfunnel")]
+
+        def mark(item: dict) -> tuple:
+            return _span(item.get("range", {})), item.get("description"), \
+                bool(item.get("warningOnly"))
+        if sorted(map(mark, wanted), key=str) == sorted(map(mark, ours), key=str):
+            return
+        for old in ours:
+            self.removals.append({"deleteProtectedRange": {
+                "protectedRangeId": old["protectedRangeId"]}})
+        self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
+
+
+def _absolute(area: CellRange) -> str:
+    col = column_letter(area.first_col)
+    end = f"${col}${area.last_row}" if area.last_row is not None else f"${col}"
+    return f"{quote_tab(area.tab)}!${col}${area.first_row}:{end}"
+
+
+def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, int]]:
+    """The rows and columns each tab must have for the writes and looks to fit."""
+    needs: dict[str, tuple[int, int]] = {}
+
+    def need(tab: str, row: int, col: int) -> None:
+        rows, cols = needs.get(tab, (0, 0))
+        needs[tab] = (max(rows, row), max(cols, col))
+    for write in writes:
+        need(write.tab, write.row, write.col)
+    areas = [*(i.range for i in looks.number_formats), *(b.range for b in looks.bold),
+             *(h.range for h in looks.highlights), *(d.range for d in looks.dropdowns),
+             *(d.source for d in looks.dropdowns), *(p.range for p in looks.protections),
+             *(c.categories for c in looks.charts), *(c.values for c in looks.charts)]
+    for area in areas:
+        need(area.tab, area.last_row or area.first_row, area.last_col or area.first_col)
+    for note in looks.notes:
+        need(note.tab, note.row, note.col)
+    for chart in looks.charts:
+        need(chart.tab, chart.anchor_row, chart.anchor_col)
+    return needs
+
+
+def _count(io: IOStats, method: str) -> None:
+    """Every request sent, retries included: what Google's quota counts."""
+    if method == "GET":
+        io.read_requests += 1
+    else:
+        io.write_requests += 1
+
+
+# -- the workbook ---------------------------------------------------------------------------
+
+class GoogleSheetsWorkbook:
+    """A Google Sheet as a Workbook (see ``workbook/base.py``)."""
+
+    def __init__(self, key: str, client: SheetsHTTPClient, *, io: IOStats | None = None,
+                 account: str | None = None, credentials_file: str | None = None):
+        self.key = key
+        self.client = client
+        self.account = account
+        self.credentials_file = credentials_file
+        self.name = f"Google Sheet {key}"
+        self.io = io or IOStats()
+        self._seen: _Seen | None = None
+
+    @classmethod
+    def open(cls, key_or_url: str, *, credentials_file: str | None = None,
+             session: requests.Session | None = None,
+             sleep: Callable[[float], None] = time.sleep,
+             clock: Callable[[], float] = time.monotonic) -> GoogleSheetsWorkbook:
+        """The spreadsheet at a URL or key. Sends nothing yet.
+
+        Credentials come from ``credentials_file`` or GOOGLE_APPLICATION_CREDENTIALS;
+        ``session`` (tests) carries the requests, including the token exchange, through its
+        adapters. Requests go to SHEETFUNNEL_SHEETS_ENDPOINT when it is set.
+        """
+        key = spreadsheet_key(key_or_url)
+        source = credentials_source(credentials_file)
+        account = None
+        if source is not None:
+            identity = load_identity(source)
+            account = identity.account
+            http_session = authorized_session(identity.credentials, session)
+        elif session is not None:
+            http_session = session
+        else:
+            raise UsageError("Google Sheets needs credentials: give --credentials FILE (a "
+                             "service-account or authorized-user JSON file) or set "
+                             f"{ENV} to its path.")
+        io = IOStats()
+        client = SheetsHTTPClient(
+            None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,
+            sleep=sleep, clock=clock, on_request=lambda method: _count(io, method))
+        return cls(key, client, io=io, account=account, credentials_file=source)
+
+    # -- reading
+
+    def read(self) -> Snapshot:
+        """Every tab's values in two requests: metadata, then one batchGet."""
+        seen = self._load()
+        hidden = frozenset(t.title for t in seen.tabs.values() if t.hidden)
+        return Snapshot(dict(seen.grids), hidden)
+
+    def _load(self) -> _Seen:
+        with self._google_errors():
+            meta = self.client.spreadsheets_get(self.key, params={"fields": METADATA_FIELDS})
+            tabs = {t.title: t for t in map(_Tab.from_json, (
+                s for s in meta.get("sheets", [])
+                if s.get("properties", {}).get("sheetType", "GRID") == "GRID"))}
+            grids: dict[str, Grid] = {}
+            if tabs:
+                answer = self.client.values_batch_get(
+                    self.key, [tab_ref(title) for title in tabs], params=dict(READ_OPTIONS))
+                for title, value_range in zip(tabs, answer.get("valueRanges", []), strict=True):
+                    grids[title] = _grid(value_range)
+        title = meta.get("properties", {}).get("title", "")
+        self.name = f"{title} (Google Sheet {self.key})" if title else self.name
+        self._seen = _Seen(title, tabs, grids)
+        return self._seen
+
+    # -- writing
+
+    def apply(self, plan: WritePlan) -> None:
+        """Carry out ``plan`` with at most one ID check, one batchUpdate and one values write
+        (more only when a payload passes 2 MB); nothing is sent when nothing differs."""
+        seen = self._seen or self._load()
+        writes = []
+        for write in plan.cells:
+            value = _plain(write.value)
+            if not same_value(cell_at(seen.grids.get(write.tab, []), write.row, write.col),
+                              value):
+                writes.append(dataclasses.replace(write, value=value))
+        writes = self._follow_rows(seen, plan.row_keys, writes)
+        changes = _Changes(seen)
+        changes.add_tabs(plan.tabs, [w.tab for w in writes])
+        changes.shape(_needs(writes, plan.looks), plan.tabs)
+        changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
+        with self._google_errors():
+            for part in chunks(changes.requests):
+                self.client.batch_update(self.key, {"requests": part})
+            for part in chunks(value_ranges(writes)):
+                self.client.values_batch_update(self.key, {"valueInputOption": "RAW",
+                                                           "data": part})
+        self.io.cells_written += len(writes)
+        if changes.requests or writes:
+            self._seen = None  # ids and sizes changed: the next apply reads again
+
+    def _follow_rows(self, seen: _Seen, row_keys: Iterable[RowKeys],
+                     writes: list[CellWrite]) -> list[CellWrite]:
+        """Re-read the ID column of each tab with row-bound writes (one batchGet) and move
+        writes to the rows now holding their IDs."""
+        keyed = [k for k in row_keys if k.tab in seen.tabs and any(w.tab == k.tab for w in writes)]
+        if not keyed:
+            return writes
+        ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
+                  for k in keyed]
+        with self._google_errors():
+            answer = self.client.values_batch_get(self.key, ranges, params=dict(READ_OPTIONS))
+        for keys, value_range in zip(keyed, answer.get("valueRanges", []), strict=True):
+            now = [row[0] if row else None for row in value_range.get("values", [])]
+            before = [cell_at(seen.grids.get(keys.tab, []), r, keys.id_col)
+                      for r in range(1, len(seen.grids.get(keys.tab, [])) + 1)]
+            writes = follow_ids(keys, before, now, writes)
+        return writes
+
+    # -- errors
+
+    @contextlib.contextmanager
+    def _google_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except APIError as exc:
+            raise self._translate(exc) from None
+        except google.auth.exceptions.RefreshError as exc:
+            reason = str(exc.args[0] if exc.args else exc).split("\n")[0]
+            raise WorkbookError(f"Google refused the credentials in {self.credentials_file} "
+                                f"({reason}). Check that the key is current (a deleted or "
+                                "rotated key fails this way) and download it again if needed."
+                                ) from None
+
+    def _translate(self, exc: APIError) -> WorkbookError:
+        status = exc.response.status_code
+        message = str(exc.error.get("message", "")) if isinstance(exc.error, dict) else ""
+        if status == 404:
+            return WorkbookNotFound(f"No Google Sheet with the key {self.key} was found. Check "
+                                    "the address or key (the part between /d/ and /edit).")
+        if status == 403:
+            who = self.account or "the Google account of the credentials"
+            return WorkbookNotWritable(f"Google Sheets refused access to {self.name} "
+                                       f"({message}). Share the spreadsheet with {who} as an "
+                                       "Editor, then run again.")
+        if status == 401:
+            return WorkbookError(f"Google did not accept the credentials in "
+                                 f"{self.credentials_file} ({message}). Download a new key.")
+        if status == 400:
+            return WorkbookError(f"Google Sheets rejected a request for {self.name}: {message} "
+                                 "Nothing of that request was written; please report this.")
+        return WorkbookUnreachable(f"Google Sheets answered {status} ({message}) for "
+                                   f"{self.name}. Run again later.")

@@ -1,0 +1,387 @@
+"""The Google Sheets backend against the Sheets API emulator: real gspread, real google-auth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sheets_emulator import BASE_URL, SheetsEmulator, authorized_user_file, service_account_file
+
+from sheetfunnel.errors import (
+    UsageError,
+    WorkbookNotFound,
+    WorkbookNotWritable,
+    WorkbookUnreachable,
+)
+from sheetfunnel.plan import (
+    Bold,
+    CellRange,
+    CellWrite,
+    Chart,
+    Dropdown,
+    Highlight,
+    Looks,
+    Note,
+    NumberFormat,
+    Protection,
+    RowKeys,
+    TabSpec,
+    WritePlan,
+)
+from sheetfunnel.workbook.gsheets import (
+    ENDPOINT_ENV,
+    GoogleSheetsWorkbook,
+    chunks,
+    follow_ids,
+    spreadsheet_key,
+    value_ranges,
+)
+
+KEY = "emulated-key"
+WRITES = ("batchUpdate", "values.batchUpdate")
+
+
+class FakeTime:
+    """A clock that moves only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> SheetsEmulator:
+    monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    return SheetsEmulator(KEY)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def open_book(emulator: SheetsEmulator, fake_time: FakeTime | None = None,
+              **options: object) -> GoogleSheetsWorkbook:
+    fake_time = fake_time or FakeTime()
+    return GoogleSheetsWorkbook.open(KEY, session=emulator.session(), sleep=fake_time.sleep,
+                                     clock=fake_time.clock, **options)
+
+
+def pipeline(rows: int) -> list[list[object]]:
+    grid: list[list[object]] = [["ID", "Title", "Stage", "Amount", "Score", "Flags"]]
+    grid += [[f"OPP-{n:05d}", f"Deal {n}", "Lead", n * 10] for n in range(1, rows + 1)]
+    return grid
+
+
+def scoring_plan(rows: int, *, score: float = 50.0, flag: str = "⏰ follow up") -> WritePlan:
+    """What a run wants: Score and Flags of every row, and the looks of those columns."""
+    tab = "Opportunities"
+    cells = [CellWrite(tab, r, 5, score + r % 7) for r in range(2, rows + 2)]
+    cells += [CellWrite(tab, r, 6, flag if r % 3 == 0 else None) for r in range(2, rows + 2)]
+    cells += [CellWrite("Summary", 1, 1, "Stage"), CellWrite("Summary", 1, 2, "Deals"),
+              CellWrite("Summary", 2, 1, "Lead"), CellWrite("Summary", 2, 2, rows)]
+    looks = Looks(
+        number_formats=(NumberFormat(CellRange(tab, 2, 5), "0.0"),),
+        bold=(Bold(CellRange(tab, 1, 5, 1, 6)), Bold(CellRange("Summary", 1, 1, 1, 2))),
+        highlights=(Highlight(CellRange(tab, 2, 6), "contains", "⏰", "#FFF2CC"),
+                    Highlight(CellRange(tab, 2, 6), "contains", "⛔", "#F4CCCC")),
+        notes=(Note(tab, 1, 5, "Written by sheetfunnel"),),
+        dropdowns=(Dropdown(CellRange(tab, 2, 3), CellRange("Summary", 2, 1, 2)),),
+        charts=(Chart("Summary", "Funnel", 1, 4, CellRange("Summary", 2, 1, 2),
+                      CellRange("Summary", 2, 2, 2)),),
+        protections=(Protection(CellRange(tab, 2, 5, None, 6), "sheetfunnel: owned columns"),),
+    )
+    ids = {r: f"OPP-{r - 1:05d}" for r in range(2, rows + 2)}
+    return WritePlan((TabSpec("Summary", frozen_rows=1, column_widths=((1, 20.0),)),),
+                     tuple(cells), looks, (RowKeys(tab, 1, ids),))
+
+
+def run_cycle(emulator: SheetsEmulator, plan: WritePlan) -> list[str]:
+    """One read and one apply by a freshly opened workbook; the request kinds it sent."""
+    first = len(emulator.calls)
+    book = open_book(emulator)
+    book.read()
+    book.apply(plan)
+    return [c.kind for c in emulator.calls[first:]]
+
+
+# -- a constant number of requests ----------------------------------------------------------
+
+@pytest.mark.parametrize("rows", [10, 10_000])
+def test_a_read_and_apply_costs_five_requests_whatever_the_row_count(emulator, rows):
+    emulator.add_sheet("Opportunities", pipeline(rows))
+    book = open_book(emulator)
+    book.read()
+    book.apply(scoring_plan(rows))
+    assert [c.kind for c in emulator.calls] == [
+        "get", "values.batchGet", "values.batchGet", "batchUpdate", "values.batchUpdate"]
+    assert (book.io.read_requests, book.io.write_requests) == (3, 2)
+    flagged = sum(1 for r in range(2, rows + 2) if r % 3 == 0)
+    assert book.io.cells_written == rows + flagged + 4  # blank Flags are already blank
+    grid = emulator.grid("Opportunities")
+    assert grid[1][4] == 52 and grid[rows][4] == 50.0 + (rows + 1) % 7
+    assert emulator.grid("Summary") == [["Stage", "Deals"], ["Lead", rows]]
+
+
+def test_a_second_identical_apply_sends_no_write(emulator):
+    emulator.add_sheet("Opportunities", pipeline(20))
+    run_cycle(emulator, scoring_plan(20))
+    book = open_book(emulator)
+    book.read()
+    book.apply(scoring_plan(20))
+    assert [c.kind for c in emulator.calls[-2:]] == ["get", "values.batchGet"]
+    assert (book.io.read_requests, book.io.write_requests, book.io.cells_written) == (2, 0, 0)
+
+
+def test_ten_runs_leave_exactly_one_of_each_look(emulator):
+    emulator.add_sheet("Opportunities", pipeline(5))
+    for run in range(10):
+        kinds = run_cycle(emulator, scoring_plan(5, score=float(run)))
+        assert kinds.count("batchUpdate") == (1 if run == 0 else 0)
+    opportunities, summary = emulator.sheet("Opportunities"), emulator.sheet("Summary")
+    assert len(opportunities.conditional_formats) == 2
+    assert len(opportunities.protected) == 1 and opportunities.protected[0]["warningOnly"]
+    assert len(summary.charts) == 1 and summary.frozen_rows == 1
+    assert len([m for m in opportunities.metadata if m["metadataKey"] == "sheetfunnel.looks"]) == 1
+    assert opportunities.extras[(0, 4)]["note"] == "Written by sheetfunnel"
+    assert opportunities.extras[(500, 4)]["userEnteredFormat"]["numberFormat"]["pattern"] == "0.0"
+
+
+def test_a_changed_look_replaces_only_its_own_kind(emulator):
+    emulator.add_sheet("Opportunities", pipeline(5))
+    run_cycle(emulator, scoring_plan(5))
+    person_rule = {"ranges": [{"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 1,
+                               "endColumnIndex": 2}],
+                   "booleanRule": {"condition": {"type": "NOT_BLANK"},
+                                   "format": {"backgroundColor": {"green": 1}}}}
+    emulator.sheet("Opportunities").conditional_formats.insert(0, person_rule)
+    emulator.sheet("Opportunities").protected.clear()  # someone removed the protection
+    first = len(emulator.calls)
+    run_cycle(emulator, scoring_plan(5))
+    sent = [c.body for c in emulator.calls[first:] if c.kind == "batchUpdate"]
+    assert [list(r) for r in sent[0]["requests"]] == [["addProtectedRange"]]
+    rules = emulator.sheet("Opportunities").conditional_formats
+    assert rules[0] == person_rule and len(rules) == 3
+
+
+# -- safe writes while people edit ----------------------------------------------------------
+
+def test_a_row_inserted_mid_run_still_gets_its_own_values(emulator):
+    emulator.add_sheet("Opportunities", pipeline(6))
+    book = open_book(emulator)
+    book.read()
+    emulator.insert_rows("Opportunities", 3, 1, [["OPP-NEW", "Typed meanwhile", "Lead", 7]])
+    book.apply(scoring_plan(6))
+    grid = emulator.grid("Opportunities")
+    by_id = {row[0]: row for row in grid[1:]}
+    assert by_id["OPP-NEW"] == ["OPP-NEW", "Typed meanwhile", "Lead", 7]
+    for n in range(1, 7):
+        assert by_id[f"OPP-{n:05d}"][4] == 50.0 + (n + 1) % 7
+    assert by_id["OPP-00002"][5] == "⏰ follow up"  # sheet row 3 when computed, row 4 now
+
+
+def test_sorted_and_deleted_rows_are_followed_by_id(emulator):
+    emulator.add_sheet("Opportunities", pipeline(6))
+    book = open_book(emulator)
+    book.read()
+    emulator.sort_rows("Opportunities", 2, 1, reverse=True)
+    emulator.delete_rows("Opportunities", 2)  # OPP-00006, now on top, is deleted
+    book.apply(scoring_plan(6))
+    grid = emulator.grid("Opportunities")
+    assert [row[0] for row in grid[1:]] == [f"OPP-{n:05d}" for n in range(5, 0, -1)]
+    assert all(row[4] == 50.0 + (int(row[0][4:]) + 1) % 7 for row in grid[1:])
+    assert all(row[3] == int(row[0][4:]) * 10 for row in grid[1:])  # people's cells stay
+
+
+def test_a_new_id_is_not_written_into_a_row_that_moved():
+    keys = RowKeys("Opportunities", 1, {2: "OPP-1", 4: "OPP-3"})
+    before = ["ID", "OPP-1", None, "OPP-3"]
+    now = ["ID", "OPP-0", "OPP-1", None, "OPP-3"]
+    writes = [CellWrite("Opportunities", 1, 5, "Score"), CellWrite("Opportunities", 2, 5, 1),
+              CellWrite("Opportunities", 3, 1, "OPP-2"), CellWrite("Opportunities", 4, 5, 3),
+              CellWrite("Summary", 3, 1, "x")]
+    moved = follow_ids(keys, before, now, writes)
+    assert [(w.tab, w.row, w.col, w.value) for w in moved] == [
+        ("Opportunities", 1, 5, "Score"), ("Opportunities", 3, 5, 1),
+        ("Opportunities", 5, 5, 3), ("Summary", 3, 1, "x")]
+
+
+def test_no_id_check_when_no_row_is_written(emulator):
+    emulator.add_sheet("Opportunities", pipeline(3))
+    plan = scoring_plan(3)
+    run_cycle(emulator, plan)
+    summary_only = WritePlan(plan.tabs, (CellWrite("Summary", 2, 2, 99),), plan.looks,
+                             plan.row_keys)
+    assert run_cycle(emulator, summary_only) == ["get", "values.batchGet", "values.batchUpdate"]
+
+
+# -- values ---------------------------------------------------------------------------------
+
+def test_text_that_looks_like_a_formula_stays_text(emulator):
+    emulator.add_sheet("Customers", [["Name"]])
+    formula = '=IMPORTXML("http://x","//a")'
+    book = open_book(emulator)
+    book.apply(WritePlan(cells=(CellWrite("Customers", 2, 1, formula),
+                                CellWrite("Customers", 3, 1, "=HYPERLINK(\"http://x\")"))))
+    assert emulator.grid("Customers")[1] == [formula]
+    assert emulator.sheet("Customers").formulas == {}
+    assert emulator.calls[-1].body["valueInputOption"] == "RAW"
+
+
+def test_dates_numpy_scalars_and_missing_values_are_sent_as_json(emulator):
+    emulator.add_sheet("Data", [["a", "b", "c", "d", "e", "f"], [1, 2, 3, 4, 5, 6]])
+    book = open_book(emulator)
+    values = [np.int64(7), np.float64("nan"), np.bool_(True), pd.NaT, dt.date(2025, 3, 1),
+              dt.datetime(2025, 3, 1, 12)]
+    book.apply(WritePlan(cells=tuple(CellWrite("Data", 2, c, v)
+                                     for c, v in enumerate(values, start=1))))
+    assert emulator.grid("Data")[1] == [7, "", True, "", 45717, 45717.5]
+
+
+def test_read_gives_grids_with_serial_dates_and_no_trailing_empties(emulator):
+    emulator.add_sheet("Opportunities", [["ID", "Created", None], ["A", dt.date(2026, 1, 1)],
+                                         [], [None, None, "x"], [None]])
+    emulator.add_sheet("_sheetfunnel", [["state"]])
+    emulator.sheets[-1].hidden = True
+    snapshot = open_book(emulator).read()
+    assert snapshot.tabs["Opportunities"] == [["ID", "Created"], ["A", 46023], [],
+                                              [None, None, "x"]]
+    assert snapshot.hidden == frozenset({"_sheetfunnel"})
+    assert list(emulator.calls[1].params["ranges"]) == ["'Opportunities'", "'_sheetfunnel'"]
+
+
+def test_writes_past_the_grid_grow_it_first_in_the_same_batch(emulator):
+    emulator.add_sheet("Log", [["When"]], rows=10, cols=2)
+    book = open_book(emulator)
+    book.apply(WritePlan(cells=(CellWrite("Log", 25, 4, "late"),)))
+    assert emulator.sheet("Log").rows == 25 and emulator.sheet("Log").cols == 4
+    assert emulator.grid("Log")[24] == [None, None, None, "late"] or \
+        emulator.grid("Log")[24] == ["", "", "", "late"]
+    assert [c.kind for c in emulator.calls] == ["get", "values.batchGet", "batchUpdate",
+                                                "values.batchUpdate"]
+
+
+def test_contiguous_cells_are_merged_into_column_ranges():
+    writes = [CellWrite("My tab", r, 3, r) for r in (2, 3, 4, 7)] + [CellWrite("T", 1, 1, "x")]
+    assert [(d["range"], d["values"]) for d in value_ranges(writes)] == [
+        ("'My tab'!C2:C4", [[2, 3, 4]]), ("'My tab'!C7", [[7]]), ("'T'!A1", [["x"]])]
+
+
+def test_payloads_over_two_megabytes_are_split(emulator):
+    emulator.add_sheet("Notes", [["Text"]], rows=2000)
+    text = "x" * 1000
+    book = open_book(emulator)
+    book.apply(WritePlan(cells=tuple(CellWrite("Notes", r, c, text)
+                                     for r in range(2, 1502) for c in (1, 3))))
+    sent = [c for c in emulator.calls if c.kind == "values.batchUpdate"]
+    assert len(sent) == 2 and all(c.size < 2_100_000 for c in sent)
+    assert len(emulator.grid("Notes")) == 1501
+    assert [len(p) for p in chunks([{"v": "x" * 10}] * 5, limit=40)] == [2, 2, 1]
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+def test_a_429_waits_as_long_as_retry_after_says(emulator, fake_time):
+    emulator.add_sheet("Opportunities", pipeline(2))
+    emulator.fail(429, times=2, retry_after="7")
+    book = open_book(emulator, fake_time)
+    assert book.read().tabs["Opportunities"][1][0] == "OPP-00001"
+    assert fake_time.sleeps == [7.0, 7.0]
+    assert book.io.read_requests == 4  # what Google's quota counts
+
+
+def test_503_and_dropped_connections_back_off_with_jitter(emulator, fake_time):
+    emulator.add_sheet("Opportunities", pipeline(2))
+    emulator.fail(503, times=2)
+    emulator.drop_connections(1)
+    book = open_book(emulator, fake_time)
+    book.read()
+    assert len(fake_time.sleeps) == 3
+    assert [0.5 <= s / 2 ** i <= 1.5 for i, s in enumerate(fake_time.sleeps)] == [True] * 3
+
+
+def test_a_service_that_keeps_failing_gives_up_in_bounded_time(emulator, fake_time):
+    emulator.add_sheet("Opportunities", pipeline(2))
+    emulator.fail(503, times=1000)
+    with pytest.raises(WorkbookUnreachable) as failure:
+        open_book(emulator, fake_time).read()
+    assert failure.value.exit_code == 3
+    assert "503" in str(failure.value) and "run again" in str(failure.value)
+    assert sum(fake_time.sleeps) <= 120 and len(emulator.calls) <= 6
+
+
+def test_a_missing_spreadsheet_and_a_refused_one_say_what_to_do(emulator, tmp_path):
+    with pytest.raises(WorkbookNotFound, match="No Google Sheet with the key"):
+        GoogleSheetsWorkbook.open("some-other-key-123", session=emulator.session()).read()
+    emulator.add_sheet("Opportunities", pipeline(1))
+    key_file = service_account_file(tmp_path, emulator)
+    emulator.access = "read"
+    book = GoogleSheetsWorkbook.open(KEY, session=emulator.session(),
+                                     credentials_file=str(key_file))
+    book.read()
+    with pytest.raises(WorkbookNotWritable) as refused:
+        book.apply(WritePlan(cells=(CellWrite("Opportunities", 2, 5, 1),)))
+    assert "worker@emulated-project.iam.gserviceaccount.com" in str(refused.value)
+    assert refused.value.exit_code == 3
+
+
+# -- credentials and endpoint ---------------------------------------------------------------
+
+def test_a_service_account_key_runs_the_real_token_exchange(emulator, tmp_path, monkeypatch):
+    emulator.add_sheet("Opportunities", pipeline(1))
+    key_file = service_account_file(tmp_path, emulator)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    session = emulator.session()
+    book = GoogleSheetsWorkbook.open(f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0",
+                                     session=session)
+    assert book.read().tabs["Opportunities"][1][0] == "OPP-00001"
+    (exchange,) = emulator.token_calls
+    assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert list(emulator.tokens.values()) == ["https://www.googleapis.com/auth/spreadsheets"]
+    assert all(t == (10.0, 120.0) for t in session.adapters["https://"].timeouts
+               if t is not None)
+    assert "Google Sheet" in book.name and book.name.startswith("Pipeline")
+
+
+def test_an_authorized_user_file_works_too(emulator, tmp_path):
+    emulator.add_sheet("Opportunities", pipeline(1))
+    user_file = authorized_user_file(tmp_path, emulator)
+    book = GoogleSheetsWorkbook.open(KEY, session=emulator.session(),
+                                     credentials_file=str(user_file))
+    assert "Opportunities" in book.read().tabs
+    assert emulator.token_calls[0]["grant_type"] == "refresh_token"
+
+
+def test_credentials_are_required_and_checked(emulator, tmp_path):
+    with pytest.raises(UsageError, match="GOOGLE_APPLICATION_CREDENTIALS"):
+        GoogleSheetsWorkbook.open(KEY)
+    (tmp_path / "bad.json").write_text(json.dumps({"type": "service_account"}))
+    with pytest.raises(UsageError, match="incomplete or damaged"):
+        GoogleSheetsWorkbook.open(KEY, credentials_file=str(tmp_path / "bad.json"))
+    with pytest.raises(UsageError, match="does not exist"):
+        GoogleSheetsWorkbook.open(KEY, credentials_file=str(tmp_path / "none.json"))
+
+
+def test_without_the_endpoint_variable_requests_go_to_google(monkeypatch):
+    monkeypatch.delenv(ENDPOINT_ENV, raising=False)
+    google = SheetsEmulator(KEY, base_url="https://sheets.googleapis.com")
+    google.add_sheet("Opportunities", pipeline(1))
+    assert "Opportunities" in open_book(google).read().tabs
+
+
+def test_keys_come_from_urls():
+    url = "https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789/edit#gid=0"
+    assert spreadsheet_key(url) == "1AbC-dEf_0123456789"
+    with pytest.raises(UsageError, match="not a Google Sheets address"):
+        spreadsheet_key("https://example.com/nothing")
