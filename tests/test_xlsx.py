@@ -154,6 +154,7 @@ def test_person_cells_formats_and_rules_survive(book_path: Path) -> None:
     book = openpyxl.load_workbook(book_path)
     deals = book["Opportunities"]
     assert deals["E2"].value == "=C2*D2"
+    assert XlsxWorkbook(book_path).read().tabs["Opportunities"][1][4] == CACHED_TOTAL
     assert deals.column_dimensions["B"].width == 21
     assert [(str(dv.sqref), dv.type) for dv in deals.data_validations.dataValidation] == [
         ("C2:C100", "whole"), ("B2:B1048576", "list")]

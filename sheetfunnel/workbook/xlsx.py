@@ -5,6 +5,8 @@ value). ``apply`` loads the whole workbook (formulas, formats, validation, chart
 what the plan names, and saves through a temporary file in the same folder that replaces the
 original in one step; the previous file is kept as ``NAME.xlsx.bak``. Nothing is saved when the
 plan changes nothing, and nothing is saved over a file someone saved while the run was under way.
+Formula cells keep the values they had (openpyxl alone would save them empty, see
+``xlsx_values.py``), and Excel recomputes them when it opens the file.
 
 Tab settings of a TabSpec (hidden, frozen rows, widths) are desired state like looks: applied to
 a tab whenever they differ. A tab is only ever hidden, never unhidden, so people may hide what
@@ -29,6 +31,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.workbook.properties import CalcProperties
 from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -57,6 +60,7 @@ from sheetfunnel.plan import (
     WritePlan,
 )
 from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.xlsx_values import Cached, formula_values, save_with_values
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +183,15 @@ class XlsxWorkbook:
                                      "exists beside it). Close it there and run again; if it "
                                      f"is not open anywhere, delete {owner}.")
 
+    def _formula_values(self) -> dict[str, Cached]:
+        """The values of the file's formula cells, to keep across the save."""
+        try:
+            return formula_values(self.path)
+        except OSError:
+            raise
+        except Exception as exc:  # a part openpyxl did not need to read is damaged
+            raise self._unreadable(exc) from exc
+
     def _save(self, book: Book) -> None:
         """Temp file in the same folder, previous file to .bak, then one atomic replace."""
         self._check_not_open()
@@ -192,7 +205,9 @@ class XlsxWorkbook:
             handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                             dir=self.path.parent)
             os.close(handle)
-            book.save(temp)
+            keep = self._formula_values() if existed and not self._fresh else {}
+            _recalculate_on_open(book)
+            save_with_values(book, temp, keep)
             if existed:
                 shutil.copymode(self.path, temp)
                 if not self._fresh:
@@ -209,6 +224,13 @@ class XlsxWorkbook:
                 os.remove(temp)
         self._fresh = False
         self._seen = self._stamp()
+
+
+def _recalculate_on_open(book: Book) -> None:
+    """Excel recomputes every formula when it opens the file (values kept may be stale)."""
+    if book.calculation is None:  # a workbook saved without calculation settings
+        book.calculation = CalcProperties()
+    book.calculation.fullCalcOnLoad = True
 
 
 def _plain_row(row: tuple[object, ...]) -> list[Cell]:
