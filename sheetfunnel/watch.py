@@ -1,168 +1,293 @@
-"""``sheetfunnel watch``: run on a schedule, survive failures, stop cleanly, one writer at a time.
+"""``sheetfunnel watch``: run on a schedule, outlive failures, stop cleanly, one writer at a time.
 
-Built on its own ``schedule.Scheduler`` (never the module-wide default). A failed run is a
-logged sentence and the watcher carries on; while failures repeat it skips a growing number of
-ticks (1, 2, 4 … up to ``max_backoff``). SIGINT and SIGTERM only ask it to stop: the run under
-way finishes first, then the lock is released and the watcher exits 0.
+The first run starts at once, then one every interval (and daily at ``--at``), from the
+watcher's own ``schedule.Scheduler`` (never the module-wide default). A failed run is one
+logged sentence and the watcher carries on; while failures repeat it waits 1, 2, 4 … up to
+``max_backoff`` intervals between tries. A refused lock is not a failure: the next tick simply
+asks again. SIGINT and SIGTERM only ask it to stop: the run under way finishes, the lock is
+released, and the watcher returns 0.
+
+Time: schedule reads the system clock (``datetime.now()``) itself, so ``clock`` must tell the
+same time; it dates and times the runs. Tests move both at once with time-machine and pass a
+``sleep`` that moves the fake clock instead of waiting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
 import signal
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import schedule
 
 from sheetfunnel.errors import SheetfunnelError, UsageError, WorkbookLocked
-from sheetfunnel.lease import WriterLock
+from sheetfunnel.lease import SheetLease, WriterLock, XlsxLock, lease_duration
+from sheetfunnel.load import STATUS_OK
 from sheetfunnel.workbook.base import Workbook
+
+if TYPE_CHECKING:
+    from sheetfunnel.run import RunResult
 
 log = logging.getLogger(__name__)
 
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SHORTEST = dt.timedelta(seconds=10)
+#: Longest wait between two looks at the stop flag: how late a signal can be noticed.
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What one run did, for the log line."""
+    """What one run did, for its log line.
 
-    rows: int
-    cells_written: int
+    A job fills ``rows`` and ``cells_written``, and sets ``ok=False`` with a ``message`` when
+    the run completed but is not clean (a broken config); the watcher fills ``seconds``, and
+    builds the whole outcome itself when the job raises.
+    """
+
+    rows: int = 0
+    cells_written: int = 0
+    seconds: float = 0.0
+    ok: bool = True
+    message: str = ""
+
+
+def outcome_of(result: RunResult) -> RunOutcome:
+    """A ``run_once`` result as an outcome: not ok unless the Config tabs were read cleanly."""
+    if result.config_status == STATUS_OK:
+        return RunOutcome(result.rows, result.cells_written)
+    errors = [p for p in result.problems if p.severity == "error"]
+    first = f" First: {errors[0]}." if errors else ""
+    return RunOutcome(result.rows, result.cells_written, ok=False,
+                      message=f"The configuration is {result.config_status}; the Summary tab "
+                              f"lists {len(errors)} problem(s).{first}")
 
 
 def parse_interval(text: str) -> dt.timedelta:
     """``90s``, ``10m``, ``2h``, ``1d`` -> a timedelta of at least ten seconds."""
-    found = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text.lower())
-    if not found or int(found.group(1)) == 0:
-        raise UsageError(f'"{text}" is not an interval. Write a whole number and a unit, '
-                         "such as 90s, 10m, 2h or 1d.")
-    interval = dt.timedelta(seconds=int(found.group(1)) * UNITS[found.group(2)])
-    if interval < dt.timedelta(seconds=10):
-        raise UsageError("Run at most every 10 seconds (--every 10s or more).")
+    found = re.fullmatch(r"(\d+)\s*([smhd])", text.strip().lower())
+    interval = (dt.timedelta(seconds=int(found.group(1)) * UNIT_SECONDS[found.group(2)])
+                if found else None)
+    if interval is None or not interval:
+        raise UsageError(f'--every "{text}" is not an interval. Write a whole number and a '
+                         "unit (s, m, h or d), such as 90s, 10m, 2h or 1d.")
+    if interval < SHORTEST:
+        raise UsageError(f"--every {text} is too often: run at most every 10 seconds "
+                         "(--every 10s or more).")
     return interval
 
 
 def parse_at(text: str | None) -> str | None:
+    """``8:00`` or ``08:00`` -> ``08:00`` (local time), as schedule wants it."""
     if text is None:
         return None
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text.strip()):
-        raise UsageError(f'"{text}" is not a time of day. Write it as HH:MM, such as 08:00.')
-    return text.strip()
+    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    if not found:
+        raise UsageError(f'--at "{text}" is not a time of day. Write it as HH:MM on a '
+                         "24-hour clock, such as 08:00 or 17:30.")
+    return f"{int(found.group(1)):02d}:{found.group(2)}"
+
+
+def span(delta: dt.timedelta) -> str:
+    """A duration as people say it: ``90 s``, ``10 min``, ``2 h``, ``1 d``."""
+    seconds = delta.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size or (seconds >= size and seconds % size == 0):
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 class Watcher:
-    """Runs ``job`` now, then every ``every`` (and daily ``at``), holding ``lock`` throughout."""
+    """Runs ``job`` now, then on schedule, holding ``lock`` from its first run to its exit.
+
+    ``run_forever(stop)`` is the service loop; ``run_now()`` and ``run_pending_once()`` are
+    its steps, public so that a test (or another loop) can drive them.
+    """
 
     def __init__(self, job: Callable[[], RunOutcome], *, every: dt.timedelta,
-                 lock: WriterLock, at: str | None = None, name: str = "workbook",
-                 max_backoff: int = 8, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 lock: WriterLock, at: str | None = None,
+                 clock: Callable[[], dt.datetime] = dt.datetime.now,
+                 sleep: Callable[[float], None] = time.sleep, max_backoff: int = 8,
+                 name: str = "the workbook"):
+        if every < dt.timedelta(seconds=1) or max_backoff < 1:
+            raise UsageError("A watcher runs at most every second and backs off at least "
+                             "one interval.")
         self.job = job
+        self.every = every
         self.lock = lock
-        self.name = name
-        self.max_backoff = max_backoff
+        self.clock = clock
         self.sleep = sleep
-        self.monotonic = monotonic
+        self.max_backoff = max_backoff
+        self.name = name
         self.failures = 0
-        self.skipping = 0
-        self.stop = threading.Event()
         self.scheduler = schedule.Scheduler()
-        self.scheduler.every(int(every.total_seconds())).seconds.do(self.tick)
-        self.plan = f"every {every}" + (f" and daily at {at}" if at else "")
-        if at is not None:
-            self.scheduler.every().day.at(at).do(self.tick)
+        self.scheduler.every(round(every.total_seconds())).seconds.do(self._tick)
+        daily = parse_at(at)
+        if daily is not None:
+            self.scheduler.every().day.at(daily).do(self._tick)
+        self.cadence = f"every {span(every)}" + (f" and daily at {daily}" if daily else "")
+        self._holding = False
+        self._to_skip = 0
+        self._pass: list[RunOutcome | None] = []
 
-    def tick(self) -> bool:
-        """One scheduled moment: run unless backing off. True when a run succeeded."""
-        if self.skipping:
-            self.skipping -= 1
-            log.info("Skipping this run after %d failure(s) in a row", self.failures)
-            return False
-        started = self.monotonic()
+    def run_now(self) -> RunOutcome:
+        """One run: hold the lock, run the job, log one line, track failures. Never raises
+        for a failed run (an Exception); the outcome says what happened."""
+        started = self.clock()
+        locked = False
         try:
-            self.lock.hold()
+            self._hold()
             outcome = self.job()
         except WorkbookLocked as exc:
-            self._failed(started, str(exc), level=logging.WARNING)
-            return False
+            self._holding, locked = False, True
+            outcome = RunOutcome(ok=False, message=str(exc))
         except SheetfunnelError as exc:
-            self._failed(started, str(exc))
-            return False
-        except Exception as exc:  # noqa: BLE001 - a watcher must outlive any one run
-            self._failed(started, f"Unexpected error: {exc!r}", exc_info=True)
-            return False
-        self.failures = 0
-        seconds = round(self.monotonic() - started, 3)
-        log.info("Run ok: %d rows, %d cells written in %.1f s", outcome.rows,
-                 outcome.cells_written, seconds,
-                 extra={"outcome": "ok", "rows": outcome.rows, "seconds": seconds,
-                        "cells_written": outcome.cells_written, "workbook": self.name})
-        return True
+            outcome = RunOutcome(ok=False, message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a watcher outlives any one run
+            log.debug("The run raised", exc_info=True)
+            outcome = RunOutcome(ok=False, message=f"Unexpected error: {exc!r}. "
+                                 "--log-level DEBUG shows its traceback.")
+        seconds = round((self.clock() - started).total_seconds(), 3)
+        outcome = replace(outcome, seconds=seconds, message=" ".join(outcome.message.split()))
+        self._log(outcome, started, locked)
+        return outcome
 
-    def _failed(self, started: float, message: str, *, level: int = logging.ERROR,
-                exc_info: bool = False) -> None:
-        self.failures += 1
-        self.skipping = min(2 ** (self.failures - 1), self.max_backoff) - 1
-        seconds = round(self.monotonic() - started, 3)
-        log.log(level, "Run failed: %s", message, exc_info=exc_info,
-                extra={"outcome": "failed", "seconds": seconds, "workbook": self.name})
+    def run_pending_once(self) -> RunOutcome | None:
+        """Run if a tick is due now; ticks due together make one run. None when nothing ran
+        (nothing due, or a tick skipped while backing off)."""
+        self._pass = []
+        self.scheduler.run_pending()
+        return self._pass[0] if self._pass else None
 
-    def run(self) -> int:
-        """Run now, then on schedule until asked to stop; returns the exit code (0)."""
-        log.info("Watching %s %s; Ctrl-C finishes the current run and stops", self.name,
-                 self.plan)
+    def run_forever(self, stop: threading.Event | None = None) -> int:
+        """Run now, then on schedule until ``stop`` is set; release the lock; return 0."""
+        stop = stop or threading.Event()
+        log.info("Watching %s %s. Ctrl-C or SIGTERM finishes the current run, then stops.",
+                 self.name, self.cadence)
         try:
-            self.tick()
-            while not self.stop.is_set():
-                self.scheduler.run_pending()
-                if self.stop.is_set():
-                    break
-                idle = self.scheduler.idle_seconds
-                self.sleep(max(0.0, min(idle if idle is not None else 1.0, 1.0)))
+            self.run_now()
+            while not stop.is_set():
+                self.run_pending_once()
+                if not stop.is_set():
+                    self.sleep(self._pause())
         finally:
-            self.lock.release()
-        log.info("Stopped watching %s", self.name)
+            self._release()
+        log.info("Stopped watching %s.", self.name)
         return 0
 
-    def handle_signals(self) -> None:
-        """SIGINT/SIGTERM ask for a stop; the run under way is never cut short."""
-        def ask_to_stop(signum: int, _frame: object) -> None:
-            log.info("Received %s: finishing the current run, then stopping",
-                     signal.Signals(signum).name)
-            self.stop.set()
+    def _tick(self) -> None:
+        if self._pass:
+            return
+        if self._to_skip:
+            self._to_skip -= 1
+            self._pass.append(None)
+            log.info("Skipping this run: backing off after %d failed run(s) in a row.",
+                     self.failures, extra={"event": "run", "outcome": "skipped",
+                                           "workbook": self.name, "failures": self.failures})
+            return
+        self._pass.append(self.run_now())
 
-        signal.signal(signal.SIGINT, ask_to_stop)
-        signal.signal(signal.SIGTERM, ask_to_stop)
+    def _hold(self) -> None:
+        if self._holding:
+            self.lock.renew()
+        else:
+            self.lock.acquire()
+        self._holding = True
+
+    def _release(self) -> None:
+        try:
+            self.lock.release()
+        except Exception as exc:  # noqa: BLE001 - a lease left behind runs out by itself
+            log.warning("Could not release the lock on %s (%s); it runs out by itself.",
+                        self.name, exc)
+
+    def _pause(self) -> float:
+        idle = self.scheduler.idle_seconds
+        return POLL_SECONDS if idle is None else min(max(idle, 0.0), POLL_SECONDS)
+
+    def _log(self, outcome: RunOutcome, started: dt.datetime, locked: bool) -> None:
+        fields = {"event": "run", "started": started.isoformat(timespec="seconds"),
+                  "seconds": outcome.seconds, "rows": outcome.rows,
+                  "cells_written": outcome.cells_written, "workbook": self.name}
+        if outcome.ok:
+            self.failures, self._to_skip = 0, 0
+            log.info("Run ok: %d rows, %d cells written in %.1f s.", outcome.rows,
+                     outcome.cells_written, outcome.seconds,
+                     extra=fields | {"outcome": "ok", "failures": 0})
+        elif locked:
+            log.warning("Run refused: %s", outcome.message,
+                        extra=fields | {"outcome": "locked", "failures": self.failures})
+        else:
+            self.failures += 1
+            wait = min(2 ** (self.failures - 1), self.max_backoff)
+            self._to_skip = wait - 1
+            log.error("Run failed after %.1f s (%d in a row): %s Next try in %s.",
+                      outcome.seconds, self.failures, outcome.message, span(wait * self.every),
+                      extra=fields | {"outcome": "failed", "failures": self.failures,
+                                      "error": outcome.message})
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """While inside: SIGINT/SIGTERM set ``stop`` (the run under way finishes); a second
+    signal stops at once. The previous handlers come back on the way out."""
+
+    def ask_to_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("Received %s: finishing the current run, then stopping.",
+                 signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def make_job(open_workbook: Callable[[], Workbook], *, config_file: Path | None = None,
+             today: Callable[[], dt.date] = dt.date.today) -> Callable[[], RunOutcome]:
+    """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of today."""
+    from sheetfunnel.run import run_once
+
+    def job() -> RunOutcome:
+        return outcome_of(run_once(open_workbook(), as_of=today(), config_file=config_file))
+
+    return job
+
+
+def writer_lock(workbook: Workbook, path: Path | None, every: dt.timedelta) -> WriterLock:
+    """A lock file beside a local workbook, a lease inside a Google Sheet."""
+    if path is not None:
+        return XlsxLock(path)
+    return SheetLease(workbook, duration=lease_duration(every))
 
 
 def serve(path: Path | None, *, sheet: str | None, credentials: Path | None,
           config_file: Path | None, every: str, at: str | None, log_format: str,
           log_level: str, open_workbook: Callable[[], Workbook]) -> int:
-    """The ``watch`` command: logging, the lock for this backend, signals, the loop."""
-    from sheetfunnel.lease import SheetLease, XlsxLock
+    """The ``watch`` command: logging, this backend's lock, signals, the loop. Returns 0.
+
+    ``sheet`` and ``credentials`` are how the CLI found the workbook; ``open_workbook`` opens
+    it again for each run.
+    """
     from sheetfunnel.logs import configure_logging
-    from sheetfunnel.run import run_once
 
     interval, daily = parse_interval(every), parse_at(at)
     configure_logging(log_format, log_level)
-    first = open_workbook()
-    lock: WriterLock
-    if sheet is None and path is not None:
-        lock = XlsxLock(path)
-    else:
-        lock = SheetLease(first, duration=max(3 * interval, dt.timedelta(minutes=5)))
-
-    def job() -> RunOutcome:
-        result = run_once(open_workbook(), as_of=dt.date.today(), config_file=config_file)
-        return RunOutcome(result.rows, result.cells_written)
-
-    watcher = Watcher(job, every=interval, at=daily, lock=lock, name=first.name)
-    watcher.handle_signals()
-    return watcher.run()
+    workbook = open_workbook()
+    lock = writer_lock(workbook, path if sheet is None else None, interval)
+    watcher = Watcher(make_job(open_workbook, config_file=config_file), every=interval,
+                      at=daily, lock=lock, name=workbook.name)
+    with stop_on_signals(threading.Event()) as stop:
+        return watcher.run_forever(stop)

@@ -1,202 +1,318 @@
-"""The watcher, driven by a fake clock: ticks, failures and backoff, locks, leases, signals."""
+"""The watcher on a fake clock: ticks, failures and backoff, one writer, signals, log lines.
+
+schedule reads ``datetime.now()`` itself, so the ``clock`` fixture freezes time with
+time-machine and the watcher's ``sleep`` moves it: nothing here waits for real.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
 import time_machine
+from test_lease import MemoryWorkbook
 
-from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
-from sheetfunnel.grid import Grid
-from sheetfunnel.lease import SheetLease, XlsxLock
-from sheetfunnel.plan import IOStats, WritePlan
-from sheetfunnel.state import LEASE_ROW, STATE_TAB
-from sheetfunnel.watch import RunOutcome, Watcher, parse_interval
-from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.errors import ConfigError, Problem, UsageError
+from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
+from sheetfunnel.logs import configure_logging
+from sheetfunnel.plan import CellWrite, WritePlan
+from sheetfunnel.setup import init_workbook
+from sheetfunnel.state import STATE_TAB
+from sheetfunnel.watch import (
+    RunOutcome,
+    Watcher,
+    make_job,
+    parse_at,
+    parse_interval,
+    stop_on_signals,
+)
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
-START = dt.datetime(2026, 11, 24, 8, 0, 0)
-
-
-class MemoryWorkbook:
-    """The Workbook protocol over dict grids: what the lease needs, nothing more."""
-
-    def __init__(self) -> None:
-        self.name = "memory"
-        self.io = IOStats()
-        self.tabs: dict[str, Grid] = {}
-
-    def read(self) -> Snapshot:
-        return Snapshot({k: [list(r) for r in v] for k, v in self.tabs.items()})
-
-    def apply(self, plan: WritePlan) -> None:
-        for spec in plan.tabs:
-            self.tabs.setdefault(spec.title, [])
-        for write in plan.cells:
-            grid = self.tabs[write.tab]
-            while len(grid) < write.row:
-                grid.append([])
-            row = grid[write.row - 1]
-            row.extend([None] * (write.col - len(row)))
-            row[write.col - 1] = write.value
-            self.io.cells_written += 1
-
-
-class NoLock:
-    def __init__(self) -> None:
-        self.released = False
-
-    def hold(self) -> None:
-        pass
-
-    def release(self) -> None:
-        self.released = True
+START = dt.datetime(2026, 11, 24, 8, 0, 0)  # local time, as schedule sees it
+TEN = dt.timedelta(minutes=10)
 
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(START, tick=False) as traveller:
+    with time_machine.travel(START.astimezone(), tick=False) as traveller:
         yield traveller
 
 
-def watcher_for(job, clock, *, every=dt.timedelta(minutes=10), lock=None, **kwargs):
-    return Watcher(job, every=every, lock=lock or NoLock(),
-                   sleep=lambda seconds: clock.shift(seconds), monotonic=lambda: 0.0, **kwargs)
+@pytest.fixture
+def lock(tmp_path: Path) -> XlsxLock:
+    return XlsxLock(tmp_path / "pipeline.xlsx")
 
 
-def test_the_first_run_starts_at_once_then_one_per_interval(clock):
+@pytest.fixture
+def restore_logging():
+    package = logging.getLogger("sheetfunnel")
+    saved = package.handlers[:], package.level, package.propagate
+    yield
+    package.handlers[:], package.level, package.propagate = saved[0], saved[1], saved[2]
+
+
+def watcher_for(job, clock, lock, **options) -> Watcher:
+    options.setdefault("every", TEN)
+    return Watcher(job, lock=lock, sleep=clock.shift, name="pipeline.xlsx", **options)
+
+
+def since_start(moments: list[dt.datetime]) -> list[float]:
+    return [(moment - START).total_seconds() / 60 for moment in moments]
+
+
+def test_the_first_run_starts_at_once_then_one_per_interval(clock, lock, tmp_path):
     runs: list[dt.datetime] = []
+    stop = threading.Event()
 
     def job():
         runs.append(dt.datetime.now())
         if len(runs) == 4:
-            watcher.stop.set()
+            stop.set()
         return RunOutcome(rows=10, cells_written=0)
 
-    watcher = watcher_for(job, clock)
-    assert watcher.run() == 0
-    assert [r - START for r in runs] == [dt.timedelta(minutes=m) for m in (0, 10, 20, 30)]
-    assert watcher.lock.released
+    assert watcher_for(job, clock, lock).run_forever(stop) == 0
+    assert since_start(runs) == [0, 10, 20, 30]
+    other = XlsxLock(tmp_path / "pipeline.xlsx")
+    other.acquire()  # the watcher let go of the workbook on its way out
+    other.release()
 
 
-def test_a_failed_run_is_logged_and_the_next_tick_tries_again_with_growing_delay(clock, caplog):
-    outcomes = iter([ConfigError([Problem("Scoring!C4", "bad weight")]), ConfigError([]),
-                     RuntimeError("disk on fire"), None, None])
-    runs: list[dt.timedelta] = []
+def test_a_failed_run_is_logged_and_retried_with_growing_delay(clock, lock, caplog):
+    broken = ConfigError([Problem("Scoring!C4", "Weight must be a number, not 'high'.")])
+    outcomes = iter([broken, broken, RuntimeError("disk on fire"), None, broken, None])
+    runs: list[dt.datetime] = []
+    stop = threading.Event()
 
     def job():
-        runs.append(dt.datetime.now() - START)
+        runs.append(dt.datetime.now())
         outcome = next(outcomes)
-        if len(runs) == 5:
-            watcher.stop.set()
+        if len(runs) == 6:
+            stop.set()
         if outcome is not None:
             raise outcome
-        return RunOutcome(rows=1, cells_written=1)
+        return RunOutcome(rows=3, cells_written=2)
 
-    watcher = watcher_for(job, clock)
+    watcher = watcher_for(job, clock, lock)
     with caplog.at_level(logging.INFO, logger="sheetfunnel"):
-        watcher.run()
-    # failures 1, 2, 3 skip 0, 1, 3 ticks; after the good run it is every tick again
-    assert runs == [dt.timedelta(minutes=m) for m in (0, 10, 30, 70, 80)]
-    assert "Scoring!C4: bad weight" in caplog.text
-    assert "disk on fire" in caplog.text
-    assert "Run ok: 1 rows, 1 cells written" in caplog.text
+        watcher.run_forever(stop)
+    # failures 1, 2, 3 wait 1, 2, 4 intervals; a good run resets the count
+    assert since_start(runs) == [0, 10, 30, 70, 80, 90]
+    failed = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in failed][1] == (
+        "Run failed after 0.0 s (2 in a row): The configuration has 1 problem(s): "
+        "Scoring!C4: Weight must be a number, not 'high'. Next try in 20 min.")
+    assert "Unexpected error: RuntimeError('disk on fire')" in failed[2].getMessage()
+    assert [r.outcome for r in caplog.records if getattr(r, "event", "") == "run"] == [
+        "failed", "failed", "skipped", "failed", "skipped", "skipped", "skipped", "ok",
+        "failed", "ok"]
     assert watcher.failures == 0
 
 
-def test_a_daily_time_runs_as_well(clock):
+def test_backoff_is_capped(clock, lock):
     runs: list[dt.datetime] = []
 
     def job():
         runs.append(dt.datetime.now())
-        if len(runs) == 3:
-            watcher.stop.set()
-        return RunOutcome(0, 0)
+        raise ConfigError([])
 
-    watcher = watcher_for(job, clock, every=dt.timedelta(hours=6), at="09:30")
-    watcher.run()
-    assert [r.strftime("%H:%M") for r in runs] == ["08:00", "09:30", "14:00"]
+    watcher = watcher_for(job, clock, lock, max_backoff=2)
+    watcher.run_now()
+    while len(runs) < 5:
+        watcher.run_pending_once()
+        clock.shift(60)
+    assert since_start(runs) == [0, 10, 30, 50, 70]
 
 
-def test_a_signal_mid_run_lets_the_run_finish_then_exits_cleanly(clock):
-    finished: list[bool] = []
+def test_a_daily_time_runs_as_well_and_a_tick_on_the_same_minute_runs_once(clock, lock):
+    runs: list[dt.datetime] = []
 
     def job():
+        runs.append(dt.datetime.now())
+        return RunOutcome()
+
+    watcher = watcher_for(job, clock, lock, every=dt.timedelta(hours=1), at="9:30")
+    watcher.run_now()
+    for _ in range(4 * 60):
+        watcher.run_pending_once()
+        clock.shift(60)
+    assert [r.strftime("%H:%M") for r in runs] == ["08:00", "09:00", "09:30", "10:00", "11:00"]
+
+    runs.clear()
+    watcher = watcher_for(job, clock, lock, every=dt.timedelta(hours=1), at="13:00")
+    for _ in range(61):
+        watcher.run_pending_once()
+        clock.shift(60)
+    assert [r.strftime("%H:%M") for r in runs] == ["13:00"]
+
+
+def test_a_run_takes_its_duration_from_the_clock(clock, lock):
+    def job():
+        clock.shift(90)
+        return RunOutcome(rows=200, cells_written=4001)
+
+    assert watcher_for(job, clock, lock).run_now() == RunOutcome(200, 4001, 90.0)
+
+
+def test_a_second_watcher_is_refused_while_the_first_holds_the_file(clock, lock, tmp_path,
+                                                                     caplog):
+    ran: list[str] = []
+    first = watcher_for(lambda: ran.append("first") or RunOutcome(), clock, lock)
+    second = watcher_for(lambda: ran.append("second") or RunOutcome(), clock,
+                         XlsxLock(tmp_path / "pipeline.xlsx"))
+    first.run_now()
+    with caplog.at_level(logging.WARNING, logger="sheetfunnel"):
+        refused = second.run_now()
+    assert not refused.ok
+    assert caplog.records[0].getMessage().startswith("Run refused: Another sheetfunnel (")
+    assert second.failures == 0  # a refusal is not a failure: the next tick asks again
+
+    stop = threading.Event()
+    stop.set()
+    first.run_forever(stop)  # runs once more, then stops and lets go
+    assert second.run_now().ok
+    assert ran == ["first", "first", "second"]
+
+
+def sheet_watcher(workbook, holder, clock, job):
+    lease = SheetLease(workbook, holder=holder, duration=dt.timedelta(minutes=30),
+                       sleep=lambda _: None)
+    return watcher_for(job, clock, lease)
+
+
+def test_a_sheet_lease_is_taken_over_once_a_crashed_holder_s_lease_runs_out(clock):
+    workbook, ran = MemoryWorkbook(), []
+    first = sheet_watcher(workbook, "hq:41:aaa", clock, lambda: ran.append("hq") or RunOutcome())
+    second = sheet_watcher(workbook, "branch:7:bbb", clock,
+                           lambda: ran.append("branch") or RunOutcome())
+    first.run_now()  # then the first machine dies without releasing
+
+    clock.shift(10 * 60)
+    refused = second.run_now()
+    expiry = iso_utc(START.astimezone() + dt.timedelta(minutes=30))
+    assert refused.message.startswith(f"Another sheetfunnel (hq:41:aaa) holds this workbook "
+                                      f"until {expiry}")
+    clock.shift(21 * 60)
+    assert second.run_now().ok
+    assert read_lease(workbook.tabs[STATE_TAB]).holder == "branch:7:bbb"
+    assert not first.run_now().ok  # back from the dead, it finds the workbook taken
+    assert ran == ["hq", "branch"]
+
+
+def test_on_a_quiet_pipeline_only_the_lease_row_changes(clock):
+    workbook, ran = MemoryWorkbook(), []
+    stop = threading.Event()
+
+    def job():
+        ran.append(dt.datetime.now())
+        if len(ran) == 7:
+            stop.set()
+        return RunOutcome(rows=200)
+
+    sheet_watcher(workbook, "hq:41:aaa", clock, job).run_forever(stop)
+    assert since_start(ran) == [0, 10, 20, 30, 40, 50, 60]
+    assert workbook.writes[:5] == [(STATE_TAB, 1, col) for col in range(1, 6)]  # the header
+    lease_writes = [w for w in workbook.writes if w[1] == 2]
+    assert len(lease_writes) == len(workbook.writes) - 5
+    # taken at 8:00, renewed when under half of 30 min was left (8:20, 8:40, 9:00), released
+    assert [w[2] for w in lease_writes] == [1, 2, 3, 3, 3, 3, 2, 3]
+    assert workbook.tabs[STATE_TAB][1] == ["lease"]
+
+
+def test_a_signal_mid_run_lets_the_run_finish_then_the_watcher_exits_0(clock, lock, caplog):
+    workbook, runs = MemoryWorkbook(), []
+
+    def job():
+        runs.append(dt.datetime.now())
         os.kill(os.getpid(), signal.SIGTERM)
-        finished.append(True)
-        return RunOutcome(5, 5)
+        workbook.apply(WritePlan(cells=(CellWrite("Summary", 1, 1, "written after"),)))
+        return RunOutcome(rows=1, cells_written=1)
 
-    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    watcher = watcher_for(job, clock)
-    try:
-        watcher.handle_signals()
-        assert watcher.run() == 0
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
-    assert finished == [True]
-    assert watcher.lock.released
-
-
-def test_a_second_watcher_on_the_same_file_is_refused(tmp_path: Path):
-    book = tmp_path / "pipeline.xlsx"
-    first, second = XlsxLock(book), XlsxLock(book)
-    first.hold()
-    try:
-        with pytest.raises(WorkbookLocked, match="Another sheetfunnel is already working"):
-            second.hold()
-    finally:
-        first.release()
-    second.hold()
-    second.release()
+    workbook.tabs["Summary"] = []
+    before = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"), \
+            stop_on_signals(threading.Event()) as stop:
+        code = watcher_for(job, clock, lock).run_forever(stop)
+    assert code == 0
+    assert since_start(runs) == [0]
+    assert workbook.tabs["Summary"] == [["written after"]]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[1:] == ["Received SIGTERM: finishing the current run, then stopping.",
+                            "Run ok: 1 rows, 1 cells written in 0.0 s.",
+                            "Stopped watching pipeline.xlsx."]
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_a_sheet_lease_refuses_a_second_holder_until_it_expires():
-    workbook = MemoryWorkbook()
-    now = [dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)]
-    first = SheetLease(workbook, duration=dt.timedelta(minutes=30), holder="a:1",
-                       clock=lambda: now[0])
-    second = SheetLease(workbook, duration=dt.timedelta(minutes=30), holder="b:2",
-                        clock=lambda: now[0])
-    first.hold()
-    assert workbook.tabs[STATE_TAB][LEASE_ROW - 1][:2] == ["lease", "a:1"]
-    with pytest.raises(WorkbookLocked, match=r"Another sheetfunnel \(a:1\) holds this workbook"):
-        second.hold()
-    now[0] += dt.timedelta(minutes=31)  # the first holder crashed: its lease runs out
-    second.hold()
-    assert second.current()[0] == "b:2"
-    with pytest.raises(WorkbookLocked):
-        first.hold()
+def test_a_second_signal_stops_at_once():
+    with pytest.raises(KeyboardInterrupt), stop_on_signals(threading.Event()) as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.is_set()
+        os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_a_lease_is_renewed_only_when_half_spent_and_released_on_exit():
-    workbook = MemoryWorkbook()
-    now = [dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)]
-    lease = SheetLease(workbook, duration=dt.timedelta(minutes=30), holder="a:1",
-                       clock=lambda: now[0])
-    lease.hold()
-    written = workbook.io.cells_written
-    now[0] += dt.timedelta(minutes=10)
-    lease.hold()
-    assert workbook.io.cells_written == written  # a quiet tick writes nothing
-    now[0] += dt.timedelta(minutes=10)
-    lease.hold()
-    assert workbook.io.cells_written > written
-    lease.release()
-    assert lease.current() == (None, None)
+def test_json_logs_carry_one_object_per_run(clock, lock, capsys, restore_logging):
+    configure_logging("json", "info")
+    watcher_for(lambda: RunOutcome(rows=200, cells_written=14), clock, lock).run_now()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert {k: entry[k] for k in ("level", "logger", "message", "event", "outcome", "started",
+                                  "seconds", "rows", "cells_written", "workbook")} == {
+        "level": "INFO", "logger": "sheetfunnel.watch",
+        "message": "Run ok: 200 rows, 14 cells written in 0.0 s.", "event": "run",
+        "outcome": "ok", "started": "2026-11-24T08:00:00", "seconds": 0.0, "rows": 200,
+        "cells_written": 14, "workbook": "pipeline.xlsx"}
+
+
+def test_text_logs_are_one_line_per_run_with_level(clock, lock, capsys, restore_logging):
+    configure_logging("text", "WARNING")
+    watcher = watcher_for(lambda: RunOutcome(rows=5), clock, lock)
+    watcher.run_now()
+    watcher.job = lambda: (_ for _ in ()).throw(ConfigError([Problem("Stages!B3", "bad")]))
+    watcher.run_now()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert " ERROR   Run failed after 0.0 s (1 in a row): The configuration has 1 problem(s): " \
+           "Stages!B3: bad Next try in 10 min." in lines[0]
+
+
+def test_bad_logging_options_are_a_sentence():
+    with pytest.raises(UsageError, match="--log-format text or json"):
+        configure_logging("xml", "INFO")
+
+
+def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp_path, as_of):
+    path = tmp_path / "pipeline.xlsx"
+    init_workbook(path, lang="en", demo=True, force=True, as_of=as_of)
+    job = make_job(lambda: XlsxWorkbook(path), today=lambda: as_of)
+    watcher = Watcher(job, every=TEN, lock=XlsxLock(path), sleep=lambda _: None)
+    first, second = watcher.run_now(), watcher.run_now()
+    assert (first.ok, first.rows, second.rows, second.cells_written) == (True, 200, 200, 0)
+    assert first.cells_written > 1000
+    assert (tmp_path / "pipeline.xlsx.lock").exists()
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200),
-                                               ("1d", 86400), (" 15M ", 900)])
+                                               ("1d", 86400), (" 15M ", 900), ("10 m", 600)])
 def test_intervals(text, seconds):
     assert parse_interval(text).total_seconds() == seconds
 
 
-@pytest.mark.parametrize("text", ["10", "ten minutes", "0m", "5s", "1w"])
-def test_bad_intervals_are_sentences(text):
-    with pytest.raises(UsageError):
+@pytest.mark.parametrize(("text", "says"), [
+    ("10", "is not an interval"), ("ten minutes", "is not an interval"),
+    ("0m", "is not an interval"), ("1w", "is not an interval"), ("5s", "too often")])
+def test_bad_intervals_are_sentences(text, says):
+    with pytest.raises(UsageError, match=says):
         parse_interval(text)
+
+
+def test_times_of_day():
+    assert [parse_at(t) for t in ("8:00", "08:00", "23:59", None)] == [
+        "08:00", "08:00", "23:59", None]
+    with pytest.raises(UsageError, match="HH:MM on a 24-hour clock"):
+        parse_at("8am")
