@@ -1,6 +1,6 @@
 """Writing one owned column of N rows to a Google Sheet, three ways, on the Sheets emulator.
 
-    /work/venv/bin/python benchmarks/bench_sheets_writers.py [--rows 100 1000 5000]
+    python benchmarks/bench_sheets_writers.py [--rows 100 1000 5000]
 
 Compared: sheetfunnel's ``apply`` (one batched write of changed cells, rows followed by ID),
 a cell-by-cell ``update_cell`` loop, and a whole-sheet rewrite with gspread-dataframe's
