@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 from sheetfunnel.grid import Cell, Grid, is_blank
 from sheetfunnel.plan import CellWrite
-
-SERIAL_EPOCH = dt.date(1899, 12, 30)
+from sheetfunnel.values import serial_number
 
 
 def _as_date(value: Cell) -> dt.date | None:
@@ -33,7 +32,7 @@ def same_value(current: Cell, desired: Cell) -> bool:
     if wanted_date is not None:
         have = _as_date(current)
         if have is None and isinstance(current, int | float) and not isinstance(current, bool):
-            return SERIAL_EPOCH + dt.timedelta(days=float(current)) == wanted_date
+            return float(current) == serial_number(wanted_date)
         return have == wanted_date
     if isinstance(desired, bool) or isinstance(current, bool):
         return type(desired) is type(current) and desired == current

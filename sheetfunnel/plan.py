@@ -173,3 +173,10 @@ class IOStats:
     read_requests: int = 0
     write_requests: int = 0
     cells_written: int = 0
+
+    def since(self, earlier: IOStats) -> IOStats:
+        """What was counted after ``earlier`` was copied: one run's share of a workbook
+        that is used for several."""
+        return IOStats(self.read_requests - earlier.read_requests,
+                       self.write_requests - earlier.write_requests,
+                       self.cells_written - earlier.cells_written)

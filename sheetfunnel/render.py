@@ -17,6 +17,7 @@ from sheetfunnel.engine.model import Evaluation, RoleTable
 from sheetfunnel.grid import Cell, Grid, Table, is_blank, normalise_name
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Highlight, Looks, Note, NumberFormat, Protection
+from sheetfunnel.values import read_date
 
 OWNED_NOTE = {
     "en": "Maintained by sheetfunnel: rewritten on every run. Type in the other columns.",
@@ -149,7 +150,8 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
             NumberFormat(span("stage_entered"), DATE_FORMAT),
             NumberFormat(span("days_in_stage"), "0"),
         ),
-        bold=tuple(Bold(CellRange(tab, table.header_row, c)) for c in columns.values()),
+        bold=tuple(Bold(CellRange(tab, table.header_row, c, table.header_row))
+                   for c in columns.values()),
         highlights=tuple(Highlight(span("grade"), "equals", grade, color)
                          for grade, color in GRADE_COLORS.items())
         + (Highlight(span("flags"), "contains", "⛔", SEVERE_COLOR),
@@ -185,7 +187,8 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
         number_formats=(NumberFormat(CellRange(table.tab, first, columns["won_total"]), money),
                         NumberFormat(CellRange(table.tab, first, columns["open_pipeline"]),
                                      money)),
-        bold=tuple(Bold(CellRange(table.tab, table.header_row, c)) for c in columns.values()),
+        bold=tuple(Bold(CellRange(table.tab, table.header_row, c, table.header_row))
+                   for c in columns.values()),
         notes=notes,
     )
     return cells, looks
@@ -237,18 +240,11 @@ def read_history(grid: Grid | None) -> pd.DataFrame:
 
 
 def _history_date(value: Cell) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
+    """A History date as either backend gives it back; a mangled one is skipped, not fatal."""
+    try:
+        return read_date(value)
+    except ValueError:
+        return None
 
 
 def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataFrame,

@@ -6,6 +6,7 @@ own: read -> load config and tables -> evaluate -> summarise -> render -> diff -
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -19,9 +20,9 @@ from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
-from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.grid import Grid
 from sheetfunnel.load import Loaded, load_workbook_model
-from sheetfunnel.plan import CellWrite, Looks, RowKeys, TabSpec, WritePlan
+from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
 from sheetfunnel.state import STATE_TAB, State, fingerprint, read_state, state_cells
@@ -86,7 +87,7 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
              config_file: Path | None = None, step: Step = lambda _: None,
              clock: Callable[[], float] = time.perf_counter) -> RunResult:
     """Read, compute, write back. ``as_of`` is "today" for every date rule."""
-    started = clock()
+    started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
     snapshot = workbook.read()
     state = read_state(snapshot.find(STATE_TAB))
@@ -95,7 +96,8 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
                                  last_good=state.last_good)
     lang = render.language_of(loaded.opportunities.table)
     if loaded.config is None:
-        return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run, started, clock)
+        return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run,
+                              lambda: (clock() - started, workbook.io.since(io_before)))
 
     step("Judging opportunities")
     config = loaded.config
@@ -114,7 +116,8 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
         workbook.apply(plan)
-    report = build_report(summary, evaluation, io=workbook.io, seconds=clock() - started)
+    report = build_report(summary, evaluation, io=workbook.io.since(io_before),
+                          seconds=clock() - started)
     return RunResult(report, plan, loaded.config_status, loaded.problems, evaluation, summary,
                      loaded.titles)
 
@@ -206,8 +209,8 @@ def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
 
 
 def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang: str,
-                   as_of: dt.date, dry_run: bool, started: float,
-                   clock: Callable[[], float]) -> RunResult:
+                   as_of: dt.date, dry_run: bool,
+                   spent: Callable[[], tuple[float, IOStats]]) -> RunResult:
     """A broken config and no good one to fall back on: write only the problems."""
     header = RunHeader(as_of=as_of, rows={}, config_status=loaded.config_status,
                        problems=loaded.problems, last_changed=None)
@@ -217,7 +220,8 @@ def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang:
                      tuple(_whole_tab(summary_tab, snapshot, grid)), looks)
     if not dry_run:
         workbook.apply(plan)
-    report = problems_only_report(header, workbook.io, clock() - started)
+    seconds, io = spent()
+    report = problems_only_report(header, io, seconds)
     return RunResult(report, plan, loaded.config_status, loaded.problems, titles=loaded.titles)
 
 
@@ -228,10 +232,3 @@ def check(workbook: Workbook, *, config_file: Path | None = None) -> Loaded:
     return load_workbook_model(snapshot.tabs, defaults=default_sections(),
                                overrides=override_sections(config_file),
                                last_good=state.last_good)
-
-
-def cell_value_text(value: Cell) -> str:
-    """How a planned value is shown in a dry run."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return "(cleared)" if value is None else repr(value)

@@ -25,6 +25,7 @@ import pandas as pd
 from sheetfunnel.config import Config, config_from_json, config_to_json
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
+from sheetfunnel.values import serial_number
 
 STATE_TAB = "_sheetfunnel"
 HEADER: tuple[str, ...] = ("Record", "Key", "Value", "Extra", "Extra2")
@@ -150,10 +151,11 @@ def fingerprint(grids: list[Grid]) -> str:
 
 
 def _canonical(value: Cell) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    """The same text whichever backend read the cell: a date is its serial number (Google
+    Sheets reads it that way), a whole float is an integer."""
     if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        value = serial_number(value)
+    if isinstance(value, float):
+        value = round(value, 6)  # a time of day survives, float noise does not
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)

@@ -118,6 +118,14 @@ def _date_from_text(value: str, order: DateOrder) -> dt.date:
     raise ValueError(f"{_show(value)} is not a date (try YYYY-MM-DD)")
 
 
+def serial_number(value: dt.date) -> int | float:
+    """A date (or date and time) as the serial number both Excel and Google Sheets store."""
+    if isinstance(value, dt.datetime):
+        days = (value.replace(tzinfo=None) - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+        return int(days) if days.is_integer() else days
+    return (value - SERIAL_EPOCH).days
+
+
 def date_from_serial(serial: float) -> dt.date:
     """A spreadsheet serial number (days since 1899-12-30; a fraction is the time of day)."""
     if not 0 < serial <= _MAX_SERIAL:

@@ -25,3 +25,15 @@ def datasets() -> Path:
         pytest.skip(f"public datasets not found at {DATASETS} "
                     "(they sit in ../shared beside the clone)")
     return DATASETS
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch):
+    """An emulated Google Sheet (key ``emulated-key``) that every Sheets request goes to."""
+    from sheets_emulator import BASE_URL, SheetsEmulator
+
+    from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+
+    monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    return SheetsEmulator("emulated-key")

@@ -2,7 +2,10 @@
 
 It is a ``requests`` transport adapter: ``emulator.session()`` gives a session whose Sheets
 host and token host are answered here, so real gspread and real google-auth code run against
-it. What it reproduces (each checked against the recorded exchanges in
+it. ``emulator.serve()`` also answers over real HTTP on 127.0.0.1, for tests that run the
+``sheetfunnel`` command itself with ``SHEETFUNNEL_SHEETS_ENDPOINT`` pointing there.
+
+What it reproduces (each checked against the recorded exchanges in
 ``shared/reference/gspread-cassettes`` or Google's discovery document):
 
 * value ranges echoed in A1 clipped to the grid (``'My tab'!A1:C10``), trailing empty cells
@@ -27,15 +30,18 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import copy
 import datetime as dt
 import json
 import operator
 import re
 import struct
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -230,6 +236,8 @@ def format_number(value: float, number_format: dict | None) -> str:
 
 def parse_user_entered(text: str) -> tuple[Any, str | None, dict | None]:
     """(value, formula, number format) for text typed into the UI."""
+    if text.startswith("'"):
+        return text[1:], None, None  # a leading apostrophe keeps the rest as text
     if text.startswith("="):
         return evaluate(text), text, None
     if text.upper() in ("TRUE", "FALSE"):
@@ -480,6 +488,7 @@ class SheetsEmulator:
         self.spreadsheet_id = spreadsheet_id
         self.title = title
         self.base_url = base_url.rstrip("/")
+        self.token_uri = TOKEN_URI
         self.discovery = Discovery(discovery)
         self.sheets: list[Sheet] = []
         self.spreadsheet_metadata: list[dict] = []
@@ -601,17 +610,64 @@ class SheetsEmulator:
         gets an error instead of the network."""
         session = requests.Session()
         adapter = self.adapter()
-        for prefix in ("https://", "http://", self.base_url + "/", TOKEN_URI.rsplit("/", 1)[0]
-                       + "/"):
+        for prefix in ("https://", "http://", self.base_url + "/",
+                       self.token_uri.rsplit("/", 1)[0] + "/"):
             session.mount(prefix, adapter)
         return session
+
+    @contextlib.contextmanager
+    def serve(self) -> Iterator[str]:
+        """Answer over HTTP on a free 127.0.0.1 port for the duration; yields the base URL.
+
+        The Sheets API and the token endpoint move there (credentials files made afterwards
+        name it as their ``token_uri``); requests are answered one at a time, as the adapter
+        answers them.
+        """
+        lock = threading.Lock()
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = requests.Request(
+                    self.command, emulator.base_url + self.path, data=self.rfile.read(length),
+                    headers=dict(self.headers.items())).prepare()
+                with lock:
+                    status, headers, payload = emulator.handle(request)
+                body = json.dumps(payload, ensure_ascii=False).encode()
+                self.send_response(status, REASONS.get(status))
+                for name, value in {"Content-Type": "application/json; charset=UTF-8",
+                                    **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        saved = self.base_url, self.token_uri
+        self.base_url = f"http://127.0.0.1:{server.server_port}"
+        self.token_uri = self.base_url + "/token"
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self.base_url
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+            self.base_url, self.token_uri = saved
 
     def handle(self, request: requests.PreparedRequest) -> tuple[int, dict, Any]:
         url = urlsplit(request.url)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
-        if request.url.startswith(TOKEN_URI):
+        if request.url.startswith(self.token_uri):
             return self._token(parse_qs(body.decode()))
         if not request.url.startswith(self.base_url + "/"):
             return 400, {}, ApiError(400, f"emulator: no service at {url.scheme}://"
@@ -734,7 +790,7 @@ class SheetsEmulator:
         except (ValueError, KeyError, InvalidSignature):
             return None
         # google-auth signs for Google's token audience whatever the token_uri; Google agrees
-        if claims.get("aud") not in (TOKEN_URI, "https://oauth2.googleapis.com/token") or \
+        if claims.get("aud") not in (self.token_uri, "https://oauth2.googleapis.com/token") or \
                 claims.get("exp", 0) < time.time():
             return None
         self.caller = claims["iss"]
@@ -1355,7 +1411,7 @@ def service_account_file(folder: Path, emulator: SheetsEmulator,
     path.write_text(json.dumps({
         "type": "service_account", "project_id": "emulated-project",
         "private_key_id": "0123456789abcdef", "private_key": pem, "client_email": email,
-        "client_id": "1234567890", "token_uri": TOKEN_URI,
+        "client_id": "1234567890", "token_uri": emulator.token_uri,
         "auth_uri": "https://accounts.emulator.test/o/oauth2/auth"}), encoding="utf-8")
     return path
 
@@ -1367,5 +1423,5 @@ def authorized_user_file(folder: Path, emulator: SheetsEmulator) -> Path:
     path.write_text(json.dumps({
         "type": "authorized_user", "client_id": "client-123.apps",
         "client_secret": "client-secret", "refresh_token": "1//emulated-refresh",
-        "token_uri": TOKEN_URI}), encoding="utf-8")
+        "token_uri": emulator.token_uri}), encoding="utf-8")
     return path

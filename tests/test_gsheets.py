@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sheets_emulator import BASE_URL, SheetsEmulator, authorized_user_file, service_account_file
+from sheets_emulator import SheetsEmulator, authorized_user_file, service_account_file
 
 from sheetfunnel.errors import (
     UsageError,
@@ -57,13 +57,6 @@ class FakeTime:
 
     def clock(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> SheetsEmulator:
-    monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    return SheetsEmulator(KEY)
 
 
 @pytest.fixture

@@ -73,6 +73,8 @@ def test_the_run_writes_scores_flags_attention_and_summary(demo_book: Path):
     flags = [deals.cell(r, header.index("Flags") + 1).value for r in range(2, 202)]
     assert any(f and "⛔ Missing:" in f for f in flags)
     assert any(f and "⏰" in f for f in flags)
+    score = header.index("Score") + 1
+    assert deals.cell(1, score).font.b and not deals.cell(2, score).font.b  # only headers bold
     attention = book["Attention"]
     assert [c.value for c in attention[1]] == ["ID", "Title", "Owner", "Stage", "Flag",
                                                "Detail", "Since"]

@@ -41,7 +41,7 @@ import requests
 from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.utils import extract_id_from_url
 
-from sheetfunnel.diff import SERIAL_EPOCH, same_value
+from sheetfunnel.diff import same_value
 from sheetfunnel.errors import (
     UsageError,
     WorkbookError,
@@ -62,6 +62,7 @@ from sheetfunnel.plan import (
     TabSpec,
     WritePlan,
 )
+from sheetfunnel.values import serial_number
 from sheetfunnel.workbook.base import Snapshot
 from sheetfunnel.workbook.credentials import (
     ENV,
@@ -101,10 +102,8 @@ def json_value(value: Any) -> Any:
         value = value.item()
     if isinstance(value, bool | str):
         return value
-    if isinstance(value, dt.datetime):
-        return (value.replace(tzinfo=None) - dt.datetime(1899, 12, 30)).total_seconds() / 86400
     if isinstance(value, dt.date):
-        return (value - SERIAL_EPOCH).days
+        return serial_number(value)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

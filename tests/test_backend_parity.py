@@ -1,0 +1,159 @@
+"""Both backends end with the same cells: the xlsx workbooks, loaded into the Sheets emulator
+and run there with real gspread, hold what the xlsx backend writes, run after run."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sheets_emulator import SheetsEmulator
+from test_gsheets import open_book
+
+from sheetfunnel.diff import same_value
+from sheetfunnel.grid import Cell
+from sheetfunnel.run import run_once
+from sheetfunnel.setup import build_starter, only_missing_tabs
+from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
+
+AS_OF = dt.date(2026, 11, 24)
+
+
+class Pair:
+    """One workbook kept twice: as an .xlsx file and as an emulated Google Sheet."""
+
+    def __init__(self, path: Path, emulator: SheetsEmulator):
+        self.path = path
+        self.emulator = emulator
+
+    @classmethod
+    def from_init(cls, path: Path, emulator: SheetsEmulator, *, lang: str, demo: bool
+                  ) -> Pair:
+        """``init`` on both: a new file, and the tabs added to a new spreadsheet's Sheet1."""
+        plan = build_starter(lang, demo=demo, as_of=AS_OF)
+        book = XlsxWorkbook.create(path)
+        book.apply(plan)
+        emulator.add_sheet("Sheet1")
+        sheets = open_book(emulator)
+        sheets.apply(only_missing_tabs(plan, set(sheets.read().tabs)))
+        return cls(path, emulator)
+
+    @classmethod
+    def from_grids(cls, path: Path, emulator: SheetsEmulator, tabs: dict[str, list[list]]
+                   ) -> Pair:
+        """A workbook people typed elsewhere, in both backends."""
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for title, grid in tabs.items():
+            sheet = book.create_sheet(title)
+            for row in grid:
+                sheet.append(row)
+            emulator.add_sheet(title, grid)
+        book.save(path)
+        return cls(path, emulator)
+
+    def run(self, as_of: dt.date) -> tuple[dict, dict]:
+        xlsx = run_once(XlsxWorkbook(self.path), as_of=as_of)
+        sheets = run_once(open_book(self.emulator), as_of=as_of)
+        return xlsx.report, sheets.report
+
+    def type(self, tab: str, row: int, col: int, value: Cell) -> None:
+        """A person types into both (text starting with = as text, as '=... does)."""
+        book = openpyxl.load_workbook(self.path)
+        cell = book[tab].cell(row, col)
+        cell.value = value  # cell(row, col, None) would leave the old value
+        as_text = isinstance(value, str) and value.startswith("=")
+        if as_text:
+            cell.data_type = "s"
+        book.save(self.path)
+        self.emulator.set_cell(tab, row, col, f"'{value}" if as_text else value)
+
+    def snapshots(self) -> tuple[Snapshot, Snapshot]:
+        return XlsxWorkbook(self.path).read(), open_book(self.emulator).read()
+
+
+def differences(xlsx: Snapshot, sheets: Snapshot) -> list[str]:
+    """Cells that differ in what a person sees (a date cell here is a serial number there)."""
+    found = []
+    for title, grid in xlsx.tabs.items():
+        other = sheets.tabs.get(title)
+        if other is None:
+            found.append(f"{title}: missing in the Google Sheet")
+            continue
+        for r in range(max(len(grid), len(other))):
+            mine = grid[r] if r < len(grid) else []
+            theirs = other[r] if r < len(other) else []
+            for c in range(max(len(mine), len(theirs))):
+                a = mine[c] if c < len(mine) else None
+                b = theirs[c] if c < len(theirs) else None
+                if not (same_value(b, a) or same_value(a, b)):
+                    found.append(f"{title}!R{r + 1}C{c + 1}: xlsx {a!r}, sheets {b!r}")
+    return found
+
+
+def assert_same_cells(pair: Pair) -> None:
+    xlsx, sheets = pair.snapshots()
+    assert differences(xlsx, sheets) == []
+    assert [t for t in sheets.tabs if t != "Sheet1"] == list(xlsx.tabs)
+    assert sheets.hidden == xlsx.hidden
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_demo_workbook_ends_with_the_same_cells_run_after_run(emulator, tmp_path, lang):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang=lang, demo=True)
+    assert_same_cells(pair)
+    xlsx, sheets = pair.run(AS_OF)
+    assert xlsx["io"]["cells_written"] == sheets["io"]["cells_written"] > 3000
+    assert_same_cells(pair)
+
+    opportunities = next(iter(pair.snapshots()[0].tabs))
+    pair.type(opportunities, 5, 4, "Closed Won" if lang == "en" else "赢单")  # a stage change
+    pair.type(opportunities, 9, 1, None)  # an ID cleared: the worker assigns a new one
+    pair.type(opportunities, 2, 2, '=IMPORTXML("http://x","//a")')  # a title Attention copies
+    xlsx, sheets = pair.run(AS_OF + dt.timedelta(days=9))
+    assert_same_cells(pair)
+    assert {k: v for k, v in xlsx.items() if k != "io"} == \
+        {k: v for k, v in sheets.items() if k != "io"}
+    assert xlsx["io"]["cells_written"] == sheets["io"]["cells_written"] > 0
+
+    xlsx, sheets = pair.run(AS_OF + dt.timedelta(days=9))
+    assert xlsx["io"]["cells_written"] == sheets["io"]["cells_written"] == 0
+    assert sheets["io"]["write_requests"] == 0
+
+
+def test_a_blank_starter_ends_with_the_same_cells(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "blank.xlsx", emulator, lang="en", demo=False)
+    pair.run(AS_OF)
+    assert_same_cells(pair)
+
+
+def test_a_broken_config_writes_the_same_problems(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "broken.xlsx", emulator, lang="en", demo=True)
+    pair.type("Scoring", 2, 3, "abc")
+    xlsx, sheets = pair.run(AS_OF)
+    assert xlsx["problems"] == sheets["problems"]
+    assert [p for p in sheets["problems"] if p["severity"] == "error"][0]["where"] == "Scoring!C2"
+    assert_same_cells(pair)
+
+
+def test_the_maven_crm_sheet_ends_with_the_same_cells(emulator, tmp_path, datasets):
+    with open(datasets / "maven-crm" / "sales_pipeline.csv", newline="") as handle:
+        rows: list[list] = list(csv.reader(handle))
+    for row in rows[1:]:
+        row[7] = float(row[7]) if row[7] else None  # close_value, typed as a number
+    settings = [["Key", "Value"], ["tab.opportunities", "sales_pipeline"],
+                ["column.id", "opportunity_id"], ["column.owner", "sales_agent"],
+                ["column.customer_id", "account"], ["column.stage", "deal_stage"],
+                ["column.amount", "close_value"], ["column.expected_close", "close_date"],
+                ["assign_ids", "no"]]
+    stages = [["Stage", "Probability", "Kind", "Entered Date Field"],
+              ["Prospecting", 10, "open"], ["Engaging", 50, "open", "engage_date"],
+              ["Won", 100, "won"], ["Lost", 0, "lost"]]
+    pair = Pair.from_grids(tmp_path / "maven.xlsx", emulator, {
+        "sales_pipeline": rows, "Settings": settings, "Stages": stages})
+    xlsx, sheets = pair.run(dt.date(2018, 1, 1))
+    assert xlsx["counts"]["opportunities"] == sheets["counts"]["opportunities"] == 8800
+    assert_same_cells(pair)
