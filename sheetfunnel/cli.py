@@ -202,7 +202,6 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
     """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run."""
     from sheetfunnel.watch import serve
 
-    open_workbook(path, sheet, credentials)  # a wrong path or key fails now, not at 3 a.m.
     code = serve(path, sheet=sheet, credentials=credentials, config_file=config_file,
                  every=every, at=at_time, log_format=log_format, log_level=log_level,
                  open_workbook=lambda: open_workbook(path, sheet, credentials))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sheetfunnel.grid import Cell, a1
 
@@ -131,6 +132,12 @@ class Looks:
     def as_tuple(self) -> tuple[tuple, ...]:
         return (self.number_formats, self.bold, self.highlights, self.notes, self.dropdowns,
                 self.charts, self.protections)
+
+    def on_tabs(self, titles: set[str]) -> Looks:
+        """Only the looks placed on ``titles``: the rest of a workbook is left as it is."""
+        def placed(item: Any) -> bool:
+            return (item.tab if isinstance(item, Note | Chart) else item.range.tab) in titles
+        return Looks(*(tuple(filter(placed, kind)) for kind in self.as_tuple()))
 
 
 @dataclass(frozen=True)

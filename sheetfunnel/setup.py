@@ -24,7 +24,7 @@ def only_missing_tabs(plan: WritePlan, existing: set[str]) -> WritePlan:
     return WritePlan(
         tabs=tuple(t for t in plan.tabs if t.title in keep),
         cells=tuple(c for c in plan.cells if c.tab in keep),
-        looks=plan.looks,
+        looks=plan.looks.on_tabs(keep),
     )
 
 

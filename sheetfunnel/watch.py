@@ -286,6 +286,7 @@ def serve(path: Path | None, *, sheet: str | None, credentials: Path | None,
     interval, daily = parse_interval(every), parse_at(at)
     configure_logging(log_format, log_level)
     workbook = open_workbook()
+    workbook.read()  # a wrong path, key or credentials file fails now, not at 3 a.m.
     lock = writer_lock(workbook, path if sheet is None else None, interval)
     watcher = Watcher(make_job(open_workbook, config_file=config_file), every=interval,
                       at=daily, lock=lock, name=workbook.name)

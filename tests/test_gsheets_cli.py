@@ -1,0 +1,120 @@
+"""The ``sheetfunnel`` command on a Google Sheet, as a user runs it: real HTTP to the Sheets
+API emulator on 127.0.0.1, a real service-account key file, the real token exchange."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sheets_emulator import SheetsEmulator, service_account_file
+
+from sheetfunnel.cli import cli
+from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+
+KEY = "emulated-key"
+URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
+
+
+@pytest.fixture
+def served(emulator: SheetsEmulator, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[SheetsEmulator]:
+    """A new spreadsheet (one empty Sheet1) answering over loopback HTTP."""
+    emulator.add_sheet("Sheet1")
+    with emulator.serve() as base_url:
+        monkeypatch.setenv(ENDPOINT_ENV, base_url)
+        yield emulator
+
+
+@pytest.fixture
+def key_file(served: SheetsEmulator, tmp_path: Path) -> Path:
+    return service_account_file(tmp_path, served)
+
+
+def sheetfunnel(*args: object) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
+    code, out = sheetfunnel("init", "--sheet", URL, "--credentials", key_file, "--demo",
+                            "--as-of", "2026-11-24")
+    assert code == 0, out
+    assert "Pipeline (Google Sheet emulated-key)" in out
+    titles = [s.title for s in served.sheets]
+    assert titles[:4] == ["Sheet1", "Opportunities", "Customers", "Activities"]
+    assert len(served.grid("Opportunities")) == 201
+
+    report = tmp_path / "report.json"
+    code, out = sheetfunnel("run", "--sheet", URL, "--credentials", key_file,
+                            "--as-of", "2026-11-24", "--report", report)
+    assert code == 0, out
+    io = json.loads(report.read_text())["io"]
+    assert (io["read_requests"], io["write_requests"]) == (3, 2)  # get, batchGet, ID check
+    assert io["cells_written"] > 3000 and f"{io['cells_written']} cells written" in out
+    header = served.grid("Opportunities")[0]
+    assert header[-7:] == ["Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
+                           "Days in Stage", "Flags"]
+    assert served.sheet("_sheetfunnel").hidden
+
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file,
+                            "--as-of", "2026-11-24", "--report", report)
+    assert code == 0, out
+    again = json.loads(report.read_text())["io"]
+    assert (again["read_requests"], again["write_requests"], again["cells_written"]) == (2, 0, 0)
+
+    code, out = sheetfunnel("check", "--sheet", KEY, "--credentials", key_file)
+    assert (code, out.strip()) == (0, "The configuration is valid.")
+    assert {c["grant_type"] for c in served.token_calls} == {
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"}
+
+
+def test_init_on_a_sheet_that_has_the_tabs_adds_nothing(served, key_file):
+    assert sheetfunnel("init", "--sheet", KEY, "--credentials", key_file)[0] == 0
+    before = served.count()
+    code, out = sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    assert code == 0, out
+    assert [c.kind for c in served.calls[before:]] == ["get", "values.batchGet"]
+    assert len(served.grid("Opportunities")) == 1  # the demo rows were not poured in
+
+
+def test_credentials_can_come_from_the_environment(served, key_file, monkeypatch):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    assert sheetfunnel("init", "--sheet", KEY)[0] == 0
+    code, out = sheetfunnel("check", "--sheet", KEY)
+    assert code == 0, out
+
+
+def test_a_rate_limit_is_waited_out(served, key_file):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    served.fail(429, times=2, retry_after="0")
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 0, out
+    assert [c.status for c in served.calls[-7:-5]] == [429, 429]
+
+
+def test_a_sheet_not_shared_with_the_worker_says_whom_to_share_it_with(served, key_file):
+    served.access = "none"
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert "Share the spreadsheet with worker@emulated-project.iam.gserviceaccount.com as an " \
+           "Editor" in " ".join(out.split())
+    assert "Traceback" not in out
+
+
+def test_a_wrong_key_is_a_sentence_and_watch_stops_at_once(served, key_file):
+    for command in ("run", "check", "watch"):
+        code, out = sheetfunnel(command, "--sheet", "1NoSuchSheet0123456789", "--credentials",
+                                key_file)
+        assert code == 2, (command, out)
+        assert "No Google Sheet with the key 1NoSuchSheet0123456789 was found" in out
+    assert served.count("missing") == 3
+
+
+def test_without_credentials_the_command_says_how_to_give_them(served):
+    code, out = sheetfunnel("run", "--sheet", KEY)
+    assert code == 2
+    assert "--credentials FILE" in out and "GOOGLE_APPLICATION_CREDENTIALS" in out
+    assert served.count() == 0
