@@ -5,10 +5,11 @@ Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,23 @@ def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None
     from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
     return XlsxWorkbook(path)
+
+
+@contextlib.contextmanager
+def one_writer(path: Path | None, dry_run: bool) -> Iterator[None]:
+    """A run on a local file holds the watcher's lock file meanwhile, so a cron run and a
+    watcher never write at once (a Google Sheet's lease is checked inside the run)."""
+    if path is None or dry_run or not path.exists():
+        yield  # a missing file is reported by the run, with no lock file left behind
+        return
+    from sheetfunnel.lease import XlsxLock
+
+    lock = XlsxLock(path)
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def workbook_options(func: Callable) -> Callable:
@@ -120,7 +138,7 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
     from sheetfunnel.run import run_once
 
     workbook = open_workbook(path, sheet, credentials)
-    with err.status("Reading the workbook") as status:
+    with one_writer(path, dry_run), err.status("Reading the workbook") as status:
         result = run_once(workbook, as_of=_today(as_of), dry_run=dry_run,
                           config_file=config_file, step=status.update)
     if report_file:

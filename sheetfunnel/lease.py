@@ -90,7 +90,7 @@ class XlsxLock:
                 "this one takes over once it has stopped.") from exc
         except OSError as exc:
             raise WorkbookNotWritable(
-                f"Cannot create the lock file {self.path} ({exc.strerror}). sheetfunnel watch "
+                f"Cannot create the lock file {self.path} ({exc.strerror}). sheetfunnel "
                 "needs to write beside the workbook; check the folder's permissions.") from exc
         self.path.write_text(f"{socket.gethostname()}:{os.getpid()}\n", encoding="utf-8")
 
@@ -127,6 +127,22 @@ def read_lease(grid: Grid | None) -> Lease:
         return Lease(None, None)
     holder = str(cell_at(grid, LEASE_ROW, 2) or "").strip() or None
     return Lease(holder, _moment(cell_at(grid, LEASE_ROW, 3)))
+
+
+def check_lease(grid: Grid | None, writer: str | None, now: dt.datetime) -> None:
+    """Raise WorkbookLocked when someone other than ``writer`` holds a live lease."""
+    lease = read_lease(grid)
+    if lease.blocks(writer or "", now):
+        raise refusal(lease)
+
+
+def refusal(lease: Lease) -> WorkbookLocked:
+    until = f" until {iso_utc(lease.expires)}" if lease.expires else ""
+    holder = lease.holder or "unknown"
+    return WorkbookLocked(
+        f"Another sheetfunnel ({holder}) holds this workbook{until}, by the lease in "
+        f"{STATE_TAB}!A{LEASE_ROW}:C{LEASE_ROW}. Only one writer per workbook is allowed; "
+        "it is free again when that watcher stops or its lease runs out.")
 
 
 def _moment(value: Cell) -> dt.datetime | None:
@@ -168,14 +184,14 @@ class SheetLease:
         grid = self.workbook.read().find(STATE_TAB)
         lease = read_lease(grid)
         if lease.blocks(self.holder, now):
-            raise self._refused(lease)
+            raise refusal(lease)
         expires = now + self.duration
         self._write(grid, self.holder, iso_utc(expires))
         self.sleep(self.settle)
         lease = self.current()
         if lease.holder != self.holder:
             self.expires = None
-            raise self._refused(lease)
+            raise refusal(lease)
         self.expires = expires
 
     def renew(self) -> None:
@@ -201,12 +217,3 @@ class SheetLease:
         cells: list[CellWrite] = diff_cells(STATE_TAB, grid, desired)
         self.workbook.apply(WritePlan(tabs=(TabSpec(STATE_TAB, hidden=True),),
                                       cells=tuple(cells)))
-
-    @staticmethod
-    def _refused(lease: Lease) -> WorkbookLocked:
-        until = f" until {iso_utc(lease.expires)}" if lease.expires else ""
-        holder = lease.holder or "unknown"
-        return WorkbookLocked(
-            f"Another sheetfunnel ({holder}) holds this workbook{until}, by the lease in "
-            f"{STATE_TAB}!A{LEASE_ROW}:C{LEASE_ROW}. Only one writer per workbook is allowed; "
-            "this one tries again at its next run and takes over once that lease runs out.")

@@ -21,6 +21,7 @@ from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.grid import Grid
+from sheetfunnel.lease import check_lease, utc_now
 from sheetfunnel.load import Loaded, load_workbook_model
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
@@ -85,11 +86,18 @@ def _whole_tab(title: str, snapshot: Snapshot, desired: Grid) -> list[CellWrite]
 
 def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
              config_file: Path | None = None, step: Step = lambda _: None,
-             clock: Callable[[], float] = time.perf_counter) -> RunResult:
-    """Read, compute, write back. ``as_of`` is "today" for every date rule."""
+             clock: Callable[[], float] = time.perf_counter, writer: str | None = None,
+             now: Callable[[], dt.datetime] = utc_now) -> RunResult:
+    """Read, compute, write back. ``as_of`` is "today" for every date rule.
+
+    A workbook whose lease (``_sheetfunnel`` row 2) a watcher other than ``writer`` holds is
+    refused with WorkbookLocked before anything is written.
+    """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
     snapshot = workbook.read()
+    if not dry_run:
+        check_lease(snapshot.find(STATE_TAB), writer, now())
     state = read_state(snapshot.find(STATE_TAB))
     loaded = load_workbook_model(snapshot.tabs, defaults=default_sections(),
                                  overrides=override_sections(config_file),

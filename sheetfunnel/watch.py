@@ -256,12 +256,15 @@ def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
 
 
 def make_job(open_workbook: Callable[[], Workbook], *, config_file: Path | None = None,
-             today: Callable[[], dt.date] = dt.date.today) -> Callable[[], RunOutcome]:
-    """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of today."""
+             today: Callable[[], dt.date] = dt.date.today,
+             writer: str | None = None) -> Callable[[], RunOutcome]:
+    """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of today;
+    ``writer`` is the holder of the watcher's own lease, which must not stop its runs."""
     from sheetfunnel.run import run_once
 
     def job() -> RunOutcome:
-        return outcome_of(run_once(open_workbook(), as_of=today(), config_file=config_file))
+        return outcome_of(run_once(open_workbook(), as_of=today(), config_file=config_file,
+                                   writer=writer))
 
     return job
 
@@ -288,7 +291,9 @@ def serve(path: Path | None, *, sheet: str | None, credentials: Path | None,
     workbook = open_workbook()
     workbook.read()  # a wrong path, key or credentials file fails now, not at 3 a.m.
     lock = writer_lock(workbook, path if sheet is None else None, interval)
-    watcher = Watcher(make_job(open_workbook, config_file=config_file), every=interval,
+    holder = lock.holder if isinstance(lock, SheetLease) else None
+    watcher = Watcher(make_job(open_workbook, config_file=config_file, writer=holder),
+                      every=interval,
                       at=daily, lock=lock, name=workbook.name)
     with stop_on_signals(threading.Event()) as stop:
         return watcher.run_forever(stop)

@@ -4,6 +4,7 @@ API emulator on 127.0.0.1, a real service-account key file, the real token excha
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,16 @@ def served(emulator: SheetsEmulator, monkeypatch: pytest.MonkeyPatch
     with emulator.serve() as base_url:
         monkeypatch.setenv(ENDPOINT_ENV, base_url)
         yield emulator
+
+
+@pytest.fixture
+def package_logging() -> Iterator[None]:
+    """``watch`` configures the package logger; put it back for the tests that follow."""
+    package = logging.getLogger("sheetfunnel")
+    saved = list(package.handlers), package.level, package.propagate
+    yield
+    package.handlers[:], level, package.propagate = saved
+    package.setLevel(level)
 
 
 @pytest.fixture
@@ -104,7 +115,7 @@ def test_a_sheet_not_shared_with_the_worker_says_whom_to_share_it_with(served, k
     assert "Traceback" not in out
 
 
-def test_a_wrong_key_is_a_sentence_and_watch_stops_at_once(served, key_file):
+def test_a_wrong_key_is_a_sentence_and_watch_stops_at_once(served, key_file, package_logging):
     for command in ("run", "check", "watch"):
         code, out = sheetfunnel(command, "--sheet", "1NoSuchSheet0123456789", "--credentials",
                                 key_file)
@@ -118,3 +129,20 @@ def test_without_credentials_the_command_says_how_to_give_them(served):
     assert code == 2
     assert "--credentials FILE" in out and "GOOGLE_APPLICATION_CREDENTIALS" in out
     assert served.count() == 0
+
+
+def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    served.add_sheet("_sheetfunnel", [["sheetfunnel state"], ["lease", "hq:41:aaa",
+                                                              "2999-01-01T00:00:00Z"]])
+    before = served.count()
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert "Another sheetfunnel (hq:41:aaa) holds this workbook until 2999-01-01T00:00:00Z" \
+        in " ".join(out.split())
+    assert [c.kind for c in served.calls[before:]] == ["get", "values.batchGet"]
+    assert sheetfunnel("run", "--sheet", KEY, "--credentials", key_file, "--dry-run")[0] == 0
+
+    served.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died long ago
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 0, out

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from sheetfunnel import schema
 from sheetfunnel.cli import cli
+from sheetfunnel.lease import XlsxLock
 from sheetfunnel.run import run_once
 from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
@@ -135,6 +136,20 @@ def test_cli_run_prints_a_summary_and_writes_the_report(demo_book: Path, tmp_pat
     assert data["schema"] == "sheetfunnel.report/1"
     assert data["as_of"] == "2026-11-24"
     assert data["counts"]["opportunities"] == 200
+
+
+def test_a_run_waits_its_turn_while_a_watcher_holds_the_file(demo_book: Path):
+    watcher = XlsxLock(demo_book)
+    watcher.acquire()
+    stamp = demo_book.stat().st_mtime_ns
+    result = CliRunner().invoke(cli, ["run", str(demo_book), "--as-of", "2026-11-24"])
+    assert result.exit_code == 3
+    assert "Another sheetfunnel (" in result.output and "Only one writer" in result.output
+    assert demo_book.stat().st_mtime_ns == stamp
+    watcher.release()
+    assert CliRunner().invoke(cli, ["run", str(demo_book)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["run", str(demo_book.with_name("typo.xlsx"))]).exit_code == 2
+    assert not demo_book.with_name("typo.xlsx.lock").exists()
 
 
 def test_dry_run_writes_nothing(demo_book: Path):

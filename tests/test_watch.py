@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from test_gsheets import open_book
 from test_lease import MemoryWorkbook
 
-from sheetfunnel.errors import ConfigError, Problem, UsageError
+from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
 from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.setup import init_workbook
+from sheetfunnel.setup import build_starter, init_workbook
 from sheetfunnel.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
@@ -169,7 +170,8 @@ def test_a_second_watcher_is_refused_while_the_first_holds_the_file(clock, lock,
     with caplog.at_level(logging.WARNING, logger="sheetfunnel"):
         refused = second.run_now()
     assert not refused.ok
-    assert caplog.records[0].getMessage().startswith("Run refused: Another sheetfunnel (")
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings[0].getMessage().startswith("Run refused: Another sheetfunnel (")
     assert second.failures == 0  # a refusal is not a failure: the next tick asks again
 
     stop = threading.Event()
@@ -295,6 +297,20 @@ def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp
     assert (first.ok, first.rows, second.rows, second.cells_written) == (True, 200, 200, 0)
     assert first.cells_written > 1000
     assert (tmp_path / "pipeline.xlsx.lock").exists()
+
+
+def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulator, as_of):
+    starter = build_starter("en", demo=True, as_of=as_of)
+    open_book(emulator).apply(starter)
+    lease = SheetLease(open_book(emulator), holder="hq:41:aaa", sleep=lambda _: None)
+    job = make_job(lambda: open_book(emulator), today=lambda: as_of, writer=lease.holder)
+    watcher = Watcher(job, every=TEN, lock=lease, sleep=lambda _: None)
+    first, second = watcher.run_now(), watcher.run_now()
+    assert (first.ok, first.rows, second.ok, second.cells_written) == (True, 200, True, 0)
+    assert read_lease(emulator.grid(STATE_TAB)).holder == "hq:41:aaa"
+    stranger = make_job(lambda: open_book(emulator), today=lambda: as_of, writer="x:1:bbb")
+    with pytest.raises(WorkbookLocked, match=r"Another sheetfunnel \(hq:41:aaa\)"):
+        stranger()
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200),
