@@ -13,6 +13,7 @@ from sheets_emulator import SheetsEmulator
 from test_gsheets import open_book
 
 from sheetfunnel.diff import same_value
+from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.run import run_once
 from sheetfunnel.setup import build_starter, only_missing_tabs
@@ -156,4 +157,41 @@ def test_the_maven_crm_sheet_ends_with_the_same_cells(emulator, tmp_path, datase
         "sales_pipeline": rows, "Settings": settings, "Stages": stages})
     xlsx, sheets = pair.run(dt.date(2018, 1, 1))
     assert xlsx["counts"]["opportunities"] == sheets["counts"]["opportunities"] == 8800
+    assert_same_cells(pair)
+
+
+def owned_by_id(grid: list[list], owned: int = 7) -> dict[str, list]:
+    """ID -> the worker's columns (the last ``owned`` of the header) of each row."""
+    width = len(grid[0])
+    return {row[0]: (row + [None] * width)[width - owned:width] for row in grid[1:] if row}
+
+
+def test_a_row_inserted_during_a_run_leaves_every_row_its_own_values(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+    typed = ["OPP-TYPED", "CUST-0001", "Typed meanwhile", "Ana", "Lead", 5000]
+
+    def person_inserts(call) -> None:
+        if call.kind == "values.batchGet":  # the run has read; it has not written yet
+            emulator.hooks.remove(person_inserts)
+            emulator.insert_rows("Opportunities", 4, 1, [typed])
+    emulator.hooks.append(person_inserts)
+    pair.run(AS_OF)
+
+    xlsx, sheets = pair.snapshots()
+    inserted = sheets.tabs["Opportunities"][3]
+    assert inserted[:6] == typed and all(v in (None, "") for v in inserted[6:])
+    expected = owned_by_id(xlsx.tabs["Opportunities"])
+    got = owned_by_id(sheets.tabs["Opportunities"])
+    del got["OPP-TYPED"]
+    assert [key for key in expected if differences(
+        Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
+
+
+def test_a_run_cut_short_by_google_is_repaired_by_the_next(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+    emulator.fail(503, times=100, kind="values.batchUpdate")  # the looks land, values do not
+    with pytest.raises(WorkbookUnreachable, match="then run again; the next run finishes any change"):
+        run_once(open_book(emulator), as_of=AS_OF)
+    emulator.faults.clear()
+    pair.run(AS_OF)
     assert_same_cells(pair)

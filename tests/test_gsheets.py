@@ -197,17 +197,26 @@ def test_sorted_and_deleted_rows_are_followed_by_id(emulator):
     assert all(row[3] == int(row[0][4:]) * 10 for row in grid[1:])  # people's cells stay
 
 
-def test_a_new_id_is_not_written_into_a_row_that_moved():
+def test_a_row_without_an_id_is_followed_only_where_it_can_be_told_apart():
     keys = RowKeys("Opportunities", 1, {2: "OPP-1", 4: "OPP-3"})
     before = ["ID", "OPP-1", None, "OPP-3"]
-    now = ["ID", "OPP-0", "OPP-1", None, "OPP-3"]
     writes = [CellWrite("Opportunities", 1, 5, "Score"), CellWrite("Opportunities", 2, 5, 1),
               CellWrite("Opportunities", 3, 1, "OPP-2"), CellWrite("Opportunities", 4, 5, 3),
               CellWrite("Summary", 3, 1, "x")]
-    moved = follow_ids(keys, before, now, writes)
-    assert [(w.tab, w.row, w.col, w.value) for w in moved] == [
+
+    def moved(now: list) -> list[tuple]:
+        return [(w.tab, w.row, w.col, w.value) for w in follow_ids(keys, before, now, writes)]
+
+    # a row typed above: the blank-ID row moved down with its neighbours, its new ID follows
+    assert moved(["ID", "OPP-0", "OPP-1", None, "OPP-3"]) == [
         ("Opportunities", 1, 5, "Score"), ("Opportunities", 3, 5, 1),
+        ("Opportunities", 4, 1, "OPP-2"), ("Opportunities", 5, 5, 3), ("Summary", 3, 1, "x")]
+    # a blank row inserted beside it: either could be the one computed, so neither is written
+    assert moved(["ID", "OPP-1", None, None, "OPP-3"]) == [
+        ("Opportunities", 1, 5, "Score"), ("Opportunities", 2, 5, 1),
         ("Opportunities", 5, 5, 3), ("Summary", 3, 1, "x")]
+    # sorted to the end, away from its neighbours: nothing tells it from a new blank row
+    assert [w for w in moved(["ID", "OPP-1", "OPP-3", None]) if w[3] == "OPP-2"] == []
 
 
 def test_no_id_check_when_no_row_is_written(emulator):

@@ -191,8 +191,9 @@ def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
     """Writes of ``keys.tab`` moved to the rows now holding their IDs.
 
     A write for a row whose ID is gone or now appears twice is dropped. A write for a row
-    without a recorded ID (a header, a row whose blank ID the run fills) stays only when no
-    ID cell above or at it changed since the read.
+    without a recorded ID (a header, a row whose blank ID the run fills) follows the IDs
+    around it (``_unkeyed_rows``), and is dropped where they cannot tell that row from an
+    inserted or deleted one.
     """
     old, new = [_key(v) for v in before], [_key(v) for v in now]
     width = max(len(old), len(new))
@@ -200,7 +201,7 @@ def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
     new += [""] * (width - len(new))
     if old == new:
         return writes
-    stable = next((i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), width)
+    moved = _unkeyed_rows(old, new)
     seen: dict[str, int] = {}
     for row, key in enumerate(new, start=1):
         if key:
@@ -211,13 +212,50 @@ def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
             kept.append(write)
             continue
         wanted = keys.ids.get(write.row)
-        target = (write.row if write.row <= stable else None) if wanted is None else \
-            seen.get(wanted.strip(), -1)
+        target = moved.get(write.row) if wanted is None else seen.get(wanted.strip(), -1)
         if target is not None and target > 0:
             kept.append(dataclasses.replace(write, row=target))
         else:
             log.info("%s not written: its row changed while sheetfunnel was running", write)
     return kept
+
+
+def _unkeyed_rows(old: list[str], new: list[str]) -> dict[int, int]:
+    """Old row -> new row for rows the run has no ID for.
+
+    A row with a key of its own (the header) goes where that key went. A blank-ID row goes
+    with the stretch of blank IDs it is part of, anchored on the IDs around it: the stretch
+    moves only when the ID above and the ID below moved together and the stretch between them
+    has the same length, so a blank row inserted or deleted beside it stops the write. A
+    stretch at the end has no ID below; it follows the ID above while no ID appeared after it.
+    """
+    def places(keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            if key:
+                found[key] = -1 if key in found else index
+        return found
+
+    was, now = places(old), places(new)
+    rows = {i + 1: now[k] + 1 for k, i in was.items() if i >= 0 and now.get(k, -1) >= 0}
+    start = 0
+    while start < len(old):
+        if old[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(old) and not old[end]:
+            end += 1
+        above = now.get(old[start - 1], -1) if start > 0 else -1
+        if end < len(old):
+            below = now.get(old[end], -1)
+            fits = below - above == end - start + 1
+        else:
+            fits = not any(new[above + 1:])
+        if above >= 0 and fits:
+            rows |= {r + 1: above + (r - start) + 2 for r in range(start, end)}
+        start = end
+    return rows
 
 
 # -- what the metadata read shows -----------------------------------------------------------
