@@ -3,12 +3,12 @@ and run there with real gspread, hold what the xlsx backend writes, run after ru
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 import openpyxl
 import pytest
+from maven_crm import maven_tabs
 from sheets_emulator import SheetsEmulator
 from test_gsheets import open_book
 
@@ -141,20 +141,8 @@ def test_a_broken_config_writes_the_same_problems(emulator, tmp_path):
 
 
 def test_the_maven_crm_sheet_ends_with_the_same_cells(emulator, tmp_path, datasets):
-    with open(datasets / "maven-crm" / "sales_pipeline.csv", newline="") as handle:
-        rows: list[list] = list(csv.reader(handle))
-    for row in rows[1:]:
-        row[7] = float(row[7]) if row[7] else None  # close_value, typed as a number
-    settings = [["Key", "Value"], ["tab.opportunities", "sales_pipeline"],
-                ["column.id", "opportunity_id"], ["column.owner", "sales_agent"],
-                ["column.customer_id", "account"], ["column.stage", "deal_stage"],
-                ["column.amount", "close_value"], ["column.expected_close", "close_date"],
-                ["assign_ids", "no"]]
-    stages = [["Stage", "Probability", "Kind", "Entered Date Field"],
-              ["Prospecting", 10, "open"], ["Engaging", 50, "open", "engage_date"],
-              ["Won", 100, "won"], ["Lost", 0, "lost"]]
-    pair = Pair.from_grids(tmp_path / "maven.xlsx", emulator, {
-        "sales_pipeline": rows, "Settings": settings, "Stages": stages})
+    pair = Pair.from_grids(tmp_path / "maven.xlsx", emulator,
+                           maven_tabs(datasets, typed_amounts=True))
     xlsx, sheets = pair.run(dt.date(2018, 1, 1))
     assert xlsx["counts"]["opportunities"] == sheets["counts"]["opportunities"] == 8800
     assert_same_cells(pair)
@@ -190,7 +178,7 @@ def test_a_row_inserted_during_a_run_leaves_every_row_its_own_values(emulator, t
 def test_a_run_cut_short_by_google_is_repaired_by_the_next(emulator, tmp_path):
     pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
     emulator.fail(503, times=100, kind="values.batchUpdate")  # the looks land, values do not
-    with pytest.raises(WorkbookUnreachable, match="then run again; the next run finishes any change"):
+    with pytest.raises(WorkbookUnreachable, match="the next run finishes any change"):
         run_once(open_book(emulator), as_of=AS_OF)
     emulator.faults.clear()
     pair.run(AS_OF)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
+from maven_crm import maven_tabs
 
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
@@ -204,17 +203,7 @@ def test_field_header_finds_a_header_or_a_role_alias():
 
 
 def test_the_maven_crm_sheet_maps_through_settings_alone(datasets):
-    with open(datasets / "maven-crm" / "sales_pipeline.csv", newline="") as handle:
-        rows = list(csv.reader(handle))
-    settings = [["Key", "Value"], ["tab.opportunities", "sales_pipeline"],
-                ["column.id", "opportunity_id"], ["column.owner", "sales_agent"],
-                ["column.title", "product"], ["column.customer_id", "account"],
-                ["column.stage", "deal_stage"], ["column.amount", "close_value"],
-                ["column.expected_close", "close_date"]]
-    stages = [["Stage", "Probability", "Kind", "Entered Date Field"],
-              ["Prospecting", 10, "open"], ["Engaging", 50, "open", "engage_date"],
-              ["Won", 100, "won"], ["Lost", 0, "lost"]]
-    loaded = load({"sales_pipeline": rows, "Settings": settings, "Stages": stages})
+    loaded = load(maven_tabs(datasets))
     assert loaded.config_status == "ok"
     assert loaded.titles["opportunities"] == "sales_pipeline"
     assert loaded.opportunities.roles == {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from maven_crm import maven_tabs
 
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
@@ -101,17 +101,7 @@ def test_demo_report_matches_an_independent_computation(tmp_path: Path):
 
 def test_maven_crm_report_matches_an_independent_computation(datasets):
     folder = datasets / "maven-crm"
-    with open(folder / "sales_pipeline.csv", newline="") as handle:
-        rows = list(csv.reader(handle))
-    settings = [["Key", "Value"], ["tab.opportunities", "sales_pipeline"],
-                ["column.id", "opportunity_id"], ["column.owner", "sales_agent"],
-                ["column.title", "product"], ["column.customer_id", "account"],
-                ["column.stage", "deal_stage"], ["column.amount", "close_value"],
-                ["column.expected_close", "close_date"], ["assign_ids", "no"]]
-    stages = [["Stage", "Probability", "Kind", "Entered Date Field"],
-              ["Prospecting", 10, "open"], ["Engaging", 50, "open", "engage_date"],
-              ["Won", 100, "won"], ["Lost", 0, "lost"]]
-    tabs = {"sales_pipeline": rows, "Settings": settings, "Stages": stages,
+    tabs = {**maven_tabs(datasets),
             "Scoring": [["Dimension", "Field", "Weight", "Match", "Points"]],
             "Criteria": [["Stage", "Field", "Check", "Value", "Message"]]}
     summary, report, _ = report_for(tabs, as_of=dt.date(2018, 1, 1))
