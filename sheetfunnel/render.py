@@ -7,7 +7,7 @@ or whole grids, plus Looks; ``diff`` turns them into the writes that actually ch
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -157,11 +157,24 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         + (Highlight(span("flags"), "contains", "⛔", SEVERE_COLOR),
            Highlight(span("flags"), "contains", "⏰", WARN_COLOR)),
         notes=notes,
-        protections=(Protection(CellRange(tab, first, min(columns.values()), None,
-                                          max(columns.values())),
-                                "sheetfunnel: columns maintained by the worker"),),
+        protections=owned_column_protections(tab, first, columns.values()),
     )
     return cells, looks
+
+
+def owned_column_protections(tab: str, first_row: int, columns: Iterable[int]
+                             ) -> tuple[Protection, ...]:
+    """Warning-only protection on each run of adjacent owned columns, never on a person's
+    column that sits between two of them."""
+    runs: list[list[int]] = []
+    for col in sorted(set(columns)):
+        if runs and runs[-1][1] == col - 1:
+            runs[-1][1] = col
+        else:
+            runs.append([col, col])
+    return tuple(Protection(CellRange(tab, first_row, start, None, end),
+                            "sheetfunnel: columns maintained by the worker")
+                 for start, end in runs)
 
 
 def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config, lang: str
@@ -190,6 +203,7 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
         bold=tuple(Bold(CellRange(table.tab, table.header_row, c, table.header_row))
                    for c in columns.values()),
         notes=notes,
+        protections=owned_column_protections(table.tab, first, columns.values()),
     )
     return cells, looks
 

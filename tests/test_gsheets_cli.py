@@ -146,3 +146,34 @@ def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     served.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died long ago
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 0, out
+
+
+def test_protection_warns_on_owned_columns_and_never_on_a_person_s_column_between(served,
+                                                                                   key_file):
+    served.add_sheet("Opportunities", [
+        ["ID", "Stage", "Amount", "Score", "My notes", "Grade", "Win %", "Weighted Amount",
+         "Stage Entered", "Days in Stage", "Flags"],
+        ["OPP-1", "Lead", 1000, None, "call Tue"]])
+    assert sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)[0] == 0
+    spans = sorted((p["range"].get("startColumnIndex"), p["range"].get("endColumnIndex"))
+                   for p in served.sheet("Opportunities").protected)
+    assert spans == [(3, 4), (5, 11)]  # Score; Grade..Flags; "My notes" (index 4) is free
+    assert all(p["warningOnly"] for p in served.sheet("Opportunities").protected)
+    assert served.grid("Opportunities")[1][4] == "call Tue"
+
+
+def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, tmp_path):
+    key = json.loads(key_file.read_text())["private_key"]
+    secret_lines = [line for line in key.splitlines() if "-----" not in line]
+    report = tmp_path / "report.json"
+    outputs = [sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")[1],
+               sheetfunnel("run", "--sheet", KEY, "--credentials", key_file,
+                           "--report", report)[1]]
+    served.trust_service_account("someone-else@x.iam.gserviceaccount.com", None)
+    del served.service_accounts["worker@emulated-project.iam.gserviceaccount.com"]
+    code, refused = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 2 and "Google refused the credentials" in refused
+    everything = "\n".join([*outputs, refused, report.read_text()] + [
+        json.dumps(served.grid(sheet.title), default=str) for sheet in served.sheets])
+    secrets = [*secret_lines, *served.tokens]
+    assert secrets and not [s for s in secrets if s in everything]
