@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,17 +46,17 @@ def _today(as_of: dt.datetime | None) -> dt.date:
 
 def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None):
     """The backend for a path or a --sheet key, imported only when asked for."""
-    if (path is None) == (sheet is None):
-        raise UsageError("Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, "
-                         "not both and not neither.")
-    if sheet is not None:
+    if sheet is not None and path is None:
         from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
 
         return GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
                                          if credentials else None)
-    from sheetfunnel.workbook.xlsx import XlsxWorkbook
+    if path is not None and sheet is None:
+        from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
-    return XlsxWorkbook(path)
+        return XlsxWorkbook(path)
+    raise UsageError("Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, "
+                     "not both and not neither.")
 
 
 @contextlib.contextmanager
@@ -254,4 +253,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sheetfunnel.grid import Cell, Grid
@@ -204,14 +205,20 @@ def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
     activities = _activities(rng, words, deals)
     latest = {row[1]: row[0] for row in activities}  # rows are sorted by date
     for deal in deals:
-        deal.fields["last_activity"] = latest.get(deal.id)
+        deal.fields["last_activity"] = latest.get(deal.id) if deal.id is not None else None
     return DemoData(
-        customers=[list(CUSTOMER_KEYS)] + [[c[k] for k in CUSTOMER_KEYS] for c in customers],
-        opportunities=[list(OPPORTUNITY_KEYS)] + [[d.fields.get(k) for k in OPPORTUNITY_KEYS]
-                                                  for d in deals],
-        activities=[list(ACTIVITY_KEYS)] + [list(a) for a in activities],
-        history=[list(HISTORY_KEYS)] + _history(deals, words, lang),
+        customers=_with_header(CUSTOMER_KEYS, ([c[k] for k in CUSTOMER_KEYS]
+                                               for c in customers)),
+        opportunities=_with_header(OPPORTUNITY_KEYS, ([d.fields.get(k) for k in OPPORTUNITY_KEYS]
+                                                      for d in deals)),
+        activities=_with_header(ACTIVITY_KEYS, activities),
+        history=_with_header(HISTORY_KEYS, _history(deals, words, lang)),
     )
+
+
+def _with_header(keys: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Grid:
+    header: list[Cell] = list(keys)
+    return [header, *(list(row) for row in rows)]
 
 
 def _customers(rng: random.Random, words: Words) -> list[dict[str, Cell]]:
@@ -381,7 +388,7 @@ def _activity(rng: random.Random, words: Words, deal: Deal, day: dt.date, *, las
 def _history(deals: list[Deal], words: Words, lang: str) -> Grid:
     """Stage changes the worker would have seen, oldest first."""
     kind = HISTORY_KINDS[lang][0]
-    rows = [[day, kind, deal.id, words.stages[before], words.stages[after]]
-            for deal in deals if deal.id for day, before, after in deal.changes]
-    rows.sort(key=lambda row: (row[0], row[2]))
-    return rows
+    changes = sorted(((day, deal.id, before, after) for deal in deals if deal.id
+                      for day, before, after in deal.changes), key=lambda c: (c[0], c[1]))
+    return [[day, kind, deal_id, words.stages[before], words.stages[after]]
+            for day, deal_id, before, after in changes]

@@ -36,11 +36,11 @@ def init_workbook(path: Path | None, *, sheet: str | None = None,
     if sheet is not None:
         from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
 
-        workbook = GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
-                                             if credentials else None)
-        existing = set(workbook.read().tabs)
-        workbook.apply(only_missing_tabs(plan, existing))
-        return workbook.name
+        spreadsheet = GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
+                                                if credentials else None)
+        existing = set(spreadsheet.read().tabs)
+        spreadsheet.apply(only_missing_tabs(plan, existing))
+        return spreadsheet.name
     from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
     assert path is not None

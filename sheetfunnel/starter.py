@@ -108,6 +108,7 @@ def _config_rows(tab: StarterTab, defaults: Mapping[str, Any], words: Mapping[st
     def shown(value: Any) -> Cell:
         return words.get(value, value) if isinstance(value, str) else value
 
+    assert tab.config is not None, "only Config tabs have rows from the defaults"
     return [[shown(row.get(c.key)) for c in tab.columns] for row in defaults[tab.config]]
 
 

@@ -7,6 +7,7 @@ with nothing new writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from sheetfunnel.summary import RunHeader, Summary
 
 PERCENT, INTEGER, DAYS, DATE = "0.0%", "#,##0", "0.0", "yyyy-mm-dd"
 
-LABELS = {
+LABELS: dict[str, dict[str, Any]] = {  # texts, and tuples of column heads
     "en": {
         "title": "Pipeline summary", "as_of": "As of", "rows": "Rows read",
         "rows_text": "{opportunities} opportunities · {customers} customers · {activities} "

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ def _is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _is_plain_number(value: object) -> bool:
+def _is_plain_number(value: object) -> TypeGuard[int | float | np.integer | np.floating]:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_))
 
@@ -165,8 +165,9 @@ def read_bool(value: Cell) -> bool | None:
     raise ValueError(f"{_show(value)} is not yes or no")
 
 
-def read_text(value: Cell) -> str | None:
-    """The cell as a person reads it: stripped; ``12.0`` shows as ``12``; None when blank."""
+def read_text(value: object) -> str | None:
+    """The cell (or a numpy scalar from a column) as a person reads it: stripped; ``12.0``
+    shows as ``12``; None when blank."""
     if _is_blank(value):
         return None
     if isinstance(value, str):
@@ -208,7 +209,7 @@ def _indexed(series: pd.Series, codes: np.ndarray, values: np.ndarray, bad: np.n
             pd.Series(_taken(codes, bad, False), index=series.index))
 
 
-def _parse_distinct(series: pd.Series, reader: Callable[[object], object], empty: object
+def _parse_distinct(series: pd.Series, reader: Callable[[Any], object], empty: object
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse each distinct value once: (codes, parsed uniques as object, unreadable uniques)."""
     codes, uniques = _distinct(series)

@@ -80,7 +80,7 @@ def _summary(index: pd.Index, latest_row: np.ndarray, last: np.ndarray, negative
 
 def _id_texts(codes: np.ndarray, distinct: np.ndarray, rows: pd.Series) -> pd.Series:
     """The ID text (None when blank) of the activities in ``rows`` (a mask)."""
-    texts = np.append(distinct, None)[codes[rows.to_numpy()]]
+    texts = np.append(distinct, [None])[codes[rows.to_numpy()]]
     return pd.Series(texts, index=rows.index[rows.to_numpy()], dtype=object)
 
 

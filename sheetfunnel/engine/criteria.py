@@ -42,9 +42,9 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
         fields.missing(criterion.field, "Criteria")
         return ~blank if check in ("ne", "not_in") else blank
     if check == "filled":
-        return fields.text(criterion.field).notna()
+        return _found(fields.text(criterion.field)).notna()
     if check == "on_or_before_today":
-        return fields.date(criterion.field) <= pd.Timestamp(as_of)
+        return _found(fields.date(criterion.field)) <= pd.Timestamp(as_of)
     if check in _COMPARE:
         return _compare(criterion, fields)
     if check in ("eq", "ne") and isinstance(value, int | float):
@@ -60,9 +60,15 @@ def _compare(criterion: Criterion, fields: Fields) -> pd.Series:
     compare = _COMPARE[criterion.check]
     value = criterion.value
     if isinstance(value, int | float):
-        return compare(fields.number(criterion.field), value)
-    day = read_date(value) if isinstance(value, str) else None  # type: ignore[arg-type]
-    return compare(fields.date(criterion.field), pd.Timestamp(day))
+        return compare(_found(fields.number(criterion.field)), value)
+    day = read_date(value) if isinstance(value, str) else None
+    return compare(_found(fields.date(criterion.field)), pd.Timestamp(day))
+
+
+def _found(column: pd.Series | None) -> pd.Series:
+    """A Field ``passes`` has located already."""
+    assert column is not None, "passes() checks that the field exists first"
+    return column
 
 
 def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kinds: pd.Series,

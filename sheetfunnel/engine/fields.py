@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ class Fields:
             return parse_texts(cells)
         if kind == "number":
             values, invalid = parse_amounts(cells)
-            reader: Callable[[object], object] = read_number
+            reader: Callable[[Any], object] = read_number
         else:
             values, invalid = parse_dates(cells, self.date_order)
 

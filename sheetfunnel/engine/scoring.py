@@ -51,6 +51,7 @@ def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> p
     for rule in dimension.rules:
         hit = _matches(rule.match, text, keys, numbers).to_numpy() & np.isnan(points)
         if rule.match.kind == "value":
+            assert numbers is not None  # a "value" rule is numeric: read above
             points[hit] = numbers[hit].clip(0.0, rule.points)
         else:
             points[hit] = rule.points
@@ -74,5 +75,5 @@ def grade(shown: pd.Series, config: Config) -> pd.Series:
     settings = config.settings
     letters = np.select([shown >= settings.grade_a, shown >= settings.grade_b,
                          shown >= settings.grade_c, shown.notna()], ["A", "B", "C", "D"],
-                        default=None)
+                        default=None)  # type: ignore[call-overload]  # stubs want a str default
     return pd.Series(letters, index=shown.index, dtype=object)

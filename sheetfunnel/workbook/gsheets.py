@@ -444,11 +444,11 @@ class _Changes:
             if all(self.tab(t) for t in (chart.tab, chart.categories.tab, chart.values.tab)):
                 self._chart(chart)
         protections: dict[str, list[Protection]] = {}
-        for item in looks.protections:
-            protections.setdefault(item.range.tab, []).append(item)
-        for title, items in protections.items():
+        for protection in looks.protections:
+            protections.setdefault(protection.range.tab, []).append(protection)
+        for title, protected in protections.items():
             if self.tab(title):
-                self._protections(self.tabs[title], items)
+                self._protections(self.tabs[title], protected)
 
     def _cell_looks(self, looks: Looks, specs: Iterable[TabSpec]
                     ) -> Iterator[tuple[str, dict]]:
@@ -505,7 +505,7 @@ class _Changes:
     def _highlights(self, tab: _Tab, items: list[Highlight]) -> None:
         """The worker's rules: those on the ranges it colours, and rules like its own on a
         range running to the sheet's end (left behind when an owned column moved)."""
-        wanted = [{"ranges": [self.grid_range(h.range)], "booleanRule": {
+        wanted: list[dict[str, Any]] = [{"ranges": [self.grid_range(h.range)], "booleanRule": {
             "condition": {"type": RULE_TYPES[h.rule], "values": [{"userEnteredValue": h.text}]},
             "format": {"backgroundColor": _hex_rgb(h.color)}}} for h in items]
         places = {_span(r["ranges"][0]) for r in wanted}

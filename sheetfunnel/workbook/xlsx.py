@@ -487,13 +487,14 @@ def _dropdown(book: Book, dropdown: Dropdown) -> bool:
 
 
 def _bar_chart(book: Book, chart: Chart) -> BarChart | None:
-    sheets = [_sheet(book, area.tab) for area in (chart.categories, chart.values)]
-    if None in sheets:
-        return None
-    categories, values = (Reference(sheet, min_col=area.first_col, min_row=area.first_row,
-                                    max_row=area.last_row or sheet.max_row)
-                          for sheet, area in zip(sheets, (chart.categories, chart.values),
-                                                 strict=True))
+    references = []
+    for area in (chart.categories, chart.values):
+        sheet = _sheet(book, area.tab)
+        if sheet is None:
+            return None
+        references.append(Reference(sheet, min_col=area.first_col, min_row=area.first_row,
+                                    max_row=area.last_row or sheet.max_row))
+    categories, values = references
     bar = BarChart()
     bar.type = "bar"  # horizontal: a funnel reads top to bottom
     bar.title = chart.title
