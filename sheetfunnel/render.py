@@ -162,6 +162,12 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     return cells, looks
 
 
+def tab_protection(tab: str, width: int) -> tuple[Protection]:
+    """Warning-only protection on a tab the worker writes whole, as wide as it writes."""
+    return (Protection(CellRange(tab, 1, 1, None, max(width, 1)),
+                       "sheetfunnel: tab maintained by the worker"),)
+
+
 def owned_column_protections(tab: str, first_row: int, columns: Iterable[int]
                              ) -> tuple[Protection, ...]:
     """Warning-only protection on each run of adjacent owned columns, never on a person's
@@ -225,8 +231,7 @@ def attention_grid(evaluation: Evaluation, tab: str, lang: str) -> tuple[Grid, L
                     Highlight(CellRange(tab, 2, 5), "begins", "🔁", SEVERE_COLOR),
                     Highlight(CellRange(tab, 2, 5), "begins", "⚠", SEVERE_COLOR),
                     Highlight(CellRange(tab, 2, 5), "begins", "⏰", WARN_COLOR)),
-        protections=(Protection(CellRange(tab, 1, 1, None, 7),
-                                "sheetfunnel: tab maintained by the worker"),),
+        protections=tab_protection(tab, 7),
     )
     return grid, looks
 
@@ -301,6 +306,5 @@ def history_looks(tab: str) -> Looks:
     return Looks(
         number_formats=(NumberFormat(CellRange(tab, 2, 1), DATE_FORMAT),),
         bold=(Bold(CellRange(tab, 1, 1, 1, len(HISTORY_HEADERS["en"]))),),
-        protections=(Protection(CellRange(tab, 1, 1, None, len(HISTORY_HEADERS["en"])),
-                                "sheetfunnel: tab maintained by the worker"),),
+        protections=tab_protection(tab, len(HISTORY_HEADERS["en"])),
     )

@@ -15,7 +15,7 @@ from sheetfunnel.config import Config
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Chart, Looks, NumberFormat
-from sheetfunnel.render import FLAG_LABELS
+from sheetfunnel.render import FLAG_LABELS, tab_protection
 from sheetfunnel.report import plain
 from sheetfunnel.summary import RunHeader, Summary
 
@@ -123,7 +123,8 @@ def render_problems_only(header: RunHeader, *, tab: str, lang: str = "en"
                          ) -> tuple[Grid, Looks]:
     sheet = _Sheet(tab)
     _header(sheet, header, LABELS[lang])
-    return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold))
+    return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold),
+                             protections=tab_protection(tab, _width(sheet.grid)))
 
 
 def render_summary(summary: Summary, config: Config, *, tab: str, lang: str = "en"
@@ -170,4 +171,9 @@ def render_summary(summary: Summary, config: Config, *, tab: str, lang: str = "e
     sheet.table(words["flags"], (words["flags_owner"], *labels, words["flags_total"]), flags,
                 ["owner", *codes, "total"], {})
     return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold),
-                             charts=(chart,) if last >= first else ())
+                             charts=(chart,) if last >= first else (),
+                             protections=tab_protection(tab, _width(sheet.grid)))
+
+
+def _width(grid: Grid) -> int:
+    return max((len(row) for row in grid), default=1)

@@ -75,6 +75,9 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
     assert code == 0, out
     again = json.loads(report.read_text())["io"]
     assert (again["read_requests"], again["write_requests"], again["cells_written"]) == (2, 0, 0)
+    for tab in ("Summary", "Attention", "History"):  # the worker's tabs warn before an edit
+        (protected,) = served.sheet(tab).protected
+        assert protected["warningOnly"] and protected["range"].get("startRowIndex", 0) == 0
 
     code, out = sheetfunnel("check", "--sheet", KEY, "--credentials", key_file)
     assert (code, out.strip()) == (0, "The configuration is valid.")
