@@ -15,10 +15,9 @@ from sheetfunnel.config import (
     sections_from_toml,
 )
 from sheetfunnel.load import load_workbook_model
-from sheetfunnel.resources import data_path
+from sheetfunnel.run import default_sections
 
-DEFAULTS = sections_from_toml(data_path("config", "default.toml").read_text("utf-8"),
-                              "default.toml")
+DEFAULTS = default_sections()
 HEADERS = {"stages": ["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days",
                       "Entered Date Field"],
            "scoring": ["Dimension", "Field", "Weight", "Match", "Points"],

@@ -8,10 +8,9 @@ from maven_crm import maven_tabs
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.load import field_header, load_workbook_model
-from sheetfunnel.resources import data_path
+from sheetfunnel.run import default_sections
 
-DEFAULTS = sections_from_toml(data_path("config", "default.toml").read_text("utf-8"),
-                              "default.toml")
+DEFAULTS = default_sections()
 STAGES = [["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days", "Entered Date Field"],
           ["Lead", 10, "open"], ["Demo", "40%", "open", 10, 3, "Demo Date"],
           ["Won", 100, "won"], ["Lost", 0, "lost"]]

@@ -9,22 +9,19 @@ import pandas as pd
 import pytest
 from maven_crm import maven_tabs
 
-from sheetfunnel.config import sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report
-from sheetfunnel.resources import data_path
-from sheetfunnel.run import run_once
+from sheetfunnel.run import default_sections, run_once
 from sheetfunnel.setup import init_workbook
 from sheetfunnel.summary import RunHeader, summarize
 from sheetfunnel.summary_tab import render_summary
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)
-DEFAULTS = sections_from_toml(data_path("config", "default.toml").read_text("utf-8"),
-                              "default.toml")
+DEFAULTS = default_sections()
 
 
 def report_for(tabs: dict, as_of: dt.date = AS_OF):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -13,6 +12,7 @@ import pytest
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel.errors import (
     WorkbookError,
@@ -43,14 +43,11 @@ CACHED_TOTAL = 42
 
 def _cache_formula_values(path: Path) -> None:
     """Give E2's formula a cached value, as Excel leaves one (openpyxl writes none)."""
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
+    parts = read_parts(path)
     sheet = "xl/worksheets/sheet1.xml"
     parts[sheet] = parts[sheet].replace(b"<f>C2*D2</f><v />",
                                         f"<f>C2*D2</f><v>{CACHED_TOTAL}</v>".encode())
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
+    write_parts(path, parts)
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula
+from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel.plan import CellWrite, WritePlan
 from sheetfunnel.workbook import xlsx_values
@@ -60,8 +60,7 @@ def _cells_as_excel_leaves_them(xml: bytes, cells: dict[str, tuple[str, str, str
 def _as_excel_saves_it(path: Path) -> None:
     """Cached values, shared and array formulas, a shared text table, cells without ``r``,
     and worksheet parts not in tab order (Opportunities lives in sheet2.xml)."""
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
+    parts = read_parts(path)
     first, second = "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"
     deals = _cells_as_excel_leaves_them(parts[first], OPPORTUNITIES)
     deals = re.sub(rb'<c r="([A-D]|[IJ])4"', b"<c", deals)  # positions implied by order
@@ -79,13 +78,7 @@ def _as_excel_saves_it(path: Path) -> None:
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
         b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
         b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
-    _write_parts(path, parts)
-
-
-def _write_parts(path: Path, parts: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
+    write_parts(path, parts)
 
 
 @pytest.fixture
@@ -175,16 +168,14 @@ def test_values_survive_run_after_run(book_path: Path) -> None:
 @pytest.mark.parametrize("settings", [b'<calcPr calcId="191029" fullCalcOnLoad="0"/>', b""])
 def test_excel_recalculates_when_it_opens_the_file(book_path: Path, settings: bytes) -> None:
     """Settings that say not to recalculate on open, or none at all."""
-    with zipfile.ZipFile(book_path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
+    parts = read_parts(book_path)
     parts["xl/workbook.xml"], found = re.subn(rb"<calcPr[^>]*/>", settings,
                                               parts["xl/workbook.xml"])
     assert found == 1
-    _write_parts(book_path, parts)
+    write_parts(book_path, parts)
 
     _run(book_path, _scores(50))
-    with zipfile.ZipFile(book_path) as package:
-        saved = re.findall(rb"<calcPr[^>]*>", package.read("xl/workbook.xml"))
+    saved = re.findall(rb"<calcPr[^>]*>", read_parts(book_path)["xl/workbook.xml"])
     assert len(saved) == 1 and b'fullCalcOnLoad="1"' in saved[0]
     assert _seen(book_path) == SEEN
 
