@@ -30,7 +30,7 @@ from sheetfunnel.errors import WorkbookLocked, WorkbookNotWritable
 from sheetfunnel.grid import Cell, Grid, cell_at
 from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.state import HEADER, LEASE_ROW, STATE_TAB
-from sheetfunnel.workbook.base import Workbook
+from sheetfunnel.workbook.base import Workbook, only
 
 Clock = Callable[[], dt.datetime]
 
@@ -177,11 +177,11 @@ class SheetLease:
 
     def current(self) -> Lease:
         """The lease as the workbook shows it now."""
-        return read_lease(self.workbook.read().find(STATE_TAB))
+        return read_lease(self.workbook.read(only(STATE_TAB)).find(STATE_TAB))
 
     def acquire(self) -> None:
         now = self.clock()
-        grid = self.workbook.read().find(STATE_TAB)
+        grid = self.workbook.read(only(STATE_TAB)).find(STATE_TAB)
         lease = read_lease(grid)
         if lease.blocks(self.holder, now):
             raise refusal(lease)
@@ -206,7 +206,7 @@ class SheetLease:
         if self.expires is None:
             return
         self.expires = None
-        grid = self.workbook.read().find(STATE_TAB)
+        grid = self.workbook.read(only(STATE_TAB)).find(STATE_TAB)
         if read_lease(grid).holder == self.holder:
             self._write(grid, None, None)
 

@@ -9,7 +9,7 @@ half-applies: the last good one is used (or none, on a first run) and every prob
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sheetfunnel import schema
@@ -61,7 +61,7 @@ def field_header(field_name: str, table: RoleTable) -> str | None:
     return None
 
 
-def find_tab(role: str, present: Mapping[str, Grid], overrides: Mapping[str, str]) -> str | None:
+def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
     """The title of the tab serving ``role`` (a ``tab.<role>`` name first, then the aliases)."""
     return schema.resolve(schema.tab_names(role, overrides), present).found
 
@@ -80,25 +80,48 @@ def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) ->
     return RoleTable(table, roles)
 
 
+def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid], *,
+                defaults: Mapping[str, ConfigSection],
+                overrides: Mapping[str, ConfigSection] | None = None) -> set[str]:
+    """The tabs a run reads: those serving a role, by name or by a Settings ``tab.<role>`` row
+    (known once Settings is read: a backend's second pass). A person's other tabs are never
+    read."""
+    _, settings = _early_settings(grids, defaults, overrides or {}, titles)
+    return {title for role in schema.TABS
+            if (title := find_tab(role, titles, settings.tabs)) is not None}
+
+
+def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSection],
+                    overrides: Mapping[str, ConfigSection],
+                    titles: Iterable[str] | None = None
+                    ) -> tuple[dict[str, ConfigSection], Settings]:
+    """The Settings section, parsed before the rest: it names the other tabs and columns."""
+    settings_tab = find_tab("settings", titles if titles is not None else tabs, {})
+    early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
+                  if settings_tab is not None and settings_tab in tabs else {},
+                  defaults, overrides)
+    return early, parse_settings(early.get("settings"), _Collector())
+
+
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],
                         overrides: Mapping[str, ConfigSection] | None = None,
-                        last_good: Config | None = None) -> Loaded:
-    """Find the tabs, parse the config, bind the input tables.
+                        last_good: Config | None = None,
+                        every_title: Sequence[str] | None = None) -> Loaded:
+    """Find the tabs, parse the config, bind the input tables. ``every_title`` lists every
+    tab, read or not (all of ``tabs`` when not given), for sentences that name what is there.
 
     Raises MissingColumnError when there is no Opportunities tab or it has no Stage column.
     """
     overrides = overrides or {}
-    settings_tab = find_tab("settings", tabs, {})
-    early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
-                  if settings_tab else {}, defaults, overrides)
-    settings = parse_settings(early.get("settings"), _Collector())
+    early, settings = _early_settings(tabs, defaults, overrides)
     titles = {role: find_tab(role, tabs, settings.tabs) for role in schema.TABS}
     found = {role: title for role, title in titles.items() if title is not None}
     grids = {role: (found[role], tabs[found[role]]) for role in schema.CONFIG_TABS
              if role in found}
     sections = _pick(sections_from_grids(grids), defaults, overrides)
 
-    opportunities = _opportunities(tabs, titles, early.get("settings"), settings)
+    names = list(every_title) if every_title is not None else list(tabs)
+    opportunities = _opportunities(tabs, names, titles, early.get("settings"), settings)
     customers, activities = (
         bind(found[r], tabs[found[r]], r, settings.columns) if r in found else None
         for r in ("customers", "activities"))
@@ -106,38 +129,39 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     if customers is not None:
         headers["customers"] = customers.table.headers
     result = parse_config(sections, headers=headers)
-    problems = result.problems + _missing_tabs(tabs, titles, settings, early.get("settings"))
+    problems = result.problems + _missing_tabs(names, titles, settings, early.get("settings"))
     config = result.config or last_good
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
     return Loaded(config, status, problems, opportunities, customers, activities, titles)
 
 
-def _opportunities(tabs: Mapping[str, Grid], titles: Mapping[str, str | None],
-                   section: ConfigSection | None, settings: Settings) -> RoleTable:
+def _opportunities(tabs: Mapping[str, Grid], names: list[str],
+                   titles: Mapping[str, str | None], section: ConfigSection | None,
+                   settings: Settings) -> RoleTable:
     """The Opportunities tab bound to its roles; MissingColumnError without it or its Stage."""
     title = titles["opportunities"]
     if title is None:
         own = settings.tabs.get("opportunities")
-        names = schema.tab_names("opportunities", settings.tabs)
-        near = closest(names, list(tabs))
+        wanted_names = schema.tab_names("opportunities", settings.tabs)
+        near = closest(wanted_names, names)
         near_text = f"; the closest is '{near}'" if near else ""
         wanted = f"no tab named {own} (set by tab.opportunities at " \
             f"{setting_places(section).get('tab.opportunities', 'Settings')})" if own else \
             "no Opportunities tab"
         raise MissingColumnError(
-            f"There is {wanted} (tabs found: {', '.join(tabs) or 'none'}{near_text}): name the "
+            f"There is {wanted} (tabs found: {', '.join(names) or 'none'}{near_text}): name the "
             "tab of your deals Opportunities (or 商机), or add the Settings row "
             "tab.opportunities = <its name>.")
     table = bind(title, tabs[title], "opportunities", settings.columns)
     if "stage" not in table.roles:
-        names = schema.column_names("opportunities", "stage", settings.columns)
+        stage_names = schema.column_names("opportunities", "stage", settings.columns)
         raise MissingColumnError(missing_column_sentence(
-            title, "Stage", table.table.headers, names,
+            title, "Stage", table.table.headers, stage_names,
             "rename that header to Stage, or add the Settings row column.stage = <your header>"))
     return table
 
 
-def _missing_tabs(tabs: Mapping[str, Grid], titles: Mapping[str, str | None],
+def _missing_tabs(names: list[str], titles: Mapping[str, str | None],
                   settings: Settings, section: ConfigSection | None) -> tuple[Problem, ...]:
     """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell."""
     places = setting_places(section)
@@ -145,7 +169,7 @@ def _missing_tabs(tabs: Mapping[str, Grid], titles: Mapping[str, str | None],
     for role, name in settings.tabs.items():
         if normalise_name(name) == normalise_name(titles.get(role) or ""):
             continue
-        near = closest([name], list(tabs))
+        near = closest([name], names)
         hint = f" (the closest is {near})" if near else ""
         where = places.get(f"tab.{role}") or next(
             (w for k, w in places.items() if k.startswith("tab.")

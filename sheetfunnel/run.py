@@ -22,7 +22,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.grid import Grid
 from sheetfunnel.lease import check_lease, utc_now
-from sheetfunnel.load import Loaded, load_workbook_model
+from sheetfunnel.load import Loaded, load_workbook_model, tabs_needed
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
@@ -95,13 +95,9 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
-    snapshot = workbook.read()
+    snapshot, loaded, state = _read(workbook, config_file)
     if not dry_run:
         check_lease(snapshot.find(STATE_TAB), writer, now())
-    state = read_state(snapshot.find(STATE_TAB))
-    loaded = load_workbook_model(snapshot.tabs, defaults=default_sections(),
-                                 overrides=override_sections(config_file),
-                                 last_good=state.last_good)
     lang = render.language_of(loaded.opportunities.table)
     if loaded.config is None:
         return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run,
@@ -235,8 +231,15 @@ def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang:
 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> Loaded:
     """Validate config and columns, write nothing."""
-    snapshot = workbook.read()
+    return _read(workbook, config_file)[1]
+
+
+def _read(workbook: Workbook, config_file: Path | None) -> tuple[Snapshot, Loaded, State]:
+    """The tabs the run needs (never a person's other tabs), the model and the state."""
+    defaults, overrides = default_sections(), override_sections(config_file)
+    snapshot = workbook.read(lambda titles, grids: tabs_needed(
+        titles, grids, defaults=defaults, overrides=overrides))
     state = read_state(snapshot.find(STATE_TAB))
-    return load_workbook_model(snapshot.tabs, defaults=default_sections(),
-                               overrides=override_sections(config_file),
-                               last_good=state.last_good)
+    loaded = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
+                                 last_good=state.last_good, every_title=snapshot.titles)
+    return snapshot, loaded, state

@@ -9,6 +9,7 @@ from sheetfunnel.demo_data import make_demo
 from sheetfunnel.plan import WritePlan
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
+from sheetfunnel.workbook.base import only
 
 
 def build_starter(lang: str, *, demo: bool, as_of: dt.date) -> WritePlan:
@@ -38,7 +39,7 @@ def init_workbook(path: Path | None, *, sheet: str | None = None,
 
         spreadsheet = GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
                                                 if credentials else None)
-        existing = set(spreadsheet.read().tabs)
+        existing = set(spreadsheet.read(only()).titles)
         spreadsheet.apply(only_missing_tabs(plan, existing))
         return spreadsheet.name
     from sheetfunnel.workbook.xlsx import XlsxWorkbook

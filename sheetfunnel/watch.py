@@ -31,7 +31,7 @@ import schedule
 from sheetfunnel.errors import SheetfunnelError, UsageError, WorkbookLocked
 from sheetfunnel.lease import SheetLease, WriterLock, XlsxLock, lease_duration
 from sheetfunnel.load import STATUS_OK
-from sheetfunnel.workbook.base import Workbook
+from sheetfunnel.workbook.base import Workbook, only
 
 if TYPE_CHECKING:
     from sheetfunnel.run import RunResult
@@ -289,7 +289,7 @@ def serve(path: Path | None, *, sheet: str | None, credentials: Path | None,
     interval, daily = parse_interval(every), parse_at(at)
     configure_logging(log_format, log_level)
     workbook = open_workbook()
-    workbook.read()  # a wrong path, key or credentials file fails now, not at 3 a.m.
+    workbook.read(only())  # a wrong path, key or credentials file fails now, not at 3 a.m.
     lock = writer_lock(workbook, path if sheet is None else None, interval)
     holder = lock.holder if isinstance(lock, SheetLease) else None
     watcher = Watcher(make_job(open_workbook, config_file=config_file, writer=holder),

@@ -90,7 +90,7 @@ def test_init_on_a_sheet_that_has_the_tabs_adds_nothing(served, key_file):
     before = served.count()
     code, out = sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
     assert code == 0, out
-    assert [c.kind for c in served.calls[before:]] == ["get", "values.batchGet"]
+    assert [c.kind for c in served.calls[before:]] == ["get"]  # titles only: no values read
     assert len(served.grid("Opportunities")) == 1  # the demo rows were not poured in
 
 
@@ -180,3 +180,27 @@ def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, 
         json.dumps(served.grid(sheet.title), default=str) for sheet in served.sheets])
     secrets = [*secret_lines, *served.tokens]
     assert secrets and not [s for s in secrets if s in everything]
+
+
+def test_a_person_s_other_tabs_are_never_read(served, key_file):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    served.add_sheet("Commissions", [["Owner", "Salary"], ["Ana", 98000]])
+    before = served.count()
+    assert sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)[0] == 0
+    reads = [c for c in served.calls[before:] if c.kind == "values.batchGet"]
+    read_tabs = {r.split("!")[0].strip("'") for c in reads for r in c.params["ranges"]}
+    assert "Commissions" not in read_tabs and "Sheet1" not in read_tabs
+    assert {"Opportunities", "Customers", "Activities", "Settings", "Stages"} <= read_tabs
+
+
+def test_a_tab_named_in_settings_is_read_in_a_second_pass(served, key_file, tmp_path):
+    served.add_sheet("Deals 2026", [["ID", "Stage", "Amount"], ["D-1", "Lead", 500]])
+    served.add_sheet("Settings", [["Key", "Value"], ["tab.opportunities", "Deals 2026"]])
+    report = tmp_path / "report.json"
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file,
+                            "--report", report)
+    assert code == 0, out
+    assert [c.kind for c in served.calls[:3]] == ["get", "values.batchGet", "values.batchGet"]
+    assert served.calls[2].params["ranges"] == ["'Deals 2026'"]
+    assert json.loads(report.read_text())["counts"]["opportunities"] == 1
+    assert "Score" in served.grid("Deals 2026")[0]

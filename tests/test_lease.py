@@ -16,7 +16,7 @@ from sheetfunnel.grid import Grid, trim
 from sheetfunnel.lease import SheetLease, XlsxLock, lease_duration, read_lease
 from sheetfunnel.plan import IOStats, WritePlan
 from sheetfunnel.state import HEADER, STATE_TAB
-from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
 
 EIGHT = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)
 
@@ -31,10 +31,12 @@ class MemoryWorkbook:
         self.hidden: set[str] = set()
         self.writes: list[tuple[str, int, int]] = []
 
-    def read(self) -> Snapshot:
+    def read(self, select: Selector = every_tab) -> Snapshot:
         self.io.read_requests += 1
-        return Snapshot({title: [list(row) for row in grid] for title, grid in self.tabs.items()},
-                        frozenset(self.hidden))
+        titles = list(self.tabs)
+        grids = read_selected(titles, select, lambda todo: {
+            title: [list(row) for row in self.tabs[title]] for title in todo})
+        return Snapshot(grids, frozenset(self.hidden), tuple(titles))
 
     def apply(self, plan: WritePlan) -> None:
         for spec in plan.tabs:

@@ -7,7 +7,7 @@ from maven_crm import maven_tabs
 
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
-from sheetfunnel.load import field_header, load_workbook_model
+from sheetfunnel.load import field_header, load_workbook_model, tabs_needed
 from sheetfunnel.run import default_sections
 
 DEFAULTS = default_sections()
@@ -218,3 +218,11 @@ def test_the_maven_crm_sheet_maps_through_settings_alone(datasets):
     assert len(loaded.opportunities.table.frame) == 8800
     assert set(loaded.opportunities.table.frame["deal_stage"]) == {
         "Prospecting", "Engaging", "Won", "Lost"}
+
+
+def test_only_the_tabs_serving_a_role_are_read():
+    titles = ["Deals 2026", "Settings", "阶段", "Commissions", "_sheetfunnel"]
+    first = tabs_needed(titles, {}, defaults=DEFAULTS)
+    assert first == {"Settings", "阶段", "_sheetfunnel"}
+    settings = [["Key", "Value"], ["tab.opportunities", "Deals 2026"]]
+    assert tabs_needed(titles, {"Settings": settings}, defaults=DEFAULTS) == first | {"Deals 2026"}

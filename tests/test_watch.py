@@ -308,6 +308,9 @@ def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulat
     first, second = watcher.run_now(), watcher.run_now()
     assert (first.ok, first.rows, second.ok, second.cells_written) == (True, 200, True, 0)
     assert read_lease(emulator.grid(STATE_TAB)).holder == "hq:41:aaa"
+    lease_reads = [c.params["ranges"] for c in emulator.calls if c.kind == "values.batchGet"
+                   and c.params["ranges"] == [f"'{STATE_TAB}'"]]
+    assert lease_reads  # taking the lease reads the state tab alone, not the pipeline
     stranger = make_job(lambda: open_book(emulator), today=lambda: as_of, writer="x:1:bbb")
     with pytest.raises(WorkbookLocked, match=r"Another sheetfunnel \(hq:41:aaa\)"):
         stranger()

@@ -1,27 +1,66 @@
-"""The contract every backend keeps: read every tab as grids, apply a WritePlan.
+"""The contract every backend keeps: read the tabs asked for as grids, apply a WritePlan.
 
 Both backends behave the same: the same Snapshot and the same WritePlan give the same cells.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sheetfunnel.grid import Grid
 from sheetfunnel.plan import IOStats, WritePlan
 
+#: Which tabs to read, given every tab's title and the grids read so far. A backend asks again
+#: after each read, until nothing new is wanted (a Settings tab read in the first pass can
+#: name a tab to read in the second).
+Selector = Callable[[Sequence[str], Mapping[str, Grid]], Collection[str]]
+
+
+def every_tab(titles: Sequence[str], grids: Mapping[str, Grid]) -> Collection[str]:
+    return titles
+
+
+def only(*wanted: str) -> Selector:
+    """These tabs, where they exist; ``only()`` reads no values at all, just the titles."""
+    return lambda titles, grids: wanted
+
+
+#: Passes a backend may make; a Selector settles in two.
+MAX_PASSES = 3
+
+
+def read_selected(titles: Sequence[str], select: Selector,
+                  read: Callable[[list[str]], Mapping[str, Grid]]) -> dict[str, Grid]:
+    """Grids of the tabs ``select`` wants, in tab order: ``read`` is called once per pass
+    with the titles still to read."""
+    grids: dict[str, Grid] = {}
+    for _ in range(MAX_PASSES):
+        wanted = set(select(titles, grids))
+        todo = [title for title in titles if title in wanted and title not in grids]
+        if not todo:
+            break
+        grids.update(read(todo))
+    return {title: grids[title] for title in titles if title in grids}
+
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every tab's values as read, in tab order.
+    """The values of the tabs read, in tab order, and the title of every tab.
 
     Values are what a person sees: for a formula cell, its last computed value. ``hidden`` names
     the tabs that are hidden from people (the worker's own ``_sheetfunnel`` state tab).
+    ``titles`` lists every tab, read or not (all of ``tabs`` when not given).
     """
 
     tabs: dict[str, Grid]
     hidden: frozenset[str] = field(default_factory=frozenset)
+    titles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.titles:
+            object.__setattr__(self, "titles", tuple(self.tabs))
 
     def find(self, title: str) -> Grid | None:
         return self.tabs.get(title)
@@ -35,8 +74,9 @@ class Workbook(Protocol):
     #: Requests and cells, counted while the backend works.
     io: IOStats
 
-    def read(self) -> Snapshot:
-        """All tabs, in one pass (one batched request for Google Sheets)."""
+    def read(self, select: Selector = every_tab) -> Snapshot:
+        """The tabs ``select`` asks for (one batched request per pass for Google Sheets); tabs
+        nobody asked for are never read."""
         ...
 
     def apply(self, plan: WritePlan) -> None:

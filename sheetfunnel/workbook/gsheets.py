@@ -63,7 +63,7 @@ from sheetfunnel.plan import (
     WritePlan,
 )
 from sheetfunnel.values import serial_number
-from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
 from sheetfunnel.workbook.credentials import (
     ENV,
     authorized_session,
@@ -650,28 +650,30 @@ class GoogleSheetsWorkbook:
 
     # -- reading
 
-    def read(self) -> Snapshot:
-        """Every tab's values in two requests: metadata, then one batchGet."""
-        seen = self._load()
+    def read(self, select: Selector = every_tab) -> Snapshot:
+        """The selected tabs' values: one metadata request, then one batchGet per pass (one
+        pass, unless Settings names a tab to read in a second)."""
+        seen = self._load(select)
         hidden = frozenset(t.title for t in seen.tabs.values() if t.hidden)
-        return Snapshot(dict(seen.grids), hidden)
+        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs))
 
-    def _load(self) -> _Seen:
+    def _load(self, select: Selector = every_tab) -> _Seen:
         with self._google_errors():
             meta = self.client.spreadsheets_get(self.key, params={"fields": METADATA_FIELDS})
             tabs = {t.title: t for t in map(_Tab.from_json, (
                 s for s in meta.get("sheets", [])
                 if s.get("properties", {}).get("sheetType", "GRID") == "GRID"))}
-            grids: dict[str, Grid] = {}
-            if tabs:
-                answer = self.client.values_batch_get(
-                    self.key, [tab_ref(title) for title in tabs], params=dict(READ_OPTIONS))
-                for title, value_range in zip(tabs, answer.get("valueRanges", []), strict=True):
-                    grids[title] = _grid(value_range)
+            grids = read_selected(list(tabs), select, self._values)
         title = meta.get("properties", {}).get("title", "")
         self.name = f"{title} (Google Sheet {self.key})" if title else self.name
         self._seen = _Seen(title, tabs, grids)
         return self._seen
+
+    def _values(self, titles: list[str]) -> dict[str, Grid]:
+        answer = self.client.values_batch_get(self.key, [tab_ref(title) for title in titles],
+                                              params=dict(READ_OPTIONS))
+        return {title: _grid(value_range) for title, value_range in
+                zip(titles, answer.get("valueRanges", []), strict=True)}
 
     # -- writing
 

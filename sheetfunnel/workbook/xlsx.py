@@ -59,7 +59,7 @@ from sheetfunnel.plan import (
     TabSpec,
     WritePlan,
 )
-from sheetfunnel.workbook.base import Snapshot
+from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
 from sheetfunnel.workbook.xlsx_values import Cached, formula_values, save_with_values
 
 log = logging.getLogger(__name__)
@@ -97,20 +97,22 @@ class XlsxWorkbook:
         workbook._fresh = True
         return workbook
 
-    def read(self) -> Snapshot:
-        """Every tab's values, formulas shown as their last computed values."""
+    def read(self, select: Selector = every_tab) -> Snapshot:
+        """The selected tabs' values, formulas shown as their last computed values."""
         stamp = self._stamp()
         book = self._load(read_only=True, data_only=True)
         try:
-            tabs = {ws.title: trim(map(_plain_row, ws.iter_rows(values_only=True)))
-                    for ws in book.worksheets}
+            titles = [ws.title for ws in book.worksheets]
+            tabs = read_selected(titles, select, lambda todo: {
+                title: trim(map(_plain_row, book[title].iter_rows(values_only=True)))
+                for title in todo})
             hidden = frozenset(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
         except Exception as exc:  # a damaged sheet inside a readable zip
             raise self._unreadable(exc) from exc
         finally:
             book.close()
         self._seen = stamp
-        return Snapshot(tabs, hidden)
+        return Snapshot(tabs, hidden, tuple(titles))
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""
