@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +19,8 @@ from click.testing import CliRunner
 from sheets_emulator import SheetsEmulator, service_account_file
 
 from sheetfunnel.cli import cli
+from sheetfunnel.lease import read_lease
+from sheetfunnel.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 
 KEY = "emulated-key"
@@ -204,3 +212,36 @@ def test_a_tab_named_in_settings_is_read_in_a_second_pass(served, key_file, tmp_
     assert served.calls[2].params["ranges"] == ["'Deals 2026'"]
     assert json.loads(report.read_text())["counts"]["opportunities"] == 1
     assert "Score" in served.grid("Deals 2026")[0]
+
+
+def test_watch_on_a_google_sheet_runs_holds_the_lease_and_stops_on_sigterm(served, key_file):
+    """The real command in its own process, over HTTP, stopped the way systemd stops it."""
+    assert sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")[0] == 0
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "sheetfunnel.cli", "watch", "--sheet", KEY, "--credentials",
+         str(key_file), "--every", "10m", "--log-format", "json"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, ENDPOINT_ENV: served.base_url})
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in watcher.stderr],
+                     daemon=True).start()
+
+    def next_event(deadline: float = 60) -> dict:
+        while not (line := lines.get(timeout=deadline)).startswith("{"):
+            pass  # not a log record (a library's own warning)
+        return json.loads(line)
+
+    try:
+        events = [next_event(), next_event()]
+        assert events[0]["message"].startswith("Watching Pipeline (Google Sheet emulated-key)")
+        assert events[1]["outcome"] == "ok" and events[1]["cells_written"] > 3000
+        assert read_lease(served.grid(STATE_TAB)).holder is not None  # held while it works
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=30) == 0
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert [e["message"] for e in (next_event(5) for _ in range(2))][-1].startswith(
+        "Stopped watching")
+    assert read_lease(served.grid(STATE_TAB)).holder is None  # released on the way out
+    assert "Score" in served.grid("Opportunities")[0]
