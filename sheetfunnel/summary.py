@@ -40,7 +40,7 @@ class Summary:
 
     @property
     def win_rate(self) -> float | None:
-        return self.kpis["win_rate"]  # type: ignore[return-value]
+        return self.kpis["win_rate"]
 
 
 def summarize(evaluation: Evaluation, config: Config, header: RunHeader) -> Summary:

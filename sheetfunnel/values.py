@@ -184,7 +184,7 @@ def read_text(value: object) -> str | None:
 
 
 def _show(value: object) -> str:
-    text = value if isinstance(value, str) else read_text(value)  # type: ignore[arg-type]
+    text = value if isinstance(value, str) else read_text(value)
     return f"“{text}”"
 
 
