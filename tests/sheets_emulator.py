@@ -1278,12 +1278,16 @@ class SheetsEmulator:
         return {"chart": strip_zero_sheet(copy.deepcopy(chart))}
 
     def _r_delete_embedded_object(self, request: dict) -> None:
+        self._remove("charts", "chartId", request.get("objectId"), "No object with id")
+
+    def _remove(self, kind: str, key: str, wanted: Any, missing: str) -> None:
+        """Drop the item of ``sheet.<kind>`` whose ``key`` is ``wanted``, as Google does."""
         for sheet in self.sheets:
-            for chart in sheet.charts:
-                if chart["chartId"] == request.get("objectId"):
-                    sheet.charts.remove(chart)
+            for item in getattr(sheet, kind):
+                if item[key] == wanted:
+                    getattr(sheet, kind).remove(item)
                     return
-        raise ApiError(400, f"No object with id {request.get('objectId')}")
+        raise ApiError(400, f"{missing} {wanted}")
 
     def _r_add_protected_range(self, request: dict) -> dict:
         protected = copy.deepcopy(request.get("protectedRange") or {})
@@ -1297,12 +1301,8 @@ class SheetsEmulator:
         return {"protectedRange": strip_zero_sheet(reply)}
 
     def _r_delete_protected_range(self, request: dict) -> None:
-        for sheet in self.sheets:
-            for item in sheet.protected:
-                if item["protectedRangeId"] == request.get("protectedRangeId"):
-                    sheet.protected.remove(item)
-                    return
-        raise ApiError(400, f"No protected range with id: {request.get('protectedRangeId')}")
+        self._remove("protected", "protectedRangeId", request.get("protectedRangeId"),
+                     "No protected range with id:")
 
     def _metadata_places(self) -> Iterable[list[dict]]:
         yield self.spreadsheet_metadata

@@ -106,15 +106,22 @@ def test_credentials_can_come_from_the_environment(served, key_file, monkeypatch
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     assert sheetfunnel("init", "--sheet", KEY)[0] == 0
     code, out = sheetfunnel("check", "--sheet", KEY)
-    assert code == 0, out
+    assert (code, out.strip()) == (0, "The configuration is valid.")
+    assert served.token_calls and served.grid("Stages")[0][0] == "Stage"  # signed in, written
 
 
 def test_a_rate_limit_is_waited_out(served, key_file):
     sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
     served.fail(429, times=2, retry_after="0")
+    before = served.count()
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 0, out
-    assert [c.status for c in served.calls[-7:-5]] == [429, 429]
+    statuses = [(c.kind, c.status) for c in served.calls[before:]]
+    assert statuses[:3] == [("get", 429), ("get", 429), ("get", 200)]  # the same read, again
+    assert statuses.count(("values.batchUpdate", 200)) == 1
+    deals = served.grid("Opportunities")
+    score = deals[0].index("Score")
+    assert all(isinstance(row[score], int | float) for row in deals[1:])  # every deal scored
 
 
 def test_a_sheet_not_shared_with_the_worker_says_whom_to_share_it_with(served, key_file):

@@ -32,7 +32,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import google.auth.exceptions
 import numpy as np
@@ -73,6 +73,8 @@ from sheetfunnel.workbook.credentials import (
 from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, SheetsHTTPClient
 
 log = logging.getLogger(__name__)
+
+_Ranged = TypeVar("_Ranged", Highlight, Protection)
 
 ENDPOINT_ENV = "SHEETFUNNEL_SHEETS_ENDPOINT"
 MAX_PAYLOAD = 2_000_000  # bytes: Google's recommended maximum per request
@@ -434,21 +436,15 @@ class _Changes:
             by_tab.setdefault(title, []).append(request)
         for title, requests_ in by_tab.items():
             self._fingerprinted(self.tabs[title], requests_)
-        grouped: dict[str, list[Highlight]] = {}
-        for item in looks.highlights:
-            grouped.setdefault(item.range.tab, []).append(item)
-        for title, items in grouped.items():
+        for title, highlights in _by_tab(looks.highlights).items():
             if self.tab(title):
-                self._highlights(self.tabs[title], items)
+                self._highlights(self.tabs[title], highlights)
         for chart in looks.charts:
             if all(self.tab(t) for t in (chart.tab, chart.categories.tab, chart.values.tab)):
                 self._chart(chart)
-        protections: dict[str, list[Protection]] = {}
-        for protection in looks.protections:
-            protections.setdefault(protection.range.tab, []).append(protection)
-        for title, protected in protections.items():
+        for title, protections in _by_tab(looks.protections).items():
             if self.tab(title):
-                self._protections(self.tabs[title], protected)
+                self._protections(self.tabs[title], protections)
 
     def _cell_looks(self, looks: Looks, specs: Iterable[TabSpec]
                     ) -> Iterator[tuple[str, dict]]:
@@ -565,6 +561,13 @@ class _Changes:
             self.removals.append({"deleteProtectedRange": {
                 "protectedRangeId": old["protectedRangeId"]}})
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
+
+
+def _by_tab(items: Iterable[_Ranged]) -> dict[str, list[_Ranged]]:
+    grouped: dict[str, list[_Ranged]] = {}
+    for item in items:
+        grouped.setdefault(item.range.tab, []).append(item)
+    return grouped
 
 
 def _absolute(area: CellRange) -> str:
