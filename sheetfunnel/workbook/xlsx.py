@@ -1,12 +1,13 @@
-"""The local workbook: an .xlsx file read and written with openpyxl.
+"""The local workbook: an .xlsx file read with python-calamine and written with openpyxl.
 
-``read`` streams every tab's values as a person sees them (a formula cell's last computed
-value). ``apply`` loads the whole workbook (formulas, formats, validation, charts), changes only
-what the plan names, and saves through the save step of ``xlsx_save.py`` (atomic, the previous
-file kept as ``NAME.xlsx.bak``, a full disk or a kill costing nothing). Nothing is saved when the
-plan changes nothing, and nothing is saved over a file someone saved while the run was under way.
-Formula cells keep the values they had (openpyxl alone would save them empty, see
-``xlsx_values.py``), and Excel recomputes them when it opens the file.
+``read`` reads the tabs a run needs as a person sees them (a formula cell's last computed
+value; see ``xlsx_read.py``). ``apply`` loads the whole workbook (formulas, formats,
+validation, charts), changes only what the plan names, and saves through the save step of
+``xlsx_save.py`` (atomic, the previous file kept as ``NAME.xlsx.bak``, a full disk or a kill
+costing nothing). Nothing is saved when the plan changes nothing, and nothing is saved over a
+file someone saved while the run was under way. Formula cells keep the values they had
+(openpyxl alone would save them empty, see ``xlsx_values.py``), and Excel recomputes them when
+it opens the file.
 
 Tab settings of a TabSpec (hidden, frozen rows, widths) are desired state like looks: applied to
 a tab whenever they differ. A tab is only ever hidden, never unhidden, so people may hide what
@@ -15,7 +16,6 @@ they like.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 from collections.abc import Iterator
@@ -36,7 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetfunnel.diff import same_value
 from sheetfunnel.errors import WorkbookError, WorkbookNotFound, WorkbookUnreadable
-from sheetfunnel.grid import Cell, column_letter, quote_tab, trim
+from sheetfunnel.grid import column_letter, quote_tab
 from sheetfunnel.plan import (
     Bold,
     CellRange,
@@ -51,7 +51,8 @@ from sheetfunnel.plan import (
     TabSpec,
     WritePlan,
 )
-from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
+from sheetfunnel.workbook.base import Selector, Snapshot, every_tab
+from sheetfunnel.workbook.xlsx_read import read_snapshot
 from sheetfunnel.workbook.xlsx_save import (
     Stamp,
     changed_meanwhile,
@@ -98,19 +99,9 @@ class XlsxWorkbook:
     def read(self, select: Selector = every_tab) -> Snapshot:
         """The selected tabs' values, formulas shown as their last computed values."""
         seen = self._stamp()
-        book = self._load(read_only=True, data_only=True)
-        try:
-            titles = [ws.title for ws in book.worksheets]
-            tabs = read_selected(titles, select, lambda todo: {
-                title: trim(map(_plain_row, book[title].iter_rows(values_only=True)))
-                for title in todo})
-            hidden = frozenset(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
-        except Exception as exc:  # a damaged sheet inside a readable zip
-            raise self._unreadable(exc) from exc
-        finally:
-            book.close()
+        snapshot = read_snapshot(self.path, select, self._unreadable)
         self._seen = seen
-        return Snapshot(tabs, hidden, tuple(titles))
+        return snapshot
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""
@@ -180,12 +171,6 @@ def _recalculate_on_open(book: Book) -> None:
     if book.calculation is None:  # a workbook saved without calculation settings
         book.calculation = CalcProperties()
     book.calculation.fullCalcOnLoad = True
-
-
-def _plain_row(row: tuple[object, ...]) -> list[Cell]:
-    """Values in the types a Grid holds: times of day and durations become text."""
-    return [str(v) if isinstance(v, dt.time | dt.timedelta) else v  # type: ignore[misc]
-            for v in row]
 
 
 # -- applying a plan to a loaded workbook (no files here) ----------------------------------

@@ -1,0 +1,87 @@
+"""Reading with python-calamine gives the grids that reading with openpyxl gave: dates as
+dates, numbers as numbers, formulas as their last values, errors as their text, blanks as
+None, hidden tabs and tab order as they are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from xlsx_parts import read_parts, write_parts
+
+from sheetfunnel.grid import Grid, trim
+from sheetfunnel.setup import init_workbook
+from sheetfunnel.workbook.base import only
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from sheetfunnel.workbook.xlsx_read import error_cells
+
+
+def _as_openpyxl_reads(path: Path) -> dict[str, Grid]:
+    """The grids as the openpyxl reader made them (times and durations as text)."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return {sheet.title: trim([[str(v) if isinstance(v, dt.time | dt.timedelta) else v
+                                    for v in row] for row in sheet.iter_rows(values_only=True)])
+                for sheet in book.worksheets}
+    finally:
+        book.close()
+
+
+@pytest.fixture
+def typed(tmp_path: Path) -> Path:
+    """Every kind of value a person types, and a formula whose value Excel left behind."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Typed"
+    sheet.append(["Text", "Whole", "Fraction", "Date", "Moment", "Yes", "Time", "Big"])
+    sheet.append(["  spaced  ", 42, 0.1 + 0.2, dt.date(2026, 3, 1), dt.datetime(2026, 3, 1, 9, 30),
+                  True, dt.time(10, 30), 2 ** 60])
+    sheet.append([None, -7, 1e-300, dt.date(1900, 3, 1), None, False, None, -(2 ** 53) + 1])
+    sheet["D5"] = "=1/0"
+    sheet["B7"] = "你好 ⏰"
+    sheet["H9"] = 3
+    book.create_sheet("Later").sheet_state = "hidden"
+    book.create_sheet("Empty")
+    path = tmp_path / "typed.xlsx"
+    book.save(path)
+    parts = read_parts(path)  # as Excel saves: the error value cached, every digit kept
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        b'<c r="D5"><f>1/0</f><v /></c>', b'<c r="D5" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    ).replace(b"<v>0.3</v>", b"<v>0.30000000000000004</v>")
+    write_parts(path, parts)
+    return path
+
+
+def test_calamine_reads_what_openpyxl_read(typed: Path) -> None:
+    snapshot = XlsxWorkbook(typed).read()
+    assert snapshot.tabs == _as_openpyxl_reads(typed)
+    assert snapshot.tabs["Typed"][4][3] == "#DIV/0!"
+    assert snapshot.tabs["Typed"][1][:3] == ["  spaced  ", 42, 0.30000000000000004]
+    assert type(snapshot.tabs["Typed"][1][1]) is int
+    assert snapshot.tabs["Typed"][1][3] == dt.datetime(2026, 3, 1)
+    assert snapshot.titles == ("Typed", "Later", "Empty")
+    assert snapshot.hidden == frozenset({"Later"})
+    assert snapshot.tabs["Empty"] == []
+
+
+def test_the_demo_workbook_reads_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "demo.xlsx"
+    init_workbook(path, lang="zh", demo=True, as_of=dt.date(2026, 11, 24))
+    assert XlsxWorkbook(path).read().tabs == _as_openpyxl_reads(path)
+
+
+def test_only_the_selected_tabs_are_read(typed: Path) -> None:
+    snapshot = XlsxWorkbook(typed).read(only("Later"))
+    assert list(snapshot.tabs) == ["Later"]
+    assert snapshot.titles == ("Typed", "Later", "Empty")
+
+
+def test_error_cells_with_and_without_their_place() -> None:
+    part = (b'<worksheet xmlns="x"><sheetData><row r="2"><c r="B2" t="e"><v>#N/A</v></c></row>'
+            b'<row><c t="n"><v>1</v></c><c t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+            b'<x:row r="9"><x:c r="C9" t="e"><x:v>#REF!</x:v></x:c></x:row></sheetData>'
+            b'</worksheet>')
+    pieces = iter([part[:70], part[70:140], part[140:]])
+    assert error_cells(pieces) == {(2, 2): "#N/A", (3, 2): "#DIV/0!", (9, 3): "#REF!"}
