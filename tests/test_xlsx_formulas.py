@@ -13,7 +13,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.workbook import xlsx_values
+from sheetfunnel.workbook import xlsx_package
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 SCORE_COL, FLAGS_COL = 6, 7
@@ -183,6 +183,6 @@ def test_excel_recalculates_when_it_opens_the_file(book_path: Path, settings: by
 def test_values_found_across_piece_boundaries(book_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A big sheet is filled piece by piece; tiny pieces put every cell near a boundary."""
-    monkeypatch.setattr(xlsx_values, "_CHUNK", 37)
+    monkeypatch.setattr(xlsx_package, "_CHUNK", 37)
     _run(book_path, _scores(50))
     assert _seen(book_path) == SEEN

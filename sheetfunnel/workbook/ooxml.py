@@ -170,24 +170,30 @@ def prefix_of(tag: bytes) -> bytes:
     return head + colon
 
 
-def insert_in_order(data: bytes, parent: Span, element: bytes, name: str,
-                    order: tuple[str, ...]) -> bytes:
-    """``data`` with ``element`` (local ``name``) inside ``parent``, where the schema's
-    ``order`` of children puts it: after every child that comes before it."""
+def place_in_order(data: bytes, start: int, end: int, name: str,
+                   order: tuple[str, ...]) -> int:
+    """Where an element ``name`` goes among the elements in ``data[start:end]``, so that
+    they keep the schema's ``order``: after every one that comes before it."""
     rank = order.index(name)
-    spans = child_spans(data, parent)
+    spans = children(data, start, end)
     after = [s for s in spans if s.name in order and order.index(s.name) <= rank]
     if after:
-        place = after[-1].end
-    else:
-        before = [s for s in spans if s.name in order and order.index(s.name) > rank]
-        place = before[0].start if before else parent.inner(data)[1]
+        return after[-1].end
+    later = [s for s in spans if s.name in order and order.index(s.name) > rank]
+    return later[0].start if later else end
+
+
+def insert_in_order(data: bytes, parent: Span, element: bytes, name: str,
+                    order: tuple[str, ...]) -> bytes:
+    """``data`` with ``element`` (local ``name``) inside ``parent``, in the schema's
+    ``order`` of children."""
     if parent.open_end == parent.end:  # an empty parent: open it
         tag = data[parent.start:parent.end]
         opened = tag[:-2].rstrip() + b">"
         name_bytes = TAG.match(tag)[2]  # type: ignore[index]
         return (data[:parent.start] + opened + element + b"</" + name_bytes + b">"
                 + data[parent.end:])
+    place = place_in_order(data, *parent.inner(data), name, order)
     return data[:place] + element + data[place:]
 
 

@@ -1,16 +1,20 @@
 """An .xlsx file as what it is: a zip package of parts tied together by relationships.
 
-``Package`` reads parts on demand and knows where each tab's sheet part is.
+``Package`` reads parts on demand and knows where each tab's sheet part is. ``PackageWriter``
+writes a new package: the parts the worker changed or added, and every other part copied
+through as the very bytes (still compressed) that were in the file.
 """
 
 from __future__ import annotations
 
+import copy
 import posixpath
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from sheetfunnel.workbook import ooxml
 
@@ -142,3 +146,258 @@ def parse_relationships(data: bytes, source: str) -> list[Relationship]:
         found.append(Relationship(values.get("Id", ""), values.get("Type", ""),
                                   target if external else resolve(source, target), external))
     return found
+
+
+# -- writing a package ----------------------------------------------------------------------
+
+Producer = Callable[[IO[bytes]], None]
+_LOCAL_HEADER_SIZE, _LOCAL_HEADER_MAGIC = 30, b"PK\x03\x04"  # a zip entry's local header
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+class PackageWriter:
+    """The parts of the new package: changed, added, removed; the rest copied through.
+
+    Big parts (sheets) are streamed into a spill file as soon as they are made, compressed;
+    small ones (styles, relationships, comments) are kept as bytes until ``write``.
+    """
+
+    def __init__(self, source: Package | None, spill_folder: Path | None = None):
+        self.source = source
+        self.texts: dict[str, bytes] = {}  # part -> new bytes
+        self.removed: set[str] = set()
+        self.spilled: set[str] = set()
+        self._spill_folder = spill_folder
+        self._spill: zipfile.ZipFile | None = None
+        self._spill_file: IO[bytes] | None = None
+
+    def key(self, part: str) -> str:
+        """The part's name as stored in the source, when it is there (names are
+        case-insensitive)."""
+        stored = self.source.name(part) if self.source is not None else None
+        return stored or part
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.texts or self.removed or self.spilled)
+
+    # -- parts as bytes
+
+    def read(self, part: str) -> bytes | None:
+        """The part as it will be written (changed or not), None when absent."""
+        part = self.key(part)
+        if part in self.removed:
+            return None
+        if part in self.texts:
+            return self.texts[part]
+        if self.source is not None and self.source.has(part):
+            return self.source.read(part)
+        return None
+
+    def put(self, part: str, data: bytes) -> None:
+        part = self.key(part)
+        if self.source is not None and self.source.has(part) and part not in self.removed \
+                and part not in self.texts and self.source.read(part) == data:
+            return  # the same bytes: nothing to change
+        self.removed.discard(part)
+        self.texts[part] = data
+
+    def remove(self, part: str) -> None:
+        part = self.key(part)
+        self.texts.pop(part, None)
+        self.spilled.discard(part)
+        if self.source is not None and self.source.has(part):
+            self.removed.add(part)
+
+    def exists(self, part: str) -> bool:
+        return self.read(part) is not None or self.key(part) in self.spilled
+
+    def free_name(self, pattern: str) -> str:
+        """The first ``pattern.format(n)`` (n = 1, 2, ...) that names no part."""
+        number = 1
+        while self.exists(pattern.format(number)) or self.key(pattern.format(number)) in \
+                self.removed:
+            number += 1
+        return pattern.format(number)
+
+    # -- relationships and content types
+
+    def relationships(self, part: str) -> list[Relationship]:
+        data = self.read(rels_name(part) if part else "_rels/.rels")
+        return parse_relationships(data, part) if data is not None else []
+
+    def relate(self, source: str, kind: str, target: str) -> str:
+        """The id of ``source``'s relationship of ``kind`` to ``target``, added if missing."""
+        existing = self.relationships(source)
+        for rel in existing:
+            if rel.type == kind and rel.target.lower() == target.lower():
+                return rel.id
+        ids = {rel.id for rel in existing}
+        number = len(ids) + 1
+        while f"rId{number}" in ids:
+            number += 1
+        rid = f"rId{number}"
+        element = (f"<Relationship Id={ooxml.attr(rid)} Type={ooxml.attr(kind)} "
+                   f"Target={ooxml.attr(relative(source, target))}/>").encode()
+        name = rels_name(source) if source else "_rels/.rels"
+        data = self.read(name) or (_XML_DECLARATION + b'<Relationships xmlns="'
+                                   + ooxml.PACKAGE_REL.encode() + b'"></Relationships>')
+        self.put(name, _append_child(data, element))
+        return rid
+
+    def unrelate(self, source: str, rid: str) -> None:
+        name = rels_name(source) if source else "_rels/.rels"
+        data = self.read(name)
+        if data is None:
+            return
+        for span in ooxml.child_spans(data, ooxml.root(data)):
+            if ooxml.attributes(span.tag(data)).get("Id") == rid:
+                self.put(name, ooxml.replace_span(data, span, b""))
+                return
+
+    def declare(self, part: str, content_type: str) -> None:
+        """Give ``part`` its content type (an Override), unless it has it already."""
+        data = self.read("[Content_Types].xml") or b""
+        top = ooxml.root(data)
+        name = "/" + part
+        for span in ooxml.child_spans(data, top):
+            values = ooxml.attributes(span.tag(data))
+            if span.name == "Override" and values.get("PartName", "").lower() == name.lower():
+                if values.get("ContentType") == content_type:
+                    return
+                data = ooxml.replace_span(data, span, b"")
+                break
+        element = (f"<Override PartName={ooxml.attr(name)} "
+                   f"ContentType={ooxml.attr(content_type)}/>").encode()
+        self.put("[Content_Types].xml", _append_child(data, element))
+
+    def declare_extension(self, extension: str, content_type: str) -> None:
+        data = self.read("[Content_Types].xml") or b""
+        for span in ooxml.child_spans(data, ooxml.root(data)):
+            values = ooxml.attributes(span.tag(data))
+            if span.name == "Default" and values.get("Extension", "").lower() == extension:
+                return
+        element = (f"<Default Extension={ooxml.attr(extension)} "
+                   f"ContentType={ooxml.attr(content_type)}/>").encode()
+        top = ooxml.root(data)
+        start, _ = top.inner(data)
+        self.put("[Content_Types].xml", data[:start] + element + data[start:])
+
+    def undeclare(self, part: str) -> None:
+        data = self.read("[Content_Types].xml") or b""
+        for span in ooxml.child_spans(data, ooxml.root(data)):
+            values = ooxml.attributes(span.tag(data))
+            if span.name == "Override" and values.get("PartName", "").lower() == \
+                    "/" + part.lower():
+                self.put("[Content_Types].xml", ooxml.replace_span(data, span, b""))
+                return
+
+    # -- big parts, streamed to a spill file first
+
+    def stream_part(self, part: str, produce: Producer) -> None:
+        """Write ``part`` now, compressed into a temporary file, to be copied into the package
+        when it is written."""
+        part = self.key(part)
+        if self._spill is None:
+            self._spill_file = tempfile.TemporaryFile(dir=self._spill_folder)  # noqa: SIM115
+            self._spill = zipfile.ZipFile(self._spill_file, "w", zipfile.ZIP_DEFLATED)
+        with self._spill.open(part, "w", force_zip64=True) as out:
+            produce(out)
+        self.texts.pop(part, None)
+        self.removed.discard(part)
+        self.spilled.add(part)
+
+    def close(self) -> None:
+        """Let go of the spill file."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        if self._spill_file is not None:
+            self._spill_file.close()
+            self._spill_file = None
+
+    def write(self, out: BinaryIO) -> None:
+        """The whole package to ``out``: in the source's order, new parts after; parts not
+        changed go through as their compressed bytes."""
+        spill = None
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        if self._spill_file is not None:
+            self._spill_file.seek(0)
+            spill = zipfile.ZipFile(self._spill_file)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package:
+            written: set[str] = set()
+            for info in self.source.infos if self.source is not None else ():
+                written.add(info.filename)
+                if info.filename not in self.removed and not info.filename.endswith("/"):
+                    self._write_part(package, info.filename, info, spill)
+            for part in [*self.texts, *sorted(self.spilled)]:
+                if part not in written:
+                    written.add(part)
+                    self._write_part(package, part, None, spill)
+
+    def _write_part(self, package: zipfile.ZipFile, part: str, info: zipfile.ZipInfo | None,
+                    spill: zipfile.ZipFile | None) -> None:
+        if part in self.spilled:
+            assert spill is not None
+            copy_raw(spill, spill.getinfo(part), package, info)
+        elif part in self.texts:
+            package.writestr(_new_info(part, info), self.texts[part])
+        elif info is not None and self.source is not None:
+            copy_raw(self.source.zip, info, package)
+
+
+def _append_child(data: bytes, element: bytes) -> bytes:
+    """``element`` as the last child of ``data``'s root."""
+    top = ooxml.root(data)
+    if top.open_end == top.end:
+        tag = top.tag(data)
+        name = ooxml.TAG.match(tag)[2]  # type: ignore[index]
+        return data[:top.start] + tag[:-2].rstrip() + b">" + element + b"</" + name + b">" + \
+            data[top.end:]
+    _, end = top.inner(data)
+    return data[:end] + element + data[end:]
+
+
+def _new_info(part: str, like: zipfile.ZipInfo | None) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(like.filename if like is not None else part,
+                           like.date_time if like is not None else (1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = like.external_attr if like is not None else 0o600 << 16
+    return info
+
+
+def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile,
+             name_like: zipfile.ZipInfo | None = None) -> None:
+    """Copy one entry as its compressed bytes: nothing is decompressed or recompressed.
+
+    ``name_like`` gives the entry the name and date of another (a part rewritten into the
+    spill file goes back under the name and date it had)."""
+    assert source.fp is not None and target.fp is not None
+    source.fp.seek(info.header_offset)
+    header = source.fp.read(_LOCAL_HEADER_SIZE)
+    if header[:4] != _LOCAL_HEADER_MAGIC:
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_length = int.from_bytes(header[26:28], "little")
+    extra_length = int.from_bytes(header[28:30], "little")
+    source.fp.seek(info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length)
+    entry = copy.copy(info)
+    if name_like is not None:
+        entry.filename, entry.orig_filename = name_like.filename, name_like.orig_filename
+        entry.date_time, entry.external_attr = name_like.date_time, name_like.external_attr
+    entry.flag_bits &= ~0x08  # the sizes go in the header: no data descriptor follows
+    entry.extra = b""
+    entry.header_offset = target.fp.tell()
+    target.fp.write(entry.FileHeader(zip64=entry.file_size > zipfile.ZIP64_LIMIT or
+                                     entry.compress_size > zipfile.ZIP64_LIMIT))
+    remaining = info.compress_size
+    while remaining:
+        block = source.fp.read(min(remaining, _CHUNK))
+        if not block:
+            raise zipfile.BadZipFile(f"{info.filename} is cut short")
+        target.fp.write(block)
+        remaining -= len(block)
+    target.filelist.append(entry)
+    target.NameToInfo[entry.filename] = entry
+    target.start_dir = target.fp.tell()

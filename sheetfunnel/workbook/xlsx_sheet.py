@@ -1,0 +1,391 @@
+"""Rewriting one sheet part as a stream: the worker's cells replaced, every other byte kept.
+
+The part goes through in pieces of whole rows. A row the plan does not touch is copied as it
+is; in a row it touches, only the cells it writes are replaced (or added in column order), and
+every other cell keeps its bytes. The head (before ``<sheetData>``) and the tail (after it) are
+swapped for the versions the caller prepared from ``scan_sheet``. Memory grows with the cells
+written, never with the sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from sheetfunnel.diff import same_value
+from sheetfunnel.grid import Cell, column_letter
+from sheetfunnel.values import serial_number
+from sheetfunnel.workbook import ooxml
+from sheetfunnel.workbook.xlsx_rows import CellXml, row_cells, row_number, rows
+from sheetfunnel.workbook.xlsx_styles import StyleSheet
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+_NAME = rb"(?:[\w.-]+:)?"
+_SHEET_DATA = re.compile(rb"<(" + _NAME + rb")sheetData\b[^>]*?(/?)>")
+_SHEET_DATA_END = re.compile(rb"</" + _NAME + rb"sheetData>")
+_ROW_END = re.compile(rb"</" + _NAME + rb"row>|<" + _NAME + rb"row\b[^<>]*/>")
+_SPANS = re.compile(rb"\sspans\s*=\s*[\"'](\d+):(\d+)[\"']")
+_R_ATTR = re.compile(rb"\sr\s*=\s*[\"'][^\"']*[\"']")
+_1904_OFFSET = 1462
+
+#: A cell's value as the file holds it, for cells the caller did not read: None if unknown.
+Known = Callable[[int, int], tuple[bool, Cell]]
+
+
+@dataclass(frozen=True)
+class SheetScan:
+    """A sheet part's head, the ``<sheetData>`` start tag and its tail, as bytes."""
+
+    head: bytes
+    open_tag: bytes
+    tail: bytes
+
+    @property
+    def prefix(self) -> bytes:
+        return ooxml.prefix_of(self.open_tag)
+
+
+def split_sheet(chunks: Iterator[bytes]) -> Iterator[tuple[str, bytes]]:
+    """("head", bytes), ("open", the sheetData tag), ("rows", whole rows)..., ("tail", bytes)."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        found = _SHEET_DATA.search(buffer)
+        if found:
+            break
+    else:
+        raise ValueError("a worksheet part without <sheetData>")
+    yield "head", buffer[:found.start()]
+    yield "open", found[0]
+    rest = buffer[found.end():]
+    if found[2]:  # <sheetData/>
+        yield "tail", rest + b"".join(chunks)
+        return
+    while True:
+        end = _SHEET_DATA_END.search(rest)
+        if end:
+            yield "rows", rest[:end.start()]
+            yield "tail", rest[end.start():] + b"".join(chunks)
+            return
+        cut = _last_row_end(rest)
+        if cut:
+            yield "rows", rest[:cut]
+            rest = rest[cut:]
+        more = next(chunks, None)
+        if more is None:
+            raise ValueError("a worksheet part cut short inside <sheetData>")
+        rest += more
+
+
+def _last_row_end(data: bytes) -> int:
+    at = len(data)
+    while (at := data.rfind(b"row", 0, at)) >= 0:
+        start = data.rfind(b"<", 0, at)
+        if start >= 0 and (found := _ROW_END.match(data, start)):
+            return found.end()
+    return 0
+
+
+def scan_sheet(chunks: Iterator[bytes]) -> SheetScan:
+    """The head, sheetData tag and tail of a sheet part (its rows are read and dropped)."""
+    head = open_tag = tail = b""
+    for kind, data in split_sheet(chunks):
+        if kind == "head":
+            head = data
+        elif kind == "open":
+            open_tag = data
+        elif kind == "tail":
+            tail = data
+    return SheetScan(head, open_tag, tail)
+
+
+# -- the looks that live on cells ----------------------------------------------------------
+
+@dataclass
+class CellLooks:
+    """Number formats and bold type the plan puts on ranges of one tab."""
+
+    by_col: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
+
+    def add(self, first_row: int, last_row: int | None, first_col: int, last_col: int,
+            what: str) -> None:
+        """``what`` is ``bold`` or a number format code."""
+        for col in range(first_col, last_col + 1):
+            self.by_col.setdefault(col, []).append((first_row, last_row, what))
+
+    def at(self, row: int, col: int) -> tuple[str, ...]:
+        return tuple(what for first, last, what in self.by_col.get(col, ())
+                     if first <= row and (last is None or row <= last))
+
+    def rows(self) -> tuple[int, int | None] | None:
+        """The rows any look covers (first, last or None for the end); None when none."""
+        spans = [(first, last) for items in self.by_col.values() for first, last, _ in items]
+        if not spans:
+            return None
+        lasts = [last for _, last in spans]
+        return min(first for first, _ in spans), None if None in lasts else max(
+            last for last in lasts if last is not None)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_col)
+
+
+def styled(styles: StyleSheet, style: int, looks: tuple[str, ...]) -> int:
+    for what in looks:
+        style = styles.with_bold(style) if what == "bold" else styles.with_format(style, what)
+    return style
+
+
+# -- rewriting ------------------------------------------------------------------------------
+
+@dataclass
+class SheetEdit:
+    """What to do to one sheet part."""
+
+    writes: dict[int, dict[int, Cell]]  # row -> column -> value (None clears)
+    looks: CellLooks
+    restyle: bool  # apply the looks to every cell in their ranges, not only to those written
+    head: bytes
+    tail: bytes
+    known: Known  # the value a cell holds, when the caller read it
+    date1904: bool = False
+
+
+@dataclass
+class EditResult:
+    cells_written: int = 0
+    restyled: int = 0
+    formulas_replaced: list[str] = field(default_factory=list)  # cells, as E5
+    skipped: list[str] = field(default_factory=list)  # merged cells left alone
+
+
+def edit_sheet(chunks: Iterator[bytes], out: IO[bytes], edit: SheetEdit, styles: StyleSheet,
+               shared_text: Callable[[int], str], merged: Callable[[int, int], bool]
+               ) -> EditResult:
+    """Write the edited part to ``out``."""
+    result = EditResult()
+    pending = sorted(edit.writes)
+    look_rows = edit.looks.rows() if edit.restyle else None
+    editor = _RowEditor(edit, styles, shared_text, merged, result)
+    for kind, data in split_sheet(chunks):
+        if kind == "head":
+            out.write(edit.head)
+        elif kind == "open":
+            editor.prefix = ooxml.prefix_of(data)
+            out.write(data[:-2].rstrip() + b">" if data.endswith(b"/>") else data)
+        elif kind == "tail":
+            for number in pending:
+                out.write(editor.new_row(number))
+            pending = []
+            out.write(edit.tail if _SHEET_DATA_END.match(data) else
+                      b"</" + editor.prefix + b"sheetData>" + edit.tail)
+        else:
+            pending = _edit_rows(data, out, pending, look_rows, editor)
+    return result
+
+
+def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
+               look_rows: tuple[int, int | None] | None, editor: _RowEditor) -> list[int]:
+    """Copy ``piece`` to ``out``, rows the edit touches edited; new rows go in their place."""
+    if not pending and look_rows is None:
+        out.write(piece)
+        return pending
+    copied = 0
+    number = editor.last_row
+    index = 0
+    for match in rows(piece):
+        number = row_number(match[0], number)
+        while index < len(pending) and pending[index] < number:
+            out.write(piece[copied:match.start()])
+            copied = match.start()
+            out.write(editor.new_row(pending[index]))
+            index += 1
+        wanted = index < len(pending) and pending[index] == number
+        looks = look_rows is not None and look_rows[0] <= number and (
+            look_rows[1] is None or number <= look_rows[1])
+        if wanted or looks:
+            out.write(piece[copied:match.start()])
+            out.write(editor.edit_row(match[0], number))
+            copied = match.end()
+            index += wanted
+    editor.last_row = number
+    out.write(piece[copied:])
+    return pending[index:]
+
+
+class _RowEditor:
+    def __init__(self, edit: SheetEdit, styles: StyleSheet, shared_text: Callable[[int], str],
+                 merged: Callable[[int, int], bool], result: EditResult):
+        self.edit, self.styles, self.result = edit, styles, result
+        self.shared_text, self.merged = shared_text, merged
+        self.last_row = 0
+        self.prefix = b""
+
+    def new_row(self, number: int) -> bytes:
+        cells = b"".join(self._new_cell(number, col, value)
+                         for col, value in sorted(self.edit.writes[number].items()))
+        p = self.prefix
+        return b"<" + p + b'row r="%d">' % number + cells + b"</" + p + b"row>"
+
+    def edit_row(self, row: bytes, number: int) -> bytes:
+        writes = self.edit.writes.get(number, {})
+        tag_end = row.find(b">") + 1
+        empty = row[tag_end - 2:tag_end] == b"/>"
+        body_end = tag_end if empty else row.rfind(b"<")
+        parts: list[bytes] = []
+        done: set[int] = set()
+        copied = tag_end
+        cells = list(row_cells(row))
+        for place, cell in enumerate(cells):
+            for col in sorted(c for c in writes if c < cell.col and c not in done):
+                parts.append(row[copied:cell.start])
+                copied = cell.start
+                parts.append(self._new_cell(number, col, writes[col]))
+                done.add(col)
+            droppable = place + 1 == len(cells) or bool(_R_ATTR.search(cells[place + 1].attrs))
+            new = self._edited_cell(number, cell, writes, row[cell.start:cell.end], droppable)
+            if new is not None:
+                parts.append(row[copied:cell.start])
+                parts.append(new)
+                copied = cell.end
+            done.add(cell.col)
+        parts.append(row[copied:body_end])
+        for col in sorted(c for c in writes if c not in done):
+            parts.append(self._new_cell(number, col, writes[col]))
+        body = b"".join(parts)
+        if body == row[tag_end:body_end]:
+            return row
+        tag = row[:tag_end]
+        if empty:
+            tag = tag[:-2].rstrip() + b">"
+        return _widen_spans(tag, writes) + body + b"</" + self.prefix + b"row>"
+
+    def _edited_cell(self, number: int, cell: CellXml, writes: dict[int, Cell],
+                     original: bytes, last: bool) -> bytes | None:
+        """The new bytes of an existing cell, or None to keep it as it is."""
+        looks = self.edit.looks.at(number, cell.col)
+        if cell.col not in writes:
+            if not looks or not self.edit.restyle:
+                return None
+            style = styled(self.styles, cell.style, looks)
+            if style == cell.style:
+                return None
+            self.result.restyled += 1
+            tag_end = original.find(b">") + 1
+            return ooxml.with_attributes(original[:tag_end], {"s": str(style) if style else None}
+                                         ) + original[tag_end:]
+        value = writes[cell.col]
+        if self.merged(number, cell.col):
+            self.result.skipped.append(f"{column_letter(cell.col)}{number}")
+            return None
+        style = self._style(cell.style, looks, value)
+        if not cell.has_formula and style == cell.style and same_value(
+                self._current(number, cell), value):
+            return None
+        if cell.has_formula:
+            self.result.formulas_replaced.append(f"{column_letter(cell.col)}{number}")
+        if not same_value(self._current(number, cell), value) or cell.has_formula:
+            self.result.cells_written += 1
+        else:
+            self.result.restyled += 1
+        if value is None and not style and last:
+            return b""
+        return self._cell(number, cell.col, value, style)
+
+    def _new_cell(self, number: int, col: int, value: Cell) -> bytes:
+        if self.merged(number, col):
+            self.result.skipped.append(f"{column_letter(col)}{number}")
+            return b""
+        style = self._style(0, self.edit.looks.at(number, col), value)
+        if value is None or _not_finite(value):
+            return b""
+        self.result.cells_written += 1
+        return self._cell(number, col, value, style)
+
+    def _style(self, style: int, looks: tuple[str, ...], value: Cell) -> int:
+        style = styled(self.styles, style, looks)
+        if isinstance(value, dt.date) and not self.styles.is_date(style):
+            with_time = isinstance(value, dt.datetime) and value.time() != dt.time()
+            style = self.styles.with_format(style, DATETIME_FORMAT if with_time else DATE_FORMAT)
+        return style
+
+    def _current(self, number: int, cell: CellXml) -> Cell:
+        found, value = self.edit.known(number, cell.col)
+        if found:
+            return value
+        raw = cell.raw_value()
+        kind = cell.kind
+        if raw is None:
+            return None
+        if kind == "s":
+            return self.shared_text(int(raw))
+        if kind == "b":
+            return raw.strip() in ("1", "true")
+        if kind in ("str", "inlineStr", "e"):
+            return raw
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+
+    def _cell(self, number: int, col: int, value: Cell, style: int) -> bytes:
+        p = self.prefix.decode()
+        place = f"{column_letter(col)}{number}"
+        styled_attr = f' s="{style}"' if style else ""
+        encoded = encode(value, self.edit.date1904)
+        if encoded is None:
+            return f'<{p}c r="{place}"{styled_attr}/>'.encode()
+        kind, content = encoded
+        if kind == "inlineStr":
+            space = ' xml:space="preserve"' if content != content.strip() or "\n" in content \
+                else ""
+            inner = f"<{p}is><{p}t{space}>{content}</{p}t></{p}is>"
+        else:
+            inner = f"<{p}v>{content}</{p}v>"
+        kind_attr = f' t="{kind}"' if kind != "n" else ""
+        return f'<{p}c r="{place}"{styled_attr}{kind_attr}>{inner}</{p}c>'.encode()
+
+
+def encode(value: Cell, date1904: bool = False) -> tuple[str, str] | None:
+    """A value as a cell's type and its escaped content; text is always text, never a
+    formula."""
+    if value is None or _not_finite(value):
+        return None
+    if isinstance(value, bool):
+        return "b", str(int(value))
+    if isinstance(value, int):
+        return "n", str(value)
+    if isinstance(value, float):
+        return "n", repr(value)
+    if isinstance(value, dt.date):
+        return "n", repr(excel_serial(value, date1904))
+    return "inlineStr", ooxml.text(str(value))
+
+
+def excel_serial(value: dt.date, date1904: bool = False) -> int | float:
+    """The serial number Excel stores for a date (its 1900 calendar counts a 29 February)."""
+    serial = serial_number(value)
+    if date1904:
+        return serial - _1904_OFFSET
+    return serial - 1 if serial < 61 else serial
+
+
+def _not_finite(value: Cell) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _widen_spans(tag: bytes, writes: dict[int, Cell]) -> bytes:
+    """A row's ``spans`` hint covering the columns now written."""
+    found = _SPANS.search(tag)
+    if not found or not writes:
+        return tag
+    low, high = int(found[1]), int(found[2])
+    new_low, new_high = min(low, *writes), max(high, *writes)
+    if (new_low, new_high) == (low, high):
+        return tag
+    return ooxml.with_attributes(tag, {"spans": f"{new_low}:{new_high}"})
