@@ -183,6 +183,23 @@ def place_in_order(data: bytes, start: int, end: int, name: str,
     return later[0].start if later else end
 
 
+def declared_prefix(tag: bytes, uri: str) -> str | None:
+    """The prefix the start tag ``tag`` declares for ``uri`` (``""``: the default one)."""
+    for name, value in attributes(tag).items():
+        if value == uri and (name == "xmlns" or name.startswith("xmlns:")):
+            return name[6:]
+    return None
+
+
+def relationship_id(root: bytes, rid: str) -> str:
+    """The attribute text ``r:id="rId3"`` for an element inside ``root``, with the prefix
+    declared on the element itself when ``root`` does not declare it."""
+    prefix = declared_prefix(root, REL)
+    if prefix:
+        return f'{prefix}:id="{rid}"'
+    return f'xmlns:r="{REL}" r:id="{rid}"'
+
+
 def insert_in_order(data: bytes, parent: Span, element: bytes, name: str,
                     order: tuple[str, ...]) -> bytes:
     """``data`` with ``element`` (local ``name``) inside ``parent``, in the schema's

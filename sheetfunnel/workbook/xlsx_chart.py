@@ -37,10 +37,11 @@ _EMPTY_DRAWING = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                   + ooxml.DRAWING_MAIN.encode() + b'"></xdr:wsDr>')
 
 
-def put_charts(package: PackageWriter, sheet: str, tail: bytes, charts: list[Chart],
-               last_row: Callable[[str], int]) -> bytes:
-    """Bring the worker's charts on the tab in part ``sheet`` to ``charts``; the new tail of
-    the sheet part (a ``<drawing>`` added when the tab had none)."""
+def put_charts(package: PackageWriter, sheet: str, root: bytes, tail: bytes,
+               charts: list[Chart], last_row: Callable[[str], int]) -> bytes:
+    """Bring the worker's charts on the tab in part ``sheet`` (whose start tag is ``root``) to
+    ``charts``; the new tail of the sheet part (a ``<drawing>`` added when the tab had
+    none)."""
     if not charts:
         return tail
     rels = package.relationships(sheet)
@@ -61,8 +62,9 @@ def put_charts(package: PackageWriter, sheet: str, tail: bytes, charts: list[Cha
         drawing = package.free_name("xl/drawings/drawing{}.xml")
         rid = package.relate(sheet, DRAWING, drawing)
         package.declare(drawing, DRAWING_TYPE)
-        tail = add_element(tail, f'<drawing xmlns:r="{ooxml.REL}" r:id="{rid}"/>'.encode(),
-                           "drawing")
+        prefix = ooxml.prefix_of(root).decode()
+        tail = add_element(tail, f"<{prefix}drawing {ooxml.relationship_id(root, rid)}/>"
+                           .encode(), "drawing")
     for anchor in sorted(ours, key=lambda a: a.span.start, reverse=True):
         current = ooxml.replace_span(current, anchor.span, b"")
         if anchor.chart is not None:
@@ -73,12 +75,15 @@ def put_charts(package: PackageWriter, sheet: str, tail: bytes, charts: list[Cha
         if anchor.rid:
             package.unrelate(drawing, anchor.rid)
     ids = [int(m) for m in re.findall(rb'\sid="(\d+)"', current)]
+    top = ooxml.root(current).tag(current)
+    declared = ooxml.declared_prefix(top, ooxml.DRAWING) == "xdr" and \
+        ooxml.declared_prefix(top, ooxml.DRAWING_MAIN) == "a"
     for number, (chart, digest) in enumerate(wanted.values(), start=max([0, *ids]) + 1):
         part = package.free_name("xl/charts/chart{}.xml")
         package.put(part, chart_part(chart, last_row))
         package.declare(part, CHART_TYPE)
         chart_rid = package.relate(drawing, CHART, part)
-        current = _append_anchor(current, _anchor(chart, digest, number, chart_rid))
+        current = _append_anchor(current, _anchor(chart, digest, number, chart_rid, declared))
     package.put(drawing, current)
     return tail
 
@@ -139,9 +144,12 @@ def _digest(chart: Chart, last_row: Callable[[str], int]) -> str:
     return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 
-def _anchor(chart: Chart, digest: str, number: int, rid: str) -> bytes:
+def _anchor(chart: Chart, digest: str, number: int, rid: str, declared: bool) -> bytes:
+    """The chart's frame, anchored at its cell (namespaces declared on it unless the drawing
+    declares them as ``xdr`` and ``a``)."""
     name = ooxml.attr(NAME_PREFIX + chart.title)
-    return (f'<xdr:oneCellAnchor xmlns:xdr="{ooxml.DRAWING}" xmlns:a="{ooxml.DRAWING_MAIN}">'
+    spaces = "" if declared else f' xmlns:xdr="{ooxml.DRAWING}" xmlns:a="{ooxml.DRAWING_MAIN}"'
+    return (f"<xdr:oneCellAnchor{spaces}>"
             f"<xdr:from><xdr:col>{chart.anchor_col - 1}</xdr:col>"
             f"<xdr:colOff>0</xdr:colOff><xdr:row>{chart.anchor_row - 1}</xdr:row>"
             f'<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="{_WIDTH}" cy="{_HEIGHT}"/>'

@@ -40,9 +40,11 @@ _EMPTY_VML = (b'<xml xmlns:v="urn:schemas-microsoft-com:vml" '
               + _SHAPE_TYPE + b"</xml>")
 
 
-def put_notes(package: PackageWriter, sheet: str, tail: bytes, notes: list[Note]) -> bytes:
-    """Bring the notes of the tab in part ``sheet`` to ``notes``; the new tail of the sheet
-    part (a ``<legacyDrawing>`` added when the tab had no drawing for notes)."""
+def put_notes(package: PackageWriter, sheet: str, root: bytes, tail: bytes, notes: list[Note]
+              ) -> bytes:
+    """Bring the notes of the tab in part ``sheet`` (whose start tag is ``root``) to
+    ``notes``; the new tail of the sheet part (a ``<legacyDrawing>`` added when the tab had no
+    drawing for notes)."""
     if not notes:
         return tail
     rels = package.relationships(sheet)
@@ -67,8 +69,9 @@ def put_notes(package: PackageWriter, sheet: str, tail: bytes, notes: list[Note]
         rid = package.relate(sheet, VML_DRAWING, vml_part)
         package.declare_extension("vml", VML_TYPE)
         if legacy is None:
-            tail = add_element(tail, f'<legacyDrawing xmlns:r="{ooxml.REL}" r:id="{rid}"/>'
-                               .encode(), "legacyDrawing")
+            prefix = ooxml.prefix_of(root).decode()
+            tail = add_element(tail, f"<{prefix}legacyDrawing {ooxml.relationship_id(root, rid)}"
+                               "/>".encode(), "legacyDrawing")
     package.put(vml_part, new_vml)
     return tail
 

@@ -86,6 +86,12 @@ class Package:
     def close(self) -> None:
         self.zip.close()
 
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def name(self, part: str) -> str | None:
         """The part's name as stored (part names are case-insensitive), or None."""
         return self._names.get(part.lower())

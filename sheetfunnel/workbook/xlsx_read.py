@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from sheetfunnel.grid import Cell, Grid, trim
+from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.workbook.base import Selector, Snapshot, read_selected
 from sheetfunnel.workbook.xlsx_package import Package
 from sheetfunnel.workbook.xlsx_rows import (
@@ -60,8 +61,25 @@ def read_snapshot(path: Path, select: Selector,
     return Snapshot(tabs, hidden, tuple(titles))
 
 
-def _grid(rows: Sequence[Sequence[object]]) -> Grid:
-    return trim([_value(v) for v in row] for row in rows)
+def _grid(rows: list[list[Any]]) -> Grid:
+    """The rows in the types a Grid holds (changed in place: calamine made them for us),
+    trailing blanks dropped as ``trim`` does."""
+    for row in rows:
+        for index, value in enumerate(row):
+            kind = value.__class__
+            if kind is str:
+                if value == "":
+                    row[index] = None
+            elif kind is float:
+                if value.is_integer() and -_EXACT_INTEGERS < value < _EXACT_INTEGERS:
+                    row[index] = int(value)
+            elif kind is not bool:
+                row[index] = _value(value)
+        while row and (row[-1] is None or row[-1].__class__ is str and not row[-1].strip()):
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _with_errors(grid: Grid, package: Package, part: str | None) -> Grid:
@@ -82,6 +100,17 @@ _ERROR_MARKS = (b't="e"', b"t='e'")
 
 def error_cells(chunks: Iterator[bytes]) -> dict[tuple[int, int], str]:
     """(row, column) -> error text (``#N/A``) of the cells whose value is an error."""
+    seen: list[bytes] = []
+    tail = b""
+    for chunk in chunks:  # most parts hold no error: a search of the bytes says so
+        seen.append(chunk)
+        if any(mark in tail + chunk[:8] or mark in chunk for mark in _ERROR_MARKS):
+            return _error_cells(iter([*seen, *chunks]))
+        tail = chunk[-8:]
+    return {}
+
+
+def _error_cells(chunks: Iterator[bytes]) -> dict[tuple[int, int], str]:
     found: dict[tuple[int, int], str] = {}
     number = 0
     for piece in whole_rows(chunks):
@@ -99,18 +128,10 @@ def error_cells(chunks: Iterator[bytes]) -> dict[tuple[int, int], str]:
     return found
 
 
-def _value(value: object) -> Cell:
-    """One cell in the types a Grid holds."""
-    if value == "" or value is None:
-        return None
-    kind = type(value)
-    if kind is float:
-        number: float = value  # type: ignore[assignment]
-        return int(number) if number.is_integer() and abs(number) < _EXACT_INTEGERS \
-            else number
-    if kind is dt.date:
-        day: dt.date = value  # type: ignore[assignment]
-        return dt.datetime(day.year, day.month, day.day)
-    if kind is dt.time or kind is dt.timedelta:
+def _value(value: Any) -> Cell:
+    """A date, time or duration cell in the types a Grid holds."""
+    if type(value) is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, dt.time | dt.timedelta):
         return str(value)
-    return value  # type: ignore[return-value]
+    return value

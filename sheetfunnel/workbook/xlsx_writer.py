@@ -273,8 +273,9 @@ class _Carrier:
             tail = dropdown(tail, item, prefix)
         if work.highlights:
             tail = highlights(tail, work.highlights, self.styles, prefix)
-        tail = put_notes(self.writer, tab.part, tail, work.notes)
-        tail = put_charts(self.writer, tab.part, tail, work.charts, self._last_row)
+        root = next(ooxml.tokens(scan.head))[0]
+        tail = put_notes(self.writer, tab.part, root, tail, work.notes)
+        tail = put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
         looks_changed = head != scan.head or tail != scan.tail
         if not work.writes and not restyle and not looks_changed and not tab.new:
             return
@@ -327,8 +328,8 @@ class _Carrier:
         sheets = ooxml.first(ooxml.child_spans(data, top), "sheets")
         used = [int(v) for v in re.findall(rb"\ssheetId\s*=\s*[\"'](\d+)[\"']", data)]
         state = ' state="hidden"' if spec is not None and spec.hidden else ""
-        element = (f"<{prefix}sheet xmlns:r=\"{ooxml.REL}\" name={ooxml.attr(title)} "
-                   f'sheetId="{max([0, *used]) + 1}"{state} r:id="{rid}"/>').encode()
+        element = (f"<{prefix}sheet name={ooxml.attr(title)} sheetId=\"{max([0, *used]) + 1}\""
+                   f"{state} {ooxml.relationship_id(top.tag(data), rid)}/>").encode()
         if sheets is None:
             data = ooxml.insert_in_order(data, top, f"<{prefix}sheets>".encode() + element +
                                          f"</{prefix}sheets>".encode(), "sheets",

@@ -1,0 +1,344 @@
+"""The .xlsx writer edits the package: what a person keeps in the file comes out byte for byte.
+
+A workbook made by ``init`` is given what people put into real files — a picture and a chart
+of their own, a pivot cache, custom XML, an extension list, a comment, numbers typed with all
+their digits — and then run. Every part the worker does not own must be the same bytes after
+the run; inside the parts it shares (Opportunities, Customers, their comments), every element
+of a person's must be. And every XML part the writer makes is well-formed and in the order the
+OOXML schema wants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from xlsx_parts import read_parts, write_parts
+
+from sheetfunnel import schema
+from sheetfunnel.plan import CellRange, CellWrite, Chart, Looks, WritePlan
+from sheetfunnel.run import run_once
+from sheetfunnel.setup import init_workbook
+from sheetfunnel.workbook import ooxml
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from sheetfunnel.workbook.xlsx_looks import WORKSHEET_ORDER, column_widths
+from sheetfunnel.workbook.xlsx_package import Package
+from sheetfunnel.workbook.xlsx_rows import row_cells, row_number, rows
+
+AS_OF = dt.date(2026, 11, 24)
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+EXACT = {"C3": b"<v>0.30000000000000004</v>", "C4": b"<v>123456789012345678</v>"}
+PERSON_ANCHOR = (
+    b'<xdr:twoCellAnchor><xdr:from><xdr:col>8</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1'
+    b'</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>14</xdr:col><xdr:colOff>'
+    b'0</xdr:colOff><xdr:row>15</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:graphicFrame '
+    b'macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="7" name="Chart 7"/><xdr:cNvGraphicFramePr/>'
+    b'</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
+    b'<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+    b'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rIdMine"/>'
+    b"</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
+PERSON_CHART = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<c:chartSpace xmlns:c="http://'
+    b'schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.'
+    b'org/drawingml/2006/main"><c:chart><c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>'
+    b'Activities by type</a:t></a:r></a:p></c:rich></c:tx></c:title><c:plotArea><c:layout/>'
+    b'<c:pieChart><c:varyColors val="1"/><c:ser><c:idx val="0"/><c:order val="0"/><c:val>'
+    b"<c:numRef><c:f>Activities!$B$2:$B$5</c:f></c:numRef></c:val></c:ser></c:pieChart>"
+    b"</c:plotArea></c:chart></c:chartSpace>")
+EXTENSIONS = (b'<extLst><ext uri="{sheetfunnel-test-extension}" xmlns:x14="http://schemas.'
+              b'microsoft.com/office/spreadsheetml/2009/9/main"><x14:sparklineGroups/></ext>'
+              b"</extLst>")
+PERSON_COMMENT = (b'<comment ref="B2" authorId="1"><text><r><rPr><b/><sz val="9"/></rPr><t>Dana:'
+                  b'</t></r><r><rPr><sz val="9"/></rPr><t xml:space="preserve"> call first</t>'
+                  b"</r></text></comment>")
+PERSON_SHAPE = (b'<v:shape id="_x0000_s2001" type="#_x0000_t202" style="position:absolute;'
+                b'visibility:hidden"><x:ClientData ObjectType="Note"><x:Row>1</x:Row><x:Column>'
+                b"1</x:Column></x:ClientData></v:shape>")
+#: Parts a run may write: the workbook's lists, styles, the tabs it shares or owns, their
+#: notes and its chart.
+OWNED = re.compile(r"\[Content_Types\]\.xml|xl/workbook\.xml|xl/_rels/workbook\.xml\.rels|"
+                   r"xl/styles\.xml|docProps/(app|custom)\.xml|xl/worksheets/(_rels/)?sheet"
+                   r"(1|2|8|9|10|11)\.xml(\.rels)?|xl/comments[12]\.xml|"
+                   r"xl/drawings/vmlDrawing[12]\.vml|xl/drawings/(_rels/)?drawing1\.xml(\.rels)?|"
+                   r"xl/charts/chart1\.xml")
+
+
+def _people_put_things_in(path: Path) -> None:
+    """What people add to a workbook that no run should touch."""
+    parts = read_parts(path)
+    activities, deals = "xl/worksheets/sheet3.xml", "xl/worksheets/sheet1.xml"
+    parts["xl/media/image1.png"] = PNG
+    parts["xl/drawings/drawing9.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr xmlns:xdr="http://'
+        b'schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.'
+        b'openxmlformats.org/drawingml/2006/main" xmlns:r="' + REL.encode() + b'">'
+        b'<xdr:oneCellAnchor><xdr:from><xdr:col>7</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0'
+        b'</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="9525" cy="9525"/><xdr:pic>'
+        b'<xdr:nvPicPr><xdr:cNvPr id="2" name="Logo"/><xdr:cNvPicPr/></xdr:nvPicPr><xdr:blipFill>'
+        b'<a:blip r:embed="rIdImage"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill>'
+        b'<xdr:spPr><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>'
+        b"<xdr:clientData/></xdr:oneCellAnchor>" + PERSON_ANCHOR + b"</xdr:wsDr>")
+    parts["xl/drawings/_rels/drawing9.xml.rels"] = _rels(
+        ("rIdImage", "image", "../media/image1.png"), ("rIdMine", "chart", "../charts/chart9.xml"))
+    parts["xl/charts/chart9.xml"] = PERSON_CHART
+    parts["xl/worksheets/_rels/sheet3.xml.rels"] = parts["xl/worksheets/_rels/sheet3.xml.rels"
+                                                          ].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdPictures" Type="' + REL.encode() + b'/drawing" '
+        b'Target="../drawings/drawing9.xml"/></Relationships>'))
+    parts[activities] = parts[activities].replace(b"<legacyDrawing",
+                                                  b'<drawing r:id="rIdPictures"/><legacyDrawing')
+    parts["xl/pivotCache/pivotCacheDefinition1.xml"] = b'<pivotCacheDefinition r:id="rId1"/>'
+    parts["xl/pivotCache/pivotCacheRecords1.xml"] = b"<pivotCacheRecords count=\"0\"/>"
+    parts["customXml/item1.xml"] = b'<?xml version="1.0"?><b:Sources xmlns:b="urn:x"/>'
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdPivot" Type="' + REL.encode() +
+        b'/pivotCacheDefinition" Target="pivotCache/pivotCacheDefinition1.xml"/>'
+        b'<Relationship Id="rIdCustom" Type="' + REL.encode() + b'/customXml" '
+        b'Target="../customXml/item1.xml"/></Relationships>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Default Extension="png" ContentType="image/png"/>'
+        b'<Override PartName="/xl/drawings/drawing9.xml" ContentType="application/vnd.'
+        b'openxmlformats-officedocument.drawing+xml"/><Override PartName="/xl/charts/chart9.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"/>'
+        b"</Types>"))
+    deals_xml = parts[deals].replace(b"</worksheet>", EXTENSIONS + b"</worksheet>")
+    for place, value in EXACT.items():
+        deals_xml, found = re.subn(rb'<c r="' + place.encode() + rb'"[^>]*?(/>|>.*?</c>)',
+                                   b'<c r="' + place.encode() + b'">' + value + b"</c>",
+                                   deals_xml, count=1)
+        assert found == 1, place
+    parts[deals] = deals_xml
+    comments = "xl/comments1.xml"
+    parts[comments] = parts[comments].replace(b"</authors>", b"<author>Dana</author></authors>"
+                                              ).replace(b"<commentList>",
+                                                        b"<commentList>" + PERSON_COMMENT)
+    vml = "xl/drawings/vmlDrawing1.vml"
+    parts[vml] = parts[vml].replace(b"</xml>", PERSON_SHAPE + b"</xml>")
+    write_parts(path, parts)
+
+
+def _rels(*items: tuple[str, str, str]) -> bytes:
+    body = b"".join(f'<Relationship Id="{rid}" Type="{REL}/{kind}" Target="{target}"/>'.encode()
+                    for rid, kind, target in items)
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="'
+            b'http://schemas.openxmlformats.org/package/2006/relationships">' + body +
+            b"</Relationships>")
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> Path:
+    path = tmp_path / "pipeline.xlsx"
+    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    _people_put_things_in(path)
+    return path
+
+
+def _cells(xml: bytes) -> dict[tuple[int, int], bytes]:
+    """Every cell element of a sheet part, by place, as bytes."""
+    found, number = {}, 0
+    for row in rows(xml):
+        number = row_number(row[0], number)
+        for cell in row_cells(row[0]):
+            found[(number, cell.col)] = row[0][cell.start:cell.end]
+    return found
+
+
+def _owned_columns(xml: bytes, tab: str) -> set[int]:
+    owned = {schema.display_name("en", tab, role) for role in schema.OWNED_COLUMNS[tab]}
+    header = {col: re.sub(rb"<[^>]+>", b"", cell).decode()
+              for (row, col), cell in _cells(xml).items() if row == 1}
+    return {col for col, text in header.items() if text in owned}
+
+
+def test_every_part_a_person_owns_is_the_same_bytes_after_a_run(kept: Path) -> None:
+    before = read_parts(kept)
+    result = run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    after = read_parts(kept)
+
+    assert result.cells_written > 1000
+    changed = {name for name in before if before[name] != after.get(name)}
+    assert {name for name in changed if not OWNED.fullmatch(name)} == set()
+    assert {"xl/media/image1.png", "xl/drawings/drawing9.xml", "xl/charts/chart9.xml",
+            "xl/pivotCache/pivotCacheDefinition1.xml", "customXml/item1.xml",
+            "xl/worksheets/sheet3.xml", "docProps/core.xml"} <= set(before) - changed
+
+
+@pytest.mark.parametrize("part, tab", [("xl/worksheets/sheet1.xml", "opportunities"),
+                                       ("xl/worksheets/sheet2.xml", "customers")])
+def test_a_persons_cells_keep_their_bytes_in_a_tab_the_worker_writes_to(
+        kept: Path, part: str, tab: str) -> None:
+    before = read_parts(kept)[part]
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    after = read_parts(kept)[part]
+    owned = _owned_columns(after, tab)
+    assert len(owned) == len(schema.OWNED_COLUMNS[tab])
+    old, new = _cells(before), _cells(after)
+    people = {place for place in old if place[1] not in owned}
+    assert {place: new.get(place) for place in people} == {place: old[place] for place in people}
+    assert {place for place in new if place[1] in owned and place[0] > 1}
+    if tab == "opportunities":
+        assert EXTENSIONS in after
+        for place, value in EXACT.items():
+            assert f'<c r="{place}">'.encode() + value + b"</c>" in after
+
+
+def test_a_persons_comment_and_note_shape_keep_their_bytes(kept: Path) -> None:
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    after = read_parts(kept)
+    assert PERSON_COMMENT in after["xl/comments1.xml"]
+    assert PERSON_SHAPE in after["xl/drawings/vmlDrawing1.vml"]
+    assert b"<author>Dana</author>" in after["xl/comments1.xml"]
+
+
+def test_styles_only_grow_a_persons_styles_keep_their_numbers(kept: Path) -> None:
+    before = read_parts(kept)["xl/styles.xml"]
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    after = read_parts(kept)["xl/styles.xml"]
+    for section in ("numFmts", "fonts", "cellXfs", "dxfs"):
+        old, new = _entries(before, section), _entries(after, section)
+        assert new[:len(old)] == old, section
+
+
+def _entries(data: bytes, section: str) -> list[bytes]:
+    spans = {s.name: s for s in ooxml.child_spans(data, ooxml.root(data))}
+    if section not in spans:
+        return []
+    return [data[s.start:s.end] for s in ooxml.child_spans(data, spans[section])]
+
+
+def test_the_worker_replaces_its_own_chart_never_a_persons(kept: Path) -> None:
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    parts = read_parts(kept)
+    drawing = "xl/drawings/drawing1.xml"
+    assert b'name="sheetfunnel: ' in parts[drawing]
+    # a person adds a chart beside the worker's on Summary; the worker's is out of date
+    parts[drawing] = re.sub(rb'descr="[0-9a-f]+"', b'descr="stale"', parts[drawing]).replace(
+        b"</xdr:wsDr>", PERSON_ANCHOR + b"</xdr:wsDr>")
+    parts["xl/drawings/_rels/drawing1.xml.rels"] = parts[
+        "xl/drawings/_rels/drawing1.xml.rels"].replace(b"</Relationships>", (
+            b'<Relationship Id="rIdMine" Type="' + REL.encode() + b'/chart" '
+            b'Target="../charts/chart9.xml"/></Relationships>'))
+    write_parts(kept, parts)
+
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    after = read_parts(kept)
+    assert PERSON_ANCHOR in after[drawing]
+    assert after[drawing].count(b'name="sheetfunnel: ') == 1
+    assert b'descr="stale"' not in after[drawing]
+    assert after["xl/charts/chart9.xml"] == PERSON_CHART
+    assert b'Target="../charts/chart9.xml"' in after["xl/drawings/_rels/drawing1.xml.rels"]
+
+
+# -- every part the writer makes is well-formed and in schema order ------------------------------
+
+ORDERS = {
+    "worksheet": WORKSHEET_ORDER,
+    "styleSheet": ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs",
+                   "cellStyles", "dxfs", "tableStyles", "colors", "extLst"),
+    "workbook": ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews",
+                 "sheets", "functionGroups", "externalReferences", "definedNames", "calcPr",
+                 "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst"),
+    "comments": ("authors", "commentList", "extLst"),
+    "sheetView": ("pane", "selection", "pivotSelection", "extLst"),
+    "chart": ("title", "autoTitleDeleted", "pivotFmts", "view3D", "floor", "sideWall",
+              "backWall", "plotArea", "legend", "plotVisOnly", "dispBlanksAs",
+              "showDLblsOverMax", "extLst"),
+    "barChart": ("barDir", "grouping", "varyColors", "ser", "dLbls", "gapWidth", "overlap",
+                 "serLines", "axId", "extLst"),
+    "ser": ("idx", "order", "tx", "spPr", "invertIfNegative", "pictureOptions", "dPt", "dLbls",
+            "trendline", "errBars", "cat", "val", "shape", "extLst"),
+    "catAx": ("axId", "scaling", "delete", "axPos", "majorGridlines", "minorGridlines", "title",
+              "numFmt", "majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr",
+              "crossAx", "crosses", "crossesAt", "auto", "lblAlgn", "lblOffset", "tickLblSkip",
+              "tickMarkSkip", "noMultiLvlLbl", "extLst"),
+    "valAx": ("axId", "scaling", "delete", "axPos", "majorGridlines", "minorGridlines", "title",
+              "numFmt", "majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr",
+              "crossAx", "crosses", "crossesAt", "crossBetween", "majorUnit", "minorUnit",
+              "dispUnits", "extLst"),
+    "cfRule": ("formula", "colorScale", "dataBar", "iconSet", "extLst"),
+    "dataValidation": ("formula1", "formula2"),
+}
+
+
+def _check_order(element: ElementTree.Element, where: str) -> None:
+    name = element.tag.rpartition("}")[2]
+    order = ORDERS.get(name)
+    if order is not None:
+        ranks = [order.index(child.tag.rpartition("}")[2]) for child in element]
+        assert ranks == sorted(ranks), f"{where}: children of <{name}> out of order"
+    if name == "sheetData":
+        numbers = [int(row.get("r", "0")) for row in element]
+        assert numbers == sorted(set(numbers)), f"{where}: rows out of order"
+        for row in element:
+            columns = [re.sub(r"\d", "", cell.get("r", "")) for cell in row]
+            keys = [(len(c), c) for c in columns]
+            assert keys == sorted(set(keys)), f"{where}: cells of row {row.get('r')} out of order"
+    for child in element:
+        _check_order(child, where)
+
+
+def test_every_part_the_writer_makes_is_well_formed_and_in_schema_order(kept: Path) -> None:
+    before = read_parts(kept)
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    run_once(XlsxWorkbook(kept), as_of=AS_OF + dt.timedelta(days=9))
+    after = read_parts(kept)
+    written = [name for name in after if before.get(name) != after[name]]
+    assert any(name.startswith("xl/worksheets/sheet") for name in written)
+    for name in written:
+        if name.endswith(".png"):
+            continue
+        _check_order(ElementTree.fromstring(after[name]), name)
+    with Package.open(kept) as package:
+        titles = [tab.title for tab in package.tabs()]
+    assert titles[-4:] == ["Summary", "Attention", "History", "_sheetfunnel"]
+
+
+# -- what the next issues need from the writer ----------------------------------------------------
+
+def _chart(title: str, row: int) -> Chart:
+    return Chart("Summary", title, row, 10, CellRange("Summary", 2, 1, 4),
+                 CellRange("Summary", 2, 2, 4))
+
+
+def test_several_charts_on_a_tab_found_and_replaced_by_name(kept: Path) -> None:
+    cells = tuple(CellWrite("Summary", row, col, value) for row, col, value in
+                  [(2, 1, "Lead"), (2, 2, 5), (3, 1, "Won"), (3, 2, 2), (4, 1, "Lost"),
+                   (4, 2, 1)])
+    book = XlsxWorkbook(kept)
+    book.read()
+    book.apply(WritePlan(cells=cells, looks=Looks(charts=(_chart("Reached", 1),
+                                                          _chart("Won", 20)))))
+    drawing = _summary_drawing(kept)
+    assert drawing.count(b'name="sheetfunnel: ') == 2
+    book = XlsxWorkbook(kept)
+    book.read()
+    book.apply(WritePlan(looks=Looks(charts=(_chart("Won", 30),))))
+    drawing = _summary_drawing(kept)
+    assert re.findall(rb'name="sheetfunnel: ([^"]+)"', drawing) == [b"Won"]
+    assert b"<xdr:row>29</xdr:row>" in drawing
+
+
+def _summary_drawing(path: Path) -> bytes:
+    parts = read_parts(path)
+    with Package.open(path) as package:
+        summary = next(tab.part for tab in package.tabs() if tab.title == "Summary")
+        drawing = next(r.target for r in package.relationships(summary)
+                       if r.type.endswith("/drawing"))
+    return parts[drawing]
+
+
+def test_the_workers_width_never_changes_a_persons_column() -> None:
+    head = (b'<worksheet xmlns="main"><cols><col min="1" max="5" width="20" customWidth="1" '
+            b'style="3"/></cols>')
+    widened = column_widths(head, [(3, 12.5)], "")
+    assert widened == (b'<worksheet xmlns="main"><cols><col min="1" max="2" width="20" '
+                       b'customWidth="1" style="3"/><col min="3" max="3" width="12.5" '
+                       b'customWidth="1"/><col min="4" max="5" width="20" customWidth="1" '
+                       b'style="3"/></cols>')
+    assert column_widths(widened, [(3, 12.5)], "") == widened
