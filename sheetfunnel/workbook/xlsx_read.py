@@ -7,7 +7,7 @@ cell as a ``datetime`` (its style says it is a date), whole numbers as ``int``, 
 or a duration as its text, an error as its text (``#DIV/0!``) and ``None`` for an empty cell.
 
 python-calamine hands error cells back empty, so the sheet parts that hold any (a quick
-search of the bytes) are scanned for them.
+search of the bytes, in a thread beside calamine) are scanned for them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +47,19 @@ def read_snapshot(path: Path, select: Selector,
         sheets = [s for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
         titles = [s.name for s in sheets]
         hidden = frozenset(s.name for s in sheets if s.visible != SheetVisibleEnum.Visible)
-        with zipfile.ZipFile(path) as source:
-            package = Package(source)
+        with Package.open(path) as package, ThreadPoolExecutor(max_workers=1) as scanner:
             parts = {tab.title: tab.part for tab in package.tabs()}
-            tabs = read_selected(titles, select, lambda todo: {
-                title: _with_errors(
-                    _grid(book.get_sheet_by_name(title).to_python(skip_empty_area=False)),
-                    package, parts.get(title))
-                for title in todo})
+
+            def read(todo: list[str]) -> dict[str, Grid]:
+                # the search for error cells runs beside calamine, which lets go of the GIL
+                errors = {title: scanner.submit(_errors_of, path, parts[title])
+                          for title in todo if title in parts}
+                grids = {title: _grid(book.get_sheet_by_name(title).to_python(
+                    skip_empty_area=False)) for title in todo}
+                for title, found in errors.items():
+                    _put_errors(grids[title], found.result())
+                return grids
+            tabs = read_selected(titles, select, read)
     except (CalamineError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # damaged parts
         raise unreadable(exc) from exc
     finally:
@@ -82,17 +88,19 @@ def _grid(rows: list[list[Any]]) -> Grid:
     return rows
 
 
-def _with_errors(grid: Grid, package: Package, part: str | None) -> Grid:
+def _errors_of(path: Path, part: str) -> dict[tuple[int, int], str]:
+    with Package.open(path) as package:
+        return error_cells(package.chunks(part))
+
+
+def _put_errors(grid: Grid, errors: dict[tuple[int, int], str]) -> None:
     """``grid`` with the text of its error cells put back."""
-    if part is None:
-        return grid
-    for (row, col), shown in error_cells(package.chunks(part)).items():
+    for (row, col), shown in errors.items():
         while len(grid) < row:
             grid.append([])
         cells = grid[row - 1]
         cells.extend([None] * (col - len(cells)))
         cells[col - 1] = shown
-    return grid
 
 
 _ERROR_MARKS = (b't="e"', b"t='e'")

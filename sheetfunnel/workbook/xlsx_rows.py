@@ -8,9 +8,9 @@ by their order; both are read here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from sheetfunnel.grid import column_number
 from sheetfunnel.workbook import ooxml
@@ -34,15 +34,15 @@ def cell_position(place: str) -> tuple[int, int]:
     return int(place[place.rfind(letters) + len(letters):].lstrip("$")), column_number(letters)
 
 
-@dataclass(frozen=True)
 class CellXml:
     """One ``<c>`` element: its column, where it sits in the row's bytes, and its parts."""
 
-    col: int
-    start: int
-    end: int
-    attrs: bytes  # the attribute text of its tag
-    inner: bytes | None  # its content (None for an empty element)
+    __slots__ = ("col", "start", "end", "attrs", "inner")
+
+    def __init__(self, col: int, start: int, end: int, attrs: bytes, inner: bytes | None):
+        self.col, self.start, self.end = col, start, end
+        self.attrs = attrs  # the attribute text of its tag
+        self.inner = inner  # its content (None for an empty element)
 
     @property
     def kind(self) -> str:
@@ -99,8 +99,26 @@ def row_cells(row: bytes) -> Iterator[CellXml]:
     col = 0
     for match in CELL.finditer(row, row.find(b">") + 1):
         place = _CELL_PLACE.search(match[2])
-        col = column_number(place[1].decode()) if place else col + 1
+        col = _column(place[1]) if place else col + 1
         yield CellXml(col, match.start(), match.end(), match[2], match[3])
+
+
+def last_column(row: bytes, prefix: bytes = b"") -> int | None:
+    """The column of the row's last cell when that cell names its place (0 for a row
+    without cells), else None: enough to append cells without reading the others.
+    ``prefix`` is the namespace prefix of the part's elements ("<" never occurs in text, so
+    the last ``<c`` tag is the last cell)."""
+    start = b"<" + prefix + b"c"
+    at = max(row.rfind(start + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    if at < 0:
+        return 0
+    place = _CELL_PLACE.search(row, at, row.find(b">", at))
+    return _column(place[1]) if place else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _column(letters: bytes) -> int:
+    return column_number(letters.decode())
 
 
 def rows(piece: bytes) -> Iterator[re.Match[bytes]]:

@@ -10,6 +10,7 @@ written, never with the sheet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from sheetfunnel.diff import same_value
 from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import serial_number
 from sheetfunnel.workbook import ooxml
-from sheetfunnel.workbook.xlsx_rows import CellXml, row_cells, row_number, rows
+from sheetfunnel.workbook.xlsx_rows import CellXml, last_column, row_cells, row_number, rows
 from sheetfunnel.workbook.xlsx_styles import StyleSheet
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -32,6 +33,7 @@ _ROW_END = re.compile(rb"</" + _NAME + rb"row>|<" + _NAME + rb"row\b[^<>]*/>")
 _SPANS = re.compile(rb"\sspans\s*=\s*[\"'](\d+):(\d+)[\"']")
 _R_ATTR = re.compile(rb"\sr\s*=\s*[\"'][^\"']*[\"']")
 _1904_OFFSET = 1462
+_NO_COLUMN = 1 << 20
 
 #: A cell's value as the file holds it, for cells the caller did not read: None if unknown.
 Known = Callable[[int, int], tuple[bool, Cell]]
@@ -119,7 +121,10 @@ class CellLooks:
             self.by_col.setdefault(col, []).append((first_row, last_row, what))
 
     def at(self, row: int, col: int) -> tuple[str, ...]:
-        return tuple(what for first, last, what in self.by_col.get(col, ())
+        items = self.by_col.get(col)
+        if not items:
+            return ()
+        return tuple(what for first, last, what in items
                      if first <= row and (last is None or row <= last))
 
     def rows(self) -> tuple[int, int | None] | None:
@@ -225,6 +230,7 @@ class _RowEditor:
         self.shared_text, self.merged = shared_text, merged
         self.last_row = 0
         self.prefix = b""
+        self._first_look_column = min(edit.looks.by_col, default=_NO_COLUMN)
 
     def new_row(self, number: int) -> bytes:
         cells = b"".join(self._new_cell(number, col, value)
@@ -237,6 +243,19 @@ class _RowEditor:
         tag_end = row.find(b">") + 1
         empty = row[tag_end - 2:tag_end] == b"/>"
         body_end = tag_end if empty else row.rfind(b"<")
+        touched = min(writes, default=_NO_COLUMN)
+        if self.edit.restyle:
+            touched = min(touched, self._first_look_column)
+        if touched != _NO_COLUMN:
+            last = last_column(row, self.prefix)
+            if last is not None and last < touched:  # only cells after the row's last
+                added = b"".join(self._new_cell(number, col, writes[col])
+                                 for col in sorted(writes))
+                if not added:
+                    return row
+                tag = row[:tag_end - 2].rstrip() + b">" if empty else row[:tag_end]
+                return _widen_spans(tag, writes) + row[tag_end:body_end] + added + \
+                    b"</" + self.prefix + b"row>"
         parts: list[bytes] = []
         done: set[int] = set()
         copied = tag_end
@@ -281,25 +300,26 @@ class _RowEditor:
                                          ) + original[tag_end:]
         value = writes[cell.col]
         if self.merged(number, cell.col):
-            self.result.skipped.append(f"{column_letter(cell.col)}{number}")
+            self.result.skipped.append(f"{_letter(cell.col)}{number}")
             return None
         style = self._style(cell.style, looks, value)
-        if not cell.has_formula and style == cell.style and same_value(
-                self._current(number, cell), value):
+        formula = cell.has_formula
+        same = not formula and same_value(self._current(number, cell), value)
+        if same and style == cell.style:
             return None
-        if cell.has_formula:
-            self.result.formulas_replaced.append(f"{column_letter(cell.col)}{number}")
-        if not same_value(self._current(number, cell), value) or cell.has_formula:
-            self.result.cells_written += 1
-        else:
+        if formula:
+            self.result.formulas_replaced.append(f"{_letter(cell.col)}{number}")
+        if same:
             self.result.restyled += 1
+        else:
+            self.result.cells_written += 1
         if value is None and not style and last:
             return b""
         return self._cell(number, cell.col, value, style)
 
     def _new_cell(self, number: int, col: int, value: Cell) -> bytes:
         if self.merged(number, col):
-            self.result.skipped.append(f"{column_letter(col)}{number}")
+            self.result.skipped.append(f"{_letter(col)}{number}")
             return b""
         style = self._style(0, self.edit.looks.at(number, col), value)
         if value is None or _not_finite(value):
@@ -335,7 +355,7 @@ class _RowEditor:
 
     def _cell(self, number: int, col: int, value: Cell, style: int) -> bytes:
         p = self.prefix.decode()
-        place = f"{column_letter(col)}{number}"
+        place = f"{_letter(col)}{number}"
         styled_attr = f' s="{style}"' if style else ""
         encoded = encode(value, self.edit.date1904)
         if encoded is None:
@@ -349,6 +369,11 @@ class _RowEditor:
             inner = f"<{p}v>{content}</{p}v>"
         kind_attr = f' t="{kind}"' if kind != "n" else ""
         return f'<{p}c r="{place}"{styled_attr}{kind_attr}>{inner}</{p}c>'.encode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _letter(col: int) -> str:
+    return column_letter(col)
 
 
 def encode(value: Cell, date1904: bool = False) -> tuple[str, str] | None:

@@ -73,6 +73,8 @@ class StyleSheet:
         self._font_index = {font: n for n, font in reversed(list(enumerate(self.fonts)))}
         self._dxf_index = {dxf: n for n, dxf in reversed(list(enumerate(self.dxfs)))}
         self._cache: dict[tuple[int, str, str], int] = {}
+        self._numbers: dict[tuple[int, str], int] = {}
+        self._dates: dict[int, bool] = {}
 
     def _children(self, section: str) -> list[ooxml.Span]:
         span = self._sections.get(section)
@@ -88,9 +90,11 @@ class StyleSheet:
         return self.formats.get(self._xf_number(style, "numFmtId"), "General")
 
     def is_date(self, style: int) -> bool:
-        number = self._xf_number(style, "numFmtId")
-        return number in _DATE_IDS or (number >= _FIRST_CUSTOM and
-                                       is_date_code(self.formats.get(number, "")))
+        if style not in self._dates:
+            number = self._xf_number(style, "numFmtId")
+            self._dates[style] = number in _DATE_IDS or (
+                number >= _FIRST_CUSTOM and is_date_code(self.formats.get(number, "")))
+        return self._dates[style]
 
     def is_bold(self, style: int) -> bool:
         font = self._xf_number(style, "fontId")
@@ -100,8 +104,11 @@ class StyleSheet:
         return self.xfs[style] if 0 <= style < len(self.xfs) else self.xfs[0]
 
     def _xf_number(self, style: int, name: str) -> int:
-        value = ooxml.attributes(self._xf(style)).get(name, "0")
-        return int(value) if value.isdigit() else 0
+        key = (style, name)
+        if key not in self._numbers:
+            value = ooxml.attributes(self._xf(style)).get(name, "0")
+            self._numbers[key] = int(value) if value.isdigit() else 0
+        return self._numbers[key]
 
     # -- styles derived from a cell's own
 

@@ -231,8 +231,15 @@ class _Carrier:
             return work.setdefault(title, _TabWork(title))
         for spec in plan.tabs:
             tab(spec.title).spec = spec
+        by_tab: dict[str, dict[int, dict[int, Cell]]] = {}
         for write in plan.cells:
-            tab(write.tab).writes.setdefault(write.row, {})[write.col] = write.value
+            writes = by_tab.get(write.tab)
+            if writes is None:
+                writes = by_tab[write.tab] = tab(write.tab).writes
+            row = writes.get(write.row)
+            if row is None:
+                row = writes[write.row] = {}
+            row[write.col] = write.value
         looks = plan.looks
         for item in looks.number_formats:
             area = item.range
@@ -448,6 +455,9 @@ def _unknown(row: int, col: int) -> tuple[bool, Cell]:
 
 def _merged_test(ranges: list[tuple[int, int, int, int]]) -> Callable[[int, int], bool]:
     """True for a cell inside a merged area other than its top-left cell."""
+    if not ranges:
+        return lambda row, col: False
+
     def merged(row: int, col: int) -> bool:
         return any(top <= row <= bottom and left <= col <= right and (row, col) != (top, left)
                    for top, left, bottom, right in ranges)
