@@ -186,3 +186,38 @@ def test_values_found_across_piece_boundaries(book_path: Path,
     monkeypatch.setattr(xlsx_package, "_CHUNK", 37)
     _run(book_path, _scores(50))
     assert _seen(book_path) == SEEN
+
+
+def test_a_shared_formula_started_in_a_workers_cell_lives_on_in_a_persons_cells(
+        tmp_path: Path) -> None:
+    """A person filled a formula down the Score column past the deals: the worker's cells
+    take values, the cells below keep the formula, written out for each."""
+    book = openpyxl.Workbook()
+    deals = book.active
+    deals.title = "Opportunities"
+    deals.append(["ID", "Stage", "Qty", "Price", "Amount", "Score"])
+    for number in range(2, 7):
+        deals.append([f"OPP-{number}", "Lead", number, 10, None, f"=C{number}*D{number}"])
+    path = tmp_path / "pipeline.xlsx"
+    book.save(path)
+    parts = read_parts(path)
+    sheet = "xl/worksheets/sheet1.xml"
+    shared = {2: b'<f t="shared" ref="F2:F6" si="0">C2*D2</f><v>20</v>'}
+    shared.update({row: f'<f t="shared" si="0"/><v>{row * 10}</v>'.encode()
+                   for row in range(3, 7)})
+    for row, inner in shared.items():
+        parts[sheet], found = re.subn(rf'<c r="F{row}"><f>C{row}\*D{row}</f><v\s*/></c>'
+                                      .encode(), b'<c r="F%d">' % row + inner + b"</c>",
+                                      parts[sheet])
+        assert found == 1, row
+    write_parts(path, parts)
+
+    _run(path, WritePlan(cells=tuple(CellWrite("Opportunities", row, 6, 50 + row)
+                                     for row in (2, 3, 4))))
+    formulas = {cell.coordinate: cell.value for cell in openpyxl.load_workbook(path)
+                ["Opportunities"]["F"]}
+    assert formulas == {"F1": "Score", "F2": 52, "F3": 53, "F4": 54, "F5": "=C5*D5",
+                        "F6": "=C6*D6"}
+    assert b'<c r="F6"><f>C6*D6</f><v>60</v></c>' in read_parts(path)[sheet]
+    assert [_at(XlsxWorkbook(path).read().tabs["Opportunities"], f"F{r}") for r in (5, 6)] == \
+        [50, 60]

@@ -21,7 +21,14 @@ from sheetfunnel.diff import same_value
 from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import serial_number
 from sheetfunnel.workbook import ooxml
-from sheetfunnel.workbook.xlsx_rows import CellXml, last_column, row_cells, row_number, rows
+from sheetfunnel.workbook.xlsx_rows import (
+    CellXml,
+    last_column,
+    last_row_number,
+    row_cells,
+    row_number,
+    rows,
+)
 from sheetfunnel.workbook.xlsx_styles import StyleSheet
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -34,6 +41,7 @@ _SPANS = re.compile(rb"\sspans\s*=\s*[\"'](\d+):(\d+)[\"']")
 _R_ATTR = re.compile(rb"\sr\s*=\s*[\"'][^\"']*[\"']")
 _1904_OFFSET = 1462
 _NO_COLUMN = 1 << 20
+_FORMULA = re.compile(rb"<" + _NAME + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _NAME + rb"f>)", re.S)
 
 #: A cell's value as the file holds it, for cells the caller did not read: None if unknown.
 Known = Callable[[int, int], tuple[bool, Cell]]
@@ -197,7 +205,8 @@ def edit_sheet(chunks: Iterator[bytes], out: IO[bytes], edit: SheetEdit, styles:
 def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
                look_rows: tuple[int, int | None] | None, editor: _RowEditor) -> list[int]:
     """Copy ``piece`` to ``out``, rows the edit touches edited; new rows go in their place."""
-    if not pending and look_rows is None:
+    if not pending and look_rows is None and not (editor.masters and b"si=" in piece):
+        editor.last_row = last_row_number(piece, editor.last_row)
         out.write(piece)
         return pending
     copied = 0
@@ -213,7 +222,8 @@ def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
         wanted = index < len(pending) and pending[index] == number
         looks = look_rows is not None and look_rows[0] <= number and (
             look_rows[1] is None or number <= look_rows[1])
-        if wanted or looks:
+        sharing = bool(editor.masters) and b"si=" in match[0]
+        if wanted or looks or sharing:
             out.write(piece[copied:match.start()])
             out.write(editor.edit_row(match[0], number))
             copied = match.end()
@@ -231,6 +241,9 @@ class _RowEditor:
         self.last_row = 0
         self.prefix = b""
         self._first_look_column = min(edit.looks.by_col, default=_NO_COLUMN)
+        #: Shared formulas whose first cell the worker replaced: id -> (formula, its cell).
+        #: Their other cells get the formula written out, as the first cell no longer holds it.
+        self.masters: dict[str, tuple[str, str]] = {}
 
     def new_row(self, number: int) -> bytes:
         cells = b"".join(self._new_cell(number, col, value)
@@ -246,7 +259,7 @@ class _RowEditor:
         touched = min(writes, default=_NO_COLUMN)
         if self.edit.restyle:
             touched = min(touched, self._first_look_column)
-        if touched != _NO_COLUMN:
+        if touched != _NO_COLUMN and not (self.masters and b"si=" in row):
             last = last_column(row, self.prefix)
             if last is not None and last < touched:  # only cells after the row's last
                 added = b"".join(self._new_cell(number, col, writes[col])
@@ -268,6 +281,8 @@ class _RowEditor:
                 done.add(col)
             droppable = place + 1 == len(cells) or bool(_R_ATTR.search(cells[place + 1].attrs))
             new = self._edited_cell(number, cell, writes, row[cell.start:cell.end], droppable)
+            if new is None and self.masters and cell.col not in writes:
+                new = self._unshared(number, cell, row[cell.start:cell.end])
             if new is not None:
                 parts.append(row[copied:cell.start])
                 parts.append(new)
@@ -304,6 +319,8 @@ class _RowEditor:
             return None
         style = self._style(cell.style, looks, value)
         formula = cell.has_formula
+        if formula:
+            self._remember_master(number, cell)
         same = not formula and same_value(self._current(number, cell), value)
         if same and style == cell.style:
             return None
@@ -316,6 +333,34 @@ class _RowEditor:
         if value is None and not style and last:
             return b""
         return self._cell(number, cell.col, value, style)
+
+    def _remember_master(self, number: int, cell: CellXml) -> None:
+        found = _FORMULA.search(cell.inner or b"")
+        if found is None:
+            return
+        values = ooxml.attributes(b"<f" + found[1] + b">")
+        if values.get("t") == "shared" and "ref" in values and found[2]:
+            self.masters[values.get("si", "")] = (ooxml.unescape_text(found[2]),
+                                                  f"{_letter(cell.col)}{number}")
+
+    def _unshared(self, number: int, cell: CellXml, original: bytes) -> bytes | None:
+        """A person's cell that shared the formula of a cell the worker replaced, with that
+        formula written out for it (None when it shares none of those)."""
+        found = _FORMULA.search(original)
+        if found is None:
+            return None
+        values = ooxml.attributes(b"<f" + found[1] + b">")
+        master = self.masters.get(values.get("si", "")) if values.get("t") == "shared" else None
+        if master is None or found[2]:
+            return None
+        from openpyxl.formula.translate import Translator
+
+        text, origin = master
+        moved = Translator("=" + text, origin=origin).translate_formula(
+            f"{_letter(cell.col)}{number}")[1:]
+        p = self.prefix.decode()
+        return original[:found.start()] + f"<{p}f>{ooxml.text(moved)}</{p}f>".encode() + \
+            original[found.end():]
 
     def _new_cell(self, number: int, col: int, value: Cell) -> bytes:
         if self.merged(number, col):
