@@ -221,3 +221,19 @@ def test_a_shared_formula_started_in_a_workers_cell_lives_on_in_a_persons_cells(
     assert b'<c r="F6"><f>C6*D6</f><v>60</v></c>' in read_parts(path)[sheet]
     assert [_at(XlsxWorkbook(path).read().tabs["Opportunities"], f"F{r}") for r in (5, 6)] == \
         [50, 60]
+
+
+def test_the_calculation_chain_forgets_the_formulas_the_worker_replaced(book_path: Path) -> None:
+    """Excel calls a file damaged when its calculation chain names a cell without a formula."""
+    parts = read_parts(book_path)
+    parts["xl/calcChain.xml"] = (
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<c r="G3" i="1"/><c r="E3"/><c r="B2" i="2"/></calcChain>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdChain" Type="http://schemas.openxmlformats.'
+        b'org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+        b"</Relationships>")
+    write_parts(book_path, parts)
+    _run(book_path, _scores(50))  # G3 (a formula in the worker's Flags column) gets text
+    chain = read_parts(book_path)["xl/calcChain.xml"]
+    assert re.findall(rb'<c r="(\w+)" i="(\d)"/>', chain) == [(b"E3", b"1"), (b"B2", b"2")]

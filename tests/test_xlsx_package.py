@@ -19,6 +19,7 @@ import pytest
 from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel import schema
+from sheetfunnel.diff import same_value
 from sheetfunnel.plan import CellRange, CellWrite, Chart, Looks, WritePlan
 from sheetfunnel.run import run_once
 from sheetfunnel.setup import init_workbook
@@ -342,3 +343,25 @@ def test_the_workers_width_never_changes_a_persons_column() -> None:
                        b'customWidth="1"/><col min="4" max="5" width="20" customWidth="1" '
                        b'style="3"/></cols>')
     assert column_widths(widened, [(3, 12.5)], "") == widened
+
+
+def test_a_workbook_whose_parts_use_a_namespace_prefix(tmp_path: Path) -> None:
+    """Files written by the Open XML SDK spell every element ``x:row``, ``x:c``."""
+    path = tmp_path / "pipeline.xlsx"
+    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    parts = read_parts(path)
+    for name in ("xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/styles.xml"):
+        data = re.sub(rb"<(/?)(?![?!])([A-Za-z]+)([\s/>])", rb"<\1x:\2\3", parts[name])
+        parts[name] = data.replace(b' xmlns="', b' xmlns:x="', 1)
+    write_parts(path, parts)
+    result = run_once(XlsxWorkbook(path), as_of=AS_OF)
+    after = read_parts(path)
+    assert b"<x:row" in after["xl/worksheets/sheet1.xml"]
+    for name in ("xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/styles.xml"):
+        ElementTree.fromstring(after[name])
+    grids = XlsxWorkbook(path).read().tabs
+    written = [w for w in result.plan.cells if w.tab == "Opportunities"]
+    assert written and all(
+        same_value(grids[w.tab][w.row - 1][w.col - 1] if w.col <= len(grids[w.tab][w.row - 1])
+                   else None, w.value) for w in written)
+    assert run_once(XlsxWorkbook(path), as_of=AS_OF).cells_written == 0
