@@ -28,6 +28,7 @@ TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"
 _SKIP = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>|<!DOCTYPE[^>]*>", re.S)
 _ATTR = re.compile(rb"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PLAIN = re.compile("[^&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*")
 
 
 def local(name: bytes | str) -> str:
@@ -38,6 +39,8 @@ def local(name: bytes | str) -> str:
 
 def text(value: str) -> str:
     """Element text: escaped, without the characters XML 1.0 cannot hold."""
+    if _PLAIN.fullmatch(value):
+        return value
     return escape(_ILLEGAL.sub("", value), {"\r": "&#13;"})
 
 

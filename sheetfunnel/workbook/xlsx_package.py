@@ -8,6 +8,7 @@ through as the very bytes (still compressed) that were in the file.
 from __future__ import annotations
 
 import copy
+import io
 import posixpath
 import tempfile
 import zipfile
@@ -307,7 +308,8 @@ class PackageWriter:
         if self._spill is None:
             self._spill_file = tempfile.TemporaryFile(dir=self._spill_folder)  # noqa: SIM115
             self._spill = zipfile.ZipFile(self._spill_file, "w", zipfile.ZIP_DEFLATED)
-        with self._spill.open(part, "w", force_zip64=True) as out:
+        with self._spill.open(part, "w", force_zip64=True) as entry, \
+                io.BufferedWriter(entry, _CHUNK) as out:
             produce(out)
         self.texts.pop(part, None)
         self.removed.discard(part)

@@ -9,6 +9,7 @@ written, never with the sheet.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import math
@@ -121,19 +122,37 @@ class CellLooks:
     """Number formats and bold type the plan puts on ranges of one tab."""
 
     by_col: dict[int, list[tuple[int, int | None, str]]] = field(default_factory=dict)
+    _steps: dict[int, tuple[list[int], list[tuple[str, ...]]]] = field(default_factory=dict)
 
     def add(self, first_row: int, last_row: int | None, first_col: int, last_col: int,
             what: str) -> None:
         """``what`` is ``bold`` or a number format code."""
         for col in range(first_col, last_col + 1):
             self.by_col.setdefault(col, []).append((first_row, last_row, what))
+        self._steps.clear()
 
     def at(self, row: int, col: int) -> tuple[str, ...]:
         items = self.by_col.get(col)
         if not items:
             return ()
-        return tuple(what for first, last, what in items
-                     if first <= row and (last is None or row <= last))
+        steps = self._steps.get(col)
+        if steps is None:
+            steps = self._steps[col] = self._steps_of(items)
+        bounds, looks = steps
+        return looks[bisect.bisect_right(bounds, row)]
+
+    @staticmethod
+    def _steps_of(items: list[tuple[int, int | None, str]]
+                  ) -> tuple[list[int], list[tuple[str, ...]]]:
+        """The column's looks as steps: ``looks[i]`` holds from ``bounds[i - 1]`` up to
+        ``bounds[i]`` (the looks change only where a range starts or ends)."""
+        bounds = sorted({first for first, _, _ in items} |
+                        {last + 1 for _, last, _ in items if last is not None})
+        looks = []
+        for row in [0, *bounds]:
+            looks.append(tuple(what for first, last, what in items
+                               if first <= row and (last is None or row <= last)))
+        return bounds, looks
 
     def rows(self) -> tuple[int, int | None] | None:
         """The rows any look covers (first, last or None for the end); None when none."""
@@ -244,6 +263,7 @@ class _RowEditor:
         #: Shared formulas whose first cell the worker replaced: id -> (formula, its cell).
         #: Their other cells get the formula written out, as the first cell no longer holds it.
         self.masters: dict[str, tuple[str, str]] = {}
+        self._styles: dict[tuple[int, tuple[str, ...], int], int] = {}
 
     def new_row(self, number: int) -> bytes:
         cells = b"".join(self._new_cell(number, col, value)
@@ -373,11 +393,18 @@ class _RowEditor:
         return self._cell(number, col, value, style)
 
     def _style(self, style: int, looks: tuple[str, ...], value: Cell) -> int:
-        style = styled(self.styles, style, looks)
-        if isinstance(value, dt.date) and not self.styles.is_date(style):
-            with_time = isinstance(value, dt.datetime) and value.time() != dt.time()
-            style = self.styles.with_format(style, DATETIME_FORMAT if with_time else DATE_FORMAT)
-        return style
+        """The cell's style with the looks of its place, and a date format for a date."""
+        kind = 0 if not isinstance(value, dt.date) else 2 if isinstance(
+            value, dt.datetime) and value.time() != dt.time() else 1
+        key = (style, looks, kind)
+        found = self._styles.get(key)
+        if found is None:
+            found = styled(self.styles, style, looks)
+            if kind and not self.styles.is_date(found):
+                found = self.styles.with_format(found, DATETIME_FORMAT if kind == 2 else
+                                                DATE_FORMAT)
+            self._styles[key] = found
+        return found
 
     def _current(self, number: int, cell: CellXml) -> Cell:
         found, value = self.edit.known(number, cell.col)
