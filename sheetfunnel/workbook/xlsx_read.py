@@ -49,13 +49,14 @@ def read_snapshot(path: Path, select: Selector,
         hidden = frozenset(s.name for s in sheets if s.visible != SheetVisibleEnum.Visible)
         with Package.open(path) as package, ThreadPoolExecutor(max_workers=1) as scanner:
             parts = {tab.title: tab.part for tab in package.tabs()}
+            seen: dict[Any, Cell] = {}
 
             def read(todo: list[str]) -> dict[str, Grid]:
                 # the search for error cells runs beside calamine, which lets go of the GIL
                 errors = {title: scanner.submit(_errors_of, path, parts[title])
                           for title in todo if title in parts}
                 grids = {title: _grid(book.get_sheet_by_name(title).to_python(
-                    skip_empty_area=False)) for title in todo}
+                    skip_empty_area=False), seen) for title in todo}
                 for title, found in errors.items():
                     _put_errors(grids[title], found.result())
                 return grids
@@ -67,20 +68,22 @@ def read_snapshot(path: Path, select: Selector,
     return Snapshot(tabs, hidden, tuple(titles))
 
 
-def _grid(rows: list[list[Any]]) -> Grid:
+def _grid(rows: list[list[Any]], seen: dict[Any, Cell]) -> Grid:
     """The rows in the types a Grid holds (changed in place: calamine made them for us),
-    trailing blanks dropped as ``trim`` does."""
+    trailing blanks dropped as ``trim`` does. Equal texts and dates become one object
+    (``seen``): a column of stages or days then costs one object per value, not per row."""
     for row in rows:
         for index, value in enumerate(row):
             kind = value.__class__
             if kind is str:
-                if value == "":
-                    row[index] = None
+                row[index] = seen.setdefault(value, value) if value != "" else None
             elif kind is float:
                 if value.is_integer() and -_EXACT_INTEGERS < value < _EXACT_INTEGERS:
                     row[index] = int(value)
             elif kind is not bool:
-                row[index] = _value(value)
+                found = seen.get(value)
+                row[index] = found if found is not None else seen.setdefault(
+                    value, _value(value))
         while row and (row[-1] is None or row[-1].__class__ is str and not row[-1].strip()):
             row.pop()
     while rows and not rows[-1]:

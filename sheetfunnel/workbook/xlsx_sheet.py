@@ -23,6 +23,7 @@ from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import serial_number
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import (
+    ROW,
     CellXml,
     last_column,
     last_row_number,
@@ -224,10 +225,20 @@ def edit_sheet(chunks: Iterator[bytes], out: IO[bytes], edit: SheetEdit, styles:
 def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
                look_rows: tuple[int, int | None] | None, editor: _RowEditor) -> list[int]:
     """Copy ``piece`` to ``out``, rows the edit touches edited; new rows go in their place."""
-    if not pending and look_rows is None and not (editor.masters and b"si=" in piece):
-        editor.last_row = last_row_number(piece, editor.last_row)
-        out.write(piece)
-        return pending
+    if look_rows is None and not (editor.masters and b"si=" in piece):
+        last = last_row_number(piece, editor.last_row)
+        if not pending or pending[0] > last:
+            editor.last_row = last
+            out.write(piece)
+            return pending
+        if _numbered(piece, editor.prefix):
+            return _jump_to_rows(piece, out, pending, last, editor)
+    return _walk_rows(piece, out, pending, look_rows, editor)
+
+
+def _walk_rows(piece: bytes, out: IO[bytes], pending: list[int],
+               look_rows: tuple[int, int | None] | None, editor: _RowEditor) -> list[int]:
+    """``_edit_rows`` reading every row of the piece."""
     copied = 0
     number = editor.last_row
     index = 0
@@ -249,6 +260,44 @@ def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
             index += wanted
     editor.last_row = number
     out.write(piece[copied:])
+    return pending[index:]
+
+
+def _numbered(piece: bytes, prefix: bytes) -> bool:
+    """Every row in ``piece`` starts ``<row r="N"`` (as Excel, LibreOffice and openpyxl write
+    them), so a row can be found by its number alone."""
+    start = b"<" + prefix + b"row"
+    return piece.count(start + b" ") == piece.count(start + b' r="') and \
+        start + b">" not in piece
+
+
+def _jump_to_rows(piece: bytes, out: IO[bytes], pending: list[int], last: int,
+                  editor: _RowEditor) -> list[int]:
+    """``_edit_rows`` for a piece whose rows all say their number: straight to the rows the
+    edit touches, every row between copied without being read."""
+    start = b"<" + editor.prefix + b'row r="'
+    cursor = index = 0
+    while index < len(pending) and pending[index] <= last:
+        number = pending[index]
+        at = piece.find(start + b'%d"' % number, cursor)
+        found = ROW.match(piece, at) if at >= 0 else None
+        if found is None:  # no such row: the new one goes before the first row after it
+            after = next(m for m in rows(piece[cursor:])
+                         if row_number(m[0], 0) > number)
+            at = cursor + after.start()
+            out.write(piece[cursor:at])
+            out.write(editor.new_row(number))
+            cursor = at
+        else:
+            out.write(piece[cursor:at])
+            out.write(editor.edit_row(found[0], number))
+            cursor = found.end()
+            editor.last_row = number
+        index += 1
+        if editor.masters and b"si=" in piece[cursor:]:  # cells sharing a replaced formula
+            return _walk_rows(piece[cursor:], out, pending[index:], None, editor)
+    out.write(piece[cursor:])
+    editor.last_row = last
     return pending[index:]
 
 

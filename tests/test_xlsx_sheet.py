@@ -1,0 +1,66 @@
+"""The streaming sheet editor: cells written in place, new rows and cells in order, every
+other byte kept — whatever the pieces the part arrives in."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from sheetfunnel.workbook.xlsx_rows import row_cells, row_number, rows
+from sheetfunnel.workbook.xlsx_sheet import CellLooks, SheetEdit, edit_sheet, scan_sheet
+from sheetfunnel.workbook.xlsx_styles import StyleSheet
+
+HEAD = b'<?xml version="1.0"?>\n<worksheet xmlns="main"><dimension ref="A1:B9"/>'
+PERSON = b'<c r="A%d" s="0" t="inlineStr"><is><t>kept %d</t></is></c>'
+
+
+def _sheet(numbers: list[int], row_tag: bytes = b'<row r="%d">') -> bytes:
+    body = b"".join(row_tag % n + PERSON % (n, n) + b"</row>" for n in numbers)
+    return HEAD + b"<sheetData>" + body + b"</sheetData><pageMargins left=\"0.7\"/></worksheet>"
+
+
+def _edit(part: bytes, writes: dict[int, dict[int, object]], piece: int) -> bytes:
+    scan = scan_sheet(iter([part]))
+    edit = SheetEdit(writes, CellLooks(), False, scan.head, scan.tail,  # type: ignore[arg-type]
+                     lambda row, col: (False, None))
+    out = io.BytesIO()
+    chunks = iter([part[i:i + piece] for i in range(0, len(part), piece)])
+    edit_sheet(chunks, out, edit, StyleSheet(None), lambda index: "", lambda r, c: False)
+    return out.getvalue()
+
+
+def _rows(part: bytes) -> dict[int, list[tuple[int, bytes]]]:
+    found, number = {}, 0
+    for row in rows(part):
+        number = row_number(row[0], number)
+        found[number] = [(cell.col, row[0][cell.start:cell.end]) for cell in row_cells(row[0])]
+    return found
+
+
+@pytest.mark.parametrize("piece", [7, 64, 1 << 20])
+@pytest.mark.parametrize("row_tag", [b'<row r="%d">', b'<row spans="1:2" r="%d">'])
+def test_rows_are_written_in_place_and_new_rows_go_in_their_gaps(piece: int,
+                                                                 row_tag: bytes) -> None:
+    part = _sheet([1, 2, 5, 9], row_tag)
+    new = _edit(part, {2: {2: "two"}, 3: {2: 3.5}, 9: {1: "mine", 3: True}, 12: {2: 12}}, piece)
+    found = _rows(new)
+    assert list(found) == [1, 2, 3, 5, 9, 12]
+    assert found[1] == [(1, PERSON % (1, 1))] and found[5] == [(1, PERSON % (5, 5))]
+    assert found[2] == [(1, PERSON % (2, 2)),
+                        (2, b'<c r="B2" t="inlineStr"><is><t>two</t></is></c>')]
+    assert found[3] == [(2, b'<c r="B3"><v>3.5</v></c>')]
+    assert found[9] == [(1, b'<c r="A9" t="inlineStr"><is><t>mine</t></is></c>'),
+                        (3, b'<c r="C9" t="b"><v>1</v></c>')]
+    assert new.startswith(HEAD) and new.endswith(b'<pageMargins left="0.7"/></worksheet>')
+
+
+def test_rows_and_cells_without_their_place_keep_it() -> None:
+    part = (HEAD + b"<sheetData><row><c><v>1</v></c><c><v>2</v></c></row><row r=\"4\"><c>"
+            b"<v>4</v></c></row><row><c><v>5</v></c></row></sheetData></worksheet>")
+    new = _edit(part, {1: {3: "c1"}, 5: {1: "a5"}}, 5)
+    found = _rows(new)
+    assert [col for col, _ in found[1]] == [1, 2, 3]
+    assert found[5] == [(1, b'<c r="A5" t="inlineStr"><is><t>a5</t></is></c>')]
+    assert re.findall(rb"<v>(\d)</v>", new) == [b"1", b"2", b"4"]
