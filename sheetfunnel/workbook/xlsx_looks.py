@@ -69,12 +69,6 @@ def _insert(data: bytes, region: tuple[int, int], element: bytes, name: str) -> 
     return data[:place] + element + data[place:]
 
 
-def _p(data: bytes, region: tuple[int, int]) -> str:
-    """The namespace prefix the part uses for its elements."""
-    spans = ooxml.children(data, *region)
-    return ooxml.prefix_of(spans[0].tag(data)).decode() if spans else ""
-
-
 # -- head -------------------------------------------------------------------------------------
 
 def frozen_rows(head: bytes, rows: int, prefix: str) -> bytes:

@@ -164,9 +164,6 @@ class CellLooks:
         return min(first for first, _ in spans), None if None in lasts else max(
             last for last in lasts if last is not None)
 
-    def __bool__(self) -> bool:
-        return bool(self.by_col)
-
 
 def styled(styles: StyleSheet, style: int, looks: tuple[str, ...]) -> int:
     for what in looks:
