@@ -20,7 +20,7 @@ from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel import schema
 from sheetfunnel.diff import same_value
-from sheetfunnel.plan import CellRange, CellWrite, Chart, Looks, WritePlan
+from sheetfunnel.plan import Bold, CellRange, CellWrite, Chart, Looks, WritePlan
 from sheetfunnel.run import run_once
 from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook import ooxml
@@ -365,3 +365,29 @@ def test_a_workbook_whose_parts_use_a_namespace_prefix(tmp_path: Path) -> None:
         same_value(grids[w.tab][w.row - 1][w.col - 1] if w.col <= len(grids[w.tab][w.row - 1])
                    else None, w.value) for w in written)
     assert run_once(XlsxWorkbook(path), as_of=AS_OF).cells_written == 0
+
+
+def test_looks_for_a_tab_the_workbook_lacks_add_no_tab(kept: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    book = XlsxWorkbook(kept)
+    titles = book.read().titles
+    content = kept.read_bytes()
+    book.apply(WritePlan(looks=Looks(bold=(Bold(CellRange("Ghost", 1, 1)),))))
+    assert "the plan formats tab 'Ghost'" in caplog.text
+    assert XlsxWorkbook(kept).read().titles == titles
+    assert kept.read_bytes() == content
+
+
+def test_cell_looks_are_checked_once_when_their_record_is_missing(kept: Path) -> None:
+    """A workbook formatted before the worker kept its record (or whose record a person
+    deleted) is looked over once; the record then spares the following runs that pass."""
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    parts = read_parts(kept)
+    parts["docProps/custom.xml"] = re.sub(rb"<property\b.*?</property>", b"",
+                                          parts["docProps/custom.xml"], flags=re.S)
+    write_parts(kept, parts)
+    assert run_once(XlsxWorkbook(kept), as_of=AS_OF).cells_written == 0
+    assert b"sheetfunnel looks" in read_parts(kept)["docProps/custom.xml"]
+    content = kept.read_bytes()
+    assert run_once(XlsxWorkbook(kept), as_of=AS_OF).cells_written == 0
+    assert kept.read_bytes() == content

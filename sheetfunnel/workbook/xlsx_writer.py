@@ -202,11 +202,12 @@ class _Carrier:
         work = self._work_by_tab = self._work(plan)
         for spec in plan.tabs:
             self._add_tab(spec.title, spec)
-        for tab in work:
-            if tab not in self.tabs:
-                self._add_tab(tab, None)
+        for title, item in work.items():
+            if item.writes:
+                self._add_tab(title, None)
         stored = self._stored_digests()
         digests = dict(stored)
+        restyled = False
         for title, item in work.items():
             if title not in self.tabs:
                 log.warning("the plan formats tab %r, which the workbook does not have", title)
@@ -217,11 +218,12 @@ class _Carrier:
             if digest is not None:
                 digests[title] = digest
             self._edit_tab(item, restyle)
+            restyled |= restyle
         self._workbook(plan)
         if self.styles.changed:
             self.writer.put(self.styles_part, self.styles.to_bytes())
-        if self.writer.changed and digests != stored:
-            self._store_digests(digests)
+        if (self.writer.changed or restyled) and digests != stored:
+            self._store_digests(digests)  # recorded even alone: the next run need not look again
         return self.outcome
 
     def _work(self, plan: WritePlan) -> dict[str, _TabWork]:
