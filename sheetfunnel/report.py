@@ -18,12 +18,13 @@ SCHEMA = "sheetfunnel.report/1"
 
 
 def plain(value: Any) -> Any:
-    """numpy/pandas scalars as JSON values; NaN, NaT and None as null."""
+    """numpy/pandas scalars as JSON values; NaN, NaT, infinity and None as null (strict JSON
+    has no NaN or Infinity)."""
     if value is None or value is pd.NaT:
         return None
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 

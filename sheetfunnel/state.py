@@ -33,7 +33,7 @@ LEASE_ROW = 2
 CHANGED_ROW = 3
 FIRST_MEMORY_ROW = 4
 CONFIG_COL = 7
-CHUNK = 40_000  # characters per cell; Google allows 50,000
+CHUNK = 16_000  # characters per cell: at most 32,000 UTF-16 units, within Excel's 32,767
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ def read_state(grid: Grid | None) -> State:
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
     last_changed = _date(cell_at(grid, CHANGED_ROW, 3))
-    chunks = [_text(cell_at(grid, r, CONFIG_COL)) for r in range(2, len(grid) + 1)]
-    text = "".join(chunks)
+    chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
+    text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
     if text:
         try:
@@ -131,7 +131,7 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
 
 
 def _iso(value: object) -> str | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    if is_blank(value) or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
