@@ -5,6 +5,7 @@ Plain JSON types only: fractions 0–1, money and scores as numbers, null where 
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -73,6 +74,12 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "problems": [p.as_json() for p in summary.header.problems],
         "io": _io(io, seconds),
     }
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The report as the file ``--report`` writes: strict JSON (a NaN or Infinity that slipped
+    through is a bug to raise here, not a file other tools cannot read)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def problems_only_report(header: RunHeader, io: IOStats, seconds: float) -> dict[str, Any]:
