@@ -233,6 +233,15 @@ def test_amount_forms(typed, amount):
     assert result.deals.loc[2, "weighted_amount"] == pytest.approx(amount * 0.2)
 
 
+def test_a_repeated_id_recalls_nothing_so_a_rerun_judges_it_the_same():
+    rows = (row(ID="OPP-1", Stage="Proposal", Proposal_Sent="2026-10-01"),
+            row(ID="OPP-1", Stage="Proposal"))
+    first = judge(*rows)
+    again = judge(*rows, memory=first.memory)
+    assert again.deals["stage_entered"].tolist() == first.deals["stage_entered"].tolist() == [
+        pd.Timestamp("2026-10-01"), pd.Timestamp(AS_OF)]
+
+
 def test_amounts_beyond_any_number_true_false_and_two_signs_are_invalid_and_0_stays_0():
     typed = {2: "9" * 400, 3: float("inf"), 4: False, 5: 0, 6: "TRUE", 7: "--5", 8: True, 9: 1}
     result = judge(*(row(ID=f"OPP-{r}", Amount=a, Stage="Qualified") for r, a in typed.items()))
