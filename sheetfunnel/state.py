@@ -10,7 +10,8 @@ another machine. Layout, all text so that both backends store it alike:
     G1     "Last good config (JSON)", G2… chunks of it    restored when the Config tabs break
 
 Rows of the memory keep their order between runs and new IDs are appended, so a quiet run
-rewrites nothing.
+rewrites nothing. An ID no cell holds as it is (a line break, a control character, over 32,767
+characters) is not remembered: it would read back as another ID and be appended every run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetfunnel.config import Config, config_from_json, config_to_json
+from sheetfunnel.diff import storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
 from sheetfunnel.values import serial_number
@@ -114,7 +116,8 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
     entries = state.memory.entries
-    for offset, key in enumerate(memory_order(previous, state.memory)):
+    kept = (key for key in memory_order(previous, state.memory) if storable(key) == key)
+    for offset, key in enumerate(kept):
         row = FIRST_MEMORY_ROW + offset
         entry = entries.loc[key]
         cells[(row, 1)] = "stage"

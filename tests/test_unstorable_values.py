@@ -20,6 +20,7 @@ from sheetfunnel.config import Config, Settings, Stage
 from sheetfunnel.diff import MAX_TEXT, diff_cells, storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.plan import TabSpec, WritePlan
+from sheetfunnel.run import run_once
 from sheetfunnel.state import State, read_state, state_cells
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
@@ -109,3 +110,13 @@ def test_a_large_last_good_config_fits_the_cells_it_is_kept_in():
     for (row, col), value in cells.items():
         grid[row - 1][col - 1] = value
     assert read_state(grid).last_good == config
+
+
+def test_ids_no_cell_holds_as_they_are_are_not_remembered_and_a_rerun_writes_nothing(emulator):
+    ids = ["OPP\r1", "OPP\x0b2", "x" * 40_000, "OPP-4"]
+    emulator.add_sheet("Opportunities", [["ID", "Stage"], *([i, "Lead"] for i in ids)])
+    first = run_once(open_book(emulator), as_of=AS_OF)
+    assert list(first.evaluation.memory.entries.index) == ids
+    assert run_once(open_book(emulator), as_of=AS_OF).cells_written == 0
+    remembered = [row[1] for row in emulator.grid("_sheetfunnel")[3:]]
+    assert remembered == ["OPP-4"]
