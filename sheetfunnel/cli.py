@@ -40,7 +40,14 @@ class Group(click.Group):
 
 
 def _today(as_of: dt.datetime | None) -> dt.date:
-    return as_of.date() if as_of else dt.date.today()
+    from sheetfunnel.values import FIRST_DATE, LAST_DATE
+
+    day = as_of.date() if as_of else dt.date.today()
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise UsageError(f"--as-of {day.isoformat()} is outside the dates sheetfunnel reads "
+                         f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}). Give a day "
+                         "in that range.")
+    return day
 
 
 def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None):

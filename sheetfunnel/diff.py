@@ -22,13 +22,11 @@ import numpy as np
 
 from sheetfunnel.grid import Cell, Grid, is_blank
 from sheetfunnel.plan import CellWrite
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import FIRST_DATE, serial_number
 
 #: Excel keeps at most 32,767 characters in a cell, counted as UTF-16 units (an emoji is two);
 #: Google Sheets 50,000. Longer text is cut to this length in both.
 MAX_TEXT = 32_767
-#: The first day both backends store as a date (Excel has no day 0 and no negative days).
-FIRST_DATE = dt.date(1900, 1, 1)
 #: Characters an .xlsx file (XML 1.0) cannot hold; the Google Sheet gets the same text.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: About a millisecond, in days: how close two date-times read back (xlsx keeps milliseconds).
@@ -41,7 +39,8 @@ def storable(value: object) -> Cell:
 
     Missing values (None, NaN, NaT, blank text) and infinities are blank (None); numpy and
     pandas scalars are plain Python; text loses the characters a file cannot hold, ends lines
-    with ``\\n`` and is cut to ``MAX_TEXT``; a date before 1900 is its ISO text.
+    with ``\\n`` and is cut to ``MAX_TEXT``; a date before 1900 (Excel has no day 0 and no
+    negative days) is its ISO text.
     """
     if isinstance(value, np.generic):
         value = value.item()  # np.datetime64("NaT") becomes None

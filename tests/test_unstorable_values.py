@@ -13,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
+from click.testing import CliRunner
 from test_backend_parity import Pair, assert_same_cells
 from test_gsheets import open_book
 
+from sheetfunnel.cli import cli
 from sheetfunnel.config import Config, Settings, Stage
 from sheetfunnel.diff import MAX_TEXT, diff_cells, storable
 from sheetfunnel.engine.model import StageMemory
@@ -120,3 +123,11 @@ def test_ids_no_cell_holds_as_they_are_are_not_remembered_and_a_rerun_writes_not
     assert run_once(open_book(emulator), as_of=AS_OF).cells_written == 0
     remembered = [row[1] for row in emulator.grid("_sheetfunnel")[3:]]
     assert remembered == ["OPP-4"]
+
+
+@pytest.mark.parametrize("day", ["2300-01-01", "1850-06-01"])
+def test_an_as_of_outside_the_dates_read_is_a_usage_error_not_a_traceback(tmp_path: Path, day):
+    path = tmp_path / "pipeline.xlsx"
+    openpyxl.Workbook().save(path)
+    result = CliRunner().invoke(cli, ["run", str(path), "--as-of", day, "--dry-run"])
+    assert result.exit_code == 2 and f"--as-of {day} is outside" in result.output
