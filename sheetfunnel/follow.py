@@ -111,7 +111,7 @@ def _unkeyed_rows(old: list[str], new: list[str]) -> dict[int, int]:
 # -- after the write ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Sent:
+class Written:
     """What a run wrote into one tab whose rows it follows by ID.
 
     ``seen`` is the tab as the run read it and ``planned`` the writes at its rows (values
@@ -155,7 +155,7 @@ def _stripped(keys: list[str]) -> list[str]:
     return keys
 
 
-def repairs(sent: Sent, after: Columns) -> list[CellWrite]:
+def repairs(written: Written, after: Columns) -> list[CellWrite]:
     """Writes that give every row read back (``after``) its own owned cells, when rows moved
     while the values write was on its way; none when nothing moved.
 
@@ -166,19 +166,39 @@ def repairs(sent: Sent, after: Columns) -> list[CellWrite]:
     ID, or one the run did not know (typed meanwhile), has the values the write left in it
     cleared: they were another row's, and the next run computes its own.
     """
-    if not sent.moved(after):
+    if not written.moved(after):
         return []
-    tab, id_col = sent.keys.tab, sent.keys.id_col
-    got = [row_key(v) for v in after.get(id_col, [])]
+    got = [row_key(v) for v in after.get(written.keys.id_col, [])]
     counts = Counter(got)
     identity = {row: key for row, key in enumerate(got, start=1) if key and counts[key] == 1}
-    fixes: list[CellWrite] = []
-    skip = {id_col, *sent.columns}
-    for key, meant in sent.fills.items():
+    fixes = _fills_taken_back(written, after, identity, got)
+    desired = _desired(written)
+    landed = {(w.row, w.col): w.value for w in written.sent if w.col != written.keys.id_col}
+    for row in range(1, max(len(cells) for cells in (got, *after.values())) + 1):
+        wanted = desired.get(identity.get(row, ""))
+        for col in written.columns:
+            have = after[col][row - 1] if col in after and row - 1 < len(after[col]) else None
+            if wanted is not None:
+                if not same_value(have, wanted[col]):
+                    fixes.append(CellWrite(written.keys.tab, row, col, wanted[col]))
+            elif (row, col) in landed and not is_blank(have) and \
+                    same_value(have, landed[(row, col)]):
+                fixes.append(CellWrite(written.keys.tab, row, col, None))  # another row's
+    return fixes
+
+
+def _fills_taken_back(written: Written, after: Columns, identity: dict[int, str],
+                      got: list[str]) -> list[CellWrite]:
+    """Writes giving back the ID a filled-in ID landed on; ``identity`` (row -> ID) is
+    corrected to match, and loses the rows that cannot be told."""
+    tab, id_col = written.keys.tab, written.keys.id_col
+    skip = {id_col, *written.columns}
+    fixes = []
+    for key, meant in written.fills.items():
         row = next((r for r, k in identity.items() if k == key), None)
-        if row is None or _content(after, row, skip) == _seen_content(sent.seen, meant, skip):
+        if row is None or _content(after, row, skip) == _seen_content(written.seen, meant, skip):
             continue
-        original = _original_id(sent, after, row, skip, got)
+        original = _original_id(written, after, row, skip, got)
         if original is None:
             log.warning("%s may hold the ID %s that sheetfunnel meant for another row, "
                         "if rows were moved while it wrote: check it", a1(tab, row, id_col),
@@ -190,36 +210,24 @@ def repairs(sent: Sent, after: Columns) -> list[CellWrite]:
             identity[row] = original
         else:
             identity.pop(row)
-    desired = _desired(sent)
-    landed = {(w.row, w.col): w.value for w in sent.sent if w.col != id_col}
-    for row in range(1, max(len(cells) for cells in (got, *after.values())) + 1):
-        wanted = desired.get(identity.get(row, ""))
-        for col in sent.columns:
-            have = after[col][row - 1] if col in after and row - 1 < len(after[col]) else None
-            if wanted is not None:
-                if not same_value(have, wanted[col]):
-                    fixes.append(CellWrite(tab, row, col, wanted[col]))
-            elif (row, col) in landed and not is_blank(have) and \
-                    same_value(have, landed[(row, col)]):
-                fixes.append(CellWrite(tab, row, col, None))  # another row's value
     return fixes
 
 
-def _desired(sent: Sent) -> dict[str, dict[int, Cell]]:
+def _desired(written: Written) -> dict[str, dict[int, Cell]]:
     """ID -> column -> the value the run wants there, for every row of the read with an ID
     of its own (or one the run filled in); IDs on several rows are left out."""
-    planned = {(w.row, w.col): w.value for w in sent.planned}
+    planned = {(w.row, w.col): w.value for w in written.planned}
     wanted: dict[str, dict[int, Cell]] = {}
     repeated: set[str] = set()
-    for row in range(1, len(sent.seen) + 1):
-        key = row_key(planned.get((row, sent.keys.id_col),
-                                  cell_at(sent.seen, row, sent.keys.id_col)))
+    for row in range(1, len(written.seen) + 1):
+        key = row_key(planned.get((row, written.keys.id_col),
+                                  cell_at(written.seen, row, written.keys.id_col)))
         if not key:
             continue
         if key in wanted:
             repeated.add(key)
-        wanted[key] = {col: planned.get((row, col), cell_at(sent.seen, row, col))
-                       for col in sent.columns}
+        wanted[key] = {col: planned.get((row, col), cell_at(written.seen, row, col))
+                       for col in written.columns}
     return {k: v for k, v in wanted.items() if k not in repeated}
 
 
@@ -235,7 +243,7 @@ def _seen_content(seen: Grid, row: int, skip: set[int]) -> tuple:
                  if col not in skip and not is_blank(value))
 
 
-def _original_id(sent: Sent, after: Columns, row: int, skip: set[int],
+def _original_id(written: Written, after: Columns, row: int, skip: set[int],
                  got: list[str]) -> str | None:
     """The ID ``row`` had before a filled-in ID landed on it: that of the row of the read
     with the same other cells, unless that ID is still on another row ("" for a blank ID);
@@ -244,8 +252,8 @@ def _original_id(sent: Sent, after: Columns, row: int, skip: set[int],
     if not content:
         return ""  # an empty row (rows deleted above it): its ID cell was blank
     elsewhere = {k for r, k in enumerate(got, start=1) if r != row}
-    found = {row_key(cell_at(sent.seen, r, sent.keys.id_col))
-             for r in range(1, len(sent.seen) + 1)
-             if _seen_content(sent.seen, r, skip) == content}
+    found = {row_key(cell_at(written.seen, r, written.keys.id_col))
+             for r in range(1, len(written.seen) + 1)
+             if _seen_content(written.seen, r, skip) == content}
     found = {key for key in found if not key or key not in elsewhere}
     return found.pop() if len(found) == 1 else None

@@ -30,7 +30,9 @@ KINDS = ["get", "values.batchGet", "batchUpdate", "values.batchGet", "values.bat
 TITLE, NAME = 3, 2  # the Opportunities Title and Customers Name columns
 PERSON_TABS = ("Sheet1", "Opportunities", "Customers", "Activities", "Stages", "Scoring",
                "Criteria", "Settings")
-WORKER_TABS = ("History", "_sheetfunnel")  # a run's own record of what it saw, compared apart
+#: The worker's memory lists deals in the order it first saw them and keeps one deleted after
+#: its read: it is the record of what each run saw, not part of what a clean run leaves.
+WORKER_TABS = ("_sheetfunnel",)
 Action = Callable[[SheetsEmulator], None]
 
 #: Faults of the network and of Google, acting on the one request they land on.

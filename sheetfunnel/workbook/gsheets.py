@@ -55,7 +55,7 @@ from sheetfunnel.errors import (
     WorkbookNotWritable,
     WorkbookUnreachable,
 )
-from sheetfunnel.follow import Sent, follow_ids, repairs
+from sheetfunnel.follow import Written, follow_ids, repairs
 from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, quote_tab, trim
 from sheetfunnel.plan import (
     CellRange,
@@ -530,15 +530,15 @@ def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, in
     return needs
 
 
-def _columns(sent: Sent, grids: list[Grid]) -> dict[int, list[Cell]]:
+def _columns(written: Written, grids: list[Grid]) -> dict[int, list[Cell]]:
     """The read-back of one tab by column: a whole tab, or its ID and written columns."""
-    if sent.fills:
+    if written.fills:
         grid = grids[0]
-        width = max([sent.keys.id_col, *(len(row) for row in grid)])
+        width = max([written.keys.id_col, *(len(row) for row in grid)])
         return {c: [cell_at(grid, r, c) for r in range(1, len(grid) + 1)]
                 for c in range(1, width + 1)}
     return {col: [row[0] if row else None for row in grid]
-            for col, grid in zip((sent.keys.id_col, *sent.columns), grids, strict=True)}
+            for col, grid in zip((written.keys.id_col, *written.columns), grids, strict=True)}
 
 
 def _tokens(meta: dict) -> list[int]:
@@ -695,7 +695,7 @@ class GoogleSheetsWorkbook:
         return _tokens(self.client.spreadsheets_get(self.key, params={"fields": TOKEN_FIELDS}))
 
     def _follow_rows(self, seen: _Seen, keyed: list[RowKeys],
-                     writes: list[CellWrite]) -> list[Sent]:
+                     writes: list[CellWrite]) -> list[Written]:
         """Re-read the ID column of each tab with row-bound writes (one batchGet) and move
         its writes to the rows now holding their IDs."""
         if not keyed:
@@ -709,7 +709,7 @@ class GoogleSheetsWorkbook:
             grid = seen.grids.get(keys.tab, [])
             before = [cell_at(grid, r, keys.id_col) for r in range(1, len(grid) + 1)]
             planned = [w for w in writes if w.tab == keys.tab]
-            followed.append(Sent(keys, grid, tuple(planned), tuple(now),
+            followed.append(Written(keys, grid, tuple(planned), tuple(now),
                                  tuple(follow_ids(keys, before, now, planned))))
         return followed
 
@@ -717,7 +717,7 @@ class GoogleSheetsWorkbook:
         for part in chunks(value_ranges(writes)):
             self.client.values_batch_update(self.key, {"valueInputOption": "RAW", "data": part})
 
-    def _repairs(self, followed: list[Sent]) -> list[CellWrite]:
+    def _repairs(self, followed: list[Written]) -> list[CellWrite]:
         """Read back the ID and written columns (whole rows where IDs were filled in: they
         tell a row by its other cells) and return the writes that put moved rows right."""
         if not followed:
@@ -729,8 +729,8 @@ class GoogleSheetsWorkbook:
                                               params=dict(READ_OPTIONS))
         found = iter(answer.get("valueRanges", []))
         fixes = []
-        for sent, ranges in zip(followed, wanted, strict=True):
-            fixes += repairs(sent, _columns(sent, [_grid(next(found)) for _ in ranges]))
+        for written, ranges in zip(followed, wanted, strict=True):
+            fixes += repairs(written, _columns(written, [_grid(next(found)) for _ in ranges]))
         if fixes:
             log.info("rows moved while sheetfunnel wrote: %d cells put back with their rows",
                      len(fixes))
