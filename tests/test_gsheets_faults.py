@@ -145,6 +145,8 @@ def test_a_fault_at_any_request_loses_no_person_cell(template_grids, number, fau
     emulator = sheet()
     emulator.at_request(number, FAULTS.get(fault) or edit)
     run_once(open_book(emulator), as_of=AS_OF)
+    answered = [c.kind for c in emulator.calls if c.status == 200]
+    assert answered.count("values.batchUpdate") <= 2  # the values write, at most one repair
 
     assert_person_cells_kept(emulator, sheet(edit), template_grids)
     expected = clean_run(fault if edit else None)
