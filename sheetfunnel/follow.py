@@ -150,9 +150,10 @@ class Written:
 
 
 def _stripped(keys: list[str]) -> list[str]:
-    while keys and not keys[-1]:
-        keys = keys[:-1]
-    return keys
+    end = len(keys)
+    while end and not keys[end - 1]:
+        end -= 1
+    return keys[:end]
 
 
 def repairs(written: Written, after: Columns) -> list[CellWrite]:
