@@ -147,7 +147,9 @@ class RowKeys:
     A backend that can be edited while the run is under way (Google Sheets) re-reads
     ``id_col`` just before writing and moves each write of ``tab`` to the row that now holds
     ``ids[row]``; writes whose ID is gone are dropped. Rows missing from ``ids`` (headers, rows
-    whose blank ID the run fills) are written only if their ID cell is still blank.
+    whose blank ID the run fills) follow the IDs around them, and a blank ID is filled only
+    where the latest read shows it blank. After writing, the backend reads back and puts rows
+    moved meanwhile right (``sheetfunnel.follow``).
     """
 
     tab: str

@@ -20,6 +20,7 @@ from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
+from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid
 from sheetfunnel.lease import check_lease, utc_now
 from sheetfunnel.load import Loaded, load_workbook_model, tabs_needed
@@ -191,14 +192,18 @@ def _plan(snapshot: Snapshot, loaded: Loaded, config: Config, evaluation: Evalua
 
 
 def _row_keys(loaded: Loaded, evaluation: Evaluation) -> tuple[RowKeys, ...]:
-    """The ID each Opportunities row was computed for, so edits during the run are safe."""
-    opportunities = loaded.opportunities
-    header = opportunities.roles.get("id")
-    if header is None:
-        return ()
-    ids = {int(row): str(value) for row, value in evaluation.deals["id"].items()
-           if row not in evaluation.new_ids and isinstance(value, str) and value}
-    return (RowKeys(opportunities.table.tab, opportunities.table.columns[header], ids),)
+    """The ID each Opportunities row and the Customer ID each Customers row was computed for,
+    so that edits during the run are safe; rows whose blank ID the run fills have none."""
+    found = []
+    for tab, role, skip in ((loaded.opportunities, "id", evaluation.new_ids),
+                            (loaded.customers, "customer_id", {})):
+        header = tab.roles.get(role) if tab is not None else None
+        if tab is None or header is None:
+            continue
+        ids = {int(row): key for row, value in tab.table.frame[header].items()
+               if int(row) not in skip and (key := row_key(value))}
+        found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
+    return tuple(found)
 
 
 def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:

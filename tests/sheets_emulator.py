@@ -495,6 +495,7 @@ class SheetsEmulator:
         self.calls: list[Call] = []
         self.token_calls: list[dict] = []
         self.hooks: list[Callable[[Call], None]] = []
+        self.scheduled: list[tuple[int, bool, Callable[[SheetsEmulator], None]]] = []
         self.faults: list[Callable[[str, str], ApiError | Exception | None]] = []
         self.latency = 0.0  # simulated seconds per request (counted, never slept)
         self.simulated_seconds = 0.0
@@ -580,6 +581,25 @@ class SheetsEmulator:
             left[0] -= 1
             return requests.ConnectionError("Connection reset by peer (emulated)")
         self.faults.append(fault)
+
+    def at_request(self, number: int, action: Callable[[SheetsEmulator], None], *,
+                   after: bool = False) -> None:
+        """Call ``action(emulator)`` just before (or after) answering the ``number``-th Sheets
+        request from now (1 = the next one; token requests do not count).
+
+        Before: a person's edit lands between the request's arrival and its effect, or a
+        fault registered there (``fail``, ``drop_connections``) answers that very request.
+        After: the request has taken effect; an exception ``action`` raises (a
+        ``requests.ConnectionError``) loses the answer on its way back.
+        """
+        self.scheduled.append((len(self.calls) + number, after, action))
+
+    def _run_scheduled(self, after: bool) -> None:
+        due = [s for s in self.scheduled if s[0] == len(self.calls) and s[1] == after]
+        for item in due:
+            self.scheduled.remove(item)
+        for _, _, action in due:
+            action(self)
 
     def count(self, *kinds: str) -> int:
         return sum(1 for c in self.calls if not kinds or c.kind in kinds)
@@ -683,6 +703,7 @@ class SheetsEmulator:
         call = Call(method, kind, params, payload, len(body) + len(request.url))
         self.calls.append(call)
         self.simulated_seconds += self.latency
+        self._run_scheduled(after=False)
         try:
             for fault in self.faults:
                 outcome = fault(method, kind)
@@ -701,6 +722,7 @@ class SheetsEmulator:
         call.status = status
         for hook in list(self.hooks):
             hook(call)
+        self._run_scheduled(after=True)
         return status, headers, answer
 
     def _authorize(self, request: requests.PreparedRequest, method: str) -> None:
@@ -1322,7 +1344,13 @@ class SheetsEmulator:
             raise ApiError(400, "the emulator keeps spreadsheet and sheet metadata only")
         if not item.get("visibility"):
             raise ApiError(400, "Developer metadata visibility is required.")
-        item["metadataId"] = item.get("metadataId") or self._new_id() % 100_000_000
+        if item.get("metadataId") is not None:
+            if any(m.get("metadataId") == item["metadataId"]
+                   for place in self._metadata_places() for m in place):
+                raise ApiError(400, f"Developer metadata with ID {item['metadataId']} already "
+                               "exists.")
+        else:
+            item["metadataId"] = self._new_id() % 100_000_000
         place.append(item)
         return {"developerMetadata": copy.deepcopy(item)}
 

@@ -175,6 +175,24 @@ def test_a_row_inserted_during_a_run_leaves_every_row_its_own_values(emulator, t
         Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
 
 
+def test_customers_sorted_during_a_run_keep_their_own_tier_and_totals(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+
+    def person_sorts(call) -> None:
+        if call.kind == "values.batchGet":  # the run has read; it has not written yet
+            emulator.hooks.remove(person_sorts)
+            emulator.sort_rows("Customers", 2, 2)  # by Name
+    emulator.hooks.append(person_sorts)
+    pair.run(AS_OF)
+
+    xlsx, sheets = pair.snapshots()
+    expected = owned_by_id(xlsx.tabs["Customers"], owned=3)
+    got = owned_by_id(sheets.tabs["Customers"], owned=3)
+    assert [row[0] for row in sheets.tabs["Customers"][1:]] != sorted(expected)  # it moved
+    assert [key for key in expected if differences(
+        Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
+
+
 def test_a_run_cut_short_by_google_is_repaired_by_the_next(emulator, tmp_path):
     pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
     emulator.fail(503, times=100, kind="values.batchUpdate")  # the looks land, values do not

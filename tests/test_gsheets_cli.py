@@ -71,7 +71,8 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
                             "--as-of", "2026-11-24", "--report", report)
     assert code == 0, out
     io = json.loads(report.read_text())["io"]
-    assert (io["read_requests"], io["write_requests"]) == (3, 2)  # get, batchGet, ID check
+    # get, batchGet, ID re-read, read-back; structure, values
+    assert (io["read_requests"], io["write_requests"]) == (4, 2)
     assert io["cells_written"] > 3000 and f"{io['cells_written']} cells written" in out
     header = served.grid("Opportunities")[0]
     assert header[-7:] == ["Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
