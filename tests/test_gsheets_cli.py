@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sheets_emulator import SheetsEmulator, service_account_file
+from test_gsheets import open_book
 
 from sheetfunnel.cli import cli
-from sheetfunnel.lease import read_lease
+from sheetfunnel.lease import SheetLease, read_lease
 from sheetfunnel.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 
@@ -164,6 +165,26 @@ def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     served.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died long ago
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 0, out
+
+
+def test_a_run_that_loses_a_new_sheet_to_a_starting_watcher_is_refused(served, key_file):
+    """The run read a sheet without the state tab; a watcher took the lease (creating the
+    tab) before the run wrote: a refusal naming the watcher, exit 3, never an error."""
+    served.add_sheet("Opportunities", [["ID", "Stage", "Amount"], ["OPP-1", "Lead", 1000]])
+    watcher = SheetLease(open_book(served, credentials_file=str(key_file)), holder="hq:41:aaa",
+                         sleep=lambda _: None)
+    raced: list[str] = []
+
+    def watcher_starts(call) -> None:
+        if call.kind == "values.batchGet" and not raced:
+            raced.append(call.kind)
+            watcher.acquire()
+    served.hooks.append(watcher_starts)
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert out.startswith("Refused: Another sheetfunnel (hq:41:aaa) holds this workbook until ")
+    assert "Error" not in out and "report this" not in out
+    assert "Score" not in served.grid("Opportunities")[0]  # nothing of the run was written
 
 
 def test_protection_warns_on_owned_columns_and_never_on_a_person_s_column_between(served,
