@@ -724,8 +724,9 @@ class SheetsEmulator:
             def _reset(self) -> None:
                 """Close with a TCP reset, as a dropped connection looks to the client."""
                 self.close_connection = True
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
+                with contextlib.suppress(OSError):  # already gone: nothing left to cut
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
                 self.connection.close()
 
             do_GET = do_POST = do_PUT = _answer
