@@ -96,7 +96,7 @@ def test_an_answer_trickled_slower_than_the_deadline_is_abandoned_and_asked_agai
     started = time.monotonic()
     code, out = run(key_file)
     assert code == 0, out
-    assert 1 <= time.monotonic() - started < 6  # one deadline, not the ten-second drip
+    assert 1 <= time.monotonic() - started < 9  # one deadline, not the ten-second drip
     assert [c.kind for c in served.calls][:3] == ["get", "values.batchGet", "values.batchGet"]
     assert scored(served) == DEALS
 
