@@ -22,7 +22,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid
-from sheetfunnel.lease import check_lease, utc_now
+from sheetfunnel.lease import check_lease, lost_race, utc_now
 from sheetfunnel.load import Loaded, load_workbook_model, tabs_needed
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
@@ -92,7 +92,8 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     """Read, compute, write back. ``as_of`` is "today" for every date rule.
 
     A workbook whose lease (``_sheetfunnel`` row 2) a watcher other than ``writer`` holds is
-    refused with WorkbookLocked before anything is written.
+    refused with WorkbookLocked before anything is written; so is a write that failed because
+    a watcher took the workbook while this run worked.
     """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
@@ -120,7 +121,8 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     plan = _plan(snapshot, loaded, config, evaluation, summary, new_state, lang, history_tab)
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
-        workbook.apply(plan)
+        with lost_race(workbook, writer, now):
+            workbook.apply(plan)
     report = build_report(summary, evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
     return RunResult(report, plan, loaded.config_status, loaded.problems, evaluation, summary,

@@ -386,8 +386,8 @@ def test_a_service_account_key_runs_the_real_token_exchange(emulator, tmp_path, 
     (exchange,) = emulator.token_calls
     assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     assert list(emulator.tokens.values()) == ["https://www.googleapis.com/auth/spreadsheets"]
-    assert all(t == (10.0, 120.0) for t in session.adapters["https://"].timeouts
-               if t is not None)
+    assert all(t == (10.0, 60.0) for t in session.adapters["https://"].timeouts
+               if t is not None)  # connect, then silence: each answer also has a 60 s deadline
     assert "Google Sheet" in book.name and book.name.startswith("Pipeline")
 
 

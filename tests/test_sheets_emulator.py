@@ -182,3 +182,22 @@ def test_a_developer_metadata_id_is_taken_once(emulator):
     again = create()
     assert again.status_code == 400 and "77" in again.json()["error"]["message"]
     assert len(emulator.sheet("Sheet1").protected) == 1  # the batch is refused whole
+
+def test_network_faults_cut_or_trickle_the_body_after_carrying_the_request_out():
+    emulator = SheetsEmulator("emulated-key")
+    emulator.add_sheet("Sheet1", [["a", "b"]])
+    with emulator.serve() as base_url:
+        url = f"{base_url}/v4/spreadsheets/emulated-key/values:batchGet"
+        emulator.reset_mid_body(1, kind="values.batchGet")
+        emulator.slow_drip(1, kind="values.batchGet", seconds=0.3)
+        for _cut_then_trickled in range(2):
+            answer = requests.get(url, params={"ranges": "Sheet1"}, stream=True, timeout=5)
+            assert answer.status_code == 200  # the headers came whole
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                answer.content  # noqa: B018 - reading the body is the point
+            assert emulator.calls[-1].status == 200  # carried out all the same
+        assert requests.get(url, params={"ranges": "Sheet1"}, timeout=5).json()[
+            "valueRanges"][0]["values"] == [["a", "b"]]  # used up: the next answer is whole
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # through the adapter too
+        emulator.reset_mid_body(1)
+        emulator.session().get(f"{BASE_URL}/v4/spreadsheets/emulated-key")

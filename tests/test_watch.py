@@ -206,6 +206,31 @@ def test_a_sheet_lease_is_taken_over_once_a_crashed_holder_s_lease_runs_out(cloc
     assert ran == ["hq", "branch"]
 
 
+def test_the_watcher_that_loses_the_race_for_a_new_sheet_logs_a_refusal(emulator, clock,
+                                                                        caplog):
+    """Both see a sheet without the state tab; the other creates it first, so Google refuses
+    this one's own "add the tab": that is a lost race, a warning naming the winner."""
+    emulator.add_sheet("Sheet1")
+    winner = SheetLease(open_book(emulator), holder="branch:7:bbb", sleep=lambda _: None)
+    raced: list[str] = []
+
+    def other_machine_first(call) -> None:
+        if call.kind == "get" and not raced:
+            raced.append(call.kind)
+            winner.acquire()
+    emulator.hooks.append(other_machine_first)
+    loser = sheet_watcher(open_book(emulator), "hq:41:aaa", clock, lambda: RunOutcome())
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        outcome = loser.run_now()
+    assert not outcome.ok and loser.failures == 0
+    (record,) = [r for r in caplog.records if r.name == "sheetfunnel.watch"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("Run refused: Another sheetfunnel (branch:7:bbb) "
+                                          "holds this workbook until ")
+    assert read_lease(emulator.grid(STATE_TAB)).holder == "branch:7:bbb"
+    assert [c.status for c in emulator.calls if c.kind == "batchUpdate"] == [200, 400]
+
+
 def test_on_a_quiet_pipeline_only_the_lease_row_changes(clock):
     workbook, ran = MemoryWorkbook(), []
     stop = threading.Event()

@@ -76,8 +76,9 @@ from sheetfunnel.workbook.credentials import (
     authorized_session,
     credentials_source,
     load_identity,
+    refused,
 )
-from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, SheetsHTTPClient
+from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, RetryPolicy, SheetsHTTPClient
 
 log = logging.getLogger(__name__)
 
@@ -607,7 +608,8 @@ class GoogleSheetsWorkbook:
         io = IOStats()
         client = SheetsHTTPClient(
             None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,
-            sleep=sleep, clock=clock, on_request=lambda method: _count(io, method))
+            policy=RetryPolicy.from_environment(os.environ), sleep=sleep, clock=clock,
+            on_request=lambda method: _count(io, method))
         return cls(key, client, io=io, account=account, credentials_file=source)
 
     # -- reading
@@ -745,11 +747,7 @@ class GoogleSheetsWorkbook:
         except APIError as exc:
             raise self._translate(exc) from None
         except google.auth.exceptions.RefreshError as exc:
-            reason = str(exc.args[0] if exc.args else exc).split("\n")[0]
-            raise WorkbookError(f"Google refused the credentials in {self.credentials_file} "
-                                f"({reason}). Check that the key is current (a deleted or "
-                                "rotated key fails this way) and download it again if needed."
-                                ) from None
+            raise refused(exc, self.credentials_file) from None
 
     def _translate(self, exc: APIError) -> WorkbookError:
         status = exc.response.status_code
