@@ -217,19 +217,28 @@ class SheetsBook(Book):
         sheet.clear(0, TABS_COL - 1, sheet.rows, TABS_COL + 2)
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SheetsEmulator, Path]]:
+    """One emulated spreadsheet over HTTP for the module, and a key it trusts (stopping a
+    server costs half a second; each test empties the spreadsheet instead)."""
+    emulator = SheetsEmulator(KEY)
+    with emulator.serve():
+        yield emulator, service_account_file(tmp_path_factory.mktemp("key"), emulator)
+
+
 @pytest.fixture(params=["xlsx", "sheets"])
 def make_book(request: pytest.FixtureRequest, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+              monkeypatch: pytest.MonkeyPatch) -> Any:
     """Makes a workbook people typed, on each backend in turn."""
     report = tmp_path / "report.json"
     if request.param == "xlsx":
-        yield lambda grids: XlsxBook(tmp_path / "book", grids, report)
-        return
-    emulator = request.getfixturevalue("emulator")
-    with emulator.serve() as base_url:
-        monkeypatch.setenv(ENDPOINT_ENV, base_url)
-        key_file = service_account_file(tmp_path, emulator)
-        yield lambda grids: SheetsBook(emulator, grids, key_file, report)
+        return lambda grids: XlsxBook(tmp_path / "book", grids, report)
+    emulator, key_file = request.getfixturevalue("served")
+    emulator.sheets.clear()
+    emulator.calls.clear()
+    monkeypatch.setenv(ENDPOINT_ENV, emulator.base_url)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    return lambda grids: SheetsBook(emulator, grids, key_file, report)
 
 
 def refused(book: Book, *args: object) -> str:
