@@ -21,12 +21,17 @@ from sheetfunnel.grid import Cell, a1
 
 @dataclass(frozen=True)
 class TabSpec:
-    """A tab the worker needs, created (at the end, in plan order) when missing."""
+    """A tab the worker needs, created (at the end, in plan order) when missing.
+
+    ``tab_id`` is the stable id the tab gets when it is made (see ``Snapshot.ids``); an .xlsx
+    tab that has none yet is marked with it.
+    """
 
     title: str
     hidden: bool = False
     frozen_rows: int = 0
     column_widths: tuple[tuple[int, float], ...] = ()  # (column, width in characters)
+    tab_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sheetfunnel.diff import same_value
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, only_missing_tabs
+from sheetfunnel.setup import init_plan
 from sheetfunnel.workbook.base import Snapshot
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
@@ -34,12 +34,11 @@ class Pair:
     def from_init(cls, path: Path, emulator: SheetsEmulator, *, lang: str, demo: bool
                   ) -> Pair:
         """``init`` on both: a new file, and the tabs added to a new spreadsheet's Sheet1."""
-        plan = build_starter(lang, demo=demo, as_of=AS_OF)
         book = XlsxWorkbook.create(path)
-        book.apply(plan)
+        book.apply(init_plan(lang, demo=demo, as_of=AS_OF))
         emulator.add_sheet("Sheet1")
         sheets = open_book(emulator)
-        sheets.apply(only_missing_tabs(plan, set(sheets.read().tabs)))
+        sheets.apply(init_plan(lang, demo=demo, as_of=AS_OF, existing=sheets.read()))
         return cls(path, emulator)
 
     @classmethod

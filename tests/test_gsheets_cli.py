@@ -153,8 +153,8 @@ def test_without_credentials_the_command_says_how_to_give_them(served):
 
 def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
-    served.add_sheet("_sheetfunnel", [["sheetfunnel state"], ["lease", "hq:41:aaa",
-                                                              "2999-01-01T00:00:00Z"]])
+    for col, value in enumerate(["lease", "hq:41:aaa", "2999-01-01T00:00:00Z"], start=1):
+        served.set_cell("_sheetfunnel", 2, col, value)  # init made the tab; a watcher holds it
     before = served.count()
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 3

@@ -23,7 +23,7 @@ from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
 from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.setup import build_starter, init_workbook
+from sheetfunnel.setup import init_plan, init_workbook
 from sheetfunnel.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
@@ -325,7 +325,7 @@ def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp
 
 
 def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulator, as_of):
-    starter = build_starter("en", demo=True, as_of=as_of)
+    starter = init_plan("en", demo=True, as_of=as_of)
     open_book(emulator).apply(starter)
     lease = SheetLease(open_book(emulator), holder="hq:41:aaa", sleep=lambda _: None)
     job = make_job(lambda: open_book(emulator), today=lambda: as_of, writer=lease.holder)

@@ -229,6 +229,11 @@ class _Seen:
     tokens: list[int] = field(default_factory=list)
 
 
+def _ids(tabs: dict[str, _Tab]) -> dict[str, str]:
+    """Each tab's sheetId, which Google keeps through renames and moves."""
+    return {title: str(tab.sheet_id) for title, tab in tabs.items()}
+
+
 def _span(grid_range: dict) -> tuple:
     """A GridRange made comparable (Google leaves out a 0 sheetId and unbounded ends)."""
     return (grid_range.get("sheetId", 0), grid_range.get("startRowIndex", 0),
@@ -310,13 +315,18 @@ class _Changes:
         wanted = {spec.title: spec for spec in specs}
         for title in titles:
             wanted.setdefault(title, TabSpec(title))
+        chosen = {int(s.tab_id) for s in wanted.values() if s.tab_id is not None}
         for spec in wanted.values():
-            if spec.title not in self.tabs:
-                used = {t.sheet_id for t in self.tabs.values()}
+            if spec.title in self.tabs:
+                continue
+            if spec.tab_id is not None:  # the id the run recorded for this tab
+                sheet_id = int(spec.tab_id)
+            else:
+                used = {t.sheet_id for t in self.tabs.values()} | chosen
                 sheet_id = zlib.crc32(spec.title.encode()) & 0x7FFFFFFF
                 while sheet_id in used:
                     sheet_id = (sheet_id + 1) & 0x7FFFFFFF
-                self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
+            self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
 
     def shape(self, needs: dict[str, tuple[int, int]], specs: Iterable[TabSpec]) -> None:
         """addSheet for new tabs, more rows or columns where writes go past the grid, and
@@ -619,7 +629,7 @@ class GoogleSheetsWorkbook:
         pass, unless Settings names a tab to read in a second)."""
         seen = self._load(select)
         hidden = frozenset(t.title for t in seen.tabs.values() if t.hidden)
-        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs))
+        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs), _ids(seen.tabs))
 
     def _load(self, select: Selector = every_tab) -> _Seen:
         with self._google_errors():
@@ -627,7 +637,7 @@ class GoogleSheetsWorkbook:
             tabs = {t.title: t for t in map(_Tab.from_json, (
                 s for s in meta.get("sheets", [])
                 if s.get("properties", {}).get("sheetType", "GRID") == "GRID"))}
-            grids = read_selected(list(tabs), select, self._values)
+            grids = read_selected(list(tabs), select, self._values, _ids(tabs))
         title = meta.get("properties", {}).get("title", "")
         self.name = f"{title} (Google Sheet {self.key})" if title else self.name
         self._seen = _Seen(title, tabs, grids, _tokens(meta))

@@ -11,6 +11,10 @@ Formula cells keep the values they had (openpyxl alone would save them empty, se
 Tab settings of a TabSpec (hidden, frozen rows, widths) are desired state like looks: applied to
 a tab whenever they differ. A tab is only ever hidden, never unhidden, so people may hide what
 they like.
+
+A tab's id (``TabSpec.tab_id``) is a name scoped to the tab, ``sheetfunnel_<id>``, referring to
+its A1. openpyxl renumbers the file's sheetIds by position on every save; a tab's own names
+stay with it when people rename, move or insert tabs (Excel and openpyxl keep them).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -65,6 +70,7 @@ log = logging.getLogger(__name__)
 
 MAX_ROW = 1_048_576  # the last row of an Excel sheet: "to the end" for rules and dropdowns
 NOTE_AUTHOR = "sheetfunnel"
+ID_NAME = "sheetfunnel_"  # + the tab's id: the name that marks a tab (see TabSpec.tab_id)
 
 
 class XlsxWorkbook:
@@ -101,16 +107,18 @@ class XlsxWorkbook:
         book = self._load(read_only=True, data_only=True)
         try:
             titles = [ws.title for ws in book.worksheets]
+            ids = {ws.title: tab_id for ws in book.worksheets
+                   if (tab_id := _tab_id(ws)) is not None}
             tabs = read_selected(titles, select, lambda todo: {
                 title: trim(map(_plain_row, book[title].iter_rows(values_only=True)))
-                for title in todo})
+                for title in todo}, ids)
             hidden = frozenset(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
         except Exception as exc:  # a damaged sheet inside a readable zip
             raise self._unreadable(exc) from exc
         finally:
             book.close()
         self._seen = seen
-        return Snapshot(tabs, hidden, tuple(titles))
+        return Snapshot(tabs, hidden, tuple(titles), ids)
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""
@@ -229,8 +237,31 @@ def _keep_active_visible(book: Book) -> None:
             return
 
 
+def _tab_id(sheet: Worksheet) -> str | None:
+    """The id the worker marked ``sheet`` with, if any."""
+    return next((name[len(ID_NAME):] for name in sheet.defined_names
+                 if name.startswith(ID_NAME) and name[len(ID_NAME):].isdigit()), None)
+
+
+def _mark_tab(sheet: Worksheet, tab_id: str | None) -> bool:
+    """Give ``sheet`` the id ``tab_id`` (replacing another mark of the worker's), its name
+    referring to the tab's A1 under the tab's present title."""
+    if tab_id is None:
+        return False
+    marks = [n for n in sheet.defined_names if n.startswith(ID_NAME)]
+    if marks == [ID_NAME + tab_id]:
+        refers_to = str(sheet.defined_names[marks[0]].attr_text).rpartition("!")[0]
+        if refers_to.strip("'").replace("''", "'") == sheet.title:
+            return False
+    for name in marks:
+        del sheet.defined_names[name]
+    target = "'" + sheet.title.replace("'", "''") + "'!$A$1"
+    sheet.defined_names[ID_NAME + tab_id] = DefinedName(ID_NAME + tab_id, attr_text=target)
+    return True
+
+
 def _shape_tab(sheet: Worksheet, spec: TabSpec) -> bool:
-    changed = False
+    changed = _mark_tab(sheet, spec.tab_id)
     if spec.hidden and sheet.sheet_state == "visible":
         sheet.sheet_state = "hidden"
         changed = True
