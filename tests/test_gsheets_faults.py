@@ -23,7 +23,7 @@ from test_gsheets import KEY, open_book
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, only_missing_tabs
+from sheetfunnel.setup import init_plan
 
 AS_OF = dt.date(2026, 11, 24)
 REQUESTS = ("metadata", "read", "structure", "re-read", "values", "read-back")
@@ -72,8 +72,7 @@ def _template() -> tuple[Sheet, ...]:
     emulator = SheetsEmulator(KEY)
     emulator.add_sheet("Sheet1")
     book = open_book(emulator)
-    book.apply(only_missing_tabs(build_starter("en", demo=True, as_of=AS_OF),
-                                 set(book.read().tabs)))
+    book.apply(init_plan("en", demo=True, as_of=AS_OF, existing=book.read()))
     for title, rows in (("Opportunities", 13), ("Customers", 31), ("Activities", 41),
                         ("History", 41)):
         emulator.delete_rows(title, rows + 1, len(emulator.grid(title)) - rows)

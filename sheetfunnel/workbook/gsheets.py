@@ -34,6 +34,7 @@ import math
 import numbers
 import os
 import re
+import secrets
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -558,13 +559,13 @@ def _tokens(meta: dict) -> list[int]:
             if m.get("metadataKey") == BATCH_KEY and "metadataId" in m]
 
 
-def _token_id(part: list[dict], old: list[int]) -> int:
-    """A positive 31-bit developer-metadata ID for a batch: the same batch sent again (a
-    retry) has the same one; it differs from the tokens the batch deletes."""
-    text = json.dumps([part, old], sort_keys=True, ensure_ascii=False)
-    token = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF or 1
+def _token_id(old: list[int]) -> int:
+    """A positive 31-bit developer-metadata ID for one batch, drawn at random: a retry sends
+    the same body, so the same ID, while another writer's batch of the same content (two runs
+    adding the same tab) has its own, and a refusal of theirs is never taken for ours."""
+    token = secrets.randbelow(0x7FFFFFFF) + 1
     while token in old:
-        token = token % 0x7FFFFFFF + 1
+        token = secrets.randbelow(0x7FFFFFFF) + 1
     return token
 
 
@@ -687,7 +688,7 @@ class GoogleSheetsWorkbook:
         it (its token ID exists); finding the token then says that the batch did land.
         """
         for part in chunks(requests_):
-            token = _token_id(part, tokens)
+            token = _token_id(tokens)
             body = {"requests": [
                 *({"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
                     "metadataId": old}}}} for old in tokens),
