@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from sheetfunnel.errors import ConfigError, SheetfunnelError, UsageError
+from sheetfunnel.errors import ConfigError, SheetfunnelError, UsageError, WorkbookLocked
 from sheetfunnel.plan import WritePlan
 
 out = Console(soft_wrap=True)
@@ -25,11 +25,15 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class Command(click.Command):
-    """Every expected failure becomes one sentence and its exit code, never a traceback."""
+    """Every expected failure becomes one sentence and its exit code, never a traceback. A
+    workbook another writer holds is a refusal, not an error: it names the holder."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except WorkbookLocked as exc:
+            err.print(f"[bold yellow]Refused:[/] {exc}", highlight=False, markup=True)
+            ctx.exit(exc.exit_code)
         except SheetfunnelError as exc:
             err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
             ctx.exit(exc.exit_code)

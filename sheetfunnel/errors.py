@@ -3,6 +3,8 @@
     SheetfunnelError                 base; ``exit_code`` is what the CLI returns
     ├── UsageError                   bad command-line input                        (2)
     ├── ConfigError                  the Config tabs or TOML are broken; .problems (2)
+    ├── FatalConfigError             a mapping would write into a tab the worker   (2)
+    │                                does not own: nothing at all is written
     ├── MissingColumnError           a required column is not in its tab          (2)
     └── WorkbookError                the workbook cannot be read or written        (2)
         ├── WorkbookNotFound         no such file / spreadsheet                    (2)
@@ -58,6 +60,18 @@ class ConfigError(SheetfunnelError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"The configuration has {len(self.problems)} problem(s):\n{lines}")
+
+
+class FatalConfigError(SheetfunnelError):
+    """A Settings row or a tab name would make the worker write into a tab it does not own.
+
+    Unlike a ConfigError, no last good config helps: the run stops before it writes a cell,
+    the Summary included. ``where`` is the Settings cell that caused it, when one did.
+    """
+
+    def __init__(self, message: str, where: str | None = None):
+        self.where = where
+        super().__init__(message)
 
 
 class MissingColumnError(SheetfunnelError):

@@ -8,17 +8,20 @@ holder's lease simply runs out.
 
 Both locks keep the same three-step life: ``acquire()`` before the first run, ``renew()``
 before each later run, ``release()`` on the way out. Each raises WorkbookLocked, a sentence
-naming who holds the workbook, when another writer has it.
+naming who holds the workbook, when another writer has it. A write that fails because another
+writer got in first (on a new sheet both create the state tab; Google refuses the second) is
+the same refusal, never a failure: ``lost_race`` looks at the lease again to tell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +29,7 @@ from typing import Protocol
 import filelock
 
 from sheetfunnel.diff import diff_cells
-from sheetfunnel.errors import WorkbookLocked, WorkbookNotWritable
+from sheetfunnel.errors import SheetfunnelError, WorkbookError, WorkbookLocked, WorkbookNotWritable
 from sheetfunnel.grid import Cell, Grid, cell_at
 from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.state import HEADER, LEASE_ROW, STATE_TAB
@@ -145,6 +148,24 @@ def refusal(lease: Lease) -> WorkbookLocked:
         "it is free again when that watcher stops or its lease runs out.")
 
 
+@contextlib.contextmanager
+def lost_race(workbook: Workbook, writer: str | None, clock: Clock) -> Iterator[None]:
+    """Turn a failed write into WorkbookLocked when, read again, the lease shows that another
+    writer took the workbook meanwhile; any other failure stays what it was."""
+    try:
+        yield
+    except WorkbookLocked:
+        raise
+    except WorkbookError as failure:
+        try:
+            lease = read_lease(workbook.read(only(STATE_TAB)).find(STATE_TAB))
+        except SheetfunnelError:
+            raise failure from None
+        if lease.blocks(writer or "", clock()):
+            raise refusal(lease) from None
+        raise
+
+
 def _moment(value: Cell) -> dt.datetime | None:
     if isinstance(value, str) and value.strip():
         try:
@@ -186,7 +207,8 @@ class SheetLease:
         if lease.blocks(self.holder, now):
             raise refusal(lease)
         expires = now + self.duration
-        self._write(grid, self.holder, iso_utc(expires))
+        with lost_race(self.workbook, self.holder, self.clock):
+            self._write(grid, self.holder, iso_utc(expires))
         self.sleep(self.settle)
         lease = self.current()
         if lease.holder != self.holder:

@@ -30,6 +30,8 @@ from sheetfunnel.config import (
 from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.grid import Grid, normalise_name, table_from_grid
+from sheetfunnel.owned_tabs import TabSetting
+from sheetfunnel.state import STATE_TAB, tab_records
 
 STATUS_OK = "ok"
 STATUS_LAST_GOOD = "broken, using last good"
@@ -46,6 +48,8 @@ class Loaded:
     customers: RoleTable | None = None
     activities: RoleTable | None = None
     titles: dict[str, str | None] = field(default_factory=dict)
+    #: role -> the Settings ``tab.<role>`` row naming its tab, and where that row is
+    tab_settings: dict[str, TabSetting] = field(default_factory=dict)
 
 
 def field_header(field_name: str, table: RoleTable) -> str | None:
@@ -80,15 +84,19 @@ def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) ->
     return RoleTable(table, roles)
 
 
-def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid], *,
+def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid],
+                ids: Mapping[str, str] | None = None, *,
                 defaults: Mapping[str, ConfigSection],
                 overrides: Mapping[str, ConfigSection] | None = None) -> set[str]:
-    """The tabs a run reads: those serving a role, by name or by a Settings ``tab.<role>`` row
-    (known once Settings is read: a backend's second pass). A person's other tabs are never
-    read."""
+    """The tabs a run reads: those serving a role, by name or by a Settings ``tab.<role>`` row,
+    and the worker's own tabs by the ids ``_sheetfunnel`` records (both known once Settings and
+    the state are read: a backend's second pass). A person's other tabs are never read."""
     _, settings = _early_settings(grids, defaults, overrides or {}, titles)
-    return {title for role in schema.TABS
-            if (title := find_tab(role, titles, settings.tabs)) is not None}
+    named = {title for role in schema.TABS
+             if (title := find_tab(role, titles, settings.tabs)) is not None}
+    recorded = {record.tab_id for record in tab_records(grids.get(STATE_TAB)).values()}
+    ours = {title for title in titles if (ids or {}).get(title) in recorded}
+    return named | ours | ({STATE_TAB} & set(titles))
 
 
 def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSection],
@@ -129,10 +137,14 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     if customers is not None:
         headers["customers"] = customers.table.headers
     result = parse_config(sections, headers=headers)
-    problems = result.problems + _missing_tabs(names, titles, settings, early.get("settings"))
+    places = setting_places(early.get("settings"))
+    problems = result.problems + _missing_tabs(names, titles, settings, places)
     config = result.config or last_good
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
-    return Loaded(config, status, problems, opportunities, customers, activities, titles)
+    tab_settings = {role: TabSetting(name, _setting_cell(role, places))
+                    for role, name in settings.tabs.items()}
+    return Loaded(config, status, problems, opportunities, customers, activities, titles,
+                  tab_settings)
 
 
 def _opportunities(tabs: Mapping[str, Grid], names: list[str],
@@ -162,21 +174,26 @@ def _opportunities(tabs: Mapping[str, Grid], names: list[str],
 
 
 def _missing_tabs(names: list[str], titles: Mapping[str, str | None],
-                  settings: Settings, section: ConfigSection | None) -> tuple[Problem, ...]:
-    """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell."""
-    places = setting_places(section)
+                  settings: Settings, places: Mapping[str, str]) -> tuple[Problem, ...]:
+    """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell (the
+    worker's own tabs are made under the name given)."""
     problems = []
     for role, name in settings.tabs.items():
-        if normalise_name(name) == normalise_name(titles.get(role) or ""):
+        if role in schema.OWNED_TABS or \
+                normalise_name(name) == normalise_name(titles.get(role) or ""):
             continue
         near = closest([name], names)
         hint = f" (the closest is {near})" if near else ""
-        where = places.get(f"tab.{role}") or next(
-            (w for k, w in places.items() if k.startswith("tab.")
-             and TAB_ROLES.get(normalise_name(k[4:])) == role), "Settings")
-        problems.append(Problem(where, f'There is no tab named "{name}"{hint}, so '
-                                f"tab.{role} is not used. Fix the name.", "warning"))
+        problems.append(Problem(_setting_cell(role, places), f'There is no tab named "{name}"'
+                                f"{hint}, so tab.{role} is not used. Fix the name.", "warning"))
     return tuple(problems)
+
+
+def _setting_cell(role: str, places: Mapping[str, str]) -> str:
+    """Where the ``tab.<role>`` row is, whichever of the role's names its key uses."""
+    return places.get(f"tab.{role}") or next(
+        (w for k, w in places.items() if k.startswith("tab.")
+         and TAB_ROLES.get(normalise_name(k[4:])) == role), "Settings")
 
 
 def _pick(workbook: Mapping[str, ConfigSection], defaults: Mapping[str, ConfigSection],

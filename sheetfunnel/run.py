@@ -20,13 +20,22 @@ from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
+from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid
-from sheetfunnel.lease import check_lease, utc_now
+from sheetfunnel.lease import check_lease, lost_race, utc_now
 from sheetfunnel.load import Loaded, load_workbook_model, tabs_needed
+from sheetfunnel.owned_tabs import OwnedTab, place_owned_tabs
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
-from sheetfunnel.state import STATE_TAB, State, fingerprint, read_state, state_cells
+from sheetfunnel.state import (
+    STATE_TAB,
+    State,
+    fingerprint,
+    read_state,
+    state_cells,
+    tab_cells,
+)
 from sheetfunnel.summary import RunHeader, Summary, summarize
 from sheetfunnel.summary_tab import render_problems_only, render_summary
 from sheetfunnel.workbook.base import Snapshot, Workbook
@@ -74,10 +83,7 @@ def override_sections(path: Path | None) -> dict | None:
     return sections_from_toml(text, path.name)
 
 
-def _tab(loaded: Loaded, snapshot: Snapshot, role: str, lang: str) -> str:
-    """The tab title serving ``role``: the one found, else the name to create."""
-    found = loaded.titles.get(role)
-    return found if found else schema.display_name(lang, role)
+Owned = dict[str, OwnedTab]
 
 
 def _whole_tab(title: str, snapshot: Snapshot, desired: Grid) -> list[CellWrite]:
@@ -91,35 +97,37 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     """Read, compute, write back. ``as_of`` is "today" for every date rule.
 
     A workbook whose lease (``_sheetfunnel`` row 2) a watcher other than ``writer`` holds is
-    refused with WorkbookLocked before anything is written.
+    refused with WorkbookLocked before anything is written, and so is a write that failed
+    because a watcher took the workbook while this run worked; a Settings row or a tab that
+    would have the worker write into a tab it does not own is a FatalConfigError.
     """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
-    snapshot, loaded, state = _read(workbook, config_file)
+    snapshot, loaded, state, owned = _read(workbook, config_file)
     if not dry_run:
         check_lease(snapshot.find(STATE_TAB), writer, now())
     lang = render.language_of(loaded.opportunities.table)
     if loaded.config is None:
-        return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run,
+        return _problems_only(workbook, snapshot, loaded, owned, lang, as_of, dry_run,
                               lambda: (clock() - started, workbook.io.since(io_before)))
 
     step("Judging opportunities")
     config = loaded.config
-    history_tab = _tab(loaded, snapshot, "history", lang)
     evaluation = evaluate(loaded.opportunities, loaded.customers, loaded.activities, config,
                           as_of=as_of, memory=state.memory,
-                          history=render.read_history(snapshot.find(history_tab)))
-    new_state = _next_state(state, loaded, snapshot, evaluation, as_of)
+                          history=render.read_history(snapshot.find(owned["history"].title)))
+    new_state = _next_state(state, loaded, snapshot, evaluation, as_of, owned)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=loaded.config_status, problems=loaded.problems,
                        last_changed=new_state.last_changed)
     summary = summarize(evaluation, config, header)
 
     step("Planning writes")
-    plan = _plan(snapshot, loaded, config, evaluation, summary, new_state, lang, history_tab)
+    plan = _plan(snapshot, loaded, config, evaluation, summary, new_state, lang, owned)
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
-        workbook.apply(plan)
+        with lost_race(workbook, writer, now):
+            workbook.apply(plan)
     report = build_report(summary, evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
     return RunResult(report, plan, loaded.config_status, loaded.problems, evaluation, summary,
@@ -127,8 +135,9 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
 
 
 def _next_state(state: State, loaded: Loaded, snapshot: Snapshot, evaluation: Evaluation,
-                as_of: dt.date) -> State:
-    """Memory after this run, and the date the people-owned data last changed."""
+                as_of: dt.date, owned: Owned) -> State:
+    """Memory after this run, the date the people-owned data last changed and the tabs the
+    worker writes."""
     inputs = [loaded.opportunities.table.frame.drop(
         columns=[h for r, h in loaded.opportunities.roles.items()
                  if r in schema.OWNED_COLUMNS["opportunities"]])]
@@ -146,11 +155,12 @@ def _next_state(state: State, loaded: Loaded, snapshot: Snapshot, evaluation: Ev
             grids.append(snapshot.tabs[title])
     digest = fingerprint(grids)
     changed = state.last_changed if digest == state.fingerprint else as_of
-    return State(evaluation.memory, digest, changed, loaded.config)
+    return State(evaluation.memory, digest, changed, loaded.config,
+                 {role: tab.record for role, tab in owned.items()})
 
 
 def _plan(snapshot: Snapshot, loaded: Loaded, config: Config, evaluation: Evaluation,
-          summary: Summary, state: State, lang: str, history_tab: str) -> WritePlan:
+          summary: Summary, state: State, lang: str, owned: Owned) -> WritePlan:
     opportunities = loaded.opportunities
     tabs: list[TabSpec] = []
     writes: list[CellWrite] = []
@@ -166,39 +176,46 @@ def _plan(snapshot: Snapshot, loaded: Loaded, config: Config, evaluation: Evalua
                                   snapshot.find(loaded.customers.table.tab), cells)
         looks += customer_looks
 
-    summary_tab = _tab(loaded, snapshot, "summary", lang)
+    summary_tab = owned["summary"].title
     grid, summary_looks = render_summary(summary, config, tab=summary_tab, lang=lang)
-    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid)))
+    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid),
+                        tab_id=owned["summary"].tab_id))
     writes += _whole_tab(summary_tab, snapshot, grid)
     looks += summary_looks
 
-    attention_tab = _tab(loaded, snapshot, "attention", lang)
+    attention_tab = owned["attention"].title
     grid, attention_looks = render.attention_grid(evaluation, attention_tab, lang)
-    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid)))
+    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid),
+                        tab_id=owned["attention"].tab_id))
     writes += _whole_tab(attention_tab, snapshot, grid)
     looks += attention_looks
 
-    tabs.append(TabSpec(history_tab, frozen_rows=1))
+    history_tab = owned["history"].title
+    tabs.append(TabSpec(history_tab, frozen_rows=1, tab_id=owned["history"].tab_id))
     writes += diff.diff_cells(history_tab, snapshot.find(history_tab),
                               render.history_cells(snapshot.find(history_tab), evaluation,
                                                    summary.funnel, lang))
     looks += render.history_looks(history_tab)
 
-    tabs.append(TabSpec(STATE_TAB, hidden=True))
+    tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
                               state_cells(snapshot.find(STATE_TAB), state))
     return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(loaded, evaluation))
 
 
 def _row_keys(loaded: Loaded, evaluation: Evaluation) -> tuple[RowKeys, ...]:
-    """The ID each Opportunities row was computed for, so edits during the run are safe."""
-    opportunities = loaded.opportunities
-    header = opportunities.roles.get("id")
-    if header is None:
-        return ()
-    ids = {int(row): str(value) for row, value in evaluation.deals["id"].items()
-           if row not in evaluation.new_ids and isinstance(value, str) and value}
-    return (RowKeys(opportunities.table.tab, opportunities.table.columns[header], ids),)
+    """The ID each Opportunities row and the Customer ID each Customers row was computed for,
+    so that edits during the run are safe; rows whose blank ID the run fills have none."""
+    found = []
+    for tab, role, skip in ((loaded.opportunities, "id", evaluation.new_ids),
+                            (loaded.customers, "customer_id", {})):
+        header = tab.roles.get(role) if tab is not None else None
+        if tab is None or header is None:
+            continue
+        ids = {int(row): key for row, value in tab.table.frame[header].items()
+               if int(row) not in skip and (key := row_key(value))}
+        found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
+    return tuple(found)
 
 
 def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
@@ -212,16 +229,22 @@ def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
     return tuple(sorted((c, float(w)) for c, w in widths.items()))
 
 
-def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang: str,
-                   as_of: dt.date, dry_run: bool,
+def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, owned: Owned,
+                   lang: str, as_of: dt.date, dry_run: bool,
                    spent: Callable[[], tuple[float, IOStats]]) -> RunResult:
-    """A broken config and no good one to fall back on: write only the problems."""
+    """A broken config and no good one to fall back on: write only the problems (and record
+    the worker's tabs, the Summary among them)."""
     header = RunHeader(as_of=as_of, rows={}, config_status=loaded.config_status,
                        problems=loaded.problems, last_changed=None)
-    summary_tab = _tab(loaded, snapshot, "summary", lang)
-    grid, looks = render_problems_only(header, tab=summary_tab, lang=lang)
-    plan = WritePlan((TabSpec(summary_tab, frozen_rows=1),),
-                     tuple(_whole_tab(summary_tab, snapshot, grid)), looks)
+    summary = owned["summary"].title
+    grid, looks = render_problems_only(header, tab=summary, lang=lang)
+    kept = {role: tab for role, tab in owned.items()
+            if tab.exists or role in ("summary", "state")}
+    tabs = tuple(TabSpec(tab.title, hidden=role == "state", frozen_rows=int(role == "summary"),
+                         tab_id=tab.tab_id) for role, tab in kept.items())
+    records = tab_cells({role: tab.record for role, tab in kept.items()})
+    plan = WritePlan(tabs, tuple(_whole_tab(summary, snapshot, grid) + diff.diff_cells(
+        STATE_TAB, snapshot.find(STATE_TAB), records)), looks)
     if not dry_run:
         workbook.apply(plan)
     seconds, io = spent()
@@ -230,16 +253,23 @@ def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang:
 
 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> Loaded:
-    """Validate config and columns, write nothing."""
+    """Validate config, columns and the worker's tabs, write nothing."""
     return _read(workbook, config_file)[1]
 
 
-def _read(workbook: Workbook, config_file: Path | None) -> tuple[Snapshot, Loaded, State]:
-    """The tabs the run needs (never a person's other tabs), the model and the state."""
+def _read(workbook: Workbook, config_file: Path | None
+          ) -> tuple[Snapshot, Loaded, State, Owned]:
+    """The tabs the run needs (never a person's other tabs), the model, the state and the
+    tabs the worker may write (FatalConfigError when one is not its own)."""
     defaults, overrides = default_sections(), override_sections(config_file)
-    snapshot = workbook.read(lambda titles, grids: tabs_needed(
-        titles, grids, defaults=defaults, overrides=overrides))
+    snapshot = workbook.read(lambda titles, grids, ids: tabs_needed(
+        titles, grids, ids, defaults=defaults, overrides=overrides))
     state = read_state(snapshot.find(STATE_TAB))
     loaded = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
                                  last_good=state.last_good, every_title=snapshot.titles)
-    return snapshot, loaded, state
+    owned = place_owned_tabs(titles=snapshot.titles, grids=snapshot.tabs, ids=snapshot.ids,
+                             roles=loaded.titles, settings=loaded.tab_settings,
+                             records=state.tabs, ran_before=state.fingerprint is not None,
+                             lang=render.language_of(loaded.opportunities.table))
+    titles = {**loaded.titles, **{role: tab.title for role, tab in owned.items()}}
+    return snapshot, dataclasses.replace(loaded, titles=titles), state, owned

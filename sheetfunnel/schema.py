@@ -112,7 +112,9 @@ OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("tier", "won_total", "open_pipeline"),
 }
 
-#: Tabs the worker owns whole.
+#: Tabs the worker owns whole: it makes them, records them in ``_sheetfunnel`` (state.py) and
+#: never lets one land on a people or config tab (owned_tabs.py). A new worker tab is one more
+#: role here (and its names in TABS); keep the order, each role has its row in the record.
 OWNED_TABS = ("summary", "attention", "history", "state")
 
 #: The only column a run cannot do without, per tab.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from sheetfunnel import schema
 from sheetfunnel.demo_data import make_demo
-from sheetfunnel.plan import WritePlan
+from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
-from sheetfunnel.workbook.base import only
+from sheetfunnel.state import STATE_TAB, TabRecord, tab_cells
+from sheetfunnel.workbook.base import Snapshot, new_tab_id, only
 
 
 def build_starter(lang: str, *, demo: bool, as_of: dt.date) -> WritePlan:
@@ -29,22 +33,58 @@ def only_missing_tabs(plan: WritePlan, existing: set[str]) -> WritePlan:
     )
 
 
+def record_owned_tabs(plan: WritePlan, lang: str, *, titles: Sequence[str] = (),
+                      ids: Mapping[str, str] | None = None) -> WritePlan:
+    """``plan`` with the worker's own tabs it makes given ids and recorded in ``_sheetfunnel``,
+    so that the first run knows them as the worker's. ``titles`` and ``ids`` describe the
+    workbook the plan is applied to (nothing, for a new file)."""
+    ids = ids or {}
+    made = {t.title for t in plan.tabs}
+    taken = set(ids.values())
+    records: dict[str, TabRecord] = {}
+    for role in schema.OWNED_TABS:
+        title = schema.display_name(lang, role)
+        made_with_them = role == "state" and STATE_TAB not in titles and records
+        if title in made or made_with_them:  # the state tab is made to hold the records
+            records[role] = TabRecord(new_tab_id(title, taken), title)
+            taken.add(records[role].tab_id)
+    if not records:
+        return plan
+    ids_by_title = {record.title: record.tab_id for record in records.values()}
+    tabs = tuple(dataclasses.replace(t, tab_id=ids_by_title.get(t.title)) for t in plan.tabs)
+    if "state" in records:
+        tabs += (TabSpec(STATE_TAB, hidden=True, tab_id=records["state"].tab_id),)
+    cells = tuple(CellWrite(STATE_TAB, row, col, value)
+                  for (row, col), value in tab_cells(records).items())
+    return dataclasses.replace(plan, tabs=tabs, cells=plan.cells + cells)
+
+
+def init_plan(lang: str, *, demo: bool, as_of: dt.date,
+              existing: Snapshot | None = None) -> WritePlan:
+    """What ``init`` writes: the starter workbook, or the tabs ``existing`` (a spreadsheet's
+    titles and ids) lacks; the worker's own tabs among them recorded as the worker's."""
+    plan = build_starter(lang, demo=demo, as_of=as_of)
+    if existing is None:
+        return record_owned_tabs(plan, lang)
+    return record_owned_tabs(only_missing_tabs(plan, set(existing.titles)), lang,
+                             titles=existing.titles, ids=existing.ids)
+
+
 def init_workbook(path: Path | None, *, sheet: str | None = None,
                   credentials: Path | None = None, lang: str = "en", demo: bool = False,
                   force: bool = False, as_of: dt.date) -> str:
     """Create the starter workbook; returns the name to show."""
-    plan = build_starter(lang, demo=demo, as_of=as_of)
     if sheet is not None:
         from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
 
         spreadsheet = GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
                                                 if credentials else None)
-        existing = set(spreadsheet.read(only()).titles)
-        spreadsheet.apply(only_missing_tabs(plan, existing))
+        spreadsheet.apply(init_plan(lang, demo=demo, as_of=as_of,
+                                    existing=spreadsheet.read(only())))
         return spreadsheet.name
     from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
     assert path is not None
     workbook = XlsxWorkbook.create(path, overwrite=force)
-    workbook.apply(plan)
+    workbook.apply(init_plan(lang, demo=demo, as_of=as_of))
     return workbook.name

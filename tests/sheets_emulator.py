@@ -20,7 +20,12 @@ What it reproduces (each checked against the recorded exchanges in
 * Google's error JSON; a token endpoint that verifies a service account's signed JWT (or an
   authorized user's refresh token) and issues the bearer tokens it then requires;
 * faults: 429 with ``Retry-After``, 5xx, dropped connections, and hooks that let a test act as
-  a person editing between two requests. Latency is simulated (counted, never slept).
+  a person editing between two requests. Latency is simulated (counted, never slept);
+* network faults on an answer (``reset_mid_body``, ``slow_drip``): the request is carried out,
+  then its answer's headers are sent and the body is cut by a connection reset, or trickled
+  slower than any client deadline. Over ``serve()`` they happen on the real socket; through
+  the adapter a reset raises what requests raises, and a drip really waits (a bounded few
+  seconds) before the cut. The token endpoint can answer outages (``fail_token``).
 
 Formulas are evaluated only when they are plain arithmetic (``=4/2``); any other formula reads
 as ``#N/A``.
@@ -36,6 +41,7 @@ import datetime as dt
 import json
 import operator
 import re
+import socket
 import struct
 import threading
 import time
@@ -47,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -478,6 +485,18 @@ def strip_zero_sheet(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class NetworkFault:
+    """What happens to one answer on the wire: ``reset`` after part of the body, or ``drip``
+    (one byte every DRIP_PAUSE seconds for ``seconds``, then a reset)."""
+
+    how: str
+    seconds: float = 0.0
+
+
+DRIP_PAUSE = 0.05
+
+
 # -- the emulator ---------------------------------------------------------------------------
 
 class SheetsEmulator:
@@ -495,7 +514,10 @@ class SheetsEmulator:
         self.calls: list[Call] = []
         self.token_calls: list[dict] = []
         self.hooks: list[Callable[[Call], None]] = []
+        self.scheduled: list[tuple[int, bool, Callable[[SheetsEmulator], None]]] = []
         self.faults: list[Callable[[str, str], ApiError | Exception | None]] = []
+        self.network_faults: list[Callable[[str, str], NetworkFault | None]] = []
+        self.token_outages: list[int] = []  # statuses the token endpoint answers next
         self.latency = 0.0  # simulated seconds per request (counted, never slept)
         self.simulated_seconds = 0.0
         self.access = "write"  # or "read", "none"
@@ -581,6 +603,64 @@ class SheetsEmulator:
             return requests.ConnectionError("Connection reset by peer (emulated)")
         self.faults.append(fault)
 
+    def at_request(self, number: int, action: Callable[[SheetsEmulator], None], *,
+                   after: bool = False) -> None:
+        """Call ``action(emulator)`` just before (or after) answering the ``number``-th Sheets
+        request from now (1 = the next one; token requests do not count).
+
+        Before: a person's edit lands between the request's arrival and its effect, or a
+        fault registered there (``fail``, ``drop_connections``) answers that very request.
+        After: the request has taken effect; an exception ``action`` raises (a
+        ``requests.ConnectionError``) loses the answer on its way back.
+        """
+        self.scheduled.append((len(self.calls) + number, after, action))
+
+    def _run_scheduled(self, after: bool) -> None:
+        due = [s for s in self.scheduled if s[0] == len(self.calls) and s[1] == after]
+        for item in due:
+            self.scheduled.remove(item)
+        for _, _, action in due:
+            action(self)
+
+    def reset_mid_body(self, times: int = 1, *, kind: str | None = None) -> None:
+        """The next ``times`` answers (to ``kind``, if given; "token" is the token endpoint)
+        are carried out, then cut by a connection reset after their headers and half their
+        body."""
+        self._network(NetworkFault("reset"), times, kind)
+
+    def slow_drip(self, times: int = 1, *, kind: str | None = None,
+                  seconds: float = 3.0) -> None:
+        """The next ``times`` answers are carried out, then trickled a byte at a time for
+        ``seconds`` (slower than any deadline of a test) and cut."""
+        self._network(NetworkFault("drip", seconds), times, kind)
+
+    def _network(self, fault: NetworkFault, times: int, kind: str | None) -> None:
+        left = [times]
+
+        def network(method: str, call_kind: str) -> NetworkFault | None:
+            if left[0] <= 0 or (kind is not None and call_kind != kind):
+                return None
+            left[0] -= 1
+            return fault
+        self.network_faults.append(network)
+
+    def network_fault(self, request: requests.PreparedRequest) -> NetworkFault | None:
+        """The network fault due for the answer to ``request`` (used up), if any."""
+        if request.url.startswith(self.token_uri):
+            kind = "token"
+        else:
+            path = urlsplit(request.url).path[len(urlsplit(self.base_url).path):]
+            kind = self._route(request.method.upper(), path)[0]
+        for fault in self.network_faults:
+            outcome = fault(request.method.upper(), kind)
+            if outcome is not None:
+                return outcome
+        return None
+
+    def fail_token(self, status: int, *, times: int = 1) -> None:
+        """The token endpoint answers the next ``times`` exchanges with ``status``."""
+        self.token_outages += [status] * times
+
     def count(self, *kinds: str) -> int:
         return sum(1 for c in self.calls if not kinds or c.kind in kinds)
 
@@ -624,6 +704,7 @@ class SheetsEmulator:
         answers them.
         """
         lock = threading.Lock()
+        stopping = threading.Event()
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -634,6 +715,7 @@ class SheetsEmulator:
                     headers=dict(self.headers.items())).prepare()
                 with lock:
                     status, headers, payload = emulator.handle(request)
+                    network = emulator.network_fault(request)
                 body = json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status, REASONS.get(status))
                 for name, value in {"Content-Type": "application/json; charset=UTF-8",
@@ -641,7 +723,31 @@ class SheetsEmulator:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if network is None:
+                    self.wfile.write(body)
+                    return
+                with contextlib.suppress(OSError):  # the client may have gone already
+                    if network.how == "reset":
+                        self.wfile.write(body[:len(body) // 2])
+                    else:
+                        self._drip(body, network.seconds)
+                self._reset()
+
+            def _drip(self, body: bytes, seconds: float) -> None:
+                """A byte every DRIP_PAUSE seconds, for at most ``seconds``."""
+                end = time.monotonic() + seconds
+                for index in range(len(body) - 1):
+                    if time.monotonic() >= end or stopping.wait(DRIP_PAUSE):
+                        return
+                    self.wfile.write(body[index:index + 1])
+
+            def _reset(self) -> None:
+                """Close with a TCP reset, as a dropped connection looks to the client."""
+                self.close_connection = True
+                with contextlib.suppress(OSError):  # already gone: nothing left to cut
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                self.connection.close()
 
             do_GET = do_POST = do_PUT = _answer
 
@@ -657,6 +763,7 @@ class SheetsEmulator:
         try:
             yield self.base_url
         finally:
+            stopping.set()
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
@@ -683,6 +790,7 @@ class SheetsEmulator:
         call = Call(method, kind, params, payload, len(body) + len(request.url))
         self.calls.append(call)
         self.simulated_seconds += self.latency
+        self._run_scheduled(after=False)
         try:
             for fault in self.faults:
                 outcome = fault(method, kind)
@@ -701,6 +809,7 @@ class SheetsEmulator:
         call.status = status
         for hook in list(self.hooks):
             hook(call)
+        self._run_scheduled(after=True)
         return status, headers, answer
 
     def _authorize(self, request: requests.PreparedRequest, method: str) -> None:
@@ -754,6 +863,11 @@ class SheetsEmulator:
     def _token(self, form: dict[str, list[str]]) -> tuple[int, dict, Any]:
         grant = form.get("grant_type", [""])[0]
         self.token_calls.append({k: v[0] for k, v in form.items()})
+        if self.token_outages:
+            status = self.token_outages.pop(0)
+            return status, {}, {"error": "rate_limit_exceeded" if status == 429 else
+                                "temporarily_unavailable",
+                                "error_description": MESSAGES.get(status, "Try again later.")}
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             claims = self._verified_claims(form.get("assertion", [""])[0])
             if claims is None:
@@ -1322,7 +1436,13 @@ class SheetsEmulator:
             raise ApiError(400, "the emulator keeps spreadsheet and sheet metadata only")
         if not item.get("visibility"):
             raise ApiError(400, "Developer metadata visibility is required.")
-        item["metadataId"] = item.get("metadataId") or self._new_id() % 100_000_000
+        if item.get("metadataId") is not None:
+            if any(m.get("metadataId") == item["metadataId"]
+                   for place in self._metadata_places() for m in place):
+                raise ApiError(400, f"Developer metadata with ID {item['metadataId']} already "
+                               "exists.")
+        else:
+            item["metadataId"] = self._new_id() % 100_000_000
         place.append(item)
         return {"developerMetadata": copy.deepcopy(item)}
 
@@ -1381,6 +1501,11 @@ class EmulatorAdapter(BaseAdapter):
              proxies: Any = None) -> requests.Response:
         self.timeouts.append(timeout)
         status, headers, payload = self.emulator.handle(request)
+        network = self.emulator.network_fault(request)
+        if network is not None:
+            time.sleep(network.seconds)  # a drip: the client's deadline passes meanwhile
+            raise requests.exceptions.ChunkedEncodingError(urllib3.exceptions.ProtocolError(
+                "Connection broken: ConnectionResetError(104, 'Connection reset by peer')"))
         response = requests.Response()
         response.status_code = status
         response.reason = REASONS.get(status, "")

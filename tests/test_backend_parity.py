@@ -16,7 +16,7 @@ from sheetfunnel.diff import same_value
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, only_missing_tabs
+from sheetfunnel.setup import init_plan
 from sheetfunnel.workbook.base import Snapshot
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
@@ -34,12 +34,11 @@ class Pair:
     def from_init(cls, path: Path, emulator: SheetsEmulator, *, lang: str, demo: bool
                   ) -> Pair:
         """``init`` on both: a new file, and the tabs added to a new spreadsheet's Sheet1."""
-        plan = build_starter(lang, demo=demo, as_of=AS_OF)
         book = XlsxWorkbook.create(path)
-        book.apply(plan)
+        book.apply(init_plan(lang, demo=demo, as_of=AS_OF))
         emulator.add_sheet("Sheet1")
         sheets = open_book(emulator)
-        sheets.apply(only_missing_tabs(plan, set(sheets.read().tabs)))
+        sheets.apply(init_plan(lang, demo=demo, as_of=AS_OF, existing=sheets.read()))
         return cls(path, emulator)
 
     @classmethod
@@ -171,6 +170,24 @@ def test_a_row_inserted_during_a_run_leaves_every_row_its_own_values(emulator, t
     expected = owned_by_id(xlsx.tabs["Opportunities"])
     got = owned_by_id(sheets.tabs["Opportunities"])
     del got["OPP-TYPED"]
+    assert [key for key in expected if differences(
+        Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
+
+
+def test_customers_sorted_during_a_run_keep_their_own_tier_and_totals(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+
+    def person_sorts(call) -> None:
+        if call.kind == "values.batchGet":  # the run has read; it has not written yet
+            emulator.hooks.remove(person_sorts)
+            emulator.sort_rows("Customers", 2, 2)  # by Name
+    emulator.hooks.append(person_sorts)
+    pair.run(AS_OF)
+
+    xlsx, sheets = pair.snapshots()
+    expected = owned_by_id(xlsx.tabs["Customers"], owned=3)
+    got = owned_by_id(sheets.tabs["Customers"], owned=3)
+    assert [row[0] for row in sheets.tabs["Customers"][1:]] != sorted(expected)  # it moved
     assert [key for key in expected if differences(
         Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
 

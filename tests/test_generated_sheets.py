@@ -25,7 +25,7 @@ from test_gsheets import open_book
 
 from sheetfunnel.plan import WritePlan
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, only_missing_tabs
+from sheetfunnel.setup import build_starter, init_plan
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)
@@ -102,8 +102,8 @@ def sheets(lang: str) -> st.SearchStrategy:
 # -- the two backends --------------------------------------------------------------------------
 
 def xlsx_workbook(path: Path, lang: str, grids: dict[str, list[list]]) -> None:
-    """People tabs typed cell by cell (text starting with = stays text), then the starter's
-    Config and worker tabs added by the xlsx backend."""
+    """People tabs typed cell by cell (text starting with = stays text), then what ``init``
+    adds to a workbook that has them (Config and worker tabs)."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for title, grid in grids.items():
@@ -115,13 +115,16 @@ def xlsx_workbook(path: Path, lang: str, grids: dict[str, list[list]]) -> None:
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"
     book.save(path)
-    XlsxWorkbook(path).apply(only_missing_tabs(starter(lang), set(grids)))
+    workbook = XlsxWorkbook(path)
+    workbook.apply(init_plan(lang, demo=False, as_of=AS_OF, existing=workbook.read()))
 
 
 def google_sheet(emulator: SheetsEmulator, lang: str, grids: dict[str, list[list]]) -> None:
+    """People tabs as typed, then what ``init --sheet`` adds."""
     for title, grid in grids.items():
         emulator.add_sheet(title, grid)
-    open_book(emulator).apply(only_missing_tabs(starter(lang), set(grids)))
+    sheet = open_book(emulator)
+    sheet.apply(init_plan(lang, demo=False, as_of=AS_OF, existing=sheet.read()))
 
 
 def xlsx_person_cells(path: Path, widths: dict[str, int]) -> dict:

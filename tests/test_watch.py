@@ -23,7 +23,7 @@ from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
 from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.setup import build_starter, init_workbook
+from sheetfunnel.setup import init_plan, init_workbook
 from sheetfunnel.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
@@ -206,6 +206,31 @@ def test_a_sheet_lease_is_taken_over_once_a_crashed_holder_s_lease_runs_out(cloc
     assert ran == ["hq", "branch"]
 
 
+def test_the_watcher_that_loses_the_race_for_a_new_sheet_logs_a_refusal(emulator, clock,
+                                                                        caplog):
+    """Both see a sheet without the state tab; the other creates it first, so Google refuses
+    this one's own "add the tab": that is a lost race, a warning naming the winner."""
+    emulator.add_sheet("Sheet1")
+    winner = SheetLease(open_book(emulator), holder="branch:7:bbb", sleep=lambda _: None)
+    raced: list[str] = []
+
+    def other_machine_first(call) -> None:
+        if call.kind == "get" and not raced:
+            raced.append(call.kind)
+            winner.acquire()
+    emulator.hooks.append(other_machine_first)
+    loser = sheet_watcher(open_book(emulator), "hq:41:aaa", clock, lambda: RunOutcome())
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        outcome = loser.run_now()
+    assert not outcome.ok and loser.failures == 0
+    (record,) = [r for r in caplog.records if r.name == "sheetfunnel.watch"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("Run refused: Another sheetfunnel (branch:7:bbb) "
+                                          "holds this workbook until ")
+    assert read_lease(emulator.grid(STATE_TAB)).holder == "branch:7:bbb"
+    assert [c.status for c in emulator.calls if c.kind == "batchUpdate"] == [200, 400]
+
+
 def test_on_a_quiet_pipeline_only_the_lease_row_changes(clock):
     workbook, ran = MemoryWorkbook(), []
     stop = threading.Event()
@@ -300,7 +325,7 @@ def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp
 
 
 def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulator, as_of):
-    starter = build_starter("en", demo=True, as_of=as_of)
+    starter = init_plan("en", demo=True, as_of=as_of)
     open_book(emulator).apply(starter)
     lease = SheetLease(open_book(emulator), holder="hq:41:aaa", sleep=lambda _: None)
     job = make_job(lambda: open_book(emulator), today=lambda: as_of, writer=lease.holder)

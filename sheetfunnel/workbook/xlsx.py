@@ -2,8 +2,8 @@
 
 ``read`` streams every tab's values as a person sees them (a formula cell's last computed
 value). ``apply`` loads the whole workbook (formulas, formats, validation, charts), changes only
-what the plan names, and saves through a temporary file in the same folder that replaces the
-original in one step; the previous file is kept as ``NAME.xlsx.bak``. Nothing is saved when the
+what the plan names, and saves through the save step of ``xlsx_save.py`` (atomic, the previous
+file kept as ``NAME.xlsx.bak``, a full disk or a kill costing nothing). Nothing is saved when the
 plan changes nothing, and nothing is saved over a file someone saved while the run was under way.
 Formula cells keep the values they had (openpyxl alone would save them empty, see
 ``xlsx_values.py``), and Excel recomputes them when it opens the file.
@@ -11,6 +11,10 @@ Formula cells keep the values they had (openpyxl alone would save them empty, se
 Tab settings of a TabSpec (hidden, frozen rows, widths) are desired state like looks: applied to
 a tab whenever they differ. A tab is only ever hidden, never unhidden, so people may hide what
 they like.
+
+A tab's id (``TabSpec.tab_id``) is a name scoped to the tab, ``sheetfunnel_<id>``, referring to
+its A1. openpyxl renumbers the file's sheetIds by position on every save; a tab's own names
+stay with it when people rename, move or insert tabs (Excel and openpyxl keep them).
 """
 
 from __future__ import annotations
@@ -18,8 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from copy import copy
 from pathlib import Path
@@ -31,19 +33,14 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetfunnel.diff import same_value, storable
-from sheetfunnel.errors import (
-    WorkbookError,
-    WorkbookLocked,
-    WorkbookNotFound,
-    WorkbookNotWritable,
-    WorkbookUnreadable,
-)
+from sheetfunnel.errors import WorkbookError, WorkbookNotFound, WorkbookUnreadable
 from sheetfunnel.grid import Cell, column_letter, quote_tab, trim
 from sheetfunnel.plan import (
     Bold,
@@ -60,13 +57,20 @@ from sheetfunnel.plan import (
     WritePlan,
 )
 from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
+from sheetfunnel.workbook.xlsx_save import (
+    Stamp,
+    changed_meanwhile,
+    not_writable,
+    save_file,
+    stamp,
+)
 from sheetfunnel.workbook.xlsx_values import Cached, formula_values, save_with_values
 
 log = logging.getLogger(__name__)
 
 MAX_ROW = 1_048_576  # the last row of an Excel sheet: "to the end" for rules and dropdowns
 NOTE_AUTHOR = "sheetfunnel"
-Stamp = tuple[int, int]  # (mtime in ns, size): how a file's change is noticed
+ID_NAME = "sheetfunnel_"  # + the tab's id: the name that marks a tab (see TabSpec.tab_id)
 
 
 class XlsxWorkbook:
@@ -99,20 +103,22 @@ class XlsxWorkbook:
 
     def read(self, select: Selector = every_tab) -> Snapshot:
         """The selected tabs' values, formulas shown as their last computed values."""
-        stamp = self._stamp()
+        seen = self._stamp()
         book = self._load(read_only=True, data_only=True)
         try:
             titles = [ws.title for ws in book.worksheets]
+            ids = {ws.title: tab_id for ws in book.worksheets
+                   if (tab_id := _tab_id(ws)) is not None}
             tabs = read_selected(titles, select, lambda todo: {
                 title: trim(map(_plain_row, book[title].iter_rows(values_only=True)))
-                for title in todo})
+                for title in todo}, ids)
             hidden = frozenset(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
         except Exception as exc:  # a damaged sheet inside a readable zip
             raise self._unreadable(exc) from exc
         finally:
             book.close()
-        self._seen = stamp
-        return Snapshot(tabs, hidden, tuple(titles))
+        self._seen = seen
+        return Snapshot(tabs, hidden, tuple(titles), ids)
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""
@@ -126,17 +132,7 @@ class XlsxWorkbook:
     # -- files ------------------------------------------------------------------------------
 
     def _stamp(self) -> Stamp:
-        try:
-            info = self.path.stat()
-        except FileNotFoundError as exc:
-            raise WorkbookNotFound(f"There is no workbook at {self.path}. Check the path, or "
-                                   f"create one with: sheetfunnel init {self.path}") from exc
-        except OSError as exc:
-            raise self._not_writable(exc) from exc
-        if not self.path.is_file():
-            raise WorkbookUnreadable(f"{self.path} is a folder, not a workbook. Give the path "
-                                     "of an .xlsx file.")
-        return info.st_mtime_ns, info.st_size
+        return stamp(self.path)
 
     def _load(self, **options: bool) -> Book:
         try:
@@ -145,7 +141,7 @@ class XlsxWorkbook:
             raise WorkbookNotFound(f"There is no workbook at {self.path}. Check the path, or "
                                    f"create one with: sheetfunnel init {self.path}") from None
         except OSError as exc:
-            raise self._not_writable(exc) from exc
+            raise not_writable(self.path, exc) from exc
         except Exception as exc:  # openpyxl and zipfile raise many kinds for a non-workbook
             raise self._unreadable(exc) from exc
 
@@ -155,77 +151,36 @@ class XlsxWorkbook:
                                   f"({reason}). Open it in Excel or LibreOffice and save it as "
                                   "an .xlsx workbook.")
 
-    def _not_writable(self, exc: OSError) -> WorkbookError:
-        if getattr(exc, "winerror", None) in (32, 33):  # Windows: in use by another program
-            return WorkbookLocked(f"{self.path} is in use by another program. Close it there "
-                                  "and run again.")
-        reason = exc.strerror or str(exc)
-        return WorkbookNotWritable(f"{self.path} cannot be written ({reason}). Give your user "
-                                   "write access to the file and its folder, or copy the "
-                                   "workbook somewhere writable.")
-
     def _book_for_writing(self) -> Book:
         if self._fresh:
             return openpyxl.Workbook()
         self._check_unchanged()
+        if self._seen is None:  # written without a read: nobody may save from here on
+            self._seen = self._stamp()
         return self._load(rich_text=True)
 
     def _check_unchanged(self) -> None:
         """Refuse to write over a file someone saved since it was read."""
         if self._seen is not None and self._stamp() != self._seen:
-            raise WorkbookLocked(f"{self.path} changed while sheetfunnel was running (someone "
-                                 "saved it). Nothing was written; run again.")
-
-    def _check_not_open(self) -> None:
-        """Excel and LibreOffice leave an owner file beside a workbook they have open."""
-        folder, name = self.path.parent, self.path.name
-        for owner in (f"~${name}", f"~${name[2:]}", f".~lock.{name}#"):
-            if (folder / owner).exists():
-                raise WorkbookLocked(f"{self.path} is open in Excel or LibreOffice ({owner} "
-                                     "exists beside it). Close it there and run again; if it "
-                                     f"is not open anywhere, delete {owner}.")
+            raise changed_meanwhile(self.path)
 
     def _formula_values(self) -> dict[str, Cached]:
         """The values of the file's formula cells, to keep across the save."""
         try:
             return formula_values(self.path)
-        except OSError:
-            raise
+        except OSError as exc:
+            raise not_writable(self.path, exc) from None
         except Exception as exc:  # a part openpyxl did not need to read is damaged
             raise self._unreadable(exc) from exc
 
     def _save(self, book: Book) -> None:
-        """Temp file in the same folder, previous file to .bak, then one atomic replace."""
-        self._check_not_open()
-        existed = self.path.exists()
-        if existed and not self._fresh:
-            self._check_unchanged()
-            if not os.access(self.path, os.W_OK):
-                raise self._not_writable(PermissionError(13, "the file is read-only"))
-        temp: str | None = None
-        try:
-            handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                            dir=self.path.parent)
-            os.close(handle)
-            keep = self._formula_values() if existed and not self._fresh else {}
-            _recalculate_on_open(book)
-            save_with_values(book, temp, keep)
-            if existed:
-                shutil.copymode(self.path, temp)
-                if not self._fresh:
-                    self._check_unchanged()
-                shutil.copy2(self.path, self.path.with_name(self.path.name + ".bak"))
-            else:
-                os.chmod(temp, 0o644)
-            os.replace(temp, self.path)
-            temp = None
-        except OSError as exc:
-            raise self._not_writable(exc) from exc
-        finally:
-            if temp is not None and os.path.exists(temp):
-                os.remove(temp)
+        """Save through the save step (``xlsx_save.py``): atomic, with a backup."""
+        seen = None if self._fresh else self._seen
+        keep = self._formula_values() if seen is not None else {}
+        _recalculate_on_open(book)
+        self._seen = save_file(self.path, lambda out: save_with_values(book, out, keep),
+                               seen=seen)
         self._fresh = False
-        self._seen = self._stamp()
 
 
 def _recalculate_on_open(book: Book) -> None:
@@ -282,8 +237,31 @@ def _keep_active_visible(book: Book) -> None:
             return
 
 
+def _tab_id(sheet: Worksheet) -> str | None:
+    """The id the worker marked ``sheet`` with, if any."""
+    return next((name[len(ID_NAME):] for name in sheet.defined_names
+                 if name.startswith(ID_NAME) and name[len(ID_NAME):].isdigit()), None)
+
+
+def _mark_tab(sheet: Worksheet, tab_id: str | None) -> bool:
+    """Give ``sheet`` the id ``tab_id`` (replacing another mark of the worker's), its name
+    referring to the tab's A1 under the tab's present title."""
+    if tab_id is None:
+        return False
+    marks = [n for n in sheet.defined_names if n.startswith(ID_NAME)]
+    if marks == [ID_NAME + tab_id]:
+        refers_to = str(sheet.defined_names[marks[0]].attr_text).rpartition("!")[0]
+        if refers_to.strip("'").replace("''", "'") == sheet.title:
+            return False
+    for name in marks:
+        del sheet.defined_names[name]
+    target = "'" + sheet.title.replace("'", "''") + "'!$A$1"
+    sheet.defined_names[ID_NAME + tab_id] = DefinedName(ID_NAME + tab_id, attr_text=target)
+    return True
+
+
 def _shape_tab(sheet: Worksheet, spec: TabSpec) -> bool:
-    changed = False
+    changed = _mark_tab(sheet, spec.tab_id)
     if spec.hidden and sheet.sheet_state == "visible":
         sheet.sheet_state = "hidden"
         changed = True

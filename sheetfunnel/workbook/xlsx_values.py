@@ -50,7 +50,7 @@ def formula_values(path: Path) -> dict[str, Cached]:
     return {title: cells for title, cells in found.items() if cells}
 
 
-def save_with_values(book: Book, target: str, values: dict[str, Cached]) -> None:
+def save_with_values(book: Book, target: str | IO[bytes], values: dict[str, Cached]) -> None:
     """Save ``book`` to ``target`` with ``values`` back in the formula cells still there."""
     if not values:
         book.save(target)
