@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,14 @@ class Group(click.Group):
 
 
 def _today(as_of: dt.datetime | None) -> dt.date:
-    return as_of.date() if as_of else dt.date.today()
+    from sheetfunnel.values import FIRST_DATE, LAST_DATE
+
+    day = as_of.date() if as_of else dt.date.today()
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise UsageError(f"--as-of {day.isoformat()} is outside the dates sheetfunnel reads "
+                         f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}). Give a day "
+                         "in that range.")
+    return day
 
 
 def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None):
@@ -145,8 +151,9 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         result = run_once(workbook, as_of=_today(as_of), dry_run=dry_run,
                           config_file=config_file, step=status.update)
     if report_file:
-        report_file.write_text(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+        from sheetfunnel.report import report_json
+
+        report_file.write_text(report_json(result.report), encoding="utf-8")
     print_result(result, workbook.name, dry_run=dry_run)
     if result.config_status != "ok":
         raise ConfigError(p for p in result.problems if p.severity == "error")

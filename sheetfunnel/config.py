@@ -121,6 +121,25 @@ class Config:
 
 # --------------------------------------------------------------------------- vocabulary
 
+@dataclass(frozen=True)
+class Bound:
+    """The numbers a config cell may hold (spec §3.2), inclusive: the same for check and run,
+    and small enough that every date sum the engine makes stays a date."""
+
+    low: float
+    high: float
+    whole: bool = False
+
+    def holds(self, number: float) -> bool:
+        return self.low <= number <= self.high and (not self.whole or float(number).is_integer())
+
+
+DAYS = Bound(0, 3650, whole=True)  # ten years
+RESPONSE_HOURS = Bound(0, 8760)  # a year
+WEIGHT = Bound(0, 1000)
+POINTS = Bound(0, 1000)
+PERCENT_GRADE = Bound(0, 100)
+
 #: Settings keys with a fixed meaning; ``column.*`` and ``tab.*`` are open-ended.
 SETTING_KEYS = ("timezone", "date_order", "currency", "score_scale", "grade_a", "grade_b",
                 "grade_c", "follow_up_days", "stall_days", "response_hours",
@@ -375,16 +394,32 @@ class _Collector:
             return None
         return number
 
-    def whole(self, section: ConfigSection, index: int, role: str, what: str) -> int | None:
-        """A count of days: a whole number of zero or more; None when blank."""
+    def days(self, section: ConfigSection, index: int, role: str, what: str) -> int | None:
+        """A count of days within ``DAYS``; None when blank."""
         number = self.number(section, index, role, what, "14")
         if number is None:
             return None
-        if number < 0 or not number.is_integer():
-            self.error(section.where(index, role), f"The {what} must be a whole number of 0 or "
-                       f'more, such as 14, not "{shown(section.rows[index].get(role))}".')
+        if not DAYS.holds(number):
+            self.error(section.where(index, role), f"The {what} {_DAYS_RULE}, such as 14, not "
+                       f'"{shown(section.rows[index].get(role))}".')
             return None
         return int(number)
+
+    def bounded(self, section: ConfigSection, index: int, role: str, what: str, example: str,
+                bound: Bound) -> float | None:
+        """A number within ``bound`` (``what`` is plural when it ends in s); None when blank
+        or refused."""
+        number = self.number(section, index, role, what, example)
+        if number is None or bound.holds(number):
+            return number
+        plural, span = what.endswith("s"), f"{bound.low:g} to {bound.high:g}"
+        self.error(section.where(index, role), f'The {what} "{shown(section.rows[index].get(role))}'
+                   f'" {"are" if plural else "is"} outside {span}. Type {"" if plural else "a "}'
+                   f"{what} from {span}, such as {example}.")
+        return None
+
+
+_DAYS_RULE = f"must be a whole number from 0 to {DAYS.high:g} (ten years)"
 
 
 def shown(value: Cell) -> str:
@@ -483,13 +518,52 @@ def _setting(name: str, raw: Cell, where: str, found: _Collector) -> Any:
         number = read_number(raw)
     except ValueError:
         number = None
-    days = name in ("follow_up_days", "stall_days")
-    if number is None or not math.isfinite(number) or number < 0 or (
-            days and not number.is_integer()):
-        what = "a whole number of 0 or more, such as 7" if days else "a number of 0 or more"
-        found.error(where, f'The setting {name} must be {what}, not "{text}".')
+    bound = {"follow_up_days": DAYS, "stall_days": DAYS, "response_hours": RESPONSE_HOURS}.get(name)
+    if bound is None:  # a grade: its scale is known with the Scoring (_check_grades)
+        if number is None:
+            found.error(where, f'The setting {_grade_label(name)} must be a number such as 80, '
+                        f'not "{text}".')
+        return number
+    if number is None or not bound.holds(number):
+        rule = f"{_DAYS_RULE}, such as 7" if bound is DAYS else \
+            f"must be a number from 0 to {bound.high:g} (a year), such as 2"
+        found.error(where, f'The setting {name} {rule}, not "{text}".')
         return None
-    return int(number) if days else number
+    return int(number) if bound is DAYS else number
+
+
+def _grade_label(name: str) -> str:
+    """``grade_a`` as the spec writes it: ``grade_A``."""
+    return f"grade_{name[-1].upper()}"
+
+
+def _check_grades(section: ConfigSection | None, settings: Settings,
+                  dimensions: Sequence[Dimension], found: _Collector) -> None:
+    """Grades on the scale the sheet shows: 0 to 100 on the percent scale; on the raw scale 0
+    to the largest score the Scoring tab can give."""
+    places = setting_places(section)
+    if settings.score_scale == "percent":
+        bound, scale = PERCENT_GRADE, "the percent scale"
+    else:
+        best = sum(d.weight * d.max_points for d in dimensions)
+        if not best:
+            return  # no dimension scores: nothing is graded
+        bound = Bound(0, best)
+        scale = "the largest score the Scoring tab can give on the raw scale"
+    for name in ("grade_a", "grade_b", "grade_c"):
+        value = getattr(settings, name)
+        if bound.holds(value):
+            continue
+        where = places.get(name)
+        if where is not None:
+            found.error(where, f"The setting {_grade_label(name)} must be a number from 0 to "
+                        f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+            continue
+        found.error(places.get("score_scale") or (section.origin if section else "Settings"),
+                    f"On the raw scale the largest score is {shown(bound.high)}, but "
+                    f"{_grade_label(name)} is {shown(value)} (the default). Set grade_A, grade_B "
+                    f"and grade_C in Settings to scores from 0 to {shown(bound.high)}.")
+        return
 
 
 def parse_stages(section: ConfigSection, found: _Collector) -> tuple[Stage, ...]:
@@ -522,8 +596,8 @@ def _stage(section: ConfigSection, index: int, name: str, found: _Collector) -> 
                     "not known. Use open, won or lost.")
         kind = "open"
     probability = _probability(section, index, name, kind, found)
-    stall = found.whole(section, index, "stall_days", "stall days")
-    follow_up = found.whole(section, index, "follow_up_days", "follow-up days")
+    stall = found.days(section, index, "stall_days", "stall days")
+    follow_up = found.days(section, index, "follow_up_days", "follow-up days")
     entered = shown(row.get("entered_date_field")) or None
     return Stage(name, probability, kind, stall, follow_up, entered)
 
@@ -633,11 +707,8 @@ def _dimension_row(section: ConfigSection, index: int, part: dict[str, Any],
     elif field_name and normalise_name(field_name) != normalise_name(part["field"]):
         found.error(section.where(index, "field"), f"The dimension {name} uses two fields "
                     f"({part['field']} and {field_name}). Give one dimension one field.")
-    weight = found.number(section, index, "weight", "weight", "2 or 0.5")
-    if weight is not None and weight < 0:
-        found.error(section.where(index, "weight"), "A weight cannot be negative. Type 0 or "
-                    "more.")
-    elif weight is not None and part["weight"] is None:
+    weight = found.bounded(section, index, "weight", "weight", "2 or 0.5", WEIGHT)
+    if weight is not None and part["weight"] is None:
         part["weight"] = weight
     elif weight is not None and weight != part["weight"]:
         found.error(section.where(index, "weight"), f"The dimension {name} has two weights "
@@ -648,7 +719,7 @@ def _dimension_row(section: ConfigSection, index: int, part: dict[str, Any],
     if match is None:
         found.error(section.where(index, "match"), f'The match "{match_text}" is not '
                     f"understood. {MATCH_HELP}")
-    points = found.number(section, index, "points", "points", "10")
+    points = found.bounded(section, index, "points", "points", "10", POINTS)
     if points is None and match is not None and match.kind != "value" and \
             is_blank(row.get("points")):
         found.error(section.where(index, "points"), f"The rule for {name} has no points. "
@@ -744,6 +815,7 @@ def parse_config(sections: Mapping[str, ConfigSection], *,
     settings = parse_settings(sections.get("settings"), found)
     stages = parse_stages(pick("stages"), found)
     dimensions = parse_scoring(pick("scoring"), found)
+    _check_grades(sections.get("settings"), settings, dimensions, found)
     criteria = parse_criteria(pick("criteria"), stages, found, settings.date_order)
     if headers is not None:
         _check_fields(sections, headers, settings.columns, found)
@@ -831,4 +903,21 @@ def config_from_json(text: str) -> Config:
     criteria = tuple(
         Criterion(**{**c, "value": tuple(c["value"]) if isinstance(c["value"], list)
                      else c["value"]}) for c in data["criteria"])
-    return Config(stages, dimensions, criteria, Settings(**data["settings"]))
+    config = Config(stages, dimensions, criteria, Settings(**data["settings"]))
+    if not _within_bounds(config):
+        raise ValueError("the kept config has a number outside the bounds of the Config tabs")
+    return config
+
+
+def _within_bounds(config: Config) -> bool:
+    """The bounds parse_config checks, on a Config kept earlier (perhaps by an older version)."""
+    settings = config.settings
+    days = [settings.follow_up_days, settings.stall_days,
+            *(d for s in config.stages for d in (s.stall_days, s.follow_up_days) if d is not None)]
+    grades = _Collector()
+    _check_grades(None, settings, config.dimensions, grades)
+    return (all(DAYS.holds(d) for d in days) and RESPONSE_HOURS.holds(settings.response_hours)
+            and all(0 <= s.probability <= 1 for s in config.stages)
+            and all(WEIGHT.holds(d.weight) and all(POINTS.holds(r.points) for r in d.rules)
+                    for d in config.dimensions)
+            and not grades.problems)

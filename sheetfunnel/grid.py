@@ -11,6 +11,7 @@ columns are the header texts, so that every value can still be traced to its cel
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pandas as pd
 
 Cell = str | int | float | bool | dt.datetime | dt.date | None
 Grid = list[list[Cell]]
+_NAT, _NA = pd.NaT, pd.NA
 
 
 def column_letter(col: int) -> str:
@@ -64,8 +66,14 @@ def normalise_name(text: object) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-")
 
 
-def is_blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+def is_blank(value: object) -> bool:
+    """Empty as a person sees it: None, blank text, and pandas' missing values (NaN, NaT, NA),
+    which reach cells from computed columns."""
+    if value is None or value is _NAT or value is _NA:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
 
 
 def header_row_index(grid: Grid) -> int | None:

@@ -7,6 +7,7 @@ or whole grids, plus Looks; ``diff`` turns them into the writes that actually ch
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
@@ -62,11 +63,11 @@ def language_of(table: Table) -> str:
 
 
 def _plain(value: object, digits: int | None = None) -> Cell:
-    """A pandas/numpy value as a plain cell value (NaN/NaT -> None)."""
-    if value is None:
+    """A pandas/numpy value as a plain cell value (NaN/NaT/infinity -> None)."""
+    if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
+        return value.date()
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, dt.date | bool):
@@ -77,6 +78,8 @@ def _plain(value: object, digits: int | None = None) -> Cell:
     except (TypeError, ValueError):
         return str(value)
     number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        return None
     if digits is not None:
         number = round(number, digits)
     return int(number) if digits == 0 else number

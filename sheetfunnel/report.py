@@ -5,6 +5,7 @@ Plain JSON types only: fractions 0–1, money and scores as numbers, null where 
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -18,12 +19,13 @@ SCHEMA = "sheetfunnel.report/1"
 
 
 def plain(value: Any) -> Any:
-    """numpy/pandas scalars as JSON values; NaN, NaT and None as null."""
+    """numpy/pandas scalars as JSON values; NaN, NaT, infinity and None as null (strict JSON
+    has no NaN or Infinity)."""
     if value is None or value is pd.NaT:
         return None
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
@@ -72,6 +74,12 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "problems": [p.as_json() for p in summary.header.problems],
         "io": _io(io, seconds),
     }
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The report as the file ``--report`` writes: strict JSON (a NaN or Infinity that slipped
+    through is a bug to raise here, not a file other tools cannot read)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def problems_only_report(header: RunHeader, io: IOStats, seconds: float) -> dict[str, Any]:

@@ -12,7 +12,9 @@ another machine. Layout, all text so that both backends store it alike:
     I2:K…  role | id | title at the last run              one row per role of schema.OWNED_TABS
 
 Rows of the memory keep their order between runs and new IDs are appended, and each owned
-role keeps its row, so a quiet run rewrites nothing.
+role keeps its row, so a quiet run rewrites nothing. An ID no cell holds as it is (a line
+break, a control character, over 32,767 characters) is not remembered: it would read back as
+another ID and be appended every run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from sheetfunnel import schema
 from sheetfunnel.config import Config, config_from_json, config_to_json
+from sheetfunnel.diff import storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
 from sheetfunnel.values import serial_number
@@ -36,7 +39,7 @@ LEASE_ROW = 2
 CHANGED_ROW = 3
 FIRST_MEMORY_ROW = 4
 CONFIG_COL = 7
-CHUNK = 40_000  # characters per cell; Google allows 50,000
+CHUNK = 16_000  # characters per cell: at most 32,000 UTF-16 units, within Excel's 32,767
 TABS_COL = 9
 TABS_HEADER = ("Owned tab", "Tab id", "Title")
 
@@ -97,8 +100,8 @@ def read_state(grid: Grid | None) -> State:
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
     last_changed = _date(cell_at(grid, CHANGED_ROW, 3))
-    chunks = [_text(cell_at(grid, r, CONFIG_COL)) for r in range(2, len(grid) + 1)]
-    text = "".join(chunks)
+    chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
+    text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
     if text:
         try:
@@ -154,7 +157,8 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
     entries = state.memory.entries
-    for offset, key in enumerate(memory_order(previous, state.memory)):
+    kept = (key for key in memory_order(previous, state.memory) if storable(key) == key)
+    for offset, key in enumerate(kept):
         row = FIRST_MEMORY_ROW + offset
         entry = entries.loc[key]
         cells[(row, 1)] = "stage"
@@ -171,7 +175,7 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
 
 
 def _iso(value: object) -> str | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    if is_blank(value) or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()

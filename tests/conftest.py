@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,27 @@ def emulator(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     return SheetsEmulator("emulated-key")
+
+
+@pytest.fixture(autouse=True)
+def reports_are_strict_json(monkeypatch: pytest.MonkeyPatch):
+    """Every report a run builds in any test is strict JSON (no NaN, no Infinity), as
+    ``--report`` writes it; checked after the test, so the run under test is not disturbed."""
+    from sheetfunnel import report, run
+
+    broken: list[str] = []
+
+    def strict(build):
+        def checked(*args, **kwargs):
+            built = build(*args, **kwargs)
+            try:
+                json.loads(report.report_json(built))
+            except ValueError as exc:
+                broken.append(f"{build.__name__}: {exc}")
+            return built
+        return checked
+
+    monkeypatch.setattr(run, "build_report", strict(report.build_report))
+    monkeypatch.setattr(run, "problems_only_report", strict(report.problems_only_report))
+    yield
+    assert broken == []

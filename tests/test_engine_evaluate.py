@@ -4,6 +4,7 @@ criteria, customers, IDs and stage memory. "Today" is fixed (2026-11-24)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -13,6 +14,9 @@ from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settin
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
 from sheetfunnel.grid import table_from_grid
+from sheetfunnel.plan import IOStats
+from sheetfunnel.report import build_report, report_json
+from sheetfunnel.summary import RunHeader, summarize
 
 AS_OF = dt.date(2026, 11, 24)
 D = dt.date
@@ -227,6 +231,27 @@ def test_amount_forms(typed, amount):
     result = judge(row(Amount=typed, Stage="Qualified"))
     assert result.deals.loc[2, "amount"] == amount
     assert result.deals.loc[2, "weighted_amount"] == pytest.approx(amount * 0.2)
+
+
+def test_a_repeated_id_recalls_nothing_so_a_rerun_judges_it_the_same():
+    rows = (row(ID="OPP-1", Stage="Proposal", Proposal_Sent="2026-10-01"),
+            row(ID="OPP-1", Stage="Proposal"))
+    first = judge(*rows)
+    again = judge(*rows, memory=first.memory)
+    assert again.deals["stage_entered"].tolist() == first.deals["stage_entered"].tolist() == [
+        pd.Timestamp("2026-10-01"), pd.Timestamp(AS_OF)]
+
+
+def test_amounts_beyond_any_number_true_false_and_two_signs_are_invalid_and_0_stays_0():
+    typed = {2: "9" * 400, 3: float("inf"), 4: False, 5: 0, 6: "TRUE", 7: "--5", 8: True, 9: 1}
+    result = judge(*(row(ID=f"OPP-{r}", Amount=a, Stage="Qualified") for r, a in typed.items()))
+    assert {r for r, _, _ in flagged(result, "INVALID_VALUE")} == {2, 3, 4, 6, 7, 8}
+    amounts = result.deals["amount"]
+    assert amounts[5] == 0 and amounts[9] == 1 and amounts[[2, 3, 4, 6, 7, 8]].isna().all()
+    assert result.deals["weighted_amount"].sum() == pytest.approx(0.2)
+    header = RunHeader(AS_OF, dict(result.counts), "ok")
+    report = build_report(summarize(result, CONFIG, header), result, io=IOStats(), seconds=0.0)
+    assert json.loads(report_json(report))["opportunities"][1]["weighted_amount"] is None
 
 
 @pytest.mark.parametrize(("typed", "order"), [

@@ -30,8 +30,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
-import numbers
 import os
 import re
 import secrets
@@ -42,13 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import google.auth.exceptions
-import numpy as np
-import pandas as pd
 import requests
 from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.utils import extract_id_from_url
 
-from sheetfunnel.diff import same_value
+from sheetfunnel.diff import same_value, storable
 from sheetfunnel.errors import (
     UsageError,
     WorkbookError,
@@ -107,28 +103,14 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,}")
 # -- values going out and coming in ---------------------------------------------------------
 
 def json_value(value: Any) -> Any:
-    """A cell value as the JSON the API takes: dates as serial numbers, numpy scalars as
-    Python numbers, missing (None, NaN, NaT) as "" which clears the cell."""
-    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+    """A cell value as the JSON the API takes (``storable`` first): dates as serial numbers,
+    blank as "" which clears the cell."""
+    value = storable(value)
+    if value is None:
         return ""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | str):
-        return value
     if isinstance(value, dt.date):
         return serial_number(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value) if math.isfinite(value) else ""
-    return str(value)
-
-
-def _plain(value: Cell) -> Cell:
-    """Missing values as None and numpy scalars as Python ones, before comparing."""
-    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+    return value
 
 
 def _grid(value_range: dict) -> Grid:
@@ -659,7 +641,7 @@ class GoogleSheetsWorkbook:
         seen = self._seen or self._load()
         writes = []
         for write in plan.cells:
-            value = _plain(write.value)
+            value = storable(write.value)
             if not same_value(cell_at(seen.grids.get(write.tab, []), write.row, write.col),
                               value):
                 writes.append(dataclasses.replace(write, value=value))

@@ -27,7 +27,7 @@ from copy import copy
 from pathlib import Path
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
@@ -39,7 +39,7 @@ from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheetfunnel.diff import same_value
+from sheetfunnel.diff import same_value, storable
 from sheetfunnel.errors import WorkbookError, WorkbookNotFound, WorkbookUnreadable
 from sheetfunnel.grid import Cell, column_letter, quote_tab, trim
 from sheetfunnel.plan import (
@@ -282,11 +282,11 @@ def _write(sheet: Worksheet, write: CellWrite) -> int:
     if isinstance(cell, MergedCell):
         log.warning("%s is part of merged cells; sheetfunnel left it alone", write)
         return 0
-    value = write.value
+    value = storable(write.value)
     if cell.data_type != "f" and same_value(cell.value, value):
         return 0
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
         cell.data_type = "s"
     else:
         cell.value = value  # a date also gets a date format (openpyxl does that)
