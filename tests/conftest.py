@@ -14,6 +14,16 @@ DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 AS_OF = dt.date(2026, 11, 24)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite tests/goldens/*.txt from this run (commit them on their own)")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
 @pytest.fixture
 def as_of() -> dt.date:
     return AS_OF
