@@ -16,10 +16,10 @@ from sheetfunnel import schema
 from sheetfunnel.config import (
     FILE_SECTION,
     TAB_ROLES,
+    Collector,
     Config,
     ConfigSection,
     Settings,
-    _Collector,
     closest,
     missing_column_sentence,
     parse_config,
@@ -108,7 +108,7 @@ def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSecti
     early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
                   if settings_tab is not None and settings_tab in tabs else {},
                   defaults, overrides)
-    return early, parse_settings(early.get("settings"), _Collector())
+    return early, parse_settings(early.get("settings"), Collector())
 
 
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],

@@ -29,6 +29,8 @@ TABS: dict[str, tuple[str, ...]] = {
 }
 
 CONFIG_TABS = ("stages", "scoring", "criteria", "settings")
+#: The tabs people fill and the worker reads (Fields and ``column.<role>`` rows name their columns).
+INPUT_TABS = ("opportunities", "customers", "activities")
 
 #: (tab role, column role) -> names, English first, then Chinese.
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {

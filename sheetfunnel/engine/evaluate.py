@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns

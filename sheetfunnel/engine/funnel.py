@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 
 FUNNEL_COLUMNS = ["stage", "kind", "reached", "current", "conversion_from_previous",
                   "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage"]
