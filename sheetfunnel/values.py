@@ -299,8 +299,6 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _indexed(series, codes, values, bad, np.nan)
 
 
-parse_numbers = parse_amounts
-
 
 def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:
     """Dates as typed -> (datetime64[ns] values, NaT when blank or unreadable; unreadable mask)."""

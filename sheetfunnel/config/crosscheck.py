@@ -14,16 +14,10 @@ from sheetfunnel.grid import normalise_name
 
 def names_column(name: str, headers: Mapping[str, Sequence[str]],
                  columns: Mapping[str, str]) -> bool:
-    """Whether a Field names a header, or a role whose column is present."""
-    key = normalise_name(name)
-    for tab_role, present in headers.items():
-        if key in {normalise_name(h) for h in present}:
-            return True
-        for role, aliases in schema.COLUMNS.get(tab_role, {}).items():
-            if key in {normalise_name(n) for n in (role, *aliases)} and schema.resolve(
-                    schema.column_names(tab_role, role, columns), present).found:
-                return True
-    return False
+    """Whether a Field names a column of one of the tabs (tab role -> headers), as the engine
+    will find it: a header, or a role whose column is present."""
+    return any(schema.field_column(name, present, schema.bind_roles(tab_role, present, columns))
+               is not None for tab_role, present in headers.items())
 
 
 def check_fields(sections: Mapping[str, ConfigSection], headers: Mapping[str, Sequence[str]],
