@@ -18,8 +18,8 @@ import pandas as pd
 
 from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settings, Stage
 from sheetfunnel.engine.evaluate import evaluate
-from sheetfunnel.engine.model import RoleTable, StageMemory
-from sheetfunnel.grid import Table
+from sheetfunnel.engine.model import StageMemory
+from sheetfunnel.grid import RoleTable, Table
 
 AS_OF = dt.date(2026, 11, 24)
 STAGES = ("Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost")

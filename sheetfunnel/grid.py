@@ -34,16 +34,6 @@ def column_letter(col: int) -> str:
     return letters
 
 
-def column_number(letters: str) -> int:
-    """A -> 1, AA -> 27."""
-    number = 0
-    for ch in letters.upper():
-        if not "A" <= ch <= "Z":
-            raise ValueError(f"not a column name: {letters!r}")
-        number = number * 26 + ord(ch) - 64
-    return number
-
-
 def quote_tab(tab: str) -> str:
     """Quote a tab title the way spreadsheets do inside a reference, when it needs it."""
     plain = tab.replace("_", "").isalnum() and tab.isascii() and not tab[:1].isdigit()
@@ -104,12 +94,19 @@ class Table:
     def headers(self) -> list[str]:
         return list(self.columns)
 
-    def cell(self, row: int, header: str) -> str:
-        """A1 reference of a value in this table."""
-        return a1(self.tab, row, self.columns[header])
 
-    def column_of(self, header: str) -> int:
-        return self.columns[header]
+@dataclass(frozen=True)
+class RoleTable:
+    """A tab with its roles resolved: ``roles`` maps a role key (``amount``) to the header text
+    present in ``table`` (``close_value``). Roles whose column is absent are not in ``roles``.
+    """
+
+    table: Table
+    roles: dict[str, str]
+
+    def column(self, role: str) -> pd.Series | None:
+        header = self.roles.get(role)
+        return None if header is None else self.table.frame[header]
 
 
 def table_from_grid(tab: str, grid: Grid) -> Table:
@@ -143,11 +140,6 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
                              index=pd.Index([], dtype="int64"))
     return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
-
-
-def pad(grid: Grid, width: int) -> Grid:
-    """Rows padded with None to ``width`` (never truncated)."""
-    return [list(row) + [None] * (width - len(row)) for row in grid]
 
 
 def cell_at(grid: Sequence[Sequence[Cell]], row: int, col: int) -> Cell:

@@ -16,10 +16,10 @@ from sheetfunnel import schema
 from sheetfunnel.config import (
     FILE_SECTION,
     TAB_ROLES,
+    Collector,
     Config,
     ConfigSection,
     Settings,
-    _Collector,
     closest,
     missing_column_sentence,
     parse_config,
@@ -27,16 +27,14 @@ from sheetfunnel.config import (
     sections_from_grids,
     setting_places,
 )
-from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import MissingColumnError, Problem
-from sheetfunnel.grid import Grid, normalise_name, table_from_grid
+from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
 from sheetfunnel.owned_tabs import TabSetting
 from sheetfunnel.state import STATE_TAB, tab_records
 
 STATUS_OK = "ok"
 STATUS_LAST_GOOD = "broken, using last good"
 STATUS_NONE = "broken, no good config"
-_INPUT_TABS = ("opportunities", "customers", "activities")
 
 
 @dataclass(frozen=True)
@@ -52,19 +50,6 @@ class Loaded:
     tab_settings: dict[str, TabSetting] = field(default_factory=dict)
 
 
-def field_header(field_name: str, table: RoleTable) -> str | None:
-    """The header a Scoring/Criteria Field names: the header itself, else a role's column."""
-    key = normalise_name(field_name)
-    for header in table.table.columns:
-        if normalise_name(header) == key:
-            return header
-    for tab_role in _INPUT_TABS:
-        for role, names in schema.COLUMNS[tab_role].items():
-            if role in table.roles and key in {normalise_name(n) for n in (role, *names)}:
-                return table.roles[role]
-    return None
-
-
 def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
     """The title of the tab serving ``role`` (a ``tab.<role>`` name first, then the aliases)."""
     return schema.resolve(schema.tab_names(role, overrides), present).found
@@ -73,15 +58,7 @@ def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) ->
 def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) -> RoleTable:
     """A tab with each known column role matched to a header present in it (one role each)."""
     table = table_from_grid(title, grid)
-    roles: dict[str, str] = {}
-    taken: set[str] = set()
-    for role in schema.COLUMNS[tab_role]:
-        names = schema.column_names(tab_role, role, overrides)
-        hit = schema.resolve(names, [h for h in table.columns if h not in taken]).found
-        if hit is not None:
-            roles[role] = hit
-            taken.add(hit)
-    return RoleTable(table, roles)
+    return RoleTable(table, schema.bind_roles(tab_role, table.headers, overrides))
 
 
 def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid],
@@ -108,7 +85,7 @@ def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSecti
     early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
                   if settings_tab is not None and settings_tab in tabs else {},
                   defaults, overrides)
-    return early, parse_settings(early.get("settings"), _Collector())
+    return early, parse_settings(early.get("settings"), Collector())
 
 
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],

@@ -14,8 +14,8 @@ import pandas as pd
 
 from sheetfunnel import schema
 from sheetfunnel.config import Config
-from sheetfunnel.engine.model import Evaluation, RoleTable
-from sheetfunnel.grid import Cell, Grid, Table, is_blank, normalise_name
+from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.grid import Cell, Grid, RoleTable, Table, is_blank, normalise_name
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Highlight, Looks, Note, NumberFormat, Protection
 from sheetfunnel.values import read_date

@@ -51,7 +51,7 @@ _FALSE = frozenset({"no", "n", "false", "f", "0", "✗", "✘", "☐", "否", "�
                     "没有"})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Full-width digits, commas and signs to ASCII (``１，０００`` -> ``1,000``), stripped."""
     return unicodedata.normalize("NFKC", text).strip()
 
@@ -81,7 +81,7 @@ def read_number(value: Cell) -> float | None:
         return _finite(_as_float(value), value)
     if not isinstance(value, str):
         raise ValueError(f"{_show(value)} is not a number")
-    text = _fold(value)
+    text = fold(value)
     found = _NUMBER.match(text)
     if found is None or (found["sign1"] and found["sign2"]):
         raise ValueError(f"{_show(value)} is not a number or amount")
@@ -135,7 +135,7 @@ def _year_last(first: int, second: int, year: int, order: DateOrder, raw: object
 
 
 def _date_from_text(value: str, order: DateOrder) -> dt.date:
-    text = _fold(value)
+    text = fold(value)
     found = _YEAR_FIRST.match(text) or _CHINESE.match(text)
     if found:
         return _valid_date(int(found[1]), int(found[2]), int(found[3]), value)
@@ -188,7 +188,7 @@ def read_bool(value: Cell) -> bool | None:
         return bool(value)
     if _is_plain_number(value):
         value = read_text(value)
-    key = _fold(value).casefold() if isinstance(value, str) else None
+    key = fold(value).casefold() if isinstance(value, str) else None
     if key in _TRUE:
         return True
     if key in _FALSE:
@@ -298,8 +298,6 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         values[i] = np.nan if number is None else number
     return _indexed(series, codes, values, bad, np.nan)
 
-
-parse_numbers = parse_amounts
 
 
 def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from sheetfunnel import schema
 from sheetfunnel.config import (
     FILE_SECTION,
     Match,
@@ -245,6 +246,22 @@ def test_fields_must_name_a_header_or_a_mapped_role_when_headers_are_given():
         'Criteria!B4: There is no column "Budgt" in the Opportunities or Customers tab (the '
         "closest is Budget). Add that column or fix the name."]
     assert parse(headers, settings=settings, criteria=criteria[:-1]).config is not None
+
+
+def test_a_field_passes_the_check_when_the_engine_reads_its_column():
+    # column.stage takes the Amount header, so the alias Value names no column the engine reads
+    headers = {"opportunities": ["Stage", "Amount", "Budget", "Demo Date"],
+               "customers": ["Customer ID", "Industry", "Employees"]}
+    settings = [SETTINGS[0], ["column.stage", "Amount"]]
+    criteria = [*CRITERIA, ["Demo", "Value", ">", 0, "m"]]
+    assert problems(parse(headers, settings=settings, criteria=criteria)) == [
+        'Criteria!B3: There is no column "Value" in the Opportunities or Customers tab. Add '
+        "that column or fix the name."]
+    deals = headers["opportunities"]
+    roles = schema.bind_roles("opportunities", deals, {"stage": "Amount"})
+    assert roles == {"stage": "Amount"}
+    assert schema.field_column("Value", deals, roles) is None  # the engine reads blanks
+    assert schema.field_column("Budget", deals, roles) == "Budget"
 
 
 def test_a_mapping_to_no_header_is_a_warning_at_its_cell():

@@ -12,8 +12,8 @@ import pytest
 from sheetfunnel import schema
 from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settings, Stage
 from sheetfunnel.engine.evaluate import evaluate
-from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
-from sheetfunnel.grid import table_from_grid
+from sheetfunnel.engine.model import Evaluation, StageMemory
+from sheetfunnel.grid import RoleTable, table_from_grid
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report, report_json
 from sheetfunnel.summary import RunHeader, summarize

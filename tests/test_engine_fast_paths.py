@@ -16,8 +16,8 @@ from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import _distinct_rows
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.flags import ICONS, flags_cells
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, RoleTable, StageMemory
-from sheetfunnel.grid import Table
+from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, StageMemory
+from sheetfunnel.grid import RoleTable, Table
 from sheetfunnel.values import read_text, text_codes
 
 DAYS = st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2026, 1, 9)))

@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns
@@ -19,10 +19,10 @@ from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
 from sheetfunnel.engine.memory import remember
-from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
+from sheetfunnel.engine.model import Evaluation, StageMemory
 from sheetfunnel.engine.scoring import score
 from sheetfunnel.errors import Problem
-from sheetfunnel.grid import normalise_name
+from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
 
 TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.model import FLAG_CODES, SEVERITY
 
 FLAG_COLUMNS = ["row", "code", "detail", "since"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.fields import normalised
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import normalise_name
