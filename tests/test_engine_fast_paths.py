@@ -15,8 +15,8 @@ from test_engine_evaluate import CONFIG, judge, row
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import _distinct_rows
 from sheetfunnel.engine.customers import customer_columns
-from sheetfunnel.engine.flags import flags_cells
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, RoleTable, StageMemory
+from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
+from sheetfunnel.engine.model import RoleTable, StageMemory
 from sheetfunnel.grid import Table
 from sheetfunnel.values import read_text, text_codes
 from sheetfunnel.words import ICONS

@@ -12,16 +12,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sheetfunnel.config import Config
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY
 from sheetfunnel.words import ICONS
 
 #: A flag's detail sentence by code, in the run's language (sheetfunnel.words).
 Details = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What every rule may look at: the judged deals (one row per Opportunities row), the
+    unreadable cells (row, detail), the start of today and the config."""
+
+    deals: pd.DataFrame
+    unreadable: pd.DataFrame
+    today: pd.Timestamp
+    config: Config
 
 def _distinct(build: Callable[..., pd.Series], *parts: pd.Series
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +84,8 @@ def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
     }).astype({"since": "datetime64[ns]"})
 
 
-def duplicate_id(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
+def duplicate_id(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     shared = deals["id"].notna() & deals["id"].duplicated(keep=False)
     rows = pd.Series(deals.index, index=deals.index)[shared].astype(str)
     listed = rows.groupby(deals["id"][shared]).transform(", ".join)
@@ -81,7 +93,8 @@ def duplicate_id(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
     return _flagged(deals, shared, "DUPLICATE_ID", detail.reindex(deals.index))
 
 
-def unknown_stage(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
+def unknown_stage(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     unknown = deals["stage_index"] < 0
     typed = deals["stage"][unknown].fillna("")
     detail = _sentence(details["UNKNOWN_STAGE"], typed).where(
@@ -89,8 +102,9 @@ def unknown_stage(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
     return _flagged(deals, unknown, "UNKNOWN_STAGE", detail)
 
 
-def invalid_value(unreadable: pd.DataFrame, details: Details) -> pd.DataFrame:
+def invalid_value(facts: Facts, details: Details) -> pd.DataFrame:
     """One flag per unreadable cell, on the row it affects."""
+    unreadable = facts.unreadable
     detail = _sentence(details["INVALID_VALUE"], unreadable["detail"])
     return pd.DataFrame({"row": unreadable["row"].astype("int64"), "code": "INVALID_VALUE",
                          "detail": detail.astype(object),
@@ -98,31 +112,32 @@ def invalid_value(unreadable: pd.DataFrame, details: Details) -> pd.DataFrame:
                                             dtype="datetime64[ns]")})
 
 
-def missing_criteria(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
+def missing_criteria(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     failed = deals["missing"].notna()
     detail = _sentence(details["MISSING_CRITERIA"], deals["missing"][failed])
     return _flagged(deals, failed, "MISSING_CRITERIA", detail, deals["stage_entered"])
 
 
-def close_date_passed(deals: pd.DataFrame, today: pd.Timestamp, details: Details
-                      ) -> pd.DataFrame:
+def close_date_passed(facts: Facts, details: Details) -> pd.DataFrame:
+    deals, today = facts.deals, facts.today
     passed = deals["is_open"] & (deals["expected_close"] < today)
     close = deals["expected_close"][passed]
     detail = _sentence(details["CLOSE_DATE_PASSED"], _day(close))
     return _flagged(deals, passed, "CLOSE_DATE_PASSED", detail, close + pd.Timedelta(days=1))
 
 
-def no_first_response(deals: pd.DataFrame, today: pd.Timestamp, config: Config,
-                      details: Details) -> pd.DataFrame:
+def no_first_response(facts: Facts, details: Details) -> pd.DataFrame:
     """Created more than ``response_hours`` before the start of today, and no activity at all."""
-    due = deals["created"] + pd.Timedelta(hours=config.settings.response_hours)
+    deals, today = facts.deals, facts.today
+    due = deals["created"] + pd.Timedelta(hours=facts.config.settings.response_hours)
     silent = deals["is_open"] & ~deals["has_activity"] & (due < today)
     detail = _sentence(details["NO_FIRST_RESPONSE"], _day(deals["created"][silent]))
     return _flagged(deals, silent, "NO_FIRST_RESPONSE", detail, due.dt.normalize())
 
 
-def follow_up_overdue(deals: pd.DataFrame, today: pd.Timestamp, details: Details
-                      ) -> pd.DataFrame:
+def follow_up_overdue(facts: Facts, details: Details) -> pd.DataFrame:
+    deals, today = facts.deals, facts.today
     quiet = (today - deals["last_activity"]).dt.days
     overdue = deals["is_open"] & (quiet > deals["follow_up_days"])
     detail = _sentence(details["FOLLOW_UP_OVERDUE"], quiet[overdue])
@@ -130,7 +145,8 @@ def follow_up_overdue(deals: pd.DataFrame, today: pd.Timestamp, details: Details
     return _flagged(deals, overdue, "FOLLOW_UP_OVERDUE", detail, since)
 
 
-def stalled(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
+def stalled(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     days = deals["days_in_stage"]
     stuck = deals["is_open"] & (days > deals["stall_days"])
     detail = _sentence(details["STALLED"], deals["stage"][stuck], days[stuck],
@@ -139,27 +155,41 @@ def stalled(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
     return _flagged(deals, stuck, "STALLED", detail, since)
 
 
-def negative_signal(deals: pd.DataFrame, details: Details) -> pd.DataFrame:
+def negative_signal(facts: Facts, details: Details) -> pd.DataFrame:
     """Not on won or lost deals: there is nothing left to rescue."""
+    deals = facts.deals
     bad = deals["negative"] & ~deals["kind"].isin(["won", "lost"])
     when = _day(deals["negative_date"][bad]).fillna("?")
     detail = _sentence(details["NEGATIVE_SIGNAL"], when)
     return _flagged(deals, bad, "NEGATIVE_SIGNAL", detail, deals["negative_date"])
 
 
+Rule = Callable[[Facts, Details], pd.DataFrame]
+
+#: Every flag and its rule, most severe first (Attention and the Flags cell use this order).
+#: A new flag: its rule above, its line here, its words in sheetfunnel/words, its test.
+RULES: dict[str, Rule] = {
+    "DUPLICATE_ID": duplicate_id,
+    "UNKNOWN_STAGE": unknown_stage,
+    "INVALID_VALUE": invalid_value,
+    "MISSING_CRITERIA": missing_criteria,
+    "CLOSE_DATE_PASSED": close_date_passed,
+    "NO_FIRST_RESPONSE": no_first_response,
+    "FOLLOW_UP_OVERDUE": follow_up_overdue,
+    "STALLED": stalled,
+    "NEGATIVE_SIGNAL": negative_signal,
+}
+FLAG_CODES = tuple(RULES)
+SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
+
+
 def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
                as_of: dt.date, details: Details) -> pd.DataFrame:
     """All flags, one row each: row, code, detail, since (datetime64), severity."""
-    today = pd.Timestamp(as_of)
-    found = [duplicate_id(deals, details), unknown_stage(deals, details),
-             invalid_value(unreadable, details), missing_criteria(deals, details),
-             close_date_passed(deals, today, details),
-             no_first_response(deals, today, config, details),
-             follow_up_overdue(deals, today, details), stalled(deals, details),
-             negative_signal(deals, details)]
+    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config)
+    found = [rule(facts, details) for rule in RULES.values()]
     flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
-    flags["severity"] = np.repeat([SEVERITY[f["code"].iloc[0]] if len(f) else 0 for f in found],
-                                  [len(f) for f in found])
+    flags["severity"] = np.repeat(list(SEVERITY.values()), [len(f) for f in found])
     return flags
 
 
