@@ -172,17 +172,17 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date) -> State
     """Memory after this run, the date the people-owned data last changed and the tabs the
     worker writes."""
     model, state = inputs.model, inputs.state
-    inputs_frames = [model.opportunities.table.frame.drop(
+    frames = [model.opportunities.table.frame.drop(
         columns=[h for r, h in model.opportunities.roles.items()
                  if r in schema.OWNED_COLUMNS["opportunities"]])]
     id_header = model.opportunities.roles.get("id")
     if id_header is not None and evaluation.new_ids:
-        frame = inputs_frames[0].copy()
+        frame = frames[0].copy()
         for row, new_id in evaluation.new_ids.items():
             frame.loc[row, id_header] = new_id
-        inputs_frames = [frame]
+        frames = [frame]
     grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
-                         for f in inputs_frames]
+                         for f in frames]
     for role in ("activities", *schema.CONFIG_TABS):
         title = model.titles.get(role)
         if title:
