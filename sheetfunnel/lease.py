@@ -32,7 +32,7 @@ from sheetfunnel.diff import diff_cells
 from sheetfunnel.errors import SheetfunnelError, WorkbookError, WorkbookLocked, WorkbookNotWritable
 from sheetfunnel.grid import Cell, Grid, cell_at
 from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
-from sheetfunnel.state import HEADER, LEASE_ROW, STATE_TAB
+from sheetfunnel.tabs.state import HEADER, LEASE_ROW, STATE_TAB
 from sheetfunnel.workbook.base import Workbook, only
 
 Clock = Callable[[], dt.datetime]

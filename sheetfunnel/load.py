@@ -30,7 +30,8 @@ from sheetfunnel.config import (
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
 from sheetfunnel.owned_tabs import TabSetting
-from sheetfunnel.state import STATE_TAB, tab_records
+from sheetfunnel.tabs.state import STATE_TAB, tab_records
+from sheetfunnel.words import language_of
 
 STATUS_OK = "ok"
 STATUS_LAST_GOOD = "broken, using last good"
@@ -38,7 +39,11 @@ STATUS_NONE = "broken, no good config"
 
 
 @dataclass(frozen=True)
-class Loaded:
+class WorkbookModel:
+    """What a run reads from a workbook: the config to use (None when broken with no last good
+    one), its problems, the input tables with their roles, where each tab is, and the language
+    the worker writes in (decided once, here)."""
+
     config: Config | None
     config_status: str
     problems: tuple[Problem, ...]
@@ -48,6 +53,7 @@ class Loaded:
     titles: dict[str, str | None] = field(default_factory=dict)
     #: role -> the Settings ``tab.<role>`` row naming its tab, and where that row is
     tab_settings: dict[str, TabSetting] = field(default_factory=dict)
+    lang: str = "en"
 
 
 def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
@@ -91,7 +97,7 @@ def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSecti
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],
                         overrides: Mapping[str, ConfigSection] | None = None,
                         last_good: Config | None = None,
-                        every_title: Sequence[str] | None = None) -> Loaded:
+                        every_title: Sequence[str] | None = None) -> WorkbookModel:
     """Find the tabs, parse the config, bind the input tables. ``every_title`` lists every
     tab, read or not (all of ``tabs`` when not given), for sentences that name what is there.
 
@@ -120,8 +126,8 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
     tab_settings = {role: TabSetting(name, _setting_cell(role, places))
                     for role, name in settings.tabs.items()}
-    return Loaded(config, status, problems, opportunities, customers, activities, titles,
-                  tab_settings)
+    return WorkbookModel(config, status, problems, opportunities, customers, activities, titles,
+                         tab_settings, language_of(opportunities.table.tab))
 
 
 def _opportunities(tabs: Mapping[str, Grid], names: list[str],

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sheetfunnel import schema
 from sheetfunnel.errors import FatalConfigError
 from sheetfunnel.grid import Grid, is_blank, normalise_name
-from sheetfunnel.state import STATE_TAB, TabRecord
+from sheetfunnel.tabs.state import STATE_TAB, TabRecord
 from sheetfunnel.workbook.base import new_tab_id
 
 

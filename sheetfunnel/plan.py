@@ -169,10 +169,6 @@ class WritePlan:
     looks: Looks = field(default_factory=Looks)
     row_keys: tuple[RowKeys, ...] = ()
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.cells
-
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}
         for write in self.cells:

@@ -12,7 +12,7 @@ from sheetfunnel.demo_data import make_demo
 from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
-from sheetfunnel.state import STATE_TAB, TabRecord, tab_cells
+from sheetfunnel.tabs.state import STATE_TAB, TabRecord, tab_cells
 from sheetfunnel.workbook.base import Snapshot, new_tab_id, only
 
 

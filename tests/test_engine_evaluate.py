@@ -17,6 +17,7 @@ from sheetfunnel.grid import RoleTable, table_from_grid
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report, report_json
 from sheetfunnel.summary import RunHeader, summarize
+from sheetfunnel.words import language_of
 
 AS_OF = dt.date(2026, 11, 24)
 D = dt.date
@@ -74,7 +75,8 @@ def judge(*rows: list[object], activities: list[list[object]] | None = None,
         role_table("customers", "Customers", customers) if customers else None,
         role_table("activities", "Activities",
                    [["Date", "Opportunity ID", "Sentiment"], *activities]) if activities else None,
-        config, as_of=as_of, memory=memory or StageMemory(), history=history)
+        config, as_of=as_of, memory=memory or StageMemory(), history=history,
+        lang=language_of(tab))
 
 
 def flagged(evaluation: Evaluation, code: str) -> list[tuple[int, str, dt.date | None]]:

@@ -15,10 +15,11 @@ from test_engine_evaluate import CONFIG, judge, row
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import _distinct_rows
 from sheetfunnel.engine.customers import customer_columns
-from sheetfunnel.engine.flags import ICONS, flags_cells
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, StageMemory
+from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
+from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import RoleTable, Table
 from sheetfunnel.values import read_text, text_codes
+from sheetfunnel.words import ICONS
 
 DAYS = st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2026, 1, 9)))
 IDS = st.sampled_from(["OPP-1", " OPP-1", "OPP-2", "opp-2", "", None, 3.0, "3"])

@@ -21,7 +21,7 @@ from test_gsheets import open_book
 
 from sheetfunnel.cli import cli
 from sheetfunnel.lease import SheetLease, read_lease
-from sheetfunnel.state import STATE_TAB
+from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 
 KEY = "emulated-key"

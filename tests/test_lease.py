@@ -15,7 +15,7 @@ from sheetfunnel.errors import WorkbookLocked
 from sheetfunnel.grid import Grid, trim
 from sheetfunnel.lease import SheetLease, XlsxLock, lease_duration, read_lease
 from sheetfunnel.plan import IOStats, WritePlan
-from sheetfunnel.state import HEADER, STATE_TAB
+from sheetfunnel.tabs.state import HEADER, STATE_TAB
 from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
 
 EIGHT = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)

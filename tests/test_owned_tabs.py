@@ -21,7 +21,7 @@ from sheets_emulator import SheetsEmulator, service_account_file
 from sheetfunnel import schema
 from sheetfunnel.cli import cli
 from sheetfunnel.setup import init_workbook
-from sheetfunnel.state import STATE_TAB, TABS_COL, TabRecord, tab_records
+from sheetfunnel.tabs.state import STATE_TAB, TABS_COL, TabRecord, tab_records
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 from sheetfunnel.workbook.xlsx import XlsxWorkbook

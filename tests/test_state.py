@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 
 from sheetfunnel.engine.model import StageMemory
-from sheetfunnel.state import (
+from sheetfunnel.tabs.state import (
     CHANGED_ROW,
     FIRST_MEMORY_ROW,
     TABS_COL,

@@ -17,7 +17,8 @@ from sheetfunnel.report import build_report
 from sheetfunnel.run import default_sections, run_once
 from sheetfunnel.setup import init_workbook
 from sheetfunnel.summary import RunHeader, summarize
-from sheetfunnel.summary_tab import render_summary
+from sheetfunnel.tabs.summary import render_summary
+from sheetfunnel.words import words_for
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)
@@ -116,7 +117,7 @@ def test_maven_crm_report_matches_an_independent_computation(datasets):
         by_agent.to_dict())
     assert stages_out["Engaging"]["conversion_from_previous"] == pytest.approx(8300 / 8800)
     assert stages_out["Won"]["conversion_from_previous"] == pytest.approx(4238 / 8300)
-    grid, looks = render_summary(summary, _config(tabs), tab="Summary")
+    grid, looks = render_summary(summary, _config(tabs), tab="Summary", words=words_for("en"))
     assert looks.charts and looks.charts[0].categories.first_row == looks.charts[0].values.first_row
 
 
@@ -129,7 +130,7 @@ def test_summary_grid_holds_numbers_and_the_chart_points_at_the_funnel(tmp_path:
     init_workbook(path, lang="en", demo=True, as_of=AS_OF)
     result = run_once(XlsxWorkbook(path), as_of=AS_OF)
     grid, looks = render_summary(result.summary, _config(XlsxWorkbook(path).read().tabs),
-                                 tab="Summary")
+                                 tab="Summary", words=words_for("en"))
     chart = looks.charts[0]
     rows = grid[chart.categories.first_row - 1: chart.categories.last_row]
     assert [r[0] for r in rows] == ["Lead", "Qualified", "Needs Analysis", "Proposal",

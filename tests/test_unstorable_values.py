@@ -24,7 +24,7 @@ from sheetfunnel.diff import MAX_TEXT, diff_cells, storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.plan import TabSpec, WritePlan
 from sheetfunnel.run import run_once
-from sheetfunnel.state import State, read_state, state_cells
+from sheetfunnel.tabs.state import State, read_state, state_cells
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)

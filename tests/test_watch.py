@@ -24,7 +24,7 @@ from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
 from sheetfunnel.setup import init_plan, init_workbook
-from sheetfunnel.state import STATE_TAB
+from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
     Watcher,

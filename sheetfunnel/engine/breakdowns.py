@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetfunnel.engine.model import FLAG_CODES
+from sheetfunnel.engine.flags import FLAG_CODES
 
 UNNAMED = "(none)"
 

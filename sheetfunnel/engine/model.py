@@ -9,20 +9,6 @@ import pandas as pd
 
 from sheetfunnel.errors import Problem
 
-#: Flag codes, most severe first (Attention sorts by this order).
-FLAG_CODES = (
-    "DUPLICATE_ID",
-    "UNKNOWN_STAGE",
-    "INVALID_VALUE",
-    "MISSING_CRITERIA",
-    "CLOSE_DATE_PASSED",
-    "NO_FIRST_RESPONSE",
-    "FOLLOW_UP_OVERDUE",
-    "STALLED",
-    "NEGATIVE_SIGNAL",
-)
-SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
-
 
 @dataclass(frozen=True)
 class StageMemory:

@@ -110,7 +110,7 @@ class XlsxWorkbook:
             ids = {ws.title: tab_id for ws in book.worksheets
                    if (tab_id := _tab_id(ws)) is not None}
             tabs = read_selected(titles, select, lambda todo: {
-                title: trim(map(_plain_row, book[title].iter_rows(values_only=True)))
+                title: trim(map(_grid_row, book[title].iter_rows(values_only=True)))
                 for title in todo}, ids)
             hidden = frozenset(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
         except Exception as exc:  # a damaged sheet inside a readable zip
@@ -190,7 +190,7 @@ def _recalculate_on_open(book: Book) -> None:
     book.calculation.fullCalcOnLoad = True
 
 
-def _plain_row(row: tuple[object, ...]) -> list[Cell]:
+def _grid_row(row: tuple[object, ...]) -> list[Cell]:
     """Values in the types a Grid holds: times of day and durations become text."""
     return [str(v) if isinstance(v, dt.time | dt.timedelta) else v  # type: ignore[misc]
             for v in row]
