@@ -1,7 +1,9 @@
 """Every failure a user can cause or meet, as one tree.
 
     SheetfunnelError                 base; ``exit_code`` is what the CLI returns
-    ├── UsageError                   bad command-line input                        (2)
+    ├── UsageError                   bad input to the CLI or the library           (2)
+    │   ├── CredentialsMissing       a Google Sheet and no credentials             (2)
+    │   └── DateOutOfRange           an as-of day outside the dates read           (2)
     ├── ConfigError                  the Config tabs or TOML are broken; .problems (2)
     ├── FatalConfigError             a mapping would write into a tab the worker   (2)
     │                                does not own: nothing at all is written
@@ -19,6 +21,7 @@ Messages are whole sentences a spreadsheet user understands: they name the tab a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -51,6 +54,27 @@ class SheetfunnelError(Exception):
 
 class UsageError(SheetfunnelError):
     """The command line asks for something that cannot be done."""
+
+
+class CredentialsMissing(UsageError):
+    """A Google Sheet was asked for without credentials; ``env`` is the variable that can
+    name them (the CLI adds its --credentials option to the sentence)."""
+
+    def __init__(self, env: str):
+        self.env = env
+        super().__init__("Google Sheets needs credentials: pass a credentials file (a "
+                         f"service-account or authorized-user JSON file) or set {env} to its "
+                         "path.")
+
+
+class DateOutOfRange(UsageError):
+    """The day to judge as today lies outside the dates sheetfunnel reads."""
+
+    def __init__(self, day: dt.date, first: dt.date, last: dt.date):
+        self.day, self.first, self.last = day, first, last
+        super().__init__(f"as_of {day.isoformat()} is outside the dates sheetfunnel reads "
+                         f"({first.isoformat()} to {last.isoformat()}). Give a day in that "
+                         "range.")
 
 
 class ConfigError(SheetfunnelError):

@@ -25,8 +25,9 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid
-from sheetfunnel.lease import check_lease, lost_race, utc_now
+from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
+from sheetfunnel.locks import lost_race, utc_now
 from sheetfunnel.owned_tabs import OwnedTab, place_owned_tabs
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report

@@ -15,8 +15,8 @@ from test_gsheets import open_book
 from sheetfunnel.diff import same_value
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
+from sheetfunnel.init_plan import init_plan
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import init_plan
 from sheetfunnel.workbook.base import Snapshot
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from sheetfunnel import init
 from sheetfunnel.cli import cli
 from sheetfunnel.config import config_from_json, config_to_json, parse_config, sections_from_grids
-from sheetfunnel.setup import init_workbook
 
 STAGES = [["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days"],
           ["Lead", 10, "open", 3650, 0], ["Demo", 40, "open", 0, 3650], ["Won", 100, "won"]]
@@ -103,7 +103,7 @@ def test_a_last_good_config_outside_the_bounds_is_not_trusted():
                                              ("B2", 1e300)])
 def test_check_and_run_agree_and_neither_crashes(tmp_path: Path, cell: str, value: object):
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
+    init(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
     book = openpyxl.load_workbook(path)
     book["Stages"][cell] = value
     book.save(path)

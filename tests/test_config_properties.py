@@ -18,9 +18,9 @@ from sheetfunnel.config import (
     sections_from_toml,
 )
 from sheetfunnel.demo_data import make_demo
+from sheetfunnel.init_plan import build_starter
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.run import check, default_sections, run_once
-from sheetfunnel.setup import build_starter
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 DEFAULTS = default_sections()

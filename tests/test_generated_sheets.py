@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from sheets_emulator import SheetsEmulator
 from test_gsheets import open_book
 
+from sheetfunnel.init_plan import build_starter, init_plan
 from sheetfunnel.plan import WritePlan
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, init_plan
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)

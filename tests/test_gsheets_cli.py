@@ -20,7 +20,8 @@ from sheets_emulator import SheetsEmulator, service_account_file
 from test_gsheets import open_book
 
 from sheetfunnel.cli import cli
-from sheetfunnel.lease import SheetLease, read_lease
+from sheetfunnel.lease import read_lease
+from sheetfunnel.locks import SheetLease
 from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 

@@ -22,8 +22,8 @@ from test_gsheets import KEY, open_book
 
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
+from sheetfunnel.init_plan import init_plan
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import init_plan
 
 AS_OF = dt.date(2026, 11, 24)
 REQUESTS = ("metadata", "read", "structure", "re-read", "values", "read-back")

@@ -13,7 +13,8 @@ import pytest
 
 from sheetfunnel.errors import WorkbookLocked
 from sheetfunnel.grid import Grid, trim
-from sheetfunnel.lease import SheetLease, XlsxLock, lease_duration, read_lease
+from sheetfunnel.lease import lease_duration, read_lease
+from sheetfunnel.locks import SheetLease, XlsxLock
 from sheetfunnel.plan import IOStats, WritePlan
 from sheetfunnel.tabs.state import HEADER, STATE_TAB
 from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
@@ -190,7 +191,7 @@ def test_a_second_lock_on_the_same_xlsx_is_refused_and_names_the_holder(tmp_path
 
 HOLD_IN_ANOTHER_PROCESS = """
 import sys
-from sheetfunnel.lease import XlsxLock
+from sheetfunnel.locks import XlsxLock
 lock = XlsxLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)

@@ -18,9 +18,8 @@ import pytest
 from click.testing import CliRunner
 from sheets_emulator import SheetsEmulator, service_account_file
 
-from sheetfunnel import schema
+from sheetfunnel import init, schema
 from sheetfunnel.cli import cli
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.tabs.state import STATE_TAB, TABS_COL, TabRecord, tab_records
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
@@ -429,7 +428,7 @@ def test_a_chinese_team_s_own_summary_gets_a_chinese_suggestion(tmp_path):
 
 def test_init_records_the_tabs_it_makes(tmp_path):
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="zh", as_of=dt.date(2026, 11, 24))
+    init(path, lang="zh", as_of=dt.date(2026, 11, 24))
     snapshot = XlsxWorkbook(path).read()
     records = tab_records(snapshot.find(STATE_TAB))
     assert {role: record.title for role, record in records.items()} == {

@@ -19,11 +19,13 @@ import time_machine
 from test_gsheets import open_book
 from test_lease import MemoryWorkbook
 
+from sheetfunnel import init
 from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
-from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
+from sheetfunnel.init_plan import init_plan
+from sheetfunnel.lease import iso_utc, read_lease
+from sheetfunnel.locks import SheetLease, XlsxLock
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.setup import init_plan, init_workbook
 from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
@@ -315,7 +317,7 @@ def test_bad_logging_options_are_a_sentence():
 
 def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp_path, as_of):
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, force=True, as_of=as_of)
+    init(path, lang="en", demo=True, force=True, as_of=as_of)
     job = make_job(lambda: XlsxWorkbook(path), today=lambda: as_of)
     watcher = Watcher(job, every=TEN, lock=XlsxLock(path), sleep=lambda _: None)
     first, second = watcher.run_now(), watcher.run_now()

@@ -22,9 +22,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from sheetfunnel import init
 from sheetfunnel.cli import cli
 from sheetfunnel.errors import WorkbookLocked, WorkbookNotWritable
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook import xlsx_save
 from sheetfunnel.workbook.xlsx_save import backup_path, remove_stale_temps, save_file, stamp
 
@@ -162,7 +162,7 @@ def test_a_full_disk_at_any_point_of_a_save_keeps_the_workbook_and_its_backup(
 def test_a_full_disk_during_a_run_is_one_sentence_and_exit_3(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unraisable: list[str]) -> None:
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
+    init(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
     content = path.read_bytes()
     disk = FullDisk(len(content) // 2)
     monkeypatch.setattr(xlsx_save, "open_for_writing", disk.opener)

@@ -46,6 +46,7 @@ from gspread.utils import extract_id_from_url
 
 from sheetfunnel.diff import same_value, storable
 from sheetfunnel.errors import (
+    CredentialsMissing,
     UsageError,
     WorkbookError,
     WorkbookNotFound,
@@ -595,9 +596,7 @@ class GoogleSheetsWorkbook:
         elif session is not None:
             http_session = session
         else:
-            raise UsageError("Google Sheets needs credentials: give --credentials FILE (a "
-                             "service-account or authorized-user JSON file) or set "
-                             f"{ENV} to its path.")
+            raise CredentialsMissing(ENV)
         io = IOStats()
         client = SheetsHTTPClient(
             None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,

@@ -1,11 +1,11 @@
-"""``init``: a starter workbook, or the missing tabs added to an existing Google Sheet."""
+"""What ``init`` writes: a starter workbook, or the tabs an existing Google Sheet lacks, with
+the worker's own tabs among them recorded as the worker's (opening and writing: ``api.init``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from sheetfunnel import schema
 from sheetfunnel.demo_data import make_demo
@@ -13,7 +13,7 @@ from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
 from sheetfunnel.tabs.state import STATE_TAB, TabRecord, tab_cells
-from sheetfunnel.workbook.base import Snapshot, new_tab_id, only
+from sheetfunnel.workbook.base import Snapshot, new_tab_id
 
 
 def build_starter(lang: str, *, demo: bool, as_of: dt.date) -> WritePlan:
@@ -68,23 +68,3 @@ def init_plan(lang: str, *, demo: bool, as_of: dt.date,
         return record_owned_tabs(plan, lang)
     return record_owned_tabs(only_missing_tabs(plan, set(existing.titles)), lang,
                              titles=existing.titles, ids=existing.ids)
-
-
-def init_workbook(path: Path | None, *, sheet: str | None = None,
-                  credentials: Path | None = None, lang: str = "en", demo: bool = False,
-                  force: bool = False, as_of: dt.date) -> str:
-    """Create the starter workbook; returns the name to show."""
-    if sheet is not None:
-        from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
-
-        spreadsheet = GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
-                                                if credentials else None)
-        spreadsheet.apply(init_plan(lang, demo=demo, as_of=as_of,
-                                    existing=spreadsheet.read(only())))
-        return spreadsheet.name
-    from sheetfunnel.workbook.xlsx import XlsxWorkbook
-
-    assert path is not None
-    workbook = XlsxWorkbook.create(path, overwrite=force)
-    workbook.apply(init_plan(lang, demo=demo, as_of=as_of))
-    return workbook.name
