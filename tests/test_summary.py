@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from maven_crm import maven_tabs
 
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import StageMemory
@@ -19,6 +18,7 @@ from sheetfunnel.setup import init_workbook
 from sheetfunnel.summary import RunHeader, summarize
 from sheetfunnel.summary_tab import render_summary
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.maven_crm import maven_tabs
 
 AS_OF = dt.date(2026, 11, 24)
 DEFAULTS = default_sections()
