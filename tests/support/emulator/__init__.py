@@ -29,6 +29,12 @@ What it reproduces (each checked against the recorded exchanges in
 
 Formulas are evaluated only when they are plain arithmetic (``=4/2``); any other formula reads
 as ``#N/A``.
+
+One module per API area, each a mixin of ``SheetsEmulator``: ``values`` (spreadsheets.values),
+``spreadsheet`` (spreadsheets.get), ``batch_update``, ``auth`` (token endpoint, credential
+files), ``network`` (faults, the transport adapter), ``server`` (HTTP on 127.0.0.1); ``sheet``
+holds the state, A1 notation and typed values, ``discovery`` the discovery-document checks.
+This module routes each request and holds what tests seed and read back.
 """
 
 from __future__ import annotations
