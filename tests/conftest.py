@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.gsheets import FakeTime
+
 #: ../shared/datasets beside the clone (CI has it); a user's fresh clone may not.
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -39,11 +41,15 @@ def datasets() -> Path:
 
 
 @pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch):
     """An emulated Google Sheet (key ``emulated-key``) that every Sheets request goes to."""
-    from sheets_emulator import BASE_URL, SheetsEmulator
-
     from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+    from tests.support.emulator import BASE_URL, SheetsEmulator
 
     monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sheets_emulator import SheetsEmulator
-from test_gsheets import open_book
 
 import sheetfunnel as sf
 from sheetfunnel.init_plan import init_plan
@@ -17,6 +15,8 @@ from sheetfunnel.locks import XlsxLock
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.emulator import SheetsEmulator
+from tests.support.gsheets import open_book
 
 AS_OF = dt.date(2026, 11, 24)
 SHANGHAI = '[[settings]]\nkey = "timezone"\nvalue = "Asia/Shanghai"\n'

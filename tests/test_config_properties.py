@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lease import MemoryWorkbook
 
 from sheetfunnel.config import (
     config_from_json,
@@ -22,6 +21,7 @@ from sheetfunnel.init_plan import build_starter
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.run import check, default_sections, run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.memory import MemoryWorkbook
 
 DEFAULTS = default_sections()
 HEADERS = {"stages": ["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days",

@@ -9,75 +9,15 @@ import json
 import pandas as pd
 import pytest
 
-from sheetfunnel import schema
-from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settings, Stage
-from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.config import Config, Settings
 from sheetfunnel.engine.model import Evaluation, StageMemory
-from sheetfunnel.grid import RoleTable, table_from_grid
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report, report_json
 from sheetfunnel.summary import RunHeader, summarize
-from sheetfunnel.words import language_of
+from tests.support.engine import CONFIG, judge, row
 
 AS_OF = dt.date(2026, 11, 24)
 D = dt.date
-
-CONFIG = Config(
-    stages=(Stage("Lead", 0.1, "open"), Stage("Qualified", 0.2, "open"),
-            Stage("Proposal", 0.6, "open", stall_days=21, entered_date_field="Proposal Sent"),
-            Stage("Won", 1.0, "won"), Stage("Lost", 0.0, "lost")),
-    dimensions=(
-        Dimension("Industry", "Industry", 3, (
-            Rule(Match("in", options=("Software", "Finance")), 10), Rule(Match("any"), 3))),
-        Dimension("Budget", "Budget", 2, (
-            Rule(Match("eq", text="Approved"), 10), Rule(Match("eq", text="Planned"), 6))),
-        Dimension("Intent", "Intent", 1, (Rule(Match("value"), 10),)),
-    ),
-    criteria=(
-        Criterion("Qualified", "Budget", "filled", None, "Budget"),
-        Criterion("Qualified", "Decision Maker", "filled", None, "Decision Maker"),
-        Criterion("Proposal", "Amount", "gt", 0.0, "Amount"),
-        Criterion("Lost", "Lost Reason", "filled", None, "Lost Reason"),
-    ),
-    settings=Settings(),
-)
-
-HEADER = ["ID", "Customer ID", "Title", "Owner", "Stage", "Amount", "Created", "Expected Close",
-          "Last Activity", "Budget", "Decision Maker", "Intent", "Proposal Sent", "Lost Reason"]
-CLEAN = {"ID": "OPP-000001", "Customer ID": "C1", "Title": "Deal", "Owner": "Ann",
-         "Stage": "Lead", "Amount": 1000, "Created": "2026-11-20",
-         "Expected Close": "2026-12-31", "Last Activity": "2026-11-23", "Budget": "Approved",
-         "Decision Maker": "Ms Li", "Intent": 5, "Proposal Sent": None, "Lost Reason": None}
-
-
-def row(**changes: object) -> list[object]:
-    """A deal that raises no flag, with ``changes`` (spaces as ``_``)."""
-    values = {**CLEAN, **{k.replace("_", " "): v for k, v in changes.items()}}
-    return [values[h] for h in HEADER]
-
-
-def role_table(tab_role: str, tab: str, grid: list[list[object]]) -> RoleTable:
-    table = table_from_grid(tab, grid)
-    roles = {}
-    for role in schema.COLUMNS[tab_role]:
-        found = schema.resolve(schema.column_names(tab_role, role, {}), table.headers).found
-        if found:
-            roles[role] = found
-    return RoleTable(table, roles)
-
-
-def judge(*rows: list[object], activities: list[list[object]] | None = None,
-          customers: list[list[object]] | None = None, as_of: dt.date = AS_OF,
-          memory: StageMemory | None = None, history: pd.DataFrame | None = None,
-          config: Config = CONFIG, tab: str = "Opportunities") -> Evaluation:
-    return evaluate(
-        role_table("opportunities", tab, [HEADER, *rows]),
-        role_table("customers", "Customers", customers) if customers else None,
-        role_table("activities", "Activities",
-                   [["Date", "Opportunity ID", "Sentiment"], *activities]) if activities else None,
-        config, as_of=as_of, memory=memory or StageMemory(), history=history,
-        lang=language_of(tab))
-
 
 def flagged(evaluation: Evaluation, code: str) -> list[tuple[int, str, dt.date | None]]:
     hits = evaluation.flags[evaluation.flags["code"] == code].sort_values("row")

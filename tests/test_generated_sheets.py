@@ -20,13 +20,13 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sheets_emulator import SheetsEmulator
-from test_gsheets import open_book
 
 from sheetfunnel.init_plan import build_starter, init_plan
 from sheetfunnel.plan import WritePlan
 from sheetfunnel.run import run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.emulator import SheetsEmulator
+from tests.support.gsheets import open_book
 
 AS_OF = dt.date(2026, 11, 24)
 SHEETS_PER_LANGUAGE = 15  # two languages: 30 whole sheets per test run

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from maven_crm import maven_tabs
-from test_backend_parity import AS_OF, Pair, assert_same_cells
 
 from sheetfunnel.grid import Cell, Grid, is_blank
 from sheetfunnel.values import serial_number
+from tests.support.maven_crm import maven_tabs
+from tests.support.parity import AS_OF, Pair, assert_same_cells
 
 GOLDENS = Path(__file__).resolve().parent / "goldens"
 

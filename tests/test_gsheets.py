@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sheets_emulator import SheetsEmulator, authorized_user_file, service_account_file
 
 from sheetfunnel.errors import (
     UsageError,
@@ -39,42 +38,10 @@ from sheetfunnel.workbook.gsheets import (
     spreadsheet_key,
     value_ranges,
 )
+from tests.support.emulator import SheetsEmulator, authorized_user_file, service_account_file
+from tests.support.gsheets import KEY, open_book, pipeline
 
-KEY = "emulated-key"
 WRITES = ("batchUpdate", "values.batchUpdate")
-
-
-class FakeTime:
-    """A clock that moves only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-def open_book(emulator: SheetsEmulator, fake_time: FakeTime | None = None,
-              **options: object) -> GoogleSheetsWorkbook:
-    fake_time = fake_time or FakeTime()
-    return GoogleSheetsWorkbook.open(KEY, session=emulator.session(), sleep=fake_time.sleep,
-                                     clock=fake_time.clock, **options)
-
-
-def pipeline(rows: int) -> list[list[object]]:
-    grid: list[list[object]] = [["ID", "Title", "Stage", "Amount", "Score", "Flags"]]
-    grid += [[f"OPP-{n:05d}", f"Deal {n}", "Lead", n * 10] for n in range(1, rows + 1)]
-    return grid
 
 
 def scoring_plan(rows: int, *, score: float = 50.0, flag: str = "⏰ follow up") -> WritePlan:

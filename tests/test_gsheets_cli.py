@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sheets_emulator import SheetsEmulator, service_account_file
-from test_gsheets import open_book
 
 from sheetfunnel.cli import cli
 from sheetfunnel.lease import read_lease
 from sheetfunnel.locks import SheetLease
 from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+from tests.support.emulator import SheetsEmulator, service_account_file
+from tests.support.gsheets import open_book
 
 KEY = "emulated-key"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"

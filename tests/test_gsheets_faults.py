@@ -17,13 +17,13 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from sheets_emulator import Call, Sheet, SheetsEmulator
-from test_gsheets import KEY, open_book
 
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.init_plan import init_plan
 from sheetfunnel.run import run_once
+from tests.support.emulator import Call, Sheet, SheetsEmulator
+from tests.support.gsheets import KEY, open_book
 
 AS_OF = dt.date(2026, 11, 24)
 REQUESTS = ("metadata", "read", "structure", "re-read", "values", "read-back")

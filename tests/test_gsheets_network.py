@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sheets_emulator import SheetsEmulator, rate_limited, service_account_file
-from test_gsheets import FakeTime, open_book, pipeline
 
 from sheetfunnel.cli import cli
 from sheetfunnel.errors import UsageError, WorkbookUnreachable
@@ -31,6 +29,8 @@ from sheetfunnel.workbook.retry import (
     RetryPolicy,
     within,
 )
+from tests.support.emulator import SheetsEmulator, rate_limited, service_account_file
+from tests.support.gsheets import FakeTime, open_book, pipeline
 
 KEY = "emulated-key"
 AS_OF = "2026-11-24"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from maven_crm import maven_tabs
 
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.load import load_workbook_model, tabs_needed
 from sheetfunnel.run import default_sections
 from sheetfunnel.schema import field_column
+from tests.support.maven_crm import maven_tabs
 
 DEFAULTS = default_sections()
 STAGES = [["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days", "Entered Date Field"],

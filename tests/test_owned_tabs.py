@@ -16,7 +16,6 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from sheets_emulator import SheetsEmulator, service_account_file
 
 from sheetfunnel import init, schema
 from sheetfunnel.cli import cli
@@ -24,6 +23,7 @@ from sheetfunnel.tabs.state import STATE_TAB, TABS_COL, TabRecord, tab_records
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.emulator import SheetsEmulator, service_account_file
 
 AS_OF = "2026-11-24"
 KEY = "emulated-key"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from sheets_emulator import BASE_URL, SheetsEmulator
+
+from tests.support.emulator import BASE_URL, SheetsEmulator
 
 #: ../shared/reference beside the clone: Google's discovery document and recorded exchanges.
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from maven_crm import maven_tabs
 
 from sheetfunnel import init
 from sheetfunnel.engine.evaluate import evaluate
@@ -20,6 +19,7 @@ from sheetfunnel.summary import RunHeader, summarize
 from sheetfunnel.tabs.summary import render_summary
 from sheetfunnel.words import words_for
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.maven_crm import maven_tabs
 
 AS_OF = dt.date(2026, 11, 24)
 DEFAULTS = default_sections()

@@ -15,8 +15,6 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_backend_parity import Pair, assert_same_cells
-from test_gsheets import open_book
 
 from sheetfunnel.cli import cli
 from sheetfunnel.config import Config, Settings, Stage
@@ -26,6 +24,8 @@ from sheetfunnel.plan import TabSpec, WritePlan
 from sheetfunnel.run import run_once
 from sheetfunnel.tabs.state import State, read_state, state_cells
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.gsheets import open_book
+from tests.support.parity import Pair, assert_same_cells
 
 AS_OF = dt.date(2026, 11, 24)
 STAGE, ENTERED, FLAGS = 5, 24, 26  # demo Opportunities: Stage, Stage Entered, Flags

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from test_gsheets import open_book
-from test_lease import MemoryWorkbook
 
 from sheetfunnel import init
 from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
@@ -36,6 +34,8 @@ from sheetfunnel.watch import (
     stop_on_signals,
 )
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.gsheets import open_book
+from tests.support.memory import MemoryWorkbook
 
 START = dt.datetime(2026, 11, 24, 8, 0, 0)  # local time, as schedule sees it
 TEN = dt.timedelta(minutes=10)
