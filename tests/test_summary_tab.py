@@ -57,3 +57,13 @@ def test_a_broken_config_shows_only_the_header_and_each_problem():
     assert grid[-1] == ["Problem (error)", "Stages!B3", "Probability “high” is not a number"]
     assert not looks.charts
     assert looks.protections[0].range.last_col == 3
+
+
+def test_a_chinese_summary_says_its_config_status_in_chinese():
+    grid, _ = summary_grid("zh")
+    assert value_of(grid, "配置") == "正常"
+    header = RunHeader(AS_OF, {}, "broken, no good config",
+                       (Problem("Stages!B3", "Probability “high” is not a number"),))
+    grid, _ = render_problems_only(header, tab="汇总", words=words_for("zh"))
+    assert value_of(grid, "配置") == "有误，没有可用的配置"
+    assert any(r and r[0] == "问题 (错误)" for r in grid)

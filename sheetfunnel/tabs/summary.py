@@ -68,11 +68,12 @@ def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
     sheet.fmt(row, row, 2, DATE)
     counts = {k: header.rows.get(k, 0) for k in ("opportunities", "customers", "activities")}
     sheet.add([texts["rows"], texts["rows_text"].format(**counts)])
-    sheet.add([texts["config"], header.config_status])
+    sheet.add([texts["config"], texts["status"].get(header.config_status, header.config_status)])
     row = sheet.add([texts["changed"], header.last_changed])
     sheet.fmt(row, row, 2, DATE)
     for problem in header.problems:
-        sheet.add([f"{texts['problem']} ({problem.severity})", problem.where, problem.message])
+        severity = texts["severity"].get(problem.severity, problem.severity)
+        sheet.add([f"{texts['problem']} ({severity})", problem.where, problem.message])
 
 
 def render_problems_only(header: RunHeader, *, tab: str, words: Words) -> tuple[Grid, Looks]:

@@ -39,6 +39,9 @@ SUMMARY: dict[str, Any] = {  # texts, and tuples of column heads
     "rows_text": "{opportunities} opportunities · {customers} customers · {activities} "
                  "activities",
     "config": "Config", "changed": "Sheet last changed", "problem": "Problem",
+    "status": {"ok": "ok", "broken, using last good": "broken, using last good",
+               "broken, no good config": "broken, no good config"},
+    "severity": {"error": "error", "warning": "warning"},
     "kpis": "Headline", "open_count": "Open deals", "open_amount": "Open amount",
     "weighted_pipeline": "Weighted pipeline", "won_this_month": "Won this month",
     "won_amount_this_month": "Won amount this month", "lost_this_month": "Lost this month",
