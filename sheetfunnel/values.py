@@ -180,6 +180,15 @@ def read_date(value: Cell, date_order: DateOrder = "ymd") -> dt.date | None:
     raise ValueError(f"{_show(value)} is not a date")
 
 
+def written_date(value: Cell) -> dt.date | None:
+    """A date the worker wrote earlier (History, its state), as either backend gives it back;
+    one a person mangled is forgotten (None), never fatal."""
+    try:
+        return read_date(value)
+    except ValueError:
+        return None
+
+
 def read_bool(value: Cell) -> bool | None:
     """yes/no, true/false, ✓, 是/否, 1/0 and checkbox cells. None when blank."""
     if _is_blank(value):

@@ -6,15 +6,13 @@ deal entered its stage and which stages it passed.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.grid import Cell, Grid, is_blank, normalise_name
 from sheetfunnel.plan import Bold, CellRange, Looks, NumberFormat
 from sheetfunnel.render import DATE_FORMAT, cell_value, tab_protection
-from sheetfunnel.values import read_date
+from sheetfunnel.values import written_date
 from sheetfunnel.words import LANGUAGES, Words, words_for
 
 WIDTH = len(words_for("en").history_headers)
@@ -38,16 +36,9 @@ def read_stage_changes(grid: Grid | None) -> pd.DataFrame:
 
         if normalise_name(get(1) or "") not in change_kinds or is_blank(get(2)):
             continue
-        records.append((str(get(2)).strip(), get(3), get(4), _history_date(get(0))))
+        records.append((str(get(2)).strip(), get(3), get(4), written_date(get(0))))
     return pd.DataFrame(records, columns=columns, dtype=object)
 
-
-def _history_date(value: Cell) -> dt.date | None:
-    """A History date as either backend gives it back; a mangled one is skipped, not fatal."""
-    try:
-        return read_date(value)
-    except ValueError:
-        return None
 
 
 def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataFrame,
@@ -70,7 +61,7 @@ def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataF
     snapshot_kinds = {normalise_name(words_for(lang).history_kinds[1]) for lang in LANGUAGES}
     today_rows = [r for r, row in enumerate(current, start=1)
                   if len(row) > 1 and normalise_name(row[1] or "") in snapshot_kinds
-                  and _history_date(row[0]) == evaluation.as_of]
+                  and written_date(row[0]) == evaluation.as_of]
     for index, stage in enumerate(funnel.itertuples(index=False)):
         row_number = today_rows[index] if index < len(today_rows) else next_row
         if index >= len(today_rows):

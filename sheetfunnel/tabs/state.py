@@ -31,7 +31,7 @@ from sheetfunnel.config import Config, config_from_json, config_to_json
 from sheetfunnel.diff import storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import serial_number, written_date
 
 STATE_TAB = "_sheetfunnel"
 HEADER: tuple[str, ...] = ("Record", "Key", "Value", "Extra", "Extra2")
@@ -64,19 +64,6 @@ class State:
     tabs: dict[str, TabRecord] = field(default_factory=dict)
 
 
-def _date(value: Cell) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _text(value: Cell) -> str:
     if value is None:
         return ""
@@ -92,14 +79,14 @@ def read_state(grid: Grid | None) -> State:
     rows = grid[FIRST_MEMORY_ROW - 1 :]
     records = [
         (_text(cell_at(rows, i + 1, 2)), _text(cell_at(rows, i + 1, 3)),
-         _date(cell_at(rows, i + 1, 4)), _date(cell_at(rows, i + 1, 5)))
+         written_date(cell_at(rows, i + 1, 4)), written_date(cell_at(rows, i + 1, 5)))
         for i, row in enumerate(rows)
         if row and _text(row[0]) == "stage" and _text(cell_at(rows, i + 1, 2))
     ]
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
-    last_changed = _date(cell_at(grid, CHANGED_ROW, 3))
+    last_changed = written_date(cell_at(grid, CHANGED_ROW, 3))
     chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
     text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
