@@ -1,6 +1,7 @@
 """Time and peak memory of one evaluation: 100,000 opportunities, 300,000 activities.
 
-A script, not a test: ``python benchmarks/bench_engine.py [--opportunities N] [--activities M]``.
+A script, not a test, run from the repository root:
+``python -m benchmarks.bench_engine [--opportunities N] [--activities M]``.
 Cells are generated the way people type them (mostly plain numbers and date cells, some
 ``¥1,200`` / ``50万`` / ``2025/3/1`` text, a few blanks and unreadable cells), with a fixed
 seed so runs compare.
@@ -18,8 +19,9 @@ import pandas as pd
 
 from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settings, Stage
 from sheetfunnel.engine.evaluate import evaluate
-from sheetfunnel.engine.model import RoleTable, StageMemory
-from sheetfunnel.grid import Table
+from sheetfunnel.engine.model import StageMemory
+from sheetfunnel.grid import RoleTable
+from tests.support.tables import role_table
 
 AS_OF = dt.date(2026, 11, 24)
 STAGES = ("Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation", "Won", "Lost")
@@ -79,12 +81,6 @@ def _amounts(rng: np.random.Generator, n: int) -> np.ndarray:
     values[form > 0.999] = "TBD"
     values[(form > 0.98) & (form <= 0.999)] = None
     return values
-
-
-def role_table(tab: str, frame: pd.DataFrame, roles: dict[str, str]) -> RoleTable:
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
-    columns = {name: i for i, name in enumerate(frame.columns, start=1)}
-    return RoleTable(Table(tab, 1, columns, frame.astype(object), len(columns)), roles)
 
 
 def workbook(n: int, m: int, seed: int = 7) -> tuple[RoleTable, RoleTable, RoleTable]:

@@ -1,7 +1,7 @@
 """Writing one owned column of N rows to a Google Sheet, three ways, on the Sheets emulator;
 and a whole sheetfunnel run for scale.
 
-    python benchmarks/bench_sheets_writers.py [--rows 100 1000 5000]
+    python -m benchmarks.bench_sheets_writers [--rows 100 1000 5000]   # from the repository root
 
 Compared: sheetfunnel's ``apply`` (one batched write of changed cells, rows followed by ID),
 a cell-by-cell ``update_cell`` loop, and a whole-sheet rewrite with gspread-dataframe's
@@ -19,20 +19,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import gspread
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from sheets_emulator import SheetsEmulator  # noqa: E402
-
-from sheetfunnel.plan import CellWrite, RowKeys, WritePlan  # noqa: E402
-from sheetfunnel.run import run_once  # noqa: E402
-from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook  # noqa: E402
+from sheetfunnel.plan import CellWrite, RowKeys, WritePlan
+from sheetfunnel.run import run_once
+from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook
+from tests.support.emulator import SheetsEmulator
 
 KEY = "bench-spreadsheet-key"
 TAB = "Opportunities"

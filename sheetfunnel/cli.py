@@ -5,10 +5,8 @@ Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unr
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,17 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from sheetfunnel.errors import ConfigError, SheetfunnelError, UsageError
+from sheetfunnel import api
+from sheetfunnel.errors import (
+    ConfigError,
+    CredentialsMissing,
+    DateOutOfRange,
+    SheetfunnelError,
+    UsageError,
+    WorkbookLocked,
+)
 from sheetfunnel.plan import WritePlan
+from sheetfunnel.workbook.base import Workbook
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -26,54 +33,49 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class Command(click.Command):
-    """Every expected failure becomes one sentence and its exit code, never a traceback."""
+    """Every expected failure becomes one sentence and its exit code, never a traceback. A
+    workbook another writer holds is a refusal, not an error: it names the holder."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SheetfunnelError as exc:
-            err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+        except WorkbookLocked as exc:
+            err.print(f"[bold yellow]Refused:[/] {exc}", highlight=False, markup=True)
             ctx.exit(exc.exit_code)
+        except SheetfunnelError as exc:
+            err.print(f"[bold red]Error:[/] {with_options(exc)}", highlight=False, markup=True)
+            ctx.exit(exc.exit_code)
+
+
+def with_options(exc: SheetfunnelError) -> SheetfunnelError:
+    """The library's sentence, told with the option that fixes it on the command line."""
+    if isinstance(exc, CredentialsMissing):
+        return UsageError("Google Sheets needs credentials: give --credentials FILE (a "
+                          "service-account or authorized-user JSON file) or set "
+                          f"{exc.env} to its path.")
+    if isinstance(exc, DateOutOfRange):
+        return UsageError(f"--as-of {exc.day.isoformat()} is outside the dates sheetfunnel "
+                          f"reads ({exc.first.isoformat()} to {exc.last.isoformat()}). Give a "
+                          "day in that range.")
+    return exc
 
 
 class Group(click.Group):
     command_class = Command
 
 
-def _today(as_of: dt.datetime | None) -> dt.date:
-    return as_of.date() if as_of else dt.date.today()
-
-
-def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None):
-    """The backend for a path or a --sheet key, imported only when asked for."""
+def target(path: Path | None, sheet: str | None) -> Path | str:
+    """The workbook a command names: a PATH or a --sheet URL_OR_KEY, exactly one of them."""
     if sheet is not None and path is None:
-        from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
-
-        return GoogleSheetsWorkbook.open(sheet, credentials_file=str(credentials)
-                                         if credentials else None)
+        return sheet
     if path is not None and sheet is None:
-        from sheetfunnel.workbook.xlsx import XlsxWorkbook
-
-        return XlsxWorkbook(path)
+        return path
     raise UsageError("Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, "
                      "not both and not neither.")
 
 
-@contextlib.contextmanager
-def one_writer(path: Path | None, dry_run: bool) -> Iterator[None]:
-    """A run on a local file holds the watcher's lock file meanwhile, so a cron run and a
-    watcher never write at once (a Google Sheet's lease is checked inside the run)."""
-    if path is None or dry_run or not path.exists():
-        yield  # a missing file is reported by the run, with no lock file left behind
-        return
-    from sheetfunnel.lease import XlsxLock
-
-    lock = XlsxLock(path)
-    lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
+def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None) -> Workbook:
+    return api.open_workbook(target(path, sheet), credentials)
 
 
 def workbook_options(func: Callable) -> Callable:
@@ -115,12 +117,10 @@ def cli() -> None:
 def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: str, demo: bool,
          force: bool, as_of: dt.datetime | None) -> None:
     """Create a starter workbook (or add the tabs to a Google Sheet)."""
-    from sheetfunnel.setup import init_workbook
-
-    name = init_workbook(path, sheet=sheet, credentials=credentials, lang=lang, demo=demo,
-                         force=force, as_of=_today(as_of))
-    target = path if path is not None else f"--sheet {sheet}"
-    out.print(f"Created [bold]{name}[/]. Next: [bold]sheetfunnel run {target}[/]")
+    workbook = api.init(target(path, sheet), credentials=credentials, lang=lang, demo=demo,
+                        force=force, as_of=as_of.date() if as_of else None)
+    again = path if path is not None else f"--sheet {sheet}"
+    out.print(f"Created [bold]{workbook.name}[/]. Next: [bold]sheetfunnel run {again}[/]")
 
 
 @cli.command()
@@ -134,41 +134,39 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         config_file: Path | None, as_of: dt.datetime | None, dry_run: bool,
         report_file: Path | None) -> None:
     """Judge every opportunity and write flags, Attention and Summary back."""
-    from sheetfunnel.run import run_once
-
     workbook = open_workbook(path, sheet, credentials)
-    with one_writer(path, dry_run), err.status("Reading the workbook") as status:
-        result = run_once(workbook, as_of=_today(as_of), dry_run=dry_run,
-                          config_file=config_file, step=status.update)
+    with err.status("Reading the workbook") as status:
+        result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
+                         step=status.update)
     if report_file:
-        report_file.write_text(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
-    print_result(result, workbook.name, dry_run=dry_run)
-    if result.config_status != "ok":
-        raise ConfigError(p for p in result.problems if p.severity == "error")
+        from sheetfunnel.report import report_json
+
+        report_file.write_text(report_json(result.report), encoding="utf-8")
+    print_result(result, dry_run=dry_run)
+    if not result.ok:
+        raise ConfigError(result.errors)
 
 
-def print_result(result, name: str, *, dry_run: bool) -> None:
-    report = result.report
-    counts = report["counts"]
-    out.print(f"[bold]{name}[/] as of {report['as_of']}: {counts['opportunities']} opportunities, "
-              f"{counts['customers']} customers, {counts['activities']} activities read.")
+def print_result(result: api.RunResult, *, dry_run: bool) -> None:
+    counts = result.counts
+    out.print(f"[bold]{result.workbook}[/] as of {result.as_of.isoformat()}: "
+              f"{counts['opportunities']} opportunities, {counts['customers']} customers, "
+              f"{counts['activities']} activities read.")
     for problem in result.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         out.print(f"  [{colour}]{problem.severity}[/] {problem.where}: {problem.message}",
                   highlight=False)
-    if result.config_status != "ok":
+    if not result.ok:
         out.print(f"[red]Config: {result.config_status}.[/]")
-    flags = report.get("flags", {})
-    if flags:
+    if result.flags:
         table = RichTable("Flag", "Count", title="Flags", title_justify="left")
-        for code, count in flags.items():
+        for code, count in result.flags.items():
             table.add_row(code, str(count))
         out.print(table)
     if dry_run:
         print_plan(result.plan)
         return
-    written = report["io"]["cells_written"]
+    written = result.cells_written
     titles = result.titles
     tabs = ", ".join(t for t in (titles.get("opportunities"), titles.get("attention") or
                                  "Attention", titles.get("summary") or "Summary") if t)
@@ -192,14 +190,11 @@ def print_plan(plan: WritePlan, limit: int = 40) -> None:
 def check(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None) -> None:
     """Validate the Config tabs and columns; write nothing. Exit 2 when broken."""
-    from sheetfunnel.run import check as check_workbook
-
-    loaded = check_workbook(open_workbook(path, sheet, credentials), config_file=config_file)
-    for problem in loaded.problems:
+    found = api.check(open_workbook(path, sheet, credentials), config=config_file)
+    for problem in found.problems:
         out.print(f"{problem.severity}: {problem.where}: {problem.message}", highlight=False)
-    errors = [p for p in loaded.problems if p.severity == "error"]
-    if errors:
-        raise ConfigError(errors)
+    if found.errors:
+        raise ConfigError(found.errors)
     out.print("The configuration is valid.")
 
 
@@ -219,7 +214,7 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
     """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run."""
     from sheetfunnel.watch import serve
 
-    code = serve(path, sheet=sheet, credentials=credentials, config_file=config_file,
+    code = serve(path, sheet=sheet, config_file=config_file,
                  every=every, at=at_time, log_format=log_format, log_level=log_level,
                  open_workbook=lambda: open_workbook(path, sheet, credentials))
     raise SystemExit(code)
@@ -232,18 +227,13 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
 @as_of_option
 def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
     """Make a demo workbook, run on it, and say where to look."""
-    from sheetfunnel.run import run_once
-    from sheetfunnel.setup import init_workbook
-    from sheetfunnel.workbook.xlsx import XlsxWorkbook
-
-    today = _today(as_of)
+    today = api.in_range(as_of.date() if as_of else dt.date.today())
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, force=True, as_of=today)
-    workbook = XlsxWorkbook(path)
+    workbook = api.init(path, lang="en", demo=True, force=True, as_of=today)
     with err.status("Running") as status:
-        result = run_once(workbook, as_of=today, step=status.update)
-    print_result(result, workbook.name, dry_run=False)
+        result = api.run(workbook, as_of=today, step=status.update)
+    print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
               "Grade, Flags on the right), Attention and Summary.")
 

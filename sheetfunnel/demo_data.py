@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sheetfunnel.grid import Cell, Grid
-from sheetfunnel.render import HISTORY_KINDS
+from sheetfunnel.words import words_for
 
 CUSTOMERS = 60
 OPPORTUNITIES = 200
@@ -387,7 +387,7 @@ def _activity(rng: random.Random, words: Words, deal: Deal, day: dt.date, *, las
 
 def _history(deals: list[Deal], words: Words, lang: str) -> Grid:
     """Stage changes the worker would have seen, oldest first."""
-    kind = HISTORY_KINDS[lang][0]
+    kind = words_for(lang).history_kinds[0]
     changes = sorted(((day, deal.id, before, after) for deal in deals if deal.id
                       for day, before, after in deal.changes), key=lambda c: (c[0], c[1]))
     return [[day, kind, deal_id, words.stages[before], words.stages[after]]

@@ -3,37 +3,105 @@
 Backends hand values back in their own types (an xlsx date cell is a ``datetime``, a Google
 date is a serial number, a whole number may come back as ``int`` or ``float``): equality here
 is by what a person would see, so a rerun on unchanged data plans no writes at all.
+
+What a run wants is first made ``storable``: the value as both backends give it back after
+writing it. A value a spreadsheet cannot hold (NaT, NaN, infinity, text too long for a cell,
+a date before 1900) would otherwise be written again on every run, since the cell never reads
+back as what was wanted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
+import re
 from collections.abc import Mapping
+
+import numpy as np
 
 from sheetfunnel.grid import Cell, Grid, is_blank
 from sheetfunnel.plan import CellWrite
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import FIRST_DATE, serial_number
+
+#: Excel keeps at most 32,767 characters in a cell, counted as UTF-16 units (an emoji is two);
+#: Google Sheets 50,000. Longer text is cut to this length in both.
+MAX_TEXT = 32_767
+#: Characters an .xlsx file (XML 1.0) cannot hold; the Google Sheet gets the same text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: About a millisecond, in days: how close two date-times read back (xlsx keeps milliseconds).
+_SAME_MOMENT = 1e-8
 
 
-def _as_date(value: Cell) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date() if value.time() == dt.time() else None
-    if isinstance(value, dt.date):
+def storable(value: object) -> Cell:
+    """``value`` as a spreadsheet gives it back after it is written: the one form a run writes
+    and compares, on both backends.
+
+    Missing values (None, NaN, NaT, blank text) and infinities are blank (None); numpy and
+    pandas scalars are plain Python; text loses the characters a file cannot hold, ends lines
+    with ``\\n`` and is cut to ``MAX_TEXT``; a date before 1900 (Excel has no day 0 and no
+    negative days) is its ISO text.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()  # np.datetime64("NaT") becomes None
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dt.date):
+        return _moment(value)
+    if isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            return None
+        if not math.isfinite(number):
+            return None
+        return value if isinstance(value, int | float) else number
+    if is_blank(value):  # pd.NA
+        return None
+    return _text(str(value))  # a time of day, a duration: shown as a person reads it
+
+
+def _text(text: str) -> str | None:
+    text = _UNSTORABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_TEXT:
+        text = text.encode("utf-16-le")[:2 * MAX_TEXT].decode("utf-16-le", "ignore")
+    return text if text.strip() else None
+
+
+def _moment(value: dt.date) -> Cell:
+    """A date or date-time (pd.Timestamp included; NaT is blank); before 1900 as ISO text."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
+                             value.second, value.microsecond)  # plain: no zone, no Timestamp
+        if moment.date() < FIRST_DATE:
+            return moment.isoformat(" ") if moment.time() != dt.time() else \
+                moment.date().isoformat()
+        return moment
+    return value.isoformat() if value < FIRST_DATE else value
+
+
+def _serial(value: Cell) -> float | None:
+    """A cell read back as a date's serial number: a date cell, or a number (Google)."""
+    if isinstance(value, dt.date):
+        return float(serial_number(value))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     return None
 
 
 def same_value(current: Cell, desired: Cell) -> bool:
-    """True when writing ``desired`` over ``current`` would change nothing a person sees."""
+    """True when writing ``desired`` (as ``storable`` gives it) over ``current`` would change
+    nothing a person sees."""
     if is_blank(desired) or is_blank(current):
         return is_blank(desired) and is_blank(current)
-    wanted_date = _as_date(desired)
-    if wanted_date is not None:
-        have = _as_date(current)
-        if have is None and isinstance(current, int | float) and not isinstance(current, bool):
-            return float(current) == serial_number(wanted_date)
-        return have == wanted_date
+    if isinstance(desired, dt.date):
+        have = _serial(current)
+        return have is not None and math.isclose(have, serial_number(desired), rel_tol=0,
+                                                 abs_tol=_SAME_MOMENT)
     if isinstance(desired, bool) or isinstance(current, bool):
         return type(desired) is type(current) and desired == current
     if isinstance(desired, int | float) and isinstance(current, int | float):
@@ -41,16 +109,17 @@ def same_value(current: Cell, desired: Cell) -> bool:
     return type(desired) is type(current) and desired == current
 
 
-def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int], Cell]
+def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int], object]
                ) -> list[CellWrite]:
     """Writes that bring the given cells of ``tab`` to ``desired`` (row, col -> value)."""
     current = current or []
     writes = []
-    for (row, col), value in desired.items():
+    for (row, col), wanted in desired.items():
+        value = storable(wanted)
         have = current[row - 1][col - 1] if row - 1 < len(current) and col - 1 < len(
             current[row - 1]) else None
         if not same_value(have, value):
-            writes.append(CellWrite(tab, row, col, None if is_blank(value) else value))
+            writes.append(CellWrite(tab, row, col, value))
     return writes
 
 

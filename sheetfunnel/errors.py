@@ -1,8 +1,12 @@
 """Every failure a user can cause or meet, as one tree.
 
     SheetfunnelError                 base; ``exit_code`` is what the CLI returns
-    ├── UsageError                   bad command-line input                        (2)
+    ├── UsageError                   bad input to the CLI or the library           (2)
+    │   ├── CredentialsMissing       a Google Sheet and no credentials             (2)
+    │   └── DateOutOfRange           an as-of day outside the dates read           (2)
     ├── ConfigError                  the Config tabs or TOML are broken; .problems (2)
+    ├── FatalConfigError             a mapping would write into a tab the worker   (2)
+    │                                does not own: nothing at all is written
     ├── MissingColumnError           a required column is not in its tab          (2)
     └── WorkbookError                the workbook cannot be read or written        (2)
         ├── WorkbookNotFound         no such file / spreadsheet                    (2)
@@ -17,6 +21,7 @@ Messages are whole sentences a spreadsheet user understands: they name the tab a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -51,6 +56,27 @@ class UsageError(SheetfunnelError):
     """The command line asks for something that cannot be done."""
 
 
+class CredentialsMissing(UsageError):
+    """A Google Sheet was asked for without credentials; ``env`` is the variable that can
+    name them (the CLI adds its --credentials option to the sentence)."""
+
+    def __init__(self, env: str):
+        self.env = env
+        super().__init__("Google Sheets needs credentials: pass a credentials file (a "
+                         f"service-account or authorized-user JSON file) or set {env} to its "
+                         "path.")
+
+
+class DateOutOfRange(UsageError):
+    """The day to judge as today lies outside the dates sheetfunnel reads."""
+
+    def __init__(self, day: dt.date, first: dt.date, last: dt.date):
+        self.day, self.first, self.last = day, first, last
+        super().__init__(f"as_of {day.isoformat()} is outside the dates sheetfunnel reads "
+                         f"({first.isoformat()} to {last.isoformat()}). Give a day in that "
+                         "range.")
+
+
 class ConfigError(SheetfunnelError):
     """The Config tabs (or a --config TOML file) hold one or more problems."""
 
@@ -58,6 +84,18 @@ class ConfigError(SheetfunnelError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"The configuration has {len(self.problems)} problem(s):\n{lines}")
+
+
+class FatalConfigError(SheetfunnelError):
+    """A Settings row or a tab name would make the worker write into a tab it does not own.
+
+    Unlike a ConfigError, no last good config helps: the run stops before it writes a cell,
+    the Summary included. ``where`` is the Settings cell that caused it, when one did.
+    """
+
+    def __init__(self, message: str, where: str | None = None):
+        self.where = where
+        super().__init__(message)
 
 
 class MissingColumnError(SheetfunnelError):

@@ -11,6 +11,7 @@ columns are the header texts, so that every value can still be traced to its cel
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pandas as pd
 
 Cell = str | int | float | bool | dt.datetime | dt.date | None
 Grid = list[list[Cell]]
+_NAT, _NA = pd.NaT, pd.NA
 
 
 def column_letter(col: int) -> str:
@@ -33,7 +35,7 @@ def column_letter(col: int) -> str:
 
 
 def column_number(letters: str) -> int:
-    """A -> 1, AA -> 27."""
+    """A -> 1, AA -> 27 (the .xlsx backend reads cell places like ``AA7``)."""
     number = 0
     for ch in letters.upper():
         if not "A" <= ch <= "Z":
@@ -64,8 +66,14 @@ def normalise_name(text: object) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-")
 
 
-def is_blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+def is_blank(value: object) -> bool:
+    """Empty as a person sees it: None, blank text, and pandas' missing values (NaN, NaT, NA),
+    which reach cells from computed columns."""
+    if value is None or value is _NAT or value is _NA:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
 
 
 def header_row_index(grid: Grid) -> int | None:
@@ -96,12 +104,19 @@ class Table:
     def headers(self) -> list[str]:
         return list(self.columns)
 
-    def cell(self, row: int, header: str) -> str:
-        """A1 reference of a value in this table."""
-        return a1(self.tab, row, self.columns[header])
 
-    def column_of(self, header: str) -> int:
-        return self.columns[header]
+@dataclass(frozen=True)
+class RoleTable:
+    """A tab with its roles resolved: ``roles`` maps a role key (``amount``) to the header text
+    present in ``table`` (``close_value``). Roles whose column is absent are not in ``roles``.
+    """
+
+    table: Table
+    roles: dict[str, str]
+
+    def column(self, role: str) -> pd.Series | None:
+        header = self.roles.get(role)
+        return None if header is None else self.table.frame[header]
 
 
 def table_from_grid(tab: str, grid: Grid) -> Table:
@@ -135,11 +150,6 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
                              index=pd.Index([], dtype="int64"))
     return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
-
-
-def pad(grid: Grid, width: int) -> Grid:
-    """Rows padded with None to ``width`` (never truncated)."""
-    return [list(row) + [None] * (width - len(row)) for row in grid]
 
 
 def cell_at(grid: Sequence[Sequence[Cell]], row: int, col: int) -> Cell:

@@ -16,10 +16,10 @@ from sheetfunnel import schema
 from sheetfunnel.config import (
     FILE_SECTION,
     TAB_ROLES,
+    Collector,
     Config,
     ConfigSection,
     Settings,
-    _Collector,
     closest,
     missing_column_sentence,
     parse_config,
@@ -27,18 +27,23 @@ from sheetfunnel.config import (
     sections_from_grids,
     setting_places,
 )
-from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import MissingColumnError, Problem
-from sheetfunnel.grid import Grid, normalise_name, table_from_grid
+from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
+from sheetfunnel.owned_tabs import TabSetting
+from sheetfunnel.tabs.state import STATE_TAB, tab_records
+from sheetfunnel.words import language_of
 
 STATUS_OK = "ok"
 STATUS_LAST_GOOD = "broken, using last good"
 STATUS_NONE = "broken, no good config"
-_INPUT_TABS = ("opportunities", "customers", "activities")
 
 
 @dataclass(frozen=True)
-class Loaded:
+class WorkbookModel:
+    """What a run reads from a workbook: the config to use (None when broken with no last good
+    one), its problems, the input tables with their roles, where each tab is, and the language
+    the worker writes in (decided once, here)."""
+
     config: Config | None
     config_status: str
     problems: tuple[Problem, ...]
@@ -46,19 +51,9 @@ class Loaded:
     customers: RoleTable | None = None
     activities: RoleTable | None = None
     titles: dict[str, str | None] = field(default_factory=dict)
-
-
-def field_header(field_name: str, table: RoleTable) -> str | None:
-    """The header a Scoring/Criteria Field names: the header itself, else a role's column."""
-    key = normalise_name(field_name)
-    for header in table.table.columns:
-        if normalise_name(header) == key:
-            return header
-    for tab_role in _INPUT_TABS:
-        for role, names in schema.COLUMNS[tab_role].items():
-            if role in table.roles and key in {normalise_name(n) for n in (role, *names)}:
-                return table.roles[role]
-    return None
+    #: role -> the Settings ``tab.<role>`` row naming its tab, and where that row is
+    tab_settings: dict[str, TabSetting] = field(default_factory=dict)
+    lang: str = "en"
 
 
 def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
@@ -69,26 +64,22 @@ def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) ->
 def bind(title: str, grid: Grid, tab_role: str, overrides: Mapping[str, str]) -> RoleTable:
     """A tab with each known column role matched to a header present in it (one role each)."""
     table = table_from_grid(title, grid)
-    roles: dict[str, str] = {}
-    taken: set[str] = set()
-    for role in schema.COLUMNS[tab_role]:
-        names = schema.column_names(tab_role, role, overrides)
-        hit = schema.resolve(names, [h for h in table.columns if h not in taken]).found
-        if hit is not None:
-            roles[role] = hit
-            taken.add(hit)
-    return RoleTable(table, roles)
+    return RoleTable(table, schema.bind_roles(tab_role, table.headers, overrides))
 
 
-def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid], *,
+def tabs_needed(titles: Sequence[str], grids: Mapping[str, Grid],
+                ids: Mapping[str, str] | None = None, *,
                 defaults: Mapping[str, ConfigSection],
                 overrides: Mapping[str, ConfigSection] | None = None) -> set[str]:
-    """The tabs a run reads: those serving a role, by name or by a Settings ``tab.<role>`` row
-    (known once Settings is read: a backend's second pass). A person's other tabs are never
-    read."""
+    """The tabs a run reads: those serving a role, by name or by a Settings ``tab.<role>`` row,
+    and the worker's own tabs by the ids ``_sheetfunnel`` records (both known once Settings and
+    the state are read: a backend's second pass). A person's other tabs are never read."""
     _, settings = _early_settings(grids, defaults, overrides or {}, titles)
-    return {title for role in schema.TABS
-            if (title := find_tab(role, titles, settings.tabs)) is not None}
+    named = {title for role in schema.TABS
+             if (title := find_tab(role, titles, settings.tabs)) is not None}
+    recorded = {record.tab_id for record in tab_records(grids.get(STATE_TAB)).values()}
+    ours = {title for title in titles if (ids or {}).get(title) in recorded}
+    return named | ours | ({STATE_TAB} & set(titles))
 
 
 def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSection],
@@ -100,13 +91,13 @@ def _early_settings(tabs: Mapping[str, Grid], defaults: Mapping[str, ConfigSecti
     early = _pick(sections_from_grids({"settings": (settings_tab, tabs[settings_tab])})
                   if settings_tab is not None and settings_tab in tabs else {},
                   defaults, overrides)
-    return early, parse_settings(early.get("settings"), _Collector())
+    return early, parse_settings(early.get("settings"), Collector())
 
 
 def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, ConfigSection],
                         overrides: Mapping[str, ConfigSection] | None = None,
                         last_good: Config | None = None,
-                        every_title: Sequence[str] | None = None) -> Loaded:
+                        every_title: Sequence[str] | None = None) -> WorkbookModel:
     """Find the tabs, parse the config, bind the input tables. ``every_title`` lists every
     tab, read or not (all of ``tabs`` when not given), for sentences that name what is there.
 
@@ -129,10 +120,14 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     if customers is not None:
         headers["customers"] = customers.table.headers
     result = parse_config(sections, headers=headers)
-    problems = result.problems + _missing_tabs(names, titles, settings, early.get("settings"))
+    places = setting_places(early.get("settings"))
+    problems = result.problems + _missing_tabs(names, titles, settings, places)
     config = result.config or last_good
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
-    return Loaded(config, status, problems, opportunities, customers, activities, titles)
+    tab_settings = {role: TabSetting(name, _setting_cell(role, places))
+                    for role, name in settings.tabs.items()}
+    return WorkbookModel(config, status, problems, opportunities, customers, activities, titles,
+                         tab_settings, language_of(opportunities.table.tab))
 
 
 def _opportunities(tabs: Mapping[str, Grid], names: list[str],
@@ -162,21 +157,26 @@ def _opportunities(tabs: Mapping[str, Grid], names: list[str],
 
 
 def _missing_tabs(names: list[str], titles: Mapping[str, str | None],
-                  settings: Settings, section: ConfigSection | None) -> tuple[Problem, ...]:
-    """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell."""
-    places = setting_places(section)
+                  settings: Settings, places: Mapping[str, str]) -> tuple[Problem, ...]:
+    """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell (the
+    worker's own tabs are made under the name given)."""
     problems = []
     for role, name in settings.tabs.items():
-        if normalise_name(name) == normalise_name(titles.get(role) or ""):
+        if role in schema.OWNED_TABS or \
+                normalise_name(name) == normalise_name(titles.get(role) or ""):
             continue
         near = closest([name], names)
         hint = f" (the closest is {near})" if near else ""
-        where = places.get(f"tab.{role}") or next(
-            (w for k, w in places.items() if k.startswith("tab.")
-             and TAB_ROLES.get(normalise_name(k[4:])) == role), "Settings")
-        problems.append(Problem(where, f'There is no tab named "{name}"{hint}, so '
-                                f"tab.{role} is not used. Fix the name.", "warning"))
+        problems.append(Problem(_setting_cell(role, places), f'There is no tab named "{name}"'
+                                f"{hint}, so tab.{role} is not used. Fix the name.", "warning"))
     return tuple(problems)
+
+
+def _setting_cell(role: str, places: Mapping[str, str]) -> str:
+    """Where the ``tab.<role>`` row is, whichever of the role's names its key uses."""
+    return places.get(f"tab.{role}") or next(
+        (w for k, w in places.items() if k.startswith("tab.")
+         and TAB_ROLES.get(normalise_name(k[4:])) == role), "Settings")
 
 
 def _pick(workbook: Mapping[str, ConfigSection], defaults: Mapping[str, ConfigSection],

@@ -21,12 +21,17 @@ from sheetfunnel.grid import Cell, a1
 
 @dataclass(frozen=True)
 class TabSpec:
-    """A tab the worker needs, created (at the end, in plan order) when missing."""
+    """A tab the worker needs, created (at the end, in plan order) when missing.
+
+    ``tab_id`` is the stable id the tab gets when it is made (see ``Snapshot.ids``); an .xlsx
+    tab that has none yet is marked with it.
+    """
 
     title: str
     hidden: bool = False
     frozen_rows: int = 0
     column_widths: tuple[tuple[int, float], ...] = ()  # (column, width in characters)
+    tab_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,9 @@ class RowKeys:
     A backend that can be edited while the run is under way (Google Sheets) re-reads
     ``id_col`` just before writing and moves each write of ``tab`` to the row that now holds
     ``ids[row]``; writes whose ID is gone are dropped. Rows missing from ``ids`` (headers, rows
-    whose blank ID the run fills) are written only if their ID cell is still blank.
+    whose blank ID the run fills) follow the IDs around them, and a blank ID is filled only
+    where the latest read shows it blank. After writing, the backend reads back and puts rows
+    moved meanwhile right (``sheetfunnel.follow``).
     """
 
     tab: str
@@ -161,10 +168,6 @@ class WritePlan:
     cells: tuple[CellWrite, ...] = ()
     looks: Looks = field(default_factory=Looks)
     row_keys: tuple[RowKeys, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.cells
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}

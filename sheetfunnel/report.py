@@ -5,6 +5,7 @@ Plain JSON types only: fractions 0–1, money and scores as numbers, null where 
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -17,19 +18,20 @@ from sheetfunnel.summary import RunHeader, Summary
 SCHEMA = "sheetfunnel.report/1"
 
 
-def plain(value: Any) -> Any:
-    """numpy/pandas scalars as JSON values; NaN, NaT and None as null."""
+def builtin_value(value: Any) -> Any:
+    """numpy/pandas scalars as JSON values; NaN, NaT, infinity and None as null (strict JSON
+    has no NaN or Infinity)."""
     if value is None or value is pd.NaT:
         return None
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
 
 def _records(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any]]:
-    return [{out: plain(record[name]) for name, out in columns.items()}
+    return [{out: builtin_value(record[name]) for name, out in columns.items()}
             for record in frame.to_dict("records")]
 
 
@@ -42,10 +44,10 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
                  ) -> dict[str, Any]:
     deals = evaluation.deals
     opportunities = [
-        {"id": plain(d["id"]), "row": int(row), "stage": plain(d["stage"]),
-         "score": plain(d["score"]), "score_raw": plain(d["score_raw"]),
-         "grade": plain(d["grade"]), "win_probability": plain(d["win_probability"]),
-         "weighted_amount": plain(d["weighted_amount"]),
+        {"id": builtin_value(d["id"]), "row": int(row), "stage": builtin_value(d["stage"]),
+         "score": builtin_value(d["score"]), "score_raw": builtin_value(d["score_raw"]),
+         "grade": builtin_value(d["grade"]), "win_probability": builtin_value(d["win_probability"]),
+         "weighted_amount": builtin_value(d["weighted_amount"]),
          "days_in_stage": None if pd.isna(d["days_in_stage"]) else int(d["days_in_stage"]),
          "flags": list(d["flag_codes"])}
         for row, d in zip(deals.index, deals.to_dict("records"), strict=True)
@@ -58,7 +60,7 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "stages": _records(summary.funnel, {c: c for c in (
             "stage", "kind", "reached", "current", "conversion_from_previous",
             "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage")}),
-        "win_rate": plain(summary.win_rate),
+        "win_rate": builtin_value(summary.win_rate),
         "opportunities": opportunities,
         "owners": _records(summary.owners, {c: c for c in (
             "owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open")}),
@@ -72,6 +74,12 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "problems": [p.as_json() for p in summary.header.problems],
         "io": _io(io, seconds),
     }
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The report as the file ``--report`` writes: strict JSON (a NaN or Infinity that slipped
+    through is a bug to raise here, not a file other tools cannot read)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def problems_only_report(header: RunHeader, io: IOStats, seconds: float) -> dict[str, Any]:

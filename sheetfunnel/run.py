@@ -1,7 +1,8 @@
 """One run: read the workbook, judge every opportunity, write back only what changed.
 
 The only module that knows both the pure core and the backends. It holds no computation of its
-own: read -> load config and tables -> evaluate -> summarise -> render -> diff -> apply.
+own: read inputs (each tab parsed once) -> judge (evaluate and summarise: one pure Outcome)
+-> plan writes (render each owned tab, diff) -> apply. Every output is made from the Outcome.
 """
 
 from __future__ import annotations
@@ -15,20 +16,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sheetfunnel import diff, render, schema
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
+from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid
-from sheetfunnel.lease import check_lease, utc_now
-from sheetfunnel.load import Loaded, load_workbook_model, tabs_needed
+from sheetfunnel.lease import check_lease
+from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
+from sheetfunnel.locks import lost_race, utc_now
+from sheetfunnel.owned_tabs import OwnedTab, place_owned_tabs
 from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
-from sheetfunnel.state import STATE_TAB, State, fingerprint, read_state, state_cells
 from sheetfunnel.summary import RunHeader, Summary, summarize
-from sheetfunnel.summary_tab import render_problems_only, render_summary
+from sheetfunnel.tabs.attention import attention_grid
+from sheetfunnel.tabs.history import history_cells, history_looks, read_stage_changes
+from sheetfunnel.tabs.state import (
+    STATE_TAB,
+    State,
+    fingerprint,
+    read_state,
+    state_cells,
+    tab_cells,
+)
+from sheetfunnel.tabs.summary import render_problems_only, render_summary
+from sheetfunnel.words import Words, words_for
 from sheetfunnel.workbook.base import Snapshot, Workbook
 
 log = logging.getLogger(__name__)
@@ -74,131 +90,169 @@ def override_sections(path: Path | None) -> dict | None:
     return sections_from_toml(text, path.name)
 
 
-def _tab(loaded: Loaded, snapshot: Snapshot, role: str, lang: str) -> str:
-    """The tab title serving ``role``: the one found, else the name to create."""
-    found = loaded.titles.get(role)
-    return found if found else schema.display_name(lang, role)
+Owned = dict[str, OwnedTab]
 
 
 def _whole_tab(title: str, snapshot: Snapshot, desired: Grid) -> list[CellWrite]:
     return diff.diff_whole_tab(title, snapshot.find(title), desired)
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, each tab parsed once: the snapshot (for the diffs), the model of
+    the workbook, the state tab, the worker's tabs, the words of the workbook's language and
+    the stage changes History records."""
+
+    snapshot: Snapshot
+    model: WorkbookModel
+    state: State
+    owned: Owned
+    words: Words
+    history: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The pure result of judging a workbook: every output (cells, report) is made from it."""
+
+    evaluation: Evaluation
+    summary: Summary
+    state: State
+
+
 def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
              config_file: Path | None = None, step: Step = lambda _: None,
              clock: Callable[[], float] = time.perf_counter, writer: str | None = None,
              now: Callable[[], dt.datetime] = utc_now) -> RunResult:
-    """Read, compute, write back. ``as_of`` is "today" for every date rule.
+    """Read inputs -> evaluate -> plan writes -> apply. ``as_of`` is "today" for every date rule.
 
     A workbook whose lease (``_sheetfunnel`` row 2) a watcher other than ``writer`` holds is
-    refused with WorkbookLocked before anything is written.
+    refused with WorkbookLocked before anything is written, and so is a write that failed
+    because a watcher took the workbook while this run worked; a Settings row or a tab that
+    would have the worker write into a tab it does not own is a FatalConfigError.
     """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
-    snapshot, loaded, state = _read(workbook, config_file)
+    inputs = _read(workbook, config_file)
     if not dry_run:
-        check_lease(snapshot.find(STATE_TAB), writer, now())
-    lang = render.language_of(loaded.opportunities.table)
-    if loaded.config is None:
-        return _problems_only(workbook, snapshot, loaded, lang, as_of, dry_run,
+        check_lease(inputs.snapshot.find(STATE_TAB), writer, now())
+    model = inputs.model
+    if model.config is None:
+        return _problems_only(workbook, inputs, as_of, dry_run,
                               lambda: (clock() - started, workbook.io.since(io_before)))
 
     step("Judging opportunities")
-    config = loaded.config
-    history_tab = _tab(loaded, snapshot, "history", lang)
-    evaluation = evaluate(loaded.opportunities, loaded.customers, loaded.activities, config,
-                          as_of=as_of, memory=state.memory,
-                          history=render.read_history(snapshot.find(history_tab)))
-    new_state = _next_state(state, loaded, snapshot, evaluation, as_of)
-    header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
-                       config_status=loaded.config_status, problems=loaded.problems,
-                       last_changed=new_state.last_changed)
-    summary = summarize(evaluation, config, header)
+    outcome = judge(inputs, model.config, as_of)
 
     step("Planning writes")
-    plan = _plan(snapshot, loaded, config, evaluation, summary, new_state, lang, history_tab)
+    plan = plan_writes(inputs, model.config, outcome)
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
-        workbook.apply(plan)
-    report = build_report(summary, evaluation, io=workbook.io.since(io_before),
+        with lost_race(workbook, writer, now):
+            workbook.apply(plan)
+    report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
-    return RunResult(report, plan, loaded.config_status, loaded.problems, evaluation, summary,
-                     loaded.titles)
+    return RunResult(report, plan, model.config_status, model.problems, outcome.evaluation,
+                     outcome.summary, model.titles)
 
 
-def _next_state(state: State, loaded: Loaded, snapshot: Snapshot, evaluation: Evaluation,
-                as_of: dt.date) -> State:
-    """Memory after this run, and the date the people-owned data last changed."""
-    inputs = [loaded.opportunities.table.frame.drop(
-        columns=[h for r, h in loaded.opportunities.roles.items()
+def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:
+    """Pure: the evaluation, the Summary and the state to keep, from what the run read."""
+    model = inputs.model
+    evaluation = evaluate(model.opportunities, model.customers, model.activities, config,
+                          as_of=as_of, memory=inputs.state.memory, history=inputs.history,
+                          lang=model.lang)
+    new_state = _next_state(inputs, evaluation, as_of)
+    header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
+                       config_status=model.config_status, problems=model.problems,
+                       last_changed=new_state.last_changed)
+    return Outcome(evaluation, summarize(evaluation, config, header), new_state)
+
+
+def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date) -> State:
+    """Memory after this run, the date the people-owned data last changed and the tabs the
+    worker writes."""
+    model, state = inputs.model, inputs.state
+    frames = [model.opportunities.table.frame.drop(
+        columns=[h for r, h in model.opportunities.roles.items()
                  if r in schema.OWNED_COLUMNS["opportunities"]])]
-    id_header = loaded.opportunities.roles.get("id")
+    id_header = model.opportunities.roles.get("id")
     if id_header is not None and evaluation.new_ids:
-        frame = inputs[0].copy()
+        frame = frames[0].copy()
         for row, new_id in evaluation.new_ids.items():
             frame.loc[row, id_header] = new_id
-        inputs = [frame]
+        frames = [frame]
     grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
-                         for f in inputs]
+                         for f in frames]
     for role in ("activities", *schema.CONFIG_TABS):
-        title = loaded.titles.get(role)
+        title = model.titles.get(role)
         if title:
-            grids.append(snapshot.tabs[title])
+            grids.append(inputs.snapshot.tabs[title])
     digest = fingerprint(grids)
     changed = state.last_changed if digest == state.fingerprint else as_of
-    return State(evaluation.memory, digest, changed, loaded.config)
+    return State(evaluation.memory, digest, changed, model.config,
+                 {role: tab.record for role, tab in inputs.owned.items()})
 
 
-def _plan(snapshot: Snapshot, loaded: Loaded, config: Config, evaluation: Evaluation,
-          summary: Summary, state: State, lang: str, history_tab: str) -> WritePlan:
-    opportunities = loaded.opportunities
+def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
+    """Pure: the writes that bring every cell the worker owns to what ``outcome`` says."""
+    snapshot, model, owned, words = inputs.snapshot, inputs.model, inputs.owned, inputs.words
+    evaluation = outcome.evaluation
+    opportunities = model.opportunities
     tabs: list[TabSpec] = []
     writes: list[CellWrite] = []
     looks = Looks()
 
-    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, lang)
+    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, words)
     writes += diff.diff_cells(opportunities.table.tab, snapshot.find(opportunities.table.tab),
                               cells)
     looks += opp_looks
-    if loaded.customers is not None:
-        cells, customer_looks = render.customer_cells(evaluation, loaded.customers, config, lang)
-        writes += diff.diff_cells(loaded.customers.table.tab,
-                                  snapshot.find(loaded.customers.table.tab), cells)
+    if model.customers is not None:
+        cells, customer_looks = render.customer_cells(evaluation, model.customers, config, words)
+        writes += diff.diff_cells(model.customers.table.tab,
+                                  snapshot.find(model.customers.table.tab), cells)
         looks += customer_looks
 
-    summary_tab = _tab(loaded, snapshot, "summary", lang)
-    grid, summary_looks = render_summary(summary, config, tab=summary_tab, lang=lang)
-    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid)))
+    summary_tab = owned["summary"].title
+    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words)
+    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid),
+                        tab_id=owned["summary"].tab_id))
     writes += _whole_tab(summary_tab, snapshot, grid)
     looks += summary_looks
 
-    attention_tab = _tab(loaded, snapshot, "attention", lang)
-    grid, attention_looks = render.attention_grid(evaluation, attention_tab, lang)
-    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid)))
+    attention_tab = owned["attention"].title
+    grid, attention_looks = attention_grid(evaluation, attention_tab, words)
+    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid),
+                        tab_id=owned["attention"].tab_id))
     writes += _whole_tab(attention_tab, snapshot, grid)
     looks += attention_looks
 
-    tabs.append(TabSpec(history_tab, frozen_rows=1))
+    history_tab = owned["history"].title
+    tabs.append(TabSpec(history_tab, frozen_rows=1, tab_id=owned["history"].tab_id))
     writes += diff.diff_cells(history_tab, snapshot.find(history_tab),
-                              render.history_cells(snapshot.find(history_tab), evaluation,
-                                                   summary.funnel, lang))
-    looks += render.history_looks(history_tab)
+                              history_cells(snapshot.find(history_tab), evaluation,
+                                            outcome.summary.funnel, words))
+    looks += history_looks(history_tab)
 
-    tabs.append(TabSpec(STATE_TAB, hidden=True))
+    tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
-                              state_cells(snapshot.find(STATE_TAB), state))
-    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(loaded, evaluation))
+                              state_cells(snapshot.find(STATE_TAB), outcome.state))
+    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation))
 
 
-def _row_keys(loaded: Loaded, evaluation: Evaluation) -> tuple[RowKeys, ...]:
-    """The ID each Opportunities row was computed for, so edits during the run are safe."""
-    opportunities = loaded.opportunities
-    header = opportunities.roles.get("id")
-    if header is None:
-        return ()
-    ids = {int(row): str(value) for row, value in evaluation.deals["id"].items()
-           if row not in evaluation.new_ids and isinstance(value, str) and value}
-    return (RowKeys(opportunities.table.tab, opportunities.table.columns[header], ids),)
+def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ...]:
+    """The ID each Opportunities row and the Customer ID each Customers row was computed for,
+    so that edits during the run are safe; rows whose blank ID the run fills have none."""
+    found = []
+    for tab, role, skip in ((model.opportunities, "id", evaluation.new_ids),
+                            (model.customers, "customer_id", {})):
+        header = tab.roles.get(role) if tab is not None else None
+        if tab is None or header is None:
+            continue
+        ids = {int(row): key for row, value in tab.table.frame[header].items()
+               if int(row) not in skip and (key := row_key(value))}
+        found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
+    return tuple(found)
 
 
 def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
@@ -212,34 +266,48 @@ def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
     return tuple(sorted((c, float(w)) for c, w in widths.items()))
 
 
-def _problems_only(workbook: Workbook, snapshot: Snapshot, loaded: Loaded, lang: str,
-                   as_of: dt.date, dry_run: bool,
+def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: bool,
                    spent: Callable[[], tuple[float, IOStats]]) -> RunResult:
-    """A broken config and no good one to fall back on: write only the problems."""
-    header = RunHeader(as_of=as_of, rows={}, config_status=loaded.config_status,
-                       problems=loaded.problems, last_changed=None)
-    summary_tab = _tab(loaded, snapshot, "summary", lang)
-    grid, looks = render_problems_only(header, tab=summary_tab, lang=lang)
-    plan = WritePlan((TabSpec(summary_tab, frozen_rows=1),),
-                     tuple(_whole_tab(summary_tab, snapshot, grid)), looks)
+    """A broken config and no good one to fall back on: write only the problems (and record
+    the worker's tabs, the Summary among them)."""
+    snapshot, model, owned = inputs.snapshot, inputs.model, inputs.owned
+    header = RunHeader(as_of=as_of, rows={}, config_status=model.config_status,
+                       problems=model.problems, last_changed=None)
+    summary = owned["summary"].title
+    grid, looks = render_problems_only(header, tab=summary, words=inputs.words)
+    kept = {role: tab for role, tab in owned.items()
+            if tab.exists or role in ("summary", "state")}
+    tabs = tuple(TabSpec(tab.title, hidden=role == "state", frozen_rows=int(role == "summary"),
+                         tab_id=tab.tab_id) for role, tab in kept.items())
+    records = tab_cells({role: tab.record for role, tab in kept.items()})
+    plan = WritePlan(tabs, tuple(_whole_tab(summary, snapshot, grid) + diff.diff_cells(
+        STATE_TAB, snapshot.find(STATE_TAB), records)), looks)
     if not dry_run:
         workbook.apply(plan)
     seconds, io = spent()
     report = problems_only_report(header, io, seconds)
-    return RunResult(report, plan, loaded.config_status, loaded.problems, titles=loaded.titles)
+    return RunResult(report, plan, model.config_status, model.problems, titles=model.titles)
 
 
-def check(workbook: Workbook, *, config_file: Path | None = None) -> Loaded:
-    """Validate config and columns, write nothing."""
-    return _read(workbook, config_file)[1]
+def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:
+    """Validate config, columns and the worker's tabs, write nothing."""
+    return _read(workbook, config_file).model
 
 
-def _read(workbook: Workbook, config_file: Path | None) -> tuple[Snapshot, Loaded, State]:
-    """The tabs the run needs (never a person's other tabs), the model and the state."""
+def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
+    """The tabs the run needs (never a person's other tabs), the model, the state, the tabs
+    the worker may write (FatalConfigError when one is not its own) and History's changes."""
     defaults, overrides = default_sections(), override_sections(config_file)
-    snapshot = workbook.read(lambda titles, grids: tabs_needed(
-        titles, grids, defaults=defaults, overrides=overrides))
+    snapshot = workbook.read(lambda titles, grids, ids: tabs_needed(
+        titles, grids, ids, defaults=defaults, overrides=overrides))
     state = read_state(snapshot.find(STATE_TAB))
-    loaded = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
-                                 last_good=state.last_good, every_title=snapshot.titles)
-    return snapshot, loaded, state
+    model = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
+                                last_good=state.last_good, every_title=snapshot.titles)
+    owned = place_owned_tabs(titles=snapshot.titles, grids=snapshot.tabs, ids=snapshot.ids,
+                             roles=model.titles, settings=model.tab_settings,
+                             records=state.tabs, ran_before=state.fingerprint is not None,
+                             lang=model.lang)
+    titles = {**model.titles, **{role: tab.title for role, tab in owned.items()}}
+    return Inputs(snapshot, dataclasses.replace(model, titles=titles), state, owned,
+                  words_for(model.lang),
+                  read_stage_changes(snapshot.find(owned["history"].title)))

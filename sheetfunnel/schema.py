@@ -29,6 +29,8 @@ TABS: dict[str, tuple[str, ...]] = {
 }
 
 CONFIG_TABS = ("stages", "scoring", "criteria", "settings")
+#: The tabs people fill and the worker reads (Fields and ``column.<role>`` rows name their columns).
+INPUT_TABS = ("opportunities", "customers", "activities")
 
 #: (tab role, column role) -> names, English first, then Chinese.
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -112,12 +114,10 @@ OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("tier", "won_total", "open_pipeline"),
 }
 
-#: Tabs the worker owns whole.
+#: Tabs the worker owns whole: it makes them, records them in ``_sheetfunnel`` (state.py) and
+#: never lets one land on a people or config tab (owned_tabs.py). A new worker tab is one more
+#: role here (and its names in TABS); keep the order, each role has its row in the record.
 OWNED_TABS = ("summary", "attention", "history", "state")
-
-#: The only column a run cannot do without, per tab.
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {"opportunities": ("stage",)}
-
 
 def english_name(tab_role: str, column_role: str | None = None) -> str:
     if column_role is None:
@@ -139,23 +139,21 @@ def display_name(lang: str, tab_role: str, column_role: str | None = None) -> st
 
 @dataclass(frozen=True)
 class Resolution:
-    """Which header (or tab) answered a role, or the candidates when none did."""
+    """Which header (or tab) answered a role (None when none did)."""
 
     found: str | None
-    wanted: tuple[str, ...]
 
 
 def resolve(role_names: Iterable[str], present: Iterable[str]) -> Resolution:
     """The first present name (in ``present``'s own spelling) matching any of ``role_names``."""
-    wanted = tuple(role_names)
     by_key: dict[str, str] = {}
     for name in present:
         by_key.setdefault(normalise_name(name), name)
-    for name in wanted:
+    for name in role_names:
         hit = by_key.get(normalise_name(name))
         if hit is not None:
-            return Resolution(hit, wanted)
-    return Resolution(None, wanted)
+            return Resolution(hit)
+    return Resolution(None)
 
 
 def tab_names(role: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
@@ -168,3 +166,32 @@ def column_names(tab_role: str, role: str, overrides: Mapping[str, str]) -> tupl
     """Names for a column role, a Settings ``column.<role>`` override first."""
     own = overrides.get(role)
     return ((own,) if own else ()) + COLUMNS[tab_role].get(role, ())
+
+
+def bind_roles(tab_role: str, headers: Iterable[str],
+               overrides: Mapping[str, str]) -> dict[str, str]:
+    """Each column role of a tab matched to a header present (one header serves one role, in the
+    order of ``COLUMNS``); roles whose column is absent are left out."""
+    free = list(headers)
+    roles: dict[str, str] = {}
+    for role in COLUMNS[tab_role]:
+        hit = resolve(column_names(tab_role, role, overrides), free).found
+        if hit is not None:
+            roles[role] = hit
+            free.remove(hit)
+    return roles
+
+
+def field_column(name: str, headers: Iterable[str], roles: Mapping[str, str]) -> str | None:
+    """The header a Scoring/Criteria Field names in one tab: a header itself, else the column
+    bound to a role (of any input tab) the Field names: ``Amount`` when ``column.amount =
+    close_value``. The one lookup of config checks and the engine."""
+    key = normalise_name(name)
+    for header in headers:
+        if normalise_name(header) == key:
+            return header
+    for tab_role in INPUT_TABS:
+        for role, names in COLUMNS[tab_role].items():
+            if role in roles and key in {normalise_name(n) for n in (role, *names)}:
+                return roles[role]
+    return None

@@ -25,7 +25,11 @@ DateOrder = Literal["ymd", "dmy", "mdy"]
 
 #: Google Sheets and Excel count days from 1899-12-30.
 SERIAL_EPOCH = dt.date(1899, 12, 30)
-_MAX_SERIAL = (dt.date(9999, 12, 31) - SERIAL_EPOCH).days
+#: The days a date can be: Excel shows none before 1900, and the engine counts in nanoseconds
+#: (pandas), which end in April 2262 — with room left to add ten years of thresholds.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+#: Longest piece of a person's cell quoted in a message.
+_SHOWN = 60
 
 _CURRENCY = r"(?:[¥$€£]|US\$|HK\$|RMB|CNY|USD|EUR|GBP|JPY|HKD|元|块)"
 _NUMBER = re.compile(
@@ -47,7 +51,7 @@ _FALSE = frozenset({"no", "n", "false", "f", "0", "✗", "✘", "☐", "否", "�
                     "没有"})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Full-width digits, commas and signs to ASCII (``１，０００`` -> ``1,000``), stripped."""
     return unicodedata.normalize("NFKC", text).strip()
 
@@ -67,27 +71,52 @@ def _is_plain_number(value: object) -> TypeGuard[int | float | np.integer | np.f
 
 def read_number(value: Cell) -> float | None:
     """A number or amount as typed: ``1,000``, ``¥1,200``, ``$1,200.50``, ``1.2k``, ``50万``,
-    ``1.5亿``, ``40%`` (-> 0.4), full-width ``１，０００``. None when blank."""
+    ``1.5亿``, ``40%`` (-> 0.4), full-width ``１，０００``. None when blank.
+
+    Never infinite (``'9' * 400`` is no amount) and never from true/false; one sign at most
+    (``--5`` is a typo, not -5)."""
     if _is_blank(value):
         return None
     if _is_plain_number(value):
-        return float(value)
+        return _finite(_as_float(value), value)
     if not isinstance(value, str):
         raise ValueError(f"{_show(value)} is not a number")
-    text = _fold(value)
+    text = fold(value)
     found = _NUMBER.match(text)
-    if found is None:
+    if found is None or (found["sign1"] and found["sign2"]):
         raise ValueError(f"{_show(value)} is not a number or amount")
-    negative = "-" in ((found["sign1"] or "") + (found["sign2"] or ""))
     number = float(found["digits"].replace(",", "")) * _UNITS[found["unit"]]
-    return -number if negative else number
+    return _finite(-number if "-" in (found["sign1"] or found["sign2"] or "") else number, value)
+
+
+def _as_float(value: int | float | np.integer | np.floating) -> float:
+    """A number cell as a float; an int beyond any float is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _finite(number: float, typed: object) -> float:
+    if not math.isfinite(number):
+        raise ValueError(f"{_show(typed)} is not a number a spreadsheet can hold")
+    return number
 
 
 def _valid_date(year: int, month: int, day: int, raw: object) -> dt.date:
     try:
-        return dt.date(year, month, day)
-    except ValueError:
+        return _in_range(dt.date(year, month, day), raw)
+    except ValueError as exc:
+        if "1900" in str(exc):
+            raise
         raise ValueError(f"{_show(raw)} is not a real date") from None
+
+
+def _in_range(day: dt.date, raw: object) -> dt.date:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"{_show(raw)} is not a date from {FIRST_DATE.year} to "
+                         f"{LAST_DATE.year}")
+    return day
 
 
 def _year_last(first: int, second: int, year: int, order: DateOrder, raw: object) -> dt.date:
@@ -106,7 +135,7 @@ def _year_last(first: int, second: int, year: int, order: DateOrder, raw: object
 
 
 def _date_from_text(value: str, order: DateOrder) -> dt.date:
-    text = _fold(value)
+    text = fold(value)
     found = _YEAR_FIRST.match(text) or _CHINESE.match(text)
     if found:
         return _valid_date(int(found[1]), int(found[2]), int(found[3]), value)
@@ -128,8 +157,10 @@ def serial_number(value: dt.date) -> int | float:
 
 def date_from_serial(serial: float) -> dt.date:
     """A spreadsheet serial number (days since 1899-12-30; a fraction is the time of day)."""
-    if not 0 < serial <= _MAX_SERIAL:
-        raise ValueError(f"{_show(serial)} is not a date")
+    first, last = serial_number(FIRST_DATE), serial_number(LAST_DATE) + 1
+    if not first <= serial < last:  # also refuses NaN and infinity
+        raise ValueError(f"{_show(serial)} is not a date from {FIRST_DATE.year} to "
+                         f"{LAST_DATE.year}")
     return SERIAL_EPOCH + dt.timedelta(days=math.floor(serial))
 
 
@@ -139,14 +170,23 @@ def read_date(value: Cell, date_order: DateOrder = "ymd") -> dt.date | None:
     if _is_blank(value):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_range(value.date(), value)
     if isinstance(value, dt.date):
-        return value
+        return _in_range(value, value)
     if _is_plain_number(value):
-        return date_from_serial(float(value))
+        return date_from_serial(_as_float(value))
     if isinstance(value, str):
         return _date_from_text(value, date_order)
     raise ValueError(f"{_show(value)} is not a date")
+
+
+def written_date(value: Cell) -> dt.date | None:
+    """A date the worker wrote earlier (History, its state), as either backend gives it back;
+    one a person mangled is forgotten (None), never fatal."""
+    try:
+        return read_date(value)
+    except ValueError:
+        return None
 
 
 def read_bool(value: Cell) -> bool | None:
@@ -157,7 +197,7 @@ def read_bool(value: Cell) -> bool | None:
         return bool(value)
     if _is_plain_number(value):
         value = read_text(value)
-    key = _fold(value).casefold() if isinstance(value, str) else None
+    key = fold(value).casefold() if isinstance(value, str) else None
     if key in _TRUE:
         return True
     if key in _FALSE:
@@ -184,17 +224,39 @@ def read_text(value: object) -> str | None:
 
 
 def _show(value: object) -> str:
-    text = value if isinstance(value, str) else read_text(value)
-    return f"“{text}”"
+    """A cell quoted in a message; a long one shortened."""
+    text = (value if isinstance(value, str) else read_text(value)) or ""
+    return f"“{text[:_SHOWN - 1]}…”" if len(text) > _SHOWN else f"“{text}”"
 
 
 # ---------------------------------------------------------------- Series readers (the engine)
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(code of each cell, -1 when blank; the distinct cells as object)."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    return codes, np.asarray(uniques, dtype=object)
+    """(code of each cell, -1 when blank; the distinct cells as object).
+
+    pandas counts True and 1 (False and 0) as one value; here a true/false cell is never the
+    same as a number, whichever comes first."""
+    cells = series.astype(object)
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    if any(isinstance(v, bool | np.bool_) or (_is_plain_number(v) and v in (0, 1))
+           for v in uniques):
+        return _apart(cells.to_numpy())
+    return codes, uniques
+
+
+def _apart(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_distinct`` of cells that may hold both true/false and 0/1: factorised separately."""
+    boolean = np.fromiter((isinstance(v, bool | np.bool_) for v in cells), dtype=bool,
+                          count=len(cells))
+    others, other_uniques = pd.factorize(cells[~boolean], use_na_sentinel=True)
+    flags, flag_uniques = pd.factorize(cells[boolean], use_na_sentinel=True)
+    codes = np.empty(len(cells), dtype=np.intp)
+    codes[~boolean] = others
+    codes[boolean] = flags + len(other_uniques)
+    return codes, np.concatenate([np.asarray(other_uniques, dtype=object),
+                                  np.asarray(flag_uniques, dtype=object)])
 
 
 def _taken(codes: np.ndarray, values: np.ndarray, fill: object) -> np.ndarray:
@@ -227,12 +289,14 @@ def _parse_distinct(series: pd.Series, reader: Callable[[Any], object], empty: o
 def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers and amounts -> (float values, NaN when blank or unreadable; unreadable mask)."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
-        return series.astype(float), pd.Series(False, index=series.index)
+        numbers = series.astype(float)
+        infinite = pd.Series(np.isinf(numbers.to_numpy()), index=series.index)
+        return numbers.mask(infinite), infinite
     codes, uniques = _distinct(series)
     values = np.full(len(uniques), np.nan)
     bad = np.zeros(len(uniques), dtype=bool)
     for i, value in enumerate(uniques):
-        if type(value) is float or type(value) is int:
+        if type(value) is float and math.isfinite(value):
             values[i] = value
             continue
         try:
@@ -243,8 +307,6 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         values[i] = np.nan if number is None else number
     return _indexed(series, codes, values, bad, np.nan)
 
-
-parse_numbers = parse_amounts
 
 
 def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:

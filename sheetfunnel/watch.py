@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 import schedule
 
 from sheetfunnel.errors import SheetfunnelError, UsageError, WorkbookLocked
-from sheetfunnel.lease import SheetLease, WriterLock, XlsxLock, lease_duration
+from sheetfunnel.lease import lease_duration
 from sheetfunnel.load import STATUS_OK
+from sheetfunnel.locks import SheetLease, WriterLock, XlsxLock
 from sheetfunnel.workbook.base import Workbook, only
 
 if TYPE_CHECKING:
@@ -276,13 +277,13 @@ def writer_lock(workbook: Workbook, path: Path | None, every: dt.timedelta) -> W
     return SheetLease(workbook, duration=lease_duration(every))
 
 
-def serve(path: Path | None, *, sheet: str | None, credentials: Path | None,
-          config_file: Path | None, every: str, at: str | None, log_format: str,
-          log_level: str, open_workbook: Callable[[], Workbook]) -> int:
+def serve(path: Path | None, *, sheet: str | None, config_file: Path | None, every: str,
+          at: str | None, log_format: str, log_level: str,
+          open_workbook: Callable[[], Workbook]) -> int:
     """The ``watch`` command: logging, this backend's lock, signals, the loop. Returns 0.
 
-    ``sheet`` and ``credentials`` are how the CLI found the workbook; ``open_workbook`` opens
-    it again for each run.
+    ``path`` or ``sheet`` is how the CLI found the workbook; ``open_workbook`` opens it again
+    for each run.
     """
     from sheetfunnel.logs import configure_logging
 

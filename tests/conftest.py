@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+
+from tests.support.gsheets import FakeTime
 
 #: ../shared/datasets beside the clone (CI has it); a user's fresh clone may not.
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 AS_OF = dt.date(2026, 11, 24)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite tests/goldens/*.txt from this run (commit them on their own)")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
 
 
 @pytest.fixture
@@ -28,12 +41,44 @@ def datasets() -> Path:
 
 
 @pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch):
     """An emulated Google Sheet (key ``emulated-key``) that every Sheets request goes to."""
-    from sheets_emulator import BASE_URL, SheetsEmulator
-
     from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+    from tests.support.emulator import BASE_URL, SheetsEmulator
 
     monkeypatch.setenv(ENDPOINT_ENV, BASE_URL)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     return SheetsEmulator("emulated-key")
+
+
+@pytest.fixture(autouse=True)
+def reports_are_strict_json(monkeypatch: pytest.MonkeyPatch):
+    """Every report a run builds in any test is strict JSON (no NaN, no Infinity), as
+    ``--report`` writes it; checked after the test, so the run under test is not disturbed."""
+    import importlib
+
+    from sheetfunnel import report
+
+    run = importlib.import_module("sheetfunnel.run")  # the module; ``sheetfunnel.run`` is the API
+
+    broken: list[str] = []
+
+    def strict(build):
+        def checked(*args, **kwargs):
+            built = build(*args, **kwargs)
+            try:
+                json.loads(report.report_json(built))
+            except ValueError as exc:
+                broken.append(f"{build.__name__}: {exc}")
+            return built
+        return checked
+
+    monkeypatch.setattr(run, "build_report", strict(report.build_report))
+    monkeypatch.setattr(run, "problems_only_report", strict(report.problems_only_report))
+    yield
+    assert broken == []

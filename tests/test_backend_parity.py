@@ -4,102 +4,15 @@ and run there with real gspread, hold what the xlsx backend writes, run after ru
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import openpyxl
 import pytest
-from maven_crm import maven_tabs
-from sheets_emulator import SheetsEmulator
-from test_gsheets import open_book
 
-from sheetfunnel.diff import same_value
 from sheetfunnel.errors import WorkbookUnreachable
-from sheetfunnel.grid import Cell
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import build_starter, only_missing_tabs
 from sheetfunnel.workbook.base import Snapshot
-from sheetfunnel.workbook.xlsx import XlsxWorkbook
-
-AS_OF = dt.date(2026, 11, 24)
-
-
-class Pair:
-    """One workbook kept twice: as an .xlsx file and as an emulated Google Sheet."""
-
-    def __init__(self, path: Path, emulator: SheetsEmulator):
-        self.path = path
-        self.emulator = emulator
-
-    @classmethod
-    def from_init(cls, path: Path, emulator: SheetsEmulator, *, lang: str, demo: bool
-                  ) -> Pair:
-        """``init`` on both: a new file, and the tabs added to a new spreadsheet's Sheet1."""
-        plan = build_starter(lang, demo=demo, as_of=AS_OF)
-        book = XlsxWorkbook.create(path)
-        book.apply(plan)
-        emulator.add_sheet("Sheet1")
-        sheets = open_book(emulator)
-        sheets.apply(only_missing_tabs(plan, set(sheets.read().tabs)))
-        return cls(path, emulator)
-
-    @classmethod
-    def from_grids(cls, path: Path, emulator: SheetsEmulator, tabs: dict[str, list[list]]
-                   ) -> Pair:
-        """A workbook people typed elsewhere, in both backends."""
-        book = openpyxl.Workbook()
-        book.remove(book.active)
-        for title, grid in tabs.items():
-            sheet = book.create_sheet(title)
-            for row in grid:
-                sheet.append(row)
-            emulator.add_sheet(title, grid)
-        book.save(path)
-        return cls(path, emulator)
-
-    def run(self, as_of: dt.date) -> tuple[dict, dict]:
-        xlsx = run_once(XlsxWorkbook(self.path), as_of=as_of)
-        sheets = run_once(open_book(self.emulator), as_of=as_of)
-        return xlsx.report, sheets.report
-
-    def type(self, tab: str, row: int, col: int, value: Cell) -> None:
-        """A person types into both (text starting with = as text, as '=... does)."""
-        book = openpyxl.load_workbook(self.path)
-        cell = book[tab].cell(row, col)
-        cell.value = value  # cell(row, col, None) would leave the old value
-        as_text = isinstance(value, str) and value.startswith("=")
-        if as_text:
-            cell.data_type = "s"
-        book.save(self.path)
-        self.emulator.set_cell(tab, row, col, f"'{value}" if as_text else value)
-
-    def snapshots(self) -> tuple[Snapshot, Snapshot]:
-        return XlsxWorkbook(self.path).read(), open_book(self.emulator).read()
-
-
-def differences(xlsx: Snapshot, sheets: Snapshot) -> list[str]:
-    """Cells that differ in what a person sees (a date cell here is a serial number there)."""
-    found = []
-    for title, grid in xlsx.tabs.items():
-        other = sheets.tabs.get(title)
-        if other is None:
-            found.append(f"{title}: missing in the Google Sheet")
-            continue
-        for r in range(max(len(grid), len(other))):
-            mine = grid[r] if r < len(grid) else []
-            theirs = other[r] if r < len(other) else []
-            for c in range(max(len(mine), len(theirs))):
-                a = mine[c] if c < len(mine) else None
-                b = theirs[c] if c < len(theirs) else None
-                if not (same_value(b, a) or same_value(a, b)):
-                    found.append(f"{title}!R{r + 1}C{c + 1}: xlsx {a!r}, sheets {b!r}")
-    return found
-
-
-def assert_same_cells(pair: Pair) -> None:
-    xlsx, sheets = pair.snapshots()
-    assert differences(xlsx, sheets) == []
-    assert [t for t in sheets.tabs if t != "Sheet1"] == list(xlsx.tabs)
-    assert sheets.hidden == xlsx.hidden
+from tests.support.gsheets import open_book
+from tests.support.maven_crm import maven_tabs
+from tests.support.parity import AS_OF, Pair, assert_same_cells, differences
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -171,6 +84,24 @@ def test_a_row_inserted_during_a_run_leaves_every_row_its_own_values(emulator, t
     expected = owned_by_id(xlsx.tabs["Opportunities"])
     got = owned_by_id(sheets.tabs["Opportunities"])
     del got["OPP-TYPED"]
+    assert [key for key in expected if differences(
+        Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
+
+
+def test_customers_sorted_during_a_run_keep_their_own_tier_and_totals(emulator, tmp_path):
+    pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+
+    def person_sorts(call) -> None:
+        if call.kind == "values.batchGet":  # the run has read; it has not written yet
+            emulator.hooks.remove(person_sorts)
+            emulator.sort_rows("Customers", 2, 2)  # by Name
+    emulator.hooks.append(person_sorts)
+    pair.run(AS_OF)
+
+    xlsx, sheets = pair.snapshots()
+    expected = owned_by_id(xlsx.tabs["Customers"], owned=3)
+    got = owned_by_id(sheets.tabs["Customers"], owned=3)
+    assert [row[0] for row in sheets.tabs["Customers"][1:]] != sorted(expected)  # it moved
     assert [key for key in expected if differences(
         Snapshot({"row": [expected[key]]}), Snapshot({"row": [got[key]]}))] == []
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from sheetfunnel import schema
 from sheetfunnel.config import (
     FILE_SECTION,
     Match,
@@ -139,7 +140,8 @@ def test_a_blank_message_is_the_field_name():
 
 @pytest.mark.parametrize(("tab", "cell", "value", "message"), [
     ("scoring", "C2", "abc", 'The weight "abc" is not a number. Type a number such as 2 or 0.5.'),
-    ("scoring", "C2", -1, "A weight cannot be negative. Type 0 or more."),
+    ("scoring", "C2", -1, 'The weight "-1" is outside 0 to 1000. Type a weight from 0 to 1000, '
+                          "such as 2 or 0.5."),
     ("scoring", "C3", 4, "The dimension Fit has two weights (3 and 4). Give every row of a "
                          "dimension the same weight, or leave the later ones blank."),
     ("scoring", "D3", "maybe", 'The match "maybe" is not understood. Use = text, in a, b, c, '
@@ -159,12 +161,12 @@ def test_a_blank_message_is_the_field_name():
     ("stages", "B2", 150, 'The probability of Lead must be between 0 and 100, not "150".'),
     ("stages", "B2", None, "The stage Lead has no probability. Type one from 0 to 100, such as "
                            "40 or 40%."),
-    ("stages", "D3", "2.5", 'The stall days must be a whole number of 0 or more, such as 14, '
-                            'not "2.5".'),
+    ("stages", "D3", "2.5", "The stall days must be a whole number from 0 to 3650 (ten years), "
+                            'such as 14, not "2.5".'),
     ("stages", "A3", "lead", 'The stage "lead" is named twice (also at Stages!A2). Give each '
                              "stage one row."),
-    ("settings", "B2", "soon", 'The setting follow_up_days must be a whole number of 0 or more, '
-                               'such as 7, not "soon".'),
+    ("settings", "B2", "soon", "The setting follow_up_days must be a whole number from 0 to 3650 "
+                               '(ten years), such as 7, not "soon".'),
 ])
 def test_problems_name_the_cell_and_say_how_to_fix_it(tab, cell, value, message):
     grids = {"stages": STAGES, "scoring": SCORING, "criteria": CRITERIA, "settings": SETTINGS}
@@ -196,7 +198,8 @@ def test_settings_read_numbers_booleans_and_mappings_in_both_languages():
             ["assign_ids", "✓"], ["score_scale", "RAW"], ["grade_A", "９０"],
             ["column.Amount", "close_value"], ["column.负责人", "sales_agent"],
             ["tab.商机", "sales_pipeline"], ["colour", "blue"], ["column.shoe_size", "x"]]
-    result = parse(settings=[SETTINGS[0], *rows])
+    raw_scale = [SCORING[0], ["Fit", "Industry", 10, "*", 10]]  # scores up to 100
+    result = parse(settings=[SETTINGS[0], *rows], scoring=raw_scale)
     s = result.config.settings
     assert (s.follow_up_days, s.response_hours, s.criteria_cumulative, s.assign_ids) == (
         10, 1.5, False, True)
@@ -243,6 +246,22 @@ def test_fields_must_name_a_header_or_a_mapped_role_when_headers_are_given():
         'Criteria!B4: There is no column "Budgt" in the Opportunities or Customers tab (the '
         "closest is Budget). Add that column or fix the name."]
     assert parse(headers, settings=settings, criteria=criteria[:-1]).config is not None
+
+
+def test_a_field_passes_the_check_when_the_engine_reads_its_column():
+    # column.stage takes the Amount header, so the alias Value names no column the engine reads
+    headers = {"opportunities": ["Stage", "Amount", "Budget", "Demo Date"],
+               "customers": ["Customer ID", "Industry", "Employees"]}
+    settings = [SETTINGS[0], ["column.stage", "Amount"]]
+    criteria = [*CRITERIA, ["Demo", "Value", ">", 0, "m"]]
+    assert problems(parse(headers, settings=settings, criteria=criteria)) == [
+        'Criteria!B3: There is no column "Value" in the Opportunities or Customers tab. Add '
+        "that column or fix the name."]
+    deals = headers["opportunities"]
+    roles = schema.bind_roles("opportunities", deals, {"stage": "Amount"})
+    assert roles == {"stage": "Amount"}
+    assert schema.field_column("Value", deals, roles) is None  # the engine reads blanks
+    assert schema.field_column("Budget", deals, roles) == "Budget"
 
 
 def test_a_mapping_to_no_header_is_a_warning_at_its_cell():

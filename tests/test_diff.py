@@ -2,7 +2,10 @@
 
 import datetime as dt
 
-from sheetfunnel.diff import diff_cells, diff_whole_tab, same_value
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.diff import MAX_TEXT, diff_cells, diff_whole_tab, same_value, storable
 from sheetfunnel.plan import CellWrite
 
 
@@ -32,3 +35,30 @@ def test_whole_tab_rewrite_clears_leftover_rows_of_a_longer_earlier_version():
         CellWrite("Summary", 4, 1, None),
         CellWrite("Summary", 4, 2, None),
     ]
+
+
+def test_what_no_spreadsheet_holds_is_written_as_it_reads_back():
+    assert [storable(v) for v in (pd.NaT, np.datetime64("NaT"), float("nan"), float("inf"),
+                                  -np.inf, 10**400, pd.NA, "  ", "\x00")] == [None] * 9
+    assert storable(np.int64(7)) == 7 and type(storable(np.float64(2.5))) is float
+    assert storable("one\r\ntwo\rthree\x07") == "one\ntwo\nthree"
+    assert len(storable("x" * 40_000)) == MAX_TEXT
+    assert len(storable("😀" * 20_000)) == MAX_TEXT // 2  # two UTF-16 units each, none cut
+    assert storable(dt.date(1899, 12, 30)) == "1899-12-30"  # Excel's day 0 reads back as a time
+    assert storable(dt.datetime(1800, 1, 1, 6, 30)) == "1800-01-01 06:30:00"
+    assert storable(pd.Timestamp("2026-01-02 03:04")) == dt.datetime(2026, 1, 2, 3, 4)
+    assert storable(dt.date(1900, 1, 1)) == dt.date(1900, 1, 1)
+
+
+def test_a_missing_date_is_blank_in_the_diff():
+    current = [["Stage Entered"], [dt.datetime(2026, 11, 1)], [None]]
+    desired = {(2, 1): pd.NaT, (3, 1): pd.NaT}
+    assert diff_cells("Opportunities", current, desired) == [
+        CellWrite("Opportunities", 2, 1, None)]
+
+
+def test_moments_compare_to_the_millisecond_whichever_backend_reads_them():
+    moment = dt.datetime(2026, 1, 2, 3, 4, 5, 678901)
+    assert same_value(dt.datetime(2026, 1, 2, 3, 4, 5, 679000), moment)  # xlsx: milliseconds
+    assert same_value(46024.12784350579, moment)  # Google: a serial number
+    assert not same_value(dt.datetime(2026, 1, 2, 3, 4, 6), moment)

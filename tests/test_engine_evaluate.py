@@ -4,74 +4,20 @@ criteria, customers, IDs and stage memory. "Today" is fixed (2026-11-24)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
 
-from sheetfunnel import schema
-from sheetfunnel.config import Config, Criterion, Dimension, Match, Rule, Settings, Stage
-from sheetfunnel.engine.evaluate import evaluate
-from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
-from sheetfunnel.grid import table_from_grid
+from sheetfunnel.config import Config, Settings
+from sheetfunnel.engine.model import Evaluation, StageMemory
+from sheetfunnel.plan import IOStats
+from sheetfunnel.report import build_report, report_json
+from sheetfunnel.summary import RunHeader, summarize
+from tests.support.engine import CONFIG, judge, row
 
 AS_OF = dt.date(2026, 11, 24)
 D = dt.date
-
-CONFIG = Config(
-    stages=(Stage("Lead", 0.1, "open"), Stage("Qualified", 0.2, "open"),
-            Stage("Proposal", 0.6, "open", stall_days=21, entered_date_field="Proposal Sent"),
-            Stage("Won", 1.0, "won"), Stage("Lost", 0.0, "lost")),
-    dimensions=(
-        Dimension("Industry", "Industry", 3, (
-            Rule(Match("in", options=("Software", "Finance")), 10), Rule(Match("any"), 3))),
-        Dimension("Budget", "Budget", 2, (
-            Rule(Match("eq", text="Approved"), 10), Rule(Match("eq", text="Planned"), 6))),
-        Dimension("Intent", "Intent", 1, (Rule(Match("value"), 10),)),
-    ),
-    criteria=(
-        Criterion("Qualified", "Budget", "filled", None, "Budget"),
-        Criterion("Qualified", "Decision Maker", "filled", None, "Decision Maker"),
-        Criterion("Proposal", "Amount", "gt", 0.0, "Amount"),
-        Criterion("Lost", "Lost Reason", "filled", None, "Lost Reason"),
-    ),
-    settings=Settings(),
-)
-
-HEADER = ["ID", "Customer ID", "Title", "Owner", "Stage", "Amount", "Created", "Expected Close",
-          "Last Activity", "Budget", "Decision Maker", "Intent", "Proposal Sent", "Lost Reason"]
-CLEAN = {"ID": "OPP-000001", "Customer ID": "C1", "Title": "Deal", "Owner": "Ann",
-         "Stage": "Lead", "Amount": 1000, "Created": "2026-11-20",
-         "Expected Close": "2026-12-31", "Last Activity": "2026-11-23", "Budget": "Approved",
-         "Decision Maker": "Ms Li", "Intent": 5, "Proposal Sent": None, "Lost Reason": None}
-
-
-def row(**changes: object) -> list[object]:
-    """A deal that raises no flag, with ``changes`` (spaces as ``_``)."""
-    values = {**CLEAN, **{k.replace("_", " "): v for k, v in changes.items()}}
-    return [values[h] for h in HEADER]
-
-
-def role_table(tab_role: str, tab: str, grid: list[list[object]]) -> RoleTable:
-    table = table_from_grid(tab, grid)
-    roles = {}
-    for role in schema.COLUMNS[tab_role]:
-        found = schema.resolve(schema.column_names(tab_role, role, {}), table.headers).found
-        if found:
-            roles[role] = found
-    return RoleTable(table, roles)
-
-
-def judge(*rows: list[object], activities: list[list[object]] | None = None,
-          customers: list[list[object]] | None = None, as_of: dt.date = AS_OF,
-          memory: StageMemory | None = None, history: pd.DataFrame | None = None,
-          config: Config = CONFIG, tab: str = "Opportunities") -> Evaluation:
-    return evaluate(
-        role_table("opportunities", tab, [HEADER, *rows]),
-        role_table("customers", "Customers", customers) if customers else None,
-        role_table("activities", "Activities",
-                   [["Date", "Opportunity ID", "Sentiment"], *activities]) if activities else None,
-        config, as_of=as_of, memory=memory or StageMemory(), history=history)
-
 
 def flagged(evaluation: Evaluation, code: str) -> list[tuple[int, str, dt.date | None]]:
     hits = evaluation.flags[evaluation.flags["code"] == code].sort_values("row")
@@ -227,6 +173,27 @@ def test_amount_forms(typed, amount):
     result = judge(row(Amount=typed, Stage="Qualified"))
     assert result.deals.loc[2, "amount"] == amount
     assert result.deals.loc[2, "weighted_amount"] == pytest.approx(amount * 0.2)
+
+
+def test_a_repeated_id_recalls_nothing_so_a_rerun_judges_it_the_same():
+    rows = (row(ID="OPP-1", Stage="Proposal", Proposal_Sent="2026-10-01"),
+            row(ID="OPP-1", Stage="Proposal"))
+    first = judge(*rows)
+    again = judge(*rows, memory=first.memory)
+    assert again.deals["stage_entered"].tolist() == first.deals["stage_entered"].tolist() == [
+        pd.Timestamp("2026-10-01"), pd.Timestamp(AS_OF)]
+
+
+def test_amounts_beyond_any_number_true_false_and_two_signs_are_invalid_and_0_stays_0():
+    typed = {2: "9" * 400, 3: float("inf"), 4: False, 5: 0, 6: "TRUE", 7: "--5", 8: True, 9: 1}
+    result = judge(*(row(ID=f"OPP-{r}", Amount=a, Stage="Qualified") for r, a in typed.items()))
+    assert {r for r, _, _ in flagged(result, "INVALID_VALUE")} == {2, 3, 4, 6, 7, 8}
+    amounts = result.deals["amount"]
+    assert amounts[5] == 0 and amounts[9] == 1 and amounts[[2, 3, 4, 6, 7, 8]].isna().all()
+    assert result.deals["weighted_amount"].sum() == pytest.approx(0.2)
+    header = RunHeader(AS_OF, dict(result.counts), "ok")
+    report = build_report(summarize(result, CONFIG, header), result, io=IOStats(), seconds=0.0)
+    assert json.loads(report_json(report))["opportunities"][1]["weighted_amount"] is None
 
 
 @pytest.mark.parametrize(("typed", "order"), [

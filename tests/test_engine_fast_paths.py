@@ -10,24 +10,19 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_evaluate import CONFIG, judge, row
 
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import _distinct_rows
 from sheetfunnel.engine.customers import customer_columns
-from sheetfunnel.engine.flags import ICONS, flags_cells
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY, RoleTable, StageMemory
-from sheetfunnel.grid import Table
+from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
+from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.values import read_text, text_codes
+from sheetfunnel.words import ICONS
+from tests.support.engine import CONFIG, judge, row
+from tests.support.tables import role_table
 
 DAYS = st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2026, 1, 9)))
 IDS = st.sampled_from(["OPP-1", " OPP-1", "OPP-2", "opp-2", "", None, 3.0, "3"])
-
-
-def role_table(tab: str, frame: pd.DataFrame, roles: dict[str, str]) -> RoleTable:
-    frame = frame.set_axis(pd.RangeIndex(2, len(frame) + 2)).astype(object)
-    columns = {name: i for i, name in enumerate(frame.columns, start=1)}
-    return RoleTable(Table(tab, 1, columns, frame, len(columns)), roles)
 
 
 @given(st.lists(st.tuples(IDS, DAYS, st.booleans()), max_size=30),

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sheets_emulator import SheetsEmulator, authorized_user_file, service_account_file
 
 from sheetfunnel.errors import (
     UsageError,
@@ -16,6 +15,7 @@ from sheetfunnel.errors import (
     WorkbookNotWritable,
     WorkbookUnreachable,
 )
+from sheetfunnel.follow import follow_ids
 from sheetfunnel.plan import (
     Bold,
     CellRange,
@@ -35,46 +35,13 @@ from sheetfunnel.workbook.gsheets import (
     ENDPOINT_ENV,
     GoogleSheetsWorkbook,
     chunks,
-    follow_ids,
     spreadsheet_key,
     value_ranges,
 )
+from tests.support.emulator import SheetsEmulator, authorized_user_file, service_account_file
+from tests.support.gsheets import KEY, open_book, pipeline
 
-KEY = "emulated-key"
 WRITES = ("batchUpdate", "values.batchUpdate")
-
-
-class FakeTime:
-    """A clock that moves only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-def open_book(emulator: SheetsEmulator, fake_time: FakeTime | None = None,
-              **options: object) -> GoogleSheetsWorkbook:
-    fake_time = fake_time or FakeTime()
-    return GoogleSheetsWorkbook.open(KEY, session=emulator.session(), sleep=fake_time.sleep,
-                                     clock=fake_time.clock, **options)
-
-
-def pipeline(rows: int) -> list[list[object]]:
-    grid: list[list[object]] = [["ID", "Title", "Stage", "Amount", "Score", "Flags"]]
-    grid += [[f"OPP-{n:05d}", f"Deal {n}", "Lead", n * 10] for n in range(1, rows + 1)]
-    return grid
 
 
 def scoring_plan(rows: int, *, score: float = 50.0, flag: str = "⏰ follow up") -> WritePlan:
@@ -112,14 +79,16 @@ def run_cycle(emulator: SheetsEmulator, plan: WritePlan) -> list[str]:
 # -- a constant number of requests ----------------------------------------------------------
 
 @pytest.mark.parametrize("rows", [10, 10_000])
-def test_a_read_and_apply_costs_five_requests_whatever_the_row_count(emulator, rows):
+def test_a_read_and_apply_costs_six_requests_whatever_the_row_count(emulator, rows):
     emulator.add_sheet("Opportunities", pipeline(rows))
     book = open_book(emulator)
     book.read()
     book.apply(scoring_plan(rows))
+    # metadata, read, structure, ID re-read right before the values write, values, read-back
     assert [c.kind for c in emulator.calls] == [
-        "get", "values.batchGet", "values.batchGet", "batchUpdate", "values.batchUpdate"]
-    assert (book.io.read_requests, book.io.write_requests) == (3, 2)
+        "get", "values.batchGet", "batchUpdate", "values.batchGet", "values.batchUpdate",
+        "values.batchGet"]
+    assert (book.io.read_requests, book.io.write_requests) == (4, 2)
     flagged = sum(1 for r in range(2, rows + 2) if r % 3 == 0)
     assert book.io.cells_written == rows + flagged + 4  # blank Flags are already blank
     grid = emulator.grid("Opportunities")
@@ -163,7 +132,8 @@ def test_a_changed_look_replaces_only_its_own_kind(emulator):
     first = len(emulator.calls)
     run_cycle(emulator, scoring_plan(5))
     sent = [c.body for c in emulator.calls[first:] if c.kind == "batchUpdate"]
-    assert [list(r) for r in sent[0]["requests"]] == [["addProtectedRange"]]
+    assert [list(r) for r in sent[0]["requests"]] == [  # between the batch's own tokens
+        ["deleteDeveloperMetadata"], ["addProtectedRange"], ["createDeveloperMetadata"]]
     rules = emulator.sheet("Opportunities").conditional_formats
     assert rules[0] == person_rule and len(rules) == 3
 
@@ -217,6 +187,38 @@ def test_a_row_without_an_id_is_followed_only_where_it_can_be_told_apart():
         ("Opportunities", 5, 5, 3), ("Summary", 3, 1, "x")]
     # sorted to the end, away from its neighbours: nothing tells it from a new blank row
     assert [w for w in moved(["ID", "OPP-1", "OPP-3", None]) if w[3] == "OPP-2"] == []
+
+
+def test_a_blank_id_is_filled_only_where_the_latest_read_shows_it_blank():
+    keys = RowKeys("Opportunities", 1, {2: "OPP-1", 4: "OPP-3"})
+    writes = [CellWrite("Opportunities", 3, 1, "OPP-2"), CellWrite("Opportunities", 3, 5, 2)]
+    followed = follow_ids(keys, ["ID", "OPP-1", None, "OPP-3"],
+                          ["ID", "OPP-1", "typed meanwhile", "OPP-3"], writes)
+    assert followed == [CellWrite("Opportunities", 3, 5, 2)]  # the score, not the ID
+
+
+def test_ids_people_typed_survive_a_sort_while_the_values_write_is_on_its_way(emulator):
+    grid = pipeline(6) + [[None, "Deal 7", "Lead", 70]]  # row 8: its ID is to be filled
+    emulator.add_sheet("Opportunities", grid)
+    tab = "Opportunities"
+    plan = scoring_plan(7)
+    plan = WritePlan(plan.tabs, (*plan.cells, CellWrite(tab, 8, 1, "OPP-00007")), plan.looks,
+                     (RowKeys(tab, 1, {r: f"OPP-{r - 1:05d}" for r in range(2, 8)}),))
+    book = open_book(emulator)
+    book.read()
+    first = len(emulator.calls)
+    # structure, ID re-read, then the values write: the person sorts just before it lands
+    emulator.at_request(3, lambda e: e.sort_rows(tab, 2, 2, reverse=True))
+    book.apply(plan)
+    rows = emulator.grid(tab)[1:]
+    assert [r[1] for r in rows] == [f"Deal {n}" for n in range(7, 0, -1)]
+    typed = {r[1]: r[0] for r in rows if r[1] != "Deal 7"}
+    assert typed == {f"Deal {n}": f"OPP-{n:05d}" for n in range(1, 7)}  # none overwritten
+    assert all(r[4] == 50.0 + (int(r[1][5:]) + 1) % 7 for r in rows if r[0])  # own scores
+    assert rows[0][0] in ("", "OPP-00007") and rows[0][4:] in ([], [57.0])  # its own or none
+    assert [c.kind for c in emulator.calls[first:]] == [
+        "batchUpdate", "values.batchGet", "values.batchUpdate", "values.batchGet",
+        "values.batchUpdate"]  # ... and the read-back finds rows moved: one repair write
 
 
 def test_no_id_check_when_no_row_is_written(emulator):
@@ -351,8 +353,8 @@ def test_a_service_account_key_runs_the_real_token_exchange(emulator, tmp_path, 
     (exchange,) = emulator.token_calls
     assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     assert list(emulator.tokens.values()) == ["https://www.googleapis.com/auth/spreadsheets"]
-    assert all(t == (10.0, 120.0) for t in session.adapters["https://"].timeouts
-               if t is not None)
+    assert all(t == (10.0, 60.0) for t in session.adapters["https://"].timeouts
+               if t is not None)  # connect, then silence: each answer also has a 60 s deadline
     assert "Google Sheet" in book.name and book.name.startswith("Pipeline")
 
 

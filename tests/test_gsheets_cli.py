@@ -11,17 +11,19 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sheets_emulator import SheetsEmulator, service_account_file
 
 from sheetfunnel.cli import cli
 from sheetfunnel.lease import read_lease
-from sheetfunnel.state import STATE_TAB
+from sheetfunnel.locks import SheetLease
+from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+from tests.support.emulator import SheetsEmulator, service_account_file
+from tests.support.gsheets import open_book
 
 KEY = "emulated-key"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
@@ -71,7 +73,8 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
                             "--as-of", "2026-11-24", "--report", report)
     assert code == 0, out
     io = json.loads(report.read_text())["io"]
-    assert (io["read_requests"], io["write_requests"]) == (3, 2)  # get, batchGet, ID check
+    # get, batchGet, ID re-read, read-back; structure, values
+    assert (io["read_requests"], io["write_requests"]) == (4, 2)
     assert io["cells_written"] > 3000 and f"{io['cells_written']} cells written" in out
     header = served.grid("Opportunities")[0]
     assert header[-7:] == ["Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
@@ -151,8 +154,8 @@ def test_without_credentials_the_command_says_how_to_give_them(served):
 
 def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
-    served.add_sheet("_sheetfunnel", [["sheetfunnel state"], ["lease", "hq:41:aaa",
-                                                              "2999-01-01T00:00:00Z"]])
+    for col, value in enumerate(["lease", "hq:41:aaa", "2999-01-01T00:00:00Z"], start=1):
+        served.set_cell("_sheetfunnel", 2, col, value)  # init made the tab; a watcher holds it
     before = served.count()
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 3
@@ -164,6 +167,26 @@ def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     served.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died long ago
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 0, out
+
+
+def test_a_run_that_loses_a_new_sheet_to_a_starting_watcher_is_refused(served, key_file):
+    """The run read a sheet without the state tab; a watcher took the lease (creating the
+    tab) before the run wrote: a refusal naming the watcher, exit 3, never an error."""
+    served.add_sheet("Opportunities", [["ID", "Stage", "Amount"], ["OPP-1", "Lead", 1000]])
+    watcher = SheetLease(open_book(served, credentials_file=str(key_file)), holder="hq:41:aaa",
+                         sleep=lambda _: None)
+    raced: list[str] = []
+
+    def watcher_starts(call) -> None:
+        if call.kind == "values.batchGet" and not raced:
+            raced.append(call.kind)
+            watcher.acquire()
+    served.hooks.append(watcher_starts)
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert out.startswith("Refused: Another sheetfunnel (hq:41:aaa) holds this workbook until ")
+    assert "Error" not in out and "report this" not in out
+    assert "Score" not in served.grid("Opportunities")[0]  # nothing of the run was written
 
 
 def test_protection_warns_on_owned_columns_and_never_on_a_person_s_column_between(served,
@@ -180,21 +203,81 @@ def test_protection_warns_on_owned_columns_and_never_on_a_person_s_column_betwee
     assert served.grid("Opportunities")[1][4] == "call Tue"
 
 
-def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, tmp_path):
-    key = json.loads(key_file.read_text())["private_key"]
-    secret_lines = [line for line in key.splitlines() if "-----" not in line]
+def key_chunks(key: str, size: int = 24) -> set[str]:
+    """Every ``size``-character stretch of the key: as in the file, on one line, JSON-escaped
+    and as Python would quote it."""
+    forms = {key, "".join(key.split()), json.dumps(key)[1:-1], repr(key)[1:-1]}
+    return {form[i:i + size] for form in forms for i in range(len(form) - size + 1)}
+
+
+def leaked(texts: list[str], chunks: set[str], size: int = 24) -> list[str]:
+    return [text[i:i + size] for text in texts for i in range(len(text) - size + 1)
+            if text[i:i + size] in chunks]
+
+
+#: Credentials files that cannot work, each holding the private key somewhere it should not be.
+BROKEN_FILES: dict[str, Callable[[dict, str], object]] = {
+    "private_key is a list": lambda info, key: {**info, "private_key": key.splitlines()},
+    "private_key is an object": lambda info, key: {**info, "private_key": {"pem": key}},
+    "private_key is a list in a list": lambda info, key: {**info, "private_key": [[key]]},
+    "private_key is cut short": lambda info, key: {**info, "private_key": key[:900]},
+    "private_key without its PEM lines": lambda info, key: {
+        **info, "private_key": "".join(key.splitlines()[1:-1])},
+    "the key as the type": lambda info, key: {**info, "type": key},
+    "the key in a list as the type": lambda info, key: {**info, "type": [key]},
+    "the key as the e-mail": lambda info, key: {**info, "client_email": key},
+    "the key as the token_uri": lambda info, key: {**info, "token_uri": key},
+    "client_email missing": lambda info, key: {k: v for k, v in info.items()
+                                               if k != "client_email"},
+    "token_uri missing": lambda info, key: {k: v for k, v in info.items() if k != "token_uri"},
+    "a list around the file": lambda info, key: [info],
+    "only the key, as a JSON string": lambda info, key: key,
+    "an authorized user whose secrets are the key": lambda info, key: {
+        "type": "authorized_user", "client_id": "c.apps", "client_secret": key,
+        "refresh_token": key, "token_uri": info["token_uri"]},
+    "an authorized user with the key as its client_id": lambda info, key: {
+        "type": "authorized_user", "client_id": [key], "client_secret": "s",
+        "refresh_token": "r"},
+}
+
+
+def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, tmp_path,
+                                                              monkeypatch, package_logging):
+    """Every way a credentials file can fail, and the runs that work: no output, log line,
+    report or cell holds any 24 characters of the private key, nor a token."""
+    info = json.loads(key_file.read_text())
+    key = info["private_key"]
     report = tmp_path / "report.json"
     outputs = [sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")[1],
                sheetfunnel("run", "--sheet", KEY, "--credentials", key_file,
                            "--report", report)[1]]
-    served.trust_service_account("someone-else@x.iam.gserviceaccount.com", None)
-    del served.service_accounts["worker@emulated-project.iam.gserviceaccount.com"]
-    code, refused = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
-    assert code == 2 and "Google refused the credentials" in refused
-    everything = "\n".join([*outputs, refused, report.read_text()] + [
-        json.dumps(served.grid(sheet.title), default=str) for sheet in served.sheets])
-    secrets = [*secret_lines, *served.tokens]
-    assert secrets and not [s for s in secrets if s in everything]
+    for name, damage in BROKEN_FILES.items():
+        broken = tmp_path / "broken.json"
+        broken.write_text(json.dumps(damage(info, key)), encoding="utf-8")
+        for command in ("run", "check"):
+            code, out = sheetfunnel(command, "--sheet", KEY, "--credentials", broken)
+            assert code == 2 and out.startswith("Error: The credentials file") or \
+                "Google refused the credentials" in out, (name, out)
+            outputs.append(out)
+    (tmp_path / "broken.json").write_text(key, encoding="utf-8")  # not JSON at all
+    outputs.append(sheetfunnel("run", "--sheet", KEY, "--credentials", tmp_path / "broken.json")[1])
+    assert "cannot be read as JSON" in outputs[-1]
+
+    monkeypatch.setenv("SHEETFUNNEL_RETRY_BUDGET", "1")
+    served.fail_token(503, times=1000)  # Google's sign-in service is down
+    code, down = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3 and "Google's sign-in service answered 503" in down
+    served.token_outages.clear()
+    del served.service_accounts["worker@emulated-project.iam.gserviceaccount.com"]  # revoked
+    for command in ("run", "watch"):
+        code, refused = sheetfunnel(command, "--sheet", KEY, "--credentials", key_file)
+        assert code == 2 and "Google refused the credentials" in refused
+        outputs += [down, refused]
+    everything = [*outputs, report.read_text()] + [
+        json.dumps(served.grid(sheet.title), default=str, ensure_ascii=False)
+        for sheet in served.sheets]
+    assert served.tokens and not leaked(everything, key_chunks(key))
+    assert not [token for token in served.tokens if token in "\n".join(everything)]
 
 
 def test_a_person_s_other_tabs_are_never_read(served, key_file):

@@ -12,47 +12,13 @@ from pathlib import Path
 import pytest
 
 from sheetfunnel.errors import WorkbookLocked
-from sheetfunnel.grid import Grid, trim
-from sheetfunnel.lease import SheetLease, XlsxLock, lease_duration, read_lease
-from sheetfunnel.plan import IOStats, WritePlan
-from sheetfunnel.state import HEADER, STATE_TAB
-from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
+from sheetfunnel.lease import lease_duration, read_lease
+from sheetfunnel.locks import SheetLease, XlsxLock
+from sheetfunnel.plan import WritePlan
+from sheetfunnel.tabs.state import HEADER, STATE_TAB
+from tests.support.memory import MemoryWorkbook
 
 EIGHT = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)
-
-
-class MemoryWorkbook:
-    """The Workbook protocol over dict grids, trimmed as Google trims them."""
-
-    def __init__(self, tabs: dict[str, Grid] | None = None) -> None:
-        self.name = "memory"
-        self.io = IOStats()
-        self.tabs: dict[str, Grid] = tabs or {}
-        self.hidden: set[str] = set()
-        self.writes: list[tuple[str, int, int]] = []
-
-    def read(self, select: Selector = every_tab) -> Snapshot:
-        self.io.read_requests += 1
-        titles = list(self.tabs)
-        grids = read_selected(titles, select, lambda todo: {
-            title: [list(row) for row in self.tabs[title]] for title in todo})
-        return Snapshot(grids, frozenset(self.hidden), tuple(titles))
-
-    def apply(self, plan: WritePlan) -> None:
-        for spec in plan.tabs:
-            self.tabs.setdefault(spec.title, [])
-            if spec.hidden:
-                self.hidden.add(spec.title)
-        for write in plan.cells:
-            grid = self.tabs[write.tab]
-            grid.extend([] for _ in range(write.row - len(grid)))
-            row = grid[write.row - 1]
-            row.extend([None] * (write.col - len(row)))
-            row[write.col - 1] = write.value
-            self.tabs[write.tab] = grid = trim(grid)
-            self.writes.append((write.tab, write.row, write.col))
-        self.io.cells_written += len(plan.cells)
-        self.io.write_requests += bool(plan.cells)
 
 
 class Now:
@@ -190,7 +156,7 @@ def test_a_second_lock_on_the_same_xlsx_is_refused_and_names_the_holder(tmp_path
 
 HOLD_IN_ANOTHER_PROCESS = """
 import sys
-from sheetfunnel.lease import XlsxLock
+from sheetfunnel.locks import XlsxLock
 lock = XlsxLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from maven_crm import maven_tabs
 
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
-from sheetfunnel.load import field_header, load_workbook_model, tabs_needed
+from sheetfunnel.load import load_workbook_model, tabs_needed
 from sheetfunnel.run import default_sections
+from sheetfunnel.schema import field_column
+from tests.support.maven_crm import maven_tabs
 
 DEFAULTS = default_sections()
 STAGES = [["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days", "Entered Date Field"],
@@ -188,7 +189,7 @@ def test_a_chinese_workbook_gives_the_same_config_as_its_english_twin():
     assert chinese.titles["scoring"] == "评分卡"
 
 
-def test_field_header_finds_a_header_or_a_role_alias():
+def test_field_column_finds_a_header_or_a_role_alias():
     settings = SETTINGS + [["column.amount", "close_value"]]
     deals = [["ID", "Stage", "close_value", "Budget"], ["OPP-1", "Lead", 5, "yes"]]
     criteria = [CRITERIA[0], ["Demo", "Amount", ">", 0, "m"], ["Demo", "金额", ">", 0, "m"]]
@@ -196,8 +197,8 @@ def test_field_header_finds_a_header_or_a_role_alias():
                            Scoring=[SCORING[0]], Stages=[r[:3] for r in STAGES]))
     assert loaded.config_status == "ok", loaded.problems
     table = loaded.opportunities
-    assert [field_header(name, table) for name in ("budget", "Amount", "金额", "close_value",
-                                                   "Pain Points")] == [
+    assert [field_column(name, table.table.headers, table.roles)
+            for name in ("budget", "Amount", "金额", "close_value", "Pain Points")] == [
         "Budget", "close_value", "close_value", "close_value", None]
 
 
@@ -212,7 +213,8 @@ def test_the_maven_crm_sheet_maps_through_settings_alone(datasets):
     assert loaded.config.stage("Engaging").entered_date_field == "engage_date"
     assert [s.name for s in loaded.config.open_stages] == ["Prospecting", "Engaging"]
     # the default criteria keep what fits (Won: Expected Close, Lost: Lost Reason is absent)
-    assert [(c.stage, field_header(c.field, loaded.opportunities))
+    deals = loaded.opportunities
+    assert [(c.stage, field_column(c.field, deals.table.headers, deals.roles))
             for c in loaded.config.criteria] == [("Won", "close_date"), ("Lost", None)]
     assert all(p.severity == "warning" for p in loaded.problems)
     assert len(loaded.opportunities.table.frame) == 8800

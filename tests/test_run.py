@@ -11,11 +11,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from sheetfunnel import schema
+from sheetfunnel import init, schema
 from sheetfunnel.cli import cli
-from sheetfunnel.lease import XlsxLock
+from sheetfunnel.locks import XlsxLock
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)
@@ -45,7 +44,7 @@ def person_cells(path: Path) -> dict[tuple[str, str], tuple[object, str]]:
 @pytest.fixture
 def demo_book(tmp_path: Path) -> Path:
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     return path
 
 
@@ -98,7 +97,7 @@ def test_a_second_run_with_the_same_data_and_day_writes_nothing(demo_book: Path)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_init_in_either_language_gives_a_workbook_a_run_accepts(tmp_path: Path, lang: str):
     path = tmp_path / f"{lang}.xlsx"
-    init_workbook(path, lang=lang, demo=True, as_of=AS_OF)
+    init(path, lang=lang, demo=True, as_of=AS_OF)
     result = run_once(XlsxWorkbook(path), as_of=AS_OF)
     assert result.config_status == "ok"
     assert [p for p in result.problems if p.severity == "error"] == []
@@ -223,7 +222,7 @@ def _break_a_weight(path: Path) -> None:
 
 def test_a_broken_config_on_a_first_run_writes_only_the_problems(tmp_path: Path):
     path = tmp_path / "new.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     _break_a_weight(path)
     result = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-24"])
     assert result.exit_code == 2

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from sheets_emulator import BASE_URL, SheetsEmulator
+
+from tests.support.emulator import BASE_URL, SheetsEmulator
 
 #: ../shared/reference beside the clone: Google's discovery document and recorded exchanges.
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -147,3 +148,57 @@ def test_raw_keeps_text_and_user_entered_parses_it(emulator):
 def test_requests_to_other_hosts_never_reach_a_network(emulator):
     answer = emulator.session().get("https://www.googleapis.com/drive/v3/files")
     assert answer.status_code == 400 and "no service" in answer.json()["error"]["message"]
+
+
+def test_a_hook_acts_before_or_after_a_given_request(emulator):
+    def types(value: str):
+        return lambda e: e.set_cell("Sheet1", 1, 1, value)
+    emulator.at_request(2, types("before"))
+    emulator.at_request(3, types("after"), after=True)
+    read = [call(emulator, "GET", "/values/Sheet1!A1", params={"valueRenderOption":
+                                                               "UNFORMATTED_VALUE"})
+            .json().get("values") for _ in range(4)]
+    assert read == [None, [["before"]], [["before"]], [["after"]]]
+
+    emulator.at_request(1, lambda e: e.fail(503))  # a fault for exactly that request
+    assert [call(emulator, "GET", "").status_code for _ in range(2)] == [503, 200]
+
+    def lost(e: SheetsEmulator) -> None:
+        raise requests.ConnectionError("answer lost (emulated)")
+    emulator.at_request(1, lost, after=True)
+    with pytest.raises(requests.ConnectionError):
+        call(emulator, "POST", "/values:batchUpdate", json={
+            "valueInputOption": "RAW", "data": [{"range": "Sheet1!B1", "values": [["kept"]]}]})
+    assert emulator.grid("Sheet1") == [["after", "kept"]]  # it took effect all the same
+
+
+def test_a_developer_metadata_id_is_taken_once(emulator):
+    def create() -> requests.Response:
+        return call(emulator, "POST", ":batchUpdate", json={"requests": [
+            {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0}}}},
+            {"createDeveloperMetadata": {"developerMetadata": {
+                "metadataId": 77, "metadataKey": "k", "visibility": "DOCUMENT",
+                "location": {"spreadsheet": True}}}}]})
+    assert create().status_code == 200
+    again = create()
+    assert again.status_code == 400 and "77" in again.json()["error"]["message"]
+    assert len(emulator.sheet("Sheet1").protected) == 1  # the batch is refused whole
+
+def test_network_faults_cut_or_trickle_the_body_after_carrying_the_request_out():
+    emulator = SheetsEmulator("emulated-key")
+    emulator.add_sheet("Sheet1", [["a", "b"]])
+    with emulator.serve() as base_url:
+        url = f"{base_url}/v4/spreadsheets/emulated-key/values:batchGet"
+        emulator.reset_mid_body(1, kind="values.batchGet")
+        emulator.slow_drip(1, kind="values.batchGet", seconds=0.3)
+        for _cut_then_trickled in range(2):
+            answer = requests.get(url, params={"ranges": "Sheet1"}, stream=True, timeout=5)
+            assert answer.status_code == 200  # the headers came whole
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                answer.content  # noqa: B018 - reading the body is the point
+            assert emulator.calls[-1].status == 200  # carried out all the same
+        assert requests.get(url, params={"ranges": "Sheet1"}, timeout=5).json()[
+            "valueRanges"][0]["values"] == [["a", "b"]]  # used up: the next answer is whole
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # through the adapter too
+        emulator.reset_mid_body(1)
+        emulator.session().get(f"{BASE_URL}/v4/spreadsheets/emulated-key")

@@ -14,9 +14,9 @@ from sheetfunnel.demo_data import make_demo
 from sheetfunnel.errors import UsageError
 from sheetfunnel.grid import normalise_name
 from sheetfunnel.plan import WritePlan
-from sheetfunnel.render import ATTENTION_HEADERS, HISTORY_HEADERS
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
+from sheetfunnel.words import words_for
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 DEFAULTS = data_path("config", "default.toml").read_text(encoding="utf-8")
@@ -45,8 +45,9 @@ def test_every_tab_with_its_headers(tmp_path: Path, lang: str) -> None:
                  "expected_close", "last_activity", "next_step", "next_step_due", "lost_reason"):
         assert schema.display_name(lang, "opportunities", role) in deals
     assert deals[-6:] == EXTRA[lang]
-    assert tabs[schema.display_name(lang, "history")][0] == list(HISTORY_HEADERS[lang])
-    assert tabs[schema.display_name(lang, "attention")][0] == list(ATTENTION_HEADERS[lang])
+    words = words_for(lang)
+    assert tabs[schema.display_name(lang, "history")][0] == list(words.history_headers)
+    assert tabs[schema.display_name(lang, "attention")][0] == list(words.attention_headers)
     for role in ("customers", "activities", "stages", "scoring", "criteria", "settings"):
         header = tabs[schema.display_name(lang, role)][0]
         assert header == [schema.display_name(lang, role, c) for c in schema.COLUMNS[role]

@@ -5,13 +5,17 @@ import datetime as dt
 import pandas as pd
 
 from sheetfunnel.engine.model import StageMemory
-from sheetfunnel.state import (
+from sheetfunnel.tabs.state import (
     CHANGED_ROW,
     FIRST_MEMORY_ROW,
+    TABS_COL,
     State,
+    TabRecord,
     fingerprint,
     read_state,
     state_cells,
+    tab_cells,
+    tab_records,
 )
 
 
@@ -56,3 +60,11 @@ def test_fingerprint_ignores_how_a_backend_types_the_same_value():
     b = [["ID", "Amount", "Created"], ["OPP-1", 1200, dt.date(2026, 1, 2)]]
     assert fingerprint([a]) == fingerprint([b])
     assert fingerprint([a]) != fingerprint([[["ID"], ["OPP-2"]]])
+
+
+def test_owned_tabs_keep_one_row_each_and_only_given_rows_are_written():
+    records = {"history": TabRecord("42", "History"), "state": TabRecord("7", "_sheetfunnel")}
+    cells = tab_cells(records)
+    assert cells[(1, TABS_COL)] == "Owned tab"
+    assert cells[(4, TABS_COL)] == "history" and (2, TABS_COL) not in cells
+    assert tab_records(as_grid(cells)) == records

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from maven_crm import maven_tabs
 
+from sheetfunnel import init
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report
 from sheetfunnel.run import default_sections, run_once
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.summary import RunHeader, summarize
-from sheetfunnel.summary_tab import render_summary
+from sheetfunnel.tabs.summary import render_summary
+from sheetfunnel.words import words_for
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.maven_crm import maven_tabs
 
 AS_OF = dt.date(2026, 11, 24)
 DEFAULTS = default_sections()
@@ -74,7 +75,7 @@ def independent(deals: pd.DataFrame, order: list[str], open_stages: list[str],
 
 def test_demo_report_matches_an_independent_computation(tmp_path: Path):
     path = tmp_path / "demo.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     rows = XlsxWorkbook(path).read().tabs["Opportunities"][1:]
     raw = pd.DataFrame([row[3:6] for row in rows])
     raw.columns = ["owner", "stage", "amount"]
@@ -116,7 +117,7 @@ def test_maven_crm_report_matches_an_independent_computation(datasets):
         by_agent.to_dict())
     assert stages_out["Engaging"]["conversion_from_previous"] == pytest.approx(8300 / 8800)
     assert stages_out["Won"]["conversion_from_previous"] == pytest.approx(4238 / 8300)
-    grid, looks = render_summary(summary, _config(tabs), tab="Summary")
+    grid, looks = render_summary(summary, _config(tabs), tab="Summary", words=words_for("en"))
     assert looks.charts and looks.charts[0].categories.first_row == looks.charts[0].values.first_row
 
 
@@ -126,10 +127,10 @@ def _config(tabs):
 
 def test_summary_grid_holds_numbers_and_the_chart_points_at_the_funnel(tmp_path: Path):
     path = tmp_path / "demo.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     result = run_once(XlsxWorkbook(path), as_of=AS_OF)
     grid, looks = render_summary(result.summary, _config(XlsxWorkbook(path).read().tabs),
-                                 tab="Summary")
+                                 tab="Summary", words=words_for("en"))
     chart = looks.charts[0]
     rows = grid[chart.categories.first_row - 1: chart.categories.last_row]
     assert [r[0] for r in rows] == ["Lead", "Qualified", "Needs Analysis", "Proposal",
@@ -144,7 +145,7 @@ def test_a_longer_earlier_summary_leaves_no_rows_behind(tmp_path: Path):
     import openpyxl
 
     path = tmp_path / "demo.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     run_once(XlsxWorkbook(path), as_of=AS_OF)
     book = openpyxl.load_workbook(path)
     book["Summary"]["A300"] = "left from a longer summary"

@@ -148,3 +148,54 @@ def test_parse_bools_and_texts():
 def test_empty_series():
     values, invalid = parse_dates(pd.Series([], dtype=object))
     assert values.empty and invalid.empty and values.dtype == "datetime64[ns]"
+
+
+@pytest.mark.parametrize("huge", ["9" * 400, "1e400", float("inf"), float("-inf"), 10**400,
+                                  "9" * 305 + "亿", "-" + "9" * 309],
+                         ids=lambda v: str(v)[:12])
+def test_an_amount_beyond_any_number_is_unreadable_not_infinite(huge):
+    with pytest.raises(ValueError, match="not a number"):
+        read_number(huge)
+    values, invalid = parse_amounts(pd.Series([huge, 5], dtype=object))
+    assert invalid.tolist() == [True, False] and np.isnan(values[0]) and values[1] == 5
+
+
+def test_an_infinite_number_cell_is_unreadable_in_a_column_of_numbers():
+    values, invalid = parse_amounts(pd.Series([1.5, float("inf"), np.nan]))
+    assert invalid.tolist() == [False, True, False]
+    assert values.isna().tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("typed", ["--5", "+-5", "-+5", "-$-5", "- ¥ -5"])
+def test_two_signs_are_not_a_number(typed):
+    with pytest.raises(ValueError, match="not a number"):
+        read_number(typed)
+
+
+@pytest.mark.parametrize("cells", [[0, False, True, 1, "TRUE", "FALSE"],
+                                   [False, 0, 1, True, "FALSE", "TRUE"],
+                                   [np.False_, 0.0, np.True_, 1.0, "false", "true"]])
+def test_true_and_false_are_no_numbers_and_never_spoil_a_real_0_or_1(cells):
+    values, invalid = parse_amounts(pd.Series(cells, dtype=object))
+    numbers = [not isinstance(c, bool | np.bool_ | str) for c in cells]
+    assert invalid.tolist() == [not n for n in numbers]
+    assert [values[i] for i, n in enumerate(numbers) if n] == [c for c, n in zip(
+        cells, numbers, strict=True) if n]
+    assert parse_texts(pd.Series([1, True, 0, False], dtype=object)).tolist() == [
+        "1", "TRUE", "0", "FALSE"]
+
+
+@pytest.mark.parametrize("typed", ["1899-12-30", dt.date(1899, 12, 31), 1, 0.5, "2262-04-12",
+                                   dt.datetime(9999, 12, 31), "9999-12-31"])
+def test_a_date_beyond_what_the_engine_can_count_with_is_unreadable(typed):
+    with pytest.raises(ValueError, match="not a date"):
+        read_date(typed)
+    values, invalid = parse_dates(pd.Series([typed, "2026-01-02"], dtype=object))
+    assert invalid.tolist() == [True, False]
+    assert values.isna().tolist() == [True, False]  # never a wrapped-around 1816 date
+
+
+def test_a_long_unreadable_value_is_shortened_in_its_message():
+    with pytest.raises(ValueError) as caught:
+        read_number("y" * 40_000)
+    assert len(str(caught.value)) < 100 and "…" in str(caught.value)

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from test_gsheets import open_book
-from test_lease import MemoryWorkbook
 
+from sheetfunnel import init
 from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
-from sheetfunnel.lease import SheetLease, XlsxLock, iso_utc, read_lease
+from sheetfunnel.init_plan import init_plan
+from sheetfunnel.lease import iso_utc, read_lease
+from sheetfunnel.locks import SheetLease, XlsxLock
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.setup import build_starter, init_workbook
-from sheetfunnel.state import STATE_TAB
+from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.watch import (
     RunOutcome,
     Watcher,
@@ -34,6 +34,8 @@ from sheetfunnel.watch import (
     stop_on_signals,
 )
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.gsheets import open_book
+from tests.support.memory import MemoryWorkbook
 
 START = dt.datetime(2026, 11, 24, 8, 0, 0)  # local time, as schedule sees it
 TEN = dt.timedelta(minutes=10)
@@ -206,6 +208,31 @@ def test_a_sheet_lease_is_taken_over_once_a_crashed_holder_s_lease_runs_out(cloc
     assert ran == ["hq", "branch"]
 
 
+def test_the_watcher_that_loses_the_race_for_a_new_sheet_logs_a_refusal(emulator, clock,
+                                                                        caplog):
+    """Both see a sheet without the state tab; the other creates it first, so Google refuses
+    this one's own "add the tab": that is a lost race, a warning naming the winner."""
+    emulator.add_sheet("Sheet1")
+    winner = SheetLease(open_book(emulator), holder="branch:7:bbb", sleep=lambda _: None)
+    raced: list[str] = []
+
+    def other_machine_first(call) -> None:
+        if call.kind == "get" and not raced:
+            raced.append(call.kind)
+            winner.acquire()
+    emulator.hooks.append(other_machine_first)
+    loser = sheet_watcher(open_book(emulator), "hq:41:aaa", clock, lambda: RunOutcome())
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        outcome = loser.run_now()
+    assert not outcome.ok and loser.failures == 0
+    (record,) = [r for r in caplog.records if r.name == "sheetfunnel.watch"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("Run refused: Another sheetfunnel (branch:7:bbb) "
+                                          "holds this workbook until ")
+    assert read_lease(emulator.grid(STATE_TAB)).holder == "branch:7:bbb"
+    assert [c.status for c in emulator.calls if c.kind == "batchUpdate"] == [200, 400]
+
+
 def test_on_a_quiet_pipeline_only_the_lease_row_changes(clock):
     workbook, ran = MemoryWorkbook(), []
     stop = threading.Event()
@@ -290,7 +317,7 @@ def test_bad_logging_options_are_a_sentence():
 
 def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp_path, as_of):
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, force=True, as_of=as_of)
+    init(path, lang="en", demo=True, force=True, as_of=as_of)
     job = make_job(lambda: XlsxWorkbook(path), today=lambda: as_of)
     watcher = Watcher(job, every=TEN, lock=XlsxLock(path), sleep=lambda _: None)
     first, second = watcher.run_now(), watcher.run_now()
@@ -300,7 +327,7 @@ def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp
 
 
 def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulator, as_of):
-    starter = build_starter("en", demo=True, as_of=as_of)
+    starter = init_plan("en", demo=True, as_of=as_of)
     open_book(emulator).apply(starter)
     lease = SheetLease(open_book(emulator), holder="hq:41:aaa", sleep=lambda _: None)
     job = make_job(lambda: open_book(emulator), today=lambda: as_of, writer=lease.holder)

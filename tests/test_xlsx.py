@@ -12,7 +12,6 @@ import pytest
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
-from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel.errors import (
     WorkbookError,
@@ -36,6 +35,7 @@ from sheetfunnel.plan import (
     WritePlan,
 )
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.xlsx_parts import read_parts, write_parts
 
 SCORE_COL, FLAGS_COL = 6, 7  # the worker-owned columns of the test workbook
 CACHED_TOTAL = 42

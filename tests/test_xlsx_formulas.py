@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula
-from xlsx_parts import read_parts, write_parts
 
 from sheetfunnel.plan import CellWrite, WritePlan
 from sheetfunnel.workbook import xlsx_package
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.xlsx_parts import read_parts, write_parts
 
 SCORE_COL, FLAGS_COL = 6, 7
 CLOSE_DAY = dt.datetime(2026, 3, 1)

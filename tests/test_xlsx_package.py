@@ -15,19 +15,20 @@ import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import openpyxl
 import pytest
-from xlsx_parts import read_parts, write_parts
+from openpyxl.workbook.defined_name import DefinedName
 
-from sheetfunnel import schema
+from sheetfunnel import init, schema
 from sheetfunnel.diff import same_value
-from sheetfunnel.plan import Bold, CellRange, CellWrite, Chart, Looks, WritePlan
+from sheetfunnel.plan import Bold, CellRange, CellWrite, Chart, Looks, TabSpec, WritePlan
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from sheetfunnel.workbook.xlsx_looks import WORKSHEET_ORDER, column_widths
 from sheetfunnel.workbook.xlsx_package import Package
 from sheetfunnel.workbook.xlsx_rows import row_cells, row_number, rows
+from tests.support.xlsx_parts import read_parts, write_parts
 
 AS_OF = dt.date(2026, 11, 24)
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -134,7 +135,7 @@ def _rels(*items: tuple[str, str, str]) -> bytes:
 @pytest.fixture
 def kept(tmp_path: Path) -> Path:
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     _people_put_things_in(path)
     return path
 
@@ -348,7 +349,7 @@ def test_the_workers_width_never_changes_a_persons_column() -> None:
 def test_a_workbook_whose_parts_use_a_namespace_prefix(tmp_path: Path) -> None:
     """Files written by the Open XML SDK spell every element ``x:row``, ``x:c``."""
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=AS_OF)
+    init(path, lang="en", demo=True, as_of=AS_OF)
     parts = read_parts(path)
     for name in ("xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/styles.xml"):
         data = re.sub(rb"<(/?)(?![?!])([A-Za-z]+)([\s/>])", rb"<\1x:\2\3", parts[name])
@@ -391,3 +392,26 @@ def test_cell_looks_are_checked_once_when_their_record_is_missing(kept: Path) ->
     content = kept.read_bytes()
     assert run_once(XlsxWorkbook(kept), as_of=AS_OF).cells_written == 0
     assert kept.read_bytes() == content
+
+
+def test_tab_marks_are_names_scoped_to_the_tab_and_a_persons_names_stay(tmp_path: Path) -> None:
+    path = tmp_path / "marks.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Deals"
+    book.create_sheet("Mine's")
+    book.defined_names["Total"] = DefinedName("Total", attr_text="Deals!$B$2")
+    book["Deals"].defined_names["Local"] = DefinedName("Local", attr_text="Deals!$A$1")
+    book.save(path)
+    plan = WritePlan(tabs=(TabSpec("Mine's", tab_id="42"), TabSpec("Made", tab_id="7")))
+    XlsxWorkbook(path).apply(plan)
+    assert XlsxWorkbook(path).read().ids == {"Mine's": "42", "Made": "7"}
+    loaded = openpyxl.load_workbook(path)
+    assert loaded["Mine's"].defined_names["sheetfunnel_42"].attr_text == "'Mine''s'!$A$1"
+    assert loaded["Made"].defined_names["sheetfunnel_7"].attr_text == "'Made'!$A$1"
+    assert set(loaded["Deals"].defined_names) == {"Local"} and "Total" in loaded.defined_names
+    before = path.read_bytes()
+    XlsxWorkbook(path).apply(plan)  # marked already: nothing to save
+    assert path.read_bytes() == before
+    XlsxWorkbook(path).apply(WritePlan(tabs=(TabSpec("Mine's", tab_id="43"),)))
+    assert XlsxWorkbook(path).read().ids == {"Mine's": "43", "Made": "7"}
+    assert list(openpyxl.load_workbook(path)["Mine's"].defined_names) == ["sheetfunnel_43"]

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from xlsx_parts import read_parts, write_parts
 
+from sheetfunnel import init
 from sheetfunnel.grid import Grid, trim
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from sheetfunnel.workbook.xlsx_read import error_cells
+from tests.support.xlsx_parts import read_parts, write_parts
 
 
 def _as_openpyxl_reads(path: Path) -> dict[str, Grid]:
@@ -68,7 +68,7 @@ def test_calamine_reads_what_openpyxl_read(typed: Path) -> None:
 
 def test_the_demo_workbook_reads_the_same(tmp_path: Path) -> None:
     path = tmp_path / "demo.xlsx"
-    init_workbook(path, lang="zh", demo=True, as_of=dt.date(2026, 11, 24))
+    init(path, lang="zh", demo=True, as_of=dt.date(2026, 11, 24))
     assert XlsxWorkbook(path).read().tabs == _as_openpyxl_reads(path)
 
 

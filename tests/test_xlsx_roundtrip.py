@@ -15,10 +15,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from sheetfunnel import init
 from sheetfunnel.diff import same_value
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.run import run_once
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)
@@ -46,7 +46,7 @@ def _at(grid: Grid, row: int, col: int) -> Cell:
 def _demo(tmp_path: Path, lang: str) -> Path:
     path = tmp_path / "made" / "pipeline.xlsx"
     path.parent.mkdir()
-    init_workbook(path, lang=lang, demo=True, as_of=AS_OF)
+    init(path, lang=lang, demo=True, as_of=AS_OF)
     return path
 
 

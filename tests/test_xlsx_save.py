@@ -15,7 +15,6 @@ import os
 import random
 import subprocess
 import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +22,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from sheetfunnel import init
 from sheetfunnel.cli import cli
 from sheetfunnel.errors import WorkbookLocked, WorkbookNotWritable
-from sheetfunnel.setup import init_workbook
 from sheetfunnel.workbook import xlsx_save
 from sheetfunnel.workbook.xlsx_save import backup_path, remove_stale_temps, save_file, stamp
 
@@ -48,20 +47,13 @@ def _workbook(generation: int, rows: int = ROWS) -> openpyxl.Workbook:
     return book
 
 
-def _producer(generation: int):
-    """Writes a real workbook through a zip writer, the same bytes every time (an openpyxl
-    save stamps the time, which changes how well it compresses)."""
-    saved = io.BytesIO()
-    _workbook(generation).save(saved)
-    with zipfile.ZipFile(saved) as made:
-        parts = [(info.filename, made.read(info)) for info in made.infolist()]
-
-    def produce(out) -> None:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-            for name, data in parts:
-                package.writestr(zipfile.ZipInfo(name, (2026, 11, 24, 0, 0, 0)), data,
-                                 zipfile.ZIP_DEFLATED)
-    return produce
+def _fixed_bytes(generation: int):
+    """A producer that writes the same bytes every time (an openpyxl save stamps the time, so
+    two saves a second apart may differ in size by a byte once compressed)."""
+    buffer = io.BytesIO()
+    _workbook(generation).save(buffer)
+    data = buffer.getvalue()
+    return lambda handle: handle.write(data)
 
 
 def _generation(path: Path) -> int:
@@ -149,7 +141,7 @@ def _bytes_of_a_whole_save(path: Path) -> int:
     copy = path.parent / "measure" / path.name
     copy.parent.mkdir()
     copy.write_bytes(path.read_bytes())
-    save_file(copy, _producer(2), seen=stamp(copy), opener=disk.opener)
+    save_file(copy, _fixed_bytes(2), seen=stamp(copy), opener=disk.opener)
     return disk.written
 
 
@@ -157,13 +149,12 @@ def test_a_full_disk_at_any_point_of_a_save_keeps_the_workbook_and_its_backup(
         saved: Path, unraisable: list[str]) -> None:
     content, backup = saved.read_bytes(), backup_path(saved).read_bytes()
     total = _bytes_of_a_whole_save(saved)
-    produce = _producer(2)
     new_size = total - len(content)
     cuts = sorted({0, 1, new_size - 1, new_size, new_size + 1, total - 1,
                    *random.Random(11).sample(range(total), 14)})
     for room in cuts:
         with pytest.raises(WorkbookNotWritable) as failure:
-            save_file(saved, produce, seen=stamp(saved), opener=FullDisk(room).opener)
+            save_file(saved, _fixed_bytes(2), seen=stamp(saved), opener=FullDisk(room).opener)
         message = str(failure.value)
         assert message.startswith(f"The disk is full: {saved} could not be saved"), message
         assert "Free some space" in message and "write access" not in message
@@ -179,7 +170,7 @@ def test_a_full_disk_at_any_point_of_a_save_keeps_the_workbook_and_its_backup(
 def test_a_full_disk_during_a_run_is_one_sentence_and_exit_3(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unraisable: list[str]) -> None:
     path = tmp_path / "pipeline.xlsx"
-    init_workbook(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
+    init(path, lang="en", demo=True, as_of=dt.date(2026, 11, 24))
     content = path.read_bytes()
     disk = FullDisk(len(content) // 2)
     monkeypatch.setattr(xlsx_save, "open_for_writing", disk.opener)
@@ -337,7 +328,7 @@ def test_kill_9_at_random_points_of_30_saves_leaves_whole_files(saved: Path) -> 
                 generation, backup = now, generation
             else:
                 backup = now_backup
-        assert outcomes.count("killed") >= 5  # most, unless the machine is very busy
+        assert outcomes.count("killed") >= 10  # timing varies with the machine's load
         assert save(-1).startswith("saved")  # the next whole save cleans up after the kills
         assert (_generation(saved), _generation(backup_path(saved))) == (generation + 1,
                                                                         generation)

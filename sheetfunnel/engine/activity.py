@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.engine.fields import cell_refs, unreadable_details
-from sheetfunnel.engine.model import RoleTable
-from sheetfunnel.grid import normalise_name
+from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import DateOrder, parse_dates, read_date, text_codes
 
 NEGATIVE_WORDS = frozenset(normalise_name(w) for w in (

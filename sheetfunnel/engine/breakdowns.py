@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetfunnel.engine.model import FLAG_CODES
+from sheetfunnel.engine.flags import FLAG_CODES
 
 UNNAMED = "(none)"
 
@@ -16,7 +16,8 @@ def _label(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna() & (series.astype(str) != ""), UNNAMED)
 
 
-def _rate(part: float, whole: float) -> float | None:
+def rate(part: float, whole: float | None) -> float | None:
+    """``part / whole``, None when there is nothing to divide by."""
     return None if not whole else part / whole
 
 
@@ -40,7 +41,7 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
         "won_this_month": int(len(won_now)),
         "won_amount_this_month": float(won_now["amount"].sum()),
         "lost_this_month": int(len(lost_now)),
-        "win_rate": _rate(len(won), len(won) + len(lost)),
+        "win_rate": rate(len(won), len(won) + len(lost)),
         "avg_cycle_days": None if cycle.empty else float(cycle.mean()),
     }
 
@@ -62,9 +63,9 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
         "lost": grouped["is_lost"].sum(), "won_amount": grouped["won_amount"].sum(),
         "weighted_open": grouped["weighted_open"].sum(), "on_time": grouped["on_time"].sum(),
     }).reset_index()
-    table["win_rate"] = [_rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
+    table["win_rate"] = [rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
                                                             strict=True)]
-    table["follow_ups_on_time"] = [_rate(t, o) for t, o in zip(table["on_time"], table["open"],
+    table["follow_ups_on_time"] = [rate(t, o) for t, o in zip(table["on_time"], table["open"],
                                                                 strict=True)]
     return table[["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
                   "follow_ups_on_time"]]
@@ -75,7 +76,7 @@ def sources(deals: pd.DataFrame) -> pd.DataFrame:
     frame = deals.assign(source=_label(deals["source"]), is_won=deals["kind"] == "won")
     grouped = frame.groupby("source", sort=True)
     table = pd.DataFrame({"total": grouped.size(), "won": grouped["is_won"].sum()}).reset_index()
-    table["conversion"] = [_rate(w, t) for w, t in zip(table["won"], table["total"], strict=True)]
+    table["conversion"] = [rate(w, t) for w, t in zip(table["won"], table["total"], strict=True)]
     return table.sort_values(["total", "source"], ascending=[False, True], ignore_index=True)
 
 

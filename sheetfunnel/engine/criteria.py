@@ -14,7 +14,7 @@ import operator
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config, Criterion
+from sheetfunnel.config.model import Config, Criterion
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.grid import normalise_name
 from sheetfunnel.values import read_date

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sheetfunnel.engine.model import RoleTable
+from sheetfunnel.grid import RoleTable
 from sheetfunnel.values import parse_texts
 
 GRADES = dict(enumerate("ABCD"))

@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns
@@ -19,11 +19,12 @@ from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
 from sheetfunnel.engine.memory import remember
-from sheetfunnel.engine.model import Evaluation, RoleTable, StageMemory
+from sheetfunnel.engine.model import Evaluation, StageMemory
 from sheetfunnel.engine.scoring import score
 from sheetfunnel.errors import Problem
-from sheetfunnel.grid import normalise_name
+from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
+from sheetfunnel.words import words_for
 
 TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage")
 DATE_ROLES = ("created", "expected_close", "last_activity", "next_step_due")
@@ -31,8 +32,10 @@ NO_DATES = "datetime64[ns]"
 
 def evaluate(opportunities: RoleTable, customers: RoleTable | None,
              activities: RoleTable | None, config: Config, *, as_of: dt.date,
-             memory: StageMemory, history: pd.DataFrame | None = None) -> Evaluation:
-    """Judge every opportunity: criteria, score, grade, win %, stage memory and flags."""
+             memory: StageMemory, history: pd.DataFrame | None = None,
+             lang: str = "en") -> Evaluation:
+    """Judge every opportunity: criteria, score, grade, win %, stage memory and flags (their
+    sentences in ``lang``, which the run decides once)."""
     settings = config.settings
     fields = Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
@@ -48,9 +51,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of)
     deals = deals.join(score(fields, config, deals.index))
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
-    lang = "en" if opportunities.table.tab.isascii() else "zh"
     unreadable = _unreadable(fields, activity_cells, deals)
-    flags = every_flag(deals, unreadable, config, as_of, lang)
+    flags = every_flag(deals, unreadable, config, as_of, words_for(lang).flag_details)
     deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
     return Evaluation(
         as_of=as_of,

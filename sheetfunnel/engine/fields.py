@@ -1,10 +1,10 @@
 """Typed columns for the engine, one per (column, kind), each unreadable cell remembered.
 
 A Scoring or Criteria Field names an Opportunities column, else a Customers column (joined on
-Customer ID), else a role alias; ``field_header`` (the config loader's helper) finds it. Every
-series returned here is aligned to the Opportunities rows. Cells that cannot be read become
-entries of ``unreadable`` (the Opportunities row they affect, the cell, the reason), which the
-engine turns into INVALID_VALUE flags.
+Customer ID), else a role alias; ``schema.field_column`` (the config checks' lookup too) finds
+it. Every series returned here is aligned to the Opportunities rows. Cells that cannot be read
+become entries of ``unreadable`` (the Opportunities row they affect, the cell, the reason), which
+the engine turns into INVALID_VALUE flags.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.engine.model import RoleTable
 from sheetfunnel.errors import Problem
-from sheetfunnel.grid import column_letter, normalise_name, quote_tab
-from sheetfunnel.load import field_header
+from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
+from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
     DateOrder,
     parse_amounts,
@@ -78,11 +77,11 @@ class Fields:
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
         """The table and header a Field names, Opportunities first."""
-        header = field_header(name, self.opportunities)
+        header = field_column(name, self.opportunities.table.headers, self.opportunities.roles)
         if header is not None:
             return self.opportunities, header
         if self.customers is not None and self.customer_rows() is not None:
-            header = field_header(name, self.customers)
+            header = field_column(name, self.customers.table.headers, self.customers.roles)
             if header is not None:
                 return self.customers, header
         return None

@@ -1,8 +1,9 @@
 """Every flag of spec §3.4, one function each, and the Flags cell a person reads.
 
-Each function takes the judged deals (one row per Opportunities row) and returns the flagged
-rows: row, code, detail, since. ``since`` comes from the data (not the run's clock) so a rerun
-writes the same Attention tab. Only open deals get the time-based flags. Details and the Flags
+Each function takes the judged deals (one row per Opportunities row) and the detail sentences
+of the run's language (sheetfunnel.words), and returns the flagged rows: row, code, detail,
+since. ``since`` comes from the data (not the run's clock) so a rerun writes the same
+Attention tab. Only open deals get the time-based flags. Details and the Flags
 cell are built once per distinct text, not once per row: flags repeat the same few dates, day
 counts and stages.
 """
@@ -10,48 +11,28 @@ counts and stages.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
-from sheetfunnel.engine.model import FLAG_CODES, SEVERITY
+from sheetfunnel.config.model import Config
+from sheetfunnel.words import ICONS
 
-FLAG_COLUMNS = ["row", "code", "detail", "since"]
+#: A flag's detail sentence by code, in the run's language (sheetfunnel.words).
+Details = Mapping[str, str]
 
-ICONS = {"DUPLICATE_ID": "🔁", "UNKNOWN_STAGE": "❓", "INVALID_VALUE": "⚠",
-         "MISSING_CRITERIA": "⛔", "CLOSE_DATE_PASSED": "📅", "NO_FIRST_RESPONSE": "📞",
-         "FOLLOW_UP_OVERDUE": "⏰", "STALLED": "🐢", "NEGATIVE_SIGNAL": "👎"}
 
-#: Detail sentences; {0}, {1}, {2} are filled column-wise.
-TEXTS = {
-    "en": {
-        "DUPLICATE_ID": "ID {0} is on rows {1}",
-        "UNKNOWN_STAGE": "Stage “{0}” is not in the Stages tab",
-        "EMPTY_STAGE": "Stage is empty",
-        "INVALID_VALUE": "{0}",
-        "MISSING_CRITERIA": "Missing: {0}",
-        "CLOSE_DATE_PASSED": "Expected close {0} has passed",
-        "NO_FIRST_RESPONSE": "No activity since it was created on {0}",
-        "FOLLOW_UP_OVERDUE": "No follow-up for {0} days",
-        "STALLED": "{1} days in {0} (limit {2})",
-        "NEGATIVE_SIGNAL": "Latest activity ({0}) was negative",
-    },
-    "zh": {
-        "DUPLICATE_ID": "编号 {0} 出现在第 {1} 行",
-        "UNKNOWN_STAGE": "阶段“{0}”不在阶段表中",
-        "EMPTY_STAGE": "阶段为空",
-        "INVALID_VALUE": "无法识别 {0}",
-        "MISSING_CRITERIA": "未满足：{0}",
-        "CLOSE_DATE_PASSED": "预计成交日期 {0} 已过",
-        "NO_FIRST_RESPONSE": "创建于 {0}，至今没有跟进",
-        "FOLLOW_UP_OVERDUE": "已 {0} 天未跟进",
-        "STALLED": "在“{0}”阶段停留 {1} 天（上限 {2}）",
-        "NEGATIVE_SIGNAL": "最近一次跟进（{0}）客户态度负面",
-    },
-}
+@dataclass(frozen=True)
+class Facts:
+    """What every rule may look at: the judged deals (one row per Opportunities row), the
+    unreadable cells (row, detail), the start of today and the config."""
 
+    deals: pd.DataFrame
+    unreadable: pd.DataFrame
+    today: pd.Timestamp
+    config: Config
 
 def _distinct(build: Callable[..., pd.Series], *parts: pd.Series
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -103,90 +84,112 @@ def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
     }).astype({"since": "datetime64[ns]"})
 
 
-def duplicate_id(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
+def duplicate_id(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     shared = deals["id"].notna() & deals["id"].duplicated(keep=False)
     rows = pd.Series(deals.index, index=deals.index)[shared].astype(str)
     listed = rows.groupby(deals["id"][shared]).transform(", ".join)
-    detail = _sentence(TEXTS[lang]["DUPLICATE_ID"], deals["id"][shared], listed)
+    detail = _sentence(details["DUPLICATE_ID"], deals["id"][shared], listed)
     return _flagged(deals, shared, "DUPLICATE_ID", detail.reindex(deals.index))
 
 
-def unknown_stage(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
+def unknown_stage(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     unknown = deals["stage_index"] < 0
     typed = deals["stage"][unknown].fillna("")
-    detail = _sentence(TEXTS[lang]["UNKNOWN_STAGE"], typed).where(
-        typed != "", TEXTS[lang]["EMPTY_STAGE"])
+    detail = _sentence(details["UNKNOWN_STAGE"], typed).where(
+        typed != "", details["EMPTY_STAGE"])
     return _flagged(deals, unknown, "UNKNOWN_STAGE", detail)
 
 
-def invalid_value(unreadable: pd.DataFrame, lang: str) -> pd.DataFrame:
+def invalid_value(facts: Facts, details: Details) -> pd.DataFrame:
     """One flag per unreadable cell, on the row it affects."""
-    detail = _sentence(TEXTS[lang]["INVALID_VALUE"], unreadable["detail"])
+    unreadable = facts.unreadable
+    detail = _sentence(details["INVALID_VALUE"], unreadable["detail"])
     return pd.DataFrame({"row": unreadable["row"].astype("int64"), "code": "INVALID_VALUE",
                          "detail": detail.astype(object),
                          "since": pd.Series(pd.NaT, index=unreadable.index,
                                             dtype="datetime64[ns]")})
 
 
-def missing_criteria(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
+def missing_criteria(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     failed = deals["missing"].notna()
-    detail = _sentence(TEXTS[lang]["MISSING_CRITERIA"], deals["missing"][failed])
+    detail = _sentence(details["MISSING_CRITERIA"], deals["missing"][failed])
     return _flagged(deals, failed, "MISSING_CRITERIA", detail, deals["stage_entered"])
 
 
-def close_date_passed(deals: pd.DataFrame, today: pd.Timestamp, lang: str) -> pd.DataFrame:
+def close_date_passed(facts: Facts, details: Details) -> pd.DataFrame:
+    deals, today = facts.deals, facts.today
     passed = deals["is_open"] & (deals["expected_close"] < today)
     close = deals["expected_close"][passed]
-    detail = _sentence(TEXTS[lang]["CLOSE_DATE_PASSED"], _day(close))
+    detail = _sentence(details["CLOSE_DATE_PASSED"], _day(close))
     return _flagged(deals, passed, "CLOSE_DATE_PASSED", detail, close + pd.Timedelta(days=1))
 
 
-def no_first_response(deals: pd.DataFrame, today: pd.Timestamp, config: Config, lang: str
-                      ) -> pd.DataFrame:
+def no_first_response(facts: Facts, details: Details) -> pd.DataFrame:
     """Created more than ``response_hours`` before the start of today, and no activity at all."""
-    due = deals["created"] + pd.Timedelta(hours=config.settings.response_hours)
+    deals, today = facts.deals, facts.today
+    due = deals["created"] + pd.Timedelta(hours=facts.config.settings.response_hours)
     silent = deals["is_open"] & ~deals["has_activity"] & (due < today)
-    detail = _sentence(TEXTS[lang]["NO_FIRST_RESPONSE"], _day(deals["created"][silent]))
+    detail = _sentence(details["NO_FIRST_RESPONSE"], _day(deals["created"][silent]))
     return _flagged(deals, silent, "NO_FIRST_RESPONSE", detail, due.dt.normalize())
 
 
-def follow_up_overdue(deals: pd.DataFrame, today: pd.Timestamp, lang: str) -> pd.DataFrame:
+def follow_up_overdue(facts: Facts, details: Details) -> pd.DataFrame:
+    deals, today = facts.deals, facts.today
     quiet = (today - deals["last_activity"]).dt.days
     overdue = deals["is_open"] & (quiet > deals["follow_up_days"])
-    detail = _sentence(TEXTS[lang]["FOLLOW_UP_OVERDUE"], quiet[overdue])
+    detail = _sentence(details["FOLLOW_UP_OVERDUE"], quiet[overdue])
     since = deals["last_activity"] + pd.to_timedelta(deals["follow_up_days"], unit="D")
     return _flagged(deals, overdue, "FOLLOW_UP_OVERDUE", detail, since)
 
 
-def stalled(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
+def stalled(facts: Facts, details: Details) -> pd.DataFrame:
+    deals = facts.deals
     days = deals["days_in_stage"]
     stuck = deals["is_open"] & (days > deals["stall_days"])
-    detail = _sentence(TEXTS[lang]["STALLED"], deals["stage"][stuck], days[stuck],
+    detail = _sentence(details["STALLED"], deals["stage"][stuck], days[stuck],
                        deals["stall_days"][stuck])
     since = deals["stage_entered"] + pd.to_timedelta(deals["stall_days"], unit="D")
     return _flagged(deals, stuck, "STALLED", detail, since)
 
 
-def negative_signal(deals: pd.DataFrame, lang: str) -> pd.DataFrame:
+def negative_signal(facts: Facts, details: Details) -> pd.DataFrame:
     """Not on won or lost deals: there is nothing left to rescue."""
+    deals = facts.deals
     bad = deals["negative"] & ~deals["kind"].isin(["won", "lost"])
     when = _day(deals["negative_date"][bad]).fillna("?")
-    detail = _sentence(TEXTS[lang]["NEGATIVE_SIGNAL"], when)
+    detail = _sentence(details["NEGATIVE_SIGNAL"], when)
     return _flagged(deals, bad, "NEGATIVE_SIGNAL", detail, deals["negative_date"])
 
 
+Rule = Callable[[Facts, Details], pd.DataFrame]
+
+#: Every flag and its rule, most severe first (Attention and the Flags cell use this order).
+#: A new flag: its rule above, its line here, its words in sheetfunnel/words, its test.
+RULES: dict[str, Rule] = {
+    "DUPLICATE_ID": duplicate_id,
+    "UNKNOWN_STAGE": unknown_stage,
+    "INVALID_VALUE": invalid_value,
+    "MISSING_CRITERIA": missing_criteria,
+    "CLOSE_DATE_PASSED": close_date_passed,
+    "NO_FIRST_RESPONSE": no_first_response,
+    "FOLLOW_UP_OVERDUE": follow_up_overdue,
+    "STALLED": stalled,
+    "NEGATIVE_SIGNAL": negative_signal,
+}
+FLAG_CODES = tuple(RULES)
+SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
+
+
 def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
-               as_of: dt.date, lang: str) -> pd.DataFrame:
+               as_of: dt.date, details: Details) -> pd.DataFrame:
     """All flags, one row each: row, code, detail, since (datetime64), severity."""
-    today = pd.Timestamp(as_of)
-    found = [duplicate_id(deals, lang), unknown_stage(deals, lang),
-             invalid_value(unreadable, lang), missing_criteria(deals, lang),
-             close_date_passed(deals, today, lang), no_first_response(deals, today, config, lang),
-             follow_up_overdue(deals, today, lang), stalled(deals, lang),
-             negative_signal(deals, lang)]
+    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config)
+    found = [rule(facts, details) for rule in RULES.values()]
     flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
-    flags["severity"] = np.repeat([SEVERITY[f["code"].iloc[0]] if len(f) else 0 for f in found],
-                                  [len(f) for f in found])
+    flags["severity"] = np.repeat(list(SEVERITY.values()), [len(f) for f in found])
     return flags
 
 

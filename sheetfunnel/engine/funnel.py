@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
+from sheetfunnel.engine.breakdowns import rate
 
 FUNNEL_COLUMNS = ["stage", "kind", "reached", "current", "conversion_from_previous",
                   "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage"]
@@ -44,7 +45,7 @@ def funnel(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
                                           previous_reached)
         if stage.kind == "open" and first_reached is None:
             first_reached = reached
-        conversion_first = None if stage.kind == "lost" else _ratio(reached, first_reached)
+        conversion_first = None if stage.kind == "lost" else rate(reached, first_reached)
         rows.append({
             "stage": stage.name, "kind": stage.kind, "reached": reached,
             "current": int(here.sum()), "conversion_from_previous": conversion_previous,
@@ -64,11 +65,7 @@ def _conversion(kind: str, position: int, first_open: int | None, reached: int,
         return None
     if position == first_open:
         return 1.0
-    return _ratio(reached, previous_reached)
-
-
-def _ratio(part: int, whole: int | None) -> float | None:
-    return None if not whole else part / whole
+    return rate(reached, previous_reached)
 
 
 def _mean(values: pd.Series) -> float | None:

@@ -3,7 +3,8 @@
 Stage Entered is the stage's Entered Date Field when filled; else the latest transition into the
 current stage that History or memory shows (a stage that differs from memory is a transition
 today); else the day the worker first saw the opportunity there. Rows without an ID cannot be
-remembered, so only their Entered Date Field counts.
+remembered, so only their Entered Date Field counts; of rows sharing an ID only the first recalls
+memory and History (the others would recall its moves on the next run and change their cells).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config
+from sheetfunnel.config.model import Config
 from sheetfunnel.engine.fields import normalised
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import normalise_name
@@ -41,17 +42,19 @@ def remember(ids: pd.Series, stages: pd.Series, stage_dates: pd.Series, config: 
     today = np.datetime64(as_of, "ns")
     known = ids.notna() & stages.notna()
     entries = memory.entries
+    first = ~ids.duplicated()  # a repeated ID is another deal: it recalls nothing
     position = entries.index.get_indexer(ids.fillna("").to_numpy())  # -1: not remembered
+    position[~first.to_numpy()] = -1
     recalled = pd.DataFrame({c: np.append(entries[c].to_numpy(dtype=object), np.nan)[position]
                              for c in MEMORY_COLUMNS}, index=ids.index, dtype=object)
     stage_key = normalised(stages)
     same = known & (normalised(recalled["stage"]) == stage_key)
-    seen = known & ~ids.duplicated()
+    seen = known & first
     changed = seen & recalled["stage"].notna() & ~same
     transitions = pd.DataFrame({"id": ids[changed], "from_stage": recalled["stage"][changed],
                                 "to_stage": stages[changed]}, columns=TRANSITION_COLUMNS)
     transitions["at"] = as_of
-    latest = _latest(_history_into_stage(ids, stage_key, history),
+    latest = _latest(_history_into_stage(ids, stage_key, history).where(first),
                      as_datetimes(recalled["entered"].where(same, None)),
                      pd.Series(np.where(changed, today, NAT), index=ids.index))
     first_sight = pd.Series(np.where(known, today, NAT), index=ids.index)

@@ -8,35 +8,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetfunnel.errors import Problem
-from sheetfunnel.grid import Table
-
-#: Flag codes, most severe first (Attention sorts by this order).
-FLAG_CODES = (
-    "DUPLICATE_ID",
-    "UNKNOWN_STAGE",
-    "INVALID_VALUE",
-    "MISSING_CRITERIA",
-    "CLOSE_DATE_PASSED",
-    "NO_FIRST_RESPONSE",
-    "FOLLOW_UP_OVERDUE",
-    "STALLED",
-    "NEGATIVE_SIGNAL",
-)
-SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
-
-
-@dataclass(frozen=True)
-class RoleTable:
-    """A tab with its roles resolved: ``roles`` maps a role key (``amount``) to the header text
-    present in ``table`` (``close_value``). Roles whose column is absent are not in ``roles``.
-    """
-
-    table: Table
-    roles: dict[str, str]
-
-    def column(self, role: str) -> pd.Series | None:
-        header = self.roles.get(role)
-        return None if header is None else self.table.frame[header]
 
 
 @dataclass(frozen=True)

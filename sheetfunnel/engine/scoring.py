@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.config import Config, Dimension, Match
+from sheetfunnel.config.model import Config, Dimension, Match
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.grid import normalise_name
 

@@ -5,6 +5,7 @@ Both backends behave the same: the same Snapshot and the same WritePlan give the
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -12,19 +13,29 @@ from typing import Protocol
 from sheetfunnel.grid import Grid
 from sheetfunnel.plan import IOStats, WritePlan
 
-#: Which tabs to read, given every tab's title and the grids read so far. A backend asks again
-#: after each read, until nothing new is wanted (a Settings tab read in the first pass can
-#: name a tab to read in the second).
-Selector = Callable[[Sequence[str], Mapping[str, Grid]], Collection[str]]
+#: Which tabs to read, given every tab's title, the grids read so far and each tab's id (see
+#: ``Snapshot.ids``). A backend asks again after each read, until nothing new is wanted (a
+#: Settings tab read in the first pass can name a tab to read in the second).
+Selector = Callable[[Sequence[str], Mapping[str, Grid], Mapping[str, str]], Collection[str]]
 
 
-def every_tab(titles: Sequence[str], grids: Mapping[str, Grid]) -> Collection[str]:
+def every_tab(titles: Sequence[str], grids: Mapping[str, Grid],
+              ids: Mapping[str, str]) -> Collection[str]:
     return titles
 
 
 def only(*wanted: str) -> Selector:
     """These tabs, where they exist; ``only()`` reads no values at all, just the titles."""
-    return lambda titles, grids: wanted
+    return lambda titles, grids, ids: wanted
+
+
+def new_tab_id(title: str, taken: Collection[str]) -> str:
+    """An id for a tab about to be made, none of ``taken``: digits, so that Google Sheets can
+    take it as the sheetId and an .xlsx file can carry it in a name."""
+    number = zlib.crc32(title.encode()) & 0x7FFFFFFF
+    while str(number) in taken:
+        number = (number + 1) & 0x7FFFFFFF
+    return str(number)
 
 
 #: Passes a backend may make; a Selector settles in two.
@@ -32,12 +43,13 @@ MAX_PASSES = 3
 
 
 def read_selected(titles: Sequence[str], select: Selector,
-                  read: Callable[[list[str]], Mapping[str, Grid]]) -> dict[str, Grid]:
+                  read: Callable[[list[str]], Mapping[str, Grid]],
+                  ids: Mapping[str, str] | None = None) -> dict[str, Grid]:
     """Grids of the tabs ``select`` wants, in tab order: ``read`` is called once per pass
     with the titles still to read."""
     grids: dict[str, Grid] = {}
     for _ in range(MAX_PASSES):
-        wanted = set(select(titles, grids))
+        wanted = set(select(titles, grids, ids or {}))
         todo = [title for title in titles if title in wanted and title not in grids]
         if not todo:
             break
@@ -51,12 +63,15 @@ class Snapshot:
 
     Values are what a person sees: for a formula cell, its last computed value. ``hidden`` names
     the tabs that are hidden from people (the worker's own ``_sheetfunnel`` state tab).
-    ``titles`` lists every tab, read or not (all of ``tabs`` when not given).
+    ``titles`` lists every tab, read or not (all of ``tabs`` when not given). ``ids`` gives a
+    tab's stable id, which stays when people rename or move the tab: every tab's sheetId in a
+    Google Sheet; in an .xlsx file only the tabs the worker marked (``TabSpec.tab_id``).
     """
 
     tabs: dict[str, Grid]
     hidden: frozenset[str] = field(default_factory=frozenset)
     titles: tuple[str, ...] = ()
+    ids: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.titles:

@@ -1,19 +1,25 @@
 """A Google Sheet as a Workbook: a constant number of API requests, safe while people edit.
 
 A run costs, whatever the row count: one ``spreadsheets.get`` with a fields mask and one
-``values.batchGet`` of every tab (``read``); then, in ``apply``, one ``batchGet`` of the ID
-column when rows are written (rows sorted, inserted or deleted since the read are followed
-by ID; a value is never written into a row whose ID is not the one it was computed for), one
-``spreadsheets.batchUpdate`` when structure or looks differ, and one ``values.batchUpdate``
-(RAW: text is never run as a formula) carrying only the cells that change, contiguous cells
-merged into ranges. Payloads over about 2 MB are split. A run where nothing changed sends
-no write at all.
+``values.batchGet`` of the tabs it needs (``read``). Then, in ``apply``: one
+``spreadsheets.batchUpdate`` when structure or looks differ; when rows are written, one
+``batchGet`` of their ID columns right before the values write (rows sorted, inserted or
+deleted since the read are followed by ID: a value is never sent to a row whose ID is not
+the one it was computed for); one ``values.batchUpdate`` (RAW: text is never run as a
+formula) carrying only the cells that change, contiguous cells merged into ranges; and one
+``batchGet`` that reads back what was written. If rows moved while the write was on its way,
+one more values write puts each owned cell back with its row (``follow.repairs``); anything
+moved after that is the next run's. Payloads over about 2 MB are split. A run where nothing
+changed sends no write at all.
 
 Looks are desired state. Conditional formats, the chart, protected ranges, hidden and frozen
 settings are compared with what the metadata read shows, the worker's own found by their
 rule, title and description, and replaced only when they differ. Cell formats, notes,
 dropdowns and column widths are not in that read: the worker records a fingerprint of what it
 last applied to each tab in the tab's developer metadata and re-sends them when it differs.
+Each structure batch also creates a developer-metadata token with an ID of its own, so a batch
+that reached Google but whose answer was lost is refused when retried, instead of adding a
+second chart or protection; the token, read back, tells that the batch did land.
 """
 
 from __future__ import annotations
@@ -24,10 +30,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
-import numbers
 import os
 import re
+import secrets
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -35,21 +40,21 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import google.auth.exceptions
-import numpy as np
-import pandas as pd
 import requests
 from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.utils import extract_id_from_url
 
-from sheetfunnel.diff import same_value
+from sheetfunnel.diff import same_value, storable
 from sheetfunnel.errors import (
+    CredentialsMissing,
     UsageError,
     WorkbookError,
     WorkbookNotFound,
     WorkbookNotWritable,
     WorkbookUnreachable,
 )
-from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, is_blank, quote_tab, trim
+from sheetfunnel.follow import Written, follow_ids, repairs
+from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, quote_tab, trim
 from sheetfunnel.plan import (
     CellRange,
     CellWrite,
@@ -69,8 +74,9 @@ from sheetfunnel.workbook.credentials import (
     authorized_session,
     credentials_source,
     load_identity,
+    refused,
 )
-from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, SheetsHTTPClient
+from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, RetryPolicy, SheetsHTTPClient
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +86,12 @@ ENDPOINT_ENV = "SHEETFUNNEL_SHEETS_ENDPOINT"
 MAX_PAYLOAD = 2_000_000  # bytes: Google's recommended maximum per request
 MAX_CELLS = 10_000_000  # per spreadsheet, all tabs
 LOOKS_KEY = "sheetfunnel.looks"
+BATCH_KEY = "sheetfunnel.batch"
 READ_OPTIONS = {"valueRenderOption": "UNFORMATTED_VALUE",
                 "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
+TOKEN_FIELDS = "developerMetadata(metadataId,metadataKey)"
 METADATA_FIELDS = (
-    "spreadsheetId,properties.title,"
+    f"spreadsheetId,properties.title,{TOKEN_FIELDS},"
     "sheets(properties(sheetId,title,index,sheetType,hidden,gridProperties),"
     "conditionalFormats,charts(chartId,spec(title,basicChart(chartType,domains,series)),position),"
     "protectedRanges(protectedRangeId,range,description,warningOnly),"
@@ -96,28 +104,14 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,}")
 # -- values going out and coming in ---------------------------------------------------------
 
 def json_value(value: Any) -> Any:
-    """A cell value as the JSON the API takes: dates as serial numbers, numpy scalars as
-    Python numbers, missing (None, NaN, NaT) as "" which clears the cell."""
-    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+    """A cell value as the JSON the API takes (``storable`` first): dates as serial numbers,
+    blank as "" which clears the cell."""
+    value = storable(value)
+    if value is None:
         return ""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | str):
-        return value
     if isinstance(value, dt.date):
         return serial_number(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value) if math.isfinite(value) else ""
-    return str(value)
-
-
-def _plain(value: Cell) -> Cell:
-    """Missing values as None and numpy scalars as Python ones, before comparing."""
-    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+    return value
 
 
 def _grid(value_range: dict) -> Grid:
@@ -182,84 +176,6 @@ def chunks(items: list[Any], limit: int = MAX_PAYLOAD) -> Iterator[list[Any]]:
         yield part
 
 
-# -- following rows by ID -------------------------------------------------------------------
-
-def _key(value: Cell) -> str:
-    return "" if is_blank(value) else str(value).strip()
-
-
-def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
-               writes: list[CellWrite]) -> list[CellWrite]:
-    """Writes of ``keys.tab`` moved to the rows now holding their IDs.
-
-    A write for a row whose ID is gone or now appears twice is dropped. A write for a row
-    without a recorded ID (a header, a row whose blank ID the run fills) follows the IDs
-    around it (``_unkeyed_rows``), and is dropped where they cannot tell that row from an
-    inserted or deleted one.
-    """
-    old, new = [_key(v) for v in before], [_key(v) for v in now]
-    width = max(len(old), len(new))
-    old += [""] * (width - len(old))
-    new += [""] * (width - len(new))
-    if old == new:
-        return writes
-    moved = _unkeyed_rows(old, new)
-    seen: dict[str, int] = {}
-    for row, key in enumerate(new, start=1):
-        if key:
-            seen[key] = -1 if key in seen else row
-    kept = []
-    for write in writes:
-        if write.tab != keys.tab:
-            kept.append(write)
-            continue
-        wanted = keys.ids.get(write.row)
-        target = moved.get(write.row) if wanted is None else seen.get(wanted.strip(), -1)
-        if target is not None and target > 0:
-            kept.append(dataclasses.replace(write, row=target))
-        else:
-            log.info("%s not written: its row changed while sheetfunnel was running", write)
-    return kept
-
-
-def _unkeyed_rows(old: list[str], new: list[str]) -> dict[int, int]:
-    """Old row -> new row for rows the run has no ID for.
-
-    A row with a key of its own (the header) goes where that key went. A blank-ID row goes
-    with the stretch of blank IDs it is part of, anchored on the IDs around it: the stretch
-    moves only when the ID above and the ID below moved together and the stretch between them
-    has the same length, so a blank row inserted or deleted beside it stops the write. A
-    stretch at the end has no ID below; it follows the ID above while no ID appeared after it.
-    """
-    def places(keys: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for index, key in enumerate(keys):
-            if key:
-                found[key] = -1 if key in found else index
-        return found
-
-    was, now = places(old), places(new)
-    rows = {i + 1: now[k] + 1 for k, i in was.items() if i >= 0 and now.get(k, -1) >= 0}
-    start = 0
-    while start < len(old):
-        if old[start]:
-            start += 1
-            continue
-        end = start
-        while end < len(old) and not old[end]:
-            end += 1
-        above = now.get(old[start - 1], -1) if start > 0 else -1
-        if end < len(old):
-            below = now.get(old[end], -1)
-            fits = below - above == end - start + 1
-        else:
-            fits = not any(new[above + 1:])
-        if above >= 0 and fits:
-            rows |= {r + 1: above + (r - start) + 2 for r in range(start, end)}
-        start = end
-    return rows
-
-
 # -- what the metadata read shows -----------------------------------------------------------
 
 @dataclass
@@ -294,6 +210,12 @@ class _Seen:
     title: str
     tabs: dict[str, _Tab]
     grids: dict[str, Grid]
+    tokens: list[int] = field(default_factory=list)
+
+
+def _ids(tabs: dict[str, _Tab]) -> dict[str, str]:
+    """Each tab's sheetId, which Google keeps through renames and moves."""
+    return {title: str(tab.sheet_id) for title, tab in tabs.items()}
 
 
 def _span(grid_range: dict) -> tuple:
@@ -377,13 +299,18 @@ class _Changes:
         wanted = {spec.title: spec for spec in specs}
         for title in titles:
             wanted.setdefault(title, TabSpec(title))
+        chosen = {int(s.tab_id) for s in wanted.values() if s.tab_id is not None}
         for spec in wanted.values():
-            if spec.title not in self.tabs:
-                used = {t.sheet_id for t in self.tabs.values()}
+            if spec.title in self.tabs:
+                continue
+            if spec.tab_id is not None:  # the id the run recorded for this tab
+                sheet_id = int(spec.tab_id)
+            else:
+                used = {t.sheet_id for t in self.tabs.values()} | chosen
                 sheet_id = zlib.crc32(spec.title.encode()) & 0x7FFFFFFF
                 while sheet_id in used:
                     sheet_id = (sheet_id + 1) & 0x7FFFFFFF
-                self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
+            self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
 
     def shape(self, needs: dict[str, tuple[int, int]], specs: Iterable[TabSpec]) -> None:
         """addSheet for new tabs, more rows or columns where writes go past the grid, and
@@ -598,6 +525,33 @@ def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, in
     return needs
 
 
+def _columns(written: Written, grids: list[Grid]) -> dict[int, list[Cell]]:
+    """The read-back of one tab by column: a whole tab, or its ID and written columns."""
+    if written.fills:
+        grid = grids[0]
+        width = max([written.keys.id_col, *(len(row) for row in grid)])
+        return {c: [cell_at(grid, r, c) for r in range(1, len(grid) + 1)]
+                for c in range(1, width + 1)}
+    return {col: [row[0] if row else None for row in grid]
+            for col, grid in zip((written.keys.id_col, *written.columns), grids, strict=True)}
+
+
+def _tokens(meta: dict) -> list[int]:
+    """IDs of the structure-batch tokens in a metadata answer."""
+    return [m["metadataId"] for m in meta.get("developerMetadata", [])
+            if m.get("metadataKey") == BATCH_KEY and "metadataId" in m]
+
+
+def _token_id(old: list[int]) -> int:
+    """A positive 31-bit developer-metadata ID for one batch, drawn at random: a retry sends
+    the same body, so the same ID, while another writer's batch of the same content (two runs
+    adding the same tab) has its own, and a refusal of theirs is never taken for ours."""
+    token = secrets.randbelow(0x7FFFFFFF) + 1
+    while token in old:
+        token = secrets.randbelow(0x7FFFFFFF) + 1
+    return token
+
+
 def _count(io: IOStats, method: str) -> None:
     """Every request sent, retries included: what Google's quota counts."""
     if method == "GET":
@@ -642,13 +596,12 @@ class GoogleSheetsWorkbook:
         elif session is not None:
             http_session = session
         else:
-            raise UsageError("Google Sheets needs credentials: give --credentials FILE (a "
-                             "service-account or authorized-user JSON file) or set "
-                             f"{ENV} to its path.")
+            raise CredentialsMissing(ENV)
         io = IOStats()
         client = SheetsHTTPClient(
             None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,
-            sleep=sleep, clock=clock, on_request=lambda method: _count(io, method))
+            policy=RetryPolicy.from_environment(os.environ), sleep=sleep, clock=clock,
+            on_request=lambda method: _count(io, method))
         return cls(key, client, io=io, account=account, credentials_file=source)
 
     # -- reading
@@ -658,7 +611,7 @@ class GoogleSheetsWorkbook:
         pass, unless Settings names a tab to read in a second)."""
         seen = self._load(select)
         hidden = frozenset(t.title for t in seen.tabs.values() if t.hidden)
-        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs))
+        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs), _ids(seen.tabs))
 
     def _load(self, select: Selector = every_tab) -> _Seen:
         with self._google_errors():
@@ -666,10 +619,10 @@ class GoogleSheetsWorkbook:
             tabs = {t.title: t for t in map(_Tab.from_json, (
                 s for s in meta.get("sheets", [])
                 if s.get("properties", {}).get("sheetType", "GRID") == "GRID"))}
-            grids = read_selected(list(tabs), select, self._values)
+            grids = read_selected(list(tabs), select, self._values, _ids(tabs))
         title = meta.get("properties", {}).get("title", "")
         self.name = f"{title} (Google Sheet {self.key})" if title else self.name
-        self._seen = _Seen(title, tabs, grids)
+        self._seen = _Seen(title, tabs, grids, _tokens(meta))
         return self._seen
 
     def _values(self, titles: list[str]) -> dict[str, Grid]:
@@ -681,47 +634,101 @@ class GoogleSheetsWorkbook:
     # -- writing
 
     def apply(self, plan: WritePlan) -> None:
-        """Carry out ``plan`` with at most one ID check, one batchUpdate and one values write
-        (more only when a payload passes 2 MB); nothing is sent when nothing differs."""
+        """Carry out ``plan``: one batchUpdate, then for row-bound writes an ID re-read, the
+        values write and a read-back (plus one repair write if rows moved meanwhile); more
+        only when a payload passes 2 MB. Nothing is sent when nothing differs."""
         seen = self._seen or self._load()
         writes = []
         for write in plan.cells:
-            value = _plain(write.value)
+            value = storable(write.value)
             if not same_value(cell_at(seen.grids.get(write.tab, []), write.row, write.col),
                               value):
                 writes.append(dataclasses.replace(write, value=value))
-        writes = self._follow_rows(seen, plan.row_keys, writes)
         changes = _Changes(seen)
         changes.add_tabs(plan.tabs, [w.tab for w in writes])
         changes.shape(_needs(writes, plan.looks), plan.tabs)
         changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
+        keyed = [k for k in plan.row_keys if k.tab in seen.tabs and any(w.tab == k.tab
+                                                                          for w in writes)]
+        unkeyed = [w for w in writes if w.tab not in {k.tab for k in keyed}]
         with self._google_errors():
-            for part in chunks(changes.requests):
-                self.client.batch_update(self.key, {"requests": part})
-            for part in chunks(value_ranges(writes)):
-                self.client.values_batch_update(self.key, {"valueInputOption": "RAW",
-                                                           "data": part})
-        self.io.cells_written += len(writes)
+            self._structure(seen.tokens, changes.requests)
+            followed = self._follow_rows(seen, keyed, writes)
+            sent = [w for s in followed for w in s.sent] + unkeyed
+            self._write_values(sent)
+            fixes = self._repairs([s for s in followed if s.sent])
+            self._write_values(fixes)
+        self.io.cells_written += len(sent) + len(fixes)
         if changes.requests or writes:
             self._seen = None  # ids and sizes changed: the next apply reads again
 
-    def _follow_rows(self, seen: _Seen, row_keys: Iterable[RowKeys],
-                     writes: list[CellWrite]) -> list[CellWrite]:
+    def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
+        """Send the structure and look requests, each batch with a token of its own.
+
+        A batch Google applied but whose answer was lost is refused when the client retries
+        it (its token ID exists); finding the token then says that the batch did land.
+        """
+        for part in chunks(requests_):
+            token = _token_id(tokens)
+            body = {"requests": [
+                *({"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
+                    "metadataId": old}}}} for old in tokens),
+                *part,
+                {"createDeveloperMetadata": {"developerMetadata": {
+                    "metadataId": token, "metadataKey": BATCH_KEY, "visibility": "DOCUMENT",
+                    "location": {"spreadsheet": True}}}}]}
+            try:
+                self.client.batch_update(self.key, body)
+            except APIError as exc:
+                if exc.response.status_code != 400 or token not in self._landed_tokens():
+                    raise
+                log.info("the structure batch had reached Google before its answer was lost")
+            tokens = [token]
+
+    def _landed_tokens(self) -> list[int]:
+        return _tokens(self.client.spreadsheets_get(self.key, params={"fields": TOKEN_FIELDS}))
+
+    def _follow_rows(self, seen: _Seen, keyed: list[RowKeys],
+                     writes: list[CellWrite]) -> list[Written]:
         """Re-read the ID column of each tab with row-bound writes (one batchGet) and move
-        writes to the rows now holding their IDs."""
-        keyed = [k for k in row_keys if k.tab in seen.tabs and any(w.tab == k.tab for w in writes)]
+        its writes to the rows now holding their IDs."""
         if not keyed:
-            return writes
+            return []
         ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
                   for k in keyed]
-        with self._google_errors():
-            answer = self.client.values_batch_get(self.key, ranges, params=dict(READ_OPTIONS))
+        answer = self.client.values_batch_get(self.key, ranges, params=dict(READ_OPTIONS))
+        followed = []
         for keys, value_range in zip(keyed, answer.get("valueRanges", []), strict=True):
-            now = [row[0] if row else None for row in value_range.get("values", [])]
-            before = [cell_at(seen.grids.get(keys.tab, []), r, keys.id_col)
-                      for r in range(1, len(seen.grids.get(keys.tab, [])) + 1)]
-            writes = follow_ids(keys, before, now, writes)
-        return writes
+            now = [row[0] if row else None for row in _grid(value_range)]
+            grid = seen.grids.get(keys.tab, [])
+            before = [cell_at(grid, r, keys.id_col) for r in range(1, len(grid) + 1)]
+            planned = [w for w in writes if w.tab == keys.tab]
+            followed.append(Written(keys, grid, tuple(planned), tuple(now),
+                                 tuple(follow_ids(keys, before, now, planned))))
+        return followed
+
+    def _write_values(self, writes: list[CellWrite]) -> None:
+        for part in chunks(value_ranges(writes)):
+            self.client.values_batch_update(self.key, {"valueInputOption": "RAW", "data": part})
+
+    def _repairs(self, followed: list[Written]) -> list[CellWrite]:
+        """Read back the ID and written columns (whole rows where IDs were filled in: they
+        tell a row by its other cells) and return the writes that put moved rows right."""
+        if not followed:
+            return []
+        wanted = [[tab_ref(s.keys.tab)] if s.fills else [
+            f"{tab_ref(s.keys.tab)}!{column_letter(c)}:{column_letter(c)}"
+            for c in (s.keys.id_col, *s.columns)] for s in followed]
+        answer = self.client.values_batch_get(self.key, [r for rs in wanted for r in rs],
+                                              params=dict(READ_OPTIONS))
+        found = iter(answer.get("valueRanges", []))
+        fixes = []
+        for written, ranges in zip(followed, wanted, strict=True):
+            fixes += repairs(written, _columns(written, [_grid(next(found)) for _ in ranges]))
+        if fixes:
+            log.info("rows moved while sheetfunnel wrote: %d cells put back with their rows",
+                     len(fixes))
+        return fixes
 
     # -- errors
 
@@ -732,11 +739,7 @@ class GoogleSheetsWorkbook:
         except APIError as exc:
             raise self._translate(exc) from None
         except google.auth.exceptions.RefreshError as exc:
-            reason = str(exc.args[0] if exc.args else exc).split("\n")[0]
-            raise WorkbookError(f"Google refused the credentials in {self.credentials_file} "
-                                f"({reason}). Check that the key is current (a deleted or "
-                                "rotated key fails this way) and download it again if needed."
-                                ) from None
+            raise refused(exc, self.credentials_file) from None
 
     def _translate(self, exc: APIError) -> WorkbookError:
         status = exc.response.status_code
@@ -754,6 +757,7 @@ class GoogleSheetsWorkbook:
                                  f"{self.credentials_file} ({message}). Download a new key.")
         if status == 400:
             return WorkbookError(f"Google Sheets rejected a request for {self.name}: {message} "
-                                 "Nothing of that request was written; please report this.")
+                                 "Part of this run's changes may already be in the sheet; "
+                                 "please report this (the next run rewrites what differs).")
         return WorkbookUnreachable(f"Google Sheets answered {status} ({message}) for "
                                    f"{self.name}. Run again later.")

@@ -7,6 +7,9 @@ and a person's cells, formulas (with their last values), comments, pictures and 
 they were. The save goes through ``xlsx_save.py``: atomic, the previous file kept as
 ``NAME.xlsx.bak``, a full disk or a kill costing nothing. Nothing is saved when the plan
 changes nothing, and nothing is saved over a file someone saved while the run was under way.
+
+The tabs the worker marked (``TabSpec.tab_id``) carry a name scoped to the tab,
+``sheetfunnel_<id>`` (see ``xlsx_names.py``); ``read`` gives them as ``Snapshot.ids``.
 """
 
 from __future__ import annotations

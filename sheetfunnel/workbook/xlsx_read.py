@@ -23,6 +23,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, Shee
 
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.workbook.base import Selector, Snapshot, read_selected
+from sheetfunnel.workbook.xlsx_names import tab_ids
 from sheetfunnel.workbook.xlsx_package import Package
 from sheetfunnel.workbook.xlsx_rows import (
     last_row_number,
@@ -49,6 +50,8 @@ def read_snapshot(path: Path, select: Selector,
         hidden = frozenset(s.name for s in sheets if s.visible != SheetVisibleEnum.Visible)
         with Package.open(path) as package, ThreadPoolExecutor(max_workers=1) as scanner:
             parts = {tab.title: tab.part for tab in package.tabs()}
+            ids = {title: tab_id for title, tab_id in tab_ids(package.read(package.workbook))
+                   .items() if title in titles}
             seen: dict[Any, Cell] = {}
 
             def read(todo: list[str]) -> dict[str, Grid]:
@@ -60,12 +63,12 @@ def read_snapshot(path: Path, select: Selector,
                 for title, found in errors.items():
                     _put_errors(grids[title], found.result())
                 return grids
-            tabs = read_selected(titles, select, read)
+            tabs = read_selected(titles, select, read, ids)
     except (CalamineError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # damaged parts
         raise unreadable(exc) from exc
     finally:
         book.close()
-    return Snapshot(tabs, hidden, tuple(titles))
+    return Snapshot(tabs, hidden, tuple(titles), ids)
 
 
 def _grid(rows: list[list[Any]], seen: dict[Any, Cell]) -> Grid:

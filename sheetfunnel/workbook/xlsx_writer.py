@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sheetfunnel.diff import storable
 from sheetfunnel.grid import Cell, quote_tab
 from sheetfunnel.plan import Chart, Dropdown, Highlight, Note, TabSpec, WritePlan
 from sheetfunnel.workbook import ooxml
@@ -34,6 +35,7 @@ from sheetfunnel.workbook.xlsx_looks import (
     merged_ranges,
     used_area,
 )
+from sheetfunnel.workbook.xlsx_names import WORKBOOK_ORDER, mark_tabs
 from sheetfunnel.workbook.xlsx_notes import put_notes
 from sheetfunnel.workbook.xlsx_package import (
     CALC_CHAIN,
@@ -66,11 +68,6 @@ _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-prope
 _VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _PROPERTY_ID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection",
-                   "bookViews", "sheets", "functionGroups", "externalReferences",
-                   "definedNames", "calcPr", "oleSize", "customWorkbookViews", "pivotCaches",
-                   "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr",
-                   "webPublishObjects", "extLst")
 _LPSTR = re.compile(rb"<vt:lpstr>([^<]*)</vt:lpstr>")
 
 EMPTY_SHEET = (_DECLARATION + f'<worksheet xmlns="{ooxml.MAIN}" xmlns:r="{ooxml.REL}">'
@@ -241,7 +238,7 @@ class _Carrier:
             row = writes.get(write.row)
             if row is None:
                 row = writes[write.row] = {}
-            row[write.col] = write.value
+            row[write.col] = storable(write.value)
         looks = plan.looks
         for item in looks.number_formats:
             area = item.range
@@ -322,7 +319,7 @@ class _Carrier:
             self._shared = _shared_texts(data) if data else []
         return self._shared[index] if index < len(self._shared) else ""
 
-    # -- workbook.xml: new tabs, hidden tabs, recalculation
+    # -- workbook.xml: new tabs, hidden tabs, the worker's marks, recalculation
 
     def _add_tab(self, title: str, spec: TabSpec | None) -> None:
         if title in self.tabs:
@@ -342,7 +339,7 @@ class _Carrier:
         if sheets is None:
             data = ooxml.insert_in_order(data, top, f"<{prefix}sheets>".encode() + element +
                                          f"</{prefix}sheets>".encode(), "sheets",
-                                         _WORKBOOK_ORDER)
+                                         WORKBOOK_ORDER)
         elif sheets.open_end == sheets.end:
             data = ooxml.replace_span(data, sheets, f"<{prefix}sheets>".encode() + element +
                                       f"</{prefix}sheets>".encode())
@@ -364,6 +361,8 @@ class _Carrier:
             if values.get("name") in hide and values.get("state", "visible") == "visible":
                 data = data[:match.start()] + ooxml.with_attributes(
                     match[0], {"state": "hidden"}) + data[match.end():]
+        data = mark_tabs(data, {spec.title: spec.tab_id for spec in plan.tabs
+                                if spec.tab_id is not None})
         data = _active_tab_visible(data)
         if self.outcome.cells_written:
             data = _recalculate_on_open(data)
@@ -511,7 +510,7 @@ def _recalculate_on_open(data: bytes) -> bytes:
     prefix = ooxml.prefix_of(top.tag(data)).decode()
     if found is None:
         return ooxml.insert_in_order(data, top, f'<{prefix}calcPr fullCalcOnLoad="1"/>'.encode(),
-                                     "calcPr", _WORKBOOK_ORDER)
+                                     "calcPr", WORKBOOK_ORDER)
     values = ooxml.attributes(found.tag(data))
     if values.get("fullCalcOnLoad") in ("1", "true"):
         return data

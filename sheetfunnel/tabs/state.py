@@ -8,9 +8,13 @@ another machine. Layout, all text so that both backends store it alike:
     A3:C3  changed | fingerprint | date                   when the people-owned data last changed
     A4:E…  stage | ID | stage | entered | first seen      stage memory, one row per opportunity
     G1     "Last good config (JSON)", G2… chunks of it    restored when the Config tabs break
+    I1:K1  Owned tab | Tab id | Title                     the tabs the worker made (owned_tabs.py)
+    I2:K…  role | id | title at the last run              one row per role of schema.OWNED_TABS
 
-Rows of the memory keep their order between runs and new IDs are appended, so a quiet run
-rewrites nothing.
+Rows of the memory keep their order between runs and new IDs are appended, and each owned
+role keeps its row, so a quiet run rewrites nothing. An ID no cell holds as it is (a line
+break, a control character, over 32,767 characters) is not remembered: it would read back as
+another ID and be appended every run.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sheetfunnel import schema
 from sheetfunnel.config import Config, config_from_json, config_to_json
+from sheetfunnel.diff import storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import serial_number, written_date
 
 STATE_TAB = "_sheetfunnel"
 HEADER: tuple[str, ...] = ("Record", "Key", "Value", "Extra", "Extra2")
@@ -33,28 +39,29 @@ LEASE_ROW = 2
 CHANGED_ROW = 3
 FIRST_MEMORY_ROW = 4
 CONFIG_COL = 7
-CHUNK = 40_000  # characters per cell; Google allows 50,000
+CHUNK = 16_000  # characters per cell: at most 32,000 UTF-16 units, within Excel's 32,767
+TABS_COL = 9
+TABS_HEADER = ("Owned tab", "Tab id", "Title")
+
+
+@dataclass(frozen=True)
+class TabRecord:
+    """A tab the worker made for a role: its stable id (Snapshot.ids) and its last title."""
+
+    tab_id: str
+    title: str
 
 
 @dataclass(frozen=True)
 class State:
+    """``fingerprint`` is None until a run has finished on the workbook; ``tabs`` maps an owned
+    role to the tab the worker made for it."""
+
     memory: StageMemory
     fingerprint: str | None = None
     last_changed: dt.date | None = None
     last_good: Config | None = None
-
-
-def _date(value: Cell) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
+    tabs: dict[str, TabRecord] = field(default_factory=dict)
 
 
 def _text(value: Cell) -> str:
@@ -72,23 +79,46 @@ def read_state(grid: Grid | None) -> State:
     rows = grid[FIRST_MEMORY_ROW - 1 :]
     records = [
         (_text(cell_at(rows, i + 1, 2)), _text(cell_at(rows, i + 1, 3)),
-         _date(cell_at(rows, i + 1, 4)), _date(cell_at(rows, i + 1, 5)))
+         written_date(cell_at(rows, i + 1, 4)), written_date(cell_at(rows, i + 1, 5)))
         for i, row in enumerate(rows)
         if row and _text(row[0]) == "stage" and _text(cell_at(rows, i + 1, 2))
     ]
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
-    last_changed = _date(cell_at(grid, CHANGED_ROW, 3))
-    chunks = [_text(cell_at(grid, r, CONFIG_COL)) for r in range(2, len(grid) + 1)]
-    text = "".join(chunks)
+    last_changed = written_date(cell_at(grid, CHANGED_ROW, 3))
+    chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
+    text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
     if text:
         try:
             last_good = config_from_json(text)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError):
             last_good = None
-    return State(StageMemory(entries), fingerprint, last_changed, last_good)
+    return State(StageMemory(entries), fingerprint, last_changed, last_good, tab_records(grid))
+
+
+def tab_records(grid: Grid | None) -> dict[str, TabRecord]:
+    """Owned role -> the tab recorded for it (rows with an unknown role or no id are skipped)."""
+    records: dict[str, TabRecord] = {}
+    for row in range(2, len(grid or []) + 1):
+        role, tab_id, title = (_text(cell_at(grid or [], row, TABS_COL + i)) for i in range(3))
+        if role in schema.OWNED_TABS and tab_id:
+            records[role] = TabRecord(tab_id, title)
+    return records
+
+
+def tab_cells(records: dict[str, TabRecord]) -> dict[tuple[int, int], Cell]:
+    """The rows of ``records``, each role at its own row (other roles' rows left alone)."""
+    cells: dict[tuple[int, int], Cell] = {}
+    for col, text in enumerate(TABS_HEADER, start=TABS_COL):
+        cells[(1, col)] = text
+    for index, role in enumerate(schema.OWNED_TABS, start=2):
+        if role in records:
+            record = records[role]
+            for col, value in enumerate((role, record.tab_id, record.title), start=TABS_COL):
+                cells[(index, col)] = value
+    return cells
 
 
 def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
@@ -114,7 +144,8 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
     entries = state.memory.entries
-    for offset, key in enumerate(memory_order(previous, state.memory)):
+    kept = (key for key in memory_order(previous, state.memory) if storable(key) == key)
+    for offset, key in enumerate(kept):
         row = FIRST_MEMORY_ROW + offset
         entry = entries.loc[key]
         cells[(row, 1)] = "stage"
@@ -127,11 +158,11 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
         text = config_to_json(state.last_good)
         for index in range(0, len(text), CHUNK):
             cells[(2 + index // CHUNK, CONFIG_COL)] = text[index : index + CHUNK]
-    return cells
+    return cells | tab_cells(state.tabs)
 
 
 def _iso(value: object) -> str | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    if is_blank(value) or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()

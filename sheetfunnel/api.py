@@ -1,0 +1,188 @@
+"""The library: everything the ``sheetfunnel`` command does, a Python caller does with the same
+names — open a workbook, ``init`` it, ``check`` its Config, ``run`` on it.
+
+Errors are the typed tree in ``errors.py``; their sentences name tabs and cells, never a
+command-line option (the CLI adds those).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sheetfunnel.errors import DateOutOfRange, Problem
+from sheetfunnel.plan import WritePlan
+from sheetfunnel.values import FIRST_DATE, LAST_DATE
+from sheetfunnel.workbook.base import Workbook
+
+if TYPE_CHECKING:
+    from sheetfunnel import run as run_module
+
+Target = str | os.PathLike[str]
+#: File endings a string names a local workbook by; any other string is a Google Sheet.
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run did: counts, flags, cells written, problems, and the JSON report."""
+
+    workbook: str
+    as_of: dt.date
+    counts: Mapping[str, int]
+    flags: Mapping[str, int]
+    cells_written: int
+    problems: tuple[Problem, ...]
+    #: ``ok``, ``broken, using last good`` or ``broken, no good config``.
+    config_status: str
+    report: dict[str, Any]
+    #: The cells, tabs and looks the run wrote (or, on a dry run, would have written).
+    plan: WritePlan
+    titles: Mapping[str, str | None]
+    dry_run: bool
+
+    @property
+    def ok(self) -> bool:
+        """The Config tabs were read cleanly (flags on rows are not errors)."""
+        from sheetfunnel.load import STATUS_OK
+
+        return self.config_status == STATUS_OK
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The problems ``check`` found in the Config tabs, the columns and the worker's tabs."""
+
+    problems: tuple[Problem, ...]
+    config_status: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+def is_google_sheet(target: Target) -> bool:
+    """A path object is a file; a string is a Google Sheet unless it ends like a workbook file
+    (``pipeline.xlsx``), so that both a sheet's address and its bare key open it."""
+    if not isinstance(target, str):
+        return False
+    text = target.strip()
+    return "://" in text or not text.lower().endswith(XLSX_SUFFIXES)
+
+
+def open_workbook(path_or_url: Target, credentials: Target | None = None) -> Workbook:
+    """The workbook at a local .xlsx path or a Google Sheet's address or key. Nothing is read
+    yet. A Google Sheet's credentials come from ``credentials`` (a JSON key file) or
+    GOOGLE_APPLICATION_CREDENTIALS; CredentialsMissing when neither is there."""
+    if is_google_sheet(path_or_url):
+        from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook
+
+        return GoogleSheetsWorkbook.open(str(path_or_url), credentials_file=str(credentials)
+                                         if credentials else None)
+    from sheetfunnel.workbook.xlsx import XlsxWorkbook
+
+    return XlsxWorkbook(path_or_url)
+
+
+def init(path_or_url: Target, *, credentials: Target | None = None, lang: str = "en",
+         demo: bool = False, force: bool = False, as_of: dt.date | None = None) -> Workbook:
+    """Create a starter workbook (``force`` overwrites a file), or add the missing tabs to an
+    existing Google Sheet; ``demo`` fills it with a demo pipeline dated around ``as_of``."""
+    from sheetfunnel.init_plan import init_plan
+    from sheetfunnel.workbook.base import only
+
+    day = in_range(as_of or dt.date.today())
+    if is_google_sheet(path_or_url):
+        sheet = open_workbook(path_or_url, credentials)
+        sheet.apply(init_plan(lang, demo=demo, as_of=day, existing=sheet.read(only())))
+        return sheet
+    from sheetfunnel.workbook.xlsx import XlsxWorkbook
+
+    workbook = XlsxWorkbook.create(path_or_url, overwrite=force)
+    workbook.apply(init_plan(lang, demo=demo, as_of=day))
+    return workbook
+
+
+def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run: bool = False,
+        config: Target | None = None, *,
+        step: Callable[[str], None] | None = None) -> RunResult:
+    """Judge every opportunity as of ``as_of`` (default: today) and write back what changed.
+
+    A naive date-time is wall-clock time where the pipeline is kept, so its date is the day;
+    an aware one is turned into the Settings timezone first. ``config`` is a TOML file whose
+    sections replace the matching Config tabs. The run holds the lock file beside a local
+    workbook (WorkbookLocked while a watcher holds it) and refuses a Google Sheet whose lease
+    another watcher holds; ``dry_run`` writes nothing and plans everything. ``step`` hears
+    each stage's name, for a progress line.
+    """
+    from sheetfunnel.locks import held_for_one_run
+    from sheetfunnel.run import run_once
+
+    config_file = Path(config) if config is not None else None
+    day = _day(workbook, as_of, config_file)
+    with held_for_one_run(workbook, dry_run=dry_run):
+        result = run_once(workbook, as_of=day, dry_run=dry_run, config_file=config_file,
+                          step=step or (lambda _: None))
+    return _result(result, workbook.name, day, dry_run)
+
+
+def check(workbook: Workbook, config: Target | None = None) -> CheckResult:
+    """Validate the Config tabs, the columns and the worker's tabs; write nothing."""
+    from sheetfunnel.run import check as check_workbook
+
+    loaded = check_workbook(workbook, config_file=Path(config) if config is not None else None)
+    return CheckResult(tuple(loaded.problems), loaded.config_status)
+
+
+def in_range(day: dt.date) -> dt.date:
+    """``day``, or DateOutOfRange when it lies outside the dates sheetfunnel reads."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise DateOutOfRange(day, FIRST_DATE, LAST_DATE)
+    return day
+
+
+def _day(workbook: Workbook, as_of: dt.date | dt.datetime | None,
+         config_file: Path | None) -> dt.date:
+    if as_of is None:
+        return in_range(dt.date.today())
+    if not isinstance(as_of, dt.datetime):
+        return in_range(as_of)
+    if as_of.tzinfo is None:
+        return in_range(as_of.date())
+    return in_range(as_of.astimezone(_timezone(workbook, config_file)).date())
+
+
+def _timezone(workbook: Workbook, config_file: Path | None) -> dt.tzinfo:
+    """The Settings timezone (UTC when the config is broken or names no known zone): one more
+    read of the Config tabs, only for an aware ``as_of``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sheetfunnel.run import check as check_workbook
+
+    config = check_workbook(workbook, config_file=config_file).config
+    try:
+        return ZoneInfo(config.settings.timezone) if config else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _result(result: run_module.RunResult, name: str, day: dt.date,
+            dry_run: bool) -> RunResult:
+    report = result.report
+    return RunResult(
+        workbook=name, as_of=day, counts=dict(report["counts"]),
+        flags=dict(report.get("flags", {})), cells_written=result.cells_written,
+        problems=tuple(result.problems), config_status=result.config_status, report=report,
+        plan=result.plan, titles=dict(result.titles), dry_run=dry_run)

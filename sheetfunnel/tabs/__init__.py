@@ -1,0 +1,1 @@
+"""The tabs the worker owns whole, one module each: it reads its tab and renders it."""

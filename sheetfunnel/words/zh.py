@@ -1,0 +1,56 @@
+"""中文: every text and heading the worker writes into a Chinese workbook (same keys as en)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FLAG_NAMES = {
+    "DUPLICATE_ID": "编号重复", "UNKNOWN_STAGE": "未知阶段", "INVALID_VALUE": "无法识别的值",
+    "MISSING_CRITERIA": "未满足准入标准", "CLOSE_DATE_PASSED": "已过预计成交日期",
+    "NO_FIRST_RESPONSE": "未首次响应", "FOLLOW_UP_OVERDUE": "跟进超时",
+    "STALLED": "阶段停滞", "NEGATIVE_SIGNAL": "负面信号",
+}
+
+FLAG_DETAILS = {
+    "DUPLICATE_ID": "编号 {0} 出现在第 {1} 行",
+    "UNKNOWN_STAGE": "阶段“{0}”不在阶段表中",
+    "EMPTY_STAGE": "阶段为空",
+    "INVALID_VALUE": "无法识别 {0}",
+    "MISSING_CRITERIA": "未满足：{0}",
+    "CLOSE_DATE_PASSED": "预计成交日期 {0} 已过",
+    "NO_FIRST_RESPONSE": "创建于 {0}，至今没有跟进",
+    "FOLLOW_UP_OVERDUE": "已 {0} 天未跟进",
+    "STALLED": "在“{0}”阶段停留 {1} 天（上限 {2}）",
+    "NEGATIVE_SIGNAL": "最近一次跟进（{0}）客户态度负面",
+}
+
+OWNED_NOTE = "由 sheetfunnel 维护，每次运行都会重写。请在其他列中填写。"
+
+ATTENTION_HEADERS = ("商机编号", "商机名称", "负责人", "阶段", "提醒", "详情", "开始日期")
+HISTORY_HEADERS = ("时间", "类型", "商机编号", "原阶段", "新阶段", "阶段", "到达数", "当前数",
+                   "在途金额")
+HISTORY_KINDS = ("阶段变更", "快照")
+
+SUMMARY: dict[str, Any] = {
+    "title": "销售漏斗汇总", "as_of": "统计日期", "rows": "读取行数",
+    "rows_text": "商机 {opportunities} · 客户 {customers} · 跟进 {activities}",
+    "config": "配置", "changed": "表格最近变更", "problem": "问题",
+    "status": {"ok": "正常", "broken, using last good": "有误，沿用上次正确的配置",
+               "broken, no good config": "有误，没有可用的配置"},
+    "severity": {"error": "错误", "warning": "提醒"},
+    "kpis": "核心指标", "open_count": "在途商机数", "open_amount": "在途金额",
+    "weighted_pipeline": "加权管道", "won_this_month": "本月赢单",
+    "won_amount_this_month": "本月赢单金额", "lost_this_month": "本月输单",
+    "win_rate": "赢单率", "avg_cycle_days": "平均成交周期（天）",
+    "funnel": "销售漏斗",
+    "funnel_head": ("阶段", "到达", "当前", "上一阶段转化率", "首阶段转化率", "在途金额",
+                    "加权金额", "平均停留天数"),
+    "forecast": "按预计成交月份预测", "forecast_head": ("月份", "商机数", "金额", "加权金额"),
+    "owners": "按负责人",
+    "owners_head": ("负责人", "在途", "赢单", "输单", "赢单率", "赢单金额", "加权在途",
+                    "按时跟进率"),
+    "sources": "按来源", "sources_head": ("来源", "商机数", "赢单", "转化率"),
+    "lost": "输单原因", "lost_head": ("原因", "商机数", "占比", "金额"),
+    "flags": "各负责人提醒数", "flags_owner": "负责人", "flags_total": "合计",
+    "chart": "销售漏斗：到达各阶段的商机数",
+}
