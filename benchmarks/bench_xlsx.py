@@ -101,10 +101,13 @@ def step(name: str, path: Path) -> dict[str, float]:
 
 
 def generate(deals: int, path: Path) -> None:
-    """The starter workbook with ``deals`` deals, saved by openpyxl in write-only mode."""
+    """The starter workbook with ``deals`` deals, saved by openpyxl in write-only mode; its
+    worker tabs recorded in ``_sheetfunnel`` as ``init`` records them (the marks openpyxl's
+    write-only mode cannot write are put back by the first run)."""
     import openpyxl
 
     from sheetfunnel.demo_data import DemoData, make_demo
+    from sheetfunnel.init_plan import record_owned_tabs
     from sheetfunnel.resources import data_path
     from sheetfunnel.starter import starter_plan
 
@@ -133,9 +136,9 @@ def generate(deals: int, path: Path) -> None:
         row[activity_deal] = f"OPP-{number % deals + 1:06d}"
         activities.append(row)
     data = DemoData(accounts, opportunities, activities, [demo.history[0]])
-    plan = starter_plan("en", data_path("config", "default.toml").read_text(encoding="utf-8"),
-                        data_path("templates", "workbook.toml").read_text(encoding="utf-8"),
-                        demo=data)
+    plan = record_owned_tabs(starter_plan(
+        "en", data_path("config", "default.toml").read_text(encoding="utf-8"),
+        data_path("templates", "workbook.toml").read_text(encoding="utf-8"), demo=data), "en")
     rows: dict[str, dict[int, dict[int, object]]] = {spec.title: {} for spec in plan.tabs}
     for cell in plan.cells:
         rows.setdefault(cell.tab, {}).setdefault(cell.row, {})[cell.col] = cell.value
