@@ -24,6 +24,7 @@ from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.emulator import SheetsEmulator, service_account_file
+from tests.support.parity import save_grids
 
 AS_OF = "2026-11-24"
 KEY = "emulated-key"
@@ -98,13 +99,7 @@ class XlsxBook(Book):
         super().__init__(report)
         folder.mkdir()
         self.path = folder / "pipeline.xlsx"
-        book = openpyxl.Workbook()
-        book.remove(book.active)
-        for title, grid in grids.items():
-            sheet = book.create_sheet(title)
-            for row in grid:
-                sheet.append(row)
-        book.save(self.path)
+        save_grids(self.path, grids)
 
     def target(self) -> list[object]:
         return [self.path]

@@ -20,6 +20,17 @@ from tests.support.gsheets import open_book
 AS_OF = dt.date(2026, 11, 24)
 
 
+def save_grids(path: Path, tabs: dict[str, list[list]]) -> None:
+    """An .xlsx file holding ``tabs`` as a person typed them (openpyxl, one tab per grid)."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, grid in tabs.items():
+        sheet = book.create_sheet(title)
+        for row in grid:
+            sheet.append(row)
+    book.save(path)
+
+
 class Pair:
     """One workbook kept twice: as an .xlsx file and as an emulated Google Sheet."""
 
@@ -42,14 +53,9 @@ class Pair:
     def from_grids(cls, path: Path, emulator: SheetsEmulator, tabs: dict[str, list[list]]
                    ) -> Pair:
         """A workbook people typed elsewhere, in both backends."""
-        book = openpyxl.Workbook()
-        book.remove(book.active)
+        save_grids(path, tabs)
         for title, grid in tabs.items():
-            sheet = book.create_sheet(title)
-            for row in grid:
-                sheet.append(row)
             emulator.add_sheet(title, grid)
-        book.save(path)
         return cls(path, emulator)
 
     def run(self, as_of: dt.date) -> tuple[dict, dict]:
