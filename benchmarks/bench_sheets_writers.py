@@ -26,7 +26,7 @@ import gspread
 from gspread_dataframe import get_as_dataframe, set_with_dataframe
 
 from sheetfunnel.plan import CellWrite, RowKeys, WritePlan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook
 from tests.support.emulator import SheetsEmulator
 

@@ -44,7 +44,7 @@ import openpyxl
 from python_calamine import CalamineWorkbook
 from sheetfunnel.load import tabs_needed
 from sheetfunnel.plan import CellWrite, WritePlan
-from sheetfunnel.run import default_sections, run_once
+from sheetfunnel.runner import default_sections, run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 step, path = sys.argv[1], Path(sys.argv[2])
 started = time.perf_counter()  # after the imports: they cost the same whatever the size

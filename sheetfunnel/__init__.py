@@ -6,9 +6,6 @@
     print(result.counts, result.flags, result.cells_written)
 """
 
-# The submodule ``sheetfunnel.run`` is loaded first, so that the name ``run`` below stays the
-# function: a later ``import sheetfunnel.run`` then finds it loaded and leaves the name alone.
-import sheetfunnel.run as _run_module  # noqa: F401
 from sheetfunnel.api import CheckResult, RunResult, check, init, open_workbook, run
 from sheetfunnel.config import Config
 from sheetfunnel.errors import (

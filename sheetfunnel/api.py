@@ -20,7 +20,7 @@ from sheetfunnel.values import FIRST_DATE, LAST_DATE
 from sheetfunnel.workbook.base import Workbook
 
 if TYPE_CHECKING:
-    from sheetfunnel import run as run_module
+    from sheetfunnel import runner as run_module
 
 Target = str | os.PathLike[str]
 #: File endings a string names a local workbook by; any other string is a Google Sheet.
@@ -128,7 +128,7 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
     each stage's name, for a progress line.
     """
     from sheetfunnel.locks import held_for_one_run
-    from sheetfunnel.run import run_once
+    from sheetfunnel.runner import run_once
 
     config_file = Path(config) if config is not None else None
     day = _day(workbook, as_of, config_file)
@@ -140,7 +140,7 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
 
 def check(workbook: Workbook, config: Target | None = None) -> CheckResult:
     """Validate the Config tabs, the columns and the worker's tabs; write nothing."""
-    from sheetfunnel.run import check as check_workbook
+    from sheetfunnel.runner import check as check_workbook
 
     loaded = check_workbook(workbook, config_file=Path(config) if config is not None else None)
     return CheckResult(tuple(loaded.problems), loaded.config_status)
@@ -169,7 +169,7 @@ def _timezone(workbook: Workbook, config_file: Path | None) -> dt.tzinfo:
     read of the Config tabs, only for an aware ``as_of``."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from sheetfunnel.run import check as check_workbook
+    from sheetfunnel.runner import check as check_workbook
 
     config = check_workbook(workbook, config_file=config_file).config
     try:

@@ -35,7 +35,7 @@ from sheetfunnel.locks import SheetLease, WriterLock, XlsxLock
 from sheetfunnel.workbook.base import Workbook, only
 
 if TYPE_CHECKING:
-    from sheetfunnel.run import RunResult
+    from sheetfunnel.runner import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ def make_job(open_workbook: Callable[[], Workbook], *, config_file: Path | None 
              writer: str | None = None) -> Callable[[], RunOutcome]:
     """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of today;
     ``writer`` is the holder of the watcher's own lease, which must not stop its runs."""
-    from sheetfunnel.run import run_once
+    from sheetfunnel.runner import run_once
 
     def job() -> RunOutcome:
         return outcome_of(run_once(open_workbook(), as_of=today(), config_file=config_file,

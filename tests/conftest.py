@@ -60,11 +60,8 @@ def emulator(monkeypatch: pytest.MonkeyPatch):
 def reports_are_strict_json(monkeypatch: pytest.MonkeyPatch):
     """Every report a run builds in any test is strict JSON (no NaN, no Infinity), as
     ``--report`` writes it; checked after the test, so the run under test is not disturbed."""
-    import importlib
-
     from sheetfunnel import report
-
-    run = importlib.import_module("sheetfunnel.run")  # the module; ``sheetfunnel.run`` is the API
+    from sheetfunnel import runner as run
 
     broken: list[str] = []
 

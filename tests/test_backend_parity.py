@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from sheetfunnel.errors import WorkbookUnreachable
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.base import Snapshot
 from tests.support.gsheets import open_book
 from tests.support.maven_crm import maven_tabs

@@ -18,7 +18,7 @@ from sheetfunnel.config import (
     sections_from_grids,
     sections_from_toml,
 )
-from sheetfunnel.run import default_sections
+from sheetfunnel.runner import default_sections
 
 DEFAULTS = default_sections()
 STAGES = [["Stage", "Probability", "Kind", "Stall Days", "Follow-up Days", "Entered Date Field"],

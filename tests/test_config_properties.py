@@ -19,7 +19,7 @@ from sheetfunnel.config import (
 from sheetfunnel.demo_data import make_demo
 from sheetfunnel.init_plan import build_starter
 from sheetfunnel.load import load_workbook_model
-from sheetfunnel.run import check, default_sections, run_once
+from sheetfunnel.runner import check, default_sections, run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.memory import MemoryWorkbook
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sheetfunnel.init_plan import build_starter, init_plan
 from sheetfunnel.plan import WritePlan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.emulator import SheetsEmulator
 from tests.support.gsheets import open_book

@@ -21,7 +21,7 @@ import requests
 from sheetfunnel.errors import WorkbookUnreachable
 from sheetfunnel.grid import Cell
 from sheetfunnel.init_plan import init_plan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from tests.support.emulator import Call, Sheet, SheetsEmulator
 from tests.support.gsheets import KEY, open_book
 

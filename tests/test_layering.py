@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sheetfunnel"
 
 #: The imperative shell: modules that may do I/O. "sheetfunnel" is the package's __init__.
 SHELL = ("sheetfunnel", "sheetfunnel.__main__", "sheetfunnel.api", "sheetfunnel.workbook",
-         "sheetfunnel.run", "sheetfunnel.cli", "sheetfunnel.watch", "sheetfunnel.locks",
+         "sheetfunnel.runner", "sheetfunnel.cli", "sheetfunnel.watch", "sheetfunnel.locks",
          "sheetfunnel.init_plan", "sheetfunnel.logs", "sheetfunnel.resources")
 
 #: Modules that touch files, the network, the environment or the clock.
@@ -115,10 +115,10 @@ def test_no_core_module_imports_a_shell_module():
 
 
 def test_the_check_sees_io_a_clock_and_an_upward_import():
-    tree = ast.parse("import os\nfrom sheetfunnel.workbook import xlsx\nfrom ..run import go\n"
+    tree = ast.parse("import os\nfrom sheetfunnel.workbook import xlsx\nfrom ..runner import go\n"
                      "import datetime as dt\nx = dt.datetime.now()\ny = dt.date.today()\n")
     names = {name for name, _ in imported("sheetfunnel.engine", tree)}
-    assert {"os", "sheetfunnel.workbook.xlsx", "sheetfunnel.run.go"} <= names
-    assert all(is_shell(name) for name in ("sheetfunnel.workbook.xlsx", "sheetfunnel.run"))
+    assert {"os", "sheetfunnel.workbook.xlsx", "sheetfunnel.runner.go"} <= names
+    assert all(is_shell(name) for name in ("sheetfunnel.workbook.xlsx", "sheetfunnel.runner"))
     assert not is_shell("sheetfunnel.render")
     assert [call for call, _ in clock_reads(tree)] == ["datetime.now()", "date.today()"]

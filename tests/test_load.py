@@ -7,7 +7,7 @@ import pytest
 from sheetfunnel.config import sections_from_toml
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.load import load_workbook_model, tabs_needed
-from sheetfunnel.run import default_sections
+from sheetfunnel.runner import default_sections
 from sheetfunnel.schema import field_column
 from tests.support.maven_crm import maven_tabs
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sheetfunnel import init, schema
 from sheetfunnel.cli import cli
 from sheetfunnel.locks import XlsxLock
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)

@@ -14,7 +14,7 @@ from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.load import load_workbook_model
 from sheetfunnel.plan import IOStats
 from sheetfunnel.report import build_report
-from sheetfunnel.run import default_sections, run_once
+from sheetfunnel.runner import default_sections, run_once
 from sheetfunnel.summary import RunHeader, summarize
 from sheetfunnel.tabs.summary import render_summary
 from sheetfunnel.words import words_for

@@ -21,7 +21,7 @@ from sheetfunnel.config import Config, Settings, Stage
 from sheetfunnel.diff import MAX_TEXT, diff_cells, storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.plan import TabSpec, WritePlan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.tabs.state import State, read_state, state_cells
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.gsheets import open_book

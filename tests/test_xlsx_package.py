@@ -22,7 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from sheetfunnel import init, schema
 from sheetfunnel.diff import same_value
 from sheetfunnel.plan import Bold, CellRange, CellWrite, Chart, Looks, TabSpec, WritePlan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from sheetfunnel.workbook.xlsx_looks import WORKSHEET_ORDER, column_widths

@@ -18,7 +18,7 @@ import pytest
 from sheetfunnel import init
 from sheetfunnel.diff import same_value
 from sheetfunnel.grid import Cell, Grid
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 
 AS_OF = dt.date(2026, 11, 24)

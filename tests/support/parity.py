@@ -11,7 +11,7 @@ import openpyxl
 from sheetfunnel.diff import same_value
 from sheetfunnel.grid import Cell
 from sheetfunnel.init_plan import init_plan
-from sheetfunnel.run import run_once
+from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.base import Snapshot
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.emulator import SheetsEmulator
