@@ -3,6 +3,7 @@ the option that fixes it, and the exit code."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -80,3 +81,19 @@ def test_a_workbook_another_sheetfunnel_holds(starter: Path):
         3, f"Refused: Another sheetfunnel ({socket.gethostname()}:{os.getpid()}) is working on "
            "this workbook: it holds pipeline.xlsx.lock. Only one writer per workbook is "
            "allowed; stop the other one, or this one takes over once it has stopped.\n")
+
+
+def test_a_watcher_that_finds_the_file_held_as_it_starts_exits_3(starter: Path):
+    package = logging.getLogger("sheetfunnel")
+    saved = list(package.handlers), package.level, package.propagate
+    watcher = XlsxLock(starter)
+    watcher.acquire()
+    try:
+        code, out = sheetfunnel("watch", starter, "--every", "10m")
+    finally:
+        watcher.release()
+        package.handlers[:], level, package.propagate = saved
+        package.setLevel(level)
+    assert code == 3
+    assert "ERROR   Refused to start: Another sheetfunnel (" in out
+    assert "Exiting with code 3" in out and "Traceback" not in out

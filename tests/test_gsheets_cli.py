@@ -169,6 +169,20 @@ def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     assert code == 0, out
 
 
+def test_a_watcher_that_finds_the_lease_held_as_it_starts_exits_3(served, key_file,
+                                                                    package_logging):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    for col, value in enumerate(["lease", "hq:41:aaa", "2999-01-01T00:00:00Z"], start=1):
+        served.set_cell("_sheetfunnel", 2, col, value)  # another watcher holds it
+    code, out = sheetfunnel("watch", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert "Refused to start: Another sheetfunnel (hq:41:aaa) holds this workbook until " \
+           "2999-01-01T00:00:00Z" in out and "Exiting with code 3" in out
+    assert "Traceback" not in out
+    assert "Score" not in served.grid("Opportunities")[0]  # it never ran
+    assert read_lease(served.grid(STATE_TAB)).holder == "hq:41:aaa"
+
+
 def test_a_run_that_loses_a_new_sheet_to_a_starting_watcher_is_refused(served, key_file):
     """The run read a sheet without the state tab; a watcher took the lease (creating the
     tab) before the run wrote: a refusal naming the watcher, exit 3, never an error."""
