@@ -58,7 +58,9 @@ def test_a_google_sheet_without_credentials(emulator):
 
 def test_neither_a_path_nor_a_sheet():
     assert sheetfunnel("check") == (
-        2, "Error: Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, not both and "
+        2, "Usage: sheetfunnel check [OPTIONS] [PATH]\n"
+           "Try 'sheetfunnel check --help' for help.\n\n"
+           "Error: Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, not both and "
            "not neither.\n")
 
 
