@@ -14,9 +14,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from sheetfunnel import api
+from sheetfunnel.changes import PlannedChanges
 from sheetfunnel.errors import (
     ConfigError,
     CredentialsMissing,
@@ -25,7 +27,6 @@ from sheetfunnel.errors import (
     UsageError,
     WorkbookLocked,
 )
-from sheetfunnel.plan import WritePlan
 from sheetfunnel.workbook.base import Workbook
 
 out = Console(soft_wrap=True)
@@ -188,7 +189,7 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
             table.add_row(code, str(count))
         out.print(table)
     if dry_run:
-        print_plan(result.plan)
+        print_changes(result.changes())
         return
     written = result.cells_written
     titles = result.titles
@@ -197,15 +198,21 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
     out.print(f"{written} cells written. Open the tabs: {tabs}.")
 
 
-def print_plan(plan: WritePlan, limit: int = 40) -> None:
-    by_tab = plan.cells_by_tab()
-    out.print(f"Dry run: {len(plan.cells)} cells would change; nothing was written.")
-    for tab, writes in by_tab.items():
-        out.print(f"  {tab}: {len(writes)} cells")
-    for write in plan.cells[:limit]:
-        out.print(f"    {write}", highlight=False)
-    if len(plan.cells) > limit:
-        out.print(f"    … and {len(plan.cells) - limit} more")
+def print_changes(changes: PlannedChanges) -> None:
+    """Per tab and column: how many cells would change, the first few as ID, old and new."""
+    out.print(f"Dry run: {changes.total:,} cells would change; nothing was written.")
+    for tab in changes.tabs:
+        memory = " (the worker's memory)" if tab.hidden else ""
+        out.print(f"  [bold]{escape(tab.tab)}[/]: {cells(tab.count)}{memory}", highlight=False)
+        for column in () if tab.hidden else tab.columns:
+            out.print(f"    {escape(column.column)}: {cells(column.count)}", highlight=False)
+            for line in column.lines():
+                out.print(f"      {escape(line)}", highlight=False)
+    out.print(f"Total: {cells(changes.total)} in {len(changes.tabs)} tab(s).")
+
+
+def cells(count: int) -> str:
+    return f"{count:,} cell" + ("" if count == 1 else "s")
 
 
 @cli.command()
