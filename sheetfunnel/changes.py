@@ -46,8 +46,8 @@ class ColumnChanges:
     def lines(self) -> list[str]:
         """``OPP-7 · Score: 40 → 55`` (``Summary!B4: 3 → 4`` for a row without an ID) for each
         change shown, then ``… and N more``."""
-        shown = [f"{c.where}{f' · {self.column}' if c.by_id else ''}: {show(c.old)} → "
-                 f"{show(c.new)}" for c in self.first]
+        shown = [f"{c.where}{f' · {self.column}' if c.by_id else ''}: "
+                 + " → ".join(show_pair(c.old, c.new)) for c in self.first]
         more = self.count - len(self.first)
         return shown + ([f"… and {more:,} more"] if more else [])
 
@@ -112,7 +112,23 @@ def show(value: Cell) -> str:
         return str(int(value))
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = " ".join(str(value).split())
+    return _cut(" ".join(str(value).split()))
+
+
+def show_pair(old: Cell, new: Cell) -> tuple[str, str]:
+    """Old and new value shown; two long texts that read alike when cut are shown from a
+    little before where they differ (``…for 8 days`` → ``…for 9 days``)."""
+    shown = show(old), show(new)
+    if shown[0] != shown[1] or not (isinstance(old, str) and isinstance(new, str)):
+        return shown
+    texts = " ".join(old.split()), " ".join(new.split())
+    same = next((i for i, (a, b) in enumerate(zip(*texts, strict=False)) if a != b),
+                min(map(len, texts)))
+    begin = max(0, same - 10)
+    return _cut("…" + texts[0][begin:]), _cut("…" + texts[1][begin:])
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sheetfunnel import init
-from sheetfunnel.changes import Change, ColumnChanges, planned_changes, show
+from sheetfunnel.changes import Change, ColumnChanges, planned_changes, show, show_pair
 from sheetfunnel.cli import cli
 from sheetfunnel.plan import CellWrite, RowKeys, TabSpec, WritePlan
 from sheetfunnel.values import serial_number
@@ -68,6 +68,15 @@ def test_a_plan_that_changes_nothing_has_no_tabs():
     ("x" * 60, "x" * 39 + "…"), (True, "True")])
 def test_values_are_shown_on_one_line(value, shown):
     assert show(value) == shown
+
+
+def test_two_long_texts_that_differ_late_are_shown_where_they_differ():
+    old = "⛔ Missing: Budget status · ⏰ No follow-up for 8 days · 🐢 69 days in Negotiation"
+    new = old.replace("8 days", "9 days").replace("69 days", "70 days")
+    assert show_pair(old, new) == ("…ow-up for 8 days · 🐢 69 days in Negoti…",
+                                   "…ow-up for 9 days · 🐢 70 days in Negoti…")
+    assert show_pair("short", "shirt") == ("short", "shirt")
+    assert show_pair(3, "3") == ("3", "3")
 
 
 def test_the_command_prints_ids_old_and_new_values_and_totals(tmp_path: Path):
