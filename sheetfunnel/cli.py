@@ -150,8 +150,8 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
     """
     workbook = open_workbook(path, sheet, credentials)
     if report_file and not report_file.parent.is_dir():
-        raise UsageError(f"--report {report_file}: the folder {report_file.parent} does not "
-                         "exist. Create it first, or give the report another place.")
+        raise UsageError(f"--report {report_file}: there is no folder {report_file.parent}. "
+                         "Create it first, or give the report another place.")
     with err.status("Reading the workbook") as status:
         result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
                          step=status.update)

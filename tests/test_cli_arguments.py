@@ -100,17 +100,20 @@ MISTAKES = [
     ("init {dir}/book.xlsx", "already exists"),
     ("init {dir}/no/such/folder/new.xlsx", "does not exist"),
     ("demo --out {dir}/notes.txt", "is a file"),
-    ("demo --out /proc/no-such-folder", "cannot be made"),
+    ("demo --out {dir}/notes.txt/demo", "cannot be made"),
     *[(f"{command} {{dir}}/book.xlsx --config {config}", says) for command in ("run", "check")
       for config, says in (("{dir}/nothere.toml", "does not exist"),
                            ("{dir}/folder", "is a directory"),
                            ("{dir}/broken.toml", "cannot be read as TOML"))],
     ("run {dir}/book.xlsx --report {dir}/folder", "is a directory"),
-    ("run {dir}/book.xlsx --report {dir}/no/such/folder/r.json", "does not exist"),
+    ("run {dir}/book.xlsx --report {dir}/no/such/folder/r.json", "there is no folder"),
+    ("run {dir}/book.xlsx --report {dir}/notes.txt/r.json", "there is no folder"),
+    ("run {dir}/book.xlsx --dry-run --report {dir}/" + "x" * 300 + ".json",
+     "The report cannot be written"),
 ]
 
 
-@pytest.mark.parametrize(("args", "says"), MISTAKES, ids=[m[0] for m in MISTAKES])
+@pytest.mark.parametrize(("args", "says"), MISTAKES, ids=[m[0][:70] for m in MISTAKES])
 def test_a_mistake_is_a_sentence_and_exit_2(place: Path, args: str, says: str):
     code, out, exception = invoke(place, args)
     assert "Traceback" not in out
