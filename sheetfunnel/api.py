@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sheetfunnel.changes import PlannedChanges, planned_changes
 from sheetfunnel.errors import DateOutOfRange, Problem
+from sheetfunnel.grid import Grid
 from sheetfunnel.plan import WritePlan
 from sheetfunnel.values import FIRST_DATE, LAST_DATE
 from sheetfunnel.workbook.base import Workbook
@@ -44,6 +46,13 @@ class RunResult:
     plan: WritePlan
     titles: Mapping[str, str | None]
     dry_run: bool
+    #: The grids the run read, before it wrote.
+    before: Mapping[str, Grid] = field(default_factory=dict, repr=False)
+
+    def changes(self, first: int = 3) -> PlannedChanges:
+        """What the plan changes (or, on a dry run, would change), per tab and column, with
+        the first ``first`` cells of each as ID, old and new value."""
+        return planned_changes(self.plan, self.before, first)
 
     @property
     def ok(self) -> bool:
@@ -185,4 +194,4 @@ def _result(result: run_module.RunResult, name: str, day: dt.date,
         workbook=name, as_of=day, counts=dict(report["counts"]),
         flags=dict(report.get("flags", {})), cells_written=result.cells_written,
         problems=tuple(result.problems), config_status=result.config_status, report=report,
-        plan=result.plan, titles=dict(result.titles), dry_run=dry_run)
+        plan=result.plan, titles=dict(result.titles), dry_run=dry_run, before=result.before)

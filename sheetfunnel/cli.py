@@ -1,6 +1,8 @@
 """The ``sheetfunnel`` command: parse options, call the library, print for people.
 
-Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unreachable.
+Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unreachable or
+held by another writer (``watch`` too, when it finds the workbook held as it starts); a watcher
+stopped at once by a second signal exits 128 + the signal (130 SIGINT, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from sheetfunnel import api
+from sheetfunnel.changes import PlannedChanges
 from sheetfunnel.errors import (
     ConfigError,
     CredentialsMissing,
@@ -23,7 +27,6 @@ from sheetfunnel.errors import (
     UsageError,
     WorkbookLocked,
 )
-from sheetfunnel.plan import WritePlan
 from sheetfunnel.workbook.base import Workbook
 
 out = Console(soft_wrap=True)
@@ -65,13 +68,14 @@ class Group(click.Group):
 
 
 def target(path: Path | None, sheet: str | None) -> Path | str:
-    """The workbook a command names: a PATH or a --sheet URL_OR_KEY, exactly one of them."""
+    """The workbook a command names: a PATH or a --sheet URL_OR_KEY, exactly one of them;
+    neither or both is a usage error, told with the command's usage line."""
     if sheet is not None and path is None:
         return sheet
     if path is not None and sheet is None:
         return path
-    raise UsageError("Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, "
-                     "not both and not neither.")
+    raise click.UsageError("Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, "
+                           "not both and not neither.", click.get_current_context(silent=True))
 
 
 def open_workbook(path: Path | None, sheet: str | None, credentials: Path | None) -> Workbook:
@@ -116,7 +120,12 @@ def cli() -> None:
 @as_of_option
 def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: str, demo: bool,
          force: bool, as_of: dt.datetime | None) -> None:
-    """Create a starter workbook (or add the tabs to a Google Sheet)."""
+    """Create a starter workbook (or add the tabs to a Google Sheet).
+
+    PATH is the new .xlsx file (its folder must exist); or give --sheet for a Google Sheet
+    shared with the worker. Exit codes: 0 created, 2 bad usage or the file exists (see
+    --force), 3 the workbook could not be written.
+    """
     workbook = api.init(target(path, sheet), credentials=credentials, lang=lang, demo=demo,
                         force=force, as_of=as_of.date() if as_of else None)
     again = path if path is not None else f"--sheet {sheet}"
@@ -133,18 +142,34 @@ def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: s
 def run(path: Path | None, sheet: str | None, credentials: Path | None,
         config_file: Path | None, as_of: dt.datetime | None, dry_run: bool,
         report_file: Path | None) -> None:
-    """Judge every opportunity and write flags, Attention and Summary back."""
+    """Judge every opportunity and write flags, Attention and Summary back.
+
+    PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 done
+    (flags are not errors), 2 bad usage, a broken config or an unreadable workbook, 3 the
+    workbook could not be written this time (held by a watcher, read-only, unreachable).
+    """
     workbook = open_workbook(path, sheet, credentials)
+    if report_file and not report_file.parent.is_dir():
+        raise UsageError(f"--report {report_file}: there is no folder {report_file.parent}. "
+                         "Create it first, or give the report another place.")
     with err.status("Reading the workbook") as status:
         result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
                          step=status.update)
     if report_file:
-        from sheetfunnel.report import report_json
-
-        report_file.write_text(report_json(result.report), encoding="utf-8")
+        write_report(report_file, result.report)
     print_result(result, dry_run=dry_run)
     if not result.ok:
         raise ConfigError(result.errors)
+
+
+def write_report(file: Path, report: dict[str, Any]) -> None:
+    from sheetfunnel.report import report_json
+
+    try:
+        file.write_text(report_json(report), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"The report cannot be written to {file} ({exc.strerror}); the run "
+                         "itself is done. Give --report a file you can write.") from exc
 
 
 def print_result(result: api.RunResult, *, dry_run: bool) -> None:
@@ -164,7 +189,7 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
             table.add_row(code, str(count))
         out.print(table)
     if dry_run:
-        print_plan(result.plan)
+        print_changes(result.changes())
         return
     written = result.cells_written
     titles = result.titles
@@ -173,15 +198,21 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
     out.print(f"{written} cells written. Open the tabs: {tabs}.")
 
 
-def print_plan(plan: WritePlan, limit: int = 40) -> None:
-    by_tab = plan.cells_by_tab()
-    out.print(f"Dry run: {len(plan.cells)} cells would change; nothing was written.")
-    for tab, writes in by_tab.items():
-        out.print(f"  {tab}: {len(writes)} cells")
-    for write in plan.cells[:limit]:
-        out.print(f"    {write}", highlight=False)
-    if len(plan.cells) > limit:
-        out.print(f"    … and {len(plan.cells) - limit} more")
+def print_changes(changes: PlannedChanges) -> None:
+    """Per tab and column: how many cells would change, the first few as ID, old and new."""
+    out.print(f"Dry run: {changes.total:,} cells would change; nothing was written.")
+    for tab in changes.tabs:
+        memory = " (the worker's memory)" if tab.hidden else ""
+        out.print(f"  [bold]{escape(tab.tab)}[/]: {cells(tab.count)}{memory}", highlight=False)
+        for column in () if tab.hidden else tab.columns:
+            out.print(f"    {escape(column.column)}: {cells(column.count)}", highlight=False)
+            for line in column.lines():
+                out.print(f"      {escape(line)}", highlight=False)
+    out.print(f"Total: {cells(changes.total)} in {len(changes.tabs)} tab(s).")
+
+
+def cells(count: int) -> str:
+    return f"{count:,} cell" + ("" if count == 1 else "s")
 
 
 @cli.command()
@@ -189,7 +220,11 @@ def print_plan(plan: WritePlan, limit: int = 40) -> None:
 @config_option
 def check(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None) -> None:
-    """Validate the Config tabs and columns; write nothing. Exit 2 when broken."""
+    """Validate the Config tabs and columns; write nothing. Exit 2 when broken.
+
+    PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 the
+    configuration is valid, 2 it is broken (each problem named by its cell) or bad usage.
+    """
     found = api.check(open_workbook(path, sheet, credentials), config=config_file)
     for problem in found.problems:
         out.print(f"{problem.severity}: {problem.where}: {problem.message}", highlight=False)
@@ -207,11 +242,18 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one JSON object per line for log collectors.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              default="INFO", show_default=True)
+              default="INFO", show_default=True,
+              help="Log runs at this level and above; WARNING logs only refusals and failures.")
 def watch(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None, every: str, at_time: str | None, log_format: str,
           log_level: str) -> None:
-    """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run."""
+    """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run.
+
+    PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 stopped
+    by SIGINT or SIGTERM after the run under way, 2 bad usage or no such workbook, 3 another
+    writer held the workbook as the watcher started (a process manager starts it again:
+    systemd's Restart=on-failure), 130 or 143 stopped at once by a second SIGINT or SIGTERM.
+    """
     from sheetfunnel.watch import serve
 
     code = serve(path, sheet=sheet, config_file=config_file,
@@ -226,9 +268,16 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
               help="Folder for the demo workbook.")
 @as_of_option
 def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
-    """Make a demo workbook, run on it, and say where to look."""
+    """Make a demo workbook, run on it, and say where to look.
+
+    Writes OUT/pipeline.xlsx (replacing an earlier demo). Exit codes: 0 done, 2 bad usage.
+    """
     today = api.in_range(as_of.date() if as_of else dt.date.today())
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"The folder {out_dir} cannot be made ({exc.strerror}). Give --out a "
+                         "folder you can write to.") from exc
     path = out_dir / "pipeline.xlsx"
     workbook = api.init(path, lang="en", demo=True, force=True, as_of=today)
     with err.status("Running") as status:

@@ -12,11 +12,10 @@ end of the sheet".
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetfunnel.grid import Cell, a1
+from sheetfunnel.grid import Cell
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,6 @@ class CellWrite:
     row: int
     col: int
     value: Cell
-
-    def __str__(self) -> str:
-        shown = self.value.isoformat() if isinstance(self.value, dt.date) else self.value
-        return f"{a1(self.tab, self.row, self.col)} = {shown!r}"
 
 
 @dataclass(frozen=True)

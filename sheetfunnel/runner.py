@@ -63,6 +63,8 @@ class RunResult:
     evaluation: Evaluation | None = None
     summary: Summary | None = None
     titles: Mapping[str, str | None] = field(default_factory=dict)
+    #: The grids the run read, for telling what the plan changes (``changes.py``).
+    before: Mapping[str, Grid] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:
@@ -153,7 +155,7 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
     return RunResult(report, plan, model.config_status, model.problems, outcome.evaluation,
-                     outcome.summary, model.titles)
+                     outcome.summary, model.titles, inputs.snapshot.tabs)
 
 
 def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:
@@ -286,7 +288,8 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
         workbook.apply(plan)
     seconds, io = spent()
     report = problems_only_report(header, io, seconds)
-    return RunResult(report, plan, model.config_status, model.problems, titles=model.titles)
+    return RunResult(report, plan, model.config_status, model.problems, titles=model.titles,
+                     before=snapshot.tabs)
 
 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:

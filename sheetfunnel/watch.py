@@ -3,9 +3,13 @@
 The first run starts at once, then one every interval (and daily at ``--at``), from the
 watcher's own ``schedule.Scheduler`` (never the module-wide default). A failed run is one
 logged sentence and the watcher carries on; while failures repeat it waits 1, 2, 4 … up to
-``max_backoff`` intervals between tries. A refused lock is not a failure: the next tick simply
-asks again. SIGINT and SIGTERM only ask it to stop: the run under way finishes, the lock is
-released, and the watcher returns 0.
+``max_backoff`` intervals between tries. A workbook another writer holds when the watcher
+starts is refused and the watcher exits 3 (``EXIT_REFUSED``): it does not sit waiting, a
+process manager (systemd's ``Restart=on-failure``) starts it again and it takes the workbook
+once the holder has let go or its lease has run out. A lock lost while running is a warning,
+not a failure: the next tick asks for it again. SIGINT and SIGTERM only ask it to stop: the run
+under way finishes, the lock is released, and the watcher returns 0; a second signal stops it
+at once with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
 
 Time: schedule reads the system clock (``datetime.now()``) itself, so ``clock`` must tell the
 same time; it dates and times the runs. Tests move both at once with time-machine and pass a
@@ -43,6 +47,18 @@ UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 SHORTEST = dt.timedelta(seconds=10)
 #: Longest wait between two looks at the stop flag: how late a signal can be noticed.
 POLL_SECONDS = 1.0
+#: The watcher's exit code when another writer holds the workbook as it starts.
+EXIT_REFUSED = WorkbookLocked.exit_code
+
+
+class StopNow(KeyboardInterrupt):
+    """A second SIGINT or SIGTERM: stop at once, with ``exit_code`` 128 + the signal number
+    as shells report a process a signal ended."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 @dataclass(frozen=True)
@@ -169,10 +185,13 @@ class Watcher:
         return self._pass[0] if self._pass else None
 
     def run_forever(self, stop: threading.Event | None = None) -> int:
-        """Run now, then on schedule until ``stop`` is set; release the lock; return 0."""
+        """Take the workbook, run now, then on schedule until ``stop`` is set; release the
+        lock; return 0. Held by another writer at the start: log why, return EXIT_REFUSED."""
         stop = stop or threading.Event()
         log.info("Watching %s %s. Ctrl-C or SIGTERM finishes the current run, then stops.",
                  self.name, self.cadence)
+        if not self._take():
+            return EXIT_REFUSED
         try:
             self.run_now()
             while not stop.is_set():
@@ -195,6 +214,21 @@ class Watcher:
                                            "workbook": self.name, "failures": self.failures})
             return
         self._pass.append(self.run_now())
+
+    def _take(self) -> bool:
+        """Take the workbook before the first run; False (logged) when another writer holds
+        it. Any other failure is left to the first run, which tries again and logs it."""
+        try:
+            self._hold()
+        except WorkbookLocked as exc:
+            log.error("Refused to start: %s Exiting with code %d; started again (systemd's "
+                      "Restart=on-failure), the watcher takes the workbook once it is free.",
+                      " ".join(str(exc).split()), EXIT_REFUSED,
+                      extra={"event": "start", "outcome": "refused", "workbook": self.name})
+            return False
+        except Exception:  # noqa: BLE001 - the first run meets it again and logs it
+            log.debug("Taking the workbook before the first run failed", exc_info=True)
+        return True
 
     def _hold(self) -> None:
         if self._holding:
@@ -224,7 +258,7 @@ class Watcher:
                      outcome.cells_written, outcome.seconds,
                      extra=fields | {"outcome": "ok", "failures": 0})
         elif locked:
-            log.warning("Run refused: %s", outcome.message,
+            log.warning("Run refused: %s Asking again at the next run.", outcome.message,
                         extra=fields | {"outcome": "locked", "failures": self.failures})
         else:
             self.failures += 1
@@ -239,11 +273,11 @@ class Watcher:
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
     """While inside: SIGINT/SIGTERM set ``stop`` (the run under way finishes); a second
-    signal stops at once. The previous handlers come back on the way out."""
+    signal raises StopNow. The previous handlers come back on the way out."""
 
     def ask_to_stop(signum: int, _frame: object) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise StopNow(signum)
         log.info("Received %s: finishing the current run, then stopping.",
                  signal.Signals(signum).name)
         stop.set()
@@ -280,7 +314,9 @@ def writer_lock(workbook: Workbook, path: Path | None, every: dt.timedelta) -> W
 def serve(path: Path | None, *, sheet: str | None, config_file: Path | None, every: str,
           at: str | None, log_format: str, log_level: str,
           open_workbook: Callable[[], Workbook]) -> int:
-    """The ``watch`` command: logging, this backend's lock, signals, the loop. Returns 0.
+    """The ``watch`` command: logging, this backend's lock, signals, the loop. Returns the exit
+    code: 0 stopped when asked, EXIT_REFUSED held by another writer at the start, 128 + the
+    signal's number stopped at once by a second signal.
 
     ``path`` or ``sheet`` is how the CLI found the workbook; ``open_workbook`` opens it again
     for each run.
@@ -297,4 +333,10 @@ def serve(path: Path | None, *, sheet: str | None, config_file: Path | None, eve
                       every=interval,
                       at=daily, lock=lock, name=workbook.name)
     with stop_on_signals(threading.Event()) as stop:
-        return watcher.run_forever(stop)
+        try:
+            return watcher.run_forever(stop)
+        except StopNow as now:
+            log.warning("Received %s again: stopped at once, the run under way cut short "
+                        "(the next run writes what it left). Exit code %d.", now,
+                        now.exit_code, extra={"event": "stop", "workbook": workbook.name})
+            return now.exit_code

@@ -3,6 +3,7 @@ the option that fixes it, and the exit code."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -57,7 +58,9 @@ def test_a_google_sheet_without_credentials(emulator):
 
 def test_neither_a_path_nor_a_sheet():
     assert sheetfunnel("check") == (
-        2, "Error: Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, not both and "
+        2, "Usage: sheetfunnel check [OPTIONS] [PATH]\n"
+           "Try 'sheetfunnel check --help' for help.\n\n"
+           "Error: Give either a workbook path (PATH.xlsx) or --sheet URL_OR_KEY, not both and "
            "not neither.\n")
 
 
@@ -80,3 +83,19 @@ def test_a_workbook_another_sheetfunnel_holds(starter: Path):
         3, f"Refused: Another sheetfunnel ({socket.gethostname()}:{os.getpid()}) is working on "
            "this workbook: it holds pipeline.xlsx.lock. Only one writer per workbook is "
            "allowed; stop the other one, or this one takes over once it has stopped.\n")
+
+
+def test_a_watcher_that_finds_the_file_held_as_it_starts_exits_3(starter: Path):
+    package = logging.getLogger("sheetfunnel")
+    saved = list(package.handlers), package.level, package.propagate
+    watcher = XlsxLock(starter)
+    watcher.acquire()
+    try:
+        code, out = sheetfunnel("watch", starter, "--every", "10m")
+    finally:
+        watcher.release()
+        package.handlers[:], level, package.propagate = saved
+        package.setLevel(level)
+    assert code == 3
+    assert "ERROR   Refused to start: Another sheetfunnel (" in out
+    assert "Exiting with code 3" in out and "Traceback" not in out

@@ -24,6 +24,7 @@ from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
 from tests.support.emulator import SheetsEmulator, service_account_file
 from tests.support.gsheets import open_book
+from tests.test_changes import assert_told_by_id
 
 KEY = "emulated-key"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
@@ -94,6 +95,20 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
     assert (code, out.strip()) == (0, "The configuration is valid.")
     assert {c["grant_type"] for c in served.token_calls} == {
         "urn:ietf:params:oauth:grant-type:jwt-bearer"}
+
+
+def test_a_dry_run_tells_each_change_by_id_with_old_and_new_value(served, key_file):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo", "--as-of",
+                "2026-11-24")
+    assert sheetfunnel("run", "--sheet", KEY, "--credentials", key_file, "--as-of",
+                       "2026-11-24")[0] == 0
+    kinds = ("batchUpdate", "values.batchUpdate", "values.batchClear", "values.update")
+    writes = served.count(*kinds)
+    code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file, "--as-of",
+                            "2026-11-25", "--dry-run")
+    assert code == 0, out
+    assert_told_by_id(out)
+    assert writes > 0 and served.count(*kinds) == writes
 
 
 def test_init_on_a_sheet_that_has_the_tabs_adds_nothing(served, key_file):
@@ -167,6 +182,20 @@ def test_a_run_waits_its_turn_while_a_watcher_holds_the_lease(served, key_file):
     served.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died long ago
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file)
     assert code == 0, out
+
+
+def test_a_watcher_that_finds_the_lease_held_as_it_starts_exits_3(served, key_file,
+                                                                    package_logging):
+    sheetfunnel("init", "--sheet", KEY, "--credentials", key_file, "--demo")
+    for col, value in enumerate(["lease", "hq:41:aaa", "2999-01-01T00:00:00Z"], start=1):
+        served.set_cell("_sheetfunnel", 2, col, value)  # another watcher holds it
+    code, out = sheetfunnel("watch", "--sheet", KEY, "--credentials", key_file)
+    assert code == 3
+    assert "Refused to start: Another sheetfunnel (hq:41:aaa) holds this workbook until " \
+           "2999-01-01T00:00:00Z" in out and "Exiting with code 3" in out
+    assert "Traceback" not in out
+    assert "Score" not in served.grid("Opportunities")[0]  # it never ran
+    assert read_lease(served.grid(STATE_TAB)).holder == "hq:41:aaa"
 
 
 def test_a_run_that_loses_a_new_sheet_to_a_starting_watcher_is_refused(served, key_file):

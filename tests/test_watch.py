@@ -20,7 +20,7 @@ import time_machine
 from sheetfunnel import init
 from sheetfunnel.errors import ConfigError, Problem, UsageError, WorkbookLocked
 from sheetfunnel.init_plan import init_plan
-from sheetfunnel.lease import iso_utc, read_lease
+from sheetfunnel.lease import check_lease, iso_utc, read_lease
 from sheetfunnel.locks import SheetLease, XlsxLock
 from sheetfunnel.logs import configure_logging
 from sheetfunnel.plan import CellWrite, WritePlan
@@ -31,6 +31,7 @@ from sheetfunnel.watch import (
     make_job,
     parse_at,
     parse_interval,
+    serve,
     stop_on_signals,
 )
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
@@ -174,6 +175,7 @@ def test_a_second_watcher_is_refused_while_the_first_holds_the_file(clock, lock,
     assert not refused.ok
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings[0].getMessage().startswith("Run refused: Another sheetfunnel (")
+    assert warnings[0].getMessage().endswith(" Asking again at the next run.")
     assert second.failures == 0  # a refusal is not a failure: the next tick asks again
 
     stop = threading.Event()
@@ -181,6 +183,28 @@ def test_a_second_watcher_is_refused_while_the_first_holds_the_file(clock, lock,
     first.run_forever(stop)  # runs once more, then stops and lets go
     assert second.run_now().ok
     assert ran == ["first", "first", "second"]
+
+
+def test_a_watcher_that_finds_the_file_held_as_it_starts_exits_3_and_never_runs(
+        clock, lock, tmp_path, caplog):
+    lock.acquire()  # another watcher, working on the file
+    ran: list[str] = []
+    second = watcher_for(lambda: ran.append("second") or RunOutcome(), clock,
+                         XlsxLock(tmp_path / "pipeline.xlsx"))
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        assert second.run_forever(threading.Event()) == 3
+    assert ran == []
+    refusal = caplog.records[-1]
+    assert refusal.levelno == logging.ERROR and refusal.outcome == "refused"
+    assert refusal.getMessage().startswith("Refused to start: Another sheetfunnel (")
+    assert refusal.getMessage().endswith(
+        "Exiting with code 3; started again (systemd's Restart=on-failure), the watcher "
+        "takes the workbook once it is free.")
+    lock.release()
+    stop = threading.Event()
+    stop.set()
+    assert second.run_forever(stop) == 0  # started again once the other let go: it works
+    assert ran == ["second"]
 
 
 def sheet_watcher(workbook, holder, clock, job):
@@ -206,6 +230,56 @@ def test_a_sheet_lease_is_taken_over_once_a_crashed_holder_s_lease_runs_out(cloc
     assert read_lease(workbook.tabs[STATE_TAB]).holder == "branch:7:bbb"
     assert not first.run_now().ok  # back from the dead, it finds the workbook taken
     assert ran == ["hq", "branch"]
+
+
+def test_a_watcher_that_finds_a_live_lease_as_it_starts_exits_3_and_takes_it_once_run_out(
+        emulator, clock, caplog):
+    emulator.add_sheet("Sheet1")
+    SheetLease(open_book(emulator), holder="hq:41:aaa", duration=dt.timedelta(minutes=30),
+               sleep=lambda _: None).acquire()  # then hq dies without releasing
+    ran: list[str] = []
+    stop = threading.Event()
+    branch = sheet_watcher(open_book(emulator), "branch:7:bbb", clock,
+                           lambda: ran.append("branch") or stop.set() or RunOutcome())
+    with caplog.at_level(logging.ERROR, logger="sheetfunnel"):
+        assert branch.run_forever(stop) == 3
+    assert ran == []
+    (refusal,) = caplog.records
+    assert refusal.getMessage().startswith(
+        "Refused to start: Another sheetfunnel (hq:41:aaa) holds this workbook until ")
+    assert read_lease(emulator.grid(STATE_TAB)).holder == "hq:41:aaa"
+
+    clock.shift(31 * 60)  # systemd started it again, after hq's lease ran out
+    assert branch.run_forever(stop) == 0
+    assert ran == ["branch"]
+    assert read_lease(emulator.grid(STATE_TAB)).holder is None  # released on the way out
+
+
+def test_a_lease_lost_while_running_is_a_warning_and_asked_for_at_each_tick(clock, caplog):
+    workbook, ran = MemoryWorkbook(), []
+    stop = threading.Event()
+    other = SheetLease(workbook, holder="branch:7:bbb", duration=dt.timedelta(minutes=25),
+                       sleep=lambda _: None)
+
+    def job():  # checks the lease as run_once does
+        check_lease(workbook.tabs.get(STATE_TAB), "hq:41:aaa", dt.datetime.now(dt.UTC))
+        ran.append(dt.datetime.now())
+        if len(ran) == 1:  # hq's lease is cleared by hand; branch takes the free workbook
+            workbook.tabs[STATE_TAB][1] = ["lease"]
+            other.acquire()
+        if len(ran) == 2:
+            stop.set()
+        return RunOutcome(rows=1)
+
+    watcher = sheet_watcher(workbook, "hq:41:aaa", clock, job)
+    with caplog.at_level(logging.WARNING, logger="sheetfunnel"):
+        assert watcher.run_forever(stop) == 0
+    # 8:10 the run finds branch's lease; 8:20 so does taking it again; 8:30 it has run out
+    assert since_start(ran) == [0, 30]
+    assert [r.getMessage()[:55] for r in caplog.records] == [
+        "Run refused: Another sheetfunnel (branch:7:bbb) holds t"] * 2
+    assert all(r.levelno == logging.WARNING and r.outcome == "locked" for r in caplog.records)
+    assert watcher.failures == 0
 
 
 def test_the_watcher_that_loses_the_race_for_a_new_sheet_logs_a_refusal(emulator, clock,
@@ -282,6 +356,33 @@ def test_a_second_signal_stops_at_once():
         os.kill(os.getpid(), signal.SIGINT)
         assert stop.is_set()
         os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_a_double_sigterm_mid_run_exits_143_and_lets_go_of_the_file(tmp_path, monkeypatch,
+                                                                     caplog):
+    path = tmp_path / "pipeline.xlsx"
+    init(path, lang="en", demo=False, force=True, as_of=START.date())
+
+    def job():
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("a second SIGTERM stops the run at once")
+
+    monkeypatch.setattr("sheetfunnel.watch.make_job", lambda *_, **__: job)
+    monkeypatch.setattr("sheetfunnel.logs.configure_logging", lambda *_: None)
+    before = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        code = serve(path, sheet=None, config_file=None, every="10m", at=None,
+                     log_format="text", log_level="INFO",
+                     open_workbook=lambda: XlsxWorkbook(path))
+    assert code == 143
+    assert caplog.records[-1].getMessage() == (
+        "Received SIGTERM again: stopped at once, the run under way cut short (the next run "
+        "writes what it left). Exit code 143.")
+    assert signal.getsignal(signal.SIGTERM) is before
+    other = XlsxLock(path)
+    other.acquire()  # let go on the way out
+    other.release()
 
 
 def test_json_logs_carry_one_object_per_run(clock, lock, capsys, restore_logging):
