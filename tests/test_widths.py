@@ -130,3 +130,22 @@ def test_columns_the_worker_adds_are_fitted_and_a_persons_columns_keep_theirs(
     again = run_once(open_book(emulator), as_of=AS_OF)
     assert again.report["io"]["write_requests"] == 0  # nothing new: widths are not sent again
     assert emulator.sheet("Opportunities").widths[7] == 300
+
+
+def test_both_backends_colour_rates_only_where_they_are_numbers_and_size_the_chart(
+        tmp_path, emulator):
+    pair = Pair.from_grids(tmp_path / "team.xlsx", emulator, _team_sheet())
+    pair.run(AS_OF)
+    summary = emulator.sheet("Summary")
+    formulas = [rule["booleanRule"]["condition"] for rule in summary.conditional_formats
+                if rule["booleanRule"]["condition"]["type"] == "CUSTOM_FORMULA"]
+    assert formulas and all(c["values"][0]["userEnteredValue"].startswith("=AND(ISNUMBER(")
+                            for c in formulas)
+    (chart,) = summary.charts
+    overlay = chart["position"]["overlayPosition"]
+    assert (overlay["anchorCell"]["columnIndex"], overlay["widthPixels"]) == (3, 640)
+    sheet = openpyxl.load_workbook(pair.path)["Summary"]
+    rules = [rule for block in sheet.conditional_formatting for rule in block.rules
+             if rule.type == "expression"]
+    assert {rule.formula[0] for rule in rules} == {
+        c["values"][0]["userEnteredValue"][1:] for c in formulas}
