@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# Renders the Summary tab of the demo workbook to docs/summary.png, the way a person sees it:
-# LibreOffice (headless) prints the workbook to PDF, pdftoppm turns the page into a PNG.
-# Needs: sheetfunnel installed, libreoffice-calc and poppler-utils (Debian packages).
+# Renders the demo workbook's Summary, Attention and Opportunities tabs, in English and in
+# Chinese, to docs/<lang>-<tab>.png the way a person sees them printed: LibreOffice (headless)
+# prints each tab to PDF (Summary and Attention with the print setup sheetfunnel gives them;
+# Opportunities, a people's tab, landscape one page wide, without the columns of details), pdftoppm turns page 1 into a PNG.
+# Also checks that no printed cell shows ### (a number or date too wide for its column).
+# Needs: run from the repository (python3 with sheetfunnel's dependencies), libreoffice-calc,
+# poppler-utils and fonts-noto-cjk (Debian packages).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+python="${PYTHON:-python3}"
+as_of="${AS_OF:-2026-11-24}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-sheetfunnel demo --out "$work" --as-of "${AS_OF:-2026-11-24}" > /dev/null
-# Print only the Summary, landscape, one page wide. openpyxl drops charts when it saves, so run
-# sheetfunnel again afterwards: it puts its funnel chart back (and changes no cell).
-python3 - "$work/pipeline.xlsx" <<'PY'
-import sys, openpyxl
-book = openpyxl.load_workbook(sys.argv[1])
-for sheet in book.worksheets:
-    if sheet.title != "Summary":
-        sheet.sheet_state = "hidden"
-summary = book["Summary"]
-book.active = book.worksheets.index(summary)
-summary.page_setup.orientation = "landscape"
-summary.page_setup.fitToWidth, summary.page_setup.fitToHeight = 1, 0
-summary.sheet_properties.pageSetUpPr.fitToPage = True
-book.save(sys.argv[1])
-PY
-sheetfunnel run "$work/pipeline.xlsx" --as-of "${AS_OF:-2026-11-24}" > /dev/null
-(cd "$work" && soffice --headless --convert-to pdf pipeline.xlsx > /dev/null 2>&1)
-pdftoppm -f 1 -l 1 -r 90 -png -singlefile "$work/pipeline.pdf" "$here/summary"
-echo "wrote $here/summary.png"
+cd "$root"
+export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
+declare -A tabs=([en]="Summary Attention Opportunities" [zh]="汇总 待处理 商机")
+declare -A names=([Summary]=summary [Attention]=attention [Opportunities]=opportunities
+                  [汇总]=summary [待处理]=attention [商机]=opportunities)
+for lang in en zh; do
+    book="$work/$lang.xlsx"
+    "$python" -m sheetfunnel init "$book" --lang "$lang" --demo --as-of "$as_of" > /dev/null
+    "$python" -m sheetfunnel run "$book" --as-of "$as_of" > /dev/null
+    read -r -a titles <<< "${tabs[$lang]}"
+    mkdir -p "$work/$lang"
+    "$python" -m tests.support.printing "$book" "$work/$lang" "${titles[@]:0:2}"
+    # Opportunities: ID, Title, Owner, Stage, Amount and the columns sheetfunnel added
+    "$python" -m tests.support.printing --fit --hide 2,7-19 "$book" "$work/$lang" "${titles[2]}"
+    for title in "${titles[@]}"; do
+        pdf="$work/$lang/$title.pdf"
+        if pdftotext "$pdf" - | grep -q '###'; then
+            echo "$lang $title: a cell shows ###" >&2
+            exit 1
+        fi
+        crop=(-r 80)  # the whole first page; of Opportunities its top rows, larger
+        [ "${names[$title]}" = opportunities ] && crop=(-r 150 -x 60 -y 140 -W 1300 -H 480)
+        pdftoppm -f 1 -l 1 "${crop[@]}" -png -singlefile "$pdf" "$here/$lang-${names[$title]}"
+        echo "wrote $here/$lang-${names[$title]}.png"
+    done
+done

@@ -12,10 +12,14 @@ end of the sheet".
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetfunnel.grid import Cell
+from sheetfunnel.grid import Cell, column_letter
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,21 @@ class Bold:
 class Highlight:
     """Conditional colour: cells of ``range`` whose text ``rule`` ``text`` get ``color``.
 
-    ``rule`` is ``equals``, ``contains`` or ``begins``; colours are ``#RRGGBB`` backgrounds.
+    ``rule`` is ``equals``, ``contains`` or ``begins`` (text), or ``below`` or ``at_least``
+    (numbers: ``text`` is the number, such as ``0.3``); colours are ``#RRGGBB`` backgrounds.
     """
 
     range: CellRange
     rule: str
     text: str
     color: str
+
+    def number_formula(self) -> str:
+        """A ``below``/``at_least`` rule as a formula on the range's first cell, true only for
+        numbers (a blank cell is no low conversion)."""
+        corner = f"{column_letter(self.range.first_col)}{self.range.first_row}"
+        operator = {"below": "<", "at_least": ">="}[self.rule]
+        return f"AND(ISNUMBER({corner}),{corner}{operator}{self.text})"
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,8 @@ class Dropdown:
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar chart of ``values`` by ``categories`` (both one column, same rows)."""
+    """A bar chart of ``values`` by ``categories`` (both one column, same rows), its top left
+    corner on the anchor cell, ``width`` by ``height`` pixels."""
 
     tab: str
     title: str
@@ -106,6 +119,8 @@ class Chart:
     anchor_col: int
     categories: CellRange
     values: CellRange
+    width: int = 680
+    height: int = 340
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,27 @@ class Protection:
 
 
 @dataclass(frozen=True)
+class ColumnWidth:
+    """One column's width in characters (see ``fitted_width``): set on a column the worker
+    adds to a person's tab, never on a person's own column."""
+
+    tab: str
+    col: int
+    width: float
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How a worker's own tab prints: landscape, one page wide, its first ``title_rows`` rows
+    repeated on every page. Only .xlsx carries it (the Sheets API has no print settings)."""
+
+    tab: str
+    landscape: bool = True
+    fit_to_width: bool = True
+    title_rows: int = 0
+
+
+@dataclass(frozen=True)
 class Looks:
     number_formats: tuple[NumberFormat, ...] = ()
     bold: tuple[Bold, ...] = ()
@@ -125,19 +161,94 @@ class Looks:
     dropdowns: tuple[Dropdown, ...] = ()
     charts: tuple[Chart, ...] = ()
     protections: tuple[Protection, ...] = ()
+    widths: tuple[ColumnWidth, ...] = ()
+    prints: tuple[PrintSetup, ...] = ()
 
     def __add__(self, other: Looks) -> Looks:
         return Looks(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
     def as_tuple(self) -> tuple[tuple, ...]:
         return (self.number_formats, self.bold, self.highlights, self.notes, self.dropdowns,
-                self.charts, self.protections)
+                self.charts, self.protections, self.widths, self.prints)
 
     def on_tabs(self, titles: set[str]) -> Looks:
         """Only the looks placed on ``titles``: the rest of a workbook is left as it is."""
         def placed(item: Any) -> bool:
-            return (item.tab if isinstance(item, Note | Chart) else item.range.tab) in titles
+            tab = item.tab if isinstance(item, Note | Chart | ColumnWidth | PrintSetup) \
+                else item.range.tab
+            return tab in titles
         return Looks(*(tuple(filter(placed, kind)) for kind in self.as_tuple()))
+
+
+# -- widths ------------------------------------------------------------------------------------
+
+#: Widths in characters: the narrowest column the worker makes, and the widest it fits text to
+#: (longer text wraps out of sight; numbers and dates are never that long).
+LEAST_WIDTH, MOST_WIDTH = 6.0, 60.0
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a spreadsheet: a wide (CJK, full-width, emoji) character
+    counts two, a combining mark none; the widest line of several."""
+    def line(part: str) -> int:
+        return sum(0 if unicodedata.combining(c) else
+                   2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in part)
+    return max((line(part) for part in text.split("\n")), default=0)
+
+
+def shown_text(value: Cell, pattern: str | None = None) -> str:
+    """``value`` as a sheet shows it with the number format ``pattern`` (the patterns
+    ``NumberFormat`` uses): what its width must hold so that no ``###`` appears."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10] if pattern is None or "y" in pattern else str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if not pattern:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    literals = "".join(re.findall(r'"([^"]*)"', pattern))
+    bare = re.sub(r'"[^"]*"', "", pattern)
+    decimals = len(bare.split(".", 1)[1].rstrip("%,")) if "." in bare else 0
+    number = float(value) * (100 if "%" in bare else 1)
+    text = f"{number:,.{decimals}f}" if "," in bare else f"{number:.{decimals}f}"
+    return literals + text + ("%" if "%" in bare else "")
+
+
+def fitted_width(texts: Iterable[str], *, least: float = LEAST_WIDTH,
+                 most: float = MOST_WIDTH) -> float:
+    """A column width (in characters) that shows the widest of ``texts`` whole, with a
+    little room, within ``least`` and ``most``."""
+    widest = max((text_width(t) for t in texts), default=0)
+    return float(min(max(widest + 2, least), most))
+
+
+def grid_widths(grid: Sequence[Sequence[Cell]], formats: Iterable[NumberFormat] = (),
+                *, rows: int = 2000) -> tuple[tuple[int, float], ...]:
+    """Each column of a tab the worker writes whole, fitted to what it shows (``formats``
+    applied). In a short row (a title, a label and its value, a problem: at most three
+    values) the last text runs on into the empty cells beside it, so it does not widen its
+    column; every cell of a table does, and numbers and dates always do (they never run on,
+    a sheet shows ``###`` instead)."""
+    patterns: dict[int, list[tuple[int, int | None, str]]] = {}
+    for item in formats:
+        area = item.range
+        for col in range(area.first_col, (area.last_col or area.first_col) + 1):
+            patterns.setdefault(col, []).append((area.first_row, area.last_row, item.pattern))
+
+    def pattern(row: int, col: int) -> str | None:
+        return next((p for first, last, p in reversed(patterns.get(col, []))
+                     if first <= row and (last is None or row <= last)), None)
+    texts: dict[int, list[str]] = {}
+    for row, values in enumerate(grid[:rows], start=1):
+        for col, value in enumerate(values, start=1):
+            texts.setdefault(col, [])
+            runs_on = isinstance(value, str) and all(v is None or v == ""
+                                                     for v in values[col:]) \
+                and sum(v is not None and v != "" for v in values) <= 3
+            if value is not None and not runs_on:
+                texts[col].append(shown_text(value, pattern(row, col)))
+    return tuple((col, fitted_width(found)) for col, found in sorted(texts.items()))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,18 @@ from sheetfunnel.config import Config
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.grid import Cell, RoleTable, Table, is_blank
 from sheetfunnel.money import money_format
-from sheetfunnel.plan import Bold, CellRange, Highlight, Looks, Note, NumberFormat, Protection
+from sheetfunnel.plan import (
+    Bold,
+    CellRange,
+    ColumnWidth,
+    Highlight,
+    Looks,
+    Note,
+    NumberFormat,
+    Protection,
+    fitted_width,
+    shown_text,
+)
 from sheetfunnel.words import ICONS, Words
 
 GRADE_COLORS = {"A": "#C6EFCE", "B": "#E2F0D9", "C": "#FFEB9C", "D": "#FFC7CE"}
@@ -110,14 +121,15 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     def span(role: str) -> CellRange:
         return CellRange(tab, first, columns[role])
 
+    formats = (
+        NumberFormat(span("score"), "0.0"),
+        NumberFormat(span("win_pct"), "0%"),
+        NumberFormat(span("weighted_amount"), money_format(config)),
+        NumberFormat(span("stage_entered"), DATE_FORMAT),
+        NumberFormat(span("days_in_stage"), "0"),
+    )
     looks = Looks(
-        number_formats=(
-            NumberFormat(span("score"), "0.0"),
-            NumberFormat(span("win_pct"), "0%"),
-            NumberFormat(span("weighted_amount"), money_format(config)),
-            NumberFormat(span("stage_entered"), DATE_FORMAT),
-            NumberFormat(span("days_in_stage"), "0"),
-        ),
+        number_formats=formats,
         bold=tuple(Bold(CellRange(tab, table.header_row, c, table.header_row))
                    for c in columns.values()),
         highlights=tuple(Highlight(span("grade"), "equals", grade, color)
@@ -126,8 +138,29 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
            Highlight(span("flags"), "contains", ICONS["FOLLOW_UP_OVERDUE"], WARN_COLOR)),
         notes=notes,
         protections=owned_column_protections(tab, first, columns.values()),
+        widths=added_column_widths(table, columns, cells, formats),
     )
     return cells, looks
+
+
+def added_column_widths(table: Table, columns: Mapping[str, int],
+                        cells: Mapping[tuple[int, int], Cell],
+                        formats: Iterable[NumberFormat]) -> tuple[ColumnWidth, ...]:
+    """Widths for the owned columns this run adds (their header is not there yet), fitted to
+    the header and what the column shows; a column already in the sheet keeps the width its
+    people gave it."""
+    present = set(table.columns.values())
+    added = {col for col in columns.values() if col not in present}
+    if not added:
+        return ()
+    pattern = {item.range.first_col: item.pattern for item in formats}
+    texts: dict[int, list[str]] = {col: [] for col in added}
+    for (row, col), value in cells.items():
+        if col in added:
+            texts[col].append(shown_text(value, None if row == table.header_row
+                                         else pattern.get(col)))
+    return tuple(ColumnWidth(table.tab, col, fitted_width(texts[col], least=8))
+                 for col in sorted(added))
 
 
 def tab_protection(tab: str, width: int) -> tuple[Protection]:
@@ -170,13 +203,14 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
             cells[(int(row), columns["open_pipeline"])] = cell_value(record["open_pipeline"], 2)
     first = table.header_row + 1
     money = money_format(config)
+    formats = (NumberFormat(CellRange(table.tab, first, columns["won_total"]), money),
+               NumberFormat(CellRange(table.tab, first, columns["open_pipeline"]), money))
     looks = Looks(
-        number_formats=(NumberFormat(CellRange(table.tab, first, columns["won_total"]), money),
-                        NumberFormat(CellRange(table.tab, first, columns["open_pipeline"]),
-                                     money)),
+        number_formats=formats,
         bold=tuple(Bold(CellRange(table.tab, table.header_row, c, table.header_row))
                    for c in columns.values()),
         notes=notes,
         protections=owned_column_protections(table.tab, first, columns.values()),
+        widths=added_column_widths(table, columns, cells, formats),
     )
     return cells, looks

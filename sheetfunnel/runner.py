@@ -29,7 +29,16 @@ from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
 from sheetfunnel.locks import lost_race, utc_now
 from sheetfunnel.owned_tabs import OwnedTab, place_owned_tabs
-from sheetfunnel.plan import CellWrite, IOStats, Looks, RowKeys, TabSpec, WritePlan
+from sheetfunnel.plan import (
+    CellWrite,
+    IOStats,
+    Looks,
+    PrintSetup,
+    RowKeys,
+    TabSpec,
+    WritePlan,
+    grid_widths,
+)
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
 from sheetfunnel.summary import RunHeader, Summary, summarize
@@ -217,17 +226,19 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
 
     summary_tab = owned["summary"].title
     grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words)
-    tabs.append(TabSpec(summary_tab, frozen_rows=1, column_widths=_widths(grid),
+    tabs.append(TabSpec(summary_tab, frozen_rows=1,
+                        column_widths=grid_widths(grid, summary_looks.number_formats),
                         tab_id=owned["summary"].tab_id))
     writes += _whole_tab(summary_tab, snapshot, grid)
     looks += summary_looks
 
     attention_tab = owned["attention"].title
     grid, attention_looks = attention_grid(evaluation, attention_tab, words)
-    tabs.append(TabSpec(attention_tab, frozen_rows=1, column_widths=_widths(grid),
+    tabs.append(TabSpec(attention_tab, frozen_rows=1,
+                        column_widths=grid_widths(grid, attention_looks.number_formats),
                         tab_id=owned["attention"].tab_id))
     writes += _whole_tab(attention_tab, snapshot, grid)
-    looks += attention_looks
+    looks += attention_looks + Looks(prints=(PrintSetup(attention_tab, title_rows=1),))
 
     history_tab = owned["history"].title
     tabs.append(TabSpec(history_tab, frozen_rows=1, tab_id=owned["history"].tab_id))
@@ -255,17 +266,6 @@ def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ..
                if int(row) not in skip and (key := row_key(value))}
         found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
     return tuple(found)
-
-
-def _widths(grid: Grid) -> tuple[tuple[int, float], ...]:
-    """Readable column widths from the longest text in each column (capped; long text may
-    run into the empty cells beside it)."""
-    widths: dict[int, int] = {}
-    for row in grid[:500]:
-        for col, value in enumerate(row, start=1):
-            shown = len(str(value)) if value is not None else 0
-            widths[col] = max(widths.get(col, 8), min(shown + 2, 30 if col == 1 else 24))
-    return tuple(sorted((c, float(w)) for c, w in widths.items()))
 
 
 def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: bool,

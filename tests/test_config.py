@@ -187,6 +187,8 @@ def test_problems_name_the_cell_and_say_how_to_fix_it(tab, cell, value, message)
     ([["grade_A", 50]], "Settings!B2: The grade thresholds must fall from A to C (now A 50, B 60,"
                         " C 40). Make grade_A larger than grade_B and grade_B larger than "
                         "grade_C."),
+    ([["money_unit", "k"]], 'Settings!B2: The setting money_unit must be 万 (amounts on the '
+                            'Summary in 万, ten thousands) or blank, not "k".'),
 ])
 def test_settings_problems(rows, message):
     result = parse(settings=[SETTINGS[0], *rows])
@@ -210,6 +212,19 @@ def test_settings_read_numbers_booleans_and_mappings_in_both_languages():
     assert warnings["Settings!A11"] == ("sheetfunnel does not know the setting colour; it is "
                                         "ignored. Check the spelling.")
     assert warnings["Settings!A12"].startswith("There is no column role called shoe_size")
+
+
+def test_money_unit_wan_and_the_chinese_words_of_the_zh_template_parse():
+    stages = [STAGES[0], ["甲", 10, "进行中"], ["乙", 100, "赢单"], ["丙", 0, "输单"]]
+    criteria = [CRITERIA[0], ["甲", "Budget", "已填写", None, "预算"],
+                ["乙", "Expected Close", "不晚于今天", None, "预计成交日期"]]
+    result = parse(stages=stages, criteria=criteria,
+                   settings=[SETTINGS[0], ["money_unit", "万"], ["criteria_cumulative", "是"]])
+    assert problems(result) == []
+    config = result.config
+    assert [s.kind for s in config.stages] == ["open", "won", "lost"]
+    assert [c.check for c in config.criteria] == ["filled", "on_or_before_today"]
+    assert (config.settings.money_unit, config.settings.criteria_cumulative) == ("万", True)
 
 
 def test_all_problems_are_reported_at_once():

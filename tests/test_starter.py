@@ -69,9 +69,11 @@ def test_english_config_tabs_hold_the_defaults(tmp_path: Path) -> None:
 def test_chinese_config_names_stages_fields_and_currency(tmp_path: Path) -> None:
     tabs = _init(tmp_path, "zh")
     assert [row[0] for row in tabs["阶段"][1:]] == ZH_STAGES
-    assert [row[2] for row in tabs["阶段"][1:]] == ["open"] * 5 + ["won", "lost"]
+    assert [row[2] for row in tabs["阶段"][1:]] == ["进行中"] * 5 + ["赢单", "输单"]
+    checks = {row[2] for row in tabs["准入标准"][1:]}
+    assert {"已填写", "不晚于今天"} <= checks and not checks & {"filled", "on or before today"}
     settings = {row[0]: row[1] for row in tabs["设置"][1:]}
-    assert settings["currency"] == "¥"
+    assert settings["currency"] == "¥" and settings["criteria_cumulative"] == "是"
     assert settings["grade_A"] == "80"
     assert tabs["评分卡"][1] == ["行业匹配", "行业", 3, "in 软件, 金融, 制造", 10]
     assert {row[0] for row in tabs["准入标准"][1:]} <= set(ZH_STAGES)

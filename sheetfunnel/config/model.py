@@ -71,6 +71,7 @@ class Settings:
     timezone: str = "UTC"
     date_order: Literal["ymd", "dmy", "mdy"] = "ymd"
     currency: str = "$"
+    money_unit: str = ""  # 万: the Summary shows amounts in ten thousands
     score_scale: Literal["percent", "raw"] = "percent"
     grade_a: float = 80.0
     grade_b: float = 60.0

@@ -181,6 +181,12 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         return None
     if name in ("timezone", "currency"):
         return text
+    if name == "money_unit":
+        if text in ("", "万"):
+            return text
+        found.error(where, f'The setting money_unit must be 万 (amounts on the Summary in '
+                    f'万, ten thousands) or blank, not "{text}".')
+        return None
     try:
         number = read_number(raw)
     except ValueError:

@@ -1,11 +1,17 @@
 """The Summary tab a manager reads: a grid of sections, number formats and a funnel chart.
 
+Read at a glance: the headline numbers first with the funnel chart beside them, then the
+funnel table right under the chart, its bottleneck (the stage with the lowest conversion)
+marked, conversion and win rates coloured, and the run's details last. It prints landscape,
+one page wide (.xlsx). Amounts are in 万 when Settings ``money_unit = 万``.
+
 Deterministic: the same Summary gives the same grid (no clock time, no durations), so a run
 with nothing new writes nothing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,30 +21,53 @@ import pandas as pd
 from sheetfunnel.config import Config
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.money import money_format
-from sheetfunnel.plan import Bold, CellRange, Chart, Looks, NumberFormat
+from sheetfunnel.plan import Bold, CellRange, Chart, Highlight, Looks, NumberFormat, PrintSetup
 from sheetfunnel.render import tab_protection
 from sheetfunnel.report import builtin_value
 from sheetfunnel.summary import RunHeader, Summary
 from sheetfunnel.words import Words
 
 PERCENT, INTEGER, DAYS, DATE = "0.0%", "#,##0", "0.0", "yyyy-mm-dd"
+MONEY = "money"  # stands for the Settings' money format; its amounts are scaled by _Sheet
+#: Conditional colours: a conversion from the previous stage, and a win rate, below the first
+#: number is red, at least the second green.
+CONVERSION_BANDS, WIN_RATE_BANDS = (0.3, 0.6), (0.2, 0.4)
+LOW_COLOR, HIGH_COLOR, BOTTLENECK_COLOR = "#FFC7CE", "#C6EFCE", "#F8CBAD"
+#: The funnel chart sits right of the headline numbers (columns A-C), just above the funnel
+#: table it draws: on the first screen, inside the printed page's width. Its height is the
+#: headline block's (17 to 21 pixels a row: LibreOffice, Excel, Sheets).
+CHART_COL, CHART_WIDTH, ROW_PIXELS = 4, 640, 18
+
 
 @dataclass
 class _Sheet:
     """Rows appended top to bottom, with the looks that go with them."""
 
     tab: str
+    money: str = "#,##0"
+    scale: float = 1.0  # amounts are divided by it (10,000 for 万)
+    placeholders: Mapping[str, str] = field(default_factory=dict)  # "(none)" -> its words
     grid: Grid = field(default_factory=list)
     formats: list[NumberFormat] = field(default_factory=list)
     bold: list[Bold] = field(default_factory=list)
+    highlights: list[Highlight] = field(default_factory=list)
 
     @property
     def next_row(self) -> int:
         return len(self.grid) + 1
 
-    def add(self, values: list[Cell], *, bold: bool = False) -> int:
+    def add(self, values: list[Cell], *, bold: bool = False, amounts: tuple[int, ...] = ()
+            ) -> int:
+        """One row; the cells of the columns ``amounts`` are money, shown in the sheet's
+        unit."""
         row = self.next_row
-        self.grid.append([builtin_value(v) for v in values])
+        cells = [builtin_value(v) for v in values]
+        for col, value in enumerate(cells, start=1):
+            if isinstance(value, str):
+                cells[col - 1] = self.placeholders.get(value, value)
+            elif col in amounts and isinstance(value, int | float) and self.scale != 1:
+                cells[col - 1] = round(value / self.scale, 2)
+        self.grid.append(cells)
         if bold:
             self.bold.append(Bold(CellRange(self.tab, row, 1, row, max(len(values), 1))))
         return row
@@ -46,7 +75,15 @@ class _Sheet:
     def fmt(self, first_row: int, last_row: int, col: int, pattern: str) -> None:
         if last_row >= first_row:
             self.formats.append(NumberFormat(CellRange(self.tab, first_row, col, last_row),
-                                             pattern))
+                                             self.money if pattern == MONEY else pattern))
+
+    def colour(self, first_row: int, last_row: int, col: int, bands: tuple[float, float]
+               ) -> None:
+        """Red below the first band, green from the second on (blank cells stay white)."""
+        if last_row >= first_row:
+            area = CellRange(self.tab, first_row, col, last_row)
+            self.highlights += [Highlight(area, "below", f"{bands[0]:g}", LOW_COLOR),
+                                Highlight(area, "at_least", f"{bands[1]:g}", HIGH_COLOR)]
 
     def table(self, title: str, head: tuple[str, ...], frame: pd.DataFrame,
               columns: list[str], formats: dict[int, str]) -> tuple[int, int]:
@@ -55,17 +92,35 @@ class _Sheet:
         self.add([title], bold=True)
         self.add(list(head), bold=True)
         first = self.next_row
+        amounts = tuple(col for col, pattern in formats.items() if pattern == MONEY)
         for record in frame[columns].itertuples(index=False):
-            self.add(list(record))
+            self.add(list(record), amounts=amounts)
         for col, pattern in formats.items():
             self.fmt(first, self.next_row - 1, col, pattern)
         return first, self.next_row - 1
 
+    def looks(self, charts: tuple[Chart, ...] = ()) -> Looks:
+        return Looks(tuple(self.formats), tuple(self.bold), tuple(self.highlights),
+                     charts=charts, protections=tab_protection(self.tab, _width(self.grid)),
+                     prints=(PrintSetup(self.tab, title_rows=1),))
 
-def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
+
+def _sheet(tab: str, words: Words, config: Config | None = None) -> _Sheet:
+    placeholders = words.summary["placeholders"]
+    if config is None:
+        return _Sheet(tab, placeholders=placeholders)
+    in_wan = config.settings.money_unit == "万"
+    return _Sheet(tab, money_format(config, in_wan=in_wan), 10_000.0 if in_wan else 1.0,
+                  placeholders)
+
+
+def _title(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
     sheet.add([texts["title"]], bold=True)
     row = sheet.add([texts["as_of"], header.as_of])
     sheet.fmt(row, row, 2, DATE)
+
+
+def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
     counts = {k: header.rows.get(k, 0) for k in ("opportunities", "customers", "activities")}
     sheet.add([texts["rows"], texts["rows_text"].format(**counts)])
     sheet.add([texts["config"], texts["status"].get(header.config_status, header.config_status)])
@@ -78,59 +133,91 @@ def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
 
 def render_problems_only(header: RunHeader, *, tab: str, words: Words) -> tuple[Grid, Looks]:
     """Only the run's header and its problems: the config is broken with no good one to use."""
-    sheet = _Sheet(tab)
+    sheet = _sheet(tab, words)
+    _title(sheet, header, words.summary)
     _header(sheet, header, words.summary)
-    return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold),
-                             protections=tab_protection(tab, _width(sheet.grid)))
+    return sheet.grid, sheet.looks()
+
+
+def bottleneck(funnel: pd.DataFrame) -> int | None:
+    """Position (in ``funnel``) of the stage deals least often reach from the stage before
+    it (the lowest conversion from the previous stage; lost stages left out): the step from
+    the stage before is where deals get stuck. None without one."""
+    rates = [(rate, i) for i, (kind, rate) in enumerate(zip(
+        funnel["kind"], funnel["conversion_from_previous"], strict=True))
+        if kind != "lost" and i > 0 and isinstance(rate, int | float) and not math.isnan(rate)]
+    return min(rates)[1] if rates else None
 
 
 def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
                    ) -> tuple[Grid, Looks]:
-    """The whole Summary tab: header, headline numbers, then one titled table per section."""
+    """The whole Summary tab: headline numbers, the funnel and its chart, one titled table
+    per section, then the run's details and problems."""
     texts = words.summary
-    money = money_format(config)
-    sheet = _Sheet(tab)
-    _header(sheet, summary.header, texts)
-
-    sheet.add([])
-    sheet.add([texts["kpis"]], bold=True)
-    kpi_formats = {"open_count": INTEGER, "open_amount": money, "weighted_pipeline": money,
-                   "won_this_month": INTEGER, "won_amount_this_month": money,
-                   "lost_this_month": INTEGER, "win_rate": PERCENT, "avg_cycle_days": DAYS}
-    for key, pattern in kpi_formats.items():
-        row = sheet.add([texts[key], summary.kpis[key]])
-        sheet.fmt(row, row, 2, pattern)
+    sheet = _sheet(tab, words, config)
+    _title(sheet, summary.header, texts)
 
     funnel = summary.funnel
+    worst = bottleneck(funnel)
+    sheet.add([])
+    chart_row = sheet.add([texts["kpis"]], bold=True)
+    kpi_formats = {"open_count": INTEGER, "open_amount": MONEY, "weighted_pipeline": MONEY,
+                   "won_this_month": INTEGER, "won_amount_this_month": MONEY,
+                   "lost_this_month": INTEGER, "win_rate": PERCENT, "avg_cycle_days": DAYS}
+    for key, pattern in kpi_formats.items():
+        row = sheet.add([texts[key], summary.kpis[key]], amounts=(2,) * (pattern == MONEY))
+        sheet.fmt(row, row, 2, pattern)
+        if key == "win_rate":
+            sheet.colour(row, row, 2, WIN_RATE_BANDS)
+    if worst is not None:
+        step = f'{funnel["stage"].iloc[worst - 1]} → {funnel["stage"].iloc[worst]}'
+        row = sheet.add([texts["bottleneck"], step,
+                         funnel["conversion_from_previous"].iloc[worst]])
+        sheet.fmt(row, row, 3, PERCENT)
+        sheet.highlights.append(Highlight(CellRange(tab, row, 2, row), "equals", step,
+                                          BOTTLENECK_COLOR))
+
     first, last = sheet.table(texts["funnel"], texts["funnel_head"], funnel,
                               ["stage", "reached", "current", "conversion_from_previous",
                                "conversion_from_first", "open_amount", "weighted_amount",
                                "avg_days_in_stage"],
-                              {2: INTEGER, 3: INTEGER, 4: PERCENT, 5: PERCENT, 6: money,
-                               7: money, 8: DAYS})
+                              {2: INTEGER, 3: INTEGER, 4: PERCENT, 5: PERCENT, 6: MONEY,
+                               7: MONEY, 8: DAYS})
     charted = first + int((funnel["kind"] != "lost").sum()) - 1
-    chart = Chart(tab, texts["chart"], first - 2, 10,
-                  CellRange(tab, first, 1, charted), CellRange(tab, first, 2, charted))
+    sheet.colour(first, charted, 4, CONVERSION_BANDS)
+    if worst is not None:
+        row = first + worst
+        sheet.bold.append(Bold(CellRange(tab, row, 1, row, 8)))
+        sheet.highlights.append(Highlight(CellRange(tab, row, 1, row), "equals",
+                                          str(funnel["stage"].iloc[worst]), BOTTLENECK_COLOR))
+    chart = Chart(tab, texts["chart"], chart_row, CHART_COL,
+                  CellRange(tab, first, 1, charted), CellRange(tab, first, 2, charted),
+                  width=CHART_WIDTH, height=(first - 3 - chart_row) * ROW_PIXELS)
 
     sheet.table(texts["forecast"], texts["forecast_head"], summary.forecast,
-                ["period", "count", "amount", "weighted"], {2: INTEGER, 3: money, 4: money})
-    sheet.table(texts["owners"], texts["owners_head"], summary.owners,
-                ["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
-                 "follow_ups_on_time"],
-                {2: INTEGER, 3: INTEGER, 4: INTEGER, 5: PERCENT, 6: money, 7: money,
-                 8: PERCENT})
-    sheet.table(texts["sources"], texts["sources_head"], summary.sources,
-                ["source", "total", "won", "conversion"], {2: INTEGER, 3: INTEGER, 4: PERCENT})
+                ["period", "count", "amount", "weighted"], {2: INTEGER, 3: MONEY, 4: MONEY})
+    owners_first, owners_last = sheet.table(
+        texts["owners"], texts["owners_head"], summary.owners,
+        ["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
+         "follow_ups_on_time"],
+        {2: INTEGER, 3: INTEGER, 4: INTEGER, 5: PERCENT, 6: MONEY, 7: MONEY, 8: PERCENT})
+    sheet.colour(owners_first, owners_last, 5, WIN_RATE_BANDS)
+    sources_first, sources_last = sheet.table(
+        texts["sources"], texts["sources_head"], summary.sources,
+        ["source", "total", "won", "conversion"], {2: INTEGER, 3: INTEGER, 4: PERCENT})
+    sheet.colour(sources_first, sources_last, 4, WIN_RATE_BANDS)
     sheet.table(texts["lost"], texts["lost_head"], summary.lost_reasons,
-                ["reason", "count", "share", "amount"], {2: INTEGER, 3: PERCENT, 4: money})
+                ["reason", "count", "share", "amount"], {2: INTEGER, 3: PERCENT, 4: MONEY})
     flags = summary.flag_counts
     codes = [c for c in flags.columns if c not in ("owner", "total")]
     labels = tuple(words.flag_labels.get(code, code) for code in codes)
     sheet.table(texts["flags"], (texts["flags_owner"], *labels, texts["flags_total"]), flags,
                 ["owner", *codes, "total"], {})
-    return sheet.grid, Looks(tuple(sheet.formats), tuple(sheet.bold),
-                             charts=(chart,) if last >= first else (),
-                             protections=tab_protection(tab, _width(sheet.grid)))
+
+    sheet.add([])
+    sheet.add([texts["run"]], bold=True)
+    _header(sheet, summary.header, texts)
+    return sheet.grid, sheet.looks((chart,) if last >= first else ())
 
 
 def _width(grid: Grid) -> int:

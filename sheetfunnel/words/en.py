@@ -58,4 +58,6 @@ SUMMARY: dict[str, Any] = {  # texts, and tuples of column heads
     "lost": "Lost reasons", "lost_head": ("Reason", "Deals", "Share", "Amount"),
     "flags": "Flags by owner", "flags_owner": "Owner", "flags_total": "Total",
     "chart": "Funnel: deals that reached each stage",
+    "bottleneck": "Bottleneck (lowest conversion)", "run": "This run",
+    "placeholders": {"(none)": "(none)"},  # the engine's words for a blank, as shown
 }

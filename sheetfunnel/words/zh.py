@@ -53,4 +53,6 @@ SUMMARY: dict[str, Any] = {
     "lost": "输单原因", "lost_head": ("原因", "商机数", "占比", "金额"),
     "flags": "各负责人提醒数", "flags_owner": "负责人", "flags_total": "合计",
     "chart": "销售漏斗：到达各阶段的商机数",
+    "bottleneck": "瓶颈（转化率最低）", "run": "本次运行",
+    "placeholders": {"(none)": "(未填写)"},
 }

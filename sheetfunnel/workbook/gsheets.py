@@ -243,6 +243,24 @@ def number_format(pattern: str) -> dict:
     return {"type": kind, "pattern": pattern}
 
 
+def _condition(highlight: Highlight) -> dict:
+    """A Highlight's condition: text rules as such, number rules as a formula that skips
+    blank cells."""
+    if highlight.rule in RULE_TYPES:
+        return {"type": RULE_TYPES[highlight.rule],
+                "values": [{"userEnteredValue": highlight.text}]}
+    return {"type": "CUSTOM_FORMULA",
+            "values": [{"userEnteredValue": "=" + highlight.number_formula()}]}
+
+
+def _width_request(sheet_id: int, col: int, width: float) -> dict:
+    """A column's width in characters as pixels (7 a character, as a 10-point font)."""
+    return {"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col - 1,
+                  "endIndex": col},
+        "properties": {"pixelSize": round(width * 7 + 5)}, "fields": "pixelSize"}}
+
+
 def _rule_mark(rule: dict) -> tuple:
     boolean = rule.get("booleanRule", {})
     condition = boolean.get("condition", {})
@@ -372,6 +390,10 @@ class _Changes:
         for title, protections in _by_tab(looks.protections).items():
             if self.tab(title):
                 self._protections(self.tabs[title], protections)
+        for width in looks.widths:  # only in a plan that adds the column: sent once
+            if self.tab(width.tab):
+                self.structure.append(_width_request(self.tabs[width.tab].sheet_id, width.col,
+                                                     width.width))
 
     def _cell_looks(self, looks: Looks, specs: Iterable[TabSpec]
                     ) -> Iterator[tuple[str, dict]]:
@@ -402,10 +424,7 @@ class _Changes:
                         "strict": False, "showCustomUi": True}}}
         for spec in specs:
             for col, width in spec.column_widths:
-                yield spec.title, {"updateDimensionProperties": {
-                    "range": {"sheetId": self.tabs[spec.title].sheet_id, "dimension": "COLUMNS",
-                              "startIndex": col - 1, "endIndex": col},
-                    "properties": {"pixelSize": round(width * 7 + 5)}, "fields": "pixelSize"}}
+                yield spec.title, _width_request(self.tabs[spec.title].sheet_id, col, width)
 
     def _fingerprinted(self, tab: _Tab, requests_: list[dict]) -> None:
         """Send ``requests_`` unless the tab's recorded fingerprint says they are in place.
@@ -429,8 +448,8 @@ class _Changes:
         """The worker's rules: those on the ranges it colours, and rules like its own on a
         range running to the sheet's end (left behind when an owned column moved)."""
         wanted: list[dict[str, Any]] = [{"ranges": [self.grid_range(h.range)], "booleanRule": {
-            "condition": {"type": RULE_TYPES[h.rule], "values": [{"userEnteredValue": h.text}]},
-            "format": {"backgroundColor": _hex_rgb(h.color)}}} for h in items]
+            "condition": _condition(h), "format": {"backgroundColor": _hex_rgb(h.color)}}}
+            for h in items]
         places = {_span(r["ranges"][0]) for r in wanted}
         kinds = {_rule_mark(r) for r in wanted}
         ours = [i for i, rule in enumerate(tab.conditional_formats)
@@ -463,7 +482,8 @@ class _Changes:
                 "series": [{"series": source(chart.values), "targetAxis": "BOTTOM_AXIS"}]}},
             "position": {"overlayPosition": {"anchorCell": {
                 "sheetId": self.tabs[chart.tab].sheet_id, "rowIndex": chart.anchor_row - 1,
-                "columnIndex": chart.anchor_col - 1}}}}
+                "columnIndex": chart.anchor_col - 1},
+                "widthPixels": chart.width, "heightPixels": chart.height}}}
         ours = [c for tab in self.tabs.values() for c in tab.charts
                 if c.get("spec", {}).get("title") == chart.title]
         if len(ours) == 1 and _chart_mark(ours[0]) == _chart_mark(wanted):

@@ -24,7 +24,8 @@ NAME_PREFIX = "sheetfunnel: "
 DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 _ANCHORS = ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor")
-_WIDTH, _HEIGHT = 6_480_000, 3_240_000  # EMU: 18 cm by 9 cm
+EMU_PER_PIXEL = 9525  # at 96 dpi
+BAR_COLOR = "4472C4"  # the bars' fill: without one LibreOffice draws none
 _C_NV_PR = re.compile(rb"<(?:[\w.-]+:)?cNvPr\b[^>]*>")
 _CHART_REF = re.compile(rb"<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]*:?id\s*=\s*[\"']([^\"']+)[\"']")
 _FROM = re.compile(rb"<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?"
@@ -139,8 +140,9 @@ def _reference(area: CellRange, last_row: Callable[[str], int]) -> str:
 
 
 def _digest(chart: Chart, last_row: Callable[[str], int]) -> str:
-    shown = "|".join([chart.title, str(_place(chart)), _reference(chart.categories, last_row),
-                      _reference(chart.values, last_row), "bar/1"])
+    shown = "|".join([chart.title, str(_place(chart)), f"{chart.width}x{chart.height}",
+                      _reference(chart.categories, last_row),
+                      _reference(chart.values, last_row), "bar/2"])
     return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 
@@ -152,7 +154,8 @@ def _anchor(chart: Chart, digest: str, number: int, rid: str, declared: bool) ->
     return (f"<xdr:oneCellAnchor{spaces}>"
             f"<xdr:from><xdr:col>{chart.anchor_col - 1}</xdr:col>"
             f"<xdr:colOff>0</xdr:colOff><xdr:row>{chart.anchor_row - 1}</xdr:row>"
-            f'<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="{_WIDTH}" cy="{_HEIGHT}"/>'
+            f'<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="{chart.width * EMU_PER_PIXEL}" '
+            f'cy="{chart.height * EMU_PER_PIXEL}"/>'
             f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{number}" '
             f'name={name} descr="{digest}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
             f'<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
@@ -170,10 +173,12 @@ def chart_part(chart: Chart, last_row: Callable[[str], int]) -> bytes:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<c:chartSpace xmlns:c="{ooxml.CHART}" xmlns:a="{ooxml.DRAWING_MAIN}" '
         f'xmlns:r="{ooxml.REL}"><c:roundedCorners val="0"/><c:chart><c:title><c:tx><c:rich>'
-        f"<a:bodyPr/><a:p><a:r><a:t>{title}</a:t></a:r></a:p></c:rich></c:tx>"
+        f"<a:bodyPr/><a:p><a:pPr><a:defRPr sz=\"1100\" b=\"1\"/></a:pPr><a:r>"
+        f"<a:rPr sz=\"1100\" b=\"1\"/><a:t>{title}</a:t></a:r></a:p></c:rich></c:tx>"
         '<c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
         '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/>'
         '<c:varyColors val="0"/><c:ser><c:idx val="0"/><c:order val="0"/>'
+        f'<c:spPr><a:solidFill><a:srgbClr val="{BAR_COLOR}"/></a:solidFill></c:spPr>'
         f"<c:cat><c:strRef><c:f>{categories}</c:f></c:strRef></c:cat>"
         f"<c:val><c:numRef><c:f>{values}</c:f></c:numRef></c:val></c:ser>"
         '<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>'

@@ -1,8 +1,9 @@
 """The worker's looks in a sheet part's head and tail, found and replaced as elements.
 
 Head (before the cells): the frozen header row (``<pane>``), column widths (``<cols>``), the
-used area (``<dimension>``). Tail (after the cells): conditional colours
-(``<conditionalFormatting>``) and dropdowns (``<dataValidations>``). Each function returns the
+used area (``<dimension>``), fit to page (``<sheetPr><pageSetUpPr>``). Tail (after the cells):
+conditional colours (``<conditionalFormatting>``), dropdowns (``<dataValidations>``) and how
+the tab prints (``<printOptions>``, ``<pageSetup>``). Each function returns the
 part's head or tail with the worker's elements brought to what the plan wants, and every
 element of a person's kept byte for byte; unchanged input comes back as the same bytes.
 """
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from sheetfunnel.grid import column_letter, quote_tab
-from sheetfunnel.plan import CellRange, Dropdown, Highlight
+from sheetfunnel.plan import CellRange, Dropdown, Highlight, PrintSetup
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import cell_position
 from sheetfunnel.workbook.xlsx_styles import StyleSheet
@@ -28,6 +29,7 @@ WORKSHEET_ORDER = (
     "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
     "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
     "controls", "webPublishItems", "tableParts", "extLst")
+NUMBER_RULES = ("below", "at_least")  # Highlight rules on numbers: formulas (expression)
 _PRIORITY = re.compile(rb"\spriority\s*=\s*[\"'](\d+)[\"']")
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?formula\b[^>]*>([^<]*)</", re.S)
 _SQREF_END = f"{MAX_ROW}"
@@ -131,6 +133,46 @@ def column_widths(head: bytes, widths: Iterable[tuple[int, float]], prefix: str)
     return _insert(head, region, element, "cols")
 
 
+def print_setup(head: bytes, tail: bytes, setup: PrintSetup, prefix: str
+                ) -> tuple[bytes, bytes]:
+    """How one of the worker's own tabs prints: orientation, one page wide, centred. Its
+    ``<pageSetup>`` and ``<printOptions>`` are the worker's, so they are replaced whole."""
+    p = prefix
+    orientation = "landscape" if setup.landscape else "portrait"
+    fit = ' fitToWidth="1" fitToHeight="0"' if setup.fit_to_width else ""
+    wanted = {"printOptions": f'<{p}printOptions horizontalCentered="1"/>'.encode(),
+              "pageSetup": f'<{p}pageSetup orientation="{orientation}"{fit}/>'.encode()}
+    for name, element in wanted.items():
+        region = tail_region(tail)
+        found = _element(tail, region, name)
+        if found and tail[found[0].start:found[0].end] == element:
+            continue
+        tail = ooxml.replace_span(tail, found[0], element) if found else \
+            _insert(tail, region, element, name)
+    return _fit_to_page(head, setup.fit_to_width, prefix), tail
+
+
+def _fit_to_page(head: bytes, fit: bool, prefix: str) -> bytes:
+    """``<sheetPr><pageSetUpPr fitToPage="1"/>``: Excel scales to the page only with it."""
+    region = head_region(head)
+    found = _element(head, region, "sheetPr")
+    value = "1" if fit else "0"
+    inner = f'<{prefix}pageSetUpPr fitToPage="{value}"/>'.encode()
+    if not found:
+        return _insert(head, region, f"<{prefix}sheetPr>".encode() + inner
+                       + f"</{prefix}sheetPr>".encode(), "sheetPr")
+    sheet_pr = found[0]
+    children = ooxml.child_spans(head, sheet_pr)
+    old = ooxml.first(children, "pageSetUpPr")
+    if old is not None:
+        if ooxml.attributes(old.tag(head)).get("fitToPage") == value:
+            return head
+        tag = ooxml.with_attributes(old.tag(head), {"fitToPage": value})
+        return head[:old.start] + tag + head[old.open_end:]
+    return ooxml.insert_in_order(head, sheet_pr, inner, "pageSetUpPr",
+                                 ("tabColor", "outlinePr", "pageSetUpPr"))
+
+
 def _has_width(entries: list[tuple[int, int, bytes]], col: int, width: float) -> bool:
     for low, high, element in entries:
         if low <= col <= high:
@@ -214,27 +256,33 @@ def _rule_xml(highlight: Highlight, dxf: int, priority: int, p: str) -> bytes:
     elif highlight.rule == "begins":
         kind, operator, formula, with_text = (
             "beginsWith", "beginsWith", f'LEFT({corner},LEN("{text}"))="{text}"', True)
+    elif highlight.rule in NUMBER_RULES:
+        kind, operator, formula, with_text = "expression", "", highlight.number_formula(), False
     else:
         raise ValueError(f"unknown highlight rule {highlight.rule!r}")
     text_attr = f" text={ooxml.attr(highlight.text)}" if with_text else ""
+    operator_attr = f'operator="{operator}"' if operator else ""
     return (f'<{p}cfRule type="{kind}" dxfId="{dxf}" priority="{priority}" '
-            f'operator="{operator}"{text_attr}><{p}formula>{ooxml.text(formula)}</{p}formula>'
+            f'{operator_attr}{text_attr}><{p}formula>{ooxml.text(formula)}</{p}formula>'
             f"</{p}cfRule>").encode()
 
 
 def _mark(kind: str, operator: str, text: str, formulas: tuple[str, ...], colour: str
           ) -> tuple:
     """What makes a rule one of the worker's, wherever it sits."""
-    return kind, operator, (text if kind != "cellIs" else formulas), colour
+    return kind, operator, (text if kind not in ("cellIs", "expression") else formulas), colour
 
 
 def _wanted_mark(highlight: Highlight) -> tuple:
+    colour = highlight.color.lstrip("#").upper()
+    if highlight.rule in NUMBER_RULES:
+        return _mark("expression", "", "", (highlight.number_formula(),), colour)
     text = highlight.text.replace('"', '""')
     kind = {"equals": "cellIs", "contains": "containsText", "begins": "beginsWith"}[
         highlight.rule]
     operator = {"cellIs": "equal"}.get(kind, kind)
     return _mark(kind, operator, highlight.text, (f'"{text}"',) if kind == "cellIs" else (),
-                 highlight.color.lstrip("#").upper())
+                 colour)
 
 
 def highlights(tail: bytes, items: list[Highlight], styles: StyleSheet, prefix: str) -> bytes:

@@ -71,6 +71,46 @@ def mark_tabs(workbook: bytes, marks: Mapping[str, str]) -> bytes:
     return workbook[:end] + elements + workbook[end:]
 
 
+PRINT_TITLES = "_xlnm.Print_Titles"
+
+
+def print_titles(workbook: bytes, rows: Mapping[str, int]) -> bytes:
+    """``workbook.xml`` with the first ``rows[title]`` rows of each tab repeated on every
+    printed page (the tab-scoped name ``_xlnm.Print_Titles``); the same bytes when so already.
+    Only the worker's own tabs are given: a person's print titles are never touched."""
+    titles = _sheet_titles(workbook)
+    for title, count in rows.items():
+        if title not in titles or count < 1:
+            continue
+        index = titles.index(title)
+        target = f"{_quoted(title)}!$1:${count}"
+        top = ooxml.root(workbook)
+        names = ooxml.first(ooxml.child_spans(workbook, top), "definedNames")
+        spans = ooxml.child_spans(workbook, names) if names is not None else []
+        old = next((s for s in spans if s.name == "definedName" and
+                    ooxml.attributes(s.tag(workbook)).get("name") == PRINT_TITLES and
+                    ooxml.attributes(s.tag(workbook)).get("localSheetId") == str(index)), None)
+        prefix = ooxml.prefix_of(top.tag(workbook)).decode()
+        element = (f'<{prefix}definedName name="{PRINT_TITLES}" localSheetId="{index}">'
+                   f"{ooxml.text(target)}</{prefix}definedName>").encode()
+        if old is not None:
+            start, end = old.inner(workbook)
+            if ooxml.unescape_text(workbook[start:end]).strip() == target:
+                continue
+            workbook = ooxml.replace_span(workbook, old, element)
+        elif names is None:
+            workbook = ooxml.insert_in_order(workbook, top, f"<{prefix}definedNames>".encode()
+                                             + element + f"</{prefix}definedNames>".encode(),
+                                             "definedNames", WORKBOOK_ORDER)
+        elif names.open_end == names.end:
+            workbook = ooxml.replace_span(workbook, names, f"<{prefix}definedNames>".encode()
+                                          + element + f"</{prefix}definedNames>".encode())
+        else:
+            end = names.inner(workbook)[1]
+            workbook = workbook[:end] + element + workbook[end:]
+    return workbook
+
+
 def _sheet_titles(workbook: bytes) -> list[str]:
     """Every sheet's title in workbook order (the positions ``localSheetId`` counts)."""
     top = ooxml.root(workbook)
@@ -107,5 +147,9 @@ def _refers_to(workbook: bytes, span: ooxml.Span) -> str:
     return sheet
 
 
+def _quoted(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
 def _target(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'!$A$1"
+    return _quoted(title) + "!$A$1"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sheetfunnel.diff import storable
 from sheetfunnel.grid import Cell, quote_tab
-from sheetfunnel.plan import Chart, Dropdown, Highlight, Note, TabSpec, WritePlan
+from sheetfunnel.plan import Chart, Dropdown, Highlight, Note, PrintSetup, TabSpec, WritePlan
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_chart import put_charts
 from sheetfunnel.workbook.xlsx_looks import (
@@ -33,9 +33,10 @@ from sheetfunnel.workbook.xlsx_looks import (
     frozen_rows,
     highlights,
     merged_ranges,
+    print_setup,
     used_area,
 )
-from sheetfunnel.workbook.xlsx_names import WORKBOOK_ORDER, mark_tabs
+from sheetfunnel.workbook.xlsx_names import WORKBOOK_ORDER, mark_tabs, print_titles
 from sheetfunnel.workbook.xlsx_notes import put_notes
 from sheetfunnel.workbook.xlsx_package import (
     CALC_CHAIN,
@@ -124,6 +125,8 @@ class _TabWork:
     dropdowns: list[Dropdown] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    printing: PrintSetup | None = None
 
     def last_cell(self) -> tuple[int, int]:
         filled = [(row, col) for row, cells in self.writes.items()
@@ -258,6 +261,12 @@ class _Carrier:
             tab(note.tab).notes.append(note)
         for chart in looks.charts:
             tab(chart.tab).charts.append(chart)
+        for width in looks.widths:
+            tab(width.tab).widths[width.col] = width.width
+        own = {spec.title for spec in plan.tabs}
+        for setup in looks.prints:
+            if setup.tab in own:  # a person's tab prints as its people set it
+                tab(setup.tab).printing = setup
         return work
 
     def _chunks(self, part: str) -> Iterator[bytes]:
@@ -275,6 +284,9 @@ class _Carrier:
         if work.spec is not None:
             head = frozen_rows(head, work.spec.frozen_rows, prefix)
             head = column_widths(head, work.spec.column_widths, prefix)
+        head = column_widths(head, work.widths.items(), prefix)
+        if work.printing is not None:
+            head, tail = print_setup(head, tail, work.printing, prefix)
         for item in work.dropdowns:
             tail = dropdown(tail, item, prefix)
         if work.highlights:
@@ -363,6 +375,9 @@ class _Carrier:
                     match[0], {"state": "hidden"}) + data[match.end():]
         data = mark_tabs(data, {spec.title: spec.tab_id for spec in plan.tabs
                                 if spec.tab_id is not None})
+        own = {spec.title for spec in plan.tabs}
+        data = print_titles(data, {setup.tab: setup.title_rows for setup in plan.looks.prints
+                                   if setup.tab in own})
         data = _active_tab_visible(data)
         if self.outcome.cells_written:
             data = _recalculate_on_open(data)
