@@ -89,9 +89,13 @@ def workbook_options(func: Callable) -> Callable:
     return func
 
 
-as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
-                            metavar="YYYY-MM-DD",
-                            help="The day to judge as 'today' (YYYY-MM-DD). Default: today.")
+as_of_option = click.option("--as-of", "as_of",
+                            type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M",
+                                                 "%Y-%m-%dT%H:%M:%S"]),
+                            metavar="YYYY-MM-DD[THH:MM]",
+                            help="The moment to judge as 'now', in the Settings timezone: a day "
+                                 "(its start) or a date-time like 2026-11-24T09:30. Default: "
+                                 "now.")
 config_option = click.option("--config", "config_file",
                              type=click.Path(path_type=Path, dir_okay=False, exists=True),
                              help="A TOML file whose sections replace the matching Config tabs.")
