@@ -101,7 +101,7 @@ def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kind
             continue
         rows = index[failing]
         if key[0] == "missing":
-            missing[rows] = _joined(missing[rows], key[1], ", ")
+            missing[rows] = _joined(missing[rows], key[1], words["list"])
         else:
             others[rows] = _joined(others[rows], _said(said[key], fields, rows, words),
                                    words["separator"])

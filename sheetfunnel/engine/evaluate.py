@@ -172,15 +172,16 @@ def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFram
 def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """One row per flag with what the Attention tab shows (spec §3.4): deals not won or lost
     first (an unknown stage counts as open), by severity, weighted amount (largest first),
-    owner; then won and lost deals' flags, grouped by flag the same way."""
+    owner; then won and lost deals' flags, grouped by flag, by amount (a lost deal weighs 0)."""
     severity = flags["severity"].to_numpy()
     rows = flags["row"].to_numpy()
     at = deals.index.get_indexer(rows)
     closed = deals["kind"].isin(["won", "lost"]).to_numpy()[at]
     owners, _ = pd.factorize(deals["owner"], sort=True, use_na_sentinel=True)
     by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)[at]  # blank owners last
-    weighted = deals["weighted_amount"].to_numpy(dtype=float)[at]
-    largest_first = np.where(np.isnan(weighted), np.inf, -weighted)  # blank amounts last
+    worth = np.where(closed, deals["amount"].to_numpy(dtype=float)[at],
+                     deals["weighted_amount"].to_numpy(dtype=float)[at])
+    largest_first = np.where(np.isnan(worth), np.inf, -worth)  # blank amounts last
     order = np.lexsort((rows, by_owner, largest_first, severity, closed))
     at = at[order]
     columns = {

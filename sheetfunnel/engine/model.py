@@ -48,7 +48,8 @@ class Evaluation:
     ``flags`` has one row per flag: row, id, title, owner, stage, grade, next_step, amount,
       score, score_raw, weighted_amount, code, detail, since (datetime.date or None), severity
       (int, 1 = most severe), closed (the deal is won or lost); in Attention order: open deals
-      first, then severity, weighted amount (largest first), owner, row.
+      first, then severity, weighted amount (amount for closed deals; largest first), owner,
+      row.
     ``customers`` is indexed by the Customers sheet row: customer_id, tier, won_total,
       open_pipeline; None without a Customers tab.
     ``new_ids`` maps a sheet row whose ID was blank to the ID assigned to it.

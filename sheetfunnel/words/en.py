@@ -31,7 +31,7 @@ FLAG_DETAILS = {
 
 #: A failed Criteria check, by its kind; {0} the Field, {1} the value read, {2} the rule.
 CRITERIA_WORDS = {
-    "missing": "Missing: ", "separator": "; ",
+    "missing": "Missing: ", "separator": "; ", "list": ", ",
     "is": "{0} is {1}, {2}", "after_today": "{0} {1} is after today",
     "empty": "{0} is empty, {1}",
     "eq": "must be {0}", "ne": "must not be {0}", "gt": "must be > {0}", "ge": "must be >= {0}",

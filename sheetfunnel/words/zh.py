@@ -28,7 +28,7 @@ FLAG_DETAILS = {
 
 #: 未通过的准入检查，按检查类型；{0} 字段，{1} 读到的值，{2} 规则。
 CRITERIA_WORDS = {
-    "missing": "缺少：", "separator": "；",
+    "missing": "缺少：", "separator": "；", "list": "、",
     "is": "{0}为 {1}，{2}", "after_today": "{0} {1} 晚于今天",
     "empty": "{0}为空，{1}",
     "eq": "须为 {0}", "ne": "不能为 {0}", "gt": "须 > {0}", "ge": "须 >= {0}",
