@@ -132,8 +132,8 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
     from sheetfunnel.runner import run_once
 
     config_file = Path(config) if config is not None else None
-    if isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime):
-        in_range(as_of)
+    if as_of is not None:  # before the workbook is read: a mistyped day fails fast
+        in_range(as_of.date() if isinstance(as_of, dt.datetime) else as_of)
     with held_for_one_run(workbook, dry_run=dry_run):
         result = run_once(workbook, as_of=as_of, dry_run=dry_run, config_file=config_file,
                           step=step or (lambda _: None))

@@ -74,9 +74,10 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     )
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
-                "stage", "stage_index", "kind", "amount", "created", "expected_close", "last_activity",
-                "stage_entered", "days_in_stage", "proven_index", "score", "score_raw", "grade",
-                "win_probability", "weighted_amount", "flag_codes", "flags_text"]
+                "stage", "stage_index", "kind", "amount", "created", "expected_close",
+                "last_activity", "stage_entered", "days_in_stage", "proven_index", "score",
+                "score_raw", "grade", "win_probability", "weighted_amount", "flag_codes",
+                "flags_text"]
 
 def _tidy(deals: pd.DataFrame) -> pd.DataFrame:
     """The Evaluation's columns. Text columns already hold None (never NaN) where there is
