@@ -147,14 +147,14 @@ def _shown_values(criterion: Criterion, fields: Fields) -> pd.Series:
     """The field's value as the check read it (a number, a day, the text), text when the cell
     could not be read that way; NaN when blank."""
     text = _found(fields.text(criterion.field))
-    numeric = isinstance(criterion.value, int | float) and criterion.check != "on_or_before_today"
-    if criterion.check in _COMPARE or numeric or criterion.check == "on_or_before_today":
-        if numeric:
-            read = _found(fields.number(criterion.field)).map(_number, na_action="ignore")
-        else:
-            read = _found(fields.date(criterion.field)).dt.strftime("%Y-%m-%d")
-        return read.astype(object).where(read.notna(), text)
-    return text
+    numeric = isinstance(criterion.value, int | float)
+    if criterion.check == "on_or_before_today" or (criterion.check in _COMPARE and not numeric):
+        read = _found(fields.date(criterion.field)).dt.strftime("%Y-%m-%d")
+    elif numeric:
+        read = _found(fields.number(criterion.field)).map(_number, na_action="ignore")
+    else:
+        return text
+    return read.astype(object).where(read.notna(), text)
 
 
 def _number(value: float) -> str:
@@ -167,12 +167,3 @@ def _shown_limit(value: object) -> str:
     if isinstance(value, int | float):
         return _number(value)
     return "" if value is None else str(value)
-
-
-def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``np.unique(matrix, axis=0, return_index=True, return_inverse=True)`` for a boolean
-    matrix, but fast: each row packed into bytes and compared as one value."""
-    packed = np.ascontiguousarray(np.packbits(matrix, axis=1))
-    keys = packed.view(f"V{packed.shape[1]}").ravel()
-    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
-    return matrix[first], codes.ravel()
