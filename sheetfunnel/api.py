@@ -127,10 +127,11 @@ def init(path_or_url: Target, *, credentials: Target | None = None, lang: str = 
 def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run: bool = False,
         config: Target | None = None, *,
         step: Callable[[str], None] | None = None) -> RunResult:
-    """Judge every opportunity as of ``as_of`` (default: today) and write back what changed.
+    """Judge every opportunity as of ``as_of`` (default: now) and write back what changed.
 
-    A naive date-time is wall-clock time where the pipeline is kept, so its date is the day;
-    an aware one is turned into the Settings timezone first. ``config`` is a TOML file whose
+    "Today" and "now" are the team's: the Settings timezone's wall clock. A day is its start;
+    a naive date-time is wall-clock time in the Settings timezone; an aware one is turned into
+    it. ``config`` is a TOML file whose
     sections replace the matching Config tabs. The run holds the lock file beside a local
     workbook (WorkbookLocked while a watcher holds it) and refuses a Google Sheet whose lease
     another watcher holds; ``dry_run`` writes nothing and plans everything. ``step`` hears
@@ -140,11 +141,12 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
     from sheetfunnel.runner import run_once
 
     config_file = Path(config) if config is not None else None
-    day = _day(workbook, as_of, config_file)
+    if as_of is not None:  # before the workbook is read: a mistyped day fails fast
+        in_range(as_of.date() if isinstance(as_of, dt.datetime) else as_of)
     with held_for_one_run(workbook, dry_run=dry_run):
-        result = run_once(workbook, as_of=day, dry_run=dry_run, config_file=config_file,
+        result = run_once(workbook, as_of=as_of, dry_run=dry_run, config_file=config_file,
                           step=step or (lambda _: None))
-    return _result(result, workbook.name, day, dry_run)
+    return _result(result, workbook.name, dry_run)
 
 
 def check(workbook: Workbook, config: Target | None = None) -> CheckResult:
@@ -162,36 +164,10 @@ def in_range(day: dt.date) -> dt.date:
     return day
 
 
-def _day(workbook: Workbook, as_of: dt.date | dt.datetime | None,
-         config_file: Path | None) -> dt.date:
-    if as_of is None:
-        return in_range(dt.date.today())
-    if not isinstance(as_of, dt.datetime):
-        return in_range(as_of)
-    if as_of.tzinfo is None:
-        return in_range(as_of.date())
-    return in_range(as_of.astimezone(_timezone(workbook, config_file)).date())
-
-
-def _timezone(workbook: Workbook, config_file: Path | None) -> dt.tzinfo:
-    """The Settings timezone (UTC when the config is broken or names no known zone): one more
-    read of the Config tabs, only for an aware ``as_of``."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from sheetfunnel.runner import check as check_workbook
-
-    config = check_workbook(workbook, config_file=config_file).config
-    try:
-        return ZoneInfo(config.settings.timezone) if config else dt.UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
-def _result(result: run_module.RunResult, name: str, day: dt.date,
-            dry_run: bool) -> RunResult:
+def _result(result: run_module.RunResult, name: str, dry_run: bool) -> RunResult:
     report = result.report
     return RunResult(
-        workbook=name, as_of=day, counts=dict(report["counts"]),
+        workbook=name, as_of=dt.date.fromisoformat(report["as_of"]), counts=dict(report["counts"]),
         flags=dict(report.get("flags", {})), cells_written=result.cells_written,
         problems=tuple(result.problems), config_status=result.config_status, report=report,
         plan=result.plan, titles=dict(result.titles), dry_run=dry_run, before=result.before)

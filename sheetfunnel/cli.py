@@ -93,9 +93,30 @@ def workbook_options(func: Callable) -> Callable:
     return func
 
 
-as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
-                            metavar="YYYY-MM-DD",
-                            help="The day to judge as 'today' (YYYY-MM-DD). Default: today.")
+class AsOfType(click.ParamType):
+    """``--as-of``: a day (its start) or a date-time, read in the Settings timezone later."""
+
+    name = "as_of"
+    formats = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        for form in self.formats:
+            try:
+                return dt.datetime.strptime(str(value), form)
+            except ValueError:
+                continue
+        self.fail(f"'{value}' is not a day (YYYY-MM-DD) or a date-time (YYYY-MM-DDTHH:MM).",
+                  param, ctx)
+
+
+as_of_option = click.option("--as-of", "as_of", type=AsOfType(),
+                            metavar="YYYY-MM-DD[THH:MM]",
+                            help="The moment to judge as 'now', in the Settings timezone: a day "
+                                 "(its start) or a date-time like 2026-11-24T09:30. Default: "
+                                 "now.")
 config_option = click.option("--config", "config_file",
                              type=click.Path(path_type=Path, dir_okay=False, exists=True),
                              help="A TOML file whose sections replace the matching Config tabs.")

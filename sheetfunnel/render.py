@@ -35,6 +35,11 @@ from sheetfunnel.words import ICONS, Words
 
 GRADE_COLORS = {"A": "#C6EFCE", "B": "#E2F0D9", "C": "#FFEB9C", "D": "#FFC7CE"}
 SEVERE_COLOR, WARN_COLOR = "#FFC7CE", "#FFEB9C"
+#: Flags coloured wherever they are shown (the Flags cell, Attention), most severe first:
+#: the first colour whose icon a cell holds is the one it gets.
+FLAG_COLORS = {"NEGATIVE_SIGNAL": "#FF9999", "FOLLOW_UP_OVERDUE": WARN_COLOR,
+               "NEXT_STEP_OVERDUE": "#FCE4D6", "MISSING_CRITERIA": SEVERE_COLOR,
+               "DUPLICATE_ID": SEVERE_COLOR, "INVALID_VALUE": SEVERE_COLOR}
 DATE_FORMAT = "yyyy-mm-dd"
 
 
@@ -134,8 +139,8 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
                    for c in columns.values()),
         highlights=tuple(Highlight(span("grade"), "equals", grade, color)
                          for grade, color in GRADE_COLORS.items())
-        + (Highlight(span("flags"), "contains", ICONS["MISSING_CRITERIA"], SEVERE_COLOR),
-           Highlight(span("flags"), "contains", ICONS["FOLLOW_UP_OVERDUE"], WARN_COLOR)),
+        + tuple(Highlight(span("flags"), "contains", ICONS[code], color)
+                for code, color in FLAG_COLORS.items()),
         notes=notes,
         protections=owned_column_protections(tab, first, columns.values()),
         widths=added_column_widths(table, columns, cells, formats),

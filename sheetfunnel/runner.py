@@ -53,6 +53,7 @@ from sheetfunnel.tabs.state import (
     tab_cells,
 )
 from sheetfunnel.tabs.summary import render_problems_only, render_summary
+from sheetfunnel.team_time import AsOf, local_now, team_zone
 from sheetfunnel.words import Words, words_for
 from sheetfunnel.workbook.base import Snapshot, Workbook
 
@@ -131,11 +132,13 @@ class Outcome:
     state: State
 
 
-def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
+def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
              config_file: Path | None = None, step: Step = lambda _: None,
              clock: Callable[[], float] = time.perf_counter, writer: str | None = None,
              now: Callable[[], dt.datetime] = utc_now) -> RunResult:
-    """Read inputs -> evaluate -> plan writes -> apply. ``as_of`` is "today" for every date rule.
+    """Read inputs -> evaluate -> plan writes -> apply. ``as_of`` (a day, a date-time, or None
+    for ``now()``) is turned into the team's wall-clock time by the Settings timezone: its date
+    is "today" for every date rule.
 
     A workbook whose lease (``_sheetfunnel`` row 2) a watcher other than ``writer`` holds is
     refused with WorkbookLocked before anything is written, and so is a write that failed
@@ -148,12 +151,14 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     if not dry_run:
         check_lease(inputs.snapshot.find(STATE_TAB), writer, now())
     model = inputs.model
+    moment = local_now(as_of, team_zone(model.config.settings.timezone if model.config else ""),
+                       now())
     if model.config is None:
-        return _problems_only(workbook, inputs, as_of, dry_run,
+        return _problems_only(workbook, inputs, moment.date(), dry_run,
                               lambda: (clock() - started, workbook.io.since(io_before)))
 
     step("Judging opportunities")
-    outcome = judge(inputs, model.config, as_of)
+    outcome = judge(inputs, model.config, moment)
 
     step("Planning writes")
     plan = plan_writes(inputs, model.config, outcome)
@@ -167,12 +172,14 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
                      outcome.summary, model.titles, inputs.snapshot.tabs)
 
 
-def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:
-    """Pure: the evaluation, the Summary and the state to keep, from what the run read."""
+def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
+    """Pure: the evaluation, the Summary and the state to keep, from what the run read, as of
+    ``moment`` (the team's wall-clock time; its date is "today")."""
     model = inputs.model
+    as_of = moment.date()
     evaluation = evaluate(model.opportunities, model.customers, model.activities, config,
                           as_of=as_of, memory=inputs.state.memory, history=inputs.history,
-                          lang=model.lang)
+                          lang=model.lang, now=moment)
     new_state = _next_state(inputs, evaluation, as_of)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status, problems=model.problems,
@@ -233,7 +240,7 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     looks += summary_looks
 
     attention_tab = owned["attention"].title
-    grid, attention_looks = attention_grid(evaluation, attention_tab, words)
+    grid, attention_looks = attention_grid(evaluation, attention_tab, words, config)
     tabs.append(TabSpec(attention_tab, frozen_rows=1,
                         column_widths=grid_widths(grid, attention_looks.number_formats),
                         tab_id=owned["attention"].tab_id))

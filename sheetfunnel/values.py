@@ -180,6 +180,29 @@ def read_date(value: Cell, date_order: DateOrder = "ymd") -> dt.date | None:
     raise ValueError(f"{_show(value)} is not a date")
 
 
+_CLOCK = re.compile(r"[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def read_moment(value: Cell, date_order: DateOrder = "ymd") -> dt.datetime | None:
+    """Like ``read_date``, keeping the time of day a cell carries (a date-time cell, a serial
+    number's fraction, ``2026-11-24 09:30``); a date alone is 00:00. Wall-clock time as typed."""
+    day = read_date(value, date_order)
+    if day is None:
+        return None
+    start = dt.datetime.combine(day, dt.time())
+    if isinstance(value, dt.datetime):
+        return start + (value.replace(tzinfo=None) - dt.datetime.combine(value.date(), dt.time()))
+    if _is_plain_number(value):
+        return start + dt.timedelta(seconds=round(_as_float(value) % 1 * 86400))
+    clock = _CLOCK.search(fold(value)) if isinstance(value, str) else None
+    if clock is None:
+        return start
+    hours, minutes, seconds = int(clock[1]), int(clock[2]), int(clock[3] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"{_show(value)} has no such time of day")
+    return start.replace(hour=hours, minute=minutes, second=seconds)
+
+
 def written_date(value: Cell) -> dt.date | None:
     """A date the worker wrote earlier (History, its state), as either backend gives it back;
     one a person mangled is forgotten (None), never fatal."""
@@ -324,6 +347,25 @@ def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Se
             continue
         if day is not None:
             values[i] = np.datetime64(day, "D")
+    return _indexed(series, codes, values, bad, np.datetime64("NaT"))
+
+
+def parse_moments(series: pd.Series, date_order: DateOrder = "ymd"
+                  ) -> tuple[pd.Series, pd.Series]:
+    """Like ``parse_dates``, keeping each cell's time of day (``read_moment``)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
+    codes, uniques = _distinct(series)
+    values = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad = np.zeros(len(uniques), dtype=bool)
+    for i, value in enumerate(uniques):
+        try:
+            moment = read_moment(value, date_order)
+        except ValueError:
+            bad[i] = True
+            continue
+        if moment is not None:
+            values[i] = np.datetime64(moment, "ns")
     return _indexed(series, codes, values, bad, np.datetime64("NaT"))
 
 

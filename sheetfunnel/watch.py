@@ -36,6 +36,7 @@ from sheetfunnel.errors import SheetfunnelError, UsageError, WorkbookLocked
 from sheetfunnel.lease import lease_duration
 from sheetfunnel.load import STATUS_OK
 from sheetfunnel.locks import SheetLease, WriterLock, XlsxLock
+from sheetfunnel.team_time import AsOf
 from sheetfunnel.workbook.base import Workbook, only
 
 if TYPE_CHECKING:
@@ -291,10 +292,11 @@ def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
 
 
 def make_job(open_workbook: Callable[[], Workbook], *, config_file: Path | None = None,
-             today: Callable[[], dt.date] = dt.date.today,
+             today: Callable[[], AsOf] = lambda: None,
              writer: str | None = None) -> Callable[[], RunOutcome]:
-    """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of today;
-    ``writer`` is the holder of the watcher's own lease, which must not stop its runs."""
+    """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of
+    ``today()`` (None: the clock, in the Settings timezone); ``writer`` is the holder of the
+    watcher's own lease, which must not stop its runs."""
     from sheetfunnel.runner import run_once
 
     def job() -> RunOutcome:

@@ -40,8 +40,8 @@ def test_an_as_of_that_is_no_date(starter: Path):
     assert sheetfunnel("run", starter, "--as-of", "2026-13-01") == (
         2, "Usage: sheetfunnel run [OPTIONS] [PATH]\n"
            "Try 'sheetfunnel run --help' for help.\n\n"
-           "Error: Invalid value for '--as-of': '2026-13-01' does not match the format "
-           "'%Y-%m-%d'.\n")
+           "Error: Invalid value for '--as-of': '2026-13-01' is not a day (YYYY-MM-DD) or a "
+           "date-time (YYYY-MM-DDTHH:MM).\n")
 
 
 def test_an_as_of_outside_the_dates_read(starter: Path):

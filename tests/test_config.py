@@ -133,9 +133,9 @@ def test_date_values_follow_date_order():
     assert config.criteria[0].value == "2026-03-01"
 
 
-def test_a_blank_message_is_the_field_name():
+def test_a_blank_message_stays_blank_so_the_check_is_worded_by_its_kind():
     config = parse(criteria=[CRITERIA[0], ["Demo", "Budget", "filled"]]).config
-    assert config.criteria[0].message == "Budget"
+    assert config.criteria[0].message == ""
 
 
 @pytest.mark.parametrize(("tab", "cell", "value", "message"), [

@@ -34,12 +34,15 @@ def test_a_clean_deal_raises_no_flag():
 # ------------------------------------------------------------------------- one test per flag
 
 
-def test_follow_up_overdue():
+def test_follow_up_overdue_fires_on_the_follow_up_days_th_day():
     result = judge(row(ID="OPP-1", Last_Activity="2026-11-15"),
                    row(ID="OPP-2", Last_Activity="2026-11-17"),
-                   row(ID="OPP-3", Last_Activity="2026-11-01", Stage="Won"))
-    assert flagged(result, "FOLLOW_UP_OVERDUE") == [(2, "No follow-up for 9 days", D(2026, 11, 22))]
-    assert result.deals.loc[2, "flags_text"] == "⏰ No follow-up for 9 days"
+                   row(ID="OPP-3", Last_Activity="2026-11-01", Stage="Won"),
+                   row(ID="OPP-4", Last_Activity="2026-11-18"))
+    assert flagged(result, "FOLLOW_UP_OVERDUE") == [
+        (2, "No follow-up for 9 days (follow up every 7)", D(2026, 11, 22)),
+        (3, "No follow-up for 7 days (follow up every 7)", D(2026, 11, 24))]
+    assert result.deals.loc[2, "flags_text"] == "⏰ No follow-up for 9 days (follow up every 7)"
 
 
 def test_follow_up_counts_the_latest_of_the_cell_and_the_activities_tab():
@@ -52,7 +55,8 @@ def test_follow_up_counts_the_latest_of_the_cell_and_the_activities_tab():
 def test_stalled():
     result = judge(row(ID="OPP-1", Stage="Proposal", Proposal_Sent="2026-10-01"),
                    row(ID="OPP-2", Stage="Proposal", Proposal_Sent="2026-11-03"))
-    assert flagged(result, "STALLED") == [(2, "54 days in Proposal (limit 21)", D(2026, 10, 22))]
+    # more than Stall Days: day 22 of a 21-day limit, and Since is that day
+    assert flagged(result, "STALLED") == [(2, "54 days in Proposal (limit 21)", D(2026, 10, 23))]
     assert result.deals["days_in_stage"].tolist() == [54.0, 21.0]
 
 
@@ -95,9 +99,10 @@ def test_missing_criteria_cumulative_won_and_lost():
                    row(ID="OPP-5", Stage="Lost", Budget=None, Lost_Reason="Price"),
                    row(ID="OPP-6", Stage="Lead", Budget=None))
     assert flagged(result, "MISSING_CRITERIA") == [
-        (2, "Missing: Decision Maker", AS_OF), (3, "Missing: Budget, Amount", AS_OF),
+        (2, "Missing: Decision Maker", AS_OF),
+        (3, "Missing: Budget; Amount is 0, must be > 0", AS_OF),
         (4, "Missing: Budget", AS_OF), (5, "Missing: Lost Reason", AS_OF)]
-    assert result.deals.loc[3, "flags_text"] == "⛔ Missing: Budget, Amount"
+    assert result.deals.loc[3, "flags_text"] == "⛔ Missing: Budget; Amount is 0, must be > 0"
 
 
 def test_criteria_not_cumulative_checks_the_own_stage_only():
@@ -147,20 +152,20 @@ def test_unreadable_activity_date_is_flagged_on_its_deal():
         (2, "Activities!A2: “next week” is not a date (try YYYY-MM-DD)", None)]
 
 
-def test_flags_are_sorted_by_severity_then_owner_and_the_cell_reads_well():
+def test_flags_are_sorted_by_severity_then_weighted_amount_and_the_cell_reads_well():
     result = judge(row(ID="OPP-1", Owner="Zoe", Last_Activity="2026-11-10"),
                    row(ID="OPP-2", Owner="Ann", Last_Activity="2026-11-10",
                        Stage="Qualified", Decision_Maker=None))
     assert result.flags[["row", "code"]].values.tolist() == [
-        [3, "MISSING_CRITERIA"], [3, "FOLLOW_UP_OVERDUE"], [2, "FOLLOW_UP_OVERDUE"]]
+        [3, "FOLLOW_UP_OVERDUE"], [2, "FOLLOW_UP_OVERDUE"], [3, "MISSING_CRITERIA"]]
     assert result.deals.loc[3, "flags_text"] == (
-        "⛔ Missing: Decision Maker · ⏰ No follow-up for 14 days")
-    assert result.deals.loc[3, "flag_codes"] == ("MISSING_CRITERIA", "FOLLOW_UP_OVERDUE")
+        "⏰ No follow-up for 14 days (follow up every 7) · ⛔ Missing: Decision Maker")
+    assert result.deals.loc[3, "flag_codes"] == ("FOLLOW_UP_OVERDUE", "MISSING_CRITERIA")
 
 
 def test_chinese_workbook_gets_chinese_sentences():
     result = judge(row(Last_Activity="2026-11-15"), tab="商机")
-    assert result.deals.loc[2, "flags_text"] == "⏰ 已 9 天未跟进"
+    assert result.deals.loc[2, "flags_text"] == "⏰ 已 9 天未跟进（应每 7 天跟进）"
 
 
 # -------------------------------------------------------------------- values read by the engine

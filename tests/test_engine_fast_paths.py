@@ -6,13 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheetfunnel.engine.activity import summarise_activities
-from sheetfunnel.engine.criteria import _distinct_rows
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
 from sheetfunnel.engine.model import StageMemory
@@ -54,12 +52,33 @@ def test_latest_activity_per_opportunity_is_the_last_of_the_latest_day(logs, dea
             assert got["negative_date"] is pd.NaT
 
 
-@given(st.lists(st.lists(st.booleans(), min_size=3, max_size=3), min_size=1, max_size=40)
-       .map(np.array).filter(lambda m: m.ndim == 2))
-def test_distinct_failure_patterns_match_numpy_unique(matrix):
-    patterns, codes = _distinct_rows(matrix)
-    assert (patterns[codes] == matrix).all()
-    assert len({tuple(p) for p in patterns}) == len(patterns)
+@given(st.lists(st.tuples(st.sampled_from(["Lead", "Qualified", "Proposal", "Won", "Lost"]),
+                          st.sampled_from([None, "Approved"]), st.sampled_from([None, "Ms Li"]),
+                          st.sampled_from([None, 0, 5, -1.5, "lots"]),
+                          st.sampled_from([None, "Price"])), min_size=1, max_size=12))
+@settings(max_examples=20, derandomize=True, deadline=None)
+def test_failed_checks_read_as_a_plain_per_row_reading_of_the_criteria(deals):
+    result = judge(*(row(ID=f"OPP-{n}", Stage=s, Budget=b, Decision_Maker=d, Amount=a,
+                         Lost_Reason=r) for n, (s, b, d, a, r) in enumerate(deals)))
+    said = dict(zip(result.flags["row"], result.flags["detail"], strict=False))
+    for sheet_row, (stage, budget, maker, amount, reason) in enumerate(deals, start=2):
+        qualified = stage in ("Qualified", "Proposal", "Won")  # cumulative: later and won
+        missing = [name for name, value, applies in (
+            ("Budget", budget, qualified), ("Decision Maker", maker, qualified),
+            ("Lost Reason", reason, stage == "Lost")) if applies and value is None]
+        parts = ["Missing: " + ", ".join(missing)] if missing else []
+        if stage in ("Proposal", "Won") and not (isinstance(amount, int | float) and amount > 0):
+            shown = "empty" if amount is None else amount if isinstance(amount, str) \
+                else f"{amount:g}"
+            parts.append(f"Amount is {shown}, must be > 0")
+        codes = result.deals.loc[sheet_row, "flag_codes"]
+        if parts:
+            assert "MISSING_CRITERIA" in codes
+            mine = result.flags[(result.flags["row"] == sheet_row)
+                                & (result.flags["code"] == "MISSING_CRITERIA")]
+            assert mine["detail"].tolist() == ["; ".join(parts)], said
+        else:
+            assert "MISSING_CRITERIA" not in codes
 
 
 @given(st.lists(st.tuples(st.integers(2, 6), st.sampled_from(FLAG_CODES),

@@ -39,12 +39,15 @@ def test_protection_covers_runs_of_owned_columns_never_a_persons_column_between(
 
 def test_attention_lists_each_flag_with_its_deal_in_the_workbook_language():
     evaluation = judge(row(), OVERDUE)
-    grid, _ = attention_grid(evaluation, "Attention", words_for("en"))
-    assert grid == [["ID", "Title", "Owner", "Stage", "Flag", "Detail", "Since"],
-                    ["OPP-2", "Late deal", "Ann", "Lead", "📅 Close date passed",
-                     "Expected close 2026-11-23 has passed", AS_OF]]
-    grid, _ = attention_grid(evaluation, "待处理", words_for("zh"))
-    assert grid[0][4] == "提醒" and grid[1][4] == "📅 已过预计成交日期"
+    grid, _ = attention_grid(evaluation, "Attention", words_for("en"), CONFIG)
+    assert grid == [["ID", "Title", "Owner", "Stage", "Amount", "Score", "Grade", "Flag",
+                     "Detail", "Next Step", "Since"],
+                    ["OPP-2", "Late deal", "Ann", "Lead", 1000.0, 41.7, "C",
+                     "📅 Close date passed", "Expected close 2026-11-23 has passed", None, AS_OF]]
+    grid, _ = attention_grid(evaluation, "待处理", words_for("zh"), CONFIG)
+    assert grid[0] == ["编号", "商机名称", "负责人", "阶段", "金额", "评分", "等级", "提醒", "说明",
+                       "下一步", "起始日期"]
+    assert grid[1][7] == "📅 已过预计成交日期"
 
 
 def test_history_writes_one_snapshot_a_day_in_place_on_reruns():

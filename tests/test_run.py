@@ -76,8 +76,9 @@ def test_the_run_writes_scores_flags_attention_and_summary(demo_book: Path):
     score = header.index("Score") + 1
     assert deals.cell(1, score).font.b and not deals.cell(2, score).font.b  # only headers bold
     attention = book["Attention"]
-    assert [c.value for c in attention[1]] == ["ID", "Title", "Owner", "Stage", "Flag",
-                                               "Detail", "Since"]
+    assert [c.value for c in attention[1]] == ["ID", "Title", "Owner", "Stage", "Amount",
+                                               "Score", "Grade", "Flag", "Detail", "Next Step",
+                                               "Since"]
     assert attention.max_row > 50
     summary = [[c.value for c in row] for row in book["Summary"].iter_rows()]
     assert summary[0][0] == "Pipeline summary"

@@ -50,6 +50,7 @@ from sheetfunnel.config.vocabulary import (
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank, normalise_name
+from sheetfunnel.team_time import is_known_zone
 from sheetfunnel.values import read_bool, read_date, read_number
 
 
@@ -179,6 +180,10 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         allowed = ", ".join(choices[name][:-1]) + f" or {choices[name][-1]}"
         found.error(where, f'{name} must be {allowed}, not "{text}".')
         return None
+    if name == "timezone" and text and not is_known_zone(text):
+        found.warning(where, f'"{text}" is not a time zone sheetfunnel knows: today is counted '
+                      "in UTC. Type an IANA name such as Asia/Shanghai or Europe/Berlin.")
+        return "UTC"
     if name in ("timezone", "currency"):
         return text
     if name == "money_unit":
@@ -425,7 +430,7 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
             continue
         value = _criterion_value(check, row.get("value"), section.where(index, "value"),
                                  date_order, found)
-        message = shown(row.get("message")) or field_name
+        message = shown(row.get("message")) or ""
         if stage_known:
             criteria.append(Criterion(stage, field_name, check, value, message))
     return tuple(criteria)

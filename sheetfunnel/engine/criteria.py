@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -72,33 +73,97 @@ def _found(column: pd.Series | None) -> pd.Series:
 
 
 def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kinds: pd.Series,
-                    as_of: dt.date) -> pd.Series:
-    """For each row, the Messages of the checks it fails joined by ", " (None when none)."""
+                    as_of: dt.date, words: Mapping[str, str]) -> pd.Series:
+    """For each row, what its failed checks say (None when none): the ``filled`` ones as one
+    ``Missing: Budget, Decision Maker`` (their Message names what is missing), then each other
+    check as what failed and the value (``Amount is 0, must be > 0``) — or its Message when the
+    admin wrote one. ``words`` are the sentences of the run's language (sheetfunnel.words)."""
     index = stage_index.index
     stage_at = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
     kinds = kinds.astype("category")  # compared once per criterion: cheap as codes
-    failures, messages = [], []
+    failed: dict[tuple[str, str], np.ndarray] = {}  # (part, key) -> rows failing, in order
+    said: dict[tuple[str, str], Criterion] = {}
     for criterion in config.criteria:
         position = stage_at.get(normalise_name(criterion.stage))
         if position is None:
             continue
         rows = applies(position, config, stage_index, kinds)
-        if rows.any():
-            failures.append((rows & ~passes(criterion, fields, as_of, index)).to_numpy())
-            messages.append(criterion.message or criterion.field)
-    result = pd.Series(None, index=index, dtype=object)
-    if failures:
-        patterns, codes = _distinct_rows(np.column_stack(failures))
-        texts = np.array([", ".join(dict.fromkeys(np.asarray(messages)[p])) or None
-                          for p in patterns], dtype=object)
-        result[:] = texts[codes]
-    return result
+        if not rows.any():
+            continue
+        failing = (rows & ~passes(criterion, fields, as_of, index)).to_numpy()
+        key = _key(criterion)
+        failed[key] = failed[key] | failing if key in failed else failing
+        said.setdefault(key, criterion)
+    missing = pd.Series(None, index=index, dtype=object)
+    others = pd.Series(None, index=index, dtype=object)
+    for key, failing in failed.items():
+        if not failing.any():
+            continue
+        rows = index[failing]
+        if key[0] == "missing":
+            missing[rows] = _joined(missing[rows], key[1], words["list"])
+        else:
+            others[rows] = _joined(others[rows], _said(said[key], fields, rows, words),
+                                   words["separator"])
+    missing = (words["missing"] + missing[missing.notna()]).reindex(index)
+    return _joined(missing, others, words["separator"])
 
 
-def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``np.unique(matrix, axis=0, return_index=True, return_inverse=True)`` for a boolean
-    matrix, but fast: each row packed into bytes and compared as one value."""
-    packed = np.ascontiguousarray(np.packbits(matrix, axis=1))
-    keys = packed.view(f"V{packed.shape[1]}").ravel()
-    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
-    return matrix[first], codes.ravel()
+def _key(criterion: Criterion) -> tuple[str, str]:
+    """Checks that say the same thing are said once: a ``filled`` check by what is missing, a
+    check with a Message by its Message, any other by itself."""
+    if criterion.check == "filled":
+        return "missing", criterion.message or criterion.field
+    if criterion.message:
+        return "message", criterion.message
+    return "check", repr((normalise_name(criterion.field), criterion.check, criterion.value))
+
+
+def _joined(first: pd.Series, then: pd.Series | str, separator: str) -> pd.Series:
+    """``first`` + separator + ``then`` where both are there, else whichever is."""
+    then = then if isinstance(then, pd.Series) else pd.Series(then, index=first.index,
+                                                              dtype=object)
+    both = (first + separator + then).where(first.notna() & then.notna())
+    return both.fillna(first).fillna(then).astype(object).where(first.notna() | then.notna(),
+                                                                 None)
+
+
+def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[str, str]
+          ) -> pd.Series | str:
+    """What a failed check says on ``rows``: its Message, else the field, its value and the
+    rule (each distinct value worded once)."""
+    if criterion.message:
+        return criterion.message
+    rule = words[criterion.check].format(_shown_limit(criterion.value))
+    values = _shown_values(criterion, fields).reindex(rows)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    after = words["after_today"] if criterion.check == "on_or_before_today" else words["is"]
+    texts = [after.format(criterion.field, value, rule) for value in distinct]
+    texts.append(words["empty"].format(criterion.field, rule))
+    return pd.Series(np.asarray(texts, dtype=object)[codes], index=rows, dtype=object)
+
+
+def _shown_values(criterion: Criterion, fields: Fields) -> pd.Series:
+    """The field's value as the check read it (a number, a day, the text), text when the cell
+    could not be read that way; NaN when blank."""
+    text = _found(fields.text(criterion.field))
+    numeric = isinstance(criterion.value, int | float)
+    if criterion.check == "on_or_before_today" or (criterion.check in _COMPARE and not numeric):
+        read = _found(fields.date(criterion.field)).dt.strftime("%Y-%m-%d")
+    elif numeric:
+        read = _found(fields.number(criterion.field)).map(_number, na_action="ignore")
+    else:
+        return text
+    return read.astype(object).where(read.notna(), text)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+
+
+def _shown_limit(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    if isinstance(value, int | float):
+        return _number(value)
+    return "" if value is None else str(value)

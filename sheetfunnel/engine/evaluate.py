@@ -1,7 +1,8 @@
 """The engine's one entry point: every opportunity judged as of one day.
 
 Pure and vectorised: tables and a Config in, an ``Evaluation`` out (see engine/model.py for
-its columns). "Today" is ``as_of``; nothing here reads the clock or a file.
+its columns). "Today" is ``as_of`` and "now" is ``now`` (wall clock in the team's timezone,
+which the shell decides); nothing here reads the clock or a file.
 """
 
 from __future__ import annotations
@@ -26,17 +27,20 @@ from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
 from sheetfunnel.words import words_for
 
-TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "stage")
+TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
+              "stage")
 DATE_ROLES = ("created", "expected_close", "last_activity", "next_step_due")
 NO_DATES = "datetime64[ns]"
 
 def evaluate(opportunities: RoleTable, customers: RoleTable | None,
              activities: RoleTable | None, config: Config, *, as_of: dt.date,
              memory: StageMemory, history: pd.DataFrame | None = None,
-             lang: str = "en") -> Evaluation:
+             lang: str = "en", now: dt.datetime | None = None) -> Evaluation:
     """Judge every opportunity: criteria, score, grade, win %, stage memory and flags (their
-    sentences in ``lang``, which the run decides once)."""
+    sentences in ``lang``, which the run decides once). ``now`` (on ``as_of``; default its
+    start) only moves NO_FIRST_RESPONSE, which counts real hours."""
     settings = config.settings
+    words = words_for(lang)
     fields = Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
@@ -48,11 +52,12 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["stage_entered"] = remembered.stage_entered
     deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
     deals["proven_index"] = remembered.proven_index
-    deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of)
+    deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of,
+                                       words.criteria_words)
     deals = deals.join(score(fields, config, deals.index))
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
     unreadable = _unreadable(fields, activity_cells, deals)
-    flags = every_flag(deals, unreadable, config, as_of, words_for(lang).flag_details)
+    flags = every_flag(deals, unreadable, config, as_of, words.flag_details, now)
     deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
     return Evaluation(
         as_of=as_of,
@@ -68,10 +73,11 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         problems=_problems(fields.problems, activity_cells, deals),
     )
 
-DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "stage",
-                "stage_index", "kind", "amount", "created", "expected_close", "last_activity",
-                "stage_entered", "days_in_stage", "proven_index", "score", "score_raw", "grade",
-                "win_probability", "weighted_amount", "flag_codes", "flags_text"]
+DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
+                "stage", "stage_index", "kind", "amount", "created", "expected_close",
+                "last_activity", "stage_entered", "days_in_stage", "proven_index", "score",
+                "score_raw", "grade", "win_probability", "weighted_amount", "flag_codes",
+                "flags_text"]
 
 def _tidy(deals: pd.DataFrame) -> pd.DataFrame:
     """The Evaluation's columns. Text columns already hold None (never NaN) where there is
@@ -96,6 +102,8 @@ def _typed(opportunities: RoleTable, fields: Fields, config: Config
     deals["amount"] = _or_empty(fields.role("amount", "number"), index, np.nan)
     for role in DATE_ROLES:
         deals[role] = _or_empty(fields.role(role, "date"), index, pd.NaT).astype(NO_DATES)
+    deals["created_at"] = _or_empty(fields.role("created", "moment"), index,
+                                    pd.NaT).astype(NO_DATES)
     return _staged(deals, config), new_ids
 
 def _or_empty(values: pd.Series | None, index: pd.Index, blank: object) -> pd.Series:
@@ -163,21 +171,31 @@ def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFram
     return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
 
 def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
-    """One row per flag with what the Attention tab shows, most severe first, then owner."""
+    """One row per flag with what the Attention tab shows (spec §3.4): deals not won or lost
+    first (an unknown stage counts as open), by severity, weighted amount (largest first),
+    owner; then won and lost deals' flags, grouped by flag, by amount (a lost deal weighs 0)."""
     severity = flags["severity"].to_numpy()
     rows = flags["row"].to_numpy()
     at = deals.index.get_indexer(rows)
+    closed = deals["kind"].isin(["won", "lost"]).to_numpy()[at]
     owners, _ = pd.factorize(deals["owner"], sort=True, use_na_sentinel=True)
     by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)[at]  # blank owners last
-    order = np.lexsort((rows, by_owner, severity))
+    worth = np.where(closed, deals["amount"].to_numpy(dtype=float)[at],
+                     deals["weighted_amount"].to_numpy(dtype=float)[at])
+    largest_first = np.where(np.isnan(worth), np.inf, -worth)  # blank amounts last
+    order = np.lexsort((rows, by_owner, largest_first, severity, closed))
     at = at[order]
     columns = {
         "row": rows[order],
-        **{c: deals[c].to_numpy(dtype=object)[at] for c in ("id", "title", "owner", "stage")},
+        **{c: deals[c].to_numpy(dtype=object)[at]
+           for c in ("id", "title", "owner", "stage", "grade", "next_step")},
+        **{c: deals[c].to_numpy(dtype=float)[at]
+           for c in ("amount", "score", "score_raw", "weighted_amount")},
         "code": flags["code"].to_numpy(dtype=object)[order],
         "detail": flags["detail"].to_numpy(dtype=object)[order],
         "since": as_dates(flags["since"].iloc[order]),
         "severity": severity[order],
+        "closed": closed[order],
     }
     return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
                          for name, values in columns.items()})

@@ -23,8 +23,10 @@ from sheetfunnel.values import (
     DateOrder,
     parse_amounts,
     parse_dates,
+    parse_moments,
     parse_texts,
     read_date,
+    read_moment,
     read_number,
 )
 
@@ -125,7 +127,8 @@ class Fields:
 
     def column(self, role_table: RoleTable, header: str, kind: str, *, strict: bool = True
                ) -> pd.Series:
-        """A column read as ``kind`` (text, number, date), aligned to Opportunities rows."""
+        """A column read as ``kind`` (text, number, date, moment: a date keeping its time of
+        day), aligned to Opportunities rows."""
         key = (role_table.table.tab, header, kind, strict)
         if key not in self._cache:
             values = self._read(role_table, header, kind, strict)
@@ -145,6 +148,11 @@ class Fields:
         if kind == "number":
             values, invalid = parse_amounts(cells)
             reader: Callable[[Any], object] = read_number
+        elif kind == "moment":
+            values, invalid = parse_moments(cells, self.date_order)
+
+            def reader(cell: object) -> object:
+                return read_moment(cell, self.date_order)  # type: ignore[arg-type]
         else:
             values, invalid = parse_dates(cells, self.date_order)
 

@@ -27,12 +27,18 @@ Details = Mapping[str, str]
 @dataclass(frozen=True)
 class Facts:
     """What every rule may look at: the judged deals (one row per Opportunities row), the
-    unreadable cells (row, detail), the start of today and the config."""
+    unreadable cells (row, detail), the start of today and the moment of the run (both wall
+    clock in the Settings timezone) and the config."""
 
     deals: pd.DataFrame
     unreadable: pd.DataFrame
     today: pd.Timestamp
     config: Config
+    now: pd.Timestamp | None = None
+
+    @property
+    def moment(self) -> pd.Timestamp:
+        return self.today if self.now is None else self.now
 
 def _distinct(build: Callable[..., pd.Series], *parts: pd.Series
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,30 +134,43 @@ def close_date_passed(facts: Facts, details: Details) -> pd.DataFrame:
 
 
 def no_first_response(facts: Facts, details: Details) -> pd.DataFrame:
-    """Created more than ``response_hours`` before the start of today, and no activity at all."""
-    deals, today = facts.deals, facts.today
-    due = deals["created"] + pd.Timedelta(hours=facts.config.settings.response_hours)
-    silent = deals["is_open"] & ~deals["has_activity"] & (due < today)
+    """Created more than ``response_hours`` before now (real hours: Created's time of day when
+    the cell has one, else 00:00), and no activity at all."""
+    deals = facts.deals
+    due = deals["created_at"] + pd.Timedelta(hours=facts.config.settings.response_hours)
+    silent = deals["is_open"] & ~deals["has_activity"] & (due < facts.moment)
     detail = _sentence(details["NO_FIRST_RESPONSE"], _day(deals["created"][silent]))
     return _flagged(deals, silent, "NO_FIRST_RESPONSE", detail, due.dt.normalize())
 
 
 def follow_up_overdue(facts: Facts, details: Details) -> pd.DataFrame:
+    """Fires on the Follow-up Days-th day without activity (7 → day 7)."""
     deals, today = facts.deals, facts.today
-    quiet = (today - deals["last_activity"]).dt.days
-    overdue = deals["is_open"] & (quiet > deals["follow_up_days"])
-    detail = _sentence(details["FOLLOW_UP_OVERDUE"], quiet[overdue])
-    since = deals["last_activity"] + pd.to_timedelta(deals["follow_up_days"], unit="D")
+    last = deals["last_activity"].dt.normalize()
+    quiet = (today - last).dt.days
+    overdue = deals["is_open"] & (quiet >= deals["follow_up_days"])
+    detail = _sentence(details["FOLLOW_UP_OVERDUE"], quiet[overdue],
+                       deals["follow_up_days"][overdue])
+    since = last + pd.to_timedelta(deals["follow_up_days"], unit="D")
     return _flagged(deals, overdue, "FOLLOW_UP_OVERDUE", detail, since)
 
 
+def next_step_overdue(facts: Facts, details: Details) -> pd.DataFrame:
+    deals, today = facts.deals, facts.today
+    due = deals["next_step_due"].dt.normalize()
+    late = deals["is_open"] & (due < today)
+    detail = _sentence(details["NEXT_STEP_OVERDUE"], _day(due[late]))
+    return _flagged(deals, late, "NEXT_STEP_OVERDUE", detail, due + pd.Timedelta(days=1))
+
+
 def stalled(facts: Facts, details: Details) -> pd.DataFrame:
+    """More than Stall Days in the stage (14 → day 15)."""
     deals = facts.deals
     days = deals["days_in_stage"]
     stuck = deals["is_open"] & (days > deals["stall_days"])
     detail = _sentence(details["STALLED"], deals["stage"][stuck], days[stuck],
                        deals["stall_days"][stuck])
-    since = deals["stage_entered"] + pd.to_timedelta(deals["stall_days"], unit="D")
+    since = deals["stage_entered"] + pd.to_timedelta(deals["stall_days"] + 1, unit="D")
     return _flagged(deals, stuck, "STALLED", detail, since)
 
 
@@ -166,27 +185,32 @@ def negative_signal(facts: Facts, details: Details) -> pd.DataFrame:
 
 Rule = Callable[[Facts, Details], pd.DataFrame]
 
-#: Every flag and its rule, most severe first (Attention and the Flags cell use this order).
+#: Every flag and its rule, most severe first (spec §3.4: the Flags cell, Attention, the
+#: Summary and digests use this order).
 #: A new flag: its rule above, its line here, its words in sheetfunnel/words, its test.
 RULES: dict[str, Rule] = {
-    "DUPLICATE_ID": duplicate_id,
-    "UNKNOWN_STAGE": unknown_stage,
-    "INVALID_VALUE": invalid_value,
-    "MISSING_CRITERIA": missing_criteria,
-    "CLOSE_DATE_PASSED": close_date_passed,
+    "NEGATIVE_SIGNAL": negative_signal,
     "NO_FIRST_RESPONSE": no_first_response,
     "FOLLOW_UP_OVERDUE": follow_up_overdue,
+    "NEXT_STEP_OVERDUE": next_step_overdue,
     "STALLED": stalled,
-    "NEGATIVE_SIGNAL": negative_signal,
+    "CLOSE_DATE_PASSED": close_date_passed,
+    "MISSING_CRITERIA": missing_criteria,
+    "UNKNOWN_STAGE": unknown_stage,
+    "DUPLICATE_ID": duplicate_id,
+    "INVALID_VALUE": invalid_value,
 }
 FLAG_CODES = tuple(RULES)
 SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
 
 
 def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
-               as_of: dt.date, details: Details) -> pd.DataFrame:
-    """All flags, one row each: row, code, detail, since (datetime64), severity."""
-    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config)
+               as_of: dt.date, details: Details, now: dt.datetime | None = None
+               ) -> pd.DataFrame:
+    """All flags, one row each: row, code, detail, since (datetime64), severity. ``now`` (wall
+    clock in the Settings timezone, on ``as_of``) defaults to the start of ``as_of``."""
+    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config,
+                  None if now is None else pd.Timestamp(now))
     found = [rule(facts, details) for rule in RULES.values()]
     flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
     flags["severity"] = np.repeat(list(SEVERITY.values()), [len(f) for f in found])

@@ -33,7 +33,8 @@ class Evaluation:
     """Every opportunity judged as of one day.
 
     ``deals`` is indexed by the Opportunities sheet row (int) and has these columns:
-      id (str; assigned IDs included), title, owner, customer_id, source, lost_reason (str or None),
+      id (str; assigned IDs included), title, owner, customer_id, source, lost_reason,
+      next_step (str or None),
       stage (str: the configured stage name, or the text typed when unknown),
       stage_index (int: position in Config.stages, -1 when unknown),
       kind ("open" / "won" / "lost", None when unknown),
@@ -44,8 +45,11 @@ class Evaluation:
                     -1 when none),
       score, score_raw (float), grade (str "A".."D"), win_probability (float 0..1),
       weighted_amount (float), flag_codes (tuple[str, ...]), flags_text (str: the Flags cell).
-    ``flags`` has one row per flag: row, id, title, owner, stage, code, detail, since
-      (datetime.date or None), severity (int, 1 = most severe); sorted severity, owner, row.
+    ``flags`` has one row per flag: row, id, title, owner, stage, grade, next_step, amount,
+      score, score_raw, weighted_amount, code, detail, since (datetime.date or None), severity
+      (int, 1 = most severe), closed (the deal is won or lost); in Attention order: open deals
+      first, then severity, weighted amount (amount for closed deals; largest first), owner,
+      row.
     ``customers`` is indexed by the Customers sheet row: customer_id, tier, won_total,
       open_pipeline; None without a Customers tab.
     ``new_ids`` maps a sheet row whose ID was blank to the ID assigned to it.

@@ -18,7 +18,8 @@ LANGUAGES = ("en", "zh")
 
 ICONS = {"DUPLICATE_ID": "🔁", "UNKNOWN_STAGE": "❓", "INVALID_VALUE": "⚠",
          "MISSING_CRITERIA": "⛔", "CLOSE_DATE_PASSED": "📅", "NO_FIRST_RESPONSE": "📞",
-         "FOLLOW_UP_OVERDUE": "⏰", "STALLED": "🐢", "NEGATIVE_SIGNAL": "👎"}
+         "FOLLOW_UP_OVERDUE": "⏰", "NEXT_STEP_OVERDUE": "⏳", "STALLED": "🐢",
+         "NEGATIVE_SIGNAL": "👎"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Words:
     lang: str
     flag_details: Mapping[str, str]
     flag_labels: Mapping[str, str]
+    criteria_words: Mapping[str, str]
     owned_note: str
     attention_headers: tuple[str, ...]
     history_headers: tuple[str, ...]
@@ -38,6 +40,7 @@ class Words:
 def _words(lang: str, texts: Any) -> Words:
     labels = {code: f"{ICONS[code]} {name}" for code, name in texts.FLAG_NAMES.items()}
     return Words(lang, MappingProxyType(texts.FLAG_DETAILS), MappingProxyType(labels),
+                 MappingProxyType(texts.CRITERIA_WORDS),
                  texts.OWNED_NOTE, texts.ATTENTION_HEADERS, texts.HISTORY_HEADERS,
                  texts.HISTORY_KINDS, MappingProxyType(texts.SUMMARY))
 

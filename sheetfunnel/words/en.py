@@ -9,7 +9,8 @@ FLAG_NAMES = {
     "DUPLICATE_ID": "Duplicate ID", "UNKNOWN_STAGE": "Unknown stage",
     "INVALID_VALUE": "Unreadable value", "MISSING_CRITERIA": "Missing criteria",
     "CLOSE_DATE_PASSED": "Close date passed", "NO_FIRST_RESPONSE": "No first response",
-    "FOLLOW_UP_OVERDUE": "Follow-up overdue", "STALLED": "Stalled",
+    "FOLLOW_UP_OVERDUE": "Follow-up overdue", "NEXT_STEP_OVERDUE": "Next step overdue",
+    "STALLED": "Stalled",
     "NEGATIVE_SIGNAL": "Negative signal",
 }
 
@@ -19,17 +20,29 @@ FLAG_DETAILS = {
     "UNKNOWN_STAGE": "Stage “{0}” is not in the Stages tab",
     "EMPTY_STAGE": "Stage is empty",
     "INVALID_VALUE": "{0}",
-    "MISSING_CRITERIA": "Missing: {0}",
+    "MISSING_CRITERIA": "{0}",
     "CLOSE_DATE_PASSED": "Expected close {0} has passed",
     "NO_FIRST_RESPONSE": "No activity since it was created on {0}",
-    "FOLLOW_UP_OVERDUE": "No follow-up for {0} days",
+    "FOLLOW_UP_OVERDUE": "No follow-up for {0} days (follow up every {1})",
+    "NEXT_STEP_OVERDUE": "Next step was due on {0}",
     "STALLED": "{1} days in {0} (limit {2})",
     "NEGATIVE_SIGNAL": "Latest activity ({0}) was negative",
 }
 
+#: A failed Criteria check, by its kind; {0} the Field, {1} the value read, {2} the rule.
+CRITERIA_WORDS = {
+    "missing": "Missing: ", "separator": "; ", "list": ", ",
+    "is": "{0} is {1}, {2}", "after_today": "{0} {1} is after today",
+    "empty": "{0} is empty, {1}",
+    "eq": "must be {0}", "ne": "must not be {0}", "gt": "must be > {0}", "ge": "must be >= {0}",
+    "lt": "must be < {0}", "le": "must be <= {0}", "in": "must be one of {0}",
+    "not_in": "must not be one of {0}", "on_or_before_today": "must be on or before today",
+}
+
 OWNED_NOTE = "Maintained by sheetfunnel: rewritten on every run. Type in the other columns."
 
-ATTENTION_HEADERS = ("ID", "Title", "Owner", "Stage", "Flag", "Detail", "Since")
+ATTENTION_HEADERS = ("ID", "Title", "Owner", "Stage", "Amount", "Score", "Grade", "Flag",
+                     "Detail", "Next Step", "Since")
 HISTORY_HEADERS = ("At", "Kind", "ID", "From", "To", "Stage", "Reached", "Current",
                    "Open Amount")
 HISTORY_KINDS = ("stage change", "snapshot")

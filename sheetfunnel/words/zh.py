@@ -8,6 +8,7 @@ FLAG_NAMES = {
     "DUPLICATE_ID": "编号重复", "UNKNOWN_STAGE": "未知阶段", "INVALID_VALUE": "无法识别的值",
     "MISSING_CRITERIA": "未满足准入标准", "CLOSE_DATE_PASSED": "已过预计成交日期",
     "NO_FIRST_RESPONSE": "未首次响应", "FOLLOW_UP_OVERDUE": "跟进超时",
+    "NEXT_STEP_OVERDUE": "下一步已逾期",
     "STALLED": "阶段停滞", "NEGATIVE_SIGNAL": "负面信号",
 }
 
@@ -16,17 +17,29 @@ FLAG_DETAILS = {
     "UNKNOWN_STAGE": "阶段“{0}”不在阶段表中",
     "EMPTY_STAGE": "阶段为空",
     "INVALID_VALUE": "无法识别 {0}",
-    "MISSING_CRITERIA": "未满足：{0}",
+    "MISSING_CRITERIA": "{0}",
     "CLOSE_DATE_PASSED": "预计成交日期 {0} 已过",
     "NO_FIRST_RESPONSE": "创建于 {0}，至今没有跟进",
-    "FOLLOW_UP_OVERDUE": "已 {0} 天未跟进",
+    "FOLLOW_UP_OVERDUE": "已 {0} 天未跟进（应每 {1} 天跟进）",
+    "NEXT_STEP_OVERDUE": "下一步截止于 {0}",
     "STALLED": "在“{0}”阶段停留 {1} 天（上限 {2}）",
     "NEGATIVE_SIGNAL": "最近一次跟进（{0}）客户态度负面",
 }
 
+#: 未通过的准入检查，按检查类型；{0} 字段，{1} 读到的值，{2} 规则。
+CRITERIA_WORDS = {
+    "missing": "缺少：", "separator": "；", "list": "、",
+    "is": "{0}为 {1}，{2}", "after_today": "{0} {1} 晚于今天",
+    "empty": "{0}为空，{1}",
+    "eq": "须为 {0}", "ne": "不能为 {0}", "gt": "须 > {0}", "ge": "须 >= {0}",
+    "lt": "须 < {0}", "le": "须 <= {0}", "in": "须为 {0} 之一",
+    "not_in": "不能为 {0} 之一", "on_or_before_today": "须不晚于今天",
+}
+
 OWNED_NOTE = "由 sheetfunnel 维护，每次运行都会重写。请在其他列中填写。"
 
-ATTENTION_HEADERS = ("商机编号", "商机名称", "负责人", "阶段", "提醒", "详情", "开始日期")
+ATTENTION_HEADERS = ("编号", "商机名称", "负责人", "阶段", "金额", "评分", "等级", "提醒", "说明",
+                     "下一步", "起始日期")
 HISTORY_HEADERS = ("时间", "类型", "商机编号", "原阶段", "新阶段", "阶段", "到达数", "当前数",
                    "在途金额")
 HISTORY_KINDS = ("阶段变更", "快照")

@@ -28,7 +28,7 @@ CONFIG = Config(
     criteria=(
         Criterion("Qualified", "Budget", "filled", None, "Budget"),
         Criterion("Qualified", "Decision Maker", "filled", None, "Decision Maker"),
-        Criterion("Proposal", "Amount", "gt", 0.0, "Amount"),
+        Criterion("Proposal", "Amount", "gt", 0.0, ""),
         Criterion("Lost", "Lost Reason", "filled", None, "Lost Reason"),
     ),
     settings=Settings(),
@@ -51,11 +51,12 @@ def row(**changes: object) -> list[object]:
 def judge(*rows: list[object], activities: list[list[object]] | None = None,
           customers: list[list[object]] | None = None, as_of: dt.date = AS_OF,
           memory: StageMemory | None = None, history: pd.DataFrame | None = None,
-          config: Config = CONFIG, tab: str = "Opportunities") -> Evaluation:
+          config: Config = CONFIG, tab: str = "Opportunities",
+          now: dt.datetime | None = None) -> Evaluation:
     return evaluate(
         role_table_from_grid("opportunities", tab, [HEADER, *rows]),
         role_table_from_grid("customers", "Customers", customers) if customers else None,
         role_table_from_grid("activities", "Activities",
                    [["Date", "Opportunity ID", "Sentiment"], *activities]) if activities else None,
         config, as_of=as_of, memory=memory or StageMemory(), history=history,
-        lang=language_of(tab))
+        lang=language_of(tab), now=now)
