@@ -50,7 +50,7 @@ from sheetfunnel.config.vocabulary import (
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank, normalise_name
-from sheetfunnel.values import read_bool, read_date, read_number
+from sheetfunnel.values import read_bool, read_date, read_number, read_quantity
 
 
 @dataclass(frozen=True)
@@ -206,31 +206,52 @@ def _grade_label(name: str) -> str:
 
 def check_grades(section: ConfigSection | None, settings: Settings,
                   dimensions: Sequence[Dimension], found: Collector) -> None:
-    """Grades on the scale the sheet shows: 0 to 100 on the percent scale; on the raw scale 0
-    to the largest score the Scoring tab can give."""
+    """Grades on the scale the sheet shows: 0 to 100 on the percent scale. On the raw scale a
+    grade above the largest score the Scoring tab can give is one warning naming every such
+    grade's cell and that maximum (no deal can reach it); below 0 is an error."""
     places = setting_places(section)
-    if settings.score_scale == "percent":
-        bound, scale = PERCENT_GRADE, "the percent scale"
-    else:
-        best = sum(d.weight * d.max_points for d in dimensions)
-        if not best:
-            return  # no dimension scores: nothing is graded
-        bound = Bound(0, best)
-        scale = "the largest score the Scoring tab can give on the raw scale"
+    best = sum(d.weight * d.max_points for d in dimensions)
+    raw = settings.score_scale == "raw"
+    if raw and not best:
+        return  # no dimension scores: nothing is graded
+    bound = Bound(0, best) if raw else PERCENT_GRADE
+    scale = "the largest score the Scoring tab can give on the raw scale" if raw else \
+        "the percent scale"
+    above = []
     for name in ("grade_a", "grade_b", "grade_c"):
         value = getattr(settings, name)
         if bound.holds(value):
             continue
-        where = places.get(name)
-        if where is not None:
-            found.error(where, f"The setting {_grade_label(name)} must be a number from 0 to "
-                        f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+        if raw and value > best:
+            above.append(name)
             continue
-        found.error(places.get("score_scale") or (section.origin if section else "Settings"),
-                    f"On the raw scale the largest score is {shown(bound.high)}, but "
-                    f"{_grade_label(name)} is {shown(value)} (the default). Set grade_A, grade_B "
-                    f"and grade_C in Settings to scores from 0 to {shown(bound.high)}.")
-        return
+        found.error(places.get(name) or places.get("score_scale") or
+                    (section.origin if section else "Settings"),
+                    f"The setting {_grade_label(name)} must be a number from 0 to "
+                    f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+    if above:
+        _unreachable_grades(above, settings, best, places,
+                            section.origin if section else "Settings", found)
+
+
+def _unreachable_grades(names: Sequence[str], settings: Settings, best: float,
+                        places: Mapping[str, str], origin: str, found: Collector) -> None:
+    """One warning for the raw-scale grades above the largest score, each with its cell."""
+    parts = [f"{_grade_label(n)} {shown(getattr(settings, n))} "
+             f"({places.get(n, 'the default')})" for n in names]
+    letters = [n[-1].upper() for n in names]
+    reached = "every deal is graded D" if "grade_c" in names else \
+        f"no deal is graded {' or '.join(letters)}"
+    where = next((places[n] for n in names if n in places), None) or \
+        places.get("score_scale") or origin
+    found.warning(where, f"score_scale is raw and the largest score the Scoring tab can give "
+                  f"is {shown(best)}, but {_and(parts)} {'is' if len(parts) == 1 else 'are'} "
+                  f"above it, so {reached}. Set grade_A, grade_B "
+                  f"and grade_C in Settings to scores from 0 to {shown(best)}.")
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def parse_stages(section: ConfigSection, found: Collector) -> tuple[Stage, ...]:
@@ -327,8 +348,9 @@ def _options(text: str) -> tuple[str, ...]:
 
 
 def _number_or_none(text: str) -> float | None:
+    """A Match or Criteria number, also typed with what it counts (``>= 500人``)."""
     try:
-        number = read_number(text.strip())
+        number = read_quantity(text.strip())
     except ValueError:
         return None
     return number if number is not None and math.isfinite(number) else None
