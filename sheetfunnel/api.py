@@ -44,6 +44,8 @@ class RunResult:
     plan: WritePlan
     titles: Mapping[str, str | None]
     dry_run: bool
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,6 +65,8 @@ class CheckResult:
 
     problems: tuple[Problem, ...]
     config_status: str
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -143,7 +147,7 @@ def check(workbook: Workbook, config: Target | None = None) -> CheckResult:
     from sheetfunnel.runner import check as check_workbook
 
     loaded = check_workbook(workbook, config_file=Path(config) if config is not None else None)
-    return CheckResult(tuple(loaded.problems), loaded.config_status)
+    return CheckResult(tuple(loaded.problems), loaded.config_status, loaded.join_sentence)
 
 
 def in_range(day: dt.date) -> dt.date:
@@ -185,4 +189,4 @@ def _result(result: run_module.RunResult, name: str, day: dt.date,
         workbook=name, as_of=day, counts=dict(report["counts"]),
         flags=dict(report.get("flags", {})), cells_written=result.cells_written,
         problems=tuple(result.problems), config_status=result.config_status, report=report,
-        plan=result.plan, titles=dict(result.titles), dry_run=dry_run)
+        plan=result.plan, titles=dict(result.titles), dry_run=dry_run, joins=result.joins)

@@ -144,7 +144,7 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         report_file.write_text(report_json(result.report), encoding="utf-8")
     print_result(result, dry_run=dry_run)
     if not result.ok:
-        raise ConfigError(result.errors)
+        raise ConfigError(result.errors, listed=True)
 
 
 def print_result(result: api.RunResult, *, dry_run: bool) -> None:
@@ -152,6 +152,8 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
     out.print(f"[bold]{result.workbook}[/] as of {result.as_of.isoformat()}: "
               f"{counts['opportunities']} opportunities, {counts['customers']} customers, "
               f"{counts['activities']} activities read.")
+    if result.joins:
+        out.print(f"  {result.joins}", highlight=False)
     for problem in result.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         out.print(f"  [{colour}]{problem.severity}[/] {problem.where}: {problem.message}",
@@ -191,10 +193,12 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None) -> None:
     """Validate the Config tabs and columns; write nothing. Exit 2 when broken."""
     found = api.check(open_workbook(path, sheet, credentials), config=config_file)
+    if found.joins:
+        out.print(found.joins, highlight=False)
     for problem in found.problems:
         out.print(f"{problem.severity}: {problem.where}: {problem.message}", highlight=False)
     if found.errors:
-        raise ConfigError(found.errors)
+        raise ConfigError(found.errors, listed=True)
     out.print("The configuration is valid.")
 
 

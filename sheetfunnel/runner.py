@@ -63,6 +63,8 @@ class RunResult:
     evaluation: Evaluation | None = None
     summary: Summary | None = None
     titles: Mapping[str, str | None] = field(default_factory=dict)
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
 
     @property
     def rows(self) -> int:
@@ -153,7 +155,7 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
     return RunResult(report, plan, model.config_status, model.problems, outcome.evaluation,
-                     outcome.summary, model.titles)
+                     outcome.summary, model.titles, model.join_sentence)
 
 
 def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:

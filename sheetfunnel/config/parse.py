@@ -47,6 +47,7 @@ from sheetfunnel.config.vocabulary import (
     fold_list,
     setting_key,
     shown,
+    tab_column_role,
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank, normalise_name
@@ -152,8 +153,12 @@ def parse_settings(section: ConfigSection | None, found: Collector) -> Settings:
 
 def _mapping(name: str, key: str, raw: Cell, where: str, columns: dict[str, str],
              tabs: dict[str, str], found: Collector) -> None:
-    """``column.<role>`` and ``tab.<role>``: a team's own header or tab name for a role."""
+    """``column.<role>``, ``column.<tab role>.<role>`` and ``tab.<role>``: a team's own header
+    or tab name for a role (a per-tab column is kept as ``<tab role>.<role>``)."""
     kind, _, wanted = name.partition(".")
+    if kind == "column" and "." in wanted:
+        _tab_mapping(wanted, key, raw, where, columns, found)
+        return
     known = COLUMN_ROLES if kind == "column" else TAB_ROLES
     role = known.get(normalise_name(wanted))
     if role is None:
@@ -162,6 +167,24 @@ def _mapping(name: str, key: str, raw: Cell, where: str, columns: dict[str, str]
                       f"is ignored. Use one of: {', '.join(roles)}.")
     elif not is_blank(raw):
         (columns if kind == "column" else tabs)[role] = shown(raw)
+
+
+def _tab_mapping(wanted: str, key: str, raw: Cell, where: str, columns: dict[str, str],
+                 found: Collector) -> None:
+    """``column.customers.customer_id``: the header of one role in one input tab."""
+    tab_name, _, column = wanted.partition(".")
+    tab = TAB_ROLES.get(normalise_name(tab_name))
+    if tab not in schema.INPUT_TABS:
+        found.warning(where, f"There is no input tab role called {tab_name or 'nothing'}, so "
+                      f"{key} is ignored. Use column.<tab>.<column> with the tab one of: "
+                      f"{', '.join(schema.INPUT_TABS)}.")
+        return
+    role = tab_column_role(tab, column)
+    if role is None:
+        found.warning(where, f"The {tab} tab has no column role called {column or 'nothing'}, "
+                      f"so {key} is ignored. Use one of: {', '.join(schema.COLUMNS[tab])}.")
+    elif not is_blank(raw):
+        columns[f"{tab}.{role}"] = shown(raw)
 
 
 def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
@@ -421,12 +444,16 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
                    date_order: str = "ymd") -> tuple[Criterion, ...]:
     known = {normalise_name(s.name) for s in stages}
     criteria = []
+    skipped: list[tuple[int, str]] = []  # default rows for stages this sheet lacks
     for index, row in enumerate(section.rows):
         stage, field_name = shown(row.get("stage")), shown(row.get("field"))
         check_text = shown(row.get("check"))
         if not stage and not field_name and not check_text:
             continue
         stage_known = bool(stage) and normalise_name(stage) in known
+        if not stage_known and section.builtin and stage:
+            skipped.append((index, stage))
+            continue
         if not stage_known:
             _unknown_stage(section, index, stage, found)
             if section.builtin:
@@ -444,7 +471,22 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
         message = shown(row.get("message")) or field_name
         if stage_known:
             criteria.append(Criterion(stage, field_name, check, value, message))
+    _skipped_defaults(section, skipped, found)
     return tuple(criteria)
+
+
+def _skipped_defaults(section: ConfigSection, skipped: Sequence[tuple[int, str]],
+                      found: Collector) -> None:
+    """Default criteria for stages the Stages tab lacks: one warning, however many rows."""
+    names = list(dict.fromkeys(stage for _, stage in skipped))
+    if len(skipped) == 1:
+        found.warning(section.where(skipped[0][0], "stage"), f'The default entry criteria for '
+                      f'the stage "{names[0]}" are skipped: your Stages tab has no such stage. '
+                      "Add a Criteria tab for your stages.")
+    elif skipped:
+        found.warning(section.origin, f"{len(skipped)} default entry criteria are skipped: your "
+                      f"Stages tab has no stage {', '.join(names)}. Add a Criteria tab for your "
+                      "stages.")
 
 
 def _unknown_stage(section: ConfigSection, index: int, stage: str, found: Collector) -> None:
@@ -452,9 +494,6 @@ def _unknown_stage(section: ConfigSection, index: int, stage: str, found: Collec
     if not stage:
         found.error(where, "This check names no Stage. Type the stage it guards, as written in "
                     "the Stages tab.")
-    elif section.builtin:
-        found.warning(where, f'The default entry criteria for the stage "{stage}" are skipped: '
-                      "your Stages tab has no such stage. Add a Criteria tab for your stages.")
     else:
         found.error(where, f'The stage "{stage}" is not in the Stages tab. Use one of its '
                     "stage names.")
