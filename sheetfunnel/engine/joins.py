@@ -33,11 +33,13 @@ class JoinCheck:
     naming: int  # deals whose customer cell is filled
     linked: int  # of those, deals whose customer is a row of the Customers tab
     missing: tuple[str, ...]  # a few customers named that the Customers tab lacks
-    unjoined: tuple[str, ...]  # dimensions reading a Customers field no deal found
+    unjoined: tuple[str, ...]  # dimensions reading a Customers field when no deal is joined
     zero: tuple[tuple[str, bool], ...]  # other dimensions giving every deal 0 (blank column?)
 
     def sentence(self) -> str:
         """The count ``check`` and ``run`` print, with a few customers not found."""
+        if not self.naming:
+            return "No deal names a customer, so none is joined to the Customers tab."
         lacking = f" (not there: {_quoted(self.missing)})" if self.missing else ""
         return (f"{self.linked} of {self.naming} deals that name a customer find it in the "
                 f"Customers tab{lacking}.")
@@ -57,11 +59,9 @@ def check_joins(opportunities: RoleTable, customers: RoleTable | None, config: C
     unjoined: list[str] = []
     zero: list[tuple[str, bool]] = []  # (dimension, its column is blank for every deal)
     for dimension in config.dimensions:
-        if _in_customers_only(dimension.field, opportunities, customers):
-            values = fields.text(dimension.field) if rows is not None else None
-            if values is None or values.isna().all():
-                unjoined.append(dimension.name)
-                continue
+        if not found.any() and _in_customers_only(dimension.field, opportunities, customers):
+            unjoined.append(dimension.name)
+            continue
         if len(index) and fields.locate(dimension.field) is not None and \
                 not dimension_points(dimension, fields, index).any():
             text = fields.text(dimension.field)
