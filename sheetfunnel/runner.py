@@ -24,7 +24,7 @@ from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
-from sheetfunnel.grid import Grid
+from sheetfunnel.grid import Grid, with_formulas
 from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
 from sheetfunnel.locks import lost_race, utc_now
@@ -305,6 +305,12 @@ def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
     state = read_state(snapshot.find(STATE_TAB))
     model = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
                                 last_good=state.last_good, every_title=snapshot.titles)
+    formulas = workbook.formulas([title for role in schema.CONFIG_TABS
+                                  if (title := model.titles.get(role))])
+    if formulas:  # Config cells typed with a leading = are read as their text
+        snapshot = dataclasses.replace(snapshot, tabs=with_formulas(snapshot.tabs, formulas))
+        model = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
+                                    last_good=state.last_good, every_title=snapshot.titles)
     owned = place_owned_tabs(titles=snapshot.titles, grids=snapshot.tabs, ids=snapshot.ids,
                              roles=model.titles, settings=model.tab_settings,
                              records=state.tabs, ran_before=state.fingerprint is not None,
