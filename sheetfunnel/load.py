@@ -28,7 +28,8 @@ from sheetfunnel.config import (
     setting_places,
 )
 from sheetfunnel.config.vocabulary import shown
-from sheetfunnel.engine.joins import JoinCheck, check_joins, join_problems
+from sheetfunnel.engine.joins import join_problems
+from sheetfunnel.engine.model import JoinCheck
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
 from sheetfunnel.owned_tabs import TabSetting
@@ -56,13 +57,21 @@ class WorkbookModel:
     #: role -> the Settings ``tab.<role>`` row naming its tab, and where that row is
     tab_settings: dict[str, TabSetting] = field(default_factory=dict)
     lang: str = "en"
-    #: how the deals found their customers (None without a config to judge by)
+    #: where each Scoring dimension's rows are, by normalised name (for the join check)
+    dimension_places: Mapping[str, str] = field(default_factory=dict)
+    #: how the deals found their customers, once judged (``with_joins``)
     joins: JoinCheck | None = None
 
     @property
     def join_sentence(self) -> str | None:
         """The count of deals that found their customer, when there is a Customers tab."""
         return self.joins.sentence() if self.joins and self.customers is not None else None
+
+    def with_joins(self, joins: JoinCheck) -> WorkbookModel:
+        """This model with the join check's count and its problems (each once)."""
+        found = join_problems(joins, self.opportunities, self.customers, self.dimension_places)
+        return dataclasses.replace(self, joins=joins,
+                                   problems=tuple(dict.fromkeys((*self.problems, *found))))
 
 
 def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
@@ -132,16 +141,13 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     places = setting_places(early.get("settings"))
     problems = result.problems + _missing_tabs(names, titles, settings, places)
     config = result.config or last_good
-    joins = check_joins(opportunities, customers, config) if config is not None else None
-    if joins is not None:
-        problems += tuple(join_problems(joins, opportunities, customers,
-                                        _dimension_places(sections.get("scoring"))))
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
     tab_settings = {role: TabSetting(name, _setting_cell(role, places))
                     for role, name in settings.tabs.items()}
     return WorkbookModel(config, status, tuple(dict.fromkeys(problems)), opportunities,
                          customers, activities, titles, tab_settings,
-                         language_of(opportunities.table.tab), joins)
+                         language_of(opportunities.table.tab),
+                         _dimension_places(sections.get("scoring")))
 
 
 def _dimension_places(section: ConfigSection | None) -> dict[str, str]:

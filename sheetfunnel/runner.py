@@ -21,6 +21,7 @@ import pandas as pd
 from sheetfunnel import diff, render, schema
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
@@ -154,16 +155,19 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
             workbook.apply(plan)
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
-    return RunResult(report, plan, model.config_status, model.problems, outcome.evaluation,
-                     outcome.summary, model.titles, model.join_sentence)
+    joins = outcome.evaluation.joins
+    return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
+                     outcome.evaluation, outcome.summary, model.titles,
+                     joins.sentence() if joins and model.customers is not None else None)
 
 
 def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:
     """Pure: the evaluation, the Summary and the state to keep, from what the run read."""
-    model = inputs.model
-    evaluation = evaluate(model.opportunities, model.customers, model.activities, config,
-                          as_of=as_of, memory=inputs.state.memory, history=inputs.history,
-                          lang=model.lang)
+    evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
+                          inputs.model.activities, config, as_of=as_of,
+                          memory=inputs.state.memory, history=inputs.history,
+                          lang=inputs.model.lang)
+    model = inputs.model.with_joins(evaluation.joins) if evaluation.joins else inputs.model
     new_state = _next_state(inputs, evaluation, as_of)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status, problems=model.problems,
@@ -292,8 +296,12 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
 
 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:
-    """Validate config, columns and the worker's tabs, write nothing."""
-    return _read(workbook, config_file).model
+    """Validate config, columns, the join of deals to customers and the worker's tabs; write
+    nothing."""
+    model = _read(workbook, config_file).model
+    if model.config is None:
+        return model
+    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
 
 
 def _read(workbook: Workbook, config_file: Path | None) -> Inputs:

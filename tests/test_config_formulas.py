@@ -23,7 +23,8 @@ from tests.support.parity import Pair
 
 AS_OF = dt.date(2026, 11, 24)
 DEALS = [["ID", "Stage", "Amount", "Budget", "Industry"],
-         ["OPP-1", "Lead", 1000, "完全匹配", "Software"], ["OPP-2", "Lead", 900, "Planned", "Retail"]]
+         ["OPP-1", "Lead", 1000, "完全匹配", "Software"],
+         ["OPP-2", "Lead", 900, "Planned", "Retail"]]
 STAGES = [["Stage", "Probability", "Kind"], ["Lead", 10, "open"], ["Won", 100, "won"],
           ["Lost", 0, "lost"]]
 SCORING = [["Dimension", "Field", "Weight", "Match", "Points"],

@@ -11,8 +11,9 @@ import pytest
 from sheetfunnel import api, schema
 from sheetfunnel.config import sections_from_grids
 from sheetfunnel.config.parse import Collector, parse_settings
+from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.errors import Problem
-from sheetfunnel.load import load_workbook_model
+from sheetfunnel.load import WorkbookModel, load_workbook_model
 from sheetfunnel.runner import check, default_sections, run_once
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.gsheets import open_book
@@ -31,6 +32,13 @@ SCORING = [["维度", "字段", "权重", "条件", "分值"], ["行业匹配", 
            ["公司规模", None, None, "*", 2]]
 MAPPED = [["参数", "值"], ["column.商机.customer_id", "客户名称"],
           ["column.customers.客户编号", "客户"]]
+
+
+def judged(grids: dict[str, list[list]]) -> WorkbookModel:
+    """The model ``check`` gives: loaded, then the join checked."""
+    model = load_workbook_model(grids, defaults=default_sections())
+    assert model.config is not None
+    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
 
 
 def tabs(settings: list[list] | None = None) -> dict[str, list[list]]:
@@ -120,7 +128,7 @@ def test_a_per_tab_mapping_that_names_no_header_is_a_warning_at_its_cell():
 
 def test_keys_that_match_no_customer_are_a_warning_with_examples():
     deals = [DEALS[0], *([*row[:1], f"{row[1]}集团", *row[2:]] for row in DEALS[1:])]
-    model = load_workbook_model({**tabs(MAPPED), "商机": deals}, defaults=default_sections())
+    model = judged({**tabs(MAPPED), "商机": deals})
     assert [str(p) for p in model.problems] == [
         "'商机'!B1: None of the 3 deals that name a customer in this column finds it in the "
         "Customers tab's key column '客户'!A1 (first missing: “华东机械集团”, “远航物流集团”): "
@@ -129,7 +137,7 @@ def test_keys_that_match_no_customer_are_a_warning_with_examples():
         "Make both columns hold the same keys, or point column.customers.customer_id (or "
         "column.opportunities.customer_id) in Settings at the columns that do."]
     some = [*deals[:2], *DEALS[2:]]
-    model = load_workbook_model({**tabs(MAPPED), "商机": some}, defaults=default_sections())
+    model = judged({**tabs(MAPPED), "商机": some})
     assert model.problems == ()
     assert model.join_sentence == ("2 of 3 deals that name a customer find it in the Customers "
                                    "tab (not there: “华东机械集团”).")
@@ -146,8 +154,7 @@ def test_a_dimension_that_scores_0_for_every_deal_is_a_warning_naming_its_cells(
     scoring = [*SCORING[:3], ["公司规模", "规模", 2, ">= 5000", 10]]
     customers = [CUSTOMERS[0], *([name, trade, size if column else None]
                                  for name, trade, size in CUSTOMERS[1:])]
-    model = load_workbook_model({**tabs(MAPPED), "评分": scoring, "客户": customers},
-                                defaults=default_sections())
+    model = judged({**tabs(MAPPED), "评分": scoring, "客户": customers})
     assert model.problems == (Problem("'评分'!A4:E4", message, "warning"),)
 
 

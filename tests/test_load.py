@@ -24,7 +24,7 @@ CRITERIA = [["Stage", "Field", "Check", "Value", "Message"],
             ["Demo", "Amount", ">", "1,000", "Amount over 1,000"]]
 SETTINGS = [["Key", "Value", "Note"], ["follow_up_days", 5, ""], ["date_order", "dmy", ""]]
 DEALS = [["ID", "Stage", "Amount", "Industry", "Employees", "Intent", "Budget", "Demo Date"],
-         ["OPP-1", "Lead", 1000, "Software", 100, 5, "yes", None]]
+         ["OPP-1", "Lead", 1000, "Software", 10, 5, "yes", None]]
 
 
 def workbook(**replace):
@@ -40,13 +40,7 @@ def load(tabs, **kwargs):
 
 def test_workbook_tabs_replace_the_defaults_and_tables_are_bound():
     loaded = load(workbook(Customers=[["Customer ID", "Name"], ["C1", "Acme"]]))
-    assert loaded.config_status == "ok"
-    assert [str(p) for p in loaded.problems] == [  # the join check
-        "Opportunities!1:1: The Opportunities tab has no Customer ID column (headers: ID, Stage, "
-        "Amount, Industry, Employees, Intent, Budget, Demo Date), so no deal is joined to its "
-        "customer: Tier, Won Total and Open Pipeline stay empty. Add the Settings row "
-        "column.opportunities.customer_id = <the header that holds the key the Customers tab "
-        "uses>."]
+    assert (loaded.config_status, loaded.problems) == ("ok", ())
     config = loaded.config
     assert [s.name for s in config.stages] == ["Lead", "Demo", "Won", "Lost"]
     assert config.settings.follow_up_days == 5 and config.criteria[1].value == 1000.0
@@ -59,8 +53,7 @@ def test_workbook_tabs_replace_the_defaults_and_tables_are_bound():
 def test_missing_config_tabs_fall_back_to_the_defaults():
     deals = [["ID", "Stage", "Owner", "Amount", "Industry", "Size", "Purchase Intent", "Budget",
               "Decision Cycle Days", "Decision Maker", "Pain Points", "Expected Close",
-              "Proposal Sent", "Lost Reason"],
-             ["OPP-1", "Lead", "Ann", 900, "Retail", 600, 5, "Approved", 30]]
+              "Proposal Sent", "Lost Reason"], ["OPP-1", "Lead"]]
     loaded = load({"opportunities": deals})
     assert (loaded.config_status, loaded.problems) == ("ok", ())
     assert loaded.config.stage("Negotiation").stall_days == 21
@@ -152,7 +145,7 @@ def test_a_missing_opportunities_tab_names_the_tabs_found():
 
 ZH = {
     "商机": [["商机编号", "阶段", "金额", "行业", "员工数", "意向", "预算", "演示日期"],
-           ["OPP-1", "线索", 1000, "软件", 100, 5, "是", None]],
+           ["OPP-1", "线索", 1000, "软件", 10, 5, "是", None]],
     "阶段": [["阶段", "赢率", "类型", "停滞天数", "跟进天数", "进入日期字段"],
            ["线索", "１０", "进行中"], ["演示", "40％", "进行中", 10, 3, "演示日期"],
            ["赢单", 100, "赢单"], ["输单", 0, "输单"]],

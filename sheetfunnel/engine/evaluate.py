@@ -18,6 +18,7 @@ from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
+from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember
 from sheetfunnel.engine.model import Evaluation, StageMemory
 from sheetfunnel.engine.scoring import score
@@ -66,6 +67,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
         problems=_problems(fields.problems, activity_cells, deals),
+        joins=check_joins(opportunities, customers, config, fields),
     )
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "stage",

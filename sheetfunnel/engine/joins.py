@@ -9,12 +9,12 @@ rows of a dimension.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import pandas as pd
 
 from sheetfunnel.config.model import Config
 from sheetfunnel.engine.fields import Fields
+from sheetfunnel.engine.model import JoinCheck, quoted
 from sheetfunnel.engine.scoring import dimension_points
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
@@ -23,26 +23,6 @@ from sheetfunnel.values import parse_texts
 
 #: Customers a deal names that the Customers tab lacks, quoted as examples.
 _EXAMPLES = 3
-
-
-@dataclass(frozen=True)
-class JoinCheck:
-    """How the deals found their customers, and the Scoring dimensions that came out empty."""
-
-    deals: int  # Opportunities rows
-    naming: int  # deals whose customer cell is filled
-    linked: int  # of those, deals whose customer is a row of the Customers tab
-    missing: tuple[str, ...]  # a few customers named that the Customers tab lacks
-    unjoined: tuple[str, ...]  # dimensions reading a Customers field when no deal is joined
-    zero: tuple[tuple[str, bool], ...]  # other dimensions giving every deal 0 (blank column?)
-
-    def sentence(self) -> str:
-        """The count ``check`` and ``run`` print, with a few customers not found."""
-        if not self.naming:
-            return "No deal names a customer, so none is joined to the Customers tab."
-        lacking = f" (not there: {_quoted(self.missing)})" if self.missing else ""
-        return (f"{self.linked} of {self.naming} deals that name a customer find it in the "
-                f"Customers tab{lacking}.")
 
 
 def check_joins(opportunities: RoleTable, customers: RoleTable | None, config: Config,
@@ -114,15 +94,11 @@ def _key_problems(check: JoinCheck, opportunities: RoleTable, customers: RoleTab
         return []  # some deals found theirs: the count says how many (``sentence``)
     return [Problem(_header_cell(opportunities), f"None of the {check.naming} deals that name "
                     f"a customer in this column finds it in the Customers tab's key column "
-                    f"{_header_cell(customers)} (first missing: {_quoted(check.missing)}): "
+                    f"{_header_cell(customers)} (first missing: {quoted(check.missing)}): "
                     f"Tier, Won Total and Open Pipeline stay empty{reads}. Make both columns "
                     "hold the same keys, or point column.customers.customer_id (or "
                     "column.opportunities.customer_id) in Settings at the columns that do.",
                     "warning")]
-
-
-def _quoted(names: tuple[str, ...]) -> str:
-    return ", ".join(f"“{name}”" for name in names)
 
 
 def _header_cell(role_table: RoleTable) -> str:
