@@ -21,7 +21,7 @@ from sheetfunnel.engine.ids import assign_ids
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember
 from sheetfunnel.engine.model import Evaluation, StageMemory
-from sheetfunnel.engine.scoring import score
+from sheetfunnel.engine.scoring import points_by_dimension, score
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
@@ -50,7 +50,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
     deals["proven_index"] = remembered.proven_index
     deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of)
-    deals = deals.join(score(fields, config, deals.index))
+    points = points_by_dimension(fields, config, deals.index)
+    deals = deals.join(score(points, config, deals.index))
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
     unreadable = _unreadable(fields, activity_cells, deals)
     flags = every_flag(deals, unreadable, config, as_of, words_for(lang).flag_details)
@@ -67,7 +68,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
         problems=_problems(fields.problems, activity_cells, deals),
-        joins=check_joins(opportunities, customers, config, fields),
+        joins=check_joins(opportunities, customers, config, fields, points),
     )
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "stage",

@@ -10,45 +10,49 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config
 from sheetfunnel.engine.fields import Fields
 from sheetfunnel.engine.model import JoinCheck, quoted
-from sheetfunnel.engine.scoring import dimension_points
+from sheetfunnel.engine.scoring import points_by_dimension
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
-from sheetfunnel.values import parse_texts
 
 #: Customers a deal names that the Customers tab lacks, quoted as examples.
 _EXAMPLES = 3
 
 
 def check_joins(opportunities: RoleTable, customers: RoleTable | None, config: Config,
-                fields: Fields | None = None) -> JoinCheck:
-    """Counts of the join and the dimensions it leaves empty (``fields``: the engine's, to
-    reuse the columns it read)."""
+                fields: Fields | None = None,
+                points: Mapping[str, pd.Series] | None = None) -> JoinCheck:
+    """Counts of the join and the dimensions it leaves empty (``fields`` and ``points``: the
+    engine's, to reuse the columns it read and the points it gave)."""
     fields = fields or Fields(opportunities, customers, config.settings.date_order)
     index = opportunities.table.frame.index
-    own = opportunities.column("customer_id")
-    named = parse_texts(own) if own is not None else pd.Series(None, index=index, dtype=object)
+    if points is None:
+        points = points_by_dimension(fields, config, index)
+    own = fields.role("customer_id", "text")
+    named = own.notna().to_numpy() if own is not None else np.zeros(len(index), dtype=bool)
     rows = fields.customer_rows() if customers is not None else None
-    found = rows.notna() if rows is not None else pd.Series(False, index=index)
-    missing = named[named.notna() & ~found] if customers is not None else named.iloc[:0]
+    found = rows.notna().to_numpy() if rows is not None else np.zeros(len(index), dtype=bool)
+    lacking = named & ~found if customers is not None else np.zeros(len(index), dtype=bool)
+    missing = pd.unique(own.to_numpy()[lacking])[:_EXAMPLES] if own is not None else ()
+    joined = bool(found.any())
     unjoined: list[str] = []
     zero: list[tuple[str, bool]] = []  # (dimension, its column is blank for every deal)
     for dimension in config.dimensions:
-        if not found.any() and _in_customers_only(dimension.field, opportunities, customers):
+        if not joined and _in_customers_only(dimension.field, opportunities, customers):
             unjoined.append(dimension.name)
             continue
         if len(index) and fields.locate(dimension.field) is not None and \
-                not dimension_points(dimension, fields, index).any():
+                not points[dimension.name].any():
             text = fields.text(dimension.field)
             zero.append((dimension.name, text is None or bool(text.isna().all())))
-    return JoinCheck(len(index), int(named.notna().sum()), int((named.notna() & found).sum()),
-                     tuple(dict.fromkeys(missing.tolist()))[:_EXAMPLES], tuple(unjoined),
-                     tuple(zero))
+    return JoinCheck(len(index), int(named.sum()), int((named & found).sum()),
+                     tuple(str(m) for m in missing), tuple(unjoined), tuple(zero))
 
 
 def _in_customers_only(name: str, opportunities: RoleTable, customers: RoleTable | None
