@@ -64,8 +64,11 @@ class WorkbookModel:
 
     @property
     def join_sentence(self) -> str | None:
-        """The count of deals that found their customer, when there is a Customers tab."""
-        return self.joins.sentence() if self.joins and self.customers is not None else None
+        """The count of deals that found their customer, when there are deals and a Customers
+        tab."""
+        joins = self.joins
+        return joins.sentence() if joins and joins.deals and self.customers is not None \
+            else None
 
     def with_joins(self, joins: JoinCheck) -> WorkbookModel:
         """This model with the join check's count and its problems (each once)."""

@@ -158,7 +158,8 @@ def run_once(workbook: Workbook, *, as_of: dt.date, dry_run: bool = False,
     joins = outcome.evaluation.joins
     return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles,
-                     joins.sentence() if joins and model.customers is not None else None)
+                     joins.sentence() if joins and joins.deals and model.customers is not None
+                     else None)
 
 
 def judge(inputs: Inputs, config: Config, as_of: dt.date) -> Outcome:
