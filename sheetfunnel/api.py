@@ -46,6 +46,8 @@ class RunResult:
     plan: WritePlan
     titles: Mapping[str, str | None]
     dry_run: bool
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
     #: The grids the run read, before it wrote.
     before: Mapping[str, Grid] = field(default_factory=dict, repr=False)
 
@@ -72,6 +74,8 @@ class CheckResult:
 
     problems: tuple[Problem, ...]
     config_status: str
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,7 +158,7 @@ def check(workbook: Workbook, config: Target | None = None) -> CheckResult:
     from sheetfunnel.runner import check as check_workbook
 
     loaded = check_workbook(workbook, config_file=Path(config) if config is not None else None)
-    return CheckResult(tuple(loaded.problems), loaded.config_status)
+    return CheckResult(tuple(loaded.problems), loaded.config_status, loaded.join_sentence)
 
 
 def in_range(day: dt.date) -> dt.date:
@@ -170,4 +174,5 @@ def _result(result: run_module.RunResult, name: str, dry_run: bool) -> RunResult
         workbook=name, as_of=dt.date.fromisoformat(report["as_of"]), counts=dict(report["counts"]),
         flags=dict(report.get("flags", {})), cells_written=result.cells_written,
         problems=tuple(result.problems), config_status=result.config_status, report=report,
-        plan=result.plan, titles=dict(result.titles), dry_run=dry_run, before=result.before)
+        plan=result.plan, titles=dict(result.titles), dry_run=dry_run, before=result.before,
+        joins=result.joins)

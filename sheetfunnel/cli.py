@@ -180,7 +180,7 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         write_report(report_file, result.report)
     print_result(result, dry_run=dry_run)
     if not result.ok:
-        raise ConfigError(result.errors)
+        raise ConfigError(result.errors, listed=True)
 
 
 def write_report(file: Path, report: dict[str, Any]) -> None:
@@ -198,6 +198,8 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
     out.print(f"[bold]{result.workbook}[/] as of {result.as_of.isoformat()}: "
               f"{counts['opportunities']} opportunities, {counts['customers']} customers, "
               f"{counts['activities']} activities read.")
+    if result.joins:
+        out.print(f"  {result.joins}", highlight=False)
     for problem in result.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         out.print(f"  [{colour}]{problem.severity}[/] {problem.where}: {problem.message}",
@@ -247,10 +249,12 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
     configuration is valid, 2 it is broken (each problem named by its cell) or bad usage.
     """
     found = api.check(open_workbook(path, sheet, credentials), config=config_file)
+    if found.joins:
+        out.print(found.joins, highlight=False)
     for problem in found.problems:
         out.print(f"{problem.severity}: {problem.where}: {problem.message}", highlight=False)
     if found.errors:
-        raise ConfigError(found.errors)
+        raise ConfigError(found.errors, listed=True)
     out.print("The configuration is valid.")
 
 

@@ -80,8 +80,15 @@ class DateOutOfRange(UsageError):
 class ConfigError(SheetfunnelError):
     """The Config tabs (or a --config TOML file) hold one or more problems."""
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], *, listed: bool = False):
+        """``listed``: the problems were printed already, so the message only counts them."""
         self.problems = tuple(problems)
+        if listed:
+            count = len(self.problems)
+            super().__init__(f"The configuration has {count} error{'s' * (count != 1)} "
+                             f"(listed above). Fix {'them' if count != 1 else 'it'}, then run "
+                             "`sheetfunnel check`.")
+            return
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"The configuration has {len(self.problems)} problem(s):\n{lines}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -172,3 +172,21 @@ def trim(grid: Iterable[Sequence[Cell]]) -> Grid:
     while rows and not rows[-1]:
         rows.pop()
     return rows
+
+
+def with_formulas(tabs: Mapping[str, Grid], formulas: Mapping[str, Mapping[tuple[int, int], str]]
+                  ) -> dict[str, Grid]:
+    """``tabs`` with each formula cell holding its text (``= 完全匹配``) instead of what it
+    computed: how the Config tabs are read (parsed, never evaluated)."""
+    out = dict(tabs)
+    for title, cells in formulas.items():
+        if title not in out:
+            continue
+        grid = [list(row) for row in out[title]]
+        for (row, col), text in cells.items():
+            grid.extend([] for _ in range(row - len(grid)))
+            line = grid[row - 1]
+            line.extend([None] * (col - len(line)))
+            line[col - 1] = text
+        out[title] = grid
+    return out

@@ -27,6 +27,9 @@ from sheetfunnel.config import (
     sections_from_grids,
     setting_places,
 )
+from sheetfunnel.config.vocabulary import shown
+from sheetfunnel.engine.joins import join_problems
+from sheetfunnel.engine.model import JoinCheck
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
 from sheetfunnel.owned_tabs import TabSetting
@@ -54,6 +57,24 @@ class WorkbookModel:
     #: role -> the Settings ``tab.<role>`` row naming its tab, and where that row is
     tab_settings: dict[str, TabSetting] = field(default_factory=dict)
     lang: str = "en"
+    #: where each Scoring dimension's rows are, by normalised name (for the join check)
+    dimension_places: Mapping[str, str] = field(default_factory=dict)
+    #: how the deals found their customers, once judged (``with_joins``)
+    joins: JoinCheck | None = None
+
+    @property
+    def join_sentence(self) -> str | None:
+        """The count of deals that found their customer, when there are deals and a Customers
+        tab."""
+        joins = self.joins
+        return joins.sentence() if joins and joins.deals and self.customers is not None \
+            else None
+
+    def with_joins(self, joins: JoinCheck) -> WorkbookModel:
+        """This model with the join check's count and its problems (each once)."""
+        found = join_problems(joins, self.opportunities, self.customers, self.dimension_places)
+        return dataclasses.replace(self, joins=joins,
+                                   problems=tuple(dict.fromkeys((*self.problems, *found))))
 
 
 def find_tab(role: str, present: Iterable[str], overrides: Mapping[str, str]) -> str | None:
@@ -126,8 +147,35 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
     tab_settings = {role: TabSetting(name, _setting_cell(role, places))
                     for role, name in settings.tabs.items()}
-    return WorkbookModel(config, status, problems, opportunities, customers, activities, titles,
-                         tab_settings, language_of(opportunities.table.tab))
+    return WorkbookModel(config, status, tuple(dict.fromkeys(problems)), opportunities,
+                         customers, activities, titles, tab_settings,
+                         language_of(opportunities.table.tab),
+                         _dimension_places(sections.get("scoring")))
+
+
+def _dimension_places(section: ConfigSection | None) -> dict[str, str]:
+    """Where each Scoring dimension's rows are (``Scoring!A2:E4``), by normalised name."""
+    if section is None:
+        return {}
+    rows: dict[str, list[int]] = {}
+    for index, cells in enumerate(section.rows):
+        name = normalise_name(shown(cells.get("dimension")))
+        if name:
+            rows.setdefault(name, []).append(index)
+    places: dict[str, str] = {}
+    for name, indexes in rows.items():
+        first = section.where(indexes[0], "dimension")
+        end = "points" if "points" in section.places[indexes[-1]] else "match"
+        last = section.where(indexes[-1], end)
+        tab, bang, cell = last.rpartition("!")
+        if bang and first.startswith(f"{tab}!"):
+            places[name] = f"{first}:{cell}"  # Scoring!A2:E4
+        else:  # a TOML file: its rows
+            top, bottom = section.row_places[indexes[0]], section.row_places[indexes[-1]]
+            source, _, last_row = bottom.rpartition(": ")
+            places[name] = top if top == bottom else f"{top} to {last_row}" \
+                if top.startswith(f"{source}: ") else f"{top} to {bottom}"
+    return places
 
 
 def _opportunities(tabs: Mapping[str, Grid], names: list[str],

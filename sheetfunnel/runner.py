@@ -21,10 +21,11 @@ import pandas as pd
 from sheetfunnel import diff, render, schema
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
-from sheetfunnel.grid import Grid
+from sheetfunnel.grid import Grid, with_formulas
 from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
 from sheetfunnel.locks import lost_race, utc_now
@@ -75,6 +76,8 @@ class RunResult:
     titles: Mapping[str, str | None] = field(default_factory=dict)
     #: The grids the run read, for telling what the plan changes (``changes.py``).
     before: Mapping[str, Grid] = field(default_factory=dict, repr=False)
+    #: how many deals found their customer in the Customers tab (None without that tab)
+    joins: str | None = None
 
     @property
     def rows(self) -> int:
@@ -168,18 +171,22 @@ def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
             workbook.apply(plan)
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
-    return RunResult(report, plan, model.config_status, model.problems, outcome.evaluation,
-                     outcome.summary, model.titles, inputs.snapshot.tabs)
+    joins = outcome.evaluation.joins
+    return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
+                     outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
+                     joins.sentence() if joins and joins.deals and model.customers is not None
+                     else None)
 
 
 def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     """Pure: the evaluation, the Summary and the state to keep, from what the run read, as of
     ``moment`` (the team's wall-clock time; its date is "today")."""
-    model = inputs.model
     as_of = moment.date()
-    evaluation = evaluate(model.opportunities, model.customers, model.activities, config,
-                          as_of=as_of, memory=inputs.state.memory, history=inputs.history,
-                          lang=model.lang, now=moment)
+    evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
+                          inputs.model.activities, config, as_of=as_of,
+                          memory=inputs.state.memory, history=inputs.history,
+                          lang=inputs.model.lang, now=moment)
+    model = inputs.model.with_joins(evaluation.joins) if evaluation.joins else inputs.model
     new_state = _next_state(inputs, evaluation, as_of)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status, problems=model.problems,
@@ -300,8 +307,12 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
 
 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:
-    """Validate config, columns and the worker's tabs, write nothing."""
-    return _read(workbook, config_file).model
+    """Validate config, columns, the join of deals to customers and the worker's tabs; write
+    nothing."""
+    model = _read(workbook, config_file).model
+    if model.config is None:
+        return model
+    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
 
 
 def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
@@ -313,6 +324,12 @@ def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
     state = read_state(snapshot.find(STATE_TAB))
     model = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
                                 last_good=state.last_good, every_title=snapshot.titles)
+    formulas = workbook.formulas([title for role in schema.CONFIG_TABS
+                                  if (title := model.titles.get(role))])
+    if formulas:  # Config cells typed with a leading = are read as their text
+        snapshot = dataclasses.replace(snapshot, tabs=with_formulas(snapshot.tabs, formulas))
+        model = load_workbook_model(snapshot.tabs, defaults=defaults, overrides=overrides,
+                                    last_good=state.last_good, every_title=snapshot.titles)
     owned = place_owned_tabs(titles=snapshot.titles, grids=snapshot.tabs, ids=snapshot.ids,
                              roles=model.titles, settings=model.tab_settings,
                              records=state.tabs, ran_before=state.fingerprint is not None,

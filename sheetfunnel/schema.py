@@ -163,8 +163,9 @@ def tab_names(role: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def column_names(tab_role: str, role: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
-    """Names for a column role, a Settings ``column.<role>`` override first."""
-    own = overrides.get(role)
+    """Names for a column role: a Settings ``column.<tab role>.<role>`` override first, then
+    ``column.<role>`` (all tabs), then the role's own names."""
+    own = overrides.get(f"{tab_role}.{role}") or overrides.get(role)
     return ((own,) if own else ()) + COLUMNS[tab_role].get(role, ())
 
 

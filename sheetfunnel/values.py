@@ -41,6 +41,13 @@ _NUMBER = re.compile(
 _UNITS = {None: 1.0, "k": 1e3, "K": 1e3, "千": 1e3, "m": 1e6, "M": 1e6, "百万": 1e6,
           "万": 1e4, "亿": 1e8, "%": 0.01}
 
+#: Words that say what a number counts (``600人``, ``3个月``, ``12 months``): read past, the
+#: number kept as typed (3个月 is 3, not 90 days). Only Scoring and Criteria Fields read them.
+_COUNT_UNIT = re.compile(
+    r"\s*\+?\s*(?:个月|个|人|名|位|家|月|天|日|年|周|星期|次|台|套|件|小时|"
+    r"(?:months?|days?|years?|yrs?|weeks?|hours?|hrs?|people|persons?|employees?|staff|"
+    r"companies|company|times|units?|pcs|seats?)\.?)$", re.IGNORECASE)
+
 _TIME = r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
 _YEAR_FIRST = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
 _YEAR_LAST = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}$")
@@ -87,6 +94,20 @@ def read_number(value: Cell) -> float | None:
         raise ValueError(f"{_show(value)} is not a number or amount")
     number = float(found["digits"].replace(",", "")) * _UNITS[found["unit"]]
     return _finite(-number if "-" in (found["sign1"] or found["sign2"] or "") else number, value)
+
+
+def read_quantity(value: Cell) -> float | None:
+    """A number as ``read_number`` reads it, or one followed by what it counts: ``600人``,
+    ``50家``, ``3个月``, ``12 months``, ``500+ employees``. None when blank."""
+    try:
+        return read_number(value)
+    except ValueError:
+        if not isinstance(value, str):
+            raise
+        text = _COUNT_UNIT.sub("", fold(value))
+        if text == fold(value) or not text or text.endswith("%"):
+            raise
+        return read_number(text)
 
 
 def _as_float(value: int | float | np.integer | np.floating) -> float:
@@ -309,8 +330,10 @@ def _parse_distinct(series: pd.Series, reader: Callable[[Any], object], empty: o
     return codes, parsed, bad
 
 
-def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers and amounts -> (float values, NaN when blank or unreadable; unreadable mask)."""
+def parse_amounts(series: pd.Series, *, counts: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Numbers and amounts -> (float values, NaN when blank or unreadable; unreadable mask);
+    ``counts`` also reads numbers typed with what they count (``read_quantity``)."""
+    reader = read_quantity if counts else read_number
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         numbers = series.astype(float)
         infinite = pd.Series(np.isinf(numbers.to_numpy()), index=series.index)
@@ -323,7 +346,7 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             values[i] = value
             continue
         try:
-            number = read_number(value)
+            number = reader(value)
         except ValueError:
             bad[i] = True
             continue

@@ -68,8 +68,9 @@ def test_a_broken_config_file(starter: Path):
     Path("broken.toml").write_text("[settings\n", encoding="utf-8")
     problem = ("broken.toml: line 1: The file cannot be read as TOML (Expected ']' at the end "
                "of a table declaration at column 10). Fix that line.")
-    assert sheetfunnel("check", starter, "--config", "broken.toml") == (
-        2, f"error: {problem}\nError: The configuration has 1 problem(s):\n  {problem}\n")
+    assert sheetfunnel("check", starter, "--config", "broken.toml") == (  # printed once
+        2, f"error: {problem}\nError: The configuration has 1 error (listed above). Fix it, "
+           "then run `sheetfunnel check`.\n")
 
 
 def test_a_workbook_another_sheetfunnel_holds(starter: Path):

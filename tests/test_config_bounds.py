@@ -78,18 +78,30 @@ def test_a_value_outside_its_bounds_is_a_problem_at_its_cell_with_the_fix(tab, c
     assert f"{tab.capitalize()}!{cell}: {message}" in [str(p) for p in result.problems]
 
 
-def test_raw_grades_reach_up_to_the_largest_score_the_scoring_tab_can_give():
+def test_raw_grades_above_the_largest_score_are_one_warning_naming_the_cells_and_maximum():
     raw = [*SETTINGS, ["score_scale", "raw"]]
-    assert parse(settings=typed(raw, "B5", 1_000_000)).config is not None  # 1000 × 1000
+    assert not parse(settings=typed(raw, "B5", 1_000_000)).problems  # 1000 × 1000
     result = parse(settings=typed(raw, "B5", 1_000_001))
-    assert [str(p) for p in result.problems] == [
-        'Settings!B5: The setting grade_A must be a number from 0 to 1000000 (the largest score '
-        'the Scoring tab can give on the raw scale), not "1000001".']
+    assert result.config is not None  # the rest of the config applies
+    assert [(str(p), p.severity) for p in result.problems] == [(
+        "Settings!B5: score_scale is raw and the largest score the Scoring tab can give is "
+        "1000000, but grade_A 1000001 (Settings!B5) is above it, so no deal is graded A. Set "
+        "grade_A, grade_B and grade_C in Settings to scores from 0 to 1000000.", "warning")]
     small = [SCORING[0], ["Fit", "Industry", 2, "*", 10]]
     defaults = [SETTINGS[0], ["score_scale", "raw"]]
     assert [str(p) for p in parse(scoring=small, settings=defaults).problems] == [
-        "Settings!B2: On the raw scale the largest score is 20, but grade_A is 80 (the default). "
-        "Set grade_A, grade_B and grade_C in Settings to scores from 0 to 20."]
+        "Settings!B2: score_scale is raw and the largest score the Scoring tab can give is 20, "
+        "but grade_A 80 (the default), grade_B 60 (the default) and grade_C 40 (the default) "
+        "are above it, so every deal is graded D. Set grade_A, grade_B and grade_C in Settings "
+        "to scores from 0 to 20."]
+    typed_grades = [SETTINGS[0], ["score_scale", "raw"], ["grade_A", 90], ["grade_B", 30],
+                    ["grade_C", 10]]
+    assert [str(p) for p in parse(scoring=small, settings=typed_grades).problems] == [
+        "Settings!B3: score_scale is raw and the largest score the Scoring tab can give is 20, "
+        "but grade_A 90 (Settings!B3) and grade_B 30 (Settings!B4) are above it, so no deal "
+        "is graded A or B. Set grade_A, grade_B and grade_C in Settings to scores from 0 to 20."]
+    negative = typed(raw, "B7", -1)
+    assert [p.severity for p in parse(settings=negative).problems] == ["error"]
 
 
 def test_a_last_good_config_outside_the_bounds_is_not_trusted():

@@ -92,7 +92,8 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
         assert protected["warningOnly"] and protected["range"].get("startRowIndex", 0) == 0
 
     code, out = sheetfunnel("check", "--sheet", KEY, "--credentials", key_file)
-    assert (code, out.strip()) == (0, "The configuration is valid.")
+    assert (code, out.strip()) == (0, "200 of 200 deals that name a customer find it in the "
+                                      "Customers tab.\nThe configuration is valid.")
     assert {c["grant_type"] for c in served.token_calls} == {
         "urn:ietf:params:oauth:grant-type:jwt-bearer"}
 

@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 
 from sheetfunnel import schema
 from sheetfunnel.config.sections import ConfigSection, setting_places
-from sheetfunnel.config.vocabulary import COLUMN_ROLES, closest, shown
+from sheetfunnel.config.vocabulary import (
+    COLUMN_ROLES,
+    TAB_ROLES,
+    closest,
+    shown,
+    tab_column_role,
+)
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import normalise_name
 
@@ -22,50 +28,107 @@ def names_column(name: str, headers: Mapping[str, Sequence[str]],
 
 def check_fields(sections: Mapping[str, ConfigSection], headers: Mapping[str, Sequence[str]],
                  columns: Mapping[str, str]) -> list[Problem]:
-    """Every Field (and Entered Date Field) must name a column of Opportunities or Customers."""
+    """Every Field (and Entered Date Field) must name a column of Opportunities or Customers;
+    the rows of one tab that miss columns are one problem, naming the columns and the cells."""
     found: list[Problem] = []
     present = [h for hs in headers.values() for h in hs]
+    stages = sections.get("stages")
+    known = {normalise_name(shown(row.get("stage"))) for row in stages.rows} if stages else set()
     for role, column in (("stages", "entered_date_field"), ("scoring", "field"),
                          ("criteria", "field")):
         section = sections.get(role)
         if section is None:
             continue
-        for index, row in enumerate(section.rows):
-            name = shown(row.get(column))
-            if not name or names_column(name, headers, columns):
-                continue
-            near = closest([name], present)
-            hint = f" (the closest is {near})" if near else ""
-            if section.builtin:
-                found.append(Problem(section.where(index, column), f'The default '
-                                     f'{section.name} use the column "{name}", which is not in '
-                                     "the Opportunities or Customers tab, so it counts as blank. "
-                                     f"Add the column, or a {schema.english_name(role)} tab of "
-                                     "your own.", "warning"))
-            else:
-                found.append(Problem(section.where(index, column), f'There is no column "{name}" '
-                                     f"in the Opportunities or Customers tab{hint}. Add that "
-                                     "column or fix the name."))
+        lacking = [(section.where(index, column), name) for index, row in
+                   enumerate(section.rows) if (name := shown(row.get(column)))
+                   and not names_column(name, headers, columns)
+                   and not (role == "criteria" and section.builtin  # skipped (parse_criteria)
+                            and normalise_name(shown(row.get("stage"))) not in known)]
+        if len(lacking) == 1:
+            found.append(_one_missing(section, role, *lacking[0], present))
+        elif lacking:
+            found.append(_many_missing(section, role, lacking))
     return found
+
+
+#: What a row whose Field names no column does, by Config tab.
+_EFFECT = {"stages": "their dates count as blank", "scoring": "they score 0",
+           "criteria": "their checks see a blank cell"}
+_RULES = {"stages": "stages", "scoring": "scoring rules", "criteria": "criteria"}
+
+
+def _one_missing(section: ConfigSection, role: str, where: str, name: str,
+                 present: Sequence[str]) -> Problem:
+    if section.builtin:
+        return Problem(where, f'The default {section.name} use the column "{name}", which is '
+                       "not in the Opportunities or Customers tab, so it counts as blank. Add "
+                       f"the column, or a {schema.english_name(role)} tab of your own.",
+                       "warning")
+    near = closest([name], present)
+    hint = f" (the closest is {near})" if near else ""
+    return Problem(where, f'There is no column "{name}" in the Opportunities or Customers '
+                   f"tab{hint}. Add that column or fix the name.")
+
+
+def _many_missing(section: ConfigSection, role: str, lacking: Sequence[tuple[str, str]]
+                  ) -> Problem:
+    """``24 scoring rules name columns this sheet lacks: Industry, Size — they score 0``."""
+    names = ", ".join(dict.fromkeys(name for _, name in lacking))
+    if section.builtin:
+        return Problem(section.origin, f"{len(lacking)} default {_RULES[role]} name columns "
+                       f"this sheet lacks: {names} — {_EFFECT[role]}. Add the columns, or a "
+                       f"{schema.english_name(role)} tab of your own.", "warning")
+    cells = _cells([where for where, _ in lacking])
+    return Problem(lacking[0][0], f"{len(lacking)} {_RULES[role]} name columns the "
+                   f"Opportunities and Customers tabs lack: {names} ({cells}). Add the "
+                   "columns or fix the names.")
+
+
+def _cells(places: Sequence[str], shown_at_most: int = 6) -> str:
+    """``Scoring!B2, B5, B9`` (the tab said once when all share it) and how many more."""
+    tabs = {p.rpartition("!")[0] for p in places}
+    short = [p.rpartition("!")[2] for p in places] if len(tabs) == 1 and "" not in tabs \
+        else list(places)
+    text = ", ".join(short[:shown_at_most])
+    if len(tabs) == 1 and "" not in tabs:
+        text = f"{tabs.pop()}!{text}"
+    more = len(places) - shown_at_most
+    return f"{text} and {more} more" if more > 0 else text
 
 
 def check_columns(section: ConfigSection | None, headers: Mapping[str, Sequence[str]],
                   columns: Mapping[str, str]) -> list[Problem]:
-    """A ``column.<role>`` header that no tab holds is a warning at its Settings cell."""
+    """A ``column.<role>`` (or ``column.<tab>.<role>``) header that no tab holds is a warning
+    at its Settings cell."""
     found: list[Problem] = []
     places = setting_places(section)
-    for role, header in columns.items():
-        tabs = [t for t in headers if role in schema.COLUMNS.get(t, {})]
+    for key, header in columns.items():
+        tab, _, role = key.rpartition(".")
+        tabs = [tab] if tab else [t for t in headers if role in schema.COLUMNS.get(t, {})]
+        tabs = [t for t in tabs if t in headers]
         if not tabs or any(normalise_name(header) in {normalise_name(h) for h in headers[t]}
                            for t in tabs):
             continue
         near = closest([header], [h for t in tabs for h in headers[t]])
         hint = f" (the closest is {near})" if near else ""
-        where = places.get(f"column.{role}") or next(
-            (w for k, w in places.items() if k.startswith("column.")
-             and COLUMN_ROLES.get(normalise_name(k[7:])) == role), "Settings")
-        found.append(Problem(where, f'No {" or ".join(t.capitalize() for t in tabs)} header is '
-                             f'called "{header}"{hint}, so this column mapping is not used. Fix '
-                             "the name.", "warning"))
+        found.append(Problem(_mapping_place(key, places), f'No '
+                             f'{" or ".join(t.capitalize() for t in tabs)} header is called '
+                             f'"{header}"{hint}, so this column mapping is not used. Fix the '
+                             "name.", "warning"))
     return found
 
+
+def _mapping_place(key: str, places: Mapping[str, str]) -> str:
+    """The Settings cell of ``column.<key>``, whichever of the role's names its key uses."""
+    tab, _, role = key.rpartition(".")
+    for name, where in places.items():
+        if not name.startswith("column."):
+            continue
+        typed_tab, _, typed_role = name[7:].rpartition(".")
+        typed_in = TAB_ROLES.get(normalise_name(typed_tab)) if typed_tab else ""
+        if typed_in != tab:
+            continue
+        if (tab_column_role(tab, typed_role) if tab in schema.INPUT_TABS
+                else COLUMN_ROLES.get(normalise_name(typed_role))) == role:
+            return where
+    return "Settings"

@@ -47,11 +47,12 @@ from sheetfunnel.config.vocabulary import (
     fold_list,
     setting_key,
     shown,
+    tab_column_role,
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank, normalise_name
 from sheetfunnel.team_time import is_known_zone
-from sheetfunnel.values import read_bool, read_date, read_number
+from sheetfunnel.values import read_bool, read_date, read_number, read_quantity
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,12 @@ def parse_settings(section: ConfigSection | None, found: Collector) -> Settings:
 
 def _mapping(name: str, key: str, raw: Cell, where: str, columns: dict[str, str],
              tabs: dict[str, str], found: Collector) -> None:
-    """``column.<role>`` and ``tab.<role>``: a team's own header or tab name for a role."""
+    """``column.<role>``, ``column.<tab role>.<role>`` and ``tab.<role>``: a team's own header
+    or tab name for a role (a per-tab column is kept as ``<tab role>.<role>``)."""
     kind, _, wanted = name.partition(".")
+    if kind == "column" and "." in wanted:
+        _tab_mapping(wanted, key, raw, where, columns, found)
+        return
     known = COLUMN_ROLES if kind == "column" else TAB_ROLES
     role = known.get(normalise_name(wanted))
     if role is None:
@@ -163,6 +168,24 @@ def _mapping(name: str, key: str, raw: Cell, where: str, columns: dict[str, str]
                       f"is ignored. Use one of: {', '.join(roles)}.")
     elif not is_blank(raw):
         (columns if kind == "column" else tabs)[role] = shown(raw)
+
+
+def _tab_mapping(wanted: str, key: str, raw: Cell, where: str, columns: dict[str, str],
+                 found: Collector) -> None:
+    """``column.customers.customer_id``: the header of one role in one input tab."""
+    tab_name, _, column = wanted.partition(".")
+    tab = TAB_ROLES.get(normalise_name(tab_name))
+    if tab not in schema.INPUT_TABS:
+        found.warning(where, f"There is no input tab role called {tab_name or 'nothing'}, so "
+                      f"{key} is ignored. Use column.<tab>.<column> with the tab one of: "
+                      f"{', '.join(schema.INPUT_TABS)}.")
+        return
+    role = tab_column_role(tab, column)
+    if role is None:
+        found.warning(where, f"The {tab} tab has no column role called {column or 'nothing'}, "
+                      f"so {key} is ignored. Use one of: {', '.join(schema.COLUMNS[tab])}.")
+    elif not is_blank(raw):
+        columns[f"{tab}.{role}"] = shown(raw)
 
 
 def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
@@ -217,31 +240,52 @@ def _grade_label(name: str) -> str:
 
 def check_grades(section: ConfigSection | None, settings: Settings,
                   dimensions: Sequence[Dimension], found: Collector) -> None:
-    """Grades on the scale the sheet shows: 0 to 100 on the percent scale; on the raw scale 0
-    to the largest score the Scoring tab can give."""
+    """Grades on the scale the sheet shows: 0 to 100 on the percent scale. On the raw scale a
+    grade above the largest score the Scoring tab can give is one warning naming every such
+    grade's cell and that maximum (no deal can reach it); below 0 is an error."""
     places = setting_places(section)
-    if settings.score_scale == "percent":
-        bound, scale = PERCENT_GRADE, "the percent scale"
-    else:
-        best = sum(d.weight * d.max_points for d in dimensions)
-        if not best:
-            return  # no dimension scores: nothing is graded
-        bound = Bound(0, best)
-        scale = "the largest score the Scoring tab can give on the raw scale"
+    best = sum(d.weight * d.max_points for d in dimensions)
+    raw = settings.score_scale == "raw"
+    if raw and not best:
+        return  # no dimension scores: nothing is graded
+    bound = Bound(0, best) if raw else PERCENT_GRADE
+    scale = "the largest score the Scoring tab can give on the raw scale" if raw else \
+        "the percent scale"
+    above = []
     for name in ("grade_a", "grade_b", "grade_c"):
         value = getattr(settings, name)
         if bound.holds(value):
             continue
-        where = places.get(name)
-        if where is not None:
-            found.error(where, f"The setting {_grade_label(name)} must be a number from 0 to "
-                        f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+        if raw and value > best:
+            above.append(name)
             continue
-        found.error(places.get("score_scale") or (section.origin if section else "Settings"),
-                    f"On the raw scale the largest score is {shown(bound.high)}, but "
-                    f"{_grade_label(name)} is {shown(value)} (the default). Set grade_A, grade_B "
-                    f"and grade_C in Settings to scores from 0 to {shown(bound.high)}.")
-        return
+        found.error(places.get(name) or places.get("score_scale") or
+                    (section.origin if section else "Settings"),
+                    f"The setting {_grade_label(name)} must be a number from 0 to "
+                    f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+    if above:
+        _unreachable_grades(above, settings, best, places,
+                            section.origin if section else "Settings", found)
+
+
+def _unreachable_grades(names: Sequence[str], settings: Settings, best: float,
+                        places: Mapping[str, str], origin: str, found: Collector) -> None:
+    """One warning for the raw-scale grades above the largest score, each with its cell."""
+    parts = [f"{_grade_label(n)} {shown(getattr(settings, n))} "
+             f"({places.get(n, 'the default')})" for n in names]
+    letters = [n[-1].upper() for n in names]
+    reached = "every deal is graded D" if "grade_c" in names else \
+        f"no deal is graded {' or '.join(letters)}"
+    where = next((places[n] for n in names if n in places), None) or \
+        places.get("score_scale") or origin
+    found.warning(where, f"score_scale is raw and the largest score the Scoring tab can give "
+                  f"is {shown(best)}, but {_and(parts)} {'is' if len(parts) == 1 else 'are'} "
+                  f"above it, so {reached}. Set grade_A, grade_B "
+                  f"and grade_C in Settings to scores from 0 to {shown(best)}.")
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def parse_stages(section: ConfigSection, found: Collector) -> tuple[Stage, ...]:
@@ -338,8 +382,9 @@ def _options(text: str) -> tuple[str, ...]:
 
 
 def _number_or_none(text: str) -> float | None:
+    """A Match or Criteria number, also typed with what it counts (``>= 500人``)."""
     try:
-        number = read_number(text.strip())
+        number = read_quantity(text.strip())
     except ValueError:
         return None
     return number if number is not None and math.isfinite(number) else None
@@ -410,12 +455,16 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
                    date_order: str = "ymd") -> tuple[Criterion, ...]:
     known = {normalise_name(s.name) for s in stages}
     criteria = []
+    skipped: list[tuple[int, str]] = []  # default rows for stages this sheet lacks
     for index, row in enumerate(section.rows):
         stage, field_name = shown(row.get("stage")), shown(row.get("field"))
         check_text = shown(row.get("check"))
         if not stage and not field_name and not check_text:
             continue
         stage_known = bool(stage) and normalise_name(stage) in known
+        if not stage_known and section.builtin and stage:
+            skipped.append((index, stage))
+            continue
         if not stage_known:
             _unknown_stage(section, index, stage, found)
             if section.builtin:
@@ -433,7 +482,22 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
         message = shown(row.get("message")) or ""
         if stage_known:
             criteria.append(Criterion(stage, field_name, check, value, message))
+    _skipped_defaults(section, skipped, found)
     return tuple(criteria)
+
+
+def _skipped_defaults(section: ConfigSection, skipped: Sequence[tuple[int, str]],
+                      found: Collector) -> None:
+    """Default criteria for stages the Stages tab lacks: one warning, however many rows."""
+    names = list(dict.fromkeys(stage for _, stage in skipped))
+    if len(skipped) == 1:
+        found.warning(section.where(skipped[0][0], "stage"), f'The default entry criteria for '
+                      f'the stage "{names[0]}" are skipped: your Stages tab has no such stage. '
+                      "Add a Criteria tab for your stages.")
+    elif skipped:
+        found.warning(section.origin, f"{len(skipped)} default entry criteria are skipped: your "
+                      f"Stages tab has no stage {', '.join(names)}. Add a Criteria tab for your "
+                      "stages.")
 
 
 def _unknown_stage(section: ConfigSection, index: int, stage: str, found: Collector) -> None:
@@ -441,9 +505,6 @@ def _unknown_stage(section: ConfigSection, index: int, stage: str, found: Collec
     if not stage:
         found.error(where, "This check names no Stage. Type the stage it guards, as written in "
                     "the Stages tab.")
-    elif section.builtin:
-        found.warning(where, f'The default entry criteria for the stage "{stage}" are skipped: '
-                      "your Stages tab has no such stage. Add a Criteria tab for your stages.")
     else:
         found.error(where, f'The stage "{stage}" is not in the Stages tab. Use one of its '
                     "stage names.")

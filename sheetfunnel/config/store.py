@@ -47,4 +47,4 @@ def within_bounds(config: Config) -> bool:
             and all(0 <= s.probability <= 1 for s in config.stages)
             and all(WEIGHT.holds(d.weight) and all(POINTS.holds(r.points) for r in d.rules)
                     for d in config.dimensions)
-            and not grades.problems)
+            and not any(p.severity == "error" for p in grades.problems))

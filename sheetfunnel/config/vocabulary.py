@@ -52,6 +52,14 @@ def _role_lookup() -> dict[str, str]:
 
 
 COLUMN_ROLES = _role_lookup()
+
+
+def tab_column_role(tab: str, name: str) -> str | None:
+    """The column role of one input tab that ``name`` names (``ID`` in Customers is
+    customer_id), or None."""
+    key = normalise_name(name)
+    return next((role for role, names in schema.COLUMNS[tab].items()
+                 if key in {normalise_name(n) for n in (role, *names)}), None)
 TAB_ROLES = {normalise_name(name): role for role, names in schema.TABS.items()
              for name in (role, *names)}
 

@@ -19,9 +19,10 @@ from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
+from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember
 from sheetfunnel.engine.model import Evaluation, StageMemory
-from sheetfunnel.engine.scoring import score
+from sheetfunnel.engine.scoring import points_by_dimension, score
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
@@ -54,7 +55,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["proven_index"] = remembered.proven_index
     deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of,
                                        words.criteria_words)
-    deals = deals.join(score(fields, config, deals.index))
+    points = points_by_dimension(fields, config, deals.index)
+    deals = deals.join(score(points, config, deals.index))
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
     unreadable = _unreadable(fields, activity_cells, deals)
     flags = every_flag(deals, unreadable, config, as_of, words.flag_details, now)
@@ -71,6 +73,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
         problems=_problems(fields.problems, activity_cells, deals),
+        joins=check_joins(opportunities, customers, config, fields, points),
     )
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",

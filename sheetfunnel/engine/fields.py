@@ -28,6 +28,7 @@ from sheetfunnel.values import (
     read_date,
     read_moment,
     read_number,
+    read_quantity,
 )
 
 UNREADABLE_COLUMNS = ["row", "where", "detail"]
@@ -110,8 +111,9 @@ class Fields:
         return self._get(name, "text", strict=False)
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
-        """Numbers and amounts; ``strict`` records unreadable cells (else they are just NaN)."""
-        return self._get(name, "number", strict=strict)
+        """Numbers and amounts, also typed with what they count (``600人``, ``3个月``: a
+        Scoring or Criteria Field); ``strict`` records unreadable cells (else just NaN)."""
+        return self._get(name, "count", strict=strict)
 
     def date(self, name: str) -> pd.Series | None:
         return self._get(name, "date", strict=True)
@@ -127,8 +129,8 @@ class Fields:
 
     def column(self, role_table: RoleTable, header: str, kind: str, *, strict: bool = True
                ) -> pd.Series:
-        """A column read as ``kind`` (text, number, date, moment: a date keeping its time of
-        day), aligned to Opportunities rows."""
+        """A column read as ``kind`` (text, number, count: a number that may carry a unit, date,
+        moment: a date keeping its time of day), aligned to Opportunities rows."""
         key = (role_table.table.tab, header, kind, strict)
         if key not in self._cache:
             values = self._read(role_table, header, kind, strict)
@@ -145,9 +147,9 @@ class Fields:
         cells = role_table.table.frame[header]
         if kind == "text":
             return parse_texts(cells)
-        if kind == "number":
-            values, invalid = parse_amounts(cells)
-            reader: Callable[[Any], object] = read_number
+        if kind in ("number", "count"):
+            values, invalid = parse_amounts(cells, counts=kind == "count")
+            reader: Callable[[Any], object] = read_quantity if kind == "count" else read_number
         elif kind == "moment":
             values, invalid = parse_moments(cells, self.date_order)
 

@@ -11,6 +11,31 @@ from sheetfunnel.errors import Problem
 
 
 @dataclass(frozen=True)
+class JoinCheck:
+    """How the deals found their customers, and the Scoring dimensions that came out empty."""
+
+    deals: int  # Opportunities rows
+    naming: int  # deals whose customer cell is filled
+    linked: int  # of those, deals whose customer is a row of the Customers tab
+    missing: tuple[str, ...]  # a few customers named that the Customers tab lacks
+    unjoined: tuple[str, ...]  # dimensions reading a Customers field when no deal is joined
+    zero: tuple[tuple[str, bool], ...]  # other dimensions giving every deal 0 (blank column?)
+
+    def sentence(self) -> str:
+        """The count ``check`` and ``run`` print, with a few customers not found."""
+        if not self.naming:
+            return "No deal names a customer, so none is joined to the Customers tab."
+        lacking = f" (not there: {quoted(self.missing)})" if self.missing else ""
+        return (f"{self.linked} of {self.naming} deals that name a customer find it in the "
+                f"Customers tab{lacking}.")
+
+
+def quoted(names: tuple[str, ...]) -> str:
+    """``“Acme”, “Lumen”``: names a person typed, quoted in a sentence."""
+    return ", ".join(f"“{name}”" for name in names)
+
+
+@dataclass(frozen=True)
 class StageMemory:
     """What the worker remembers between runs, one row per opportunity ID.
 
@@ -65,3 +90,5 @@ class Evaluation:
     transitions: pd.DataFrame
     counts: dict[str, int]
     problems: tuple[Problem, ...] = ()
+    #: how the deals found their customers, and the dimensions that scored nothing
+    joins: JoinCheck | None = None

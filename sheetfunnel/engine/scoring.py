@@ -7,6 +7,8 @@ field's own number as the points, between 0 and the rule's points.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -58,12 +60,19 @@ def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> p
     return pd.Series(np.nan_to_num(points, nan=0.0), index=index)
 
 
-def score(fields: Fields, config: Config, index: pd.Index) -> pd.DataFrame:
+def points_by_dimension(fields: Fields, config: Config, index: pd.Index
+                        ) -> dict[str, pd.Series]:
+    """Each dimension's points for every row, by dimension name (the join check reads them
+    too)."""
+    return {d.name: dimension_points(d, fields, index) for d in config.dimensions}
+
+
+def score(points: Mapping[str, pd.Series], config: Config, index: pd.Index) -> pd.DataFrame:
     """score_raw (Σ weight × points), score (0-100) and grade on the scale the sheet shows."""
     raw = pd.Series(0.0, index=index)
     best = 0.0
     for dimension in config.dimensions:
-        raw += dimension.weight * dimension_points(dimension, fields, index)
+        raw += dimension.weight * points[dimension.name]
         best += dimension.weight * dimension.max_points
     percent = raw / best * 100 if best else pd.Series(np.nan, index=index)
     shown = raw if config.settings.score_scale == "raw" else percent

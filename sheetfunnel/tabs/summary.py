@@ -38,6 +38,8 @@ LOW_COLOR, HIGH_COLOR, BOTTLENECK_COLOR = "#FFC7CE", "#C6EFCE", "#F8CBAD"
 #: headline block's (17 to 21 pixels a row: LibreOffice, Excel, Sheets).
 CHART_COL, CHART_WIDTH, ROW_PIXELS = 4, 640, 18
 
+#: Config problems the Summary's header lists; the rest are counted.
+SHOWN_PROBLEMS = 3
 
 @dataclass
 class _Sheet:
@@ -126,9 +128,14 @@ def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
     sheet.add([texts["config"], texts["status"].get(header.config_status, header.config_status)])
     row = sheet.add([texts["changed"], header.last_changed])
     sheet.fmt(row, row, 2, DATE)
-    for problem in header.problems:
+    # errors first; a long list stays in `sheetfunnel check`, the Summary shows the first few
+    ranked = sorted(header.problems, key=lambda p: p.severity != "error")
+    for problem in ranked[:SHOWN_PROBLEMS]:
         severity = texts["severity"].get(problem.severity, problem.severity)
         sheet.add([f"{texts['problem']} ({severity})", problem.where, problem.message])
+    if len(ranked) > SHOWN_PROBLEMS:
+        sheet.add([texts["problem"], texts["more_problems"].format(
+            count=len(ranked) - SHOWN_PROBLEMS)])
 
 
 def render_problems_only(header: RunHeader, *, tab: str, words: Words) -> tuple[Grid, Looks]:

@@ -55,6 +55,7 @@ SUMMARY: dict[str, Any] = {  # texts, and tuples of column heads
     "status": {"ok": "ok", "broken, using last good": "broken, using last good",
                "broken, no good config": "broken, no good config"},
     "severity": {"error": "error", "warning": "warning"},
+    "more_problems": "{count} more — run `sheetfunnel check`",
     "kpis": "Headline", "open_count": "Open deals", "open_amount": "Open amount",
     "weighted_pipeline": "Weighted pipeline", "won_this_month": "Won this month",
     "won_amount_this_month": "Won amount this month", "lost_this_month": "Lost this month",

@@ -51,6 +51,7 @@ SUMMARY: dict[str, Any] = {
     "status": {"ok": "正常", "broken, using last good": "有误，沿用上次正确的配置",
                "broken, no good config": "有误，没有可用的配置"},
     "severity": {"error": "错误", "warning": "提醒"},
+    "more_problems": "还有 {count} 条 — 运行 `sheetfunnel check` 查看",
     "kpis": "核心指标", "open_count": "在途商机数", "open_amount": "在途金额",
     "weighted_pipeline": "加权管道", "won_this_month": "本月赢单",
     "won_amount_this_month": "本月赢单金额", "lost_this_month": "本月输单",

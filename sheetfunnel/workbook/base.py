@@ -94,6 +94,12 @@ class Workbook(Protocol):
         nobody asked for are never read."""
         ...
 
+    def formulas(self, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+        """The text (``= 完全匹配``) of the formula cells of the tabs ``titles``, read after
+        ``read``, by (row, column): Config cells are read as typed, never evaluated. A Google
+        Sheet asks (one request) only when one of those tabs shows a formula's error."""
+        ...
+
     def apply(self, plan: WritePlan) -> None:
         """Carry out the plan: create tabs, write cells, bring looks to the desired state.
 

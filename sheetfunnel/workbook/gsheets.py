@@ -35,7 +35,7 @@ import re
 import secrets
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -118,6 +118,15 @@ def _grid(value_range: dict) -> Grid:
     """A value range as a Grid: empty cells are None, trailing empties dropped."""
     rows = value_range.get("values") or []
     return trim([[None if v == "" else v for v in row] for row in rows])
+
+
+#: What Google shows for a formula it cannot compute (``= 完全匹配`` is ``#NAME?``).
+FORMULA_ERRORS = frozenset({"#NAME?", "#ERROR!", "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NUM!",
+                            "#NULL!"})
+
+
+def _shows_error(value: Any) -> bool:
+    return isinstance(value, str) and value in FORMULA_ERRORS
 
 
 def tab_ref(title: str) -> str:
@@ -650,6 +659,28 @@ class GoogleSheetsWorkbook:
                                               params=dict(READ_OPTIONS))
         return {title: _grid(value_range) for title, value_range in
                 zip(titles, answer.get("valueRanges", []), strict=True)}
+
+    def formulas(self, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+        """The formula text of the tabs ``titles``: one ``batchGet`` (FORMULA), asked only when
+        one of them shows an error as a cell's value (a Config cell a person began with = is
+        a formula Google could not compute): a run whose Config shows none costs no request."""
+        grids = self._seen.grids if self._seen is not None else {}
+        wanted = [t for t in titles if any(_shows_error(v) for row in grids.get(t, ())
+                                           for v in row)]
+        if not wanted:
+            return {}
+        with self._google_errors():
+            answer = self.client.values_batch_get(
+                self.key, [tab_ref(title) for title in wanted],
+                params={**READ_OPTIONS, "valueRenderOption": "FORMULA"})
+        found: dict[str, dict[tuple[int, int], str]] = {}
+        for title, value_range in zip(wanted, answer.get("valueRanges", []), strict=True):
+            cells = {(r, c): v for r, row in enumerate(value_range.get("values") or [], start=1)
+                     for c, v in enumerate(row, start=1)
+                     if isinstance(v, str) and v.startswith("=")}
+            if cells:
+                found[title] = cells
+        return found
 
     # -- writing
 

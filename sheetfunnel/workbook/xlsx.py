@@ -18,7 +18,7 @@ import contextlib
 import gc
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sheetfunnel.errors import WorkbookError, WorkbookNotFound, WorkbookUnreadable
@@ -26,7 +26,7 @@ from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.plan import IOStats, WritePlan
 from sheetfunnel.workbook.base import Selector, Snapshot, every_tab
 from sheetfunnel.workbook.xlsx_package import Package
-from sheetfunnel.workbook.xlsx_read import read_snapshot
+from sheetfunnel.workbook.xlsx_read import read_formulas, read_snapshot
 from sheetfunnel.workbook.xlsx_save import (
     Stamp,
     changed_meanwhile,
@@ -74,6 +74,13 @@ class XlsxWorkbook:
             snapshot = read_snapshot(self.path, select, self._unreadable)
         self._seen, self._grids = seen, snapshot.tabs
         return snapshot
+
+    def formulas(self, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+        """The formula text of the tabs ``titles`` (see the Workbook protocol)."""
+        try:
+            return read_formulas(self.path, titles)
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise self._unreadable(exc) from exc
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""

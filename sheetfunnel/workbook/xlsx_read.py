@@ -13,8 +13,9 @@ search of the bytes, in a thread beside calamine) are scanned for them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.base import Selector, Snapshot, read_selected
 from sheetfunnel.workbook.xlsx_names import tab_ids
 from sheetfunnel.workbook.xlsx_package import Package
@@ -140,6 +142,33 @@ def _error_cells(chunks: Iterator[bytes]) -> dict[tuple[int, int], str]:
                 if shown:
                     found[(number, cell.col)] = shown
     return found
+
+
+_FORMULA_TEXT = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?>([^<]*)</", re.S)
+
+
+def formula_cells(chunks: Iterator[bytes]) -> dict[tuple[int, int], str]:
+    """(row, column) -> the text of each formula with one of its own (``=`` first); a shared
+    formula's followers, which hold none, are left out."""
+    found: dict[tuple[int, int], str] = {}
+    number = 0
+    for piece in whole_rows(chunks):
+        for row in rows(piece):
+            number = row_number(row[0], number)
+            for cell in row_cells(row[0]):
+                text = _FORMULA_TEXT.search(cell.inner) if cell.inner and cell.has_formula \
+                    else None
+                if text is not None and text[1].strip():
+                    found[(number, cell.col)] = "=" + ooxml.unescape_text(text[1])
+    return found
+
+
+def read_formulas(path: Path, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """The formula text of the tabs ``titles`` (small Config tabs: each part read whole)."""
+    with Package.open(path) as package:
+        parts = {tab.title: tab.part for tab in package.tabs()}
+        return {title: found for title in titles if title in parts
+                and (found := formula_cells(package.chunks(parts[title])))}
 
 
 def _value(value: Any) -> Cell:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sheetfunnel.grid import Grid, trim
 from sheetfunnel.plan import IOStats, WritePlan
 from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
@@ -23,6 +25,10 @@ class MemoryWorkbook:
         grids = read_selected(titles, select, lambda todo: {
             title: [list(row) for row in self.tabs[title]] for title in todo})
         return Snapshot(grids, frozenset(self.hidden), tuple(titles))
+
+    def formulas(self, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+        """Grids in memory hold what was typed: no formula to read apart."""
+        return {}
 
     def apply(self, plan: WritePlan) -> None:
         for spec in plan.tabs:

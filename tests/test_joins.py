@@ -1,0 +1,173 @@
+"""Opportunities joined to Customers, checked (issue #14 item 6): per-tab column mappings, and a
+join check that `check` and `run` give when the join finds nothing, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sheetfunnel import api, schema
+from sheetfunnel.config import sections_from_grids
+from sheetfunnel.config.parse import Collector, parse_settings
+from sheetfunnel.engine.joins import check_joins
+from sheetfunnel.errors import Problem
+from sheetfunnel.load import WorkbookModel, load_workbook_model
+from sheetfunnel.runner import check, default_sections, run_once
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.gsheets import open_book
+from tests.support.parity import Pair
+
+AS_OF = dt.date(2026, 11, 24)
+DEALS = [["商机编号", "客户名称", "商机名称", "负责人", "阶段", "金额", "创建日期"],
+         ["D-1", "华东机械", "产线改造", "王芳", "方案", "¥120,000", "2026-10-01"],
+         ["D-2", "远航物流", "仓储系统", "李雷", "赢单", "5万", "2026-09-01"],
+         ["D-3", "华东机械", "年度维保", "王芳", "线索", 30000, "2026-11-01"]]
+CUSTOMERS = [["客户", "行业", "规模"], ["华东机械", "制造", "600人"], ["远航物流", "物流", "50人"]]
+STAGES = [["阶段", "赢率", "类型"], ["线索", 10, "进行中"], ["方案", 60, "进行中"],
+          ["赢单", 100, "赢单"], ["输单", 0, "输单"]]
+SCORING = [["维度", "字段", "权重", "条件", "分值"], ["行业匹配", "行业", 3, "in 制造, 金融", 10],
+           ["行业匹配", None, None, "*", 3], ["公司规模", "规模", 2, ">= 500", 10],
+           ["公司规模", None, None, "*", 2]]
+MAPPED = [["参数", "值"], ["column.商机.customer_id", "客户名称"],
+          ["column.customers.客户编号", "客户"]]
+
+
+def judged(grids: dict[str, list[list]]) -> WorkbookModel:
+    """The model ``check`` gives: loaded, then the join checked."""
+    model = load_workbook_model(grids, defaults=default_sections())
+    assert model.config is not None
+    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
+
+
+def tabs(settings: list[list] | None = None) -> dict[str, list[list]]:
+    return {"商机": DEALS, "客户": CUSTOMERS, "阶段": STAGES, "评分": SCORING,
+            "准入标准": [["阶段", "字段", "检查", "值", "说明"]],
+            "设置": settings or [["参数", "值"]]}
+
+
+UNJOINED = (
+    "'商机'!1:1: The 商机 tab has no Customer ID column (headers: 商机编号, 客户名称, 商机名称, "
+    "负责人, 阶段, 金额, 创建日期), so no deal is joined to its customer: Tier, Won Total and "
+    "Open Pipeline stay empty; the Scoring dimensions 行业匹配, 公司规模 ('评分'!A2:E3, "
+    "'评分'!A4:E5) read Customers fields, so they score 0 for every deal. Add the Settings row "
+    "column.opportunities.customer_id = <the header that holds the key the Customers tab uses>.")
+
+
+def test_differently_named_keys_join_nothing_and_check_says_so_on_both_backends(
+        tmp_path: Path, emulator):
+    pair = Pair.from_grids(tmp_path / "team.xlsx", emulator, tabs())
+    for book in (XlsxWorkbook(pair.path), open_book(emulator)):
+        found = api.check(book)
+        assert found.ok  # a warning, not a broken config
+        assert [str(p) for p in found.problems] == [UNJOINED]
+        assert found.joins == "No deal names a customer, so none is joined to the Customers " \
+                              "tab."
+    for result in (run_once(XlsxWorkbook(pair.path), as_of=AS_OF),
+                   run_once(open_book(emulator), as_of=AS_OF)):
+        assert [str(p) for p in result.problems] == [UNJOINED]
+        assert result.evaluation.deals["score"].tolist() == [0.0, 0.0, 0.0]
+    for snapshot in pair.snapshots():
+        summary = snapshot.tabs["汇总"]
+        assert [row[:2] for row in summary if row and row[0] == "问题 (提醒)"] == [
+            ["问题 (提醒)", "'商机'!1:1"]]
+
+
+def test_per_tab_mappings_make_the_join_and_the_scores_on_both_backends(tmp_path: Path,
+                                                                         emulator):
+    pair = Pair.from_grids(tmp_path / "team.xlsx", emulator, tabs(MAPPED))
+    for book in (XlsxWorkbook(pair.path), open_book(emulator)):
+        found = api.check(book)
+        assert found.problems == ()
+        assert found.joins == "3 of 3 deals that name a customer find it in the Customers tab."
+    xlsx, sheets = (run_once(XlsxWorkbook(pair.path), as_of=AS_OF),
+                    run_once(open_book(emulator), as_of=AS_OF))
+    for result in (xlsx, sheets):
+        assert result.problems == ()
+        # 制造 600人: 3×10 + 2×10 of 50; 物流 50人: 3×3 + 2×2
+        assert result.evaluation.deals["score"].tolist() == [100.0, 26.0, 100.0]
+        customers = result.evaluation.customers
+        assert customers["won_total"].tolist() == [0.0, 50000.0]
+        assert customers["open_pipeline"].tolist() == [150000.0, 0.0]
+    xlsx_snap, sheets_snap = pair.snapshots()
+    assert xlsx_snap.tabs["客户"][1:] == sheets_snap.tabs["客户"][1:]
+
+
+def test_a_per_tab_mapping_wins_over_the_all_tabs_one_for_its_tab():
+    rows = [["Key", "Value"], ["column.customer_id", "Account"],
+            ["column.customers.ID", "Company"], ["column.deals.amount", "Value (USD)"],
+            ["column.shops.customer_id", "x"], ["column.customers.budget", "y"]]
+    found = Collector()
+    settings = parse_settings(sections_from_grids({"settings": ("Settings", rows)})["settings"],
+                              found)
+    assert dict(settings.columns) == {"customer_id": "Account",
+                                      "customers.customer_id": "Company",
+                                      "opportunities.amount": "Value (USD)"}
+    assert schema.bind_roles("opportunities", ["Account", "Company", "Value (USD)"],
+                             settings.columns) == {"customer_id": "Account",
+                                                   "amount": "Value (USD)"}
+    assert schema.bind_roles("customers", ["Account", "Company"], settings.columns) == {
+        "customer_id": "Company"}
+    assert [str(p) for p in found.problems] == [
+        "Settings!A5: There is no input tab role called shops, so column.shops.customer_id is "
+        "ignored. Use column.<tab>.<column> with the tab one of: opportunities, customers, "
+        "activities.",
+        "Settings!A6: The customers tab has no column role called budget, so "
+        "column.customers.budget is ignored. Use one of: customer_id, name, industry, size, "
+        "region, source, owner, tier, won_total, open_pipeline."]
+
+
+def test_a_per_tab_mapping_that_names_no_header_is_a_warning_at_its_cell():
+    model = load_workbook_model(
+        {**tabs([["参数", "值"], ["column.商机.customer_id", "客户名称"],
+                 ["column.客户.客户编号", "客户 ID"]])}, defaults=default_sections())
+    assert """'设置'!B3: No Customers header is called "客户 ID" (the closest is 客户), so """ \
+           "this column mapping is not used. Fix the name." in [str(p) for p in model.problems]
+
+
+def test_keys_that_match_no_customer_are_a_warning_with_examples():
+    deals = [DEALS[0], *([*row[:1], f"{row[1]}集团", *row[2:]] for row in DEALS[1:])]
+    model = judged({**tabs(MAPPED), "商机": deals})
+    assert [str(p) for p in model.problems] == [
+        "'商机'!B1: None of the 3 deals that name a customer in this column finds it in the "
+        "Customers tab's key column '客户'!A1 (first missing: “华东机械集团”, “远航物流集团”): "
+        "Tier, Won Total and Open Pipeline stay empty; the Scoring dimensions 行业匹配, 公司规模 "
+        "('评分'!A2:E3, '评分'!A4:E5) read Customers fields, so they score 0 for every deal. "
+        "Make both columns hold the same keys, or point column.customers.customer_id (or "
+        "column.opportunities.customer_id) in Settings at the columns that do."]
+    some = [*deals[:2], *DEALS[2:]]
+    model = judged({**tabs(MAPPED), "商机": some})
+    assert model.problems == ()
+    assert model.join_sentence == ("2 of 3 deals that name a customer find it in the Customers "
+                                   "tab (not there: “华东机械集团”).")
+
+
+@pytest.mark.parametrize(("column", "message"), [
+    ("规模", "The Scoring dimension 公司规模 gives 0 points to every deal: no rule matches what "
+            "the deals hold. Check its Match cells against the values in its Field's column."),
+    (None, "The Scoring dimension 公司规模 gives 0 points to every deal: its Field's column is "
+           "blank for every deal. Fill it in, or point the Field at the column that holds it."),
+])
+def test_a_dimension_that_scores_0_for_every_deal_is_a_warning_naming_its_cells(column,
+                                                                                message):
+    scoring = [*SCORING[:3], ["公司规模", "规模", 2, ">= 5000", 10]]
+    customers = [CUSTOMERS[0], *([name, trade, size if column else None]
+                                 for name, trade, size in CUSTOMERS[1:])]
+    model = judged({**tabs(MAPPED), "评分": scoring, "客户": customers})
+    assert model.problems == (Problem("'评分'!A4:E4", message, "warning"),)
+
+
+def test_check_and_run_print_the_count_and_each_problem_once(tmp_path: Path, capsys):
+    from tests.support.parity import save_grids
+    from tests.test_cli import sheetfunnel
+
+    path = tmp_path / "team.xlsx"
+    save_grids(path, tabs())
+    code, out = sheetfunnel("check", path)
+    assert code == 0
+    assert out.count("no Customer ID column") == 1
+    assert out.splitlines()[0] == "No deal names a customer, so none is joined to the " \
+                                  "Customers tab."
+    assert out.rstrip().endswith("The configuration is valid.")
+    assert check(XlsxWorkbook(path)).join_sentence is not None
