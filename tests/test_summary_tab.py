@@ -66,7 +66,7 @@ def test_a_broken_config_shows_only_the_header_and_each_problem():
     header = RunHeader(AS_OF, {}, "broken", (Problem("Stages!B3", "Probability “high” is not "
                                                      "a number"),))
     grid, looks = render_problems_only(header, tab="Summary", words=words_for("en"))
-    assert grid[-1] == ["Problem (error)", "Stages!B3", "Probability “high” is not a number"]
+    assert grid[3] == ["Problem (error)", "Stages!B3", "Probability “high” is not a number"]
     assert not looks.charts
     assert looks.protections[0].range.last_col == 3
 
@@ -87,11 +87,11 @@ def _row_of(grid, label):
     return next(i for i, r in enumerate(grid, start=1) if r and r[0] == label)
 
 
-def test_the_headline_numbers_come_first_and_the_runs_details_last():
+def test_the_config_status_then_the_headline_numbers_come_first_and_the_runs_details_last():
     grid, _ = summary_grid()
-    assert grid[1][0] == "As of" and grid[3] == ["Headline"]
+    assert grid[1][0] == "As of" and grid[2][0] == "Config" and grid[4] == ["Headline"]
     assert _row_of(grid, "Open deals") < _row_of(grid, "Funnel") < _row_of(grid, "By owner")
-    assert _row_of(grid, "Flags by owner") < _row_of(grid, "This run") < _row_of(grid, "Config")
+    assert _row_of(grid, "Flags by owner") < _row_of(grid, "This run") < _row_of(grid, "Rows read")
 
 
 def test_the_bottleneck_is_the_step_with_the_lowest_conversion_and_is_marked():

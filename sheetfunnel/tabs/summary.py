@@ -122,12 +122,10 @@ def _title(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
     sheet.fmt(row, row, 2, DATE)
 
 
-def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
-    counts = {k: header.rows.get(k, 0) for k in ("opportunities", "customers", "activities")}
-    sheet.add([texts["rows"], texts["rows_text"].format(**counts)])
+def _config_lines(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
+    """The config's status and its first problems, right under the date: every number below
+    rests on the config, so a broken one is seen first."""
     sheet.add([texts["config"], texts["status"].get(header.config_status, header.config_status)])
-    row = sheet.add([texts["changed"], header.last_changed])
-    sheet.fmt(row, row, 2, DATE)
     # errors first; a long list stays in `sheetfunnel check`, the Summary shows the first few
     ranked = sorted(header.problems, key=lambda p: p.severity != "error")
     for problem in ranked[:SHOWN_PROBLEMS]:
@@ -138,11 +136,19 @@ def _header(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
             count=len(ranked) - SHOWN_PROBLEMS)])
 
 
+def _run_lines(sheet: _Sheet, header: RunHeader, texts: Mapping[str, Any]) -> None:
+    counts = {k: header.rows.get(k, 0) for k in ("opportunities", "customers", "activities")}
+    sheet.add([texts["rows"], texts["rows_text"].format(**counts)])
+    row = sheet.add([texts["changed"], header.last_changed])
+    sheet.fmt(row, row, 2, DATE)
+
+
 def render_problems_only(header: RunHeader, *, tab: str, words: Words) -> tuple[Grid, Looks]:
     """Only the run's header and its problems: the config is broken with no good one to use."""
     sheet = _sheet(tab, words)
     _title(sheet, header, words.summary)
-    _header(sheet, header, words.summary)
+    _config_lines(sheet, header, words.summary)
+    _run_lines(sheet, header, words.summary)
     return sheet.grid, sheet.looks()
 
 
@@ -159,10 +165,11 @@ def bottleneck(funnel: pd.DataFrame) -> int | None:
 def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
                    ) -> tuple[Grid, Looks]:
     """The whole Summary tab: headline numbers, the funnel and its chart, one titled table
-    per section, then the run's details and problems."""
+    per section, then the run's details; the config's status and problems come first."""
     texts = words.summary
     sheet = _sheet(tab, words, config)
     _title(sheet, summary.header, texts)
+    _config_lines(sheet, summary.header, texts)
 
     funnel = summary.funnel
     worst = bottleneck(funnel)
@@ -223,7 +230,7 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
 
     sheet.add([])
     sheet.add([texts["run"]], bold=True)
-    _header(sheet, summary.header, texts)
+    _run_lines(sheet, summary.header, texts)
     return sheet.grid, sheet.looks((chart,) if last >= first else ())
 
 
