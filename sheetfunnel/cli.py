@@ -1,6 +1,7 @@
 """The ``sheetfunnel`` command: parse options, call the library, print for people.
 
-Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unreachable.
+Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unreachable,
+4 done but some notifications were not delivered.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sheetfunnel.errors import (
     ConfigError,
     CredentialsMissing,
     DateOutOfRange,
+    NotificationsFailed,
     SheetfunnelError,
     UsageError,
     WorkbookLocked,
@@ -97,6 +99,44 @@ config_option = click.option("--config", "config_file",
                              help="A TOML file whose sections replace the matching Config tabs.")
 
 
+notify_config_option = click.option(
+    "--notify-config", "notify_config", type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML file of notification channels and their secrets "
+         "(default: $SHEETFUNNEL_NOTIFY_CONFIG).")
+
+
+def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None,
+                 local_now: dt.datetime | None = None) -> Any:
+    """The Notifier of ``--notify-config`` (or $SHEETFUNNEL_NOTIFY_CONFIG)."""
+    import os
+
+    from sheetfunnel.notify.hook import Notifier, load_notify_config
+
+    config = load_notify_config(notify_config, os.environ)
+    if config is None:
+        raise UsageError("Notifications need channels: give --notify-config FILE.toml or set "
+                         "SHEETFUNNEL_NOTIFY_CONFIG to its path.")
+    return Notifier(config, send=send, preview=preview, local_now=local_now)
+
+
+def tell_admin(notifier: Any, workbook: str, what: str) -> None:
+    """The ``[admin]`` channel hears about a failed run or a broken config."""
+    from sheetfunnel.notify.hook import admin_notice
+
+    since = dt.datetime.now(dt.UTC).isoformat(timespec="minutes")
+    failure = admin_notice(notifier.config, workbook, what, since, dt.datetime.now(dt.UTC))
+    if failure:
+        err.print(f"[yellow]Admin notice not delivered:[/] {failure}", highlight=False)
+
+
+def check_notifications(report: dict[str, Any]) -> None:
+    notes = report.get("notifications") or {}
+    for item in notes.get("sent", []):
+        out.print(f"Notified {item['audience']} through {item['channel']}.", highlight=False)
+    if notes.get("failed"):
+        raise NotificationsFailed(item["reason"] for item in notes["failed"])
+
+
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(package_name="sheetfunnel")
 def cli() -> None:
@@ -130,21 +170,33 @@ def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: s
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the JSON report (schema sheetfunnel.report/1) to this file.")
+@click.option("--notify", "notify", is_flag=True,
+              help="Send the digests and escalations due after a successful write.")
+@notify_config_option
 def run(path: Path | None, sheet: str | None, credentials: Path | None,
         config_file: Path | None, as_of: dt.datetime | None, dry_run: bool,
-        report_file: Path | None) -> None:
+        report_file: Path | None, notify: bool, notify_config: Path | None) -> None:
     """Judge every opportunity and write flags, Attention and Summary back."""
+    notifier = notifier_for(notify_config, send=not dry_run) if notify else None
     workbook = open_workbook(path, sheet, credentials)
-    with err.status("Reading the workbook") as status:
-        result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
-                         step=status.update)
+    try:
+        with err.status("Reading the workbook") as status:
+            result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
+                             step=status.update, notify=notifier)
+    except SheetfunnelError as exc:
+        if notifier is not None and not isinstance(exc, WorkbookLocked):
+            tell_admin(notifier, workbook.name, str(with_options(exc)))
+        raise
     if report_file:
         from sheetfunnel.report import report_json
 
         report_file.write_text(report_json(result.report), encoding="utf-8")
     print_result(result, dry_run=dry_run)
     if not result.ok:
+        if notifier is not None:
+            tell_admin(notifier, workbook.name, "; ".join(map(str, result.errors)))
         raise ConfigError(result.errors)
+    check_notifications(result.report)
 
 
 def print_result(result: api.RunResult, *, dry_run: bool) -> None:
@@ -218,6 +270,36 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
                  every=every, at=at_time, log_format=log_format, log_level=log_level,
                  open_workbook=lambda: open_workbook(path, sheet, credentials))
     raise SystemExit(code)
+
+
+@cli.command()
+@workbook_options
+@config_option
+@notify_config_option
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+              metavar="YYYY-MM-DD[THH:MM]",
+              help="The moment to judge as 'now', in the Settings timezone. Default: now.")
+@click.option("--send", is_flag=True, help="Send the digests (default: only show them).")
+@click.option("--preview", "preview", type=click.Path(path_type=Path, file_okay=False),
+              help="Write every digest as a file (.eml or the channel's .json) into DIR.")
+def notify(path: Path | None, sheet: str | None, credentials: Path | None,
+           config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
+           send: bool, preview: Path | None) -> None:
+    """Show (or with --send, send) the owner and manager digests and escalations due now."""
+    notifier = notifier_for(notify_config, send=send, preview=preview, local_now=as_of)
+    workbook = open_workbook(path, sheet, credentials)
+    result = api.notify(workbook, notifier, as_of=as_of, config=config_file)
+    for problem in notifier.problems:
+        out.print(f"  [yellow]warning[/] {problem.where}: {problem.message}", highlight=False)
+    if not send:
+        from sheetfunnel.notify.hook import preview_text
+
+        shown = preview_text(notifier.deliveries)
+        out.print(shown or "No digest is due now.", highlight=False, markup=False)
+        if preview is not None:
+            out.print(f"Wrote {len(notifier.deliveries)} files into {preview}.")
+        return
+    check_notifications(result.report)
 
 
 @cli.command()
