@@ -95,7 +95,8 @@ def notify_workbook(folder: Path, people=PEOPLE, lang: str = "en") -> Path:
     sheet = book.create_sheet("Notify" if lang == "en" else "通知")
     sheet.append(["Name", "Role", "Covers", "Channel", "Mention", "Email", "Digest At",
                   "Language", "Quiet Hours"] if lang == "en" else
-                 ["姓名", "角色", "负责范围", "渠道", "提醒对象", "邮箱", "摘要时间", "语言", "免打扰"])
+                 ["姓名", "角色", "负责范围", "渠道", "提醒对象", "邮箱", "摘要时间", "语言",
+                  "免打扰"])
     for row in people:
         sheet.append(list(row))
     settings = book["Settings" if lang == "en" else "设置"]
