@@ -282,11 +282,23 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
 @click.option("--send", is_flag=True, help="Send the digests (default: only show them).")
 @click.option("--preview", "preview", type=click.Path(path_type=Path, file_okay=False),
               help="Write every digest as a file (.eml or the channel's .json) into DIR.")
+@click.option("--test", "test_channel", metavar="CHANNEL",
+              help="Send one test message through CHANNEL of the notify config, and stop.")
+@click.option("--to", "test_to", metavar="ADDRESS", default="",
+              help="With --test on an email channel: the address to write to.")
 def notify(path: Path | None, sheet: str | None, credentials: Path | None,
            config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
-           send: bool, preview: Path | None) -> None:
+           send: bool, preview: Path | None, test_channel: str | None, test_to: str) -> None:
     """Show (or with --send, send) the owner and manager digests and escalations due now."""
     notifier = notifier_for(notify_config, send=send, preview=preview, local_now=as_of)
+    if test_channel is not None:
+        from sheetfunnel.notify.hook import send_test_message
+
+        failure = send_test_message(notifier.config, test_channel, test_to, dt.datetime.now(dt.UTC))
+        if failure:
+            raise NotificationsFailed([failure])
+        out.print(f"Sent a test message through {test_channel}.", highlight=False)
+        return
     workbook = open_workbook(path, sheet, credentials)
     result = api.notify(workbook, notifier, as_of=as_of, config=config_file)
     for problem in notifier.problems:
@@ -307,7 +319,10 @@ def notify(path: Path | None, sheet: str | None, credentials: Path | None,
               default=Path("sheetfunnel-demo"), show_default=True,
               help="Folder for the demo workbook.")
 @as_of_option
-def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
+@click.option("--notify-preview", "notify_preview",
+              type=click.Path(path_type=Path, file_okay=False),
+              help="Also write the demo team's digests (en and zh) into DIR as files to open.")
+def demo(out_dir: Path, as_of: dt.datetime | None, notify_preview: Path | None) -> None:
     """Make a demo workbook, run on it, and say where to look."""
     today = api.in_range(as_of.date() if as_of else dt.date.today())
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -318,6 +333,28 @@ def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
     print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
               "Grade, Flags on the right), Attention and Summary.")
+    if notify_preview is not None:
+        preview_digests(out_dir, notify_preview, today, result)
+
+
+def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.RunResult) -> None:
+    """The demo team's digests in English and Chinese, written as files (nothing is sent)."""
+    from sheetfunnel.notify.hook import Notifier, preview_people
+
+    weekday = today - dt.timedelta(days=max(0, today.weekday() - 4))  # no digest at weekends
+    morning = dt.datetime.combine(weekday, dt.time(9, 0))
+    for lang, workbook in (("en", api.open_workbook(out_dir / "pipeline.xlsx")),
+                           ("zh", api.init(out_dir / "pipeline-zh.xlsx", lang="zh", demo=True,
+                                           force=True, as_of=today))):
+        if lang == "zh":
+            result = api.run(workbook, as_of=today)
+        owners = [row["owner"] for row in result.report["owners"] if row["owner"]]
+        config, people = preview_people(owners)
+        notifier = Notifier(config, send=False, preview=folder / lang, local_now=morning,
+                            people=people)
+        api.notify(workbook, notifier, as_of=today)
+    out.print(f"Digests of the demo team (en and zh): [bold]{folder.resolve()}[/] — .eml files "
+              "open in a mail program, .json files are the DingTalk messages.")
 
 
 def main() -> None:

@@ -100,9 +100,11 @@ def notify_workbook(folder: Path, people=PEOPLE, lang: str = "en") -> Path:
     for row in people:
         sheet.append(list(row))
     settings = book["Settings" if lang == "en" else "设置"]
-    for row in settings.iter_rows(min_row=2):
-        if row[0].value == "timezone":
-            row[1].value = "Asia/Shanghai"
+    zone_rows = [row for row in settings.iter_rows(min_row=2) if row[0].value == "timezone"]
+    for row in zone_rows:
+        row[1].value = "Asia/Shanghai"
+    if not zone_rows:
+        settings.append(["timezone", "Asia/Shanghai"])
     settings.append(["quiet_hours", "21:00-08:00"])
     book.save(path)
     return path
@@ -235,3 +237,42 @@ def test_no_digest_in_quiet_hours(tmp_path, robots, smtp):
     notes = result.report["notifications"]
     assert notes["sent"] == [] and {s["reason"] for s in notes["skipped"]} == {"quiet_hours"}
     assert all(not v for v in robots.received.values()) and box.mails == []
+
+
+def test_notify_test_sends_one_message_or_names_the_failure(tmp_path, robots, smtp):
+    box, port = smtp
+    config = tmp_path / "notify.toml"
+    config.write_text(fakes.notify_toml(robots.url, port), encoding="utf-8")
+    ok = CliRunner().invoke(cli, ["notify", "--notify-config", str(config), "--test",
+                                  "sales-feishu"])
+    assert ok.exit_code == 0 and len(robots.received["feishu"]) == 1, ok.output
+    mail = CliRunner().invoke(cli, ["notify", "--notify-config", str(config), "--test", "mail",
+                                    "--to", "me@example.com"])
+    assert mail.exit_code == 0 and box.mails[0][1] == ["me@example.com"], mail.output
+    robots.down.add("teams")
+    down = CliRunner().invoke(cli, ["notify", "--notify-config", str(config), "--test",
+                                    "sales-teams"])
+    assert down.exit_code == 4 and "channel 'sales-teams' answered HTTP 503" in down.output
+
+
+def test_a_chinese_workbook_gets_chinese_digests(tmp_path, robots, smtp):
+    box, port = smtp
+    people = [("王芳", "销售", "", "sales-dingtalk", "13800000001", "", "08:30", "", "")]
+    path = notify_workbook(tmp_path, people=people, lang="zh")
+    api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port))
+    text = robots.received["dingtalk"][0]["markdown"]["text"]
+    assert "需要你跟进的商机 — 王芳" in text and "下一步" in text
+
+
+def test_the_demo_previews_digests_without_any_account(tmp_path):
+    preview = tmp_path / "digests"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo"), "--as-of",
+                                      "2026-11-24", "--notify-preview", str(preview)])
+    assert result.exit_code == 0, result.output
+    for lang, title in (("en", "Pipeline digest — Manager"), ("zh", "销售漏斗摘要 — Manager")):
+        mails = list((preview / lang).glob("*.eml"))
+        robots_files = list((preview / lang).glob("*.json"))
+        assert len(mails) == 1 and len(robots_files) == 1
+        assert title in mails[0].read_bytes().decode("utf-8", "replace") or \
+            title in __import__("email").message_from_bytes(
+                mails[0].read_bytes()).get_payload()[0].get_payload(decode=True).decode()

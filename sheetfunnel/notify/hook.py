@@ -26,12 +26,17 @@ from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.notify.channels import SENDERS
 from sheetfunnel.notify.channels.base import ChannelFailure, Post, http_post
 from sheetfunnel.notify.channels.email import mail, send_all
-from sheetfunnel.notify.channels_config import ENV_VARIABLE, NotifyConfig, parse_notify_config
+from sheetfunnel.notify.channels_config import (
+    ENV_VARIABLE,
+    Channel,
+    NotifyConfig,
+    parse_notify_config,
+)
 from sheetfunnel.notify.compose import Delivery, Doc, Line, Section, fold, render_plain, visible
 from sheetfunnel.notify.deliver import Outcome, deliver, record
 from sheetfunnel.notify.digest import build_messages, open_flags
 from sheetfunnel.notify.ledger import ledger_cells, read_ledger
-from sheetfunnel.notify.people import read_people
+from sheetfunnel.notify.people import Person, read_people
 from sheetfunnel.notify.quiet import local_time, zone
 from sheetfunnel.notify.settings import notify_settings
 from sheetfunnel.plan import TabSpec, WritePlan
@@ -68,6 +73,8 @@ class Notifier:
     local_now: dt.datetime | None = None
     post: Post | None = None
     sleep: Callable[[float], None] = time.sleep
+    #: people instead of the Notify tab's (the demo's preview)
+    people: tuple[Person, ...] | None = None
     deliveries: list[Delivery] = field(default_factory=list)
     problems: tuple[Problem, ...] = ()
 
@@ -83,6 +90,7 @@ class Notifier:
         sections = sections_from_grids(grids)
         settings, setting_problems = notify_settings(sections.get("settings"), timezone)
         people, people_problems = read_people(sections.get("notify"), self.config.channels)
+        people = self.people if self.people is not None else people
         self.problems = setting_problems + people_problems
         for problem in self.problems:
             log.warning("Notify: %s", problem)
@@ -194,14 +202,30 @@ def admin_notice(config: NotifyConfig, workbook: str, what: str, since: str,
     workbook). Returns the failure sentence, or None when sent (or no admin is configured)."""
     if config.admin is None:
         return None
-    channel = config.channels[config.admin.channel]
     words = notify_words(lang)
     body = words["admin_body"].format(workbook=workbook, what=_scrub(what, config), since=since)
     doc = Doc(words["admin_title"], (Section(words["admin_title"], tuple(
         Line(line) for line in body.split("\n"))),), lang=lang)
+    return send_one(config, config.admin.channel, doc, (config.admin.to,), now, post)
+
+
+def send_test_message(config: NotifyConfig, name: str, to: str, now: dt.datetime,
+                 post: Post | None = None) -> str | None:
+    """``notify --test CHANNEL``: one short message; the failure sentence, or None."""
+    if name not in config.channels:
+        known = ", ".join(sorted(config.channels)) or "none"
+        return f"there is no channel '{name}' in {config.source} (it has: {known})"
+    text = notify_words("en")["test"].format(channel=name)
+    doc = Doc(text, (Section(text, ()),))
+    return send_one(config, name, doc, (to,) if to else (), now, post)
+
+
+def send_one(config: NotifyConfig, name: str, doc: Doc, to: tuple[str, ...],
+             now: dt.datetime, post: Post | None = None) -> str | None:
+    channel = config.channels[name]
     failures: list[str] = []
     if channel.kind == "email":
-        delivery = Delivery(channel.name, "email", doc, (), (config.admin.to,))
+        delivery = Delivery(channel.name, "email", doc, (), to)
         send_all([delivery], channel, lambda d: None, lambda d, p: failures.append(str(p)))
     else:
         try:
@@ -216,3 +240,16 @@ def _scrub(text: str, config: NotifyConfig) -> str:
     for secret in config.secrets():
         text = text.replace(secret, "***")
     return text
+
+
+def preview_people(owners: list[str]) -> tuple[NotifyConfig, tuple[Person, ...]]:
+    """A made-up team for a preview without any account: every owner a rep on one DingTalk
+    robot, and a manager who gets mail."""
+    config = NotifyConfig({
+        "team-robot": Channel("team-robot", "dingtalk", "https://oapi.dingtalk.com/robot/send"),
+        "mail": Channel("mail", "email", options={"host": "localhost",
+                                                  "from": "sheetfunnel@example.com"})})
+    people = tuple(Person(owner, "rep", "team-robot", mention=f"1380000{k:04d}")
+                   for k, owner in enumerate(owners))
+    return config, (*people, Person("Manager", "manager", "mail", email="manager@example.com"))
+

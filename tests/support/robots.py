@@ -26,6 +26,10 @@ WECOM_KEY = "fake-wecom-key-0003"
 SLACK_PATH = "/services/T000/B000/fakeslacksecret0004"
 TEAMS_PATH = "/workflows/fake/triggers/manual/paths/invoke?sig=faketeamssig0005"
 DINGTALK_TOKEN = "fakedingtalktoken0006"
+SMTP_PASSWORD = "smtp-fake-password-0007"
+#: Every secret of ``notify_toml``: none may reach an output, log, report or cell.
+SECRETS = (DINGTALK_SECRET, FEISHU_SECRET, WECOM_KEY, SLACK_PATH.rsplit("/", 1)[1],
+           TEAMS_PATH.rsplit("=", 1)[1], DINGTALK_TOKEN, SMTP_PASSWORD, "SECrefused-9999")
 
 
 @dataclass
@@ -203,7 +207,7 @@ host = "127.0.0.1"
 port = {smtp_port}
 starttls = false
 username = "sheetfunnel"
-password = "smtp-fake-password-0007"
+password = "{SMTP_PASSWORD}"
 from = "sheetfunnel@example.com"
 
 [admin]
