@@ -148,7 +148,8 @@ def test_300_reps_on_one_robot_are_one_message_cut_to_size():
     last = doc.sections[-1].lines[-1].text
     assert last.startswith("…and ") and last.endswith("more — see the Attention tab")
     shown = sum(len(s.lines) for s in doc.sections) - 1
-    total = sum(len(s.lines) for s in deliveries[0].doc.sections)
+    total = sum(len(s.lines) + s.more for s in deliveries[0].doc.sections)
+    assert total == 3000
     assert last == f"…and {total - shown} more — see the Attention tab"
     assert dingtalk.size(fit(deliveries[0].doc, dingtalk.size, dingtalk.LIMIT)) <= 20_000
 

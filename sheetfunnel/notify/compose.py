@@ -9,7 +9,7 @@ ends with "…and N more — see the Attention tab".
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sheetfunnel.notify.digest import Item, Message
@@ -26,8 +26,26 @@ class Line:
 
 @dataclass(frozen=True)
 class Section:
+    """``more``: lines left out before rendering (no channel shows that many)."""
+
     heading: str
     lines: tuple[Line, ...]
+    more: int = 0
+
+
+#: The most lines a section renders: no channel's size holds more (a line is 40+ bytes).
+MAX_LINES = 1000
+
+
+def item_section(heading: str, items: Sequence[Item], lang: str, words: Mapping[str, str],
+                 budget: list[int] | None = None) -> Section:
+    """At most MAX_LINES lines, and at most ``budget[0]`` (the lines a document may still
+    render, shared by its sections and lowered here)."""
+    cap = MAX_LINES if budget is None else max(0, min(MAX_LINES, budget[0]))
+    if budget is not None:
+        budget[0] -= min(cap, len(items))
+    return Section(heading, tuple(_item_line(i, lang, words) for i in items[:cap]),
+                   max(0, len(items) - cap))
 
 
 @dataclass(frozen=True)
@@ -67,23 +85,22 @@ def _item_line(item: Item, lang: str, words: Mapping[str, str]) -> Line:
                 words["open"] if item.link.startswith("http") else item.link)
 
 
-def message_sections(message: Message) -> list[Section]:
+def message_sections(message: Message, budget: list[int] | None = None) -> list[Section]:
     """The sections a person's message shows, in their language."""
     words, lang = notify_words(message.lang), message.lang
     name = message.person.name
     sections: list[Section] = []
     if message.kind == "escalation" and message.items:
-        sections.append(Section(f"{words['escalation_title']} — {name}",
-                                tuple(_item_line(i, lang, words) for i in message.items)))
+        sections.append(item_section(f"{words['escalation_title']} — {name}", message.items,
+                                     lang, words, budget))
     if message.kind == "rep":
         sections.append(Section(words["rep_title"].format(name=name), ()))
         by_flag: dict[str, list[Item]] = {}
         for item in message.items:  # already most severe first
             by_flag.setdefault(item.code, []).append(item)
         labels = words_for(lang).flag_labels
-        sections += [Section(f"{labels.get(code, code)} ({len(items)})",
-                             tuple(_item_line(i, lang, words) for i in items))
-                     for code, items in by_flag.items()]
+        sections += [item_section(f"{labels.get(code, code)} ({len(items)})", items, lang,
+                                  words, budget) for code, items in by_flag.items()]
     if message.kind == "manager":
         heading = words["manager_title"].format(name=name)
         head = words["headline"].format(**{k: _shown(message.headline.get(k)) for k in (
@@ -91,17 +108,19 @@ def message_sections(message: Message) -> list[Section]:
         sections.append(Section(heading, (Line(head),)))
         labels = words_for(lang).flag_labels
         sections.append(Section(words["counts"], tuple(
-            Line(f"{owner} · {labels.get(code, code)}: {n}") for owner, code, n in message.counts)))
+            Line(f"{owner} · {labels.get(code, code)}: {n}")
+            for owner, code, n in message.counts[:MAX_LINES]),
+            max(0, len(message.counts) - MAX_LINES)))
         if message.new:
-            sections.append(Section(words["new"], tuple(
-                _item_line(i, lang, words) for i in message.new)))
+            sections.append(item_section(words["new"], message.new, lang, words, budget))
         if message.top:
-            sections.append(Section(words["top"], tuple(
-                _item_line(i, lang, words) for i in message.top)))
+            sections.append(item_section(words["top"], message.top, lang, words, budget))
     if message.resolved and message.kind != "escalation":
         labels = words_for(lang).flag_labels
         sections.append(Section(words["resolved"], tuple(
-            Line(f"✅ {deal} · {labels.get(code, code)}") for _, deal, code in message.resolved)))
+            Line(f"✅ {deal} · {labels.get(code, code)}")
+            for _, deal, code in message.resolved[:MAX_LINES]),
+            max(0, len(message.resolved) - MAX_LINES)))
     return sections
 
 
@@ -130,7 +149,8 @@ def fold(messages: Iterable[Message], kinds: Mapping[str, str], attention: Line,
     deliveries = []
     for (channel, person), group in groups.items():
         kind = kinds.get(channel, "")
-        sections = [s for m in group for s in message_sections(m)]
+        budget = [MAX_LINES]  # no channel shows more lines than this in one document
+        sections = [s for m in group for s in message_sections(m, budget)]
         doc_lang = group[0].lang if group else lang
         words = notify_words(doc_lang)
         title = sections[0].heading if person and len(group) == 1 else words["folded_title"]
@@ -185,12 +205,24 @@ def _html_line(line: Line) -> str:
 
 
 def fit(doc: Doc, size: Callable[[Doc], int], limit: int) -> Doc:
-    """``doc`` when ``size(doc) <= limit``, else its first lines and a last line
-    "…and N more — see the Attention tab" (the most lines that fit; binary search)."""
-    if size(doc) <= limit:
+    """``doc`` when it fits ``size(doc) <= limit`` whole, else its first lines and a last line
+    "…and N more — see the Attention tab" (the most lines that fit; a binary search over the
+    lines whose text alone is within the limit)."""
+    more = sum(s.more for s in doc.sections)
+    if not more and size(doc) <= limit:
         return doc
-    total = sum(len(s.lines) for s in doc.sections)
-    low, high = 0, total
+    visible = sum(len(s.lines) for s in doc.sections)
+    total = visible + more
+    whole = _first(doc, visible, total)
+    if size(whole) <= limit:
+        return whole
+    used, high = 0, 0
+    for line in (line for s in doc.sections for line in s.lines):
+        used += len(line.text.encode("utf-8")) + len(line.url or "")
+        if used > limit:
+            break
+        high += 1
+    low = 0
     while low < high:
         middle = (low + high + 1) // 2
         if size(_first(doc, middle, total)) <= limit:
@@ -203,11 +235,11 @@ def fit(doc: Doc, size: Callable[[Doc], int], limit: int) -> Doc:
 def _first(doc: Doc, keep: int, total: int) -> Doc:
     sections: list[Section] = []
     left = keep
-    for section in doc.sections:
+    for part in doc.sections:
         if left <= 0:
             break
-        sections.append(replace(section, lines=section.lines[:left]))
-        left -= len(section.lines)
+        sections.append(replace(part, lines=part.lines[:left], more=0))
+        left -= len(part.lines)
     more = Line(notify_words(doc.lang)["more"].format(n=total - keep))
     if sections:
         last = sections[-1]

@@ -100,7 +100,8 @@ def deliver(deliveries: list[Delivery], config: NotifyConfig, ledger: Ledger,
                                             "config; add it there or fix the Notify tab"))
             continue
         if channel.kind == "email":
-            mails.setdefault(channel.name, []).append(delivery)
+            mails.setdefault(channel.name, []).append(dataclasses.replace(
+                delivery, doc=fit(delivery.doc, email_channel.size, email_channel.LIMIT)))
             continue
         module = SENDERS[channel.kind]
         sized = dataclasses.replace(delivery, doc=fit(delivery.doc, module.size, module.LIMIT))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -33,9 +34,9 @@ ESCALATE_TO_MANAGERS = ("STALLED",)
 TOP_AT_RISK = 5
 
 
-@dataclass(frozen=True)
-class Item:
-    """One flag on one open deal, with what a person needs to act on it."""
+class Item(NamedTuple):
+    """One flag on one open deal, with what a person needs to act on it (a named tuple:
+    100,000 deals make hundreds of thousands of them)."""
 
     deal: str
     row: int
@@ -97,12 +98,14 @@ def open_flags(evaluation: Evaluation, next_steps: Mapping[int, str],
     table = table.assign(amount_=amount, weighted_=weighted).sort_values(
         ["severity", "weighted_", "amount_", "row"], ascending=[True, False, False, True],
         kind="stable")
-    keys = deal_key(table["id"], table["row"])
-    return [Item(key, int(r.row), _s(r.title), _s(r.owner), _s(r.stage), r.code,
-                 int(r.severity), _s(r.detail), next_steps.get(int(r.row), ""),
-                 float(r.amount_), float(r.weighted_), link(int(r.row)),
-                 r.since if isinstance(r.since, dt.date) else None)
-            for key, r in zip(keys, table.itertuples(index=False), strict=True)]
+    rows = table["row"].astype("int64").tolist()
+    keys = deal_key(table["id"], rows)
+    texts = [[_s(v) for v in table[c].tolist()] for c in ("title", "owner", "stage", "detail")]
+    since = [v if isinstance(v, dt.date) else None for v in table["since"].tolist()]
+    return [Item(*fields) for fields in zip(
+        keys, rows, *texts[:3], table["code"].tolist(), table["severity"].astype(int).tolist(),
+        texts[3], [next_steps.get(r, "") for r in rows], table["amount_"].tolist(),
+        table["weighted_"].tolist(), [link(r) for r in rows], since, strict=True)]
 
 
 def _s(value: object) -> str:
@@ -186,7 +189,8 @@ def _digest(person: Person, scope: list[Item], settings: NotifySettings, ledger:
         return Skip(person.name, person.channel, "nothing_new")
     return Message("manager", person, language, resolved=gone, new=new,
                    counts=_counts(scope), top=_top(scope), headline=headline,
-                   keys=tuple(sorted(current)), gone=gone, slot=(*slot, day))
+                   keys=tuple((person.name, i.deal, i.code) for i in scope), gone=gone,
+                   slot=(*slot, day))
 
 
 def _due(ledger: Ledger, key: FlagKey, now: dt.datetime, settings: NotifySettings) -> bool:

@@ -14,6 +14,12 @@ from sheetfunnel.notify.channels_config import Channel
 from sheetfunnel.notify.compose import Delivery, Doc, render_html, render_plain
 
 TIMEOUT = 20.0
+#: Bytes of a mail's HTML part: a digest beyond it is cut like a robot's.
+LIMIT = 1_000_000
+
+
+def size(doc: Doc) -> int:
+    return len(render_html(doc).encode("utf-8"))
 
 
 def mail(doc: Doc, sender: str, to: str) -> EmailMessage:
