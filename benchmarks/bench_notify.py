@@ -22,6 +22,7 @@ from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.notify.channels import SENDERS
 from sheetfunnel.notify.compose import Line, fit, fold
+from sheetfunnel.notify.deliver import record
 from sheetfunnel.notify.digest import build_messages, open_flags
 from sheetfunnel.notify.ledger import Ledger
 from sheetfunnel.notify.people import Person
@@ -62,6 +63,12 @@ def main() -> None:
           f"{len(messages)} messages, {len(docs)} deliveries")
     print(f"items {built - started:.3f} s · messages {messaged - built:.3f} s · "
           f"fold and cut {done - messaged:.3f} s · total {done - started:.3f} s")
+    ledger = record(Ledger(), tuple(messages), now, now.date())
+    tomorrow = now + dt.timedelta(days=1)
+    started = time.perf_counter()
+    again, _ = build_messages(items, people, settings, ledger, tomorrow, lang="en")
+    print(f"the next day, with {len(ledger.sent):,} ledger entries: {len(again)} messages in "
+          f"{time.perf_counter() - started:.3f} s")
 
 
 if __name__ == "__main__":

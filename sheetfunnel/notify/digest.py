@@ -15,6 +15,8 @@ nothing outside quiet hours.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -129,9 +131,11 @@ def build_messages(items: list[Item], people: Iterable[Person], settings: Notify
         by_owner.setdefault(normalise_name(item.owner), []).append(item)
     people = list(people)
     firsts: dict[tuple[str, str], dt.date] = {}
-    for (_, deal, code), sent in ledger.sent.items():
-        if sent.first < firsts.get((deal, code), dt.date.max):
-            firsts[(deal, code)] = sent.first
+    heard: dict[str, list[FlagKey]] = {}  # audience -> its ledger keys, built once
+    for key, sent in ledger.sent.items():
+        heard.setdefault(key[0], []).append(key)
+        if sent.first < firsts.get(key[1:], dt.date.max):
+            firsts[key[1:]] = sent.first
     messages: list[Message] = []
     skipped: list[Skip] = []
     for person in people:
@@ -139,15 +143,17 @@ def build_messages(items: list[Item], people: Iterable[Person], settings: Notify
             continue
         scope = _scope(person, by_owner)
         if is_quiet(person, settings, now):
-            if scope or _remembered(person.name, ledger):
+            if scope or person.name in heard:
                 skipped.append(Skip(person.name, person.channel, "quiet_hours"))
             continue
-        digest = _digest(person, scope, settings, ledger, now, lang, headline or {})
+        digest = _digest(person, scope, settings, ledger, now, lang, headline or {},
+                         heard.get(person.name, []))
         if isinstance(digest, Skip):
             skipped.append(digest)
         elif digest is not None:
             messages.append(digest)
-        escalation = _escalation(person, scope, settings, ledger, now, lang, firsts)
+        escalation = _escalation(person, scope, settings, ledger, now, lang, firsts,
+                                 heard.get(f"escalation:{person.name}", []))
         if escalation is not None:
             messages.append(escalation)
     return messages, skipped
@@ -161,13 +167,9 @@ def _scope(person: Person, by_owner: Mapping[str, list[Item]]) -> list[Item]:
     return [i for owner in person.covers for i in by_owner.get(owner, [])]
 
 
-def _remembered(audience: str, ledger: Ledger) -> bool:
-    return any(key[0] == audience for key in ledger.sent)
-
-
 def _digest(person: Person, scope: list[Item], settings: NotifySettings, ledger: Ledger,
-            now: dt.datetime, lang: str, headline: Mapping[str, object]
-            ) -> Message | Skip | None:
+            now: dt.datetime, lang: str, headline: Mapping[str, object],
+            heard: list[FlagKey]) -> Message | Skip | None:
     day = digest_slot(person, settings, now)
     if day is None:
         return None
@@ -175,7 +177,7 @@ def _digest(person: Person, scope: list[Item], settings: NotifySettings, ledger:
     if ledger.slots.get(slot) == day:
         return Skip(person.name, person.channel, "duplicate")
     current = {(person.name, i.deal, i.code) for i in scope}
-    gone = tuple(sorted(k for k in ledger.sent if k[0] == person.name and k not in current))
+    gone = tuple(sorted(k for k in heard if k not in current))
     language = person.lang or lang
     if person.role == "rep":
         due = [i for i in scope if _due(ledger, (person.name, i.deal, i.code), now, settings)]
@@ -199,9 +201,7 @@ def _due(ledger: Ledger, key: FlagKey, now: dt.datetime, settings: NotifySetting
 
 
 def _counts(scope: list[Item]) -> tuple[tuple[str, str, int], ...]:
-    counted: dict[tuple[str, str], int] = {}
-    for item in scope:
-        counted[(item.owner, item.code)] = counted.get((item.owner, item.code), 0) + 1
+    counted = Counter((item.owner, item.code) for item in scope)
     severity = {i.code: i.severity for i in scope}
     return tuple((o, c, n) for (o, c), n in sorted(
         counted.items(), key=lambda kv: (kv[0][0], severity[kv[0][1]])))
@@ -211,13 +211,13 @@ def _top(scope: list[Item]) -> tuple[Item, ...]:
     best: dict[str, Item] = {}
     for item in scope:  # most severe flag of each deal first
         best.setdefault(item.deal, item)
-    ranked = sorted(best.values(), key=lambda i: (-i.weighted, -i.amount, i.row))
-    return tuple(ranked[:TOP_AT_RISK])
+    return tuple(heapq.nsmallest(TOP_AT_RISK, best.values(),
+                                 key=lambda i: (-i.weighted, -i.amount, i.row)))
 
 
 def _escalation(person: Person, scope: list[Item], settings: NotifySettings, ledger: Ledger,
-                now: dt.datetime, lang: str, firsts: Mapping[tuple[str, str], dt.date]
-                ) -> Message | None:
+                now: dt.datetime, lang: str, firsts: Mapping[tuple[str, str], dt.date],
+                heard: list[FlagKey]) -> Message | None:
     audience = f"escalation:{person.name}"
     today = local_time(now, settings).date()
     current = {(audience, i.deal, i.code) for i in scope}
@@ -230,7 +230,7 @@ def _escalation(person: Person, scope: list[Item], settings: NotifySettings, led
                 item.code in ESCALATE_TO_MANAGERS or _age(item, firsts, today)
                 >= settings.escalate_after_days):
             wanted.append(item)
-    gone = tuple(sorted(k for k in ledger.sent if k[0] == audience and k not in current))
+    gone = tuple(sorted(k for k in heard if k not in current))
     if not wanted:
         return Message("escalation", person, person.lang or lang, gone=gone) if gone else None
     return Message("escalation", person, person.lang or lang, items=tuple(wanted),
