@@ -276,3 +276,39 @@ def test_the_demo_previews_digests_without_any_account(tmp_path):
         assert title in mails[0].read_bytes().decode("utf-8", "replace") or \
             title in __import__("email").message_from_bytes(
                 mails[0].read_bytes()).get_payload()[0].get_payload(decode=True).decode()
+
+
+def test_email_over_starttls_with_login(tmp_path, robots):
+    """The mail channel upgrades with STARTTLS (verifying the server's certificate) before it
+    logs in; the server refuses any mail before that."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test server's certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True,
+                   timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True, auth_required=True,
+                            authenticator=lambda *a: AuthResult(
+                                success=a[4].password == b"smtp-fake-password-0007"))
+    controller.start()
+    try:
+        text = fakes.notify_toml(robots.url, port).replace(
+            "starttls = false", f'starttls = true\ncafile = "{cert}"')
+        config = tmp_path / "notify.toml"
+        config.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["notify", "--notify-config", str(config), "--test",
+                                          "mail", "--to", "me@example.com"])
+        assert result.exit_code == 0, result.output
+        assert [rcpts for _, rcpts, _ in box.mails] == [["me@example.com"]]
+    finally:
+        controller.stop()
