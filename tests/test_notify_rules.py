@@ -4,7 +4,6 @@ robot and cut to size — on synthetic flags, with ``now`` given (no clock, no n
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from sheetfunnel.engine.flags import SEVERITY
 from sheetfunnel.notify.channels import dingtalk, wecom
@@ -138,12 +137,10 @@ def test_300_reps_on_one_robot_are_one_message_cut_to_size():
     reps = [Person(f"Rep {n:03d}", "rep", "robot", mention=f"1380000{n:04d}")
             for n in range(300)]
     flags = [item(f"OPP-{n}", "STALLED", n, owner=f"Rep {n % 300:03d}") for n in range(3000)]
-    started = time.perf_counter()
     messages, _ = build_messages(flags, reps, SHANGHAI, Ledger(), TUESDAY, lang="en")
     deliveries = fold(messages, {"robot": "wecom"}, ATTENTION, "en")
     assert len(deliveries) == 1 and len(deliveries[0].doc.mentions) == 300
     doc = fit(deliveries[0].doc, wecom.size, wecom.LIMIT)
-    assert time.perf_counter() - started < 5
     assert wecom.size(doc) <= 4096
     last = doc.sections[-1].lines[-1].text
     assert last.startswith("…and ") and last.endswith("more — see the Attention tab")
