@@ -130,7 +130,7 @@ def init(path_or_url: Target, *, credentials: Target | None = None, lang: str = 
 
 def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run: bool = False,
         config: Target | None = None, *,
-        step: Callable[[str], None] | None = None) -> RunResult:
+        step: Callable[[str], None] | None = None, notify: Any = None) -> RunResult:
     """Judge every opportunity as of ``as_of`` (default: now) and write back what changed.
 
     "Today" and "now" are the team's: the Settings timezone's wall clock. A day is its start;
@@ -139,7 +139,8 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
     sections replace the matching Config tabs. The run holds the lock file beside a local
     workbook (WorkbookLocked while a watcher holds it) and refuses a Google Sheet whose lease
     another watcher holds; ``dry_run`` writes nothing and plans everything. ``step`` hears
-    each stage's name, for a progress line.
+    each stage's name, for a progress line. ``notify`` (a sheetfunnel.notify.hook.Notifier)
+    builds and sends the digests after the write; the report gains ``notifications``.
     """
     from sheetfunnel.locks import held_for_one_run
     from sheetfunnel.runner import run_once
@@ -149,8 +150,24 @@ def run(workbook: Workbook, as_of: dt.date | dt.datetime | None = None, dry_run:
         in_range(as_of.date() if isinstance(as_of, dt.datetime) else as_of)
     with held_for_one_run(workbook, dry_run=dry_run):
         result = run_once(workbook, as_of=as_of, dry_run=dry_run, config_file=config_file,
-                          step=step or (lambda _: None))
+                          step=step or (lambda _: None), notify=notify)
     return _result(result, workbook.name, dry_run)
+
+
+def notify(workbook: Workbook, notifier: Any, as_of: dt.date | dt.datetime | None = None,
+           config: Target | None = None) -> RunResult:
+    """Judge the workbook and build every digest due (``notifier.send``: send them and write
+    the delivery ledger, under the lock like ``run``); no other cell is written."""
+    from sheetfunnel.locks import held_for_one_run
+    from sheetfunnel.runner import run_once
+
+    config_file = Path(config) if config is not None else None
+    if as_of is not None:  # before the workbook is read: a mistyped day fails fast
+        in_range(as_of.date() if isinstance(as_of, dt.datetime) else as_of)
+    with held_for_one_run(workbook, dry_run=not notifier.send):
+        result = run_once(workbook, as_of=as_of, dry_run=True, config_file=config_file,
+                          notify=notifier)
+    return _result(result, workbook.name, True)
 
 
 def check(workbook: Workbook, config: Target | None = None) -> CheckResult:

@@ -1,8 +1,9 @@
 """The ``sheetfunnel`` command: parse options, call the library, print for people.
 
 Exit codes: 0 done (flags are not errors), 2 bad usage or config, 3 workbook unreachable or
-held by another writer (``watch`` too, when it finds the workbook held as it starts); a watcher
-stopped at once by a second signal exits 128 + the signal (130 SIGINT, 143 SIGTERM).
+held by another writer (``watch`` too, when it finds the workbook held as it starts), 4 done but
+some notifications were not delivered; a watcher stopped at once by a second signal exits 128 +
+the signal (130 SIGINT, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sheetfunnel.errors import (
     ConfigError,
     CredentialsMissing,
     DateOutOfRange,
+    NotificationsFailed,
     SheetfunnelError,
     UsageError,
     WorkbookLocked,
@@ -122,6 +124,44 @@ config_option = click.option("--config", "config_file",
                              help="A TOML file whose sections replace the matching Config tabs.")
 
 
+notify_config_option = click.option(
+    "--notify-config", "notify_config", type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML file of notification channels and their secrets "
+         "(default: $SHEETFUNNEL_NOTIFY_CONFIG).")
+
+
+def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None,
+                 local_now: dt.datetime | None = None) -> Any:
+    """The Notifier of ``--notify-config`` (or $SHEETFUNNEL_NOTIFY_CONFIG)."""
+    import os
+
+    from sheetfunnel.notify.hook import Notifier, load_notify_config
+
+    config = load_notify_config(notify_config, os.environ)
+    if config is None:
+        raise UsageError("Notifications need channels: give --notify-config FILE.toml or set "
+                         "SHEETFUNNEL_NOTIFY_CONFIG to its path.")
+    return Notifier(config, send=send, preview=preview, local_now=local_now)
+
+
+def tell_admin(notifier: Any, workbook: str, what: str) -> None:
+    """The ``[admin]`` channel hears about a failed run or a broken config."""
+    from sheetfunnel.notify.hook import admin_notice
+
+    since = dt.datetime.now(dt.UTC).isoformat(timespec="minutes")
+    failure = admin_notice(notifier.config, workbook, what, since, dt.datetime.now(dt.UTC))
+    if failure:
+        err.print(f"[yellow]Admin notice not delivered:[/] {failure}", highlight=False)
+
+
+def check_notifications(report: dict[str, Any]) -> None:
+    notes = report.get("notifications") or {}
+    for item in notes.get("sent", []):
+        out.print(f"Notified {item['audience']} through {item['channel']}.", highlight=False)
+    if notes.get("failed"):
+        raise NotificationsFailed(item["reason"] for item in notes["failed"])
+
+
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(package_name="sheetfunnel")
 def cli() -> None:
@@ -160,27 +200,40 @@ def init(path: Path | None, sheet: str | None, credentials: Path | None, lang: s
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the JSON report (schema sheetfunnel.report/1) to this file.")
+@click.option("--notify", "notify", is_flag=True,
+              help="Send the digests and escalations due after a successful write.")
+@notify_config_option
 def run(path: Path | None, sheet: str | None, credentials: Path | None,
         config_file: Path | None, as_of: dt.datetime | None, dry_run: bool,
-        report_file: Path | None) -> None:
+        report_file: Path | None, notify: bool, notify_config: Path | None) -> None:
     """Judge every opportunity and write flags, Attention and Summary back.
 
     PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 done
     (flags are not errors), 2 bad usage, a broken config or an unreadable workbook, 3 the
-    workbook could not be written this time (held by a watcher, read-only, unreachable).
+    workbook could not be written this time (held by a watcher, read-only, unreachable), 4 done
+    but some notifications (--notify) were not delivered.
     """
+    notifier = notifier_for(notify_config, send=not dry_run) if notify else None
     workbook = open_workbook(path, sheet, credentials)
     if report_file and not report_file.parent.is_dir():
         raise UsageError(f"--report {report_file}: there is no folder {report_file.parent}. "
                          "Create it first, or give the report another place.")
-    with err.status("Reading the workbook") as status:
-        result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
-                         step=status.update)
+    try:
+        with err.status("Reading the workbook") as status:
+            result = api.run(workbook, as_of=as_of, dry_run=dry_run, config=config_file,
+                             step=status.update, notify=notifier)
+    except SheetfunnelError as exc:
+        if notifier is not None and not isinstance(exc, WorkbookLocked):
+            tell_admin(notifier, workbook.name, str(with_options(exc)))
+        raise
     if report_file:
         write_report(report_file, result.report)
     print_result(result, dry_run=dry_run)
     if not result.ok:
+        if notifier is not None:
+            tell_admin(notifier, workbook.name, "; ".join(map(str, result.errors)))
         raise ConfigError(result.errors, listed=True)
+    check_notifications(result.report)
 
 
 def write_report(file: Path, report: dict[str, Any]) -> None:
@@ -288,11 +341,56 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
 
 
 @cli.command()
+@workbook_options
+@config_option
+@notify_config_option
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+              metavar="YYYY-MM-DD[THH:MM]",
+              help="The moment to judge as 'now', in the Settings timezone. Default: now.")
+@click.option("--send", is_flag=True, help="Send the digests (default: only show them).")
+@click.option("--preview", "preview", type=click.Path(path_type=Path, file_okay=False),
+              help="Write every digest as a file (.eml or the channel's .json) into DIR.")
+@click.option("--test", "test_channel", metavar="CHANNEL",
+              help="Send one test message through CHANNEL of the notify config, and stop.")
+@click.option("--to", "test_to", metavar="ADDRESS", default="",
+              help="With --test on an email channel: the address to write to.")
+def notify(path: Path | None, sheet: str | None, credentials: Path | None,
+           config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
+           send: bool, preview: Path | None, test_channel: str | None, test_to: str) -> None:
+    """Show (or with --send, send) the owner and manager digests and escalations due now."""
+    notifier = notifier_for(notify_config, send=send, preview=preview, local_now=as_of)
+    if test_channel is not None:
+        from sheetfunnel.notify.hook import send_test_message
+
+        failure = send_test_message(notifier.config, test_channel, test_to, dt.datetime.now(dt.UTC))
+        if failure:
+            raise NotificationsFailed([failure])
+        out.print(f"Sent a test message through {test_channel}.", highlight=False)
+        return
+    workbook = open_workbook(path, sheet, credentials)
+    result = api.notify(workbook, notifier, as_of=as_of, config=config_file)
+    for problem in notifier.problems:
+        out.print(f"  [yellow]warning[/] {problem.where}: {problem.message}", highlight=False)
+    if not send:
+        from sheetfunnel.notify.hook import preview_text
+
+        shown = preview_text(notifier.deliveries)
+        out.print(shown or "No digest is due now.", highlight=False, markup=False)
+        if preview is not None:
+            out.print(f"Wrote {len(notifier.deliveries)} files into {preview}.")
+        return
+    check_notifications(result.report)
+
+
+@cli.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("sheetfunnel-demo"), show_default=True,
               help="Folder for the demo workbook.")
 @as_of_option
-def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
+@click.option("--notify-preview", "notify_preview",
+              type=click.Path(path_type=Path, file_okay=False),
+              help="Also write the demo team's digests (en and zh) into DIR as files to open.")
+def demo(out_dir: Path, as_of: dt.datetime | None, notify_preview: Path | None) -> None:
     """Make a demo workbook, run on it, and say where to look.
 
     Writes OUT/pipeline.xlsx (replacing an earlier demo). Exit codes: 0 done, 2 bad usage.
@@ -310,6 +408,28 @@ def demo(out_dir: Path, as_of: dt.datetime | None) -> None:
     print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
               "Grade, Flags on the right), Attention and Summary.")
+    if notify_preview is not None:
+        preview_digests(out_dir, notify_preview, today, result)
+
+
+def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.RunResult) -> None:
+    """The demo team's digests in English and Chinese, written as files (nothing is sent)."""
+    from sheetfunnel.notify.hook import Notifier, preview_people
+
+    weekday = today - dt.timedelta(days=max(0, today.weekday() - 4))  # no digest at weekends
+    morning = dt.datetime.combine(weekday, dt.time(9, 0))
+    for lang, workbook in (("en", api.open_workbook(out_dir / "pipeline.xlsx")),
+                           ("zh", api.init(out_dir / "pipeline-zh.xlsx", lang="zh", demo=True,
+                                           force=True, as_of=today))):
+        if lang == "zh":
+            result = api.run(workbook, as_of=today)
+        owners = [row["owner"] for row in result.report["owners"] if row["owner"]]
+        config, people = preview_people(owners)
+        notifier = Notifier(config, send=False, preview=folder / lang, local_now=morning,
+                            people=people)
+        api.notify(workbook, notifier, as_of=today)
+    out.print(f"Digests of the demo team (en and zh): [bold]{folder.resolve()}[/] — .eml files "
+              "open in a mail program, .json files are the DingTalk messages.")
 
 
 def main() -> None:

@@ -14,6 +14,8 @@
         ├── WorkbookLocked           another program or worker holds it            (3)
         ├── WorkbookNotWritable      permissions                                   (3)
         └── WorkbookUnreachable      network / API still failing after retries     (3)
+    NotificationsFailed              the sheet work is done, some notifications     (4)
+                                     were not delivered (a warning for watchers)
 
 Messages are whole sentences a spreadsheet user understands: they name the tab and cell
 (``Scoring!C4``) or the file, and say how to fix it.
@@ -137,3 +139,14 @@ class WorkbookUnreachable(WorkbookError):
     """The workbook's service kept failing after every retry."""
 
     exit_code = 3
+
+
+class NotificationsFailed(SheetfunnelError):
+    """The sheet work is done but some notifications could not be delivered (spec §4)."""
+
+    exit_code = 4
+
+    def __init__(self, failures: Iterable[str]) -> None:
+        self.failures = tuple(failures)
+        super().__init__("Some notifications were not delivered (they are retried on the next "
+                         "run): " + "; ".join(self.failures))

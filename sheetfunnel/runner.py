@@ -61,6 +61,10 @@ from sheetfunnel.workbook.base import Snapshot, Workbook
 log = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
+#: The notification step (sheetfunnel.notify.hook.Notifier): workbook, snapshot, titles,
+#: evaluation, headline KPIs, language, next steps by row, timezone -> ``notifications``.
+Notify = Callable[[Workbook, Snapshot, Mapping[str, str | None], Evaluation,
+                   Mapping[str, object], str, Mapping[int, str], str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,8 @@ class Outcome:
 def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
              config_file: Path | None = None, step: Step = lambda _: None,
              clock: Callable[[], float] = time.perf_counter, writer: str | None = None,
-             now: Callable[[], dt.datetime] = utc_now) -> RunResult:
+             now: Callable[[], dt.datetime] = utc_now,
+             notify: Notify | None = None) -> RunResult:
     """Read inputs -> evaluate -> plan writes -> apply. ``as_of`` (a day, a date-time, or None
     for ``now()``) is turned into the team's wall-clock time by the Settings timezone: its date
     is "today" for every date rule.
@@ -147,6 +152,8 @@ def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
     refused with WorkbookLocked before anything is written, and so is a write that failed
     because a watcher took the workbook while this run worked; a Settings row or a tab that
     would have the worker write into a tab it does not own is a FatalConfigError.
+    ``notify`` (sheetfunnel.notify.hook.Notifier) runs after the write; the report gains
+    ``notifications``.
     """
     started, io_before = clock(), dataclasses.replace(workbook.io)
     step("Reading the workbook")
@@ -169,13 +176,30 @@ def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
         step(f"Writing {len(plan.cells)} changed cells")
         with lost_race(workbook, writer, now):
             workbook.apply(plan)
+    notified = None
+    if notify is not None:
+        step("Notifying")
+        notified = notify(workbook, inputs.snapshot, model.titles, outcome.evaluation,
+                          outcome.summary.kpis, model.lang, _next_steps(model),
+                          model.config.settings.timezone)
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started)
+    if notified is not None:
+        report["notifications"] = notified
     joins = outcome.evaluation.joins
     return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
                      joins.sentence() if joins and joins.deals and model.customers is not None
                      else None)
+
+
+def _next_steps(model: WorkbookModel) -> dict[int, str]:
+    """Each Opportunities row's Next Step as typed (for digests)."""
+    column = model.opportunities.column("next_step")
+    if column is None:
+        return {}
+    return {int(row): str(value).strip() for row, value in column.items()
+            if value is not None and str(value).strip() and str(value) != "nan"}
 
 
 def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:

@@ -22,6 +22,7 @@ from sheetfunnel.lease import read_lease
 from sheetfunnel.locks import SheetLease
 from sheetfunnel.tabs.state import STATE_TAB
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV
+from tests.support import robots
 from tests.support.emulator import SheetsEmulator, service_account_file
 from tests.support.gsheets import open_book
 from tests.test_changes import assert_told_by_id
@@ -245,6 +246,36 @@ def leaked(texts: list[str], chunks: set[str], size: int = 24) -> list[str]:
             if text[i:i + size] in chunks]
 
 
+def notify_through_fakes(emulator: SheetsEmulator, tmp_path: Path, key_file: Path) -> list[str]:
+    """``notify --send`` on the Google Sheet to the local fake robots: the row links carry the
+    tab's gid and the row's range; a refused secret is exit code 4. Returns the outputs."""
+    fake = robots.Robots()
+    server = robots.start(fake)
+    try:
+        emulator.add_sheet("Notify", [
+            ["Name", "Role", "Covers", "Channel", "Mention", "Email", "Digest At"],
+            ["Alice Chen", "rep", "", "sales-dingtalk", "13800000001", "", "08:30"],
+            ["Grace Wu", "manager", "", "sales-slack", "U0GRACE", "", "08:30"]])
+        good, bad = tmp_path / "notify.toml", tmp_path / "notify-bad.toml"
+        good.write_text(robots.notify_toml(fake.url), encoding="utf-8")
+        bad.write_text(robots.notify_toml(fake.url, dingtalk_secret="SECrefused-9999"),
+                       encoding="utf-8")
+        moment = ("--as-of", "2026-11-24T10:00")
+        refused = sheetfunnel("notify", "--sheet", KEY, "--credentials", key_file,
+                              "--notify-config", bad, *moment, "--send")
+        assert refused[0] == 4 and "channel 'sales-dingtalk' was refused" in refused[1]
+        sent = sheetfunnel("notify", "--sheet", KEY, "--credentials", key_file,
+                           "--notify-config", good, *moment, "--send")
+        assert sent[0] == 0, sent[1]
+        text = fake.received["dingtalk"][0]["markdown"]["text"]
+        gid = next(s.sheet_id for s in emulator.sheets if s.title == "Opportunities")
+        assert f"/d/{KEY}/edit#gid={gid}&range=A" in text
+        return [refused[1], sent[1], bad.name]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 #: Credentials files that cannot work, each holding the private key somewhere it should not be.
 BROKEN_FILES: dict[str, Callable[[dict, str], object]] = {
     "private_key is a list": lambda info, key: {**info, "private_key": key.splitlines()},
@@ -289,6 +320,8 @@ def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, 
             assert code == 2 and out.startswith("Error: The credentials file") or \
                 "Google refused the credentials" in out, (name, out)
             outputs.append(out)
+    notified = notify_through_fakes(served, tmp_path, key_file)
+    outputs += notified
     (tmp_path / "broken.json").write_text(key, encoding="utf-8")  # not JSON at all
     outputs.append(sheetfunnel("run", "--sheet", KEY, "--credentials", tmp_path / "broken.json")[1])
     assert "cannot be read as JSON" in outputs[-1]
@@ -307,6 +340,7 @@ def test_no_secret_reaches_the_output_the_report_or_the_sheet(served, key_file, 
         json.dumps(served.grid(sheet.title), default=str, ensure_ascii=False)
         for sheet in served.sheets]
     assert served.tokens and not leaked(everything, key_chunks(key))
+    assert not [secret for secret in robots.SECRETS if secret in "\n".join(everything)]
     assert not [token for token in served.tokens if token in "\n".join(everything)]
 
 

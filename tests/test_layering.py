@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sheetfunnel"
 #: The imperative shell: modules that may do I/O. "sheetfunnel" is the package's __init__.
 SHELL = ("sheetfunnel", "sheetfunnel.__main__", "sheetfunnel.api", "sheetfunnel.workbook",
          "sheetfunnel.runner", "sheetfunnel.cli", "sheetfunnel.watch", "sheetfunnel.locks",
-         "sheetfunnel.init_plan", "sheetfunnel.logs", "sheetfunnel.resources")
+         "sheetfunnel.init_plan", "sheetfunnel.logs", "sheetfunnel.resources",
+         "sheetfunnel.notify.hook", "sheetfunnel.notify.deliver", "sheetfunnel.notify.channels")
 
 #: Modules that touch files, the network, the environment or the clock.
 IO_MODULES = ("os", "openpyxl", "gspread", "requests", "google", "filelock", "python_calamine",

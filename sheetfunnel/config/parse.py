@@ -37,6 +37,7 @@ from sheetfunnel.config.vocabulary import (
     DAYS,
     KINDS,
     MATCH_HELP,
+    NOTIFY_SETTING_KEYS,
     PERCENT_GRADE,
     POINTS,
     RESPONSE_HOURS,
@@ -137,6 +138,8 @@ def parse_settings(section: ConfigSection | None, found: Collector) -> Settings:
         places[name] = where
         if name.startswith(("column.", "tab.")):
             _mapping(name, key, raw, key_where, columns, tabs, found)
+        elif name in NOTIFY_SETTING_KEYS:
+            continue  # sheetfunnel.notify.settings reads them
         elif name not in SETTING_KEYS:
             found.warning(key_where, f"sheetfunnel does not know the setting {key}; it is "
                           "ignored. Check the spelling.")

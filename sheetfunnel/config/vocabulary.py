@@ -37,6 +37,8 @@ PERCENT_GRADE = Bound(0, 100)
 SETTING_KEYS = ("timezone", "date_order", "currency", "score_scale", "grade_a", "grade_b",
                 "grade_c", "follow_up_days", "stall_days", "response_hours",
                 "criteria_cumulative", "assign_ids", "money_unit")
+#: Settings keys of notifications (spec §6): read and checked by sheetfunnel.notify.settings.
+NOTIFY_SETTING_KEYS = ("quiet_hours", "quiet_weekends", "renotify_days", "escalate_after_days")
 
 
 
@@ -79,7 +81,8 @@ CHECK_HELP = "Use filled, =, !=, >, >=, <, <=, in, not in or on or before today.
 
 #: Columns a Config tab cannot do without.
 NEEDED = {"stages": ("stage", "probability"), "scoring": ("dimension", "field", "weight", "match"),
-          "criteria": ("stage", "field", "check"), "settings": ("key", "value")}
+          "criteria": ("stage", "field", "check"), "settings": ("key", "value"),
+          "notify": ("name", "channel")}
 
 
 def closest(wanted: Sequence[str], found: Sequence[str]) -> str | None:

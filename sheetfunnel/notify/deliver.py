@@ -1,0 +1,126 @@
+"""Send the deliveries of a run: pace each robot within its limits, record in the ledger only
+what a channel accepted, and turn every failure into one sentence — one failing channel never
+stops the others.
+
+Robots' sends are paced across runs by the send times the ledger keeps (``pace``): a robot
+whose per-minute budget is spent is skipped ("rate_limit") and tried next run; within a run
+a per-second limit waits (``sleep``, bounded to a few seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sheetfunnel.notify.channels import SENDERS
+from sheetfunnel.notify.channels import email as email_channel
+from sheetfunnel.notify.channels.base import ChannelFailure, Post
+from sheetfunnel.notify.channels_config import NotifyConfig
+from sheetfunnel.notify.compose import Delivery, fit
+from sheetfunnel.notify.digest import Message, Skip
+from sheetfunnel.notify.ledger import Ledger, Sent, keep_recent
+
+log = logging.getLogger(__name__)
+MINUTE = dt.timedelta(minutes=1)
+SECOND = dt.timedelta(seconds=1)
+
+
+@dataclass
+class Outcome:
+    """The report's ``notifications`` and the ledger to write."""
+
+    ledger: Ledger
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed}
+
+
+def _carried(delivery: Delivery) -> list[str]:
+    keys = [f"{deal}/{code}" for m in delivery.messages for _, deal, code in m.keys]
+    return list(dict.fromkeys(keys))
+
+
+def _entry(delivery: Delivery, **more: Any) -> dict[str, Any]:
+    return {"channel": delivery.channel, "audience": ", ".join(delivery.audiences),
+            "kinds": sorted({m.kind for m in delivery.messages}),
+            "flags": _carried(delivery), **more}
+
+
+def record(ledger: Ledger, messages: tuple[Message, ...], now: dt.datetime,
+           today: dt.date) -> Ledger:
+    """The ledger after ``messages`` were accepted: their flags sent, resolved ones dropped,
+    their digest slots taken."""
+    sent = dict(ledger.sent)
+    slots = dict(ledger.slots)
+    for message in messages:
+        for key in message.gone:
+            sent.pop(key, None)
+        for key in message.keys:
+            before = sent.get(key)
+            sent[key] = Sent(before.first if before else today, now,
+                             (before.count + 1) if before else 1)
+        if message.slot is not None:
+            audience, kind, day = message.slot
+            slots[(audience, kind)] = day
+    return dataclasses.replace(ledger, sent=sent, slots=slots)
+
+
+def deliver(deliveries: list[Delivery], config: NotifyConfig, ledger: Ledger,
+            now: dt.datetime, today: dt.date, *, post: Post,
+            sleep: Callable[[float], None], skips: tuple[Skip, ...] = (),
+            wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> Outcome:
+    """Send each delivery (``now`` decides pacing and the ledger's times; ``wall`` is the
+    real clock that signatures carry, which a robot checks against its own)."""
+    outcome = Outcome(ledger, skipped=[{"channel": s.channel, "audience": s.audience,
+                                        "reason": s.reason} for s in skips])
+
+    def accepted(delivery: Delivery, at: dt.datetime) -> None:
+        outcome.ledger = record(outcome.ledger, delivery.messages, at, today)
+        outcome.sent.append(_entry(delivery))
+        log.info("Notified %s through channel '%s'", ", ".join(delivery.audiences),
+                 delivery.channel)
+
+    def failed(delivery: Delivery, problem: ChannelFailure) -> None:
+        outcome.failed.append(_entry(delivery, reason=str(problem)))
+        log.warning("Notification not delivered: %s", problem)
+
+    mails: dict[str, list[Delivery]] = {}
+    clock = now
+    for delivery in deliveries:
+        channel = config.channels.get(delivery.channel)
+        if channel is None:
+            failed(delivery, ChannelFailure(f"channel '{delivery.channel}' is not in the notify "
+                                            "config; add it there or fix the Notify tab"))
+            continue
+        if channel.kind == "email":
+            mails.setdefault(channel.name, []).append(dataclasses.replace(
+                delivery, doc=fit(delivery.doc, email_channel.size, email_channel.LIMIT)))
+            continue
+        module = SENDERS[channel.kind]
+        sized = dataclasses.replace(delivery, doc=fit(delivery.doc, module.size, module.LIMIT))
+        recent = keep_recent(outcome.ledger.pace.get(channel.name, ()), clock, MINUTE)
+        if len(recent) >= getattr(module, "PER_MINUTE", 10**6):
+            outcome.skipped.append(_entry(delivery, reason="rate_limit"))
+            continue
+        per_second = getattr(module, "PER_SECOND", None)
+        if per_second and len(keep_recent(recent, clock, SECOND)) >= per_second:
+            sleep(1.0)
+            clock += SECOND
+        try:
+            module.send(sized, channel, post, wall())
+        except ChannelFailure as problem:
+            failed(sized, problem)
+            continue
+        outcome.ledger = dataclasses.replace(outcome.ledger, pace={
+            **outcome.ledger.pace, channel.name: (*recent, clock)})
+        accepted(sized, clock)
+    for name, group in mails.items():
+        email_channel.send_all(group, config.channels[name], lambda d: accepted(d, now), failed)
+    return outcome
