@@ -96,7 +96,8 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
     sheet.add([texts["kpis"]], bold=True)
     kpi_formats = {"open_count": INTEGER, "open_amount": money, "weighted_pipeline": money,
                    "won_this_month": INTEGER, "won_amount_this_month": money,
-                   "lost_this_month": INTEGER, "win_rate": PERCENT, "avg_cycle_days": DAYS}
+                   "lost_this_month": INTEGER, "lost_amount_this_month": money,
+                   "win_rate": PERCENT, "avg_cycle_days": DAYS, "undated_deals": INTEGER}
     for key, pattern in kpi_formats.items():
         row = sheet.add([texts[key], summary.kpis[key]])
         sheet.fmt(row, row, 2, pattern)
@@ -105,14 +106,16 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
     first, last = sheet.table(texts["funnel"], texts["funnel_head"], funnel,
                               ["stage", "reached", "current", "conversion_from_previous",
                                "conversion_from_first", "open_amount", "weighted_amount",
-                               "avg_days_in_stage"],
+                               "avg_days_in_stage", "days_in_stage_mean",
+                               "days_in_stage_median"],
                               {2: INTEGER, 3: INTEGER, 4: PERCENT, 5: PERCENT, 6: money,
-                               7: money, 8: DAYS})
+                               7: money, 8: DAYS, 9: DAYS, 10: DAYS})
     charted = first + int((funnel["kind"] != "lost").sum()) - 1
-    chart = Chart(tab, texts["chart"], first - 2, 10,
+    chart = Chart(tab, texts["chart"], first - 2, 12,
                   CellRange(tab, first, 1, charted), CellRange(tab, first, 2, charted))
 
-    sheet.table(texts["forecast"], texts["forecast_head"], summary.forecast,
+    dated = summary.forecast.assign(period=summary.forecast["period"].fillna(texts["no_date"]))
+    sheet.table(texts["forecast"], texts["forecast_head"], dated,
                 ["period", "count", "amount", "weighted"], {2: INTEGER, 3: money, 4: money})
     sheet.table(texts["owners"], texts["owners_head"], summary.owners,
                 ["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
