@@ -41,7 +41,8 @@ def stage_entries(deals: pd.DataFrame, field_dates: pd.DataFrame, moves: pd.Data
                for i in field_dates.columns]
     sources.append(pd.DataFrame({"deal": deals.index, "stage_index": deals["stage_index"],
                                  "entered": deals["stage_entered"].to_numpy(), "rank": 1}))
-    sources.append(_moved_into(deals, moves, config))
+    if not moves.empty:
+        sources.append(_moved_into(deals, moves, config))
     if first_open is not None:
         sources.append(pd.DataFrame({"deal": deals.index, "stage_index": first_open,
                                      "entered": deals["created"].to_numpy(), "rank": 3}))
@@ -49,16 +50,17 @@ def stage_entries(deals: pd.DataFrame, field_dates: pd.DataFrame, moves: pd.Data
     entries["entered"] = pd.to_datetime(entries["entered"])
     entries = entries[(entries["stage_index"] >= 0) & entries["entered"].notna()
                       & (entries["entered"] <= pd.Timestamp(as_of))]
-    entries = entries.sort_values(["deal", "stage_index", "rank", "entered"],
-                                  ascending=[True, True, True, False], kind="stable")
-    entries = entries.drop_duplicates(["deal", "stage_index"])
+    latest_first = -entries["entered"].to_numpy("datetime64[ns]").view("int64")
+    order = np.lexsort((latest_first, entries["rank"].to_numpy(),
+                        entries["stage_index"].to_numpy(), entries["deal"].to_numpy()))
+    entries = entries.iloc[order].drop_duplicates(["deal", "stage_index"])
     return entries[ENTRY_COLUMNS].astype({"stage_index": "int64"}).reset_index(drop=True)
 
 
 def _moved_into(deals: pd.DataFrame, moves: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Stage changes by the deal (the first row holding the ID) and stage they went to."""
     position = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
-    rows = pd.Series(deals.index, index=deals["id"]).dropna()
+    rows = pd.Series(deals.index, index=deals["id"])[deals["id"].notna().to_numpy()]
     rows = rows[~rows.index.duplicated()]
     found = pd.DataFrame({
         "deal": moves["id"].astype(object).map(rows),
