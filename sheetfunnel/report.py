@@ -40,34 +40,61 @@ def _io(io: IOStats, seconds: float) -> dict[str, Any]:
             "cells_written": io.cells_written, "seconds": round(seconds, 3)}
 
 
+HEADLINE = {"open_deals": "open_count", "open_amount": "open_amount",
+            "weighted_pipeline": "weighted_pipeline", "won_this_month": "won_this_month",
+            "won_amount_this_month": "won_amount_this_month",
+            "lost_this_month": "lost_this_month",
+            "lost_amount_this_month": "lost_amount_this_month", "win_rate": "win_rate",
+            "avg_cycle_days": "avg_cycle_days", "undated_deals": "undated_deals"}
+
+
+def _opportunity(row: int, deal: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": builtin_value(deal["id"]), "row": int(row), "stage": builtin_value(deal["stage"]),
+        "score": builtin_value(deal["score"]), "score_raw": builtin_value(deal["score_raw"]),
+        "grade": builtin_value(deal["grade"]),
+        "win_probability": builtin_value(deal["win_probability"]),
+        "weighted_amount": builtin_value(deal["weighted_amount"]),
+        "days_in_stage": None if pd.isna(deal["days_in_stage"]) else int(deal["days_in_stage"]),
+        "flags": list(deal["flag_codes"]),
+        **{key: builtin_value(deal[key]) for key in ("owner", "title", "amount", "customer_id")},
+        "model_win_probability": None, "model_factors": [],
+    }
+
+
+def _owners(summary: Summary) -> list[dict[str, Any]]:
+    """Each owner's row of the Summary with the flags on their deals, counted by code."""
+    flags = summary.flag_counts
+    codes = [c for c in flags.columns if c not in ("owner", "total")]
+    by_owner = {record["owner"]: {c: int(record[c]) for c in codes if record[c]}
+                for record in flags.to_dict("records")}
+    owners = _records(summary.owners, {c: c for c in (
+        "owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
+        "follow_ups_on_time")})
+    return [{**owner, "flags": by_owner.get(owner["owner"], {})} for owner in owners]
+
+
 def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float
                  ) -> dict[str, Any]:
     deals = evaluation.deals
-    opportunities = [
-        {"id": builtin_value(d["id"]), "row": int(row), "stage": builtin_value(d["stage"]),
-         "score": builtin_value(d["score"]), "score_raw": builtin_value(d["score_raw"]),
-         "grade": builtin_value(d["grade"]), "win_probability": builtin_value(d["win_probability"]),
-         "weighted_amount": builtin_value(d["weighted_amount"]),
-         "days_in_stage": None if pd.isna(d["days_in_stage"]) else int(d["days_in_stage"]),
-         "flags": list(d["flag_codes"])}
-        for row, d in zip(deals.index, deals.to_dict("records"), strict=True)
-    ]
     return {
         "schema": SCHEMA,
         "as_of": summary.header.as_of.isoformat(),
         "counts": {k: int(evaluation.counts.get(k, 0))
                    for k in ("opportunities", "customers", "activities")},
+        "headline": {name: builtin_value(summary.kpis[key]) for name, key in HEADLINE.items()},
         "stages": _records(summary.funnel, {c: c for c in (
             "stage", "kind", "reached", "current", "conversion_from_previous",
-            "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage")}),
+            "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage",
+            "days_in_stage_mean", "days_in_stage_median")}),
         "win_rate": builtin_value(summary.win_rate),
-        "opportunities": opportunities,
-        "owners": _records(summary.owners, {c: c for c in (
-            "owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open")}),
+        "opportunities": [_opportunity(row, deal) for row, deal in zip(
+            deals.index, deals.to_dict("records"), strict=True)],
+        "owners": _owners(summary),
         "sources": _records(summary.sources, {c: c for c in (
             "source", "total", "won", "conversion")}),
         "lost_reasons": _records(summary.lost_reasons, {"reason": "reason", "count": "count",
-                                                        "amount": "amount"}),
+                                                        "share": "share", "amount": "amount"}),
         "forecast": _records(summary.forecast, {c: c for c in (
             "period", "count", "amount", "weighted")}),
         "flags": dict(summary.flag_totals),
@@ -86,7 +113,7 @@ def problems_only_report(header: RunHeader, io: IOStats, seconds: float) -> dict
     """A run whose config is broken with no good one to fall back on."""
     return {
         "schema": SCHEMA, "as_of": header.as_of.isoformat(),
-        "counts": {"opportunities": 0, "customers": 0, "activities": 0},
+        "counts": {"opportunities": 0, "customers": 0, "activities": 0}, "headline": None,
         "stages": [], "win_rate": None, "opportunities": [], "owners": [], "sources": [],
         "lost_reasons": [], "forecast": [], "flags": {},
         "problems": [p.as_json() for p in header.problems], "io": _io(io, seconds),

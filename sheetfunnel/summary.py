@@ -12,6 +12,7 @@ from sheetfunnel.engine import breakdowns
 from sheetfunnel.engine.forecast import forecast
 from sheetfunnel.engine.funnel import funnel
 from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.velocity import time_in_stage
 from sheetfunnel.errors import Problem
 
 
@@ -48,7 +49,7 @@ def summarize(evaluation: Evaluation, config: Config, header: RunHeader) -> Summ
     return Summary(
         header=header,
         kpis=breakdowns.kpis(deals, evaluation.as_of),
-        funnel=funnel(deals, config),
+        funnel=_funnel(evaluation, config),
         forecast=forecast(deals),
         owners=breakdowns.owners(deals),
         sources=breakdowns.sources(deals),
@@ -56,3 +57,11 @@ def summarize(evaluation: Evaluation, config: Config, header: RunHeader) -> Summ
         flag_counts=breakdowns.flag_counts(evaluation.flags),
         flag_totals=breakdowns.flag_totals(evaluation.flags),
     )
+
+
+def _funnel(evaluation: Evaluation, config: Config) -> pd.DataFrame:
+    """The funnel with the days deals spent in each stage before they moved on."""
+    stays = time_in_stage(evaluation.stage_entries, config)
+    return funnel(evaluation.deals, config).assign(
+        days_in_stage_mean=stays["mean"],
+        days_in_stage_median=stays["median"])

@@ -98,10 +98,10 @@ def test_missing_criteria_cumulative_won_and_lost():
                    row(ID="OPP-4", Stage="Lost"),
                    row(ID="OPP-5", Stage="Lost", Budget=None, Lost_Reason="Price"),
                    row(ID="OPP-6", Stage="Lead", Budget=None))
-    assert flagged(result, "MISSING_CRITERIA") == [
-        (2, "Missing: Decision Maker", AS_OF),
-        (3, "Missing: Budget; Amount is 0, must be > 0", AS_OF),
-        (4, "Missing: Budget", AS_OF), (5, "Missing: Lost Reason", AS_OF)]
+    assert flagged(result, "MISSING_CRITERIA") == [  # since Stage Entered: none is dated
+        (2, "Missing: Decision Maker", None),
+        (3, "Missing: Budget; Amount is 0, must be > 0", None),
+        (4, "Missing: Budget", None), (5, "Missing: Lost Reason", None)]
     assert result.deals.loc[3, "flags_text"] == "⛔ Missing: Budget; Amount is 0, must be > 0"
 
 
@@ -186,7 +186,7 @@ def test_a_repeated_id_recalls_nothing_so_a_rerun_judges_it_the_same():
     first = judge(*rows)
     again = judge(*rows, memory=first.memory)
     assert again.deals["stage_entered"].tolist() == first.deals["stage_entered"].tolist() == [
-        pd.Timestamp("2026-10-01"), pd.Timestamp(AS_OF)]
+        pd.Timestamp("2026-10-01"), pd.NaT]
 
 
 def test_amounts_beyond_any_number_true_false_and_two_signs_are_invalid_and_0_stays_0():
@@ -280,9 +280,10 @@ def test_no_ids_assigned_when_switched_off():
 
 
 def test_a_stage_change_between_runs_is_a_transition_and_resets_days_in_stage():
-    first = judge(row(Stage="Lead"), as_of=D(2026, 11, 1))
+    first = judge(row(Stage="Lead", Created="2026-11-01"), as_of=D(2026, 11, 1))
     assert first.transitions.empty
-    later = judge(row(Stage="Lead"), as_of=D(2026, 11, 20), memory=first.memory)
+    later = judge(row(Stage="Lead", Created="2026-11-01"), as_of=D(2026, 11, 20),
+                  memory=first.memory)
     assert later.deals.loc[2, "days_in_stage"] == 19.0
     moved = judge(row(Stage="Qualified"), as_of=AS_OF, memory=later.memory)
     assert moved.transitions.to_dict("records") == [

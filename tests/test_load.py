@@ -209,13 +209,14 @@ def test_the_maven_crm_sheet_maps_through_settings_alone(datasets):
     assert loaded.opportunities.roles == {
         "id": "opportunity_id", "owner": "sales_agent", "title": "product",
         "customer_id": "account", "stage": "deal_stage", "amount": "close_value",
-        "expected_close": "close_date"}
+        "closed_on": "close_date"}
     assert loaded.config.stage("Engaging").entered_date_field == "engage_date"
     assert [s.name for s in loaded.config.open_stages] == ["Prospecting", "Engaging"]
-    # the default criteria keep what fits (Won: Expected Close, Lost: Lost Reason is absent)
+    # the default criteria keep what fits: close_date is the Close Date, not Expected Close,
+    # and there is no Lost Reason
     deals = loaded.opportunities
     assert [(c.stage, field_column(c.field, deals.table.headers, deals.roles))
-            for c in loaded.config.criteria] == [("Won", "close_date"), ("Lost", None)]
+            for c in loaded.config.criteria] == [("Won", None), ("Lost", None)]
     assert all(p.severity == "warning" for p in loaded.problems)
     assert len(loaded.opportunities.table.frame) == 8800
     assert set(loaded.opportunities.table.frame["deal_stage"]) == {

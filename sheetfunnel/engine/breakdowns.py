@@ -22,10 +22,12 @@ def rate(part: float, whole: float | None) -> float | None:
 
 
 def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
-    """Open count and amount, weighted pipeline, won/lost this month, win rate, cycle days.
+    """Open count and amount, weighted pipeline, won/lost this month, win rate, cycle days, and
+    how many deals have no known stage date.
 
     "This month" is the calendar month of ``as_of``, judged by the date the deal entered its
-    won or lost stage (Stage Entered).
+    won or lost stage (Stage Entered); a deal whose Stage Entered is unknown counts in no month
+    and in no average (``undated_deals`` says how many deals of a known stage that is).
     """
     kind = deals["kind"]
     won, lost, open_ = deals[kind == "won"], deals[kind == "lost"], deals[kind == "open"]
@@ -41,32 +43,41 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
         "won_this_month": int(len(won_now)),
         "won_amount_this_month": float(won_now["amount"].sum()),
         "lost_this_month": int(len(lost_now)),
+        "lost_amount_this_month": float(lost_now["amount"].sum()),
         "win_rate": rate(len(won), len(won) + len(lost)),
         "avg_cycle_days": None if cycle.empty else float(cycle.mean()),
+        "undated_deals": int((kind.notna() & deals["stage_entered"].isna()).sum()),
     }
 
 
 def owners(deals: pd.DataFrame) -> pd.DataFrame:
-    """Per owner: open, won, lost, win rate, won amount, weighted open, follow-ups on time."""
+    """Per owner: open, won, lost, win rate, won amount, weighted open, follow-ups on time.
+
+    Follow-ups on time = open deals with an activity and no FOLLOW_UP_OVERDUE / open deals;
+    None (no data) when none of the owner's open deals has any activity, never a perfect score
+    for an owner nobody logged a follow-up for.
+    """
     frame = deals.assign(owner=_label(deals["owner"]))
     kind = frame["kind"]
     overdue = frame["flag_codes"].map(lambda codes: "FOLLOW_UP_OVERDUE" in codes)
+    followed = (kind == "open") & frame["has_activity"].astype(bool)
     frame = frame.assign(
         is_open=kind == "open", is_won=kind == "won", is_lost=kind == "lost",
         won_amount=frame["amount"].where(kind == "won", 0.0).fillna(0.0),
         weighted_open=frame["weighted_amount"].where(kind == "open", 0.0).fillna(0.0),
-        on_time=(kind == "open") & ~overdue,
+        followed=followed, on_time=followed & ~overdue,
     )
     grouped = frame.groupby("owner", sort=True)
     table = pd.DataFrame({
         "open": grouped["is_open"].sum(), "won": grouped["is_won"].sum(),
         "lost": grouped["is_lost"].sum(), "won_amount": grouped["won_amount"].sum(),
         "weighted_open": grouped["weighted_open"].sum(), "on_time": grouped["on_time"].sum(),
+        "followed": grouped["followed"].sum(),
     }).reset_index()
     table["win_rate"] = [rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
                                                             strict=True)]
-    table["follow_ups_on_time"] = [rate(t, o) for t, o in zip(table["on_time"], table["open"],
-                                                                strict=True)]
+    table["follow_ups_on_time"] = [rate(t, o) if f else None for t, o, f in zip(
+        table["on_time"], table["open"], table["followed"], strict=True)]
     return table[["owner", "open", "won", "lost", "win_rate", "won_amount", "weighted_open",
                   "follow_ups_on_time"]]
 

@@ -20,9 +20,10 @@ from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
 from sheetfunnel.engine.ids import assign_ids
 from sheetfunnel.engine.joins import check_joins
-from sheetfunnel.engine.memory import remember
+from sheetfunnel.engine.memory import remember, sighted_dates
 from sheetfunnel.engine.model import Evaluation, StageMemory
 from sheetfunnel.engine.scoring import points_by_dimension, score
+from sheetfunnel.engine.velocity import stage_entries
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
@@ -30,7 +31,7 @@ from sheetfunnel.words import words_for
 
 TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
               "stage")
-DATE_ROLES = ("created", "expected_close", "last_activity", "next_step_due")
+DATE_ROLES = ("created", "expected_close", "closed_on", "last_activity", "next_step_due")
 NO_DATES = "datetime64[ns]"
 
 def evaluate(opportunities: RoleTable, customers: RoleTable | None,
@@ -46,10 +47,11 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
     deals = _with_activity(deals, logged)
-    open_dates, current_dates = _stage_dates(deals, fields, config)
+    field_dates, current_dates = _stage_dates(deals, fields, config)
+    open_dates = field_dates[[i for i in field_dates.columns if config.stages[i].kind == "open"]]
     remembered = remember(deals["id"], deals["stage"].where(deals["stage_index"] >= 0),
                           current_dates, config, as_of=as_of, memory=memory, history=history,
-                          open_dates=open_dates)
+                          open_dates=open_dates, sighted=sighted_dates(deals, config, as_of))
     deals["stage_entered"] = remembered.stage_entered
     deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
     deals["proven_index"] = remembered.proven_index
@@ -69,6 +71,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         new_ids=new_ids,
         memory=remembered.memory,
         transitions=remembered.transitions,
+        stage_entries=stage_entries(deals, field_dates, _moves(history, remembered.transitions),
+                                    config, as_of),
         counts={"opportunities": len(deals),
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
@@ -78,9 +82,9 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
                 "stage", "stage_index", "kind", "amount", "created", "expected_close",
-                "last_activity", "stage_entered", "days_in_stage", "proven_index", "score",
-                "score_raw", "grade", "win_probability", "weighted_amount", "flag_codes",
-                "flags_text"]
+                "closed_on", "last_activity", "has_activity", "stage_entered", "days_in_stage",
+                "proven_index", "score", "score_raw", "grade", "win_probability",
+                "weighted_amount", "flag_codes", "flags_text"]
 
 def _tidy(deals: pd.DataFrame) -> pd.DataFrame:
     """The Evaluation's columns. Text columns already hold None (never NaN) where there is
@@ -151,8 +155,8 @@ def _with_activity(deals: pd.DataFrame, logged: pd.DataFrame) -> pd.DataFrame:
 
 def _stage_dates(deals: pd.DataFrame, fields: Fields, config: Config
                  ) -> tuple[pd.DataFrame, pd.Series]:
-    """Filled Entered Date Fields: by open stage index, and the current stage's per row."""
-    open_dates = pd.DataFrame(index=deals.index)
+    """Filled Entered Date Fields: by stage index, and the current stage's per row."""
+    field_dates = pd.DataFrame(index=deals.index)
     current = pd.Series(pd.NaT, index=deals.index, dtype=NO_DATES)
     for i, stage in enumerate(config.stages):
         if not stage.entered_date_field:
@@ -161,10 +165,16 @@ def _stage_dates(deals: pd.DataFrame, fields: Fields, config: Config
         if dates is None:
             fields.missing(stage.entered_date_field, "Stages")
             continue
-        if stage.kind == "open":
-            open_dates[i] = dates
+        field_dates[i] = dates
         current = current.where(deals["stage_index"] != i, dates)
-    return open_dates, current
+    return field_dates, current
+
+def _moves(history: pd.DataFrame | None, transitions: pd.DataFrame) -> pd.DataFrame:
+    """Stage changes History recorded and those this run sees: id, to_stage, at."""
+    columns = ["id", "to_stage", "at"]
+    recorded = [] if history is None or history.empty else [history[columns]]
+    return pd.concat([*recorded, transitions[columns]], ignore_index=True)
+
 
 def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame
                 ) -> pd.DataFrame:

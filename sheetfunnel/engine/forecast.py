@@ -8,18 +8,20 @@ FORECAST_COLUMNS = ["period", "count", "amount", "weighted"]
 
 
 def forecast(deals: pd.DataFrame) -> pd.DataFrame:
-    """Count, amount and weighted amount of open deals per Expected Close month (``2026-12``).
-
-    Open deals without an Expected Close are left out: they cannot be placed in a month.
-    """
-    open_deals = deals[(deals["kind"] == "open") & deals["expected_close"].notna()]
+    """Count, amount and weighted amount of open deals per Expected Close month (``2026-12``),
+    months in order, then one row with period None for open deals without an Expected Close,
+    so the rows add up to the open amount and the weighted pipeline."""
+    open_deals = deals[deals["kind"] == "open"]
     if open_deals.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
     period = pd.to_datetime(open_deals["expected_close"]).dt.strftime("%Y-%m")
-    grouped = open_deals.assign(period=period).groupby("period", sort=True)
+    grouped = open_deals.assign(period=period.fillna("")).groupby("period", sort=True)
     table = pd.DataFrame({
         "count": grouped.size(),
         "amount": grouped["amount"].sum(min_count=1).fillna(0.0),
         "weighted": grouped["weighted_amount"].sum(min_count=1).fillna(0.0),
     }).reset_index()
+    undated = table["period"] == ""
+    table = pd.concat([table[~undated], table[undated]], ignore_index=True)
+    table["period"] = table["period"].astype(object).where(table["period"] != "", None)
     return table[FORECAST_COLUMNS]

@@ -1,10 +1,14 @@
 """Stage memory: when each opportunity entered its stage, and which stage changes are new.
 
-Stage Entered is the stage's Entered Date Field when filled; else the latest transition into the
-current stage that History or memory shows (a stage that differs from memory is a transition
-today); else the day the worker first saw the opportunity there. Rows without an ID cannot be
-remembered, so only their Entered Date Field counts; of rows sharing an ID only the first recalls
-memory and History (the others would recall its moves on the next run and change their cells).
+Stage Entered is the stage's Entered Date Field when filled; else the latest stage change into
+the current stage that History or memory records (a stage that differs from memory is a change
+today); else, for a deal never seen changing, what its own cells say (``sighted_dates``: the
+close date of a won or lost deal, Created in the first stage); else unknown (blank). Memory
+keeps only the dates of changes: the sheet's own dates are read again each run, so correcting
+them corrects Stage Entered, and a day memory recorded when it first saw the deal (as versions
+before ``closed_on`` did) dates nothing. Rows without an ID cannot be remembered, so only their
+own cells count; of rows sharing an ID only the first recalls memory and History (the others
+would recall its moves on the next run and change their cells).
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ class Remembered:
 
 def remember(ids: pd.Series, stages: pd.Series, stage_dates: pd.Series, config: Config, *,
              as_of: dt.date, memory: StageMemory, history: pd.DataFrame | None,
-             open_dates: pd.DataFrame) -> Remembered:
+             open_dates: pd.DataFrame, sighted: pd.Series) -> Remembered:
     """``stages``: configured stage name or None (unknown); ``stage_dates``: the current stage's
-    Entered Date Field per row; ``open_dates``: filled Entered Date Fields by open stage index."""
+    Entered Date Field per row; ``open_dates``: filled Entered Date Fields by open stage index;
+    ``sighted``: ``sighted_dates`` per row."""
     today = np.datetime64(as_of, "ns")
     known = ids.notna() & stages.notna()
     entries = memory.entries
@@ -54,21 +59,39 @@ def remember(ids: pd.Series, stages: pd.Series, stage_dates: pd.Series, config: 
     transitions = pd.DataFrame({"id": ids[changed], "from_stage": recalled["stage"][changed],
                                 "to_stage": stages[changed]}, columns=TRANSITION_COLUMNS)
     transitions["at"] = as_of
+    recalled_entered = as_datetimes(recalled["entered"].where(same, None))
+    first_seen = as_datetimes(recalled["first_seen"])
     latest = _latest(_history_into_stage(ids, stage_key, history).where(first),
-                     as_datetimes(recalled["entered"].where(same, None)),
-                     pd.Series(np.where(changed, today, NAT), index=ids.index))
-    first_sight = pd.Series(np.where(known, today, NAT), index=ids.index)
-    entered = stage_dates.fillna(latest.where(known)).fillna(first_sight)
+                     recalled_entered.where(recalled_entered != first_seen),
+                     pd.Series(np.where(changed, today, NAT), index=ids.index)).where(known)
+    stage_known = stages.notna()
+    entered = stage_dates.where(stage_known).fillna(latest).fillna(sighted.where(stage_known))
     return Remembered(
         stage_entered=entered.astype("datetime64[ns]"),
         proven_index=_proven(ids, config, history, transitions, open_dates),
         transitions=transitions.reset_index(drop=True),
         memory=StageMemory(_updated(entries, position[seen.to_numpy()], ids[seen], {
             "stage": stages[seen].to_numpy(dtype=object),
-            "entered": as_dates(entered[seen]),
+            "entered": as_dates(latest[seen]),
             "first_seen": recalled["first_seen"][seen].fillna(as_of).to_numpy(dtype=object),
         })),
     )
+
+
+def sighted_dates(deals: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:
+    """The day a deal's own cells give for entering its current stage: for a won or lost deal
+    its Close Date (``closed_on``), else its Expected Close; for a deal in the first stage its
+    Created. Only days on or before ``as_of`` count (a later one is a plan, not an entry);
+    NaT when none does."""
+    today = pd.Timestamp(as_of)
+    closed = deals["kind"].isin(["won", "lost"])
+    first_open = next((i for i, s in enumerate(config.stages) if s.kind == "open"), None)
+    candidates = [deals["closed_on"].where(closed), deals["expected_close"].where(closed),
+                  deals["created"].where(deals["stage_index"] == first_open)]
+    sighted = pd.Series(pd.NaT, index=deals.index, dtype="datetime64[ns]")
+    for dates in candidates:
+        sighted = sighted.fillna(dates.where(dates <= today))
+    return sighted
 
 
 def _latest(*moments: pd.Series) -> pd.Series:

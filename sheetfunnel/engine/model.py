@@ -40,7 +40,8 @@ class StageMemory:
     """What the worker remembers between runs, one row per opportunity ID.
 
     ``entries`` is indexed by ID (str) with columns ``stage`` (str, as configured),
-    ``entered`` (datetime.date: when it entered that stage, as far as the worker knows) and
+    ``entered`` (datetime.date: when it entered that stage by a stage change the worker saw or
+    History recorded; None when only the sheet's own dates, or nothing, date it) and
     ``first_seen`` (datetime.date: first run that saw the ID).
     """
 
@@ -64,7 +65,8 @@ class Evaluation:
       stage_index (int: position in Config.stages, -1 when unknown),
       kind ("open" / "won" / "lost", None when unknown),
       amount (float, NaN when blank or unreadable),
-      created, expected_close, last_activity, stage_entered (datetime64[ns], NaT when unknown),
+      created, expected_close, closed_on, last_activity, stage_entered (datetime64[ns], NaT when
+        unknown), has_activity (bool: a Last Activity or an Activities row),
       days_in_stage (float, NaN when unknown),
       proven_index (int: furthest stage index proven reached by an Entered Date Field or History,
                     -1 when none),
@@ -79,6 +81,8 @@ class Evaluation:
       open_pipeline; None without a Customers tab.
     ``new_ids`` maps a sheet row whose ID was blank to the ID assigned to it.
     ``transitions`` has columns id, from_stage, to_stage, at (datetime.date), newly seen this run.
+    ``stage_entries`` has one row per deal (sheet row) and stage it is known to have entered:
+      deal, stage_index, entered (datetime64[ns]) — what engine/velocity.py measures stays from.
     """
 
     as_of: dt.date
@@ -92,3 +96,6 @@ class Evaluation:
     problems: tuple[Problem, ...] = ()
     #: how the deals found their customers, and the dimensions that scored nothing
     joins: JoinCheck | None = None
+    stage_entries: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"deal": pd.Series([], dtype="int64"), "stage_index": pd.Series([], dtype="int64"),
+         "entered": pd.Series([], dtype="datetime64[ns]")}))

@@ -177,7 +177,8 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
     chart_row = sheet.add([texts["kpis"]], bold=True)
     kpi_formats = {"open_count": INTEGER, "open_amount": MONEY, "weighted_pipeline": MONEY,
                    "won_this_month": INTEGER, "won_amount_this_month": MONEY,
-                   "lost_this_month": INTEGER, "win_rate": PERCENT, "avg_cycle_days": DAYS}
+                   "lost_this_month": INTEGER, "lost_amount_this_month": MONEY,
+                   "win_rate": PERCENT, "avg_cycle_days": DAYS, "undated_deals": INTEGER}
     for key, pattern in kpi_formats.items():
         row = sheet.add([texts[key], summary.kpis[key]], amounts=(2,) * (pattern == MONEY))
         sheet.fmt(row, row, 2, pattern)
@@ -194,21 +195,23 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
     first, last = sheet.table(texts["funnel"], texts["funnel_head"], funnel,
                               ["stage", "reached", "current", "conversion_from_previous",
                                "conversion_from_first", "open_amount", "weighted_amount",
-                               "avg_days_in_stage"],
+                               "avg_days_in_stage", "days_in_stage_mean",
+                               "days_in_stage_median"],
                               {2: INTEGER, 3: INTEGER, 4: PERCENT, 5: PERCENT, 6: MONEY,
-                               7: MONEY, 8: DAYS})
+                               7: MONEY, 8: DAYS, 9: DAYS, 10: DAYS})
     charted = first + int((funnel["kind"] != "lost").sum()) - 1
     sheet.colour(first, charted, 4, CONVERSION_BANDS)
     if worst is not None:
         row = first + worst
-        sheet.bold.append(Bold(CellRange(tab, row, 1, row, 8)))
+        sheet.bold.append(Bold(CellRange(tab, row, 1, row, 10)))
         sheet.highlights.append(Highlight(CellRange(tab, row, 1, row), "equals",
                                           str(funnel["stage"].iloc[worst]), BOTTLENECK_COLOR))
     chart = Chart(tab, texts["chart"], chart_row, CHART_COL,
                   CellRange(tab, first, 1, charted), CellRange(tab, first, 2, charted),
                   width=CHART_WIDTH, height=(first - 3 - chart_row) * ROW_PIXELS)
 
-    sheet.table(texts["forecast"], texts["forecast_head"], summary.forecast,
+    dated = summary.forecast.assign(period=summary.forecast["period"].fillna(texts["no_date"]))
+    sheet.table(texts["forecast"], texts["forecast_head"], dated,
                 ["period", "count", "amount", "weighted"], {2: INTEGER, 3: MONEY, 4: MONEY})
     owners_first, owners_last = sheet.table(
         texts["owners"], texts["owners_head"], summary.owners,

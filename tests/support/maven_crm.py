@@ -10,7 +10,7 @@ SETTINGS = [["Key", "Value"], ["tab.opportunities", "sales_pipeline"],
             ["column.id", "opportunity_id"], ["column.owner", "sales_agent"],
             ["column.title", "product"], ["column.customer_id", "account"],
             ["column.stage", "deal_stage"], ["column.amount", "close_value"],
-            ["column.expected_close", "close_date"], ["assign_ids", "no"]]
+            ["column.closed_on", "close_date"], ["assign_ids", "no"]]
 STAGES = [["Stage", "Probability", "Kind", "Entered Date Field"],
           ["Prospecting", 10, "open"], ["Engaging", 50, "open", "engage_date"],
           ["Won", 100, "won"], ["Lost", 0, "lost"]]
