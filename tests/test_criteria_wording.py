@@ -65,3 +65,8 @@ def test_filled_checks_are_one_missing_list_and_a_message_overrides():
 def test_an_unreadable_value_is_shown_as_typed():
     criteria = (Criterion("Lead", "Amount", "gt", 0.0, ""),)
     assert missing(criteria, row(Amount="lots")) == ["Amount is lots, must be > 0"]
+
+
+def test_a_check_on_a_column_the_sheet_lacks_reads_it_as_blank():
+    criteria = (Criterion("Lead", "Competitor", "in", ("Acme",), ""),)
+    assert missing(criteria, row()) == ["Competitor is empty, must be one of Acme"]

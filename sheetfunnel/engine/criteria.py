@@ -135,7 +135,9 @@ def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[s
     if criterion.message:
         return criterion.message
     rule = words[criterion.check].format(_shown_limit(criterion.value))
-    values = _shown_values(criterion, fields).reindex(rows)
+    values = (_shown_values(criterion, fields).reindex(rows)
+              if fields.locate(criterion.field) is not None  # a missing column reads as blank
+              else pd.Series(None, index=rows, dtype=object))
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     after = words["after_today"] if criterion.check == "on_or_before_today" else words["is"]
     texts = [after.format(criterion.field, value, rule) for value in distinct]
