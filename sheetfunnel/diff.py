@@ -113,11 +113,26 @@ def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int],
                ) -> list[CellWrite]:
     """Writes that bring the given cells of ``tab`` to ``desired`` (row, col -> value)."""
     current = current or []
+    rows = len(current)
+    stored: dict[str, bool] = {}  # text -> it reads back as itself (most texts repeat)
     writes = []
     for (row, col), wanted in desired.items():
+        line = current[row - 1] if row <= rows else ()
+        have = line[col - 1] if col <= len(line) else None
+        kind = wanted.__class__
+        if kind is have.__class__ and (kind is float or kind is int or kind is str) \
+                and wanted == have:
+            if kind is str:
+                same = stored.get(wanted)  # type: ignore[call-overload]
+                if same is None:
+                    same = stored[wanted] = _text(wanted) == wanted  # type: ignore[arg-type]
+                if same:
+                    continue
+            elif kind is int or math.isfinite(wanted):  # type: ignore[arg-type]
+                continue
+        elif wanted is None and (have is None or is_blank(have)):
+            continue
         value = storable(wanted)
-        have = current[row - 1][col - 1] if row - 1 < len(current) and col - 1 < len(
-            current[row - 1]) else None
         if not same_value(have, value):
             writes.append(CellWrite(tab, row, col, value))
     return writes

@@ -139,10 +139,18 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
     body = grid[start + 1 :]
     rows, numbers = [], []
     picks = [c - 1 for c in columns.values()]
+    count = len(picks)
+    leading = picks == list(range(count))  # the usual header: no gaps, so a slice serves
     for offset, row in enumerate(body):
-        if not any(not is_blank(v) for v in row):
+        if not _has_value(row):
             continue
-        rows.append([row[i] if i < len(row) else None for i in picks])
+        if leading:
+            line = row[:count]
+            if len(line) < count:
+                line = [*line, *[None] * (count - len(line))]
+        else:
+            line = [row[i] if i < len(row) else None for i in picks]
+        rows.append(line)
         numbers.append(start + 2 + offset)
     frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(numbers, dtype="int64"),
                          dtype=object)
@@ -150,6 +158,19 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
                              index=pd.Index([], dtype="int64"))
     return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
+
+
+def _has_value(row: Sequence[Cell]) -> bool:
+    """Any cell of ``row`` not blank (``is_blank``, with its commonest cases first)."""
+    for value in row:
+        if value is None:
+            continue
+        if value.__class__ is str:
+            if value.strip():  # type: ignore[union-attr]
+                return True
+        elif not is_blank(value):
+            return True
+    return False
 
 
 def cell_at(grid: Sequence[Sequence[Cell]], row: int, col: int) -> Cell:

@@ -29,6 +29,16 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def cell_value(value: object, digits: int | None = None) -> Cell:
     """A pandas/numpy value as a plain cell value (NaN/NaT/infinity -> None)."""
+    kind = value.__class__
+    if kind is float or kind is int:  # most cells: the path below, in short
+        number = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number):
+            return None
+        if digits is not None:
+            number = round(number, digits)
+        return int(number) if digits == 0 else number
+    if kind is str:
+        return value if value.strip() else None  # type: ignore[union-attr]
     if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -97,8 +107,8 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     rows = [int(r) for r in deals.index]
     for role, (series, digits) in values.items():
         col = columns[role]
-        for row, value in zip(rows, series.tolist(), strict=True):
-            cells[(row, col)] = cell_value(value, digits)
+        cells.update(zip([(row, col) for row in rows],
+                         [cell_value(value, digits) for value in series.tolist()], strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
@@ -164,10 +174,12 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
     cells, notes = _header_cells(table, "customers", columns, words)
     frame = evaluation.customers
     if frame is not None:
-        for row, record in frame.iterrows():
-            cells[(int(row), columns["tier"])] = cell_value(record["tier"])
-            cells[(int(row), columns["won_total"])] = cell_value(record["won_total"], 2)
-            cells[(int(row), columns["open_pipeline"])] = cell_value(record["open_pipeline"], 2)
+        for row, tier, won, pipeline in zip(frame.index.tolist(), frame["tier"].tolist(),
+                                            frame["won_total"].tolist(),
+                                            frame["open_pipeline"].tolist(), strict=True):
+            cells[(int(row), columns["tier"])] = cell_value(tier)
+            cells[(int(row), columns["won_total"])] = cell_value(won, 2)
+            cells[(int(row), columns["open_pipeline"])] = cell_value(pipeline, 2)
     first = table.header_row + 1
     money = money_format(config)
     looks = Looks(

@@ -21,6 +21,11 @@ SCHEMA = "sheetfunnel.report/1"
 def builtin_value(value: Any) -> Any:
     """numpy/pandas scalars as JSON values; NaN, NaT, infinity and None as null (strict JSON
     has no NaN or Infinity)."""
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool:  # most values: nothing to convert
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if value is None or value is pd.NaT:
         return None
     if hasattr(value, "item"):
@@ -43,14 +48,15 @@ def _io(io: IOStats, seconds: float) -> dict[str, Any]:
 def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float
                  ) -> dict[str, Any]:
     deals = evaluation.deals
+    plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
+    columns = [[builtin_value(v) for v in deals[name].tolist()] for name in plain]
+    days = [None if pd.isna(v) else int(v) for v in deals["days_in_stage"].tolist()]
     opportunities = [
-        {"id": builtin_value(d["id"]), "row": int(row), "stage": builtin_value(d["stage"]),
-         "score": builtin_value(d["score"]), "score_raw": builtin_value(d["score_raw"]),
-         "grade": builtin_value(d["grade"]), "win_probability": builtin_value(d["win_probability"]),
-         "weighted_amount": builtin_value(d["weighted_amount"]),
-         "days_in_stage": None if pd.isna(d["days_in_stage"]) else int(d["days_in_stage"]),
-         "flags": list(d["flag_codes"])}
-        for row, d in zip(deals.index, deals.to_dict("records"), strict=True)
+        {"id": i, "row": int(row), "stage": stage, "score": score, "score_raw": raw,
+         "grade": grade, "win_probability": win, "weighted_amount": weighted,
+         "days_in_stage": day, "flags": list(codes)}
+        for row, i, stage, score, raw, grade, win, weighted, day, codes in zip(
+            deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(), strict=True)
     ]
     return {
         "schema": SCHEMA,

@@ -76,13 +76,24 @@ def read_state(grid: Grid | None) -> State:
     """Parse the state tab; anything unreadable is forgotten rather than trusted."""
     if not grid:
         return State(StageMemory())
-    rows = grid[FIRST_MEMORY_ROW - 1 :]
-    records = [
-        (_text(cell_at(rows, i + 1, 2)), _text(cell_at(rows, i + 1, 3)),
-         written_date(cell_at(rows, i + 1, 4)), written_date(cell_at(rows, i + 1, 5)))
-        for i, row in enumerate(rows)
-        if row and _text(row[0]) == "stage" and _text(cell_at(rows, i + 1, 2))
-    ]
+    dates: dict[Cell, dt.date | None] = {}  # most rows share a few dates
+
+    def date(value: Cell) -> dt.date | None:
+        if value.__class__ is not str:
+            return written_date(value)
+        found = dates.get(value, dates)
+        if found is dates:
+            found = dates[value] = written_date(value)
+        return found  # type: ignore[return-value]
+
+    records = []
+    for row in grid[FIRST_MEMORY_ROW - 1 :]:
+        if not row or _text(row[0]) != "stage":
+            continue
+        cells = [*row[1:5], *(None,) * (5 - len(row))]
+        key = _text(cells[0])
+        if key:
+            records.append((key, _text(cells[1]), date(cells[2]), date(cells[3])))
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
@@ -125,10 +136,12 @@ def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
     """IDs in the order their rows already have, new ones after."""
     seen: list[str] = []
     known: set[str] = set()
+    remembered = set(memory.entries.index)
     for row in (previous or [])[FIRST_MEMORY_ROW - 1 :]:
-        key = _text(cell_at([row], 1, 2))
-        if row and _text(row[0]) == "stage" and key and key in memory.entries.index \
-                and key not in known:
+        if not row or _text(row[0]) != "stage":
+            continue
+        key = _text(row[1]) if len(row) > 1 else ""
+        if key and key in remembered and key not in known:
             seen.append(key)
             known.add(key)
     seen.extend(i for i in memory.entries.index if i not in known)
@@ -143,16 +156,27 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 1)] = "changed"
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
-    entries = state.memory.entries
-    kept = (key for key in memory_order(previous, state.memory) if storable(key) == key)
-    for offset, key in enumerate(kept):
-        row = FIRST_MEMORY_ROW + offset
-        entry = entries.loc[key]
+    kept = [key for key in memory_order(previous, state.memory) if storable(key) == key]
+    entries = state.memory.entries.loc[kept]  # one row per ID, in the order of ``kept``
+    isos: dict[object, str | None] = {}  # most rows share a few dates
+
+    def iso(value: object) -> str | None:
+        if value.__class__ is not dt.date:
+            return _iso(value)
+        found = isos.get(value, isos)
+        if found is isos:
+            found = isos[value] = _iso(value)
+        return found  # type: ignore[return-value]
+
+    for row, key, stage, entered, first_seen in zip(
+            range(FIRST_MEMORY_ROW, FIRST_MEMORY_ROW + len(kept)), kept,
+            entries["stage"].tolist(), entries["entered"].tolist(),
+            entries["first_seen"].tolist(), strict=True):
         cells[(row, 1)] = "stage"
         cells[(row, 2)] = key
-        cells[(row, 3)] = entry["stage"]
-        cells[(row, 4)] = _iso(entry["entered"])
-        cells[(row, 5)] = _iso(entry["first_seen"])
+        cells[(row, 3)] = stage
+        cells[(row, 4)] = iso(entered)
+        cells[(row, 5)] = iso(first_seen)
     cells[(1, CONFIG_COL)] = "Last good config (JSON)"
     if state.last_good is not None:
         text = config_to_json(state.last_good)
@@ -172,13 +196,30 @@ def _iso(value: object) -> str | None:
 def fingerprint(grids: list[Grid]) -> str:
     """A stable digest of what people typed: equal data, equal digest."""
     digest = hashlib.sha256()
+    texts: dict[type, dict[Cell, str]] = {}  # per type: True and 1 are equal keys
+
+    def text(value: Cell) -> str:
+        if value is None:
+            return ""
+        kind = value.__class__
+        if kind not in _CACHED or kind is dt.datetime and value.tzinfo is not None:  # type: ignore[union-attr]
+            return "" if is_blank(value) else _canonical(value)
+        known = texts.setdefault(kind, {})
+        found = known.get(value)
+        if found is None:
+            found = known[value] = "" if is_blank(value) else _canonical(value)
+        return found
+
     for grid in grids:
-        for row in grid:
-            line = "\x1f".join("" if is_blank(v) else _canonical(v) for v in row).rstrip("\x1f")
-            digest.update(line.encode("utf-8"))
-            digest.update(b"\x1e")
-        digest.update(b"\x1d")
+        lines = ["\x1f".join([v if v.__class__ is str and v.strip() else text(v) for v in row])
+                 .rstrip("\x1f") for row in grid]
+        lines.append("\x1d")
+        digest.update("\x1e".join(lines).encode("utf-8"))
     return digest.hexdigest()[:32]
+
+
+#: Cell types whose equal values have one canonical text (a zoned date-time has not).
+_CACHED = frozenset((str, int, float, bool, dt.date, dt.datetime))
 
 
 def _canonical(value: Cell) -> str:
