@@ -31,6 +31,8 @@ MAX_TEXT = 32_767
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: About a millisecond, in days: how close two date-times read back (xlsx keeps milliseconds).
 _SAME_MOMENT = 1e-8
+#: Whole numbers a float holds exactly (any larger one takes the long way in ``diff_cells``).
+_EXACT = 2 ** 53
 
 
 def storable(value: object) -> Cell:
@@ -119,16 +121,25 @@ def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int],
     for (row, col), wanted in desired.items():
         line = current[row - 1] if row <= rows else ()
         have = line[col - 1] if col <= len(line) else None
-        kind = wanted.__class__
-        if kind is have.__class__ and (kind is float or kind is int or kind is str) \
-                and wanted == have:
-            if kind is str:
+        # what most cells of a rerun are, decided as below (storable, same_value) in short
+        kind, had = wanted.__class__, have.__class__
+        if kind is str:
+            if had is str and wanted == have:
                 same = stored.get(wanted)  # type: ignore[call-overload]
                 if same is None:
                     same = stored[wanted] = _text(wanted) == wanted  # type: ignore[arg-type]
                 if same:
                     continue
-            elif kind is int or math.isfinite(wanted):  # type: ignore[arg-type]
+        elif kind is float or kind is int:
+            if (had is float or had is int) and wanted == have and \
+                    (math.isfinite(wanted) if kind is float  # type: ignore[arg-type]
+                     else -_EXACT < wanted < _EXACT):  # type: ignore[operator]
+                continue
+        elif kind is dt.date:
+            if had is dt.datetime and wanted >= FIRST_DATE and \
+                    have.date() == wanted and not (  # type: ignore[union-attr]
+                    have.hour or have.minute or have.second  # type: ignore[union-attr]
+                    or have.microsecond):  # type: ignore[union-attr]
                 continue
         elif wanted is None and (have is None or is_blank(have)):
             continue

@@ -142,7 +142,9 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
     count = len(picks)
     leading = picks == list(range(count))  # the usual header: no gaps, so a slice serves
     for offset, row in enumerate(body):
-        if not _has_value(row):
+        last = row[-1] if row else None  # a backend's rows mostly end in a filled cell
+        if not (last.__class__ is str and last.strip() or last.__class__ is int) \
+                and not _has_value(row):
             continue
         if leading:
             line = row[:count]

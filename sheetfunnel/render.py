@@ -39,6 +39,8 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
         return int(number) if digits == 0 else number
     if kind is str:
         return value if value.strip() else None  # type: ignore[union-attr]
+    if kind is dt.date:
+        return value
     if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -107,8 +109,10 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     rows = [int(r) for r in deals.index]
     for role, (series, digits) in values.items():
         col = columns[role]
+        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
+        found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
         cells.update(zip([(row, col) for row in rows],
-                         [cell_value(value, digits) for value in series.tolist()], strict=True))
+                         [cell_value(value, digits) for value in found.tolist()], strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]

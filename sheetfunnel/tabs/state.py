@@ -65,6 +65,8 @@ class State:
 
 
 def _text(value: Cell) -> str:
+    if value.__class__ is str:
+        return value.strip()  # type: ignore[union-attr]
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -88,7 +90,7 @@ def read_state(grid: Grid | None) -> State:
 
     records = []
     for row in grid[FIRST_MEMORY_ROW - 1 :]:
-        if not row or _text(row[0]) != "stage":
+        if not row or row[0] != "stage" and _text(row[0]) != "stage":
             continue
         cells = [*row[1:5], *(None,) * (5 - len(row))]
         key = _text(cells[0])
@@ -98,7 +100,7 @@ def read_state(grid: Grid | None) -> State:
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
     last_changed = written_date(cell_at(grid, CHANGED_ROW, 3))
-    chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
+    chunks = [row[CONFIG_COL - 1] for row in grid[1:] if len(row) >= CONFIG_COL]
     text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
     if text:
@@ -112,8 +114,10 @@ def read_state(grid: Grid | None) -> State:
 def tab_records(grid: Grid | None) -> dict[str, TabRecord]:
     """Owned role -> the tab recorded for it (rows with an unknown role or no id are skipped)."""
     records: dict[str, TabRecord] = {}
-    for row in range(2, len(grid or []) + 1):
-        role, tab_id, title = (_text(cell_at(grid or [], row, TABS_COL + i)) for i in range(3))
+    for line in (grid or [])[1:]:
+        if len(line) < TABS_COL:  # a row of the memory: nothing this far right
+            continue
+        role, tab_id, title = (_text(cell_at([line], 1, TABS_COL + i)) for i in range(3))
         if role in schema.OWNED_TABS and tab_id:
             records[role] = TabRecord(tab_id, title)
     return records
@@ -138,7 +142,7 @@ def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
     known: set[str] = set()
     remembered = set(memory.entries.index)
     for row in (previous or [])[FIRST_MEMORY_ROW - 1 :]:
-        if not row or _text(row[0]) != "stage":
+        if not row or row[0] != "stage" and _text(row[0]) != "stage":
             continue
         key = _text(row[1]) if len(row) > 1 else ""
         if key and key in remembered and key not in known:
