@@ -72,6 +72,14 @@ def _text(text: str) -> str | None:
     return text if text.strip() else None
 
 
+def stored_as_is(text: str) -> bool:
+    """``storable(text) == text``: the text reads back as itself (printable ASCII of a
+    cell's length always does, so the usual ID or label skips the search)."""
+    if text.isascii() and text.isprintable() and len(text) <= MAX_TEXT:
+        return bool(text.strip())
+    return _text(text) == text
+
+
 def _moment(value: dt.date) -> Cell:
     """A date or date-time (pd.Timestamp included; NaT is blank); before 1900 as ISO text."""
     if is_blank(value):
@@ -127,7 +135,7 @@ def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int],
             if had is str and wanted == have:
                 same = stored.get(wanted)  # type: ignore[call-overload]
                 if same is None:
-                    same = stored[wanted] = _text(wanted) == wanted  # type: ignore[arg-type]
+                    same = stored[wanted] = stored_as_is(wanted)  # type: ignore[arg-type]
                 if same:
                     continue
         elif kind is float or kind is int:
@@ -153,10 +161,10 @@ def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWr
     """Writes that make ``tab`` hold exactly ``desired``: changed cells, and leftovers cleared."""
     cells: dict[tuple[int, int], Cell] = {}
     for r, row in enumerate(desired, start=1):
-        for c, value in enumerate(row, start=1):
-            cells[(r, c)] = value
+        cells.update(zip([(r, c) for c in range(1, len(row) + 1)], row))
     for r, row in enumerate(current or [], start=1):
-        for c, value in enumerate(row, start=1):
-            if (r, c) not in cells and not is_blank(value):
+        wanted = len(desired[r - 1]) if r <= len(desired) else 0
+        for c in range(wanted + 1, len(row) + 1):  # the cells past what is wanted
+            if not is_blank(row[c - 1]):
                 cells[(r, c)] = None
     return diff_cells(tab, current, cells)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sheetfunnel import schema
 from sheetfunnel.config import Config, config_from_json, config_to_json
-from sheetfunnel.diff import storable
+from sheetfunnel.diff import storable, stored_as_is
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
 from sheetfunnel.values import serial_number, written_date
@@ -148,7 +148,7 @@ def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
         if key and key in remembered and key not in known:
             seen.append(key)
             known.add(key)
-    seen.extend(i for i in memory.entries.index if i not in known)
+    seen.extend(i for i in memory.entries.index.tolist() if i not in known)
     return seen
 
 
@@ -160,7 +160,8 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 1)] = "changed"
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
-    kept = [key for key in memory_order(previous, state.memory) if storable(key) == key]
+    kept = [key for key in memory_order(previous, state.memory)
+            if (stored_as_is(key) if key.__class__ is str else storable(key) == key)]
     entries = state.memory.entries.loc[kept]  # one row per ID, in the order of ``kept``
     isos: dict[object, str | None] = {}  # most rows share a few dates
 
