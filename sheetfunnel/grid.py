@@ -135,7 +135,7 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
             duplicates.append(text)
             continue
         columns[text] = index + 1
-    width = max((len(r) for r in grid), default=0)
+    width = max(map(len, grid), default=0)
     body = grid[start + 1 :]
     rows, numbers = [], []
     picks = [c - 1 for c in columns.values()]

@@ -201,30 +201,29 @@ def _iso(value: object) -> str | None:
 def fingerprint(grids: list[Grid]) -> str:
     """A stable digest of what people typed: equal data, equal digest."""
     digest = hashlib.sha256()
-    texts: dict[type, dict[Cell, str]] = {}  # per type: True and 1 are equal keys
+    # numbers and dates repeat: each distinct one made text once (equal ones of these types
+    # have equal texts: 1 and 1.0 are "1"; True is not among them, nor a date-time with a zone)
+    known: dict[Cell, str] = {}
+    found = known.get
 
     def text(value: Cell) -> str:
-        if value is None:
-            return ""
-        kind = value.__class__
-        if kind not in _CACHED or kind is dt.datetime and value.tzinfo is not None:  # type: ignore[union-attr]
-            return "" if is_blank(value) else _canonical(value)
-        known = texts.setdefault(kind, {})
-        found = known.get(value)
-        if found is None:
-            found = known[value] = "" if is_blank(value) else _canonical(value)
-        return found
+        shown = "" if is_blank(value) else _canonical(value)
+        if value.__class__ in _SHARED and getattr(value, "tzinfo", None) is None:
+            known[value] = shown
+        return shown
 
     for grid in grids:
-        lines = ["\x1f".join([v if v.__class__ is str and v.strip() else text(v) for v in row])
-                 .rstrip("\x1f") for row in grid]
+        lines = ["\x1f".join([
+            v if (kind := v.__class__) is str and v.strip() else "" if v is None
+            else found(v) or text(v) if kind in _SHARED else text(v) for v in row
+        ]).rstrip("\x1f") for row in grid]
         lines.append("\x1d")
         digest.update("\x1e".join(lines).encode("utf-8"))
     return digest.hexdigest()[:32]
 
 
-#: Cell types whose equal values have one canonical text (a zoned date-time has not).
-_CACHED = frozenset((str, int, float, bool, dt.date, dt.datetime))
+#: Cell types whose equal values have one canonical text.
+_SHARED = frozenset((int, float, dt.date, dt.datetime))
 
 
 def _canonical(value: Cell) -> str:
