@@ -62,6 +62,22 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
     return int(number) if digits == 0 else number
 
 
+def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
+    """``cell_value`` of each; a column's scores and percentages repeat, so each distinct
+    number is worked out once."""
+    done: dict[float, Cell] = {}
+    found = []
+    for value in values:
+        if value.__class__ is float and value:  # 0.0 and -0.0 are equal keys, not equal cells
+            cell = done.get(value, done)  # type: ignore[call-overload]
+            if cell is done:
+                cell = done[value] = cell_value(value, digits)  # type: ignore[index]
+            found.append(cell)
+        else:
+            found.append(cell_value(value, digits))
+    return found
+
+
 def owned_columns(opportunities: RoleTable) -> dict[str, int]:
     """Sheet column of each owned role: its header where present, else appended at the right."""
     table = opportunities.table
@@ -111,8 +127,8 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         col = columns[role]
         # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
         found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
-        cells.update(zip([(row, col) for row in rows],
-                         [cell_value(value, digits) for value in found.tolist()], strict=True))
+        cells.update(zip([(row, col) for row in rows], _cell_values(found.tolist(), digits),
+                         strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
