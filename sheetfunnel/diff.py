@@ -130,24 +130,21 @@ def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int],
         line = current[row - 1] if row <= rows else ()
         have = line[col - 1] if col <= len(line) else None
         # what most cells of a rerun are, decided as below (storable, same_value) in short
-        kind, had = wanted.__class__, have.__class__
-        if kind is str:
-            if had is str and wanted == have:
-                same = stored.get(wanted)  # type: ignore[call-overload]
+        if type(wanted) is str:
+            if type(have) is str and wanted == have:
+                same = stored.get(wanted)
                 if same is None:
-                    same = stored[wanted] = stored_as_is(wanted)  # type: ignore[arg-type]
+                    same = stored[wanted] = stored_as_is(wanted)
                 if same:
                     continue
-        elif kind is float or kind is int:
-            if (had is float or had is int) and wanted == have and \
-                    (math.isfinite(wanted) if kind is float  # type: ignore[arg-type]
-                     else -_EXACT < wanted < _EXACT):  # type: ignore[operator]
+        elif type(wanted) is float or type(wanted) is int:
+            if (type(have) is float or type(have) is int) and wanted == have and \
+                    (math.isfinite(wanted) if type(wanted) is float else
+                     -_EXACT < wanted < _EXACT):
                 continue
-        elif kind is dt.date:
-            if had is dt.datetime and wanted >= FIRST_DATE and \
-                    have.date() == wanted and not (  # type: ignore[union-attr]
-                    have.hour or have.minute or have.second  # type: ignore[union-attr]
-                    or have.microsecond):  # type: ignore[union-attr]
+        elif type(wanted) is dt.date:
+            if type(have) is dt.datetime and wanted >= FIRST_DATE and have.date() == wanted \
+                    and not (have.hour or have.minute or have.second or have.microsecond):
                 continue
         elif wanted is None and (have is None or is_blank(have)):
             continue
@@ -161,7 +158,7 @@ def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWr
     """Writes that make ``tab`` hold exactly ``desired``: changed cells, and leftovers cleared."""
     cells: dict[tuple[int, int], Cell] = {}
     for r, row in enumerate(desired, start=1):
-        cells.update(zip([(r, c) for c in range(1, len(row) + 1)], row))
+        cells.update(zip([(r, c) for c in range(1, len(row) + 1)], row, strict=True))
     for r, row in enumerate(current or [], start=1):
         wanted = len(desired[r - 1]) if r <= len(desired) else 0
         for c in range(wanted + 1, len(row) + 1):  # the cells past what is wanted

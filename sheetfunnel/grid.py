@@ -167,8 +167,8 @@ def _has_value(row: Sequence[Cell]) -> bool:
     for value in row:
         if value is None:
             continue
-        if value.__class__ is str:
-            if value.strip():  # type: ignore[union-attr]
+        if type(value) is str:
+            if value.strip():
                 return True
         elif not is_blank(value):
             return True

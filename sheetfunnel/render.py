@@ -29,17 +29,16 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def cell_value(value: object, digits: int | None = None) -> Cell:
     """A pandas/numpy value as a plain cell value (NaN/NaT/infinity -> None)."""
-    kind = value.__class__
-    if kind is float or kind is int:  # most cells: the path below, in short
-        number = float(value)  # type: ignore[arg-type]
+    if type(value) is float or type(value) is int:  # most cells: the path below, in short
+        number = float(value)
         if not math.isfinite(number):
             return None
         if digits is not None:
             number = round(number, digits)
         return int(number) if digits == 0 else number
-    if kind is str:
-        return value if value.strip() else None  # type: ignore[union-attr]
-    if kind is dt.date:
+    if type(value) is str:
+        return value if value.strip() else None
+    if type(value) is dt.date:
         return value
     if is_blank(value):
         return None
@@ -66,13 +65,12 @@ def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
     """``cell_value`` of each; a column's scores and percentages repeat, so each distinct
     number is worked out once."""
     done: dict[float, Cell] = {}
-    found = []
+    found: list[Cell] = []
     for value in values:
-        if value.__class__ is float and value:  # 0.0 and -0.0 are equal keys, not equal cells
-            cell = done.get(value, done)  # type: ignore[call-overload]
-            if cell is done:
-                cell = done[value] = cell_value(value, digits)  # type: ignore[index]
-            found.append(cell)
+        if type(value) is float and value:  # 0.0 and -0.0 are equal keys, not equal cells
+            if value not in done:
+                done[value] = cell_value(value, digits)
+            found.append(done[value])
         else:
             found.append(cell_value(value, digits))
     return found

@@ -65,8 +65,8 @@ class State:
 
 
 def _text(value: Cell) -> str:
-    if value.__class__ is str:
-        return value.strip()  # type: ignore[union-attr]
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -81,12 +81,11 @@ def read_state(grid: Grid | None) -> State:
     dates: dict[Cell, dt.date | None] = {}  # most rows share a few dates
 
     def date(value: Cell) -> dt.date | None:
-        if value.__class__ is not str:
+        if type(value) is not str:
             return written_date(value)
-        found = dates.get(value, dates)
-        if found is dates:
-            found = dates[value] = written_date(value)
-        return found  # type: ignore[return-value]
+        if value not in dates:
+            dates[value] = written_date(value)
+        return dates[value]
 
     records = []
     for row in grid[FIRST_MEMORY_ROW - 1 :]:
@@ -166,12 +165,11 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     isos: dict[object, str | None] = {}  # most rows share a few dates
 
     def iso(value: object) -> str | None:
-        if value.__class__ is not dt.date:
+        if type(value) is not dt.date:
             return _iso(value)
-        found = isos.get(value, isos)
-        if found is isos:
-            found = isos[value] = _iso(value)
-        return found  # type: ignore[return-value]
+        if value not in isos:
+            isos[value] = _iso(value)
+        return isos[value]
 
     for row, key, stage, entered, first_seen in zip(
             range(FIRST_MEMORY_ROW, FIRST_MEMORY_ROW + len(kept)), kept,
@@ -214,8 +212,8 @@ def fingerprint(grids: list[Grid]) -> str:
 
     for grid in grids:
         lines = ["\x1f".join([
-            v if (kind := v.__class__) is str and v.strip() else "" if v is None
-            else found(v) or text(v) if kind in _SHARED else text(v) for v in row
+            v if type(v) is str and v.strip() else "" if v is None
+            else found(v) or text(v) if type(v) in _SHARED else text(v) for v in row
         ]).rstrip("\x1f") for row in grid]
         lines.append("\x1d")
         digest.update("\x1e".join(lines).encode("utf-8"))
