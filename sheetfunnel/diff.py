@@ -31,6 +31,8 @@ MAX_TEXT = 32_767
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: About a millisecond, in days: how close two date-times read back (xlsx keeps milliseconds).
 _SAME_MOMENT = 1e-8
+#: Whole numbers a float holds exactly (any larger one takes the long way in ``diff_cells``).
+_EXACT = 2 ** 53
 
 
 def storable(value: object) -> Cell:
@@ -68,6 +70,14 @@ def _text(text: str) -> str | None:
     if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_TEXT:
         text = text.encode("utf-16-le")[:2 * MAX_TEXT].decode("utf-16-le", "ignore")
     return text if text.strip() else None
+
+
+def stored_as_is(text: str) -> bool:
+    """``storable(text) == text``: the text reads back as itself (printable ASCII of a
+    cell's length always does, so the usual ID or label skips the search)."""
+    if text.isascii() and text.isprintable() and len(text) <= MAX_TEXT:
+        return bool(text.strip())
+    return _text(text) == text
 
 
 def _moment(value: dt.date) -> Cell:
@@ -113,11 +123,32 @@ def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int],
                ) -> list[CellWrite]:
     """Writes that bring the given cells of ``tab`` to ``desired`` (row, col -> value)."""
     current = current or []
+    rows = len(current)
+    stored: dict[str, bool] = {}  # text -> it reads back as itself (most texts repeat)
     writes = []
     for (row, col), wanted in desired.items():
+        line = current[row - 1] if row <= rows else ()
+        have = line[col - 1] if col <= len(line) else None
+        # what most cells of a rerun are, decided as below (storable, same_value) in short
+        if type(wanted) is str:
+            if type(have) is str and wanted == have:
+                same = stored.get(wanted)
+                if same is None:
+                    same = stored[wanted] = stored_as_is(wanted)
+                if same:
+                    continue
+        elif type(wanted) is float or type(wanted) is int:
+            if (type(have) is float or type(have) is int) and wanted == have and \
+                    (math.isfinite(wanted) if type(wanted) is float else
+                     -_EXACT < wanted < _EXACT):
+                continue
+        elif type(wanted) is dt.date:
+            if type(have) is dt.datetime and wanted >= FIRST_DATE and have.date() == wanted \
+                    and not (have.hour or have.minute or have.second or have.microsecond):
+                continue
+        elif wanted is None and (have is None or is_blank(have)):
+            continue
         value = storable(wanted)
-        have = current[row - 1][col - 1] if row - 1 < len(current) and col - 1 < len(
-            current[row - 1]) else None
         if not same_value(have, value):
             writes.append(CellWrite(tab, row, col, value))
     return writes
@@ -127,10 +158,10 @@ def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWr
     """Writes that make ``tab`` hold exactly ``desired``: changed cells, and leftovers cleared."""
     cells: dict[tuple[int, int], Cell] = {}
     for r, row in enumerate(desired, start=1):
-        for c, value in enumerate(row, start=1):
-            cells[(r, c)] = value
+        cells.update(zip([(r, c) for c in range(1, len(row) + 1)], row, strict=True))
     for r, row in enumerate(current or [], start=1):
-        for c, value in enumerate(row, start=1):
-            if (r, c) not in cells and not is_blank(value):
+        wanted = len(desired[r - 1]) if r <= len(desired) else 0
+        for c in range(wanted + 1, len(row) + 1):  # the cells past what is wanted
+            if not is_blank(row[c - 1]):
                 cells[(r, c)] = None
     return diff_cells(tab, current, cells)

@@ -135,14 +135,24 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
             duplicates.append(text)
             continue
         columns[text] = index + 1
-    width = max((len(r) for r in grid), default=0)
+    width = max(map(len, grid), default=0)
     body = grid[start + 1 :]
     rows, numbers = [], []
     picks = [c - 1 for c in columns.values()]
+    count = len(picks)
+    leading = picks == list(range(count))  # the usual header: no gaps, so a slice serves
     for offset, row in enumerate(body):
-        if not any(not is_blank(v) for v in row):
+        last = row[-1] if row else None  # a backend's rows mostly end in a filled cell
+        if not (last.__class__ is str and last.strip() or last.__class__ is int) \
+                and not _has_value(row):
             continue
-        rows.append([row[i] if i < len(row) else None for i in picks])
+        if leading:
+            line = row[:count]
+            if len(line) < count:
+                line = [*line, *[None] * (count - len(line))]
+        else:
+            line = [row[i] if i < len(row) else None for i in picks]
+        rows.append(line)
         numbers.append(start + 2 + offset)
     frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(numbers, dtype="int64"),
                          dtype=object)
@@ -150,6 +160,19 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
                              index=pd.Index([], dtype="int64"))
     return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
+
+
+def _has_value(row: Sequence[Cell]) -> bool:
+    """Any cell of ``row`` not blank (``is_blank``, with its commonest cases first)."""
+    for value in row:
+        if value is None:
+            continue
+        if type(value) is str:
+            if value.strip():
+                return True
+        elif not is_blank(value):
+            return True
+    return False
 
 
 def cell_at(grid: Sequence[Sequence[Cell]], row: int, col: int) -> Cell:

@@ -45,6 +45,17 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def cell_value(value: object, digits: int | None = None) -> Cell:
     """A pandas/numpy value as a plain cell value (NaN/NaT/infinity -> None)."""
+    if type(value) is float or type(value) is int:  # most cells: the path below, in short
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        if digits is not None:
+            number = round(number, digits)
+        return int(number) if digits == 0 else number
+    if type(value) is str:
+        return value if value.strip() else None
+    if type(value) is dt.date:
+        return value
     if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -64,6 +75,21 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
     if digits is not None:
         number = round(number, digits)
     return int(number) if digits == 0 else number
+
+
+def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
+    """``cell_value`` of each; a column's scores and percentages repeat, so each distinct
+    number is worked out once."""
+    done: dict[float, Cell] = {}
+    found: list[Cell] = []
+    for value in values:
+        if type(value) is float and value:  # 0.0 and -0.0 are equal keys, not equal cells
+            if value not in done:
+                done[value] = cell_value(value, digits)
+            found.append(done[value])
+        else:
+            found.append(cell_value(value, digits))
+    return found
 
 
 def owned_columns(opportunities: RoleTable) -> dict[str, int]:
@@ -113,8 +139,10 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     rows = [int(r) for r in deals.index]
     for role, (series, digits) in values.items():
         col = columns[role]
-        for row, value in zip(rows, series.tolist(), strict=True):
-            cells[(row, col)] = cell_value(value, digits)
+        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
+        found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
+        cells.update(zip([(row, col) for row in rows], _cell_values(found.tolist(), digits),
+                         strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
@@ -202,10 +230,12 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
     cells, notes = _header_cells(table, "customers", columns, words)
     frame = evaluation.customers
     if frame is not None:
-        for row, record in frame.iterrows():
-            cells[(int(row), columns["tier"])] = cell_value(record["tier"])
-            cells[(int(row), columns["won_total"])] = cell_value(record["won_total"], 2)
-            cells[(int(row), columns["open_pipeline"])] = cell_value(record["open_pipeline"], 2)
+        for row, tier, won, pipeline in zip(frame.index.tolist(), frame["tier"].tolist(),
+                                            frame["won_total"].tolist(),
+                                            frame["open_pipeline"].tolist(), strict=True):
+            cells[(int(row), columns["tier"])] = cell_value(tier)
+            cells[(int(row), columns["won_total"])] = cell_value(won, 2)
+            cells[(int(row), columns["open_pipeline"])] = cell_value(pipeline, 2)
     first = table.header_row + 1
     money = money_format(config)
     formats = (NumberFormat(CellRange(table.tab, first, columns["won_total"]), money),

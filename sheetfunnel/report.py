@@ -21,6 +21,11 @@ SCHEMA = "sheetfunnel.report/1"
 def builtin_value(value: Any) -> Any:
     """numpy/pandas scalars as JSON values; NaN, NaT, infinity and None as null (strict JSON
     has no NaN or Infinity)."""
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool:  # most values: nothing to convert
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if value is None or value is pd.NaT:
         return None
     if hasattr(value, "item"):
@@ -48,20 +53,6 @@ HEADLINE = {"open_deals": "open_count", "open_amount": "open_amount",
             "avg_cycle_days": "avg_cycle_days", "undated_deals": "undated_deals"}
 
 
-def _opportunity(row: int, deal: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": builtin_value(deal["id"]), "row": int(row), "stage": builtin_value(deal["stage"]),
-        "score": builtin_value(deal["score"]), "score_raw": builtin_value(deal["score_raw"]),
-        "grade": builtin_value(deal["grade"]),
-        "win_probability": builtin_value(deal["win_probability"]),
-        "weighted_amount": builtin_value(deal["weighted_amount"]),
-        "days_in_stage": None if pd.isna(deal["days_in_stage"]) else int(deal["days_in_stage"]),
-        "flags": list(deal["flag_codes"]),
-        **{key: builtin_value(deal[key]) for key in ("owner", "title", "amount", "customer_id")},
-        "model_win_probability": None, "model_factors": [],
-    }
-
-
 def _owners(summary: Summary) -> list[dict[str, Any]]:
     """Each owner's row of the Summary with the flags on their deals, counted by code."""
     flags = summary.flag_counts
@@ -77,6 +68,20 @@ def _owners(summary: Summary) -> list[dict[str, Any]]:
 def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float
                  ) -> dict[str, Any]:
     deals = evaluation.deals
+    plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
+    extra = ("owner", "title", "amount", "customer_id")
+    columns = [[builtin_value(v) for v in deals[name].tolist()] for name in plain + extra]
+    days = [None if pd.isna(v) else int(v) for v in deals["days_in_stage"].tolist()]
+    opportunities = [
+        {"id": i, "row": int(row), "stage": stage, "score": score, "score_raw": raw,
+         "grade": grade, "win_probability": win, "weighted_amount": weighted,
+         "days_in_stage": day, "flags": list(codes), "owner": owner, "title": title,
+         "amount": amount, "customer_id": customer, "model_win_probability": None,
+         "model_factors": []}
+        for row, i, stage, score, raw, grade, win, weighted, owner, title, amount, customer,
+        day, codes in zip(deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(),
+                          strict=True)
+    ]
     return {
         "schema": SCHEMA,
         "as_of": summary.header.as_of.isoformat(),
@@ -88,8 +93,7 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
             "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage",
             "days_in_stage_mean", "days_in_stage_median")}),
         "win_rate": builtin_value(summary.win_rate),
-        "opportunities": [_opportunity(row, deal) for row, deal in zip(
-            deals.index, deals.to_dict("records"), strict=True)],
+        "opportunities": opportunities,
         "owners": _owners(summary),
         "sources": _records(summary.sources, {c: c for c in (
             "source", "total", "won", "conversion")}),

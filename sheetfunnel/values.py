@@ -284,8 +284,9 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     cells = series.astype(object)
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object)
-    if any(isinstance(v, bool | np.bool_) or (_is_plain_number(v) and v in (0, 1))
-           for v in uniques):
+    kinds = set(map(type, uniques))  # a column of IDs or names: only str, nothing to look at
+    if bool in kinds or np.bool_ in kinds or kinds != {str} and any(
+            _is_plain_number(v) and v in (0, 1) for v in uniques if type(v) is not str):
         return _apart(cells.to_numpy())
     return codes, uniques
 

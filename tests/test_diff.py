@@ -4,8 +4,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sheetfunnel.diff import MAX_TEXT, diff_cells, diff_whole_tab, same_value, storable
+from sheetfunnel.diff import (
+    MAX_TEXT,
+    diff_cells,
+    diff_whole_tab,
+    same_value,
+    storable,
+    stored_as_is,
+)
 from sheetfunnel.plan import CellWrite
 
 
@@ -62,3 +71,28 @@ def test_moments_compare_to_the_millisecond_whichever_backend_reads_them():
     assert same_value(dt.datetime(2026, 1, 2, 3, 4, 5, 679000), moment)  # xlsx: milliseconds
     assert same_value(46024.12784350579, moment)  # Google: a serial number
     assert not same_value(dt.datetime(2026, 1, 2, 3, 4, 6), moment)
+
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-2 ** 60, 2 ** 60), st.floats(allow_nan=True),
+    st.text(max_size=6), st.sampled_from(["OPP-1", " ", "a\r\nb", "x\x01", "Lead", "\ufffe"]),
+    st.dates(dt.date(1890, 1, 1), dt.date(2100, 1, 1)),
+    st.datetimes(dt.datetime(1890, 1, 1), dt.datetime(2100, 1, 1)))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(_CELLS, _CELLS), max_size=12))
+def test_the_quick_paths_decide_every_cell_as_storable_and_same_value_do(pairs):
+    current = [[have for have, _ in pairs]]
+    desired = {(1, col): wanted for col, (_, wanted) in enumerate(pairs, start=1)}
+    expected = [CellWrite("T", 1, col, storable(wanted))
+                for col, (have, wanted) in enumerate(pairs, start=1)
+                if not same_value(have, storable(wanted))]
+    assert diff_cells("T", current, desired) == expected
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text(max_size=8) | st.sampled_from(["OPP-000001", "a\tb", "\x7f", "x" * MAX_TEXT,
+                                              "x" * (MAX_TEXT + 1)]))
+def test_a_text_is_stored_as_is_exactly_when_storable_keeps_it(text):
+    assert stored_as_is(text) == (storable(text) == text)

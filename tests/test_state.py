@@ -68,3 +68,14 @@ def test_owned_tabs_keep_one_row_each_and_only_given_rows_are_written():
     assert cells[(1, TABS_COL)] == "Owned tab"
     assert cells[(4, TABS_COL)] == "history" and (2, TABS_COL) not in cells
     assert tab_records(as_grid(cells)) == records
+
+
+def test_fingerprint_texts_each_value_by_its_own_type_however_often_it_repeats():
+    """Numbers and dates are made text once per value: True (which equals 1) keeps its own."""
+    one_then_true = fingerprint([[[1, True, 1.0, True, 1]]])
+    assert one_then_true == fingerprint([[[1.0, True, 1, True, 1.0]]])
+    assert one_then_true != fingerprint([[[1, 1, 1, 1, 1]]])
+    assert fingerprint([[[True, 1]]]) != fingerprint([[[True, True]]])
+    noon = dt.datetime(2026, 11, 24, 12)
+    assert fingerprint([[[dt.date(2026, 11, 24), noon, float("nan"), None, " "]]]) == \
+        fingerprint([[[46350, 46350.5]]])

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sheetfunnel import schema
 from sheetfunnel.config import Config, config_from_json, config_to_json
-from sheetfunnel.diff import storable
+from sheetfunnel.diff import storable, stored_as_is
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.grid import Cell, Grid, cell_at, is_blank
 from sheetfunnel.values import serial_number, written_date
@@ -65,6 +65,8 @@ class State:
 
 
 def _text(value: Cell) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -76,18 +78,28 @@ def read_state(grid: Grid | None) -> State:
     """Parse the state tab; anything unreadable is forgotten rather than trusted."""
     if not grid:
         return State(StageMemory())
-    rows = grid[FIRST_MEMORY_ROW - 1 :]
-    records = [
-        (_text(cell_at(rows, i + 1, 2)), _text(cell_at(rows, i + 1, 3)),
-         written_date(cell_at(rows, i + 1, 4)), written_date(cell_at(rows, i + 1, 5)))
-        for i, row in enumerate(rows)
-        if row and _text(row[0]) == "stage" and _text(cell_at(rows, i + 1, 2))
-    ]
+    dates: dict[Cell, dt.date | None] = {}  # most rows share a few dates
+
+    def date(value: Cell) -> dt.date | None:
+        if type(value) is not str:
+            return written_date(value)
+        if value not in dates:
+            dates[value] = written_date(value)
+        return dates[value]
+
+    records = []
+    for row in grid[FIRST_MEMORY_ROW - 1 :]:
+        if not row or row[0] != "stage" and _text(row[0]) != "stage":
+            continue
+        cells = [*row[1:5], *(None,) * (5 - len(row))]
+        key = _text(cells[0])
+        if key:
+            records.append((key, _text(cells[1]), date(cells[2]), date(cells[3])))
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
     last_changed = written_date(cell_at(grid, CHANGED_ROW, 3))
-    chunks = [cell_at(grid, r, CONFIG_COL) for r in range(2, len(grid) + 1)]
+    chunks = [row[CONFIG_COL - 1] for row in grid[1:] if len(row) >= CONFIG_COL]
     text = "".join(c for c in chunks if isinstance(c, str)).strip()  # a chunk may end in a space
     last_good = None
     if text:
@@ -101,8 +113,10 @@ def read_state(grid: Grid | None) -> State:
 def tab_records(grid: Grid | None) -> dict[str, TabRecord]:
     """Owned role -> the tab recorded for it (rows with an unknown role or no id are skipped)."""
     records: dict[str, TabRecord] = {}
-    for row in range(2, len(grid or []) + 1):
-        role, tab_id, title = (_text(cell_at(grid or [], row, TABS_COL + i)) for i in range(3))
+    for line in (grid or [])[1:]:
+        if len(line) < TABS_COL:  # a row of the memory: nothing this far right
+            continue
+        role, tab_id, title = (_text(cell_at([line], 1, TABS_COL + i)) for i in range(3))
         if role in schema.OWNED_TABS and tab_id:
             records[role] = TabRecord(tab_id, title)
     return records
@@ -125,13 +139,15 @@ def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
     """IDs in the order their rows already have, new ones after."""
     seen: list[str] = []
     known: set[str] = set()
+    remembered = set(memory.entries.index)
     for row in (previous or [])[FIRST_MEMORY_ROW - 1 :]:
-        key = _text(cell_at([row], 1, 2))
-        if row and _text(row[0]) == "stage" and key and key in memory.entries.index \
-                and key not in known:
+        if not row or row[0] != "stage" and _text(row[0]) != "stage":
+            continue
+        key = _text(row[1]) if len(row) > 1 else ""
+        if key and key in remembered and key not in known:
             seen.append(key)
             known.add(key)
-    seen.extend(i for i in memory.entries.index if i not in known)
+    seen.extend(i for i in memory.entries.index.tolist() if i not in known)
     return seen
 
 
@@ -143,16 +159,27 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     cells[(CHANGED_ROW, 1)] = "changed"
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
-    entries = state.memory.entries
-    kept = (key for key in memory_order(previous, state.memory) if storable(key) == key)
-    for offset, key in enumerate(kept):
-        row = FIRST_MEMORY_ROW + offset
-        entry = entries.loc[key]
+    kept = [key for key in memory_order(previous, state.memory)
+            if (stored_as_is(key) if key.__class__ is str else storable(key) == key)]
+    entries = state.memory.entries.loc[kept]  # one row per ID, in the order of ``kept``
+    isos: dict[object, str | None] = {}  # most rows share a few dates
+
+    def iso(value: object) -> str | None:
+        if type(value) is not dt.date:
+            return _iso(value)
+        if value not in isos:
+            isos[value] = _iso(value)
+        return isos[value]
+
+    for row, key, stage, entered, first_seen in zip(
+            range(FIRST_MEMORY_ROW, FIRST_MEMORY_ROW + len(kept)), kept,
+            entries["stage"].tolist(), entries["entered"].tolist(),
+            entries["first_seen"].tolist(), strict=True):
         cells[(row, 1)] = "stage"
         cells[(row, 2)] = key
-        cells[(row, 3)] = entry["stage"]
-        cells[(row, 4)] = _iso(entry["entered"])
-        cells[(row, 5)] = _iso(entry["first_seen"])
+        cells[(row, 3)] = stage
+        cells[(row, 4)] = iso(entered)
+        cells[(row, 5)] = iso(first_seen)
     cells[(1, CONFIG_COL)] = "Last good config (JSON)"
     if state.last_good is not None:
         text = config_to_json(state.last_good)
@@ -172,13 +199,29 @@ def _iso(value: object) -> str | None:
 def fingerprint(grids: list[Grid]) -> str:
     """A stable digest of what people typed: equal data, equal digest."""
     digest = hashlib.sha256()
+    # numbers and dates repeat: each distinct one made text once (equal ones of these types
+    # have equal texts: 1 and 1.0 are "1"; True is not among them, nor a date-time with a zone)
+    known: dict[Cell, str] = {}
+    found = known.get
+
+    def text(value: Cell) -> str:
+        shown = "" if is_blank(value) else _canonical(value)
+        if value.__class__ in _SHARED and getattr(value, "tzinfo", None) is None:
+            known[value] = shown
+        return shown
+
     for grid in grids:
-        for row in grid:
-            line = "\x1f".join("" if is_blank(v) else _canonical(v) for v in row).rstrip("\x1f")
-            digest.update(line.encode("utf-8"))
-            digest.update(b"\x1e")
-        digest.update(b"\x1d")
+        lines = ["\x1f".join([
+            v if type(v) is str and v.strip() else "" if v is None
+            else found(v) or text(v) if type(v) in _SHARED else text(v) for v in row
+        ]).rstrip("\x1f") for row in grid]
+        lines.append("\x1d")
+        digest.update("\x1e".join(lines).encode("utf-8"))
     return digest.hexdigest()[:32]
+
+
+#: Cell types whose equal values have one canonical text.
+_SHARED = frozenset((int, float, dt.date, dt.datetime))
 
 
 def _canonical(value: Cell) -> str:
