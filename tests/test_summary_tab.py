@@ -21,7 +21,7 @@ from sheetfunnel.words import words_for
 from tests.support.engine import AS_OF, CONFIG, judge, row
 
 DEALS = (row(), row(ID="OPP-2", Stage="Proposal", Amount=2000, Proposal_Sent="2026-11-20"),
-         row(ID="OPP-3", Stage="Won", Amount=500),
+         row(ID="OPP-3", Stage="Won", Amount=500, Expected_Close="2026-11-20"),
          row(ID="OPP-4", Stage="Lost", Lost_Reason="Price"))
 
 

@@ -27,7 +27,7 @@ SHANGHAI = team_zone("Asia/Shanghai")
 OPPORTUNITIES = [
     ["ID", "Title", "Owner", "Stage", "Amount", "Created", "Last Activity"],
     ["OPP-1", "Created after midnight", "Ann", "Lead", 1000, "2026-11-24 00:30", None],
-    ["OPP-2", "Quiet since Monday", "Bo", "Lead", 500, "2026-11-01", "2026-11-17"],
+    ["OPP-2", "Quiet since Monday", "Bo", "Lead", 500, "2026-11-17", "2026-11-17"],
 ]
 SETTINGS = [["Key", "Value", "Note"], ["timezone", "Asia/Shanghai", "Shanghai team"]]
 
