@@ -40,8 +40,9 @@ def _io(io: IOStats, seconds: float) -> dict[str, Any]:
             "cells_written": io.cells_written, "seconds": round(seconds, 3)}
 
 
-def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float
-                 ) -> dict[str, Any]:
+def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report; ``extra`` adds top-level sections (the learning ones, spec §6)."""
     deals = evaluation.deals
     opportunities = [
         {"id": builtin_value(d["id"]), "row": int(row), "stage": builtin_value(d["stage"]),
@@ -49,7 +50,9 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
          "grade": builtin_value(d["grade"]), "win_probability": builtin_value(d["win_probability"]),
          "weighted_amount": builtin_value(d["weighted_amount"]),
          "days_in_stage": None if pd.isna(d["days_in_stage"]) else int(d["days_in_stage"]),
-         "flags": list(d["flag_codes"])}
+         "flags": list(d["flag_codes"]),
+         "model_win_probability": _model_chance(d.get("model_win_probability")),
+         "model_factors": list(d.get("model_factors") or ())}
         for row, d in zip(deals.index, deals.to_dict("records"), strict=True)
     ]
     return {
@@ -73,7 +76,13 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "flags": dict(summary.flag_totals),
         "problems": [p.as_json() for p in summary.header.problems],
         "io": _io(io, seconds),
+        **(extra or {}),
     }
+
+
+def _model_chance(value: Any) -> float | None:
+    value = builtin_value(value)
+    return None if value is None else round(float(value), 4)
 
 
 def report_json(report: dict[str, Any]) -> str:

@@ -36,7 +36,8 @@ PERCENT_GRADE = Bound(0, 100)
 #: Settings keys with a fixed meaning; ``column.*`` and ``tab.*`` are open-ended.
 SETTING_KEYS = ("timezone", "date_order", "currency", "score_scale", "grade_a", "grade_b",
                 "grade_c", "follow_up_days", "stall_days", "response_hours",
-                "criteria_cumulative", "assign_ids")
+                "criteria_cumulative", "assign_ids", "model_fields", "model_min_won",
+                "model_min_lost", "win_probability", "blend_weight", "ab_field")
 
 
 
