@@ -5,6 +5,7 @@ an independent scipy computation."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from sheetfunnel.engine.fields import Fields
 from sheetfunnel.engine.insights import ab_tests, scorecard_check, traits
 from sheetfunnel.engine.learn import learn
 from sheetfunnel.engine.winmodel import auc_interval
-from sheetfunnel.learning_report import status_sentence
+from sheetfunnel.grid import RoleTable, Table
+from sheetfunnel.learning_report import backwards_sentence, status_sentence
 from tests.support.closed_deals import (
     config,
     judged,
@@ -159,7 +161,7 @@ def test_ab_numbers_match_scipy():
     assert overall["B"].p_value == pytest.approx(
         chi2_contingency(table2, correction=False).pvalue)
     assert overall["B"].test == "two-proportion" and overall["B"].significant
-    small = ab_tests(*_first(evaluation, table, 40), cfg)
+    small = ab_tests(*_first(evaluation, table, 16), cfg)
     fisher = [c for c in small if c.test == "fisher"]
     assert fisher
     for c in fisher:
@@ -168,9 +170,6 @@ def test_ab_numbers_match_scipy():
 
 
 def _first(evaluation, table, rows):
-    from dataclasses import replace
-
-    from sheetfunnel.grid import RoleTable, Table
     head = evaluation.deals.index[:rows]
     frame = table.table.frame.loc[head]
     small = RoleTable(Table(table.table.tab, 1, table.table.columns, frame, table.table.width),
@@ -194,7 +193,6 @@ def test_a_backwards_scorecard_is_said_plainly():
     levels, backwards = scorecard_check(learned, evaluation, Fields(table, None, "ymd"), cfg)
     assert {level.scope for level in levels} == {"grade", "Source Fit"}
     assert any(b.scope == "grade" for b in backwards)  # Cold Call gets A and loses most
-    from sheetfunnel.learning_report import backwards_sentence
     sentence = backwards_sentence(next(b for b in backwards if b.scope == "grade"), "en")
     assert sentence.startswith("Grade A deals won ") and sentence.endswith(
         "the scorecard ranks backwards.")

@@ -223,13 +223,14 @@ def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Co
 def _steps(evaluation: Evaluation, config: Config
            ) -> dict[tuple[str | None, str | None], tuple[np.ndarray, np.ndarray]]:
     """(from, to) -> (deals that reached from, deals that reached to), for each pair of
-    consecutive open stages and the last one to won; (None, None): closed deals and won."""
+    consecutive open stages and the last one to won; (None, None): closed deals and won.
+    Every deal reached the first stage; a later one as the funnel counts it (spec §3.4)."""
     deals = evaluation.deals
     kind = deals["kind"].to_numpy(dtype=object)
     index = deals["stage_index"].to_numpy()
     proven = deals["proven_index"].to_numpy()
     won = kind == "won"
-    reached = {stage.name: ((kind == "open") & (index >= i)) | won | (proven >= i)
+    reached = {stage.name: ((kind == "open") & (index >= i)) | won | (proven >= i) | (i == 0)
                for i, stage in enumerate(config.stages) if stage.kind == "open"}
     names = list(reached)
     steps: dict[tuple[str | None, str | None], tuple[np.ndarray, np.ndarray]] = {
