@@ -245,9 +245,10 @@ def _steps(evaluation: Evaluation, config: Config
 
 def _needed(rate: float, other: float, have: int) -> int | None:
     """More deals per variant a two-proportion test needs to tell a difference this size
-    (5% significance, 80% power); None when the rates are equal."""
+    (5% significance, 80% power); None when the rates are equal or so close that no team
+    would ever gather the deals (over 100,000 per variant)."""
     if rate == other:
         return None
     z = norm.ppf(1 - ALPHA / 2) + norm.ppf(0.8)
     total = z ** 2 * (rate * (1 - rate) + other * (1 - other)) / (rate - other) ** 2
-    return max(int(np.ceil(total)) - have, 1)
+    return max(int(np.ceil(total)) - have, 1) if total <= 100_000 else None

@@ -111,7 +111,7 @@ def learn(opportunities: RoleTable, customers: RoleTable | None, evaluation: Eva
     base = Learned("not_enough_history", *counts, features, closed, won, problems=problems)
     if counts[0] < settings.model_min_won or counts[1] < settings.model_min_lost:
         return base
-    codes, width = _global_codes(features, len(deals))
+    codes, width = global_codes(features, len(deals))
     outcome = won[closed].astype(float)
     closed_codes = codes[closed]
     held, timed = _holdout(fields, closed, outcome)
@@ -155,7 +155,7 @@ def _holdout(fields: Fields, closed: np.ndarray, outcome: np.ndarray
     return winmodel.stratified_holdout(outcome), False
 
 
-def _global_codes(features: Sequence[Feature], rows: int) -> tuple[np.ndarray, int]:
+def global_codes(features: Sequence[Feature], rows: int) -> tuple[np.ndarray, int]:
     """Each feature's level codes shifted into one column space (-1 stays -1)."""
     columns, offset = [], 0
     for feature in features:
