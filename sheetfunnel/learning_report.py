@@ -44,6 +44,14 @@ def backwards_sentence(found: Backwards, lang: str) -> str:
                              high_rate=found.higher.rate, low_rate=found.lower.rate)
 
 
+def findings(found: Insights, lang: str) -> list[str]:
+    """The scorecard check's sentences: backwards levels, then values that score too low."""
+    words = texts(lang)
+    return [backwards_sentence(b, lang) for b in found.backwards] + [
+        words["scores_like"].format(scope=m.scope, value=m.value, lift=m.lift, like=m.like)
+        for m in found.scores_like]
+
+
 def learning_sections(learned: Learned, found: Insights, config: Config, lang: str
                       ) -> dict[str, Any]:
     return {
@@ -57,7 +65,7 @@ def learning_sections(learned: Learned, found: Insights, config: Config, lang: s
             "levels": [{"scope": level.scope, "level": level.level, "deals": level.deals,
                         "won": level.won, "win_rate": _round(level.rate)}
                        for level in found.scorecard],
-            "findings": [backwards_sentence(b, lang) for b in found.backwards],
+            "findings": findings(found, lang),
         },
         "ab_tests": [{"field": c.field, "variant": c.variant, "from_stage": c.from_stage,
                       "to_stage": c.to_stage, "deals": c.entered, "converted": c.converted,

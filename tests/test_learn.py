@@ -13,11 +13,11 @@ from scipy.stats import binomtest, chi2_contingency, fisher_exact
 
 from sheetfunnel.config import Config, Dimension, Match, Rule
 from sheetfunnel.engine.fields import Fields
-from sheetfunnel.engine.insights import ab_tests, scorecard_check, traits
+from sheetfunnel.engine.insights import Insights, ab_tests, scorecard_check, scores_like, traits
 from sheetfunnel.engine.learn import learn
 from sheetfunnel.engine.winmodel import auc_interval
 from sheetfunnel.grid import RoleTable, Table
-from sheetfunnel.learning_report import backwards_sentence, status_sentence
+from sheetfunnel.learning_report import backwards_sentence, findings, status_sentence
 from tests.support.closed_deals import (
     config,
     judged,
@@ -206,3 +206,17 @@ def test_x_education_leads_train_a_model_that_ranks_and_is_calibrated(datasets):
     chance = learned.chance.to_numpy()
     assert auc_interval(hidden.astype(float), chance).auc >= 0.85
     assert np.mean((chance - hidden) ** 2) <= 0.150
+
+
+def test_a_value_that_wins_more_but_scores_the_same_is_named():
+    cfg = Config(config().stages, (
+        Dimension("Source Fit", "Source", 1, (Rule(Match("in", options=("Referral", "Cold Call")),
+                                                   5), Rule(Match("any"), 8))),), (),
+        config().settings)
+    table, evaluation = judged(synthetic_grid(1200), cfg)
+    learned = learn(table, None, evaluation, cfg)
+    (found,) = scores_like(learned, evaluation, Fields(table, None, "ymd"), cfg)
+    assert (found.scope, found.value, found.like) == ("Source Fit", "Referral", "Cold Call")
+    sentence = findings(Insights((), (), (), (), (found,)), "en")[0]
+    assert sentence.startswith("Source Fit: Referral wins 1.") and sentence.endswith(
+        "× the average but scores like Cold Call.")

@@ -71,6 +71,17 @@ class Backwards:
 
 
 @dataclass(frozen=True)
+class ScoresLike:
+    """A value that wins far more than another the scorecard gives the same points."""
+
+    scope: str
+    value: str
+    lift: float
+    like: str
+    p_value: float
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One variant against the others at one step (``to_stage`` None: won of closed deals)."""
 
@@ -97,14 +108,15 @@ class Insights:
     scorecard: tuple[Level, ...]
     backwards: tuple[Backwards, ...]
     comparisons: tuple[Comparison, ...]
+    scores_like: tuple[ScoresLike, ...] = ()
 
 
 def insights(learned: Learned, evaluation: Evaluation, opportunities: RoleTable,
              customers: RoleTable | None, config: Config) -> Insights:
     fields = Fields(opportunities, customers, config.settings.date_order)
     scorecard, backwards = scorecard_check(learned, evaluation, fields, config)
-    return Insights(traits(learned), scorecard, backwards,
-                    ab_tests(evaluation, fields, config))
+    return Insights(traits(learned), scorecard, backwards, ab_tests(evaluation, fields, config),
+                    scores_like(learned, evaluation, fields, config))
 
 
 def traits(learned: Learned) -> tuple[Trait, ...]:
@@ -188,6 +200,43 @@ def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, co
         levels += dim_levels
         found.append(_backwards(dimension.name, dim_levels))
     return tuple(levels), tuple(b for b in found if b is not None)
+
+
+def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
+                ) -> tuple[ScoresLike, ...]:
+    """Per Scoring dimension, the value that wins clearly more (1.25× the average or more)
+    than another value given the same points: "Finance wins 2.1× the average but scores like
+    Retail"."""
+    base = learned.base_rate
+    if not base:
+        return ()
+    index = evaluation.deals.index
+    closed = pd.Series(learned.closed, index=index)
+    won = pd.Series(learned.won, index=index)[closed]
+    found = []
+    for dimension in config.dimensions:
+        text = fields.text(dimension.field) if fields.locate(dimension.field) else None
+        if text is None:
+            continue
+        frame = pd.DataFrame({"key": normalised(text)[closed], "text": text[closed], "won": won,
+                              "points": dimension_points(dimension, fields, index)[closed]})
+        values = frame.dropna().groupby("key").agg(text=("text", "first"), deals=("won", "size"),
+                                                   won=("won", "sum"), points=("points", "first"))
+        values = values[values["deals"] >= TOO_FEW].sort_index()
+        best = None
+        for high in values.itertuples():
+            for low in values.itertuples():
+                if high.points != low.points or high.won / high.deals < 1.25 * base \
+                        or high.won / high.deals < low.won / low.deals + 0.1:
+                    continue
+                p, _ = _two_proportions(int(high.won), int(high.deals), int(low.won),
+                                        int(low.deals))
+                if p < ALPHA and (best is None or p < best.p_value):
+                    best = ScoresLike(dimension.name, str(high.text),
+                                      high.won / high.deals / base, str(low.text), p)
+        if best is not None:
+            found.append(best)
+    return tuple(found)
 
 
 def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Comparison, ...]:

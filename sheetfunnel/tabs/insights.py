@@ -13,7 +13,7 @@ from sheetfunnel.config.model import Config
 from sheetfunnel.engine.insights import Comparison, Insights
 from sheetfunnel.engine.learn import Learned
 from sheetfunnel.grid import Cell, Grid
-from sheetfunnel.learning_report import backwards_sentence, status_sentence
+from sheetfunnel.learning_report import findings, status_sentence
 from sheetfunnel.plan import Bold, CellRange, Looks, NumberFormat
 from sheetfunnel.render import tab_protection
 from sheetfunnel.words.insights import texts, value_text
@@ -113,8 +113,7 @@ def _scorecard(rows: _Rows, found: Insights, words: dict[str, Any], lang: str) -
             (level.scope, words["points"].format(points=level.level))
         rows.add([scope, shown, level.deals, level.won, level.rate],
                  formats={3: INTEGER, 4: INTEGER, 5: PERCENT})
-    for sentence in [backwards_sentence(b, lang) for b in found.backwards] or \
-            [words["scorecard_fine"]]:
+    for sentence in findings(found, lang) or [words["scorecard_fine"]]:
         rows.add([sentence])
 
 

@@ -51,6 +51,7 @@ TEXTS: dict[str, dict[str, Any]] = {
                             "given {high} points {high_rate:.0%}: the weights disagree with "
                             "your results.",
         "scorecard_fine": "The scorecard's order agrees with your results.",
+        "scores_like": "{scope}: {value} wins {lift:.1f}× the average but scores like {like}.",
         "ab": "A/B comparison: {field}",
         "ab_head": ("Variant", "From", "To", "Deals", "Converted", "Rate", "Others", "p",
                     "Verdict"),
@@ -105,6 +106,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "points_backwards": "{scope}：{low} 分的商机赢率 {low_rate:.0%}，{high} 分的 "
                             "{high_rate:.0%}：权重与实际结果不符。",
         "scorecard_fine": "评分卡的排序与实际结果一致。",
+        "scores_like": "{scope}：{value} 的赢率是平均的 {lift:.1f} 倍，评分却与 {like} 相同。",
         "ab": "A/B 对比：{field}",
         "ab_head": ("版本", "从", "到", "商机数", "转化", "转化率", "其他版本", "p", "结论"),
         "ab_overall": "已结", "ab_won": "赢单",
