@@ -220,3 +220,17 @@ def test_a_value_that_wins_more_but_scores_the_same_is_named():
     sentence = findings(Insights((), (), (), (), (found,)), "en")[0]
     assert sentence.startswith("Source Fit: Referral wins 1.") and sentence.endswith(
         "× the average but scores like Cold Call.")
+
+
+def test_the_entered_date_field_of_a_won_stage_is_never_a_feature():
+    grid = synthetic_grid(300)
+    grid[0].append("Signed")
+    for row in grid[1:]:
+        row.append("2025-06-01" if row[1] == "Won" else None)
+    stages = tuple(replace(s, entered_date_field="Signed") if s.kind == "won" else s
+                   for s in config().stages)
+    cfg = replace(config(model_fields=("Source", "Signed")), stages=stages)
+    learned, _ = learned_from(grid, cfg)
+    assert [f.name for f in learned.features] == ["Source"]
+    assert any(p.message.startswith("“Signed” is known only when a deal closes")
+               and p.where == "Opportunities!J1" for p in learned.problems)
