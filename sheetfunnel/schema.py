@@ -49,7 +49,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "next_step": ("Next Step", "下一步"),
         "next_step_due": ("Next Step Due", "下一步截止", "下一步截止日期"),
         "lost_reason": ("Lost Reason", "Loss Reason", "输单原因"),
-        "closed_on": ("Closed On", "Closed Date", "Date Closed", "成交日期", "关闭日期"),
+        "closed_on": ("Close Date", "Closed On", "Closed Date", "Date Closed", "成交日期",
+                      "关闭日期"),
         # owned by the worker
         "score": ("Score", "评分"),
         "grade": ("Grade", "等级"),
