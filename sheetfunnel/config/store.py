@@ -9,7 +9,6 @@ from sheetfunnel.config.model import Config, Criterion, Dimension, Match, Rule, 
 from sheetfunnel.config.parse import Collector, check_grades
 from sheetfunnel.config.vocabulary import DAYS, POINTS, RESPONSE_HOURS, WEIGHT
 
-
 #: Settings added after configs were first kept (the win model's, #16).
 LATER_KEYS = ("model_fields", "model_min_won", "model_min_lost", "win_probability",
               "blend_weight", "ab_field")
