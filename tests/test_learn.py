@@ -11,13 +11,22 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, chi2_contingency, fisher_exact
 
+from sheetfunnel import schema
 from sheetfunnel.config import Config, Dimension, Match, Rule
 from sheetfunnel.engine.fields import Fields
-from sheetfunnel.engine.insights import Insights, ab_tests, scorecard_check, scores_like, traits
+from sheetfunnel.engine.insights import (
+    Insights,
+    ab_tests,
+    insights,
+    scorecard_check,
+    scores_like,
+    traits,
+)
 from sheetfunnel.engine.learn import learn
 from sheetfunnel.engine.winmodel import auc_interval
 from sheetfunnel.grid import RoleTable, Table
 from sheetfunnel.learning_report import backwards_sentence, findings, status_sentence
+from sheetfunnel.tabs.insights import render_insights
 from tests.support.closed_deals import (
     config,
     judged,
@@ -234,3 +243,16 @@ def test_the_entered_date_field_of_a_won_stage_is_never_a_feature():
     assert [f.name for f in learned.features] == ["Source"]
     assert any(p.message.startswith("“Signed” is known only when a deal closes")
                and p.where == "Opportunities!J1" for p in learned.problems)
+
+
+def test_the_insights_tab_speaks_chinese_in_a_chinese_workbook():
+    cfg = config(model_min_won=50, model_min_lost=50)
+    table, evaluation = judged(synthetic_grid(300), cfg)
+    learned = learn(table, None, evaluation, cfg)
+    found = insights(learned, evaluation, table, None, cfg)
+    grid, _ = render_insights(learned, found, cfg, tab="洞察", lang="zh", as_of=None)
+    assert grid[0] == ["洞察 — 已结商机说明了什么"]
+    assert grid[1][0].startswith("赢单模型已启用：基于 ")
+    assert [schema.display_name("zh", "opportunities", r) for r in schema.MODEL_COLUMNS] == [
+        "模型赢率", "赢单因素"]
+    assert schema.display_name("zh", "insights") == "洞察"
