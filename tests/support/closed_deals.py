@@ -43,7 +43,7 @@ def synthetic_grid(closed: int, open_deals: int = 100, seed: int = 7,
     won = rng.random(total) < 1 / (1 + np.exp(-logit))
     if shuffled:
         won = rng.permutation(won)
-    rows: list[list[object]] = [HEADER]
+    rows: list[list[object]] = [list(HEADER)]
     start = dt.date(2025, 1, 1)
     for i in range(total):
         is_open = i >= closed
