@@ -92,12 +92,15 @@ def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
     return found
 
 
-def owned_columns(opportunities: RoleTable) -> dict[str, int]:
-    """Sheet column of each owned role: its header where present, else appended at the right."""
+def owned_columns(opportunities: RoleTable, model: bool = False) -> dict[str, int]:
+    """Sheet column of each owned role: its header where present, else appended at the right.
+    The win model's columns join once ``model`` is in use (or their headers are there)."""
     table = opportunities.table
     next_col = max([table.width, *table.columns.values(), 0]) + 1
     columns: dict[str, int] = {}
-    for role in schema.OWNED_COLUMNS["opportunities"]:
+    roles = schema.OWNED_COLUMNS["opportunities"] + tuple(
+        r for r in schema.MODEL_COLUMNS if model or r in opportunities.roles)
+    for role in roles:
         header = opportunities.roles.get(role)
         if header is not None:
             columns[role] = table.columns[header]
@@ -120,10 +123,12 @@ def _header_cells(table: Table, tab_role: str, columns: Mapping[str, int], words
 
 
 def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: Config,
-                      words: Words) -> tuple[dict[tuple[int, int], Cell], Looks]:
-    """Owned columns of Opportunities and the IDs the run assigns."""
+                      words: Words, *, model: bool = False
+                      ) -> tuple[dict[tuple[int, int], Cell], Looks]:
+    """Owned columns of Opportunities (Model Win % and Why with ``model``) and the IDs the run
+    assigns."""
     table = opportunities.table
-    columns = owned_columns(opportunities)
+    columns = owned_columns(opportunities, model)
     cells, notes = _header_cells(table, "opportunities", columns, words)
     deals = evaluation.deals
     raw = config.settings.score_scale == "raw"
@@ -136,6 +141,9 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         "days_in_stage": (deals["days_in_stage"], 0),
         "flags": (deals["flags_text"], None),
     }
+    if "model_win_pct" in columns and "model_win_probability" in deals:
+        values["model_win_pct"] = (deals["model_win_probability"], 4)
+        values["why"] = (deals["model_factors"].map(" ".join), None)
     rows = [int(r) for r in deals.index]
     for role, (series, digits) in values.items():
         col = columns[role]
@@ -154,7 +162,9 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
     def span(role: str) -> CellRange:
         return CellRange(tab, first, columns[role])
 
-    formats = (
+    model_formats = (NumberFormat(span("model_win_pct"), "0%"),) \
+        if "model_win_pct" in columns else ()
+    formats = model_formats + (
         NumberFormat(span("score"), "0.0"),
         NumberFormat(span("win_pct"), "0%"),
         NumberFormat(span("weighted_amount"), money_format(config)),

@@ -65,22 +65,28 @@ def _owners(summary: Summary) -> list[dict[str, Any]]:
     return [{**owner, "flags": by_owner.get(owner["owner"], {})} for owner in owners]
 
 
-def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float
-                 ) -> dict[str, Any]:
+def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report; ``extra`` adds top-level sections (the learning ones, spec §6)."""
     deals = evaluation.deals
     plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
-    extra = ("owner", "title", "amount", "customer_id")
-    columns = [[builtin_value(v) for v in deals[name].tolist()] for name in plain + extra]
+    described = ("owner", "title", "amount", "customer_id")
+    columns = [[builtin_value(v) for v in deals[name].tolist()] for name in plain + described]
     days = [None if pd.isna(v) else int(v) for v in deals["days_in_stage"].tolist()]
+    chances = ([_model_chance(v) for v in deals["model_win_probability"].tolist()]
+               if "model_win_probability" in deals else [None] * len(deals))
+    factor_lists = ([list(v or ()) for v in deals["model_factors"].tolist()]
+                    if "model_factors" in deals else [[] for _ in range(len(deals))])
     opportunities = [
         {"id": i, "row": int(row), "stage": stage, "score": score, "score_raw": raw,
          "grade": grade, "win_probability": win, "weighted_amount": weighted,
          "days_in_stage": day, "flags": list(codes), "owner": owner, "title": title,
-         "amount": amount, "customer_id": customer, "model_win_probability": None,
-         "model_factors": []}
+         "amount": amount, "customer_id": customer, "model_win_probability": chance,
+         "model_factors": factors}
         for row, i, stage, score, raw, grade, win, weighted, owner, title, amount, customer,
-        day, codes in zip(deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(),
-                          strict=True)
+        day, codes, chance, factors in zip(
+            deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(), chances,
+            factor_lists, strict=True)
     ]
     return {
         "schema": SCHEMA,
@@ -104,7 +110,13 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "flags": dict(summary.flag_totals),
         "problems": [p.as_json() for p in summary.header.problems],
         "io": _io(io, seconds),
+        **(extra or {}),
     }
+
+
+def _model_chance(value: Any) -> float | None:
+    value = builtin_value(value)
+    return None if value is None else round(float(value), 4)
 
 
 def report_json(report: dict[str, Any]) -> str:

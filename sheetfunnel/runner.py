@@ -23,11 +23,14 @@ import pandas as pd
 from sheetfunnel import diff, render, schema
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.insights import Insights, insights
 from sheetfunnel.engine.joins import check_joins
+from sheetfunnel.engine.learn import Learned, learn, model_in_use, with_model
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid, with_formulas
+from sheetfunnel.learning_report import learning_sections
 from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
 from sheetfunnel.locks import lost_race, utc_now
@@ -47,6 +50,7 @@ from sheetfunnel.resources import data_path
 from sheetfunnel.summary import RunHeader, Summary, summarize
 from sheetfunnel.tabs.attention import attention_grid
 from sheetfunnel.tabs.history import history_cells, history_looks, read_stage_changes
+from sheetfunnel.tabs.insights import render_insights
 from sheetfunnel.tabs.state import (
     STATE_TAB,
     State,
@@ -139,6 +143,10 @@ class Outcome:
     evaluation: Evaluation
     summary: Summary
     state: State
+    learned: Learned | None = None
+    insights: Insights | None = None
+    #: whether the Insights tab is written (history past the gate, a setting asks, or it exists)
+    show_insights: bool = False
 
 
 def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
@@ -207,7 +215,7 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
                           outcome.summary.kpis, model.lang, _next_steps(model),
                           model.config.settings.timezone)
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
-                          seconds=clock() - started)
+                          seconds=clock() - started, extra=_learning(outcome, model))
     if notified is not None:
         report["notifications"] = notified
     joins = outcome.evaluation.joins
@@ -235,20 +243,40 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
                           memory=inputs.state.memory, history=inputs.history,
                           lang=inputs.model.lang, now=moment)
     model = inputs.model.with_joins(evaluation.joins) if evaluation.joins else inputs.model
-    new_state = _next_state(inputs, evaluation, as_of)
+    learned = learn(model.opportunities, model.customers, evaluation, config)
+    evaluation = with_model(evaluation, learned, config, model.lang)
+    found = insights(learned, evaluation, model.opportunities, model.customers, config)
+    shown = _insights_shown(inputs, learned, config)
+    new_state = _next_state(inputs, evaluation, as_of, shown)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status, problems=model.problems,
                        last_changed=new_state.last_changed)
-    return Outcome(evaluation, summarize(evaluation, config, header), new_state)
+    return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
+                   shown)
 
 
-def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date) -> State:
+def _learning(outcome: Outcome, model: WorkbookModel) -> dict[str, Any]:
+    if outcome.learned is None or outcome.insights is None or model.config is None:
+        return {}
+    return learning_sections(outcome.learned, outcome.insights, model.config, model.lang)
+
+
+def _insights_shown(inputs: Inputs, learned: Learned, config: Config) -> bool:
+    """The Insights tab is written once the history passes the gate's counts, an admin set a
+    model or A/B setting, or the tab is there already (it then stays current)."""
+    settings = config.settings
+    return learned.status != "not_enough_history" or settings.win_probability != "stage" \
+        or bool(settings.ab_field) or inputs.owned["insights"].exists
+
+
+def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
+                insights_shown: bool = True) -> State:
     """Memory after this run, the date the people-owned data last changed and the tabs the
     worker writes."""
     model, state = inputs.model, inputs.state
     frames = [model.opportunities.table.frame.drop(
         columns=[h for r, h in model.opportunities.roles.items()
-                 if r in schema.OWNED_COLUMNS["opportunities"]])]
+                 if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS])]
     id_header = model.opportunities.roles.get("id")
     if id_header is not None and evaluation.new_ids:
         frame = frames[0].copy()
@@ -264,7 +292,8 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date) -> State
     digest = fingerprint(grids)
     changed = state.last_changed if digest == state.fingerprint else as_of
     return State(evaluation.memory, digest, changed, model.config,
-                 {role: tab.record for role, tab in inputs.owned.items()})
+                 {role: tab.record for role, tab in inputs.owned.items()
+                  if role != "insights" or insights_shown})
 
 
 def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
@@ -276,7 +305,9 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     writes: list[CellWrite] = []
     looks = Looks()
 
-    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, words)
+    in_use = outcome.learned is not None and model_in_use(outcome.learned, config)
+    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, words,
+                                                model=in_use)
     writes += diff.diff_cells(opportunities.table.tab, snapshot.find(opportunities.table.tab),
                               cells)
     looks += opp_looks
@@ -308,6 +339,17 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
                               history_cells(snapshot.find(history_tab), evaluation,
                                             outcome.summary.funnel, words))
     looks += history_looks(history_tab)
+
+    if outcome.show_insights and outcome.learned is not None and outcome.insights is not None:
+        insights_tab = owned["insights"].title
+        grid, insights_looks = render_insights(outcome.learned, outcome.insights, config,
+                                               tab=insights_tab, lang=words.lang,
+                                               as_of=evaluation.as_of)
+        tabs.append(TabSpec(insights_tab, frozen_rows=1,
+                            column_widths=grid_widths(grid, insights_looks.number_formats),
+                            tab_id=owned["insights"].tab_id))
+        writes += _whole_tab(insights_tab, snapshot, grid)
+        looks += insights_looks
 
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),

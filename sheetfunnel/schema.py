@@ -27,6 +27,7 @@ TABS: dict[str, tuple[str, ...]] = {
     "attention": ("Attention", "待处理"),
     "history": ("History", "历史"),
     "state": ("_sheetfunnel",),
+    "insights": ("Insights", "洞察"),
 }
 
 CONFIG_TABS = ("stages", "scoring", "criteria", "settings")
@@ -45,7 +46,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "source": ("Source", "Channel", "Lead Source", "来源", "渠道"),
         "created": ("Created", "Created Date", "Created At", "创建日期", "创建时间"),
         "expected_close": ("Expected Close", "预计成交日期", "预计成交"),
-        "closed_on": ("Close Date", "Closed On", "Closed Date", "成交日期", "关闭日期"),
+        "closed_on": ("Close Date", "Closed On", "Closed Date", "Date Closed", "成交日期",
+                      "关闭日期"),
         "last_activity": ("Last Activity", "Last Contact", "最近跟进", "最近跟进日期"),
         "next_step": ("Next Step", "下一步"),
         "next_step_due": ("Next Step Due", "下一步截止", "下一步截止日期"),
@@ -58,6 +60,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "stage_entered": ("Stage Entered", "进入阶段日期"),
         "days_in_stage": ("Days in Stage", "阶段停留天数"),
         "flags": ("Flags", "提醒"),
+        "model_win_pct": ("Model Win %", "模型赢率"),
+        "why": ("Why", "赢单因素"),
     },
     "customers": {
         "customer_id": ("Customer ID", "ID", "Account ID", "客户编号"),
@@ -130,7 +134,10 @@ OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
 #: Tabs the worker owns whole: it makes them, records them in ``_sheetfunnel`` (state.py) and
 #: never lets one land on a people or config tab (owned_tabs.py). A new worker tab is one more
 #: role here (and its names in TABS); keep the order, each role has its row in the record.
-OWNED_TABS = ("summary", "attention", "history", "state")
+OWNED_TABS = ("summary", "attention", "history", "state", "insights")
+
+#: Owned columns of Opportunities that appear only once the win model is in use (learn.py).
+MODEL_COLUMNS = ("model_win_pct", "why")
 
 def english_name(tab_role: str, column_role: str | None = None) -> str:
     if column_role is None:

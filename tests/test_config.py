@@ -184,6 +184,12 @@ def test_problems_name_the_cell_and_say_how_to_fix_it(tab, cell, value, message)
     ([["score_scale", "stars"]], 'Settings!B2: score_scale must be percent or raw, not "stars".'),
     ([["assign_ids", "maybe"]], 'Settings!B2: The setting assign_ids must be yes or no, not '
                                 '"maybe".'),
+    ([["win_probability", "guess"]], 'Settings!B2: win_probability must be stage, model or '
+                                     'blend, not "guess".'),
+    ([["blend_weight", 2]], 'Settings!B2: The setting blend_weight must be a number from 0 to 1, '
+                            'such as 0.5, not "2".'),
+    ([["model_min_won", "many"]], "Settings!B2: The setting model_min_won must be a whole number "
+                                  'from 0 to 1,000,000, such as 100, not "many".'),
     ([["grade_A", 50]], "Settings!B2: The grade thresholds must fall from A to C (now A 50, B 60,"
                         " C 40). Make grade_A larger than grade_B and grade_B larger than "
                         "grade_C."),
@@ -193,6 +199,17 @@ def test_problems_name_the_cell_and_say_how_to_fix_it(tab, cell, value, message)
 def test_settings_problems(rows, message):
     result = parse(settings=[SETTINGS[0], *rows])
     assert result.config is None and problems(result) == [message]
+
+
+def test_settings_of_the_win_model():
+    result = parse(settings=[SETTINGS[0], ["model_fields", "Source，Owner, Size"],
+                             ["model_min_won", 50], ["win_probability", "Blend"],
+                             ["blend_weight", "0.3"], ["ab_field", "话术"]])
+    settings = result.config.settings
+    assert settings.model_fields == ("Source", "Owner", "Size")
+    assert (settings.model_min_won, settings.model_min_lost) == (50, 100)
+    assert (settings.win_probability, settings.blend_weight, settings.ab_field) == (
+        "blend", 0.3, "话术")
 
 
 def test_settings_read_numbers_booleans_and_mappings_in_both_languages():

@@ -81,6 +81,14 @@ class Settings:
     response_hours: float = 2.0
     criteria_cumulative: bool = True
     assign_ids: bool = True
+    #: the win model (#16): its fields (blank: the Scoring fields plus Source, Owner, Industry,
+    #: Size), the closed history it needs, what the weighted pipeline uses, the A/B column
+    model_fields: tuple[str, ...] = ()
+    model_min_won: int = 100
+    model_min_lost: int = 100
+    win_probability: Literal["stage", "model", "blend"] = "stage"
+    blend_weight: float = 0.5
+    ab_field: str = ""
     #: column role -> header, from ``column.<role>`` keys
     columns: Mapping[str, str] = field(default_factory=dict)
     #: tab role -> tab name, from ``tab.<role>`` keys

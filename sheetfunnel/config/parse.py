@@ -199,7 +199,8 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         except ValueError:
             found.error(where, f'The setting {name} must be yes or no, not "{text}".')
             return None
-    choices = {"date_order": ("ymd", "dmy", "mdy"), "score_scale": ("percent", "raw")}
+    choices = {"date_order": ("ymd", "dmy", "mdy"), "score_scale": ("percent", "raw"),
+               "win_probability": ("stage", "model", "blend")}
     if name in choices:
         if text.lower() in choices[name]:
             return text.lower()
@@ -210,7 +211,7 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         found.warning(where, f'"{text}" is not a time zone sheetfunnel knows: today is counted '
                       "in UTC. Type an IANA name such as Asia/Shanghai or Europe/Berlin.")
         return "UTC"
-    if name in ("timezone", "currency"):
+    if name in ("timezone", "currency", "ab_field"):
         return text
     if name == "money_unit":
         if text in ("", "万"):
@@ -218,6 +219,10 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         found.error(where, f'The setting money_unit must be 万 (amounts on the Summary in '
                     f'万, ten thousands) or blank, not "{text}".')
         return None
+    if name == "model_fields":
+        return tuple(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
+    if name in MODEL_BOUNDS:
+        return _model_number(name, raw, where, found)
     try:
         number = read_number(raw)
     except ValueError:
@@ -234,6 +239,27 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         found.error(where, f'The setting {name} {rule}, not "{text}".')
         return None
     return int(number) if bound is DAYS else number
+
+
+#: Settings numbers of the win model: the bound, whether whole, an example.
+MODEL_BOUNDS = {"model_min_won": (Bound(0, 1_000_000, whole=True), "100"),
+                "model_min_lost": (Bound(0, 1_000_000, whole=True), "100"),
+                "blend_weight": (Bound(0, 1), "0.5")}
+
+
+def _model_number(name: str, raw: Cell, where: str, found: Collector) -> float | None:
+    bound, example = MODEL_BOUNDS[name]
+    try:
+        number = read_number(raw)
+    except ValueError:
+        number = None
+    if number is None or not bound.holds(number):
+        kind = "a whole number" if bound.whole else "a number"
+        high = f"{int(bound.high):,}" if bound.whole else f"{bound.high:g}"
+        found.error(where, f"The setting {name} must be {kind} from {bound.low:g} to {high}, "
+                    f'such as {example}, not "{shown(raw)}".')
+        return None
+    return int(number) if bound.whole else number
 
 
 def _grade_label(name: str) -> str:

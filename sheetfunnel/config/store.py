@@ -9,12 +9,20 @@ from sheetfunnel.config.model import Config, Criterion, Dimension, Match, Rule, 
 from sheetfunnel.config.parse import Collector, check_grades
 from sheetfunnel.config.vocabulary import DAYS, POINTS, RESPONSE_HOURS, WEIGHT
 
+#: Settings added after configs were first kept (the win model's, #16).
+LATER_KEYS = ("model_fields", "model_min_won", "model_min_lost", "win_probability",
+              "blend_weight", "ab_field")
+
 
 def config_to_json(config: Config) -> str:
     """The config as JSON, to keep the last good one inside the workbook."""
     data = asdict(config)
     data["settings"]["columns"] = dict(config.settings.columns)
     data["settings"]["tabs"] = dict(config.settings.tabs)
+    defaults = asdict(Settings())
+    for key in LATER_KEYS:  # left out while unset: a workbook not using them keeps its text
+        if data["settings"][key] == defaults[key]:
+            del data["settings"][key]
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -30,7 +38,10 @@ def config_from_json(text: str) -> Config:
     criteria = tuple(
         Criterion(**{**c, "value": tuple(c["value"]) if isinstance(c["value"], list)
                      else c["value"]}) for c in data["criteria"])
-    config = Config(stages, dimensions, criteria, Settings(**data["settings"]))
+    settings = data["settings"]
+    if "model_fields" in settings:
+        settings["model_fields"] = tuple(settings["model_fields"])
+    config = Config(stages, dimensions, criteria, Settings(**settings))
     if not within_bounds(config):
         raise ValueError("the kept config has a number outside the bounds of the Config tabs")
     return config
@@ -47,4 +58,6 @@ def within_bounds(config: Config) -> bool:
             and all(0 <= s.probability <= 1 for s in config.stages)
             and all(WEIGHT.holds(d.weight) and all(POINTS.holds(r.points) for r in d.rules)
                     for d in config.dimensions)
+            and 0 <= settings.blend_weight <= 1
+            and settings.model_min_won >= 0 and settings.model_min_lost >= 0
             and not any(p.severity == "error" for p in grades.problems))

@@ -36,7 +36,8 @@ PERCENT_GRADE = Bound(0, 100)
 #: Settings keys with a fixed meaning; ``column.*`` and ``tab.*`` are open-ended.
 SETTING_KEYS = ("timezone", "date_order", "currency", "score_scale", "grade_a", "grade_b",
                 "grade_c", "follow_up_days", "stall_days", "response_hours",
-                "criteria_cumulative", "assign_ids", "money_unit")
+                "criteria_cumulative", "assign_ids", "money_unit", "model_fields",
+                "model_min_won", "model_min_lost", "win_probability", "blend_weight", "ab_field")
 #: Settings keys of notifications (spec §6): read and checked by sheetfunnel.notify.settings.
 NOTIFY_SETTING_KEYS = ("quiet_hours", "quiet_weekends", "renotify_days", "escalate_after_days")
 

@@ -1,0 +1,303 @@
+"""What the closed deals say about the team's own judgement: won-deal traits, the scorecard
+checked against results, and A/B comparisons of a variant column.
+
+Pure: the Learned features, the evaluation and the Config in, plain records out (the words
+module turns them into sentences). The statistics are scipy's: Wilson intervals, exact
+binomial tests with Benjamini–Hochberg correction, two-proportion (chi-square) and Fisher's
+exact tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest, chi2_contingency, false_discovery_control, fisher_exact, norm
+
+from sheetfunnel.config.model import Config
+from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.learn import Learned
+from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.scoring import dimension_points
+from sheetfunnel.grid import RoleTable
+
+TOO_FEW = 30  # deals below which a trait is "too few to tell"
+ALPHA = 0.05
+GRADES = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class Trait:
+    """One value of one field on closed deals: its win rate, lift over the overall rate, 95%
+    Wilson interval and whether it differs from the overall rate after correction."""
+
+    field: str
+    value: str | None
+    deals: int
+    won: int
+    rate: float
+    lift: float | None
+    low: float
+    high: float
+    p_value: float | None
+    significant: bool
+
+    @property
+    def too_few(self) -> bool:
+        return self.deals < TOO_FEW
+
+
+@dataclass(frozen=True)
+class Level:
+    """Win rate of one level of the scorecard (a grade, or a dimension's points) on closed
+    deals."""
+
+    scope: str  # "grade" or a dimension's name
+    level: str
+    deals: int
+    won: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class Backwards:
+    """The data disagree with the scorecard: a lower level won clearly more than a higher one."""
+
+    scope: str
+    higher: Level
+    lower: Level
+    p_value: float
+
+
+@dataclass(frozen=True)
+class ScoresLike:
+    """A value that wins far more than another the scorecard gives the same points."""
+
+    scope: str
+    value: str
+    lift: float
+    like: str
+    p_value: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One variant against the others at one step (``to_stage`` None: won of closed deals)."""
+
+    field: str
+    variant: str
+    from_stage: str | None
+    to_stage: str | None
+    entered: int
+    converted: int
+    rate: float
+    other_rate: float
+    p_value: float
+    test: str  # "two-proportion" or "fisher"
+    needed: int | None  # more deals per variant to tell a difference this size
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class Insights:
+    traits: tuple[Trait, ...]
+    scorecard: tuple[Level, ...]
+    backwards: tuple[Backwards, ...]
+    comparisons: tuple[Comparison, ...]
+    scores_like: tuple[ScoresLike, ...] = ()
+
+
+def insights(learned: Learned, evaluation: Evaluation, opportunities: RoleTable,
+             customers: RoleTable | None, config: Config) -> Insights:
+    fields = Fields(opportunities, customers, config.settings.date_order)
+    scorecard, backwards = scorecard_check(learned, evaluation, fields, config)
+    return Insights(traits(learned), scorecard, backwards, ab_tests(evaluation, fields, config),
+                    scores_like(learned, evaluation, fields, config))
+
+
+def traits(learned: Learned) -> tuple[Trait, ...]:
+    """Every value of every model field on closed deals; values with at least TOO_FEW deals
+    are tested against the overall win rate, Benjamini–Hochberg across all of them."""
+    base = learned.base_rate
+    if base is None:
+        return ()
+    closed, won = learned.closed, learned.won[learned.closed]
+    found: list[tuple[str, str | None, int, int]] = []
+    for feature in learned.features:
+        codes = feature.codes[closed]
+        size = len(feature.labels)
+        deals = np.bincount(codes[codes >= 0], minlength=size)
+        wins = np.bincount(codes[(codes >= 0) & won], minlength=size)
+        found += [(feature.name, feature.labels[i], int(deals[i]), int(wins[i]))
+                  for i in range(size) if deals[i]]
+    tested = [i for i, (_, _, deals, _) in enumerate(found) if deals >= TOO_FEW]
+    raw = [binomtest(found[i][3], found[i][2], base).pvalue for i in tested]
+    adjusted = dict(zip(tested, false_discovery_control(raw) if raw else [], strict=True))
+    made = []
+    for i, (name, value, count, hits) in enumerate(found):
+        interval = binomtest(hits, count).proportion_ci(method="wilson")
+        p = adjusted.get(i)
+        made.append(Trait(name, value, count, hits, hits / count,
+                          hits / count / base if base else None, float(interval.low),
+                          float(interval.high), None if p is None else float(p),
+                          p is not None and bool(p < ALPHA)))
+    return tuple(made)
+
+
+def _levels(scope: str, labels: pd.Series, won: pd.Series, order: list[str]) -> list[Level]:
+    table = pd.DataFrame({"level": labels, "won": won}).dropna().groupby("level")["won"]
+    deals, wins = table.size(), table.sum()
+    return [Level(scope, level, int(deals[level]), int(wins[level]),
+                  float(wins[level] / deals[level])) for level in order if level in deals.index]
+
+
+def _two_proportions(a_won: int, a_all: int, b_won: int, b_all: int) -> tuple[float, str]:
+    """p-value of a 2×2 comparison: chi-square (the two-proportion test) when every expected
+    count is at least 5, else Fisher's exact test."""
+    table = np.array([[a_won, a_all - a_won], [b_won, b_all - b_won]])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    if (table.sum(axis=0) == 0).any():
+        return 1.0, "two-proportion"
+    if expected.min() < 5:
+        return float(fisher_exact(table).pvalue), "fisher"
+    return float(chi2_contingency(table, correction=False).pvalue), "two-proportion"
+
+
+def _backwards(scope: str, levels: list[Level]) -> Backwards | None:
+    """The widest clear inversion: a lower level (later in ``levels``) winning more."""
+    best = None
+    for i, higher in enumerate(levels):
+        for lower in levels[i + 1:]:
+            if min(higher.deals, lower.deals) < TOO_FEW or lower.rate <= higher.rate + 0.05:
+                continue
+            p, _ = _two_proportions(lower.won, lower.deals, higher.won, higher.deals)
+            if p < ALPHA and (best is None or lower.rate - higher.rate >
+                              best.lower.rate - best.higher.rate):
+                best = Backwards(scope, higher, lower, p)
+    return best
+
+
+def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
+                    ) -> tuple[tuple[Level, ...], tuple[Backwards, ...]]:
+    """Win rate by grade and by each Scoring dimension's points on closed deals, and where a
+    lower grade or fewer points won clearly more."""
+    deals = evaluation.deals
+    closed = pd.Series(learned.closed, index=deals.index)
+    won = pd.Series(learned.won, index=deals.index)[closed].astype(float)
+    levels = _levels("grade", deals["grade"][closed], won, list(GRADES))
+    found = [_backwards("grade", levels)]
+    for dimension in config.dimensions:
+        if fields.locate(dimension.field) is None:
+            continue
+        points = dimension_points(dimension, fields, deals.index)[closed]
+        order = sorted(points.unique(), reverse=True)
+        labels = points.map(lambda v: f"{v:g}")
+        dim_levels = _levels(dimension.name, labels, won, [f"{v:g}" for v in order])
+        levels += dim_levels
+        found.append(_backwards(dimension.name, dim_levels))
+    return tuple(levels), tuple(b for b in found if b is not None)
+
+
+def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
+                ) -> tuple[ScoresLike, ...]:
+    """Per Scoring dimension, the value that wins clearly more (1.25× the average or more)
+    than another value given the same points: "Finance wins 2.1× the average but scores like
+    Retail"."""
+    base = learned.base_rate
+    if not base:
+        return ()
+    index = evaluation.deals.index
+    closed = pd.Series(learned.closed, index=index)
+    won = pd.Series(learned.won, index=index)[closed]
+    found = []
+    for dimension in config.dimensions:
+        text = fields.text(dimension.field) if fields.locate(dimension.field) else None
+        if text is None:
+            continue
+        frame = pd.DataFrame({"key": normalised(text)[closed], "text": text[closed], "won": won,
+                              "points": dimension_points(dimension, fields, index)[closed]})
+        values = frame.dropna().groupby("key").agg(text=("text", "first"), deals=("won", "size"),
+                                                   won=("won", "sum"), points=("points", "first"))
+        values = values[values["deals"] >= TOO_FEW].sort_index()
+        best = None
+        for high in values.itertuples():
+            for low in values.itertuples():
+                if high.points != low.points or high.won / high.deals < 1.25 * base \
+                        or high.won / high.deals < low.won / low.deals + 0.1:
+                    continue
+                p, _ = _two_proportions(int(high.won), int(high.deals), int(low.won),
+                                        int(low.deals))
+                if p < ALPHA and (best is None or p < best.p_value):
+                    best = ScoresLike(dimension.name, str(high.text),
+                                      high.won / high.deals / base, str(low.text), p)
+        if best is not None:
+            found.append(best)
+    return tuple(found)
+
+
+def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Comparison, ...]:
+    """For each value of Settings ``ab_field``: conversion at each step of the funnel (and won
+    of closed deals) against the other values pooled."""
+    name = config.settings.ab_field
+    text = fields.text(name) if name else None
+    if text is None:
+        return ()
+    keys = normalised(text)
+    spelled = dict(zip(keys[::-1], text[::-1], strict=True))
+    variants = sorted(k for k in keys.dropna().unique())
+    if len(variants) < 2:
+        return ()
+    steps = _steps(evaluation, config)
+    found = []
+    for key in variants:
+        mine = (keys == key).to_numpy()
+        others = keys.notna().to_numpy() & ~mine
+        for (source, target), (entered, converted) in steps.items():
+            a_all, a_won = int((entered & mine).sum()), int((converted & mine).sum())
+            b_all, b_won = int((entered & others).sum()), int((converted & others).sum())
+            if not a_all or not b_all:
+                continue
+            p, test = _two_proportions(a_won, a_all, b_won, b_all)
+            rate, other = a_won / a_all, b_won / b_all
+            found.append(Comparison(name, str(spelled[key]), source, target, a_all, a_won,
+                                    rate, other, p, test,
+                                    None if p < ALPHA else _needed(rate, other, a_all)))
+    return tuple(found)
+
+
+def _steps(evaluation: Evaluation, config: Config
+           ) -> dict[tuple[str | None, str | None], tuple[np.ndarray, np.ndarray]]:
+    """(from, to) -> (deals that reached from, deals that reached to), for each pair of
+    consecutive open stages and the last one to won; (None, None): closed deals and won.
+    Every deal reached the first stage; a later one as the funnel counts it (spec §3.4)."""
+    deals = evaluation.deals
+    kind = deals["kind"].to_numpy(dtype=object)
+    index = deals["stage_index"].to_numpy()
+    proven = deals["proven_index"].to_numpy()
+    won = kind == "won"
+    reached = {stage.name: ((kind == "open") & (index >= i)) | won | (proven >= i) | (i == 0)
+               for i, stage in enumerate(config.stages) if stage.kind == "open"}
+    names = list(reached)
+    steps: dict[tuple[str | None, str | None], tuple[np.ndarray, np.ndarray]] = {
+        (a, b): (reached[a], reached[a] & reached[b])
+        for a, b in zip(names, names[1:], strict=False)}
+    won_stage = next((s.name for s in config.stages if s.kind == "won"), None)
+    if names and won_stage:
+        steps[(names[-1], won_stage)] = (reached[names[-1]], reached[names[-1]] & won)
+    steps[(None, None)] = (won | (kind == "lost"), won)
+    return steps
+
+
+def _needed(rate: float, other: float, have: int) -> int | None:
+    """More deals per variant a two-proportion test needs to tell a difference this size
+    (5% significance, 80% power); None when the rates are equal or so close that no team
+    would ever gather the deals (over 100,000 per variant)."""
+    if rate == other:
+        return None
+    z = norm.ppf(1 - ALPHA / 2) + norm.ppf(0.8)
+    total = z ** 2 * (rate * (1 - rate) + other * (1 - other)) / (rate - other) ** 2
+    return max(int(np.ceil(total)) - have, 1) if total <= 100_000 else None
