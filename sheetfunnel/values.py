@@ -358,25 +358,19 @@ def parse_amounts(series: pd.Series, *, counts: bool = False) -> tuple[pd.Series
 
 def parse_dates(series: pd.Series, date_order: DateOrder = "ymd") -> tuple[pd.Series, pd.Series]:
     """Dates as typed -> (datetime64[ns] values, NaT when blank or unreadable; unreadable mask)."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
-    codes, uniques = _distinct(series)
-    values = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
-    bad = np.zeros(len(uniques), dtype=bool)
-    for i, value in enumerate(uniques):
-        try:
-            day = read_date(value, date_order)
-        except ValueError:
-            bad[i] = True
-            continue
-        if day is not None:
-            values[i] = np.datetime64(day, "D")
-    return _indexed(series, codes, values, bad, np.datetime64("NaT"))
+    return _parse_moments(series, lambda value: read_date(value, date_order), day=True)
 
 
 def parse_moments(series: pd.Series, date_order: DateOrder = "ymd"
                   ) -> tuple[pd.Series, pd.Series]:
     """Like ``parse_dates``, keeping each cell's time of day (``read_moment``)."""
+    return _parse_moments(series, lambda value: read_moment(value, date_order), day=False)
+
+
+def _parse_moments(series: pd.Series, read: Callable[[Any], dt.date | None], *, day: bool
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Each distinct cell read once by ``read`` (ValueError: unreadable); ``day``: a date, else
+    a date-time to the nanosecond."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
     codes, uniques = _distinct(series)
@@ -384,12 +378,12 @@ def parse_moments(series: pd.Series, date_order: DateOrder = "ymd"
     bad = np.zeros(len(uniques), dtype=bool)
     for i, value in enumerate(uniques):
         try:
-            moment = read_moment(value, date_order)
+            moment = read(value)
         except ValueError:
             bad[i] = True
             continue
         if moment is not None:
-            values[i] = np.datetime64(moment, "ns")
+            values[i] = np.datetime64(moment, "D") if day else np.datetime64(moment, "ns")
     return _indexed(series, codes, values, bad, np.datetime64("NaT"))
 
 

@@ -14,13 +14,12 @@ The tabs the worker marked (``TabSpec.tab_id``) carry a name scoped to the tab,
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from sheetfunnel.bulk import no_cyclic_gc
 from sheetfunnel.errors import WorkbookError, WorkbookNotFound, WorkbookUnreadable
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.plan import IOStats, WritePlan
@@ -70,7 +69,7 @@ class XlsxWorkbook:
     def read(self, select: Selector = every_tab) -> Snapshot:
         """The selected tabs' values, formulas shown as their last computed values."""
         seen = self._stamp()
-        with _bulk():
+        with no_cyclic_gc():
             snapshot = read_snapshot(self.path, select, self._unreadable)
         self._seen, self._grids = seen, snapshot.tabs
         return snapshot
@@ -84,7 +83,7 @@ class XlsxWorkbook:
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``; save (atomically, with a .bak) only when something changed."""
-        with _bulk():
+        with no_cyclic_gc():
             self._apply(plan)
 
     def _apply(self, plan: WritePlan) -> None:
@@ -146,17 +145,3 @@ class XlsxWorkbook:
         return WorkbookUnreadable(f"{self.path} is not an Excel workbook sheetfunnel can read "
                                   f"({reason}). Open it in Excel or LibreOffice and save it as "
                                   "an .xlsx workbook.")
-
-
-@contextlib.contextmanager
-def _bulk() -> Iterator[None]:
-    """No cyclic garbage collection while millions of cells are made: they hold no cycles, and
-    each collection would walk every one of them (a third of a read's time at 100,000 deals).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
