@@ -130,8 +130,8 @@ notify_config_option = click.option(
          "(default: $SHEETFUNNEL_NOTIFY_CONFIG).")
 
 
-def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None,
-                 local_now: dt.datetime | None = None) -> Any:
+def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None
+                 ) -> Any:
     """The Notifier of ``--notify-config`` (or $SHEETFUNNEL_NOTIFY_CONFIG)."""
     import os
 
@@ -141,7 +141,7 @@ def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None
     if config is None:
         raise UsageError("Notifications need channels: give --notify-config FILE.toml or set "
                          "SHEETFUNNEL_NOTIFY_CONFIG to its path.")
-    return Notifier(config, send=send, preview=preview, local_now=local_now)
+    return Notifier(config, send=send, preview=preview)
 
 
 def tell_admin(notifier: Any, workbook: str, what: str) -> None:
@@ -358,7 +358,7 @@ def notify(path: Path | None, sheet: str | None, credentials: Path | None,
            config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
            send: bool, preview: Path | None, test_channel: str | None, test_to: str) -> None:
     """Show (or with --send, send) the owner and manager digests and escalations due now."""
-    notifier = notifier_for(notify_config, send=send, preview=preview, local_now=as_of)
+    notifier = notifier_for(notify_config, send=send, preview=preview)
     if test_channel is not None:
         from sheetfunnel.notify.hook import send_test_message
 
@@ -425,9 +425,8 @@ def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.Run
             result = api.run(workbook, as_of=today)
         owners = [row["owner"] for row in result.report["owners"] if row["owner"]]
         config, people = preview_people(owners)
-        notifier = Notifier(config, send=False, preview=folder / lang, local_now=morning,
-                            people=people)
-        api.notify(workbook, notifier, as_of=today)
+        notifier = Notifier(config, send=False, preview=folder / lang, people=people)
+        api.notify(workbook, notifier, as_of=morning)
     out.print(f"Digests of the demo team (en and zh): [bold]{folder.resolve()}[/] — .eml files "
               "open in a mail program, .json files are the DingTalk messages.")
 

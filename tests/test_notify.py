@@ -312,3 +312,25 @@ def test_email_over_starttls_with_login(tmp_path, robots):
         assert [rcpts for _, rcpts, _ in box.mails] == [["me@example.com"]]
     finally:
         controller.stop()
+
+
+def test_run_notify_judges_quiet_hours_at_the_runs_own_moment(tmp_path, robots, smtp):
+    """``run --notify --as-of`` a date-time: quiet hours and Digest At are judged then, in the
+    team's timezone (Shanghai), not by the machine's clock."""
+    box, port = smtp
+    path = notify_workbook(tmp_path)
+    config = tmp_path / "notify.toml"
+    config.write_text(fakes.notify_toml(robots.url, port), encoding="utf-8")
+    report = tmp_path / "night.json"
+    night = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-24T22:30",
+                                     "--notify", "--notify-config", str(config),
+                                     "--report", str(report)])
+    assert night.exit_code == 0, night.output
+    notes = json.loads(report.read_text())["notifications"]
+    assert notes["sent"] == [] and {s["reason"] for s in notes["skipped"]} == {"quiet_hours"}
+    assert all(not v for v in robots.received.values()) and box.mails == []
+    morning = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-25T09:30",
+                                       "--notify", "--notify-config", str(config),
+                                       "--report", str(report)])
+    assert morning.exit_code == 0, morning.output
+    assert len(robots.received["dingtalk"]) == 1 and box.mails

@@ -69,9 +69,8 @@ class Notifier:
     config: NotifyConfig
     send: bool = True
     preview: Path | None = None
+    #: an aware moment instead of the run's own (tests)
     now: dt.datetime | None = None
-    #: ``--as-of`` as a wall-clock date-time in the Settings timezone (``now`` wins)
-    local_now: dt.datetime | None = None
     post: Post | None = None
     sleep: Callable[[float], None] = time.sleep
     #: people instead of the Notify tab's (the demo's preview)
@@ -81,9 +80,11 @@ class Notifier:
 
     def __call__(self, workbook: Workbook, snapshot: Snapshot, titles: Mapping[str, str | None],
                  evaluation: Evaluation, headline: Mapping[str, object], lang: str,
-                 next_steps: Mapping[int, str], timezone: str) -> dict[str, Any]:
-        now = self.now or (self.local_now.replace(tzinfo=zone(timezone)) if self.local_now
-                           else dt.datetime.now(dt.UTC))
+                 next_steps: Mapping[int, str], timezone: str, moment: dt.datetime
+                 ) -> dict[str, Any]:
+        """``moment``: the run's own time on the team's wall clock (``--as-of`` when it is a
+        date-time), at which quiet hours and digest times are judged."""
+        now = self.now or moment.replace(tzinfo=zone(timezone))
         settings_title, notify_title = titles.get("settings"), titles.get("notify")
         grids = {role: (title, snapshot.tabs[title]) for role, title in
                  (("settings", settings_title), ("notify", notify_title))
