@@ -322,21 +322,29 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
               default="INFO", show_default=True,
               help="Log runs at this level and above; WARNING logs only refusals and failures.")
+@click.option("--notify", "notify", is_flag=True,
+              help="After each run send what is due (digests once a day at Digest At, "
+                   "escalations at once), and tell the [admin] channel of failed runs.")
+@notify_config_option
 def watch(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None, every: str, at_time: str | None, log_format: str,
-          log_level: str) -> None:
+          log_level: str, notify: bool, notify_config: Path | None) -> None:
     """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run.
 
     PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 stopped
     by SIGINT or SIGTERM after the run under way, 2 bad usage or no such workbook, 3 another
     writer held the workbook as the watcher started (a process manager starts it again:
     systemd's Restart=on-failure), 130 or 143 stopped at once by a second SIGINT or SIGTERM.
+    A run whose notifications were not all delivered (exit code 4 of `run`) is a warning in
+    the log; the watcher goes on.
     """
     from sheetfunnel.watch import serve
 
+    notifier = notifier_for(notify_config, send=True) if notify else None
     code = serve(path, sheet=sheet, config_file=config_file,
                  every=every, at=at_time, log_format=log_format, log_level=log_level,
-                 open_workbook=lambda: open_workbook(path, sheet, credentials))
+                 open_workbook=lambda: open_workbook(path, sheet, credentials),
+                 notifier=notifier)
     raise SystemExit(code)
 
 
