@@ -365,7 +365,15 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
 def notify(path: Path | None, sheet: str | None, credentials: Path | None,
            config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
            send: bool, preview: Path | None, test_channel: str | None, test_to: str) -> None:
-    """Show (or with --send, send) the owner and manager digests and escalations due now."""
+    """Show (or with --send, send) the owner and manager digests and escalations due now.
+
+    PATH is a local .xlsx workbook; or give --sheet for a Google Sheet (not needed with
+    --test). Exit codes: 0 shown or sent, 2 bad usage, a broken config or notify config or an
+    unreadable workbook, 3 the workbook could not be written this time (held by a watcher,
+    read-only, unreachable), 4 some notifications were not delivered.
+    """
+    if test_channel is None:
+        target(path, sheet)  # a missing or doubled workbook first: it is the usage mistake
     notifier = notifier_for(notify_config, send=send, preview=preview)
     if test_channel is not None:
         from sheetfunnel.notify.hook import send_test_message
@@ -386,8 +394,10 @@ def notify(path: Path | None, sheet: str | None, credentials: Path | None,
         out.print(shown or "No digest is due now.", highlight=False, markup=False)
         if preview is not None:
             out.print(f"Wrote {len(notifier.deliveries)} files into {preview}.")
-        return
-    check_notifications(result.report)
+    if not result.ok:  # judged with the last good config, or not at all: say why
+        raise ConfigError(result.errors)
+    if send:
+        check_notifications(result.report)
 
 
 @cli.command()
