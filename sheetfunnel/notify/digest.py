@@ -147,9 +147,9 @@ class _Flags:
         self.table = table  # Item columns + owner_key, told (first told, NaT when new), due
         self.gone = gone  # the ledger's flags no longer open: owner, first, resolved, owner_key
         owner_codes, owners = pd.factorize(table["owner_key"])
-        self.by_owner = {str(k): np.flatnonzero(owner_codes == i) for i, k in
-                         enumerate(owners)} if len(owners) < 2000 else {
-            str(k): np.asarray(v) for k, v in table.groupby("owner_key").indices.items()}
+        order = np.argsort(owner_codes, kind="stable")  # each owner's rows, in table order
+        bounds = np.searchsorted(owner_codes[order], np.arange(len(owners) + 1))
+        self.by_owner = {str(k): order[bounds[i]:bounds[i + 1]] for i, k in enumerate(owners)}
         names, self.owner_code = np.unique(table["owner"].to_numpy(dtype=object).astype(str),
                                            return_inverse=True)
         self.owner_names = names.tolist()
