@@ -130,8 +130,8 @@ notify_config_option = click.option(
          "(default: $SHEETFUNNEL_NOTIFY_CONFIG).")
 
 
-def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None,
-                 local_now: dt.datetime | None = None) -> Any:
+def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None = None
+                 ) -> Any:
     """The Notifier of ``--notify-config`` (or $SHEETFUNNEL_NOTIFY_CONFIG)."""
     import os
 
@@ -141,7 +141,7 @@ def notifier_for(notify_config: Path | None, *, send: bool, preview: Path | None
     if config is None:
         raise UsageError("Notifications need channels: give --notify-config FILE.toml or set "
                          "SHEETFUNNEL_NOTIFY_CONFIG to its path.")
-    return Notifier(config, send=send, preview=preview, local_now=local_now)
+    return Notifier(config, send=send, preview=preview)
 
 
 def tell_admin(notifier: Any, workbook: str, what: str) -> None:
@@ -322,21 +322,29 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
               default="INFO", show_default=True,
               help="Log runs at this level and above; WARNING logs only refusals and failures.")
+@click.option("--notify", "notify", is_flag=True,
+              help="After each run send what is due (digests once a day at Digest At, "
+                   "escalations at once), and tell the [admin] channel of failed runs.")
+@notify_config_option
 def watch(path: Path | None, sheet: str | None, credentials: Path | None,
           config_file: Path | None, every: str, at_time: str | None, log_format: str,
-          log_level: str) -> None:
+          log_level: str, notify: bool, notify_config: Path | None) -> None:
     """Keep running on a schedule; one writer per workbook. Ctrl-C finishes the current run.
 
     PATH is a local .xlsx workbook; or give --sheet for a Google Sheet. Exit codes: 0 stopped
     by SIGINT or SIGTERM after the run under way, 2 bad usage or no such workbook, 3 another
     writer held the workbook as the watcher started (a process manager starts it again:
     systemd's Restart=on-failure), 130 or 143 stopped at once by a second SIGINT or SIGTERM.
+    A run whose notifications were not all delivered (exit code 4 of `run`) is a warning in
+    the log; the watcher goes on.
     """
     from sheetfunnel.watch import serve
 
+    notifier = notifier_for(notify_config, send=True) if notify else None
     code = serve(path, sheet=sheet, config_file=config_file,
                  every=every, at=at_time, log_format=log_format, log_level=log_level,
-                 open_workbook=lambda: open_workbook(path, sheet, credentials))
+                 open_workbook=lambda: open_workbook(path, sheet, credentials),
+                 notifier=notifier)
     raise SystemExit(code)
 
 
@@ -357,8 +365,16 @@ def watch(path: Path | None, sheet: str | None, credentials: Path | None,
 def notify(path: Path | None, sheet: str | None, credentials: Path | None,
            config_file: Path | None, notify_config: Path | None, as_of: dt.datetime | None,
            send: bool, preview: Path | None, test_channel: str | None, test_to: str) -> None:
-    """Show (or with --send, send) the owner and manager digests and escalations due now."""
-    notifier = notifier_for(notify_config, send=send, preview=preview, local_now=as_of)
+    """Show (or with --send, send) the owner and manager digests and escalations due now.
+
+    PATH is a local .xlsx workbook; or give --sheet for a Google Sheet (not needed with
+    --test). Exit codes: 0 shown or sent, 2 bad usage, a broken config or notify config or an
+    unreadable workbook, 3 the workbook could not be written this time (held by a watcher,
+    read-only, unreachable), 4 some notifications were not delivered.
+    """
+    if test_channel is None:
+        target(path, sheet)  # a missing or doubled workbook first: it is the usage mistake
+    notifier = notifier_for(notify_config, send=send, preview=preview)
     if test_channel is not None:
         from sheetfunnel.notify.hook import send_test_message
 
@@ -378,8 +394,10 @@ def notify(path: Path | None, sheet: str | None, credentials: Path | None,
         out.print(shown or "No digest is due now.", highlight=False, markup=False)
         if preview is not None:
             out.print(f"Wrote {len(notifier.deliveries)} files into {preview}.")
-        return
-    check_notifications(result.report)
+    if not result.ok:  # judged with the last good config, or not at all: say why
+        raise ConfigError(result.errors)
+    if send:
+        check_notifications(result.report)
 
 
 @cli.command()
@@ -425,9 +443,8 @@ def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.Run
             result = api.run(workbook, as_of=today)
         owners = [row["owner"] for row in result.report["owners"] if row["owner"]]
         config, people = preview_people(owners)
-        notifier = Notifier(config, send=False, preview=folder / lang, local_now=morning,
-                            people=people)
-        api.notify(workbook, notifier, as_of=today)
+        notifier = Notifier(config, send=False, preview=folder / lang, people=people)
+        api.notify(workbook, notifier, as_of=morning)
     out.print(f"Digests of the demo team (en and zh): [bold]{folder.resolve()}[/] — .eml files "
               "open in a mail program, .json files are the DingTalk messages.")
 

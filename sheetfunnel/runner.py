@@ -67,9 +67,11 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
 #: The notification step (sheetfunnel.notify.hook.Notifier): workbook, snapshot, titles,
-#: evaluation, headline KPIs, language, next steps by row, timezone -> ``notifications``.
+#: evaluation, headline KPIs, language, next steps by row, timezone, the run's moment (the
+#: team's wall-clock time, naive) -> ``notifications``.
 Notify = Callable[[Workbook, Snapshot, Mapping[str, str | None], Evaluation,
-                   Mapping[str, object], str, Mapping[int, str], str], dict[str, Any]]
+                   Mapping[str, object], str, Mapping[int, str], str, dt.datetime],
+                  dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
         step("Notifying")
         notified = notify(workbook, inputs.snapshot, model.titles, outcome.evaluation,
                           outcome.summary.kpis, model.lang, _next_steps(model),
-                          model.config.settings.timezone)
+                          model.config.settings.timezone, moment)
     report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
                           seconds=clock() - started, extra=_learning(outcome, model))
     if notified is not None:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import schedule
 
@@ -40,7 +40,7 @@ from sheetfunnel.team_time import AsOf
 from sheetfunnel.workbook.base import Workbook, only
 
 if TYPE_CHECKING:
-    from sheetfunnel.runner import RunResult
+    from sheetfunnel.runner import Notify, RunResult
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,17 @@ class RunOutcome:
     seconds: float = 0.0
     ok: bool = True
     message: str = ""
+    #: a run that wrote but whose notifications were not all delivered (a command's exit
+    #: code 4): a warning in the log, never a stop
+    warning: str = ""
 
 
 def outcome_of(result: RunResult) -> RunOutcome:
     """A ``run_once`` result as an outcome: not ok unless the Config tabs were read cleanly."""
+    failed = (result.report.get("notifications") or {}).get("failed") or []
+    warning = "; ".join(dict.fromkeys(str(f["reason"]) for f in failed))
     if result.config_status == STATUS_OK:
-        return RunOutcome(result.rows, result.cells_written)
+        return RunOutcome(result.rows, result.cells_written, warning=warning)
     errors = [p for p in result.problems if p.severity == "error"]
     first = f" First: {errors[0]}." if errors else ""
     return RunOutcome(result.rows, result.cells_written, ok=False,
@@ -134,7 +139,10 @@ class Watcher:
                  lock: WriterLock, at: str | None = None,
                  clock: Callable[[], dt.datetime] = dt.datetime.now,
                  sleep: Callable[[float], None] = time.sleep, max_backoff: int = 8,
-                 name: str = "the workbook"):
+                 name: str = "the workbook",
+                 on_failure: Callable[[RunOutcome, dt.datetime], None] | None = None):
+        """``on_failure(outcome, since)`` hears about a failed run that starts a failure
+        streak or fails otherwise than the run before; ``since`` is when the streak began."""
         if every < dt.timedelta(seconds=1) or max_backoff < 1:
             raise UsageError("A watcher runs at most every second and backs off at least "
                              "one interval.")
@@ -146,6 +154,10 @@ class Watcher:
         self.max_backoff = max_backoff
         self.name = name
         self.failures = 0
+        self.on_failure = on_failure
+        #: when the current streak of failed runs began (None: the last run was ok)
+        self.failing_since: dt.datetime | None = None
+        self._last_failure = ""
         self.scheduler = schedule.Scheduler()
         self.scheduler.every(round(every.total_seconds())).seconds.do(self._tick)
         daily = parse_at(at)
@@ -255,6 +267,14 @@ class Watcher:
                   "cells_written": outcome.cells_written, "workbook": self.name}
         if outcome.ok:
             self.failures, self._to_skip = 0, 0
+            self.failing_since, self._last_failure = None, ""
+            if outcome.warning:
+                log.warning("Run ok: %d rows, %d cells written in %.1f s; some notifications "
+                            "were not delivered (the next run tries again): %s", outcome.rows,
+                            outcome.cells_written, outcome.seconds, outcome.warning,
+                            extra=fields | {"outcome": "ok", "failures": 0,
+                                            "warning": outcome.warning})
+                return
             log.info("Run ok: %d rows, %d cells written in %.1f s.", outcome.rows,
                      outcome.cells_written, outcome.seconds,
                      extra=fields | {"outcome": "ok", "failures": 0})
@@ -269,6 +289,11 @@ class Watcher:
                       outcome.seconds, self.failures, outcome.message, span(wait * self.every),
                       extra=fields | {"outcome": "failed", "failures": self.failures,
                                       "error": outcome.message})
+            if self.failing_since is None:
+                self.failing_since = started
+            if self.on_failure is not None and outcome.message != self._last_failure:
+                self.on_failure(outcome, self.failing_since)
+            self._last_failure = outcome.message
 
 
 @contextlib.contextmanager
@@ -293,15 +318,17 @@ def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
 
 def make_job(open_workbook: Callable[[], Workbook], *, config_file: Path | None = None,
              today: Callable[[], AsOf] = lambda: None,
-             writer: str | None = None) -> Callable[[], RunOutcome]:
+             writer: str | None = None, notify: Notify | None = None
+             ) -> Callable[[], RunOutcome]:
     """One ``run_once`` on a freshly opened workbook (fresh I/O counts), judged as of
     ``today()`` (None: the clock, in the Settings timezone); ``writer`` is the holder of the
-    watcher's own lease, which must not stop its runs."""
+    watcher's own lease, which must not stop its runs; ``notify`` sends what is due after
+    each write (digests once per local day at Digest At, escalations at once)."""
     from sheetfunnel.runner import run_once
 
     def job() -> RunOutcome:
         return outcome_of(run_once(open_workbook(), as_of=today(), config_file=config_file,
-                                   writer=writer))
+                                   writer=writer, notify=notify))
 
     return job
 
@@ -313,15 +340,32 @@ def writer_lock(workbook: Workbook, path: Path | None, every: dt.timedelta) -> W
     return SheetLease(workbook, duration=lease_duration(every))
 
 
+def admin_on_failure(notifier: Any, name: str) -> Callable[[RunOutcome, dt.datetime], None]:
+    """The ``[admin]`` channel of ``notifier``'s config hears of a failed run, and since when
+    the runs have been failing (the first failure of the streak, kept by the watcher)."""
+    from sheetfunnel.notify.hook import admin_notice
+
+    def tell(outcome: RunOutcome, since: dt.datetime) -> None:
+        failure = admin_notice(notifier.config, name, outcome.message,
+                               since.astimezone().isoformat(timespec="minutes"),
+                               dt.datetime.now(dt.UTC))
+        if failure:
+            log.warning("Admin notice not delivered: %s", failure,
+                        extra={"event": "admin_notice", "workbook": name})
+
+    return tell
+
+
 def serve(path: Path | None, *, sheet: str | None, config_file: Path | None, every: str,
           at: str | None, log_format: str, log_level: str,
-          open_workbook: Callable[[], Workbook]) -> int:
+          open_workbook: Callable[[], Workbook], notifier: Any = None) -> int:
     """The ``watch`` command: logging, this backend's lock, signals, the loop. Returns the exit
     code: 0 stopped when asked, EXIT_REFUSED held by another writer at the start, 128 + the
     signal's number stopped at once by a second signal.
 
     ``path`` or ``sheet`` is how the CLI found the workbook; ``open_workbook`` opens it again
-    for each run.
+    for each run; ``notifier`` (``watch --notify``) sends after each run and tells the admin
+    of failed runs.
     """
     from sheetfunnel.logs import configure_logging
 
@@ -331,9 +375,11 @@ def serve(path: Path | None, *, sheet: str | None, config_file: Path | None, eve
     workbook.read(only())  # a wrong path, key or credentials file fails now, not at 3 a.m.
     lock = writer_lock(workbook, path if sheet is None else None, interval)
     holder = lock.holder if isinstance(lock, SheetLease) else None
-    watcher = Watcher(make_job(open_workbook, config_file=config_file, writer=holder),
-                      every=interval,
-                      at=daily, lock=lock, name=workbook.name)
+    watcher = Watcher(make_job(open_workbook, config_file=config_file, writer=holder,
+                               notify=notifier),
+                      every=interval, at=daily, lock=lock, name=workbook.name,
+                      on_failure=admin_on_failure(notifier, workbook.name) if notifier
+                      else None)
     with stop_on_signals(threading.Event()) as stop:
         try:
             return watcher.run_forever(stop)

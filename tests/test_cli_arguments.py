@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sheetfunnel import init
 from sheetfunnel.cli import cli
 
-COMMANDS = ("init", "run", "check", "watch", "demo")
+COMMANDS = ("init", "run", "check", "watch", "demo", "notify")
 #: A well-formed Google Sheets key no server knows; with a bad credentials file nothing is sent.
 KEY = "1NoSuchSheet0123456789abcdefghijklmnop"
 
@@ -31,6 +31,11 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "folder").mkdir()
     (folder / "notes.txt").write_text("not a workbook", encoding="utf-8")
     (folder / "broken.toml").write_text("[settings\n", encoding="utf-8")
+    (folder / "notify.toml").write_text('[channels.mail]\nkind = "email"\nhost = "127.0.0.1"\n'
+                                        'port = 9\nfrom = "bot@example.com"\n',
+                                        encoding="utf-8")
+    (folder / "nochannel.toml").write_text('[channels.robot]\nkind = "dingtalk"\n',
+                                           encoding="utf-8")
     return folder
 
 
@@ -110,6 +115,35 @@ MISTAKES = [
     ("run {dir}/book.xlsx --report {dir}/notes.txt/r.json", "there is no folder"),
     ("run {dir}/book.xlsx --dry-run --report {dir}/" + "x" * 300 + ".json",
      "The report cannot be written"),
+    # notify: missing, extra, malformed
+    ("notify", "Give either a workbook path"),
+    ("notify --sheet", "Option '--sheet' requires an argument"),
+    ("notify {dir}/book.xlsx --sheet " + KEY, "not both and not neither"),
+    ("notify {dir}/book.xlsx", "Notifications need channels"),
+    ("notify {dir}/book.xlsx --notify-config", "requires an argument"),
+    ("notify {dir}/book.xlsx --preview", "requires an argument"),
+    ("notify --test", "requires an argument"),
+    ("notify {dir}/book.xlsx extra", "unexpected extra argument (extra)"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/notify.toml --every 10m",
+     "No such option '--every'"),
+    *[(f"notify {{dir}}/book.xlsx --notify-config {{dir}}/notify.toml --as-of {moment}",
+       "Invalid value for '--as-of'") for moment in ("tomorrow", "2026-11-24T25:00",
+                                                      "2026-02-30")],
+    ("notify {dir}/book.xlsx --notify-config {dir}/notify.toml --as-of 1800-01-01",
+     "outside the dates sheetfunnel reads"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/nothere.toml",
+     "The notify config cannot be read"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/folder", "is a directory"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/broken.toml", "is not valid TOML"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/nochannel.toml", "needs url"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/notify.toml --preview {dir}/notes.txt",
+     "is a file"),
+    ("notify {dir}/nothere.xlsx --notify-config {dir}/notify.toml", "There is no workbook at"),
+    ("notify {dir}/notes.txt --notify-config {dir}/notify.toml", "is not an Excel workbook"),
+    ("notify --sheet not-a-key --notify-config {dir}/notify.toml",
+     "is not a Google Sheets key"),
+    ("notify {dir}/book.xlsx --notify-config {dir}/notify.toml --config {dir}/broken.toml",
+     "cannot be read as TOML"),
 ]
 
 

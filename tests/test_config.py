@@ -312,7 +312,8 @@ def test_builtin_defaults_only_warn_about_columns_and_stages_the_workbook_lacks(
                 for k, v in sections.items()}
     result = parse_config(sections, headers={"opportunities": ["Stage", "Amount"]})
     assert result.config is not None
-    assert result.config.criteria[-1].stage == "Lost"
+    # the defaults on columns the sheet lacks are skipped (the rest are on stages it lacks)
+    assert result.config.criteria == ()
     assert all(p.severity == "warning" for p in result.problems)
     problems = [str(p) for p in result.problems]
     assert len(problems) == len(set(problems))  # each once
@@ -322,7 +323,7 @@ def test_builtin_defaults_only_warn_about_columns_and_stages_the_workbook_lacks(
         "no stage Qualified, Needs Analysis, Proposal, Negotiation. Add a Criteria tab for your "
         "stages.")
     assert "default.toml: [[criteria]]: 3 default criteria name columns this sheet lacks: " \
-           "Owner, Expected Close, Lost Reason — their checks see a blank cell. Add the columns, " \
+           "Owner, Expected Close, Lost Reason — they are skipped. Add the columns, " \
            "or a Criteria tab of your own." in problems
     assert "default.toml: [[scoring]]: 14 default scoring rules name columns this sheet lacks: " \
            "Industry, Size, Purchase Intent, Budget, Decision Cycle Days — they score 0. Add " \

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import pytest
 
-from sheetfunnel.config import sections_from_toml
+from sheetfunnel.config import Criterion, sections_from_toml
+from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.errors import MissingColumnError, Problem
 from sheetfunnel.load import load_workbook_model, tabs_needed
 from sheetfunnel.runner import default_sections
@@ -212,15 +217,31 @@ def test_the_maven_crm_sheet_maps_through_settings_alone(datasets):
         "closed_on": "close_date"}
     assert loaded.config.stage("Engaging").entered_date_field == "engage_date"
     assert [s.name for s in loaded.config.open_stages] == ["Prospecting", "Engaging"]
-    # the default criteria keep what fits: close_date is the Close Date, not Expected Close,
-    # and there is no Lost Reason
-    deals = loaded.opportunities
-    assert [(c.stage, field_column(c.field, deals.table.headers, deals.roles))
-            for c in loaded.config.criteria] == [("Won", None), ("Lost", None)]
+    # close_date is the Close Date, not Expected Close, and there is no Lost Reason: the
+    # default criteria on them are skipped (they would flag every closed deal)
+    assert loaded.config.criteria == ()
     assert all(p.severity == "warning" for p in loaded.problems)
+    assert "2 default criteria name columns this sheet lacks: Expected Close, Lost Reason — " \
+           "they are skipped. Add the columns, or a Criteria tab of your own." in \
+           [p.message for p in loaded.problems]
     assert len(loaded.opportunities.table.frame) == 8800
     assert set(loaded.opportunities.table.frame["deal_stage"]) == {
         "Prospecting", "Engaging", "Won", "Lost"}
+
+
+def test_an_admins_criterion_on_a_missing_column_is_kept_and_flags(datasets):
+    tabs = maven_tabs(datasets)
+    tabs["Criteria"] = [["Stage", "Field", "Check"], ["Won", "Expected Close", "filled"]]
+    loaded = load(tabs)  # a typed Field that names no column is the admin's to fix
+    assert [(p.where, p.severity) for p in loaded.problems if "Expected Close" in p.message
+            ] == [("Criteria!B2", "error")]
+    admins = dataclasses.replace(load(maven_tabs(datasets)).config, criteria=(
+        Criterion("Won", "Expected Close", "filled", None, ""),))
+    kept = load(tabs, last_good=admins)  # the last good config runs: it still flags
+    result = evaluate(kept.opportunities, None, None, kept.config, as_of=dt.date(2018, 1, 1),
+                      memory=StageMemory())
+    won = result.deals["stage"] == "Won"
+    assert (result.flags["code"] == "MISSING_CRITERIA").sum() == won.sum() == 4238
 
 
 def test_only_the_tabs_serving_a_role_are_read():

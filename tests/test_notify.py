@@ -312,3 +312,78 @@ def test_email_over_starttls_with_login(tmp_path, robots):
         assert [rcpts for _, rcpts, _ in box.mails] == [["me@example.com"]]
     finally:
         controller.stop()
+
+
+def test_run_notify_judges_quiet_hours_at_the_runs_own_moment(tmp_path, robots, smtp):
+    """``run --notify --as-of`` a date-time: quiet hours and Digest At are judged then, in the
+    team's timezone (Shanghai), not by the machine's clock."""
+    box, port = smtp
+    path = notify_workbook(tmp_path)
+    config = tmp_path / "notify.toml"
+    config.write_text(fakes.notify_toml(robots.url, port), encoding="utf-8")
+    report = tmp_path / "night.json"
+    night = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-24T22:30",
+                                     "--notify", "--notify-config", str(config),
+                                     "--report", str(report)])
+    assert night.exit_code == 0, night.output
+    notes = json.loads(report.read_text())["notifications"]
+    assert notes["sent"] == [] and {s["reason"] for s in notes["skipped"]} == {"quiet_hours"}
+    assert all(not v for v in robots.received.values()) and box.mails == []
+    morning = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-11-25T09:30",
+                                       "--notify", "--notify-config", str(config),
+                                       "--report", str(report)])
+    assert morning.exit_code == 0, morning.output
+    assert len(robots.received["dingtalk"]) == 1 and box.mails
+
+
+def test_watch_notify_sends_what_is_due_each_tick_and_tells_the_admin_since_when(
+        tmp_path, robots, smtp, caplog):
+    """``watch --notify``: a tick whose channel fails is a warning (the next tick retries it),
+    a digest goes once a day, and a failure streak is one admin notice saying since when."""
+    import time_machine
+
+    from sheetfunnel.locks import XlsxLock
+    from sheetfunnel.watch import Watcher, make_job
+
+    box, port = smtp
+    path = notify_workbook(tmp_path)
+    wrong = notifier(robots, port, now=None, dingtalk_secret="SECwrong-secret-9999")
+    right = notifier(robots, port, now=None)
+    current = [wrong]
+    every = dt.timedelta(minutes=10)
+    with time_machine.travel(MORNING, tick=False) as clock, \
+            caplog.at_level(logging.INFO, logger="sheetfunnel"):
+        job = make_job(lambda: api.open_workbook(path),
+                       notify=lambda *args: current[0](*args))
+        watcher = Watcher(job, every=every, lock=XlsxLock(path), sleep=clock.shift,
+                          name="pipeline.xlsx", on_failure=admin(right))
+        first = watcher.run_now()
+        assert first.ok and "'sales-dingtalk' was refused" in first.warning
+        assert watcher.failures == 0 and robots.received["dingtalk"] == []
+        assert len(robots.received["feishu"]) == 1
+        assert any(r.levelno == logging.WARNING and "not delivered" in r.getMessage()
+                   for r in caplog.records)
+        current[0] = right
+        clock.shift(every)
+        assert watcher.run_now().warning == ""
+        assert len(robots.received["dingtalk"]) == 1  # retried on the next tick
+        mails = len(box.mails)
+        clock.shift(every)
+        watcher.run_now()  # the same local day: nothing is due
+        assert len(robots.received["dingtalk"]) == 1 and len(robots.received["feishu"]) == 1
+        assert len(box.mails) == mails
+        path.rename(tmp_path / "moved.xlsx")
+        clock.shift(every)
+        failing_since = dt.datetime.now().astimezone().isoformat(timespec="minutes")
+        assert not watcher.run_now().ok
+        clock.shift(every * 2)
+        assert not watcher.run_now().ok  # the same failure: no second notice
+    notices = [body for _, rcpts, body in box.mails if rcpts == ["ops@example.com"]]
+    assert len(notices) == 1 and f"Since: {failing_since}" in notices[0]
+    assert "pipeline.xlsx" in notices[0]
+
+
+def admin(notifier: Notifier):
+    from sheetfunnel.watch import admin_on_failure
+
+    return admin_on_failure(notifier, "pipeline.xlsx")

@@ -32,7 +32,7 @@ def item(deal: str, code: str, weighted: float, owner: str = "Alice Chen",
 
 
 def sent_after(messages, ledger: Ledger, now: dt.datetime) -> Ledger:
-    return record(ledger, tuple(messages), now, now.date())
+    return record(ledger, tuple(messages), now)
 
 
 def test_a_rep_digest_lists_own_deals_by_severity_then_value():
@@ -161,3 +161,21 @@ def test_the_ledger_round_trips_through_cells_and_keeps_rows():
         grid[row - 1][col - 1] = value
     assert read_ledger(grid) == ledger
     assert ledger_cells(grid, ledger) == cells
+
+
+def test_the_ledger_keeps_one_row_per_flag_whoever_heard_of_it():
+    flags = [item("OPP-1", "STALLED", 10), item("OPP-2", "NEGATIVE_SIGNAL", 20)]
+    messages, _ = build_messages(flags, [REP, MANAGER], SHANGHAI, Ledger(), TUESDAY, lang="en")
+    assert {m.kind for m in messages} == {"rep", "manager", "escalation"}
+    ledger = sent_after(messages, Ledger(), TUESDAY)
+    assert sorted(ledger.seen.index) == [("OPP-1", "STALLED"), ("OPP-2", "NEGATIVE_SIGNAL")]
+    assert ledger.seen["tier"].tolist() == [1, 1]  # sent once to the rep
+    flag_rows = [k for k in ledger_cells(None, ledger).items() if k[0][1] == 20
+                 and k[1] in ("flag", "resolved")]
+    assert len(flag_rows) == 2
+    # a manager told only (no rep in the Notify tab): known, tier 0, still due to a rep
+    alone = sent_after(build_messages(flags, [MANAGER], SHANGHAI, Ledger(), TUESDAY,
+                                      lang="en")[0], Ledger(), TUESDAY)
+    assert alone.seen["tier"].tolist() == [0, 0]
+    later, _ = build_messages(flags, [REP], SHANGHAI, alone, TUESDAY, lang="en")
+    assert sorted(i.deal for m in later if m.kind == "rep" for i in m.items) == ["OPP-1", "OPP-2"]

@@ -53,17 +53,17 @@ def check_fields(sections: Mapping[str, ConfigSection], headers: Mapping[str, Se
 
 #: What a row whose Field names no column does, by Config tab.
 _EFFECT = {"stages": "their dates count as blank", "scoring": "they score 0",
-           "criteria": "their checks see a blank cell"}
+           "criteria": "they are skipped"}
 _RULES = {"stages": "stages", "scoring": "scoring rules", "criteria": "criteria"}
 
 
 def _one_missing(section: ConfigSection, role: str, where: str, name: str,
                  present: Sequence[str]) -> Problem:
     if section.builtin:
+        effect = "so that check is skipped" if role == "criteria" else "so it counts as blank"
         return Problem(where, f'The default {section.name} use the column "{name}", which is '
-                       "not in the Opportunities or Customers tab, so it counts as blank. Add "
-                       f"the column, or a {schema.english_name(role)} tab of your own.",
-                       "warning")
+                       f"not in the Opportunities or Customers tab, {effect}. Add the column, "
+                       f"or a {schema.english_name(role)} tab of your own.", "warning")
     near = closest([name], present)
     hint = f" (the closest is {near})" if near else ""
     return Problem(where, f'There is no column "{name}" in the Opportunities or Customers '

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sheetfunnel import schema
-from sheetfunnel.config.crosscheck import check_columns, check_fields
+from sheetfunnel.config.crosscheck import check_columns, check_fields, names_column
 from sheetfunnel.config.model import (
     CheckKind,
     Config,
@@ -566,6 +566,17 @@ def _criterion_value(check: CheckKind, raw: Cell, where: str, date_order: str,
     return None
 
 
+def _on_present_columns(criteria: tuple[Criterion, ...], section: ConfigSection,
+                        headers: Mapping[str, Sequence[str]], columns: Mapping[str, str]
+                        ) -> tuple[Criterion, ...]:
+    """Default criteria on a column this sheet lacks are skipped (a default must not flag every
+    deal of a sheet that never had the column); an admin's own criteria keep reading it as
+    blank. check_fields says which were skipped."""
+    if not section.builtin:
+        return criteria
+    return tuple(c for c in criteria if names_column(c.field, headers, columns))
+
+
 def parse_config(sections: Mapping[str, ConfigSection], *,
                  headers: Mapping[str, Sequence[str]] | None = None) -> ConfigResult:
     """All sections -> a Config, or every problem found (a Config only when there is no error).
@@ -586,6 +597,7 @@ def parse_config(sections: Mapping[str, ConfigSection], *,
     check_grades(sections.get("settings"), settings, dimensions, found)
     criteria = parse_criteria(pick("criteria"), stages, found, settings.date_order)
     if headers is not None:
+        criteria = _on_present_columns(criteria, pick("criteria"), headers, settings.columns)
         found.problems.extend(check_fields(sections, headers, settings.columns))
         found.problems.extend(check_columns(sections.get("settings"), headers, settings.columns))
     errors = [p for p in found.problems if p.severity == "error"]

@@ -130,18 +130,11 @@ def _shown(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def visible(message: Message) -> bool:
-    """False for a message that only tidies the ledger (an escalation whose flags resolved)."""
-    return message.kind != "escalation" or bool(message.items)
-
-
 def fold(messages: Iterable[Message], kinds: Mapping[str, str], attention: Line,
          lang: str) -> list[Delivery]:
     """One delivery per chat robot, one per person for email (``kinds``: channel -> kind)."""
     groups: dict[tuple[str, str], list[Message]] = {}
     for message in messages:
-        if not visible(message):
-            continue
         channel = message.person.channel
         kind = kinds.get(channel, "")
         key = (channel, message.person.name if kind == "email" else "")

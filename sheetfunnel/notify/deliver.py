@@ -12,9 +12,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from sheetfunnel.notify.channels import SENDERS
 from sheetfunnel.notify.channels import email as email_channel
@@ -22,7 +25,7 @@ from sheetfunnel.notify.channels.base import ChannelFailure, Post
 from sheetfunnel.notify.channels_config import NotifyConfig
 from sheetfunnel.notify.compose import Delivery, fit
 from sheetfunnel.notify.digest import Message, Skip
-from sheetfunnel.notify.ledger import Ledger, Sent, keep_recent
+from sheetfunnel.notify.ledger import Digest, FlagKey, Ledger, keep_recent
 
 log = logging.getLogger(__name__)
 MINUTE = dt.timedelta(minutes=1)
@@ -53,27 +56,45 @@ def _entry(delivery: Delivery, **more: Any) -> dict[str, Any]:
             "flags": _carried(delivery), **more}
 
 
-def record(ledger: Ledger, messages: tuple[Message, ...], now: dt.datetime,
-           today: dt.date) -> Ledger:
-    """The ledger after ``messages`` were accepted: their flags sent, resolved ones dropped,
-    their digest slots taken."""
-    sent = dict(ledger.sent)
-    slots = dict(ledger.slots)
+def record(ledger: Ledger, messages: Iterable[Message], now: dt.datetime) -> Ledger:
+    """The ledger after ``messages`` were accepted (``now``: the run's moment): the flags they
+    told of are known (first told now when new or re-opened), those of rep digests sent once
+    more (their tier up), those reported resolved marked so, their digests taken."""
+    told: list[FlagKey] = []
+    sent: list[FlagKey] = []
+    gone: list[FlagKey] = []
+    digests = dict(ledger.digests)
     for message in messages:
-        for key in message.gone:
-            sent.pop(key, None)
-        for key in message.keys:
-            before = sent.get(key)
-            sent[key] = Sent(before.first if before else today, now,
-                             (before.count + 1) if before else 1)
+        (sent if message.kind == "rep" else told).extend(message.keys)
+        gone.extend(message.gone)
         if message.slot is not None:
             audience, kind, day = message.slot
-            slots[(audience, kind)] = day
-    return dataclasses.replace(ledger, sent=sent, slots=slots)
+            digests[(audience, kind)] = Digest(day, now)
+    seen = ledger.seen
+    moment = pd.Timestamp(now).tz_convert("UTC")
+    if gone:
+        at = pd.MultiIndex.from_tuples([k[1:] for k in gone]).intersection(seen.index)
+        seen = seen.copy()
+        seen.loc[at, "resolved"] = seen.loc[at, "resolved"].fillna(moment)
+    if told or sent:
+        keys = pd.DataFrame(told + sent, columns=["owner", "deal", "code"]).drop_duplicates(
+            ["deal", "code"], keep="last").set_index(["deal", "code"])
+        known = seen.reindex(keys.index)
+        fresh = known["first"].isna() | known["resolved"].notna()
+        rep = keys.index.isin(pd.MultiIndex.from_tuples([k[1:] for k in sent])) if sent \
+            else np.zeros(len(keys), dtype=bool)
+        tier = known["tier"].where(~fresh, 0).fillna(0).astype("int64") + rep
+        last = known["last"].where(~fresh, moment).mask(rep, moment)
+        updated = pd.DataFrame({"owner": keys["owner"], "first": known["first"].where(
+            ~fresh, moment), "last": last, "tier": tier,
+            "resolved": pd.Series(pd.NaT, index=keys.index, dtype="datetime64[ns, UTC]")})
+        seen = pd.concat([seen[~seen.index.isin(keys.index)], updated]) if len(seen) \
+            else updated
+    return dataclasses.replace(ledger, seen=seen, digests=digests)
 
 
 def deliver(deliveries: list[Delivery], config: NotifyConfig, ledger: Ledger,
-            now: dt.datetime, today: dt.date, *, post: Post,
+            now: dt.datetime, *, post: Post,
             sleep: Callable[[float], None], skips: tuple[Skip, ...] = (),
             wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> Outcome:
     """Send each delivery (``now`` decides pacing and the ledger's times; ``wall`` is the
@@ -81,8 +102,10 @@ def deliver(deliveries: list[Delivery], config: NotifyConfig, ledger: Ledger,
     outcome = Outcome(ledger, skipped=[{"channel": s.channel, "audience": s.audience,
                                         "reason": s.reason} for s in skips])
 
-    def accepted(delivery: Delivery, at: dt.datetime) -> None:
-        outcome.ledger = record(outcome.ledger, delivery.messages, at, today)
+    told: list[Message] = []  # recorded once at the end, at the run's moment
+
+    def accepted(delivery: Delivery) -> None:
+        told.extend(delivery.messages)
         outcome.sent.append(_entry(delivery))
         log.info("Notified %s through channel '%s'", ", ".join(delivery.audiences),
                  delivery.channel)
@@ -120,7 +143,8 @@ def deliver(deliveries: list[Delivery], config: NotifyConfig, ledger: Ledger,
             continue
         outcome.ledger = dataclasses.replace(outcome.ledger, pace={
             **outcome.ledger.pace, channel.name: (*recent, clock)})
-        accepted(sized, clock)
+        accepted(sized)
     for name, group in mails.items():
-        email_channel.send_all(group, config.channels[name], lambda d: accepted(d, now), failed)
+        email_channel.send_all(group, config.channels[name], accepted, failed)
+    outcome.ledger = record(outcome.ledger, told, now)
     return outcome

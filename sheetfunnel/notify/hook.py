@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import requests
 
 from sheetfunnel.config.sections import sections_from_grids
@@ -32,12 +33,12 @@ from sheetfunnel.notify.channels_config import (
     NotifyConfig,
     parse_notify_config,
 )
-from sheetfunnel.notify.compose import Delivery, Doc, Line, Section, fold, render_plain, visible
-from sheetfunnel.notify.deliver import Outcome, deliver, record
+from sheetfunnel.notify.compose import Delivery, Doc, Line, Section, fold, render_plain
+from sheetfunnel.notify.deliver import Outcome, deliver
 from sheetfunnel.notify.digest import build_messages, open_flags
-from sheetfunnel.notify.ledger import ledger_cells, read_ledger
+from sheetfunnel.notify.ledger import ledger_cells, read_ledger, settled
 from sheetfunnel.notify.people import Person, read_people
-from sheetfunnel.notify.quiet import local_time, zone
+from sheetfunnel.notify.quiet import zone
 from sheetfunnel.notify.settings import notify_settings
 from sheetfunnel.plan import TabSpec, WritePlan
 from sheetfunnel.tabs.state import STATE_TAB
@@ -68,9 +69,8 @@ class Notifier:
     config: NotifyConfig
     send: bool = True
     preview: Path | None = None
+    #: an aware moment instead of the run's own (tests)
     now: dt.datetime | None = None
-    #: ``--as-of`` as a wall-clock date-time in the Settings timezone (``now`` wins)
-    local_now: dt.datetime | None = None
     post: Post | None = None
     sleep: Callable[[float], None] = time.sleep
     #: people instead of the Notify tab's (the demo's preview)
@@ -80,9 +80,11 @@ class Notifier:
 
     def __call__(self, workbook: Workbook, snapshot: Snapshot, titles: Mapping[str, str | None],
                  evaluation: Evaluation, headline: Mapping[str, object], lang: str,
-                 next_steps: Mapping[int, str], timezone: str) -> dict[str, Any]:
-        now = self.now or (self.local_now.replace(tzinfo=zone(timezone)) if self.local_now
-                           else dt.datetime.now(dt.UTC))
+                 next_steps: Mapping[int, str], timezone: str, moment: dt.datetime
+                 ) -> dict[str, Any]:
+        """``moment``: the run's own time on the team's wall clock (``--as-of`` when it is a
+        date-time), at which quiet hours and digest times are judged."""
+        now = self.now or moment.replace(tzinfo=zone(timezone))
         settings_title, notify_title = titles.get("settings"), titles.get("notify")
         grids = {role: (title, snapshot.tabs[title]) for role, title in
                  (("settings", settings_title), ("notify", notify_title))
@@ -103,8 +105,6 @@ class Notifier:
         kinds = {name: c.kind for name, c in self.config.channels.items()}
         attention = links.attention(notify_words(lang)["attention"])
         self.deliveries = fold(messages, kinds, attention, lang)
-        today = local_time(now, settings).date()
-        ledger = record(ledger, tuple(m for m in messages if not visible(m)), now, today)
         if self.preview is not None:
             write_preview(self.deliveries, self.config, self.preview)
         if not self.send:
@@ -112,8 +112,10 @@ class Notifier:
                                              "reason": s.reason} for s in skips],
                     "failed": [], "would_send": [d.channel for d in self.deliveries]}
         post = self.post or http_post(requests.Session())
-        outcome: Outcome = deliver(self.deliveries, self.config, ledger, now, today, post=post,
+        outcome: Outcome = deliver(self.deliveries, self.config, ledger, now, post=post,
                                    sleep=self.sleep, skips=tuple(skips))
+        outcome.ledger = settled(outcome.ledger, pd.MultiIndex.from_arrays(
+            [items["deal"], items["code"]]), now)
         _write_ledger(workbook, snapshot, outcome)
         return outcome.report()
 

@@ -1,47 +1,72 @@
-"""The delivery ledger: what each person was told, kept in a region of its own of the hidden
-``_sheetfunnel`` tab so that it travels with the workbook.
+"""The delivery ledger: which open flags the team has been told of, kept in a region of its own
+of the hidden ``_sheetfunnel`` tab so that it travels with the workbook.
 
+Lean: one shared row per flag seen (deal + flag, not one per flag per person) and one row per
+audience's last digest — 187,000 open flags and 300 reps are 187,000 rows, not a million.
 Layout (columns T:Z, all text so both backends store it alike):
 
-    T1:Z1  Notify ledger | Audience | Deal | Flag | First | Last | Count
-    flag   audience | deal ID | flag code | first sent (date) | last sent (ISO UTC) | times
-    slot   audience | digest kind | — | — | local day sent | —
-    pace   channel | — | — | — | recent send times (ISO UTC, space separated) | —
+    T1:Z1     Notify ledger | Owner | Deal | Flag | First | Last | Tier
+    flag      owner | deal ID | flag code | first told (ISO UTC) | last sent to its rep | tier
+    resolved  owner | deal ID | flag code | first told | resolved (ISO UTC) | —
+    digest    audience | kind (rep, manager, escalation) | — | local day | sent (ISO UTC) | —
+    pace      channel | — | — | — | recent send times (ISO UTC, space separated) | —
 
-Only what a channel accepted is recorded, so a failed delivery is retried next run. Rows keep
-their order between runs (new keys appended, gone keys cleared), so a quiet run rewrites nothing.
+The tier counts the digests that listed the flag to its rep (0: only a manager heard of it);
+it picks the re-notify interval. Only what a channel accepted is recorded, so a failed
+delivery is retried next run. Rows keep their order between runs (new keys appended, gone
+keys cleared), so a quiet run rewrites nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from sheetfunnel.grid import Cell, Grid, is_blank
 
 FIRST_COL = 20  # T
-HEADER = ("Notify ledger", "Audience", "Deal", "Flag", "First", "Last", "Count")
+HEADER = ("Notify ledger", "Owner", "Deal", "Flag", "First", "Last", "Tier")
 WIDTH = len(HEADER)
 
-#: (audience, deal ID, flag code)
+#: (owner, deal ID, flag code)
 FlagKey = tuple[str, str, str]
+#: The shared flags, indexed by (deal, code).
+SEEN_COLUMNS = ("owner", "first", "last", "tier", "resolved")
+
+
+def no_flags() -> pd.DataFrame:
+    """An empty ``seen`` table, with its index and dtypes."""
+    index = pd.MultiIndex.from_arrays([pd.Index([], dtype=object)] * 2, names=["deal", "code"])
+    moment = pd.Series([], dtype="datetime64[ns, UTC]", index=index)
+    return pd.DataFrame({"owner": pd.Series([], dtype=object, index=index), "first": moment,
+                         "last": moment, "tier": pd.Series([], dtype="int64", index=index),
+                         "resolved": moment})
 
 
 @dataclass(frozen=True)
-class Sent:
-    first: dt.date
-    last: dt.datetime
-    count: int = 1
+class Digest:
+    day: str  # the local day of a digest slot; "" for escalations
+    at: dt.datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ledger:
-    sent: dict[FlagKey, Sent] = field(default_factory=dict)
-    #: (audience, digest kind) -> the local day (ISO) of the last digest sent
-    slots: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (deal, code) -> owner, first (told), last (sent to its rep), tier, resolved (or NaT)
+    seen: pd.DataFrame = field(default_factory=no_flags)
+    #: (audience, kind: rep | manager | escalation) -> the last one the channel accepted
+    digests: dict[tuple[str, str], Digest] = field(default_factory=dict)
     #: channel -> recent send times (UTC), for robots' per-minute limits across runs
     pace: dict[str, tuple[dt.datetime, ...]] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when they would be written alike."""
+        return isinstance(other, Ledger) and _rows(self) == _rows(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _text(value: Cell) -> str:
@@ -60,39 +85,59 @@ def _moment(text: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _utc(texts: pd.Series) -> pd.Series:
+    return pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
+
+
 def read_ledger(grid: Grid | None) -> Ledger:
     """The ledger region; rows that cannot be read are forgotten (at worst a message is
     sent again), never fatal."""
-    ledger = Ledger()
-    for row in (grid or [])[1:]:
-        cells = [_text(row[FIRST_COL - 1 + i]) if FIRST_COL - 1 + i < len(row) else ""
-                 for i in range(WIDTH)]
-        kind, audience, deal, code, first, last, count = cells
-        if kind == "flag" and audience and deal and code:
-            when = _moment(last)
-            try:
-                day = dt.date.fromisoformat(first)
-            except ValueError:
-                day = None
-            if when and day:
-                ledger.sent[(audience, deal, code)] = Sent(day, when,
-                                                            int(count) if count.isdigit() else 1)
-        elif kind == "slot" and audience and deal:
-            ledger.slots[(audience, deal)] = last
+    region = [[_text(row[FIRST_COL - 1 + i]) if FIRST_COL - 1 + i < len(row) else ""
+               for i in range(WIDTH)] for row in (grid or [])[1:]]
+    table = pd.DataFrame(region, columns=["kind", "owner", "deal", "code", "first", "last",
+                                          "tier"], dtype=object)
+    flags = table[table["kind"].isin(["flag", "resolved"]) & (table["owner"] != "")
+                  & (table["deal"] != "") & (table["code"] != "")]
+    first = _utc(flags["first"])
+    last = _utc(flags["last"].where(flags["kind"] == "flag", ""))
+    resolved = _utc(flags["last"].where(flags["kind"] == "resolved", ""))
+    tier = pd.to_numeric(flags["tier"], errors="coerce").fillna(1).astype("int64")
+    readable = first.notna() & (last.notna() | resolved.notna())
+    seen = pd.DataFrame({"owner": flags["owner"], "first": first, "last": last, "tier": tier,
+                         "resolved": resolved})[readable]
+    seen.index = pd.MultiIndex.from_arrays([flags["deal"][readable], flags["code"][readable]],
+                                           names=["deal", "code"])
+    seen = seen[~seen.index.duplicated(keep="last")]
+    ledger = Ledger(seen if len(seen) else no_flags())
+    for kind, audience, what, _, day, last_text, _ in table[
+            table["kind"].isin(["digest", "pace"])].itertuples(index=False, name=None):
+        if kind == "digest" and audience and what and (when := _moment(last_text)):
+            ledger.digests[(audience, what)] = Digest(day, when)
         elif kind == "pace" and audience:
-            times = tuple(t for t in map(_moment, last.split()) if t)
-            ledger.pace[audience] = times
+            ledger.pace[audience] = tuple(t for t in map(_moment, last_text.split()) if t)
     return ledger
+
+
+def _iso(moments: pd.Series) -> list[str]:
+    return [m.isoformat(timespec="seconds") if m is not pd.NaT else ""
+            for m in moments.dt.tz_convert("UTC")]
 
 
 def _rows(ledger: Ledger) -> dict[tuple[str, ...], tuple[str, ...]]:
     rows: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for (audience, deal, code), sent in ledger.sent.items():
-        rows[("flag", audience, deal, code)] = (
-            "flag", audience, deal, code, sent.first.isoformat(),
-            sent.last.astimezone(dt.UTC).isoformat(timespec="seconds"), str(sent.count))
-    for (audience, kind), day in ledger.slots.items():
-        rows[("slot", audience, kind, "")] = ("slot", audience, kind, "", "", day, "")
+    seen = ledger.seen
+    gone = seen["resolved"].notna().tolist()
+    for closed, owner, (deal, code), first, last, resolved, tier in zip(
+            gone, seen["owner"].tolist(), seen.index, _iso(seen["first"]), _iso(seen["last"]),
+            _iso(seen["resolved"]), seen["tier"].tolist(), strict=True):
+        kind = "resolved" if closed else "flag"
+        rows[(kind, owner, deal, code)] = (kind, owner, deal, code, first,
+                                           resolved if closed else last,
+                                           "" if closed else str(tier))
+    for (audience, kind), digest in ledger.digests.items():
+        rows[("digest", audience, kind, "")] = (
+            "digest", audience, kind, "", digest.day,
+            digest.at.astimezone(dt.UTC).isoformat(timespec="seconds"), "")
     for channel, times in ledger.pace.items():
         shown = " ".join(t.astimezone(dt.UTC).isoformat(timespec="seconds") for t in times)
         rows[("pace", channel, "", "")] = ("pace", channel, "", "", "", shown, "")
@@ -111,18 +156,21 @@ def ledger_cells(previous: Grid | None, ledger: Ledger) -> dict[tuple[int, int],
     wanted = _rows(ledger)
     old = [_key(row) for row in (previous or [])[1:]]
     placed: dict[int, tuple[str, ...]] = {}
+    used: set[tuple[str, ...]] = set()
     free: list[int] = []
     for index, key in enumerate(old, start=2):
-        if key in wanted and key not in placed.values():
+        if key in wanted and key not in used:
             placed[index] = key
+            used.add(key)
         elif any(key):
             free.append(index)
-    used = set(placed.values())
     last = max([1, *placed, *free])
-    newcomers = (key for key in wanted if key not in used)
-    for key in newcomers:
+    free.reverse()  # popped from the end: the lowest free row first
+    for key in wanted:
+        if key in used:
+            continue
         if free:
-            placed[free.pop(0)] = key
+            placed[free.pop()] = key
         else:
             last += 1
             placed[last] = key
@@ -139,3 +187,21 @@ def ledger_cells(previous: Grid | None, ledger: Ledger) -> dict[tuple[int, int],
 def keep_recent(times: Iterable[dt.datetime], now: dt.datetime,
                 window: dt.timedelta) -> tuple[dt.datetime, ...]:
     return tuple(t for t in times if now - t < window)
+
+
+#: Days a resolved flag is kept, to be listed once in each digest that had told of it.
+KEEP_RESOLVED_DAYS = 14
+
+
+def settled(ledger: Ledger, still_open: pd.MultiIndex, now: dt.datetime) -> Ledger:
+    """The ledger at the end of a run: flags no longer open (``still_open``: deal, code) are
+    resolved as of now, and forgotten ``KEEP_RESOLVED_DAYS`` later."""
+    seen = ledger.seen
+    closing = ~seen.index.isin(still_open) & seen["resolved"].isna()
+    moment = pd.Timestamp(now).tz_convert("UTC")
+    old = seen["resolved"] < moment - pd.Timedelta(days=KEEP_RESOLVED_DAYS)
+    if not closing.any() and not old.any():
+        return ledger
+    seen = seen[~old.to_numpy()].copy()
+    seen.loc[closing[~old.to_numpy()], "resolved"] = moment
+    return dataclasses.replace(ledger, seen=seen)
