@@ -23,6 +23,7 @@ from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import serial_number
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import (
+    CELL,
     ROW,
     CellXml,
     last_column,
@@ -335,6 +336,10 @@ class _RowEditor:
                 tag = row[:tag_end - 2].rstrip() + b">" if empty else row[:tag_end]
                 return _widen_spans(tag, writes) + row[tag_end:body_end] + added + \
                     b"</" + self.prefix + b"row>"
+        if writes and not self.edit.restyle and not (self.masters and b"si=" in row):
+            found = self._found_cells(row, number, writes, tag_end, body_end)
+            if found is not None:
+                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         parts: list[bytes] = []
         done: set[int] = set()
         copied = tag_end
@@ -364,6 +369,62 @@ class _RowEditor:
         if empty:
             tag = tag[:-2].rstrip() + b">"
         return _widen_spans(tag, writes) + body + b"</" + self.prefix + b"row>"
+
+    def _found_cells(self, row: bytes, number: int, writes: dict[int, Cell], tag_end: int,
+                     body_end: int) -> list[tuple[int, CellXml | None]] | None:
+        """The cells ``writes`` names, found by their place (``<c r="E5"``) without reading
+        the others; a column without a cell is None when it comes after the row's last cell.
+        None when a cell cannot be found that way (then the row is read cell by cell)."""
+        start = b"<" + self.prefix + b'c r="'
+        found: list[tuple[int, CellXml | None]] = []
+        last: int | None = -1
+        for col in writes:
+            at = row.find(start + b"%s%d\"" % (_letter(col).encode(), number), tag_end,
+                          body_end)
+            match = CELL.match(row, at) if at >= 0 else None
+            if match is not None and match[3] and b"si=" in match[3]:
+                return None  # a shared formula: its other cells may need it written out
+            if match is None:
+                if last == -1:
+                    last = last_column(row, self.prefix)
+                if last is None or col <= last:
+                    return None
+                found.append((col, None))
+            else:
+                found.append((col, CellXml(col, match.start(), match.end(), match[2],
+                                           match[3])))
+        return found
+
+    def _spliced_row(self, row: bytes, number: int, writes: dict[int, Cell],
+                     found: list[tuple[int, CellXml | None]], tag_end: int, body_end: int,
+                     empty: bool) -> bytes:
+        """``row`` with the cells ``found`` replaced and the missing ones added at its end;
+        the bytes between them are copied as they are."""
+        parts: list[bytes] = []
+        copied = tag_end
+        added: list[bytes] = []
+        for col, cell in sorted(found, key=lambda item: -1 if item[1] is None else
+                                item[1].start):
+            if cell is None:
+                continue
+            following = CELL.search(row, cell.end, body_end)
+            droppable = following is None or bool(_R_ATTR.search(following[2]))
+            new = self._edited_cell(number, cell, writes, row[cell.start:cell.end], droppable)
+            if new is not None:
+                parts.append(row[copied:cell.start])
+                parts.append(new)
+                copied = cell.end
+        for col, cell in sorted(found, key=lambda item: item[0]):
+            if cell is None:
+                added.append(self._new_cell(number, col, writes[col]))
+        if copied == tag_end and not any(added):
+            return row
+        parts.append(row[copied:body_end])
+        parts.extend(added)
+        tag = row[:tag_end]
+        if empty:
+            tag = tag[:-2].rstrip() + b">"
+        return _widen_spans(tag, writes) + b"".join(parts) + b"</" + self.prefix + b"row>"
 
     def _edited_cell(self, number: int, cell: CellXml, writes: dict[int, Cell],
                      original: bytes, last: bool) -> bytes | None:
