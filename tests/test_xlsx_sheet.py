@@ -64,3 +64,16 @@ def test_rows_and_cells_without_their_place_keep_it() -> None:
     assert [col for col, _ in found[1]] == [1, 2, 3]
     assert found[5] == [(1, b'<c r="A5" t="inlineStr"><is><t>a5</t></is></c>')]
     assert re.findall(rb"<v>(\d)</v>", new) == [b"1", b"2", b"4"]
+
+
+def test_a_row_keeps_the_cells_it_does_not_write_byte_for_byte() -> None:
+    person = b'<c r="A3" s="0"><v>0.30000000000000004</v></c>'
+    gap = b'<c r="E3"><f>A3*2</f><v>0.6</v></c>'
+    part = (HEAD + b'<sheetData><row r="3" spans="1:5">' + person +
+            b'<c r="B3"><v>1</v></c> <c r="D3"><v>4</v></c>' + gap +
+            b"</row></sheetData></worksheet>")
+    found = _rows(_edit(part, {3: {2: "b", 4: None, 7: 7}}, 1 << 20))[3]
+    assert found == [(1, person), (2, b'<c r="B3" t="inlineStr"><is><t>b</t></is></c>'),
+                     (5, gap), (7, b'<c r="G3"><v>7</v></c>')]
+    between = _rows(_edit(part, {3: {3: "c"}}, 1 << 20))[3]  # no cell C3: goes in its place
+    assert [col for col, _ in between] == [1, 2, 3, 4, 5] and between[0] == (1, person)

@@ -23,7 +23,7 @@ from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import serial_number
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import (
-    ROW,
+    CELL,
     CellXml,
     last_column,
     last_row_number,
@@ -277,7 +277,7 @@ def _jump_to_rows(piece: bytes, out: IO[bytes], pending: list[int], last: int,
     while index < len(pending) and pending[index] <= last:
         number = pending[index]
         at = piece.find(start + b'%d"' % number, cursor)
-        found = ROW.match(piece, at) if at >= 0 else None
+        found = _row_at(piece, at, editor.prefix) if at >= 0 else None
         if found is None:  # no such row: the new one goes before the first row after it
             after = next(m for m in rows(piece[cursor:])
                          if row_number(m[0], 0) > number)
@@ -287,8 +287,8 @@ def _jump_to_rows(piece: bytes, out: IO[bytes], pending: list[int], last: int,
             cursor = at
         else:
             out.write(piece[cursor:at])
-            out.write(editor.edit_row(found[0], number))
-            cursor = found.end()
+            out.write(editor.edit_row(piece[at:found], number))
+            cursor = found
             editor.last_row = number
         index += 1
         if editor.masters and b"si=" in piece[cursor:]:  # cells sharing a replaced formula
@@ -296,6 +296,19 @@ def _jump_to_rows(piece: bytes, out: IO[bytes], pending: list[int], last: int,
     out.write(piece[cursor:])
     editor.last_row = last
     return pending[index:]
+
+
+def _row_at(piece: bytes, at: int, prefix: bytes) -> int | None:
+    """Where the ``<row>`` element starting at ``at`` ends (rows hold no rows, and no ">" in
+    a row's attributes), None when it does not end in ``piece``."""
+    gt = piece.find(b">", at)
+    if gt < 0:
+        return None
+    if piece[gt - 1] == 0x2F:  # "/>"
+        return gt + 1
+    close = b"</" + prefix + b"row>"
+    end = piece.find(close, gt)
+    return end + len(close) if end >= 0 else None
 
 
 class _RowEditor:
@@ -335,6 +348,10 @@ class _RowEditor:
                 tag = row[:tag_end - 2].rstrip() + b">" if empty else row[:tag_end]
                 return _widen_spans(tag, writes) + row[tag_end:body_end] + added + \
                     b"</" + self.prefix + b"row>"
+        if writes and not self.edit.restyle and not (self.masters and b"si=" in row):
+            found = self._found_cells(row, number, writes, tag_end, body_end)
+            if found is not None:
+                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         parts: list[bytes] = []
         done: set[int] = set()
         copied = tag_end
@@ -364,6 +381,76 @@ class _RowEditor:
         if empty:
             tag = tag[:-2].rstrip() + b">"
         return _widen_spans(tag, writes) + body + b"</" + self.prefix + b"row>"
+
+    def _found_cells(self, row: bytes, number: int, writes: dict[int, Cell], tag_end: int,
+                     body_end: int) -> list[tuple[int, CellXml | None]] | None:
+        """The cells ``writes`` names, found by their place (``<c r="E5"``) without reading
+        the others; a column without a cell is None when it comes after the row's last cell.
+        None when a cell cannot be found that way (then the row is read cell by cell)."""
+        start = b"<" + self.prefix + b'c r="'
+        found: list[tuple[int, CellXml | None]] = []
+        last: int | None = -1
+        for col in writes:
+            at = row.find(start + b"%s%d\"" % (_letter(col).encode(), number), tag_end,
+                          body_end)
+            cell = self._cell_at(row, at, col, body_end) if at >= 0 else None
+            if cell is not None and cell.inner and b"si=" in cell.inner:
+                return None  # a shared formula: its other cells may need it written out
+            if cell is None:
+                if last == -1:
+                    last = last_column(row, self.prefix)
+                if last is None or col <= last:
+                    return None
+            found.append((col, cell))
+        return found
+
+    def _cell_at(self, row: bytes, at: int, col: int, body_end: int) -> CellXml | None:
+        """The ``<c>`` element starting at ``at`` (no ">" in a cell's attributes, no "<" in
+        its text: its end is where its tag or its closing tag ends)."""
+        gt = row.find(b">", at, body_end)
+        if gt < 0:
+            return None
+        name_end = at + len(self.prefix) + 2
+        if row[gt - 1] == 0x2F:  # "/>"
+            return CellXml(col, at, gt + 1, row[name_end:gt - 1], None)
+        close = b"</" + self.prefix + b"c>"
+        end = row.find(close, gt, body_end)
+        if end < 0:
+            return None
+        return CellXml(col, at, end + len(close), row[name_end:gt], row[gt + 1:end])
+
+    def _spliced_row(self, row: bytes, number: int, writes: dict[int, Cell],
+                     found: list[tuple[int, CellXml | None]], tag_end: int, body_end: int,
+                     empty: bool) -> bytes:
+        """``row`` with the cells ``found`` replaced and the missing ones added at its end;
+        the bytes between them are copied as they are."""
+        parts: list[bytes] = []
+        copied = tag_end
+        added: list[bytes] = []
+        for col, cell in sorted(found, key=lambda item: -1 if item[1] is None else
+                                item[1].start):
+            if cell is None:
+                continue
+            droppable = False
+            if writes[col] is None:  # a cleared cell may go when the next says its place
+                following = CELL.search(row, cell.end, body_end)
+                droppable = following is None or bool(_R_ATTR.search(following[2]))
+            new = self._edited_cell(number, cell, writes, row[cell.start:cell.end], droppable)
+            if new is not None:
+                parts.append(row[copied:cell.start])
+                parts.append(new)
+                copied = cell.end
+        for col, cell in sorted(found, key=lambda item: item[0]):
+            if cell is None:
+                added.append(self._new_cell(number, col, writes[col]))
+        if copied == tag_end and not any(added):
+            return row
+        parts.append(row[copied:body_end])
+        parts.extend(added)
+        tag = row[:tag_end]
+        if empty:
+            tag = tag[:-2].rstrip() + b">"
+        return _widen_spans(tag, writes) + b"".join(parts) + b"</" + self.prefix + b"row>"
 
     def _edited_cell(self, number: int, cell: CellXml, writes: dict[int, Cell],
                      original: bytes, last: bool) -> bytes | None:
