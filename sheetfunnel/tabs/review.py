@@ -59,6 +59,8 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
         rows.add([words["estimated_all"]])
     elif any(w.estimated for w in review.weeks):
         rows.add([words["estimated"].format(day=review.history_since.isoformat())])
+    else:
+        rows.add([])  # the same rows every run: the charts keep their place
     _compare(rows, review.weeks, words)
     charts = [_weeks(rows, review.weeks, words)]
     _steps(rows, review, words)
@@ -113,11 +115,11 @@ def _steps(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
     found = review.bottleneck
     if found is None:
         rows.add([words["no_bottleneck"]])
+        rows.add([])
         return
     rows.add([words["bottleneck"].format(source=found.step.source, target=found.step.target,
                                          rate=found.rate, norm=found.norm)], bold=True)
-    if found.stopped:
-        rows.add([words["stopped"].format(ids=", ".join(found.stopped))])
+    rows.add([words["stopped"].format(ids=", ".join(found.stopped))] if found.stopped else [])
 
 
 def _velocity(rows: _Rows, review: Review, words: dict[str, Any]) -> Chart | None:
