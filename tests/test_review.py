@@ -18,7 +18,12 @@ from sheetfunnel.config.model import Config, Settings, Stage
 from sheetfunnel.config.targets import read_period
 from sheetfunnel.engine.targets import working_days
 from sheetfunnel.tabs.state import STATE_TAB
-from tests.test_owned_tabs import XlsxBook, make_book, served  # noqa: F401
+from tests import test_owned_tabs
+from tests.test_owned_tabs import XlsxBook
+
+# the workbook on each backend, as the tab-ownership tests make it
+served = test_owned_tabs.served
+make_book = test_owned_tabs.make_book
 
 FIRST_MONDAY = dt.date(2026, 9, 7)
 RUNS = 9  # one run each Monday: the first sees the sheet, eight weeks of changes follow
