@@ -345,7 +345,8 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
         looks += customer_looks
 
     summary_tab = owned["summary"].title
-    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words)
+    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words,
+                                         targets=outcome.targets)
     tabs.append(TabSpec(summary_tab, frozen_rows=1,
                         column_widths=grid_widths(grid, summary_looks.number_formats),
                         tab_id=owned["summary"].tab_id))

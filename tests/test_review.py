@@ -166,6 +166,14 @@ def test_eight_weeks_of_review_match_the_script_on_both_backends(make_book: Any)
     assert "Targets!B5" in problems and "2026-Q4" in problems["Targets!B5"]
     assert "Nowhere" in problems["Targets!C6"]
 
+    summary = book.grid("Summary")
+    row = next(r for r in summary if r[:3] == ["Team", "2026-11", "won amount"])
+    remaining = 20000 - won_amount
+    assert remaining > 0
+    assert row[3:] == [20000, won_amount, won_amount / 20000,
+                       f"needs ${remaining:,.0f} more in 20 working days: "
+                       f"${remaining / 20:,.0f} a day"]
+
     review = book.grid("Review")
     assert review[0][0] == f"Weekly review — the week of {last.isoformat()}"
     assert any(row and row[0] == "Targets" for row in review)

@@ -33,6 +33,7 @@ class Attainment:
     per_day: float | None  # remaining ÷ days_left while the period runs
     projection: float | None
     week_target: float | None  # this week's share (None for conversions, or outside the period)
+    running: bool  # as_of falls in the period
 
 
 def working_days(start: dt.date, end: dt.date, config: Config) -> int:
@@ -73,7 +74,7 @@ def _attain(target: Target, evaluation: Evaluation, config: Config) -> Attainmen
         whole = working_days(target.start, target.end, config)
         week_target = target.value * share / whole if whole else None
     return Attainment(target, value, value / target.value if target.value else None, remaining,
-                      days_left, per_day, projection, week_target)
+                      days_left, per_day, projection, week_target, running)
 
 
 def _closed_on(deals: pd.DataFrame) -> pd.Series:

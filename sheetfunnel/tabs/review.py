@@ -18,7 +18,7 @@ from sheetfunnel.engine.targets import Attainment
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.plan import Bold, CellRange, Chart, Looks, NumberFormat
 from sheetfunnel.render import tab_protection
-from sheetfunnel.words.review import metric_text, texts
+from sheetfunnel.words.review import metric_text, pace_sentence, texts
 
 PERCENT, INTEGER, MONEY, DAYS, DATE = "0%", "#,##0", "#,##0", "0.0", "yyyy-mm-dd"
 CHART_COL = 10  # charts sit right of the widest table (the targets have 11 columns, below)
@@ -67,7 +67,7 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
     charts.append(_velocity(rows, review, words))
     _cohorts(rows, review, config, words)
     if targets:
-        _targets(rows, targets, words, lang)
+        _targets(rows, targets, words, lang, config.settings.currency)
     width = max(len(r) for r in rows.grid)
     return rows.grid, Looks(tuple(rows.formats), tuple(rows.bold),
                             charts=tuple(c for c in charts if c is not None),
@@ -149,7 +149,7 @@ def _cohorts(rows: _Rows, review: Review, config: Config, words: dict[str, Any])
 
 
 def _targets(rows: _Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
-             lang: str) -> None:
+             lang: str, currency: str) -> None:
     rows.section(words["targets"], words["targets_head"])
     for a in targets:
         t = a.target
@@ -161,3 +161,4 @@ def _targets(rows: _Rows, targets: tuple[Attainment, ...], words: dict[str, Any]
                   a.week_target],
                  formats={4: shape, 5: shape, 6: PERCENT, 7: shape, 8: INTEGER, 9: "#,##0.0",
                           10: shape, 11: "#,##0.0"})
+        rows.grid[-1].append(pace_sentence(a, currency, lang))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sheetfunnel.engine.targets import Attainment
 
 TEXTS: dict[str, dict[str, Any]] = {
     "en": {
@@ -38,8 +41,14 @@ TEXTS: dict[str, dict[str, Any]] = {
         "targets": "Targets",
         "targets_head": ("Owner", "Period", "Metric", "Target", "Actual", "Attainment",
                          "Still needed", "Working days left", "Per working day", "Projection",
-                         "This week's target"),
+                         "This week's target", "Pace"),
         "team": "Team",
+        "summary_head": ("Owner", "Period", "Metric", "Target", "Actual", "Attainment", "Pace"),
+        "pace": "needs {amount} more in {days} working days: {per_day} a day",
+        "pace_met": "met",
+        "pace_over": "period over",
+        "pace_ahead": "not started",
+        "pace_rate": "now {rate:.0%}",
         "metrics": {"won_amount": "won amount", "won_deals": "won deals",
                     "new_deals": "new deals", "conversion": "conversion {source} → {target}"},
     },
@@ -72,8 +81,14 @@ TEXTS: dict[str, dict[str, Any]] = {
         "cohorts_month": "创建月份", "cohorts_deals": "商机数", "cohorts_won": "赢单",
         "targets": "目标",
         "targets_head": ("负责人", "周期", "指标", "目标", "实际", "达成率", "尚差",
-                         "剩余工作日", "每工作日需", "预测", "本周目标"),
+                         "剩余工作日", "每工作日需", "预测", "本周目标", "进度"),
         "team": "团队",
+        "summary_head": ("负责人", "周期", "指标", "目标", "实际", "达成率", "进度"),
+        "pace": "还差 {amount}，剩 {days} 个工作日：每天 {per_day}",
+        "pace_met": "已达成",
+        "pace_over": "周期已结束",
+        "pace_ahead": "尚未开始",
+        "pace_rate": "当前 {rate:.0%}",
         "metrics": {"won_amount": "赢单金额", "won_deals": "赢单数", "new_deals": "新增商机",
                     "conversion": "转化率 {source} → {target}"},
     },
@@ -86,3 +101,22 @@ def texts(lang: str) -> dict[str, Any]:
 
 def metric_text(metric: str, source: str | None, target: str | None, lang: str) -> str:
     return TEXTS[lang]["metrics"][metric].format(source=source, target=target)
+
+
+def pace_sentence(a: Attainment, currency: str, lang: str) -> str:
+    """needs ¥120,000 more in 9 working days: ¥13,333 a day — or met, or the rate so far."""
+    words = TEXTS[lang]
+    t = a.target
+    if t.metric == "conversion":
+        return words["pace_rate"].format(rate=a.actual) if a.actual is not None else ""
+    if a.remaining <= 0:
+        return words["pace_met"]
+    if not a.running:
+        return words["pace_over"] if a.days_left == 0 else words["pace_ahead"]
+    def shown(value: float) -> str:
+        text = f"{value:,.0f}"
+        return f"{currency}{text}" if t.metric == "won_amount" else text
+    per_day = a.per_day if a.per_day is not None else a.remaining
+    return words["pace"].format(amount=shown(a.remaining), days=a.days_left,
+                                per_day=shown(per_day) if t.metric == "won_amount"
+                                else f"{per_day:,.1f}")
