@@ -14,6 +14,28 @@ def _round(value: float | None, places: int = 4) -> float | None:
 
 
 def review_sections(review: Review, targets: tuple[Attainment, ...]) -> dict[str, Any]:
+    """``review`` and ``targets``; ``stages_strict`` too with Settings funnel_mode = strict."""
+    sections = _sections(review, targets)
+    if review.strict is not None:
+        sections["stages_strict"] = _strict(review)
+        sections["review"]["path_unknown"] = review.strict.path_unknown
+    return sections
+
+
+def _strict(review: Review) -> list[dict[str, Any]]:
+    strict = review.strict
+    assert strict is not None
+    first = strict.reached[0] if strict.reached else 0
+    rows = []
+    for index, (stage, reached) in enumerate(zip(strict.stages, strict.reached, strict=True)):
+        before = strict.reached[index - 1] if index else reached
+        rows.append({"stage": stage, "reached": reached,
+                     "conversion_from_previous": _round(reached / before) if before else None,
+                     "conversion_from_first": _round(reached / first) if first else None})
+    return rows
+
+
+def _sections(review: Review, targets: tuple[Attainment, ...]) -> dict[str, Any]:
     bottleneck = review.bottleneck
     return {
         "review": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,6 +20,7 @@ from sheetfunnel.config.targets import read_period
 from sheetfunnel.engine.targets import working_days
 from sheetfunnel.tabs.state import STATE_TAB
 from tests import test_owned_tabs
+from tests.support.parity import save_grids
 from tests.test_owned_tabs import XlsxBook
 
 # the workbook on each backend, as the tab-ownership tests make it
@@ -232,3 +234,40 @@ def test_working_days_count_holidays_and_extra_working_days() -> None:
     read_review_setting("week_start", "someday", errors.append)
     assert errors == ['The setting week_start must be a day of the week such as monday, '
                       'not "someday".']
+
+
+def test_strict_funnel_leaves_out_deals_whose_path_is_unknown(tmp_path: Path) -> None:
+    """A deal first seen in Proposal with no dates for the stages before is "path unknown";
+    one whose Entered Date Fields prove Qualified and Proposal went through in order."""
+    path = tmp_path / "strict.xlsx"
+    save_grids(path, {
+        "Opportunities": [["ID", "Stage", "Amount", "Created", "Qualified On", "Proposal On"],
+                          ["S-1", "Lead", 100, dt.date(2026, 11, 2), None, None],
+                          ["S-2", "Proposal", 100, dt.date(2026, 11, 2), None, None],
+                          ["S-3", "Proposal", 100, dt.date(2026, 11, 2), dt.date(2026, 11, 5),
+                           dt.date(2026, 11, 9)],
+                          ["S-4", "Qualified", 100, dt.date(2026, 11, 3), dt.date(2026, 11, 6),
+                           None]],
+        "Stages": [["Stage", "Probability", "Kind", "Entered Date Field"],
+                   ["Lead", 10, "open", None], ["Qualified", 30, "open", "Qualified On"],
+                   ["Proposal", 60, "open", "Proposal On"], ["Won", 100, "won", None],
+                   ["Lost", 0, "lost", None]],
+        "Settings": [["Key", "Value"], ["funnel_mode", "strict"]],
+    })
+    report_path = tmp_path / "report.json"
+    code, out = test_owned_tabs.sheetfunnel("run", path, "--as-of", "2026-11-24", "--report",
+                                            report_path)
+    assert code in (0, 1), out
+    report = json.loads(report_path.read_text())
+    reached = {row["stage"]: row["reached"] for row in report["stages_strict"]}
+    assert reached == {"Lead": 3, "Qualified": 2, "Proposal": 1, "Won": 0}
+    assert report["review"]["path_unknown"] == 1
+    cumulative = {row["stage"]: row["reached"] for row in report["stages"]}
+    assert cumulative["Proposal"] == 2
+
+
+def test_a_wrong_funnel_mode_is_an_error_naming_its_cell() -> None:
+    errors: list[str] = []
+    assert read_review_setting("funnel_mode", "Strict", errors.append) == "strict"
+    assert read_review_setting("funnel_mode", "ordered", errors.append) is None
+    assert errors == ['The setting funnel_mode must be cumulative or strict, not "ordered".']

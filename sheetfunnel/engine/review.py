@@ -89,6 +89,18 @@ class Cohort:
 
 
 @dataclass(frozen=True)
+class StrictFunnel:
+    """Deals that went through each stage in order (HubSpot's strict view): ``reached`` per
+    open stage and the won stage; ``path_unknown`` deals left out because a stage below the
+    furthest they reached has no date (first seen mid-funnel, or a stage skipped between runs
+    that no Entered Date Field proves)."""
+
+    stages: tuple[str, ...]
+    reached: tuple[int, ...]
+    path_unknown: int
+
+
+@dataclass(frozen=True)
 class Review:
     weeks: tuple[Week, ...]
     steps: tuple[Step, ...]
@@ -97,6 +109,7 @@ class Review:
     bottleneck: Bottleneck | None
     cohorts: tuple[Cohort, ...]
     history_since: dt.date | None
+    strict: StrictFunnel | None = None  # with Settings funnel_mode = strict
 
 
 def week_start(day: dt.date, first_weekday: int) -> dt.date:
@@ -133,9 +146,12 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     velocity = _velocity(entries, config, period)
     timed = [p for p in velocity if p.median is not None]
     slowest = max(timed, key=lambda p: p.median or 0).stage if timed else None
+    strict = strict_funnel(deals, entries, config) \
+        if config.settings.funnel_mode == "strict" else None
     return Review(tuple(weeks), steps, velocity, slowest,
                   _bottleneck(steps, finished, deals, config, this_week, as_of),
-                  _cohorts(deals, entries, config, open_positions, as_of), history_since)
+                  _cohorts(deals, entries, config, open_positions, as_of), history_since,
+                  strict)
 
 
 def _within(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
@@ -230,3 +246,25 @@ def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
                             tuple(int((reached[members] >= i).sum()) for i in open_positions),
                             int((deals.loc[members, "kind"] == "won").sum())))
     return tuple(found)
+
+
+def strict_funnel(deals: pd.DataFrame, entries: pd.DataFrame, config: Config) -> StrictFunnel:
+    open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
+    won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
+    path = open_positions + ([won] if won is not None else [])
+    known = entries.groupby("deal")["stage_index"].agg(frozenset)
+    furthest = furthest_reached(deals, entries, config)
+    counts = [0] * len(path)
+    unknown = 0
+    for row, kind in deals["kind"].items():
+        if kind is None or (isinstance(kind, float) and np.isnan(kind)):
+            continue
+        stages = known.get(row, frozenset())
+        top = len(path) if kind == "won" else \
+            sum(1 for i in open_positions if i <= furthest.get(row, -1))
+        if not all(path[k] in stages for k in range(top)):
+            unknown += 1
+            continue
+        for k in range(top):
+            counts[k] += 1
+    return StrictFunnel(tuple(config.stages[i].name for i in path), tuple(counts), unknown)

@@ -66,6 +66,8 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
     _steps(rows, review, words)
     charts.append(_velocity(rows, review, words))
     _cohorts(rows, review, config, words)
+    if review.strict is not None:
+        _strict(rows, review, words)
     if targets:
         _targets(rows, targets, words, lang, config.settings.currency)
     width = max(len(r) for r in rows.grid)
@@ -146,6 +148,17 @@ def _cohorts(rows: _Rows, review: Review, config: Config, words: dict[str, Any])
     for cohort in review.cohorts:
         values: list[Cell] = [cohort.month, cohort.deals, *cohort.reached, cohort.won]
         rows.add(values, formats={c: INTEGER for c in range(2, len(values) + 1)})
+
+
+def _strict(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
+    strict = review.strict
+    assert strict is not None
+    rows.section(words["strict"], words["strict_head"])
+    first = strict.reached[0] if strict.reached else 0
+    for stage, reached in zip(strict.stages, strict.reached, strict=True):
+        rows.add([stage, reached, reached / first if first else None],
+                 formats={2: INTEGER, 3: PERCENT})
+    rows.add([words["path_unknown"].format(count=strict.path_unknown)])
 
 
 def _targets(rows: _Rows, targets: tuple[Attainment, ...], words: dict[str, Any],

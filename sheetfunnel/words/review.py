@@ -39,6 +39,10 @@ TEXTS: dict[str, dict[str, Any]] = {
         "cohorts": "Cohorts by created month (reached each stage, by now)",
         "cohorts_month": "Created", "cohorts_deals": "Deals", "cohorts_won": "Won",
         "targets": "Targets",
+        "strict": "Funnel — deals that went through each stage in order (funnel_mode = strict)",
+        "strict_head": ("Stage", "Went through", "Of the first stage"),
+        "path_unknown": "Left out, path unknown (first seen mid-funnel or a stage skipped "
+                        "without a date): {count}.",
         "targets_head": ("Owner", "Period", "Metric", "Target", "Actual", "Attainment",
                          "Still needed", "Working days left", "Per working day", "Projection",
                          "This week's target", "Pace"),
@@ -80,6 +84,10 @@ TEXTS: dict[str, dict[str, Any]] = {
         "cohorts": "按创建月份的批次（截至目前到达各阶段）",
         "cohorts_month": "创建月份", "cohorts_deals": "商机数", "cohorts_won": "赢单",
         "targets": "目标",
+        "strict": "漏斗 — 按顺序经过每个阶段的商机（funnel_mode = strict）",
+        "strict_head": ("阶段", "按序经过", "占首阶段"),
+        "path_unknown": "路径未知而未计入（首次出现即在漏斗中段，或跳过的阶段没有日期）："
+                        "{count} 个。",
         "targets_head": ("负责人", "周期", "指标", "目标", "实际", "达成率", "尚差",
                          "剩余工作日", "每工作日需", "预测", "本周目标", "进度"),
         "team": "团队",
