@@ -437,10 +437,15 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:
     """Validate config, columns, the join of deals to customers and the worker's tabs; write
     nothing."""
-    model = _read(workbook, config_file).model
-    if model.config is None:
+    inputs = _read(workbook, config_file)
+    model, config = inputs.model, inputs.model.config
+    if config is None:
         return model
-    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
+    targets_tab = model.titles.get("targets")
+    if targets_tab:
+        _, problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab), config)
+        model = dataclasses.replace(model, problems=model.problems + problems)
+    return model.with_joins(check_joins(model.opportunities, model.customers, config))
 
 
 def _read(workbook: Workbook, config_file: Path | None) -> Inputs:

@@ -271,3 +271,13 @@ def test_a_wrong_funnel_mode_is_an_error_naming_its_cell() -> None:
     assert read_review_setting("funnel_mode", "Strict", errors.append) == "strict"
     assert read_review_setting("funnel_mode", "ordered", errors.append) is None
     assert errors == ['The setting funnel_mode must be cumulative or strict, not "ordered".']
+
+
+def test_check_names_the_cell_of_a_target_it_cannot_read(tmp_path: Path) -> None:
+    deals, _ = script()
+    path = tmp_path / "targets.xlsx"
+    save_grids(path, grids(deals, FIRST_MONDAY))
+    code, out = test_owned_tabs.sheetfunnel("check", path)
+    assert 'Targets!B5: The Period "Nov" is not a month or a quarter: type 2026-11 or ' \
+           "2026-Q4." in out
+    assert "Targets!C6" in out and "Nowhere" in out
