@@ -21,11 +21,14 @@ import pandas as pd
 from sheetfunnel import diff, render, schema
 from sheetfunnel.bulk import no_cyclic_gc
 from sheetfunnel.config import Config, sections_from_toml
+from sheetfunnel.config.targets import parse_targets
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.insights import Insights, insights
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.learn import Learned, learn, model_in_use, with_model
 from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.review import Review, weekly_review
+from sheetfunnel.engine.targets import Attainment, attainments
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Grid, with_formulas
@@ -46,10 +49,12 @@ from sheetfunnel.plan import (
 )
 from sheetfunnel.report import build_report, problems_only_report
 from sheetfunnel.resources import data_path
+from sheetfunnel.review_report import review_sections
 from sheetfunnel.summary import RunHeader, Summary, summarize
 from sheetfunnel.tabs.attention import attention_grid
 from sheetfunnel.tabs.history import history_cells, history_looks, read_stage_changes
 from sheetfunnel.tabs.insights import render_insights
+from sheetfunnel.tabs.review import render_review
 from sheetfunnel.tabs.state import (
     STATE_TAB,
     State,
@@ -148,6 +153,10 @@ class Outcome:
     insights: Insights | None = None
     #: whether the Insights tab is written (history past the gate, a setting asks, or it exists)
     show_insights: bool = False
+    review: Review | None = None
+    targets: tuple[Attainment, ...] = ()
+    #: whether the Review tab is written (targets, two weeks of History, or it exists)
+    show_review: bool = False
 
 
 def run_once(workbook: Workbook, *, as_of: AsOf = None, dry_run: bool = False,
@@ -234,18 +243,36 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     evaluation = with_model(evaluation, learned, config, model.lang)
     found = insights(learned, evaluation, model.opportunities, model.customers, config)
     shown = _insights_shown(inputs, learned, config)
-    new_state = _next_state(inputs, evaluation, as_of, shown)
+    targets_tab = model.titles.get("targets")
+    targets, target_problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
+                                             config) if targets_tab else ((), ())
+    since = _history_since(inputs.history)
+    review = weekly_review(evaluation, config, history_since=since)
+    review_shown = bool(targets) or inputs.owned["review"].exists or (
+        since is not None and (as_of - since).days >= 14)
+    hidden = {role for role, on in (("insights", shown), ("review", review_shown)) if not on}
+    new_state = _next_state(inputs, evaluation, as_of, hidden)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
-                       config_status=model.config_status, problems=model.problems,
+                       config_status=model.config_status,
+                       problems=model.problems + target_problems,
                        last_changed=new_state.last_changed)
     return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
-                   shown)
+                   shown, review, attainments(targets, evaluation, config), review_shown)
+
+
+def _history_since(history: pd.DataFrame) -> dt.date | None:
+    """The day of History's first recorded stage change (None without one)."""
+    days = [day for day in history["at"] if isinstance(day, dt.date)]
+    return min(days) if days else None
 
 
 def _learning(outcome: Outcome, model: WorkbookModel) -> dict[str, Any]:
     if outcome.learned is None or outcome.insights is None or model.config is None:
         return {}
-    return learning_sections(outcome.learned, outcome.insights, model.config, model.lang)
+    extra = learning_sections(outcome.learned, outcome.insights, model.config, model.lang)
+    if outcome.review is not None:
+        extra.update(review_sections(outcome.review, outcome.targets))
+    return extra
 
 
 def _insights_shown(inputs: Inputs, learned: Learned, config: Config) -> bool:
@@ -257,7 +284,7 @@ def _insights_shown(inputs: Inputs, learned: Learned, config: Config) -> bool:
 
 
 def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
-                insights_shown: bool = True) -> State:
+                hidden: set[str] | None = None) -> State:
     """Memory after this run, the date the people-owned data last changed and the tabs the
     worker writes."""
     model, state = inputs.model, inputs.state
@@ -280,7 +307,7 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
     changed = state.last_changed if digest == state.fingerprint else as_of
     return State(evaluation.memory, digest, changed, model.config,
                  {role: tab.record for role, tab in inputs.owned.items()
-                  if role != "insights" or insights_shown})
+                  if role not in (hidden or set())})
 
 
 def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
@@ -305,7 +332,8 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
         looks += customer_looks
 
     summary_tab = owned["summary"].title
-    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words)
+    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words,
+                                         targets=outcome.targets)
     tabs.append(TabSpec(summary_tab, frozen_rows=1,
                         column_widths=grid_widths(grid, summary_looks.number_formats),
                         tab_id=owned["summary"].tab_id))
@@ -337,6 +365,16 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
                             tab_id=owned["insights"].tab_id))
         writes += _whole_tab(insights_tab, snapshot, grid)
         looks += insights_looks
+
+    if outcome.show_review and outcome.review is not None:
+        review_tab = owned["review"].title
+        grid, review_looks = render_review(outcome.review, outcome.targets, config,
+                                           tab=review_tab, lang=words.lang, as_of=evaluation.as_of)
+        tabs.append(TabSpec(review_tab, frozen_rows=1,
+                            column_widths=grid_widths(grid, review_looks.number_formats),
+                            tab_id=owned["review"].tab_id))
+        writes += _whole_tab(review_tab, snapshot, grid)
+        looks += review_looks
 
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
@@ -386,10 +424,15 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
 def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookModel:
     """Validate config, columns, the join of deals to customers and the worker's tabs; write
     nothing."""
-    model = _read(workbook, config_file).model
-    if model.config is None:
+    inputs = _read(workbook, config_file)
+    model, config = inputs.model, inputs.model.config
+    if config is None:
         return model
-    return model.with_joins(check_joins(model.opportunities, model.customers, model.config))
+    targets_tab = model.titles.get("targets")
+    if targets_tab:
+        _, problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab), config)
+        model = dataclasses.replace(model, problems=model.problems + problems)
+    return model.with_joins(check_joins(model.opportunities, model.customers, config))
 
 
 def _read(workbook: Workbook, config_file: Path | None) -> Inputs:

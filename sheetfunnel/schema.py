@@ -23,11 +23,13 @@ TABS: dict[str, tuple[str, ...]] = {
     "criteria": ("Criteria", "Entry Criteria", "准入标准"),
     "settings": ("Settings", "设置"),
     "notify": ("Notify", "Notifications", "通知"),
+    "targets": ("Targets", "目标"),
     "summary": ("Summary", "汇总"),
     "attention": ("Attention", "待处理"),
     "history": ("History", "历史"),
     "state": ("_sheetfunnel",),
     "insights": ("Insights", "洞察"),
+    "review": ("Review", "复盘"),
 }
 
 CONFIG_TABS = ("stages", "scoring", "criteria", "settings")
@@ -117,6 +119,12 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "language": ("Language", "语言"),
         "quiet_hours": ("Quiet Hours", "免打扰"),
     },
+    "targets": {  # spec §6; read by sheetfunnel.config.targets
+        "owner": ("Owner", "负责人"),
+        "period": ("Period", "周期"),
+        "metric": ("Metric", "指标"),
+        "target": ("Target", "目标"),
+    },
     "settings": {
         "key": ("Key", "Setting", "参数", "键"),
         "value": ("Value", "值"),
@@ -134,7 +142,7 @@ OWNED_COLUMNS: dict[str, tuple[str, ...]] = {
 #: Tabs the worker owns whole: it makes them, records them in ``_sheetfunnel`` (state.py) and
 #: never lets one land on a people or config tab (owned_tabs.py). A new worker tab is one more
 #: role here (and its names in TABS); keep the order, each role has its row in the record.
-OWNED_TABS = ("summary", "attention", "history", "state", "insights")
+OWNED_TABS = ("summary", "attention", "history", "state", "insights", "review")
 
 #: Owned columns of Opportunities that appear only once the win model is in use (learn.py).
 MODEL_COLUMNS = ("model_win_pct", "why")

@@ -89,6 +89,13 @@ class Settings:
     win_probability: Literal["stage", "model", "blend"] = "stage"
     blend_weight: float = 0.5
     ab_field: str = ""
+    #: the weekly review (#17): weeks start on this weekday (Monday 0), the funnel counts
+    #: deals that reached a stage or went through each in order, and which days are worked
+    week_start: int = 0
+    funnel_mode: Literal["cumulative", "strict"] = "cumulative"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    holidays: tuple[str, ...] = ()  # ISO dates
+    extra_working_days: tuple[str, ...] = ()  # ISO dates: weekend days worked (调休)
     #: column role -> header, from ``column.<role>`` keys
     columns: Mapping[str, str] = field(default_factory=dict)
     #: tab role -> tab name, from ``tab.<role>`` keys

@@ -14,9 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sheetfunnel import schema
+from sheetfunnel.config.calendar import REVIEW_SETTING_KEYS, read_review_setting
 from sheetfunnel.config.crosscheck import check_columns, check_fields, names_column
 from sheetfunnel.config.model import (
     CheckKind,
@@ -138,6 +140,9 @@ def parse_settings(section: ConfigSection | None, found: Collector) -> Settings:
         places[name] = where
         if name.startswith(("column.", "tab.")):
             _mapping(name, key, raw, key_where, columns, tabs, found)
+        elif name in REVIEW_SETTING_KEYS:
+            if not is_blank(raw):
+                values[name] = read_review_setting(name, raw, partial(found.error, where))
         elif name in NOTIFY_SETTING_KEYS:
             continue  # sheetfunnel.notify.settings reads them
         elif name not in SETTING_KEYS:

@@ -11,7 +11,8 @@ from sheetfunnel.config.vocabulary import DAYS, POINTS, RESPONSE_HOURS, WEIGHT
 
 #: Settings added after configs were first kept (the win model's, #16).
 LATER_KEYS = ("model_fields", "model_min_won", "model_min_lost", "win_probability",
-              "blend_weight", "ab_field")
+              "blend_weight", "ab_field", "week_start", "funnel_mode", "working_days",
+              "holidays", "extra_working_days")
 
 
 def config_to_json(config: Config) -> str:
@@ -39,8 +40,9 @@ def config_from_json(text: str) -> Config:
         Criterion(**{**c, "value": tuple(c["value"]) if isinstance(c["value"], list)
                      else c["value"]}) for c in data["criteria"])
     settings = data["settings"]
-    if "model_fields" in settings:
-        settings["model_fields"] = tuple(settings["model_fields"])
+    for key in ("model_fields", "working_days", "holidays", "extra_working_days"):
+        if key in settings:
+            settings[key] = tuple(settings[key])
     config = Config(stages, dimensions, criteria, Settings(**settings))
     if not within_bounds(config):
         raise ValueError("the kept config has a number outside the bounds of the Config tabs")

@@ -71,7 +71,8 @@ def _moved_into(deals: pd.DataFrame, moves: pd.DataFrame, config: Config) -> pd.
 
 
 def stays(entries: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Each finished stay: deal, stage_index, days, left (the day it moved on)."""
+    """Each finished stay: deal, stage_index, days, left (the day it moved on) and ``to`` (the
+    stage index it moved on to)."""
     ordered = entries.sort_values(["deal", "entered", "stage_index"], kind="stable")
     deal = ordered["deal"].to_numpy()
     stage = ordered["stage_index"].to_numpy()
@@ -82,7 +83,8 @@ def stays(entries: pd.DataFrame, config: Config) -> pd.DataFrame:
     left = np.append(entered[1:], np.datetime64("NaT", "ns"))
     days = (left - entered).astype("timedelta64[D]").astype("float64")
     return pd.DataFrame({"deal": deal[straight_on], "stage_index": stage[straight_on],
-                         "days": days[straight_on], "left": left[straight_on]})
+                         "days": days[straight_on], "left": left[straight_on],
+                         "to": after[straight_on]})
 
 
 def _straight_on(config: Config) -> np.ndarray:

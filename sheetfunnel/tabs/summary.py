@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sheetfunnel.config import Config
+from sheetfunnel.engine.targets import Attainment
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Chart, Highlight, Looks, NumberFormat, PrintSetup
@@ -26,6 +27,8 @@ from sheetfunnel.render import tab_protection
 from sheetfunnel.report import builtin_value
 from sheetfunnel.summary import RunHeader, Summary
 from sheetfunnel.words import Words
+from sheetfunnel.words.review import metric_text, pace_sentence
+from sheetfunnel.words.review import texts as review_texts
 
 PERCENT, INTEGER, DAYS, DATE = "0.0%", "#,##0", "0.0", "yyyy-mm-dd"
 MONEY = "money"  # stands for the Settings' money format; its amounts are scaled by _Sheet
@@ -162,10 +165,11 @@ def bottleneck(funnel: pd.DataFrame) -> int | None:
     return min(rates)[1] if rates else None
 
 
-def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
-                   ) -> tuple[Grid, Looks]:
+def render_summary(summary: Summary, config: Config, *, tab: str, words: Words,
+                   targets: tuple[Attainment, ...] = ()) -> tuple[Grid, Looks]:
     """The whole Summary tab: headline numbers, the funnel and its chart, one titled table
-    per section, then the run's details; the config's status and problems come first."""
+    per section (the Targets tab's attainment among them), then the run's details; the
+    config's status and problems come first."""
     texts = words.summary
     sheet = _sheet(tab, words, config)
     _title(sheet, summary.header, texts)
@@ -231,10 +235,33 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words
     sheet.table(texts["flags"], (texts["flags_owner"], *labels, texts["flags_total"]), flags,
                 ["owner", *codes, "total"], {})
 
+    if targets:
+        _targets(sheet, targets, config, words.lang)
+
     sheet.add([])
     sheet.add([texts["run"]], bold=True)
     _run_lines(sheet, summary.header, texts)
     return sheet.grid, sheet.looks((chart,) if last >= first else ())
+
+
+def _targets(sheet: _Sheet, targets: tuple[Attainment, ...], config: Config, lang: str) -> None:
+    """Each target's attainment and the pace still needed (the Review tab has the rest)."""
+    words = review_texts(lang)
+    sheet.add([])
+    sheet.add([words["targets"]], bold=True)
+    sheet.add(list(words["summary_head"]), bold=True)
+    for a in targets:
+        t = a.target
+        money = t.metric == "won_amount"
+        row = sheet.add([t.owner or words["team"], t.period,
+                         metric_text(t.metric, t.from_stage, t.to_stage, lang), t.value,
+                         a.actual, a.attainment,
+                         pace_sentence(a, config.settings.currency, lang)],
+                        amounts=(4, 5) if money else ())
+        shape = MONEY if money else PERCENT if t.metric == "conversion" else INTEGER
+        sheet.fmt(row, row, 4, shape)
+        sheet.fmt(row, row, 5, shape)
+        sheet.fmt(row, row, 6, PERCENT)
 
 
 def _width(grid: Grid) -> int:

@@ -1,0 +1,270 @@
+"""The weekly review (复盘): the figures of each week, how fast deals leave each stage, the
+step that got worse, and cohorts by created month.
+
+Everything is rebuilt from dated stage entries (Created, Entered Date Fields, History's stage
+changes, close dates), so a workbook whose History is young still shows eight weeks; the weeks
+before History's first record are marked "estimated from dates". Weeks start on Settings
+``week_start`` and ``as_of`` is the team's local date. Conversion is judged on exits: of the deals
+that left stage A in a week, the share that went on (not to lost), so a young week does not look
+worst merely because its deals have not moved yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sheetfunnel.config.model import Config
+from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.velocity import stays, time_in_stage
+
+WEEKS = 8  # weeks shown, this one last
+NORM_WEEKS = 4  # the weeks before this one that make a step's norm
+COHORT_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week's figures (``start``: its first day)."""
+
+    start: dt.date
+    new: int
+    advanced: int
+    won: int
+    won_amount: float
+    lost: int
+    lost_amount: float
+    estimated: bool  # before History's first record: rebuilt from dates only
+
+
+@dataclass(frozen=True)
+class Step:
+    """A transition between two neighbouring stages, with each week's exits from ``source``
+    and how many of them went on (weeks as in ``Review.weeks``)."""
+
+    source: str
+    target: str
+    exits: tuple[int, ...]
+    advanced: tuple[int, ...]
+
+    def rate(self, week: int) -> float | None:
+        return self.advanced[week] / self.exits[week] if self.exits[week] else None
+
+    def norm(self) -> float | None:
+        """The pooled rate of the weeks before this one (up to four)."""
+        exits = sum(self.exits[-1 - NORM_WEEKS:-1])
+        return sum(self.advanced[-1 - NORM_WEEKS:-1]) / exits if exits else None
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Days in one open stage for the deals that left it in the last four weeks."""
+
+    stage: str
+    left: int
+    median: float | None
+    p80: float | None
+    stall_days: int
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    step: Step
+    rate: float
+    norm: float
+    stopped: tuple[str, ...]  # IDs of the deals lost from the step's first stage this week
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Deals created in one month and how many reached each open stage, and won, by now."""
+
+    month: str
+    deals: int
+    reached: tuple[int, ...]  # per open stage, in funnel order
+    won: int
+
+
+@dataclass(frozen=True)
+class StrictFunnel:
+    """Deals that went through each stage in order (HubSpot's strict view): ``reached`` per
+    open stage and the won stage; ``path_unknown`` deals left out because a stage below the
+    furthest they reached has no date (first seen mid-funnel, or a stage skipped between runs
+    that no Entered Date Field proves)."""
+
+    stages: tuple[str, ...]
+    reached: tuple[int, ...]
+    path_unknown: int
+
+
+@dataclass(frozen=True)
+class Review:
+    weeks: tuple[Week, ...]
+    steps: tuple[Step, ...]
+    velocity: tuple[Pace, ...]
+    slowest: str | None
+    bottleneck: Bottleneck | None
+    cohorts: tuple[Cohort, ...]
+    history_since: dt.date | None
+    strict: StrictFunnel | None = None  # with Settings funnel_mode = strict
+
+
+def week_start(day: dt.date, first_weekday: int) -> dt.date:
+    """The first day of the week holding ``day`` (weeks starting on ``first_weekday``)."""
+    return day - dt.timedelta(days=(day.weekday() - first_weekday) % 7)
+
+
+def weekly_review(evaluation: Evaluation, config: Config, *,
+                  history_since: dt.date | None) -> Review:
+    """The review as of ``evaluation.as_of``; ``history_since``: History's first record."""
+    as_of = evaluation.as_of
+    this_week = week_start(as_of, config.settings.week_start)
+    starts = [this_week - dt.timedelta(weeks=WEEKS - 1 - k) for k in range(WEEKS)]
+    deals, entries = evaluation.deals, evaluation.stage_entries
+    kinds = np.array([s.kind for s in config.stages] + ["unknown"], dtype=object)
+    entry_kind = kinds[entries["stage_index"].to_numpy()] if len(entries) else np.array([])
+    open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
+    later_open = set(open_positions[1:])
+    advanced_days = entries["entered"][entries["stage_index"].isin(later_open).to_numpy()]
+    closed = _closed_days(deals, entries, entry_kind)
+    weeks = []
+    for start in starts:
+        end = start + dt.timedelta(days=6)
+        won = closed[(closed["kind"] == "won") & _within(closed["day"], start, end)]
+        lost = closed[(closed["kind"] == "lost") & _within(closed["day"], start, end)]
+        weeks.append(Week(
+            start, int(_within(deals["created"], start, end).sum()),
+            int(_within(advanced_days, start, end).sum()), len(won),
+            float(won["amount"].sum()), len(lost), float(lost["amount"].sum()),
+            history_since is None or start < history_since))
+    finished = stays(entries, config)
+    steps = _steps(finished, config, open_positions, starts)
+    period = (starts[-NORM_WEEKS], as_of)
+    velocity = _velocity(entries, config, period)
+    timed = [p for p in velocity if p.median is not None]
+    slowest = max(timed, key=lambda p: p.median or 0).stage if timed else None
+    strict = strict_funnel(deals, entries, config) \
+        if config.settings.funnel_mode == "strict" else None
+    return Review(tuple(weeks), steps, velocity, slowest,
+                  _bottleneck(steps, finished, deals, config, this_week, as_of),
+                  _cohorts(deals, entries, config, open_positions, as_of), history_since,
+                  strict)
+
+
+def _within(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
+    return (days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))
+
+
+def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndarray
+                 ) -> pd.DataFrame:
+    """Won and lost deals with the day they closed (Close Date, else their entry into the
+    won or lost stage) and their amount."""
+    closed = deals[deals["kind"].isin(["won", "lost"])]
+    entered = entries[np.isin(entry_kind, ["won", "lost"])] if len(entries) else entries
+    entered_by_deal = entered.groupby("deal")["entered"].max()
+    entered_day = pd.to_datetime(entered_by_deal.reindex(closed.index))
+    day = pd.to_datetime(closed["closed_on"]).fillna(entered_day)
+    return pd.DataFrame({"kind": closed["kind"], "day": day,
+                         "amount": closed["amount"].fillna(0.0)})
+
+
+def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
+           starts: list[dt.date]) -> tuple[Step, ...]:
+    won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
+    targets = open_positions[1:] + ([won] if won is not None else [])
+    found = []
+    for source, target in zip(open_positions, targets, strict=False):
+        left = finished[finished["stage_index"] == source]
+        exits, advanced = [], []
+        for start in starts:
+            week = left[_within(left["left"], start, start + dt.timedelta(days=6))]
+            exits.append(len(week))
+            advanced.append(int((week["to"] == target).sum()))
+        found.append(Step(config.stages[source].name, config.stages[target].name,
+                          tuple(exits), tuple(advanced)))
+    return tuple(found)
+
+
+def _velocity(entries: pd.DataFrame, config: Config, period: tuple[dt.date, dt.date]
+              ) -> tuple[Pace, ...]:
+    table = time_in_stage(entries, config, percentiles=(0.8,), period=period)
+    return tuple(Pace(row.stage, int(row.left), row.median, row.p80,
+                      stage.stall_days if stage.stall_days is not None
+                      else config.settings.stall_days)
+                 for row, stage in zip(table.itertuples(index=False), config.stages, strict=True)
+                 if stage.kind == "open")
+
+
+def _bottleneck(steps: tuple[Step, ...], finished: pd.DataFrame, deals: pd.DataFrame,
+                config: Config, this_week: dt.date, as_of: dt.date) -> Bottleneck | None:
+    """The step whose rate this week fell most below its norm (None when none fell)."""
+    worst: tuple[float, Step, float, float] | None = None
+    for step in steps:
+        rate, norm = step.rate(-1), step.norm()
+        if rate is None or norm is None or rate >= norm:
+            continue
+        if worst is None or norm - rate > worst[0]:
+            worst = (norm - rate, step, rate, norm)
+    if worst is None:
+        return None
+    _, step, rate, norm = worst
+    source = next(i for i, s in enumerate(config.stages) if s.name == step.source)
+    lost = {i for i, s in enumerate(config.stages) if s.kind == "lost"}
+    stopped = finished[(finished["stage_index"] == source) & finished["to"].isin(lost)
+                       & _within(finished["left"], this_week, as_of)]
+    ids = deals.loc[stopped["deal"].to_numpy(), "id"].dropna().astype(str)
+    return Bottleneck(step, rate, norm, tuple(sorted(set(ids))))
+
+
+def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config) -> pd.Series:
+    """Per deal (sheet row): the furthest open stage index it reached (won deals: all of them;
+    -1 when none is known)."""
+    open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
+    open_entries = entries[entries["stage_index"].isin(open_positions)]
+    furthest = open_entries.groupby("deal")["stage_index"].max()
+    current = deals["stage_index"].where(deals["kind"] == "open", -1)
+    reached = pd.concat([furthest, current], axis=1).max(axis=1).reindex(deals.index)
+    reached = reached.fillna(-1).astype("int64")
+    last = open_positions[-1] if open_positions else -1
+    return reached.where(deals["kind"] != "won", last)
+
+
+def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
+             open_positions: list[int], as_of: dt.date) -> tuple[Cohort, ...]:
+    reached = furthest_reached(deals, entries, config)
+    created = pd.to_datetime(deals["created"])
+    months = created.dt.strftime("%Y-%m")
+    first = pd.Timestamp(as_of).to_period("M") - (COHORT_MONTHS - 1)
+    found = []
+    for k in range(COHORT_MONTHS):
+        month = str(first + k)
+        members = months == month
+        found.append(Cohort(month, int(members.sum()),
+                            tuple(int((reached[members] >= i).sum()) for i in open_positions),
+                            int((deals.loc[members, "kind"] == "won").sum())))
+    return tuple(found)
+
+
+def strict_funnel(deals: pd.DataFrame, entries: pd.DataFrame, config: Config) -> StrictFunnel:
+    open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
+    won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
+    path = open_positions + ([won] if won is not None else [])
+    known = entries.groupby("deal")["stage_index"].agg(frozenset)
+    furthest = furthest_reached(deals, entries, config)
+    counts = [0] * len(path)
+    unknown = 0
+    for row, kind in deals["kind"].items():
+        if kind is None or (isinstance(kind, float) and np.isnan(kind)):
+            continue
+        stages = known.get(row, frozenset())
+        top = len(path) if kind == "won" else \
+            sum(1 for i in open_positions if i <= furthest.get(row, -1))
+        if not all(path[k] in stages for k in range(top)):
+            unknown += 1
+            continue
+        for k in range(top):
+            counts[k] += 1
+    return StrictFunnel(tuple(config.stages[i].name for i in path), tuple(counts), unknown)

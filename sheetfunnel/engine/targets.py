@@ -1,0 +1,125 @@
+"""Targets against results: attainment, the pace still needed and a projection, per owner and
+for the team.
+
+Working days come from Settings ``working_days``, ``holidays`` and ``extra_working_days`` (调休).
+Won deals count on their Close Date (else the day they entered the won stage). The projection
+adds, for amounts and counts, the weighted open deals expected to close in the rest of the
+period; new deals go on at the rate so far; a conversion stays at its current rate. A week's
+target is the period's times the week's share of the period's working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sheetfunnel.config.calendar import is_working_day
+from sheetfunnel.config.model import Config
+from sheetfunnel.config.targets import Target
+from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.review import furthest_reached, week_start
+from sheetfunnel.grid import normalise_name
+
+
+@dataclass(frozen=True)
+class Attainment:
+    target: Target
+    actual: float
+    attainment: float | None  # actual ÷ target
+    remaining: float  # still needed (0 when met)
+    days_left: int  # working days from as_of to the period's end, both included
+    per_day: float | None  # remaining ÷ days_left while the period runs
+    projection: float | None
+    week_target: float | None  # this week's share (None for conversions, or outside the period)
+    running: bool  # as_of falls in the period
+
+
+def working_days(start: dt.date, end: dt.date, config: Config) -> int:
+    settings = config.settings
+    holidays, extra = frozenset(settings.holidays), frozenset(settings.extra_working_days)
+    return sum(is_working_day(start + dt.timedelta(days=k), settings.working_days, holidays,
+                              extra) for k in range((end - start).days + 1))
+
+
+def attainments(targets: tuple[Target, ...], evaluation: Evaluation, config: Config
+                ) -> tuple[Attainment, ...]:
+    return tuple(_attain(t, evaluation, config) for t in targets)
+
+
+def _attain(target: Target, evaluation: Evaluation, config: Config) -> Attainment:
+    as_of, deals = evaluation.as_of, evaluation.deals
+    if target.owner is not None:
+        deals = deals[deals["owner"].map(normalise_name) == normalise_name(target.owner)]
+    start, end = pd.Timestamp(target.start), pd.Timestamp(target.end)
+    running = target.start <= as_of <= target.end
+    days_left = working_days(max(as_of, target.start), target.end, config) \
+        if as_of <= target.end else 0
+    if target.metric == "conversion":
+        actual = _conversion(target, deals, evaluation, config)
+        projection = actual
+        value = actual if actual is not None else 0.0
+    else:
+        value = _count(target.metric, deals, evaluation, start, end)
+        projection = _projection(target, deals, value, as_of, config) if running else value
+    remaining = max(target.value - value, 0.0)
+    per_day = remaining / days_left if running and days_left and target.metric != "conversion" \
+        else None
+    week_target = None
+    if running and target.metric != "conversion":
+        first = week_start(as_of, config.settings.week_start)
+        share = working_days(max(first, target.start),
+                             min(first + dt.timedelta(days=6), target.end), config)
+        whole = working_days(target.start, target.end, config)
+        week_target = target.value * share / whole if whole else None
+    return Attainment(target, value, value / target.value if target.value else None, remaining,
+                      days_left, per_day, projection, week_target, running)
+
+
+def _closed_on(deals: pd.DataFrame) -> pd.Series:
+    return deals["closed_on"].where(deals["closed_on"].notna(), deals["stage_entered"])
+
+
+def _count(metric: str, deals: pd.DataFrame, evaluation: Evaluation, start: pd.Timestamp,
+           end: pd.Timestamp) -> float:
+    end = min(end, pd.Timestamp(evaluation.as_of))
+    if metric == "new_deals":
+        return float(((deals["created"] >= start) & (deals["created"] <= end)).sum())
+    day = _closed_on(deals)
+    won = deals[(deals["kind"] == "won") & (day >= start) & (day <= end)]
+    return float(won["amount"].fillna(0).sum()) if metric == "won_amount" else float(len(won))
+
+
+def _projection(target: Target, deals: pd.DataFrame, value: float, as_of: dt.date,
+                config: Config) -> float:
+    if target.metric == "new_deals":
+        done = working_days(target.start, as_of, config)
+        whole = working_days(target.start, target.end, config)
+        return value / done * whole if done else value
+    expected = deals[(deals["kind"] == "open")
+                     & (deals["expected_close"] >= pd.Timestamp(as_of))
+                     & (deals["expected_close"] <= pd.Timestamp(target.end))]
+    column = "weighted_amount" if target.metric == "won_amount" else "win_probability"
+    return value + float(expected[column].fillna(0).sum())
+
+
+def _conversion(target: Target, deals: pd.DataFrame, evaluation: Evaluation,
+                config: Config) -> float | None:
+    """Of the deals that entered A in the period, the share that reached B by its end."""
+    source = next(i for i, s in enumerate(config.stages) if s.name == target.from_stage)
+    goal = next(i for i, s in enumerate(config.stages) if s.name == target.to_stage)
+    entries = evaluation.stage_entries
+    end = pd.Timestamp(min(target.end, evaluation.as_of))
+    into = entries[(entries["stage_index"] == source) & entries["deal"].isin(deals.index)
+                   & (entries["entered"] >= pd.Timestamp(target.start))
+                   & (entries["entered"] <= end)]
+    cohort = deals.loc[sorted(set(into["deal"]))]
+    if cohort.empty:
+        return None
+    if config.stages[goal].kind == "won":
+        went = (cohort["kind"] == "won") & (_closed_on(cohort) <= end)
+    else:
+        dated = entries[entries["deal"].isin(cohort.index) & (entries["entered"] <= end)]
+        went = furthest_reached(cohort, dated, config) >= goal
+    return float(went.sum()) / len(cohort)
