@@ -432,6 +432,11 @@ def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.Run
               "open in a mail program, .json files are the DingTalk messages.")
 
 
+from sheetfunnel.fleet.commands import fleet  # noqa: E402 - it builds on this module's Group
+
+cli.add_command(fleet)
+
+
 def main() -> None:
     cli(prog_name="sheetfunnel")
 
