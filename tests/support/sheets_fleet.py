@@ -45,12 +45,14 @@ class SheetsFleet:
         self.first = first
         self.log: list[Logged] = []
         self.hung: tuple[str, str] | None = None
+        self.skip = 0
         self.holding = threading.Event()
         self.released = threading.Event()
         self._lock = threading.Lock()
 
-    def hang(self, key: str, kind: str) -> None:
-        self.hung = (key, kind)
+    def hang(self, key: str, kind: str, *, skip: int = 0) -> None:
+        """Hold the request of ``kind`` on ``key`` after ``skip`` of them went through."""
+        self.hung, self.skip = (key, kind), skip
 
     def release(self) -> None:
         self.released.set()
@@ -69,7 +71,9 @@ class SheetsFleet:
                                            data=self.rfile.read(length),
                                            headers=dict(self.headers.items())).prepare()
                 kind = book._route(self.command, urlsplit(self.path).path)[0]
-                if key is not None and fleet.hung == (key, kind):
+                if key is not None and fleet.hung == (key, kind) and fleet.skip:
+                    fleet.skip -= 1
+                elif key is not None and fleet.hung == (key, kind):
                     fleet.hung = None
                     fleet.holding.set()
                     fleet.released.wait(30)
