@@ -69,7 +69,6 @@ def test_three_workers_share_one_quota_and_take_over_a_killed_workers_workbook(t
     sheets = SheetsFleet([key(n) for n in range(WORKBOOKS)])
     for n, book in enumerate(sheets.books.values()):
         book.add_sheet("Opportunities", rows(n))
-    credentials = service_account_file(tmp_path, sheets.first)
     registry = tmp_path / "fleet.toml"
     registry.write_text('[[account]]\nname = "robot"\nfile = "service-account.json"\n'
                         'project = "crm"\n' + "".join(
@@ -81,7 +80,7 @@ def test_three_workers_share_one_quota_and_take_over_a_killed_workers_workbook(t
     started = time.monotonic()
     with redis_server() as redis_url, sheets.serve() as base_url:
         # the service-account file names the token endpoint: write it again now it is served
-        credentials = service_account_file(tmp_path, sheets.first)
+        service_account_file(tmp_path, sheets.first)
         monkeypatch.setenv(ENDPOINT_ENV, base_url)
         fleet = make_fleet(FleetSettings(registry, redis_url,
                                          Limits(account=LIMIT, project=300, window=WINDOW),

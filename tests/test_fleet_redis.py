@@ -20,8 +20,7 @@ from sheetfunnel.fleet.lock import WorkbookBusy, workbook_lock  # noqa: E402
 from sheetfunnel.fleet.status import fleet_status, status_lines  # noqa: E402
 from sheetfunnel.fleet.tasks import FleetSettings, enqueue_due, make_fleet  # noqa: E402
 from sheetfunnel.runner import run_once  # noqa: E402
-from sheetfunnel.workbook.gsheets import GoogleSheetsWorkbook  # noqa: E402
-from sheetfunnel.workbook.gsheets import ENDPOINT_ENV  # noqa: E402
+from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook  # noqa: E402
 from tests.support.emulator import SheetsEmulator, service_account_file  # noqa: E402
 from tests.support.gsheets import pipeline  # noqa: E402
 from tests.support.redis_server import redis_server  # noqa: E402

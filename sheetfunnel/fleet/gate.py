@@ -38,7 +38,7 @@ COOL_DOWN = 60.0
 #: structure write, values write, one repair write (spec §7).
 RUN_READS = 6
 RUN_WRITES = 3
-#: Taking or renewing the fleet's lease: the state tab read twice (2 each), its tab and cells written.
+#: Taking or renewing the fleet's lease: the state tab read twice, its tab and cells written.
 LEASE_READS = 4
 LEASE_WRITES = 2
 
@@ -156,7 +156,7 @@ class Gate:
               reserved: str) -> None:
         keys = [self.key("account", account, kind), self.key("project", project, kind),
                 self.cool_key(account)]
-        args: list[object] = [int(self.limits.window * 1000), count, tag,
+        args: list[str | int | float] = [int(self.limits.window * 1000), count, tag,
                               self.limits.account, reserved, self.limits.project, reserved]
         waited = 0.0
         while True:

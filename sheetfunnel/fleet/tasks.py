@@ -71,7 +71,7 @@ class Fleet:
     """A fleet's Redis, gate and Huey app, and the task that runs one workbook."""
 
     settings: FleetSettings
-    client: redis.Redis
+    client: redis.Redis  # answers str (decode_responses)
     gate: Gate
     huey: Huey
     task: TaskWrapper = field(init=False)
@@ -97,8 +97,8 @@ class Fleet:
         return f"{PREFIX}:lease:{name}"
 
     def state(self, name: str) -> dict[str, str]:
-        raw = self.client.hgetall(self.state_key(name))
-        return {key.decode(): value.decode() for key, value in raw.items()}
+        return {str(key): str(value)
+                for key, value in self.client.hgetall(self.state_key(name)).items()}
 
 
 def redis_url(given: str | None) -> str:
@@ -108,7 +108,7 @@ def redis_url(given: str | None) -> str:
 def make_fleet(settings: FleetSettings, *, immediate: bool = False) -> Fleet:
     """The fleet's app; ``immediate`` runs tasks in-process on Huey's in-memory storage (unit
     tests), while locks, gate and state still use ``settings.redis_url``."""
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     huey: Huey = (MemoryHuey("sheetfunnel-fleet", immediate=True) if immediate
                   else RedisHuey("sheetfunnel-fleet", url=settings.redis_url))
     return Fleet(settings, client, Gate(client, settings.limits), huey)
@@ -239,7 +239,8 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
 
 def _lease_due(fleet: Fleet, entry: Entry, now: dt.datetime) -> bool:
     """The fleet's lease on this sheet needs writing: less than half its life left."""
-    expires = _moment((fleet.client.get(fleet.lease_key(entry.name)) or b"").decode())
+    recorded = fleet.client.get(fleet.lease_key(entry.name))
+    expires = _moment(str(recorded) if recorded else None)
     return expires is None or expires - now <= _lease_length(entry) / 2
 
 
