@@ -111,3 +111,24 @@ def test_failures_back_off_by_cadences_up_to_eight():
     now = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
     waits = [retry_due(north, failures, now) - now for failures in (1, 2, 3, 4, 5)]
     assert waits == [dt.timedelta(minutes=m) for m in (15, 30, 60, 120, 120)]
+
+
+def test_the_readmes_capacity_table_is_what_the_quota_allows():
+    from pathlib import Path
+
+    from sheetfunnel.fleet.capacity import capacity
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("**Capacity on paper.**", 1)[1].split("\n\n", 2)[1]
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        workbooks = int(cells[0].replace(",", ""))
+        minutes = 60 if cells[1] == "1 h" else int(cells[1].split()[0])
+        quiet = capacity(workbooks, minutes, changed=False)
+        busy = capacity(workbooks, minutes, changed=True)
+        span = (lambda a, b: str(a) if a == b else f"{a} – {b}")  # noqa: E731
+        assert cells[2:] == [f"{quiet.runs_per_minute:.1f}",
+                             f"{quiet.reads_per_minute:.0f} – {busy.reads_per_minute:.0f}",
+                             f"{busy.writes_per_minute:.0f}", span(quiet.accounts, busy.accounts),
+                             span(quiet.projects, busy.projects)], line
+    assert capacity(1000, 15, changed=True).accounts == 7
