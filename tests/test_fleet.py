@@ -132,3 +132,16 @@ def test_the_readmes_capacity_table_is_what_the_quota_allows():
                              f"{busy.writes_per_minute:.0f}", span(quiet.accounts, busy.accounts),
                              span(quiet.projects, busy.projects)], line
     assert capacity(1000, 15, changed=True).accounts == 7
+
+
+def test_fleet_processes_say_so_when_redis_is_not_there(tmp_path):
+    pytest.importorskip("huey", reason="the fleet extra is not installed")
+    from tests.support.redis_server import free_port
+
+    registry = tmp_path / "fleet.toml"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fleet", "status", "--registry", str(registry),
+                                      "--redis", f"redis://127.0.0.1:{free_port()}/0"])
+    assert result.exit_code == 2
+    assert "Cannot reach Redis at redis://127.0.0.1:" in result.output
+    assert "Start redis-server" in result.output

@@ -68,10 +68,19 @@ def _fleet(registry: Path, options: dict[str, Any]) -> Any:
     if not registry.exists():
         raise UsageError(f"The registry {registry} does not exist; create it with "
                          "`sheetfunnel fleet add`.")
+    import redis
+
     limits = Limits(account=options["account_limit"], project=options["project_limit"],
                     window=options["window"], cool_down=options["window"])
-    return make_fleet(FleetSettings(registry.resolve(), redis_url(options["redis"]), limits,
-                                    options["lock_ttl"], options["lease_settle"]))
+    url = redis_url(options["redis"])
+    app = make_fleet(FleetSettings(registry.resolve(), url, limits, options["lock_ttl"],
+                                   options["lease_settle"]))
+    try:
+        app.client.ping()
+    except redis.RedisError as exc:
+        raise UsageError(f"Cannot reach Redis at {url} ({exc}). Start redis-server, or give "
+                         "--redis URL or set SHEETFUNNEL_REDIS_URL.") from None
+    return app
 
 
 @click.group(cls=Group)

@@ -170,16 +170,18 @@ def run_workbook(fleet: Fleet, name: str, *, now: Callable[[], dt.datetime] = ut
     try:
         entry = fleet.registry().find(name)
         if entry is None or not entry.enabled:
+            fleet.client.delete(fleet.pending_key(name))
             return {"workbook": name, "outcome": "skipped", "message": "not in the registry"}
         with workbook_lock(fleet.client, name, ttl=fleet.settings.lock_ttl,
                            also_extend=(fleet.pending_key(name),), prefix=PREFIX):
-            if not is_due(fleet, entry, now()):
-                return {"workbook": name, "outcome": "skipped", "message": "not due"}
-            return _run(fleet, entry, now)
-    except WorkbookBusy:
+            try:
+                if not is_due(fleet, entry, now()):
+                    return {"workbook": name, "outcome": "skipped", "message": "not due"}
+                return _run(fleet, entry, now)
+            finally:
+                fleet.client.delete(fleet.pending_key(name))
+    except WorkbookBusy:  # its pending mark stays the running worker's
         return {"workbook": name, "outcome": "skipped", "message": "another worker runs it"}
-    finally:
-        fleet.client.delete(fleet.pending_key(name))
 
 
 def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str, Any]:
