@@ -449,9 +449,17 @@ def preview_digests(out_dir: Path, folder: Path, today: dt.date, result: api.Run
               "open in a mail program, .json files are the DingTalk messages.")
 
 
+if __name__ != "__main__":  # the fleet's commands build on this module's Group and consoles
+    from sheetfunnel.fleet.commands import fleet
+
+    cli.add_command(fleet)
+
+
 def main() -> None:
     cli(prog_name="sheetfunnel")
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m sheetfunnel.cli: run the module every import shares
+    from sheetfunnel.cli import main as shared_main
+
+    shared_main()

@@ -14,11 +14,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sheetfunnel"
 SHELL = ("sheetfunnel", "sheetfunnel.__main__", "sheetfunnel.api", "sheetfunnel.workbook",
          "sheetfunnel.runner", "sheetfunnel.cli", "sheetfunnel.watch", "sheetfunnel.locks",
          "sheetfunnel.init_plan", "sheetfunnel.logs", "sheetfunnel.resources",
-         "sheetfunnel.notify.hook", "sheetfunnel.notify.deliver", "sheetfunnel.notify.channels")
+         "sheetfunnel.notify.hook", "sheetfunnel.notify.deliver", "sheetfunnel.notify.channels",
+         "sheetfunnel.fleet.gate", "sheetfunnel.fleet.lock", "sheetfunnel.fleet.tasks",
+         "sheetfunnel.fleet.status", "sheetfunnel.fleet.commands")
 
 #: Modules that touch files, the network, the environment or the clock.
 IO_MODULES = ("os", "openpyxl", "gspread", "requests", "google", "filelock", "python_calamine",
-              "socket", "smtplib", "time", "subprocess", "shutil", "urllib", "http")
+              "socket", "smtplib", "time", "subprocess", "shutil", "urllib", "http", "redis",
+              "huey")
 
 #: Calls that read the clock: ``<date or datetime>.<one of these>()``, ``time.time()``.
 CLOCK_CALLS = {"now", "today", "utcnow"}

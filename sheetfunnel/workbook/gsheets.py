@@ -37,7 +37,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import google.auth.exceptions
 import requests
@@ -581,8 +581,20 @@ def _token_id(old: list[int]) -> int:
     return token
 
 
-def _count(io: IOStats, method: str) -> None:
+class RequestGate(Protocol):
+    """Where a fleet worker's requests wait for the shared quota (sheetfunnel/fleet/gate.py)."""
+
+    def before(self, method: str) -> None:
+        """Return once a request of this method may go out."""
+
+    def refused(self, status: int, retry_after: float | None) -> None:
+        """Google answered ``status`` (429, 5xx), to be retried after ``retry_after``."""
+
+
+def _count(io: IOStats, method: str, gate: RequestGate | None = None) -> None:
     """Every request sent, retries included: what Google's quota counts."""
+    if gate is not None:
+        gate.before(method)
     if method == "GET":
         io.read_requests += 1
     else:
@@ -608,12 +620,15 @@ class GoogleSheetsWorkbook:
     def open(cls, key_or_url: str, *, credentials_file: str | None = None,
              session: requests.Session | None = None,
              sleep: Callable[[float], None] = time.sleep,
-             clock: Callable[[], float] = time.monotonic) -> GoogleSheetsWorkbook:
+             clock: Callable[[], float] = time.monotonic,
+             gate: RequestGate | None = None) -> GoogleSheetsWorkbook:
         """The spreadsheet at a URL or key. Sends nothing yet.
 
         Credentials come from ``credentials_file`` or GOOGLE_APPLICATION_CREDENTIALS;
         ``session`` (tests) carries the requests, including the token exchange, through its
-        adapters. Requests go to SHEETFUNNEL_SHEETS_ENDPOINT when it is set.
+        adapters. Requests go to SHEETFUNNEL_SHEETS_ENDPOINT when it is set. A fleet worker
+        passes ``gate``: every request (retries too) waits for its place in the shared quota,
+        and a 429 is reported to it.
         """
         key = spreadsheet_key(key_or_url)
         source = credentials_source(credentials_file)
@@ -630,7 +645,8 @@ class GoogleSheetsWorkbook:
         client = SheetsHTTPClient(
             None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,
             policy=RetryPolicy.from_environment(os.environ), sleep=sleep, clock=clock,
-            on_request=lambda method: _count(io, method))
+            on_request=lambda method: _count(io, method, gate),
+            on_refused=gate.refused if gate is not None else lambda status, wait: None)
         return cls(key, client, io=io, account=account, credentials_file=source)
 
     # -- reading

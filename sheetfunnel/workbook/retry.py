@@ -148,12 +148,14 @@ class SheetsHTTPClient(HTTPClient):
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
                  jitter: Callable[[], float] = random.random,
-                 on_request: Callable[[str], None] = lambda method: None):
+                 on_request: Callable[[str], None] = lambda method: None,
+                 on_refused: Callable[[int, float | None], None] = lambda status, wait: None):
         super().__init__(auth, session)
         self.endpoint = endpoint.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.sleep, self.clock, self.jitter = sleep, clock, jitter
         self.on_request = on_request
+        self.on_refused = on_refused  # a status to retry and its Retry-After, for the fleet
         self.set_timeout(self.policy.timeout)
 
     def url(self, endpoint: str) -> str:
@@ -196,6 +198,7 @@ class SheetsHTTPClient(HTTPClient):
                     raise error
                 problem = f"it answered {response.status_code} ({_message(error)})"
                 wait = retry_after(response.headers)
+                self.on_refused(response.status_code, wait)
             if attempt == self.policy.attempts:
                 break
             wait = self.policy.backoff(attempt, self.jitter()) if wait is None else wait
