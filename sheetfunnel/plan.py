@@ -289,10 +289,15 @@ class IOStats:
     read_requests: int = 0
     write_requests: int = 0
     cells_written: int = 0
+    #: request and answer bodies over the network (Google Sheets); an .xlsx run counts 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
 
     def since(self, earlier: IOStats) -> IOStats:
         """What was counted after ``earlier`` was copied: one run's share of a workbook
         that is used for several."""
         return IOStats(self.read_requests - earlier.read_requests,
                        self.write_requests - earlier.write_requests,
-                       self.cells_written - earlier.cells_written)
+                       self.cells_written - earlier.cells_written,
+                       self.bytes_sent - earlier.bytes_sent,
+                       self.bytes_received - earlier.bytes_received)

@@ -62,7 +62,7 @@ from sheetfunnel.tabs.state import (
 from sheetfunnel.tabs.summary import render_problems_only, render_summary
 from sheetfunnel.team_time import AsOf, local_now, team_zone
 from sheetfunnel.words import Words, words_for
-from sheetfunnel.workbook.base import Snapshot, Workbook
+from sheetfunnel.workbook.base import Snapshot, Workbook, cell_limit_problems
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,8 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     shown = _insights_shown(inputs, learned, config)
     new_state = _next_state(inputs, evaluation, as_of, shown)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
-                       config_status=model.config_status, problems=model.problems,
+                       config_status=model.config_status,
+                       problems=model.problems + cell_limit_problems(inputs.snapshot),
                        last_changed=new_state.last_changed)
     return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
                    shown)
@@ -378,7 +379,8 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
     the worker's tabs, the Summary among them)."""
     snapshot, model, owned = inputs.snapshot, inputs.model, inputs.owned
     header = RunHeader(as_of=as_of, rows={}, config_status=model.config_status,
-                       problems=model.problems, last_changed=None)
+                       problems=model.problems + cell_limit_problems(snapshot),
+                       last_changed=None)
     summary = owned["summary"].title
     grid, looks = render_problems_only(header, tab=summary, words=inputs.words)
     kept = {role: tab for role, tab in owned.items()
