@@ -219,7 +219,7 @@ def fitted_width(texts: Iterable[str], *, least: float = LEAST_WIDTH,
                  most: float = MOST_WIDTH) -> float:
     """A column width (in characters) that shows the widest of ``texts`` whole, with a
     little room, within ``least`` and ``most``."""
-    widest = max((text_width(t) for t in texts), default=0)
+    widest = max((text_width(t) for t in set(texts)), default=0)  # each text measured once
     return float(min(max(widest + 2, least), most))
 
 
@@ -274,6 +274,9 @@ class WritePlan:
     cells: tuple[CellWrite, ...] = ()
     looks: Looks = field(default_factory=Looks)
     row_keys: tuple[RowKeys, ...] = ()
+    #: ``cells`` are already the changes from the snapshot the run read, their values as
+    #: ``diff.storable`` gives them: a backend still holding that read need not diff again
+    diffed: bool = False
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}

@@ -355,7 +355,8 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
                               state_cells(snapshot.find(STATE_TAB), outcome.state))
-    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation))
+    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation),
+                     diffed=True)
 
 
 def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ...]:
@@ -389,7 +390,7 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
                          tab_id=tab.tab_id) for role, tab in kept.items())
     records = tab_cells({role: tab.record for role, tab in kept.items()})
     plan = WritePlan(tabs, tuple(_whole_tab(summary, snapshot, grid) + diff.diff_cells(
-        STATE_TAB, snapshot.find(STATE_TAB), records)), looks)
+        STATE_TAB, snapshot.find(STATE_TAB), records)), looks, diffed=True)
     if not dry_run:
         workbook.apply(plan)
     seconds, io = spent()

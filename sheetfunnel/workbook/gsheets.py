@@ -161,11 +161,18 @@ def spreadsheet_key(key_or_url: str) -> str:
     return text
 
 
+#: Values that go out as they are (a write's value is already as ``storable`` gives it).
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def value_ranges(writes: Iterable[CellWrite]) -> list[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
     columns: dict[tuple[str, int], dict[int, Any]] = {}
     for write in writes:
-        columns.setdefault((write.tab, write.col), {})[write.row] = json_value(write.value)
+        value = write.value
+        if type(value) not in _PLAIN:
+            value = json_value(value)
+        columns.setdefault((write.tab, write.col), {})[write.row] = value
     data = []
     for (tab, col), cells in columns.items():
         rows = sorted(cells)
@@ -557,15 +564,18 @@ def _absolute(area: CellRange) -> str:
     return f"{quote_tab(area.tab)}!${col}${area.first_row}:{end}"
 
 
-def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, int]]:
-    """The rows and columns each tab must have for the writes and looks to fit."""
+def _needs(writes: dict[str, list[CellWrite]], looks: Looks) -> dict[str, tuple[int, int]]:
+    """The rows and columns each tab must have for the writes (by tab) that set a value and
+    for the looks to fit (a cell cleared past the grid is blank already)."""
     needs: dict[str, tuple[int, int]] = {}
 
     def need(tab: str, row: int, col: int) -> None:
         rows, cols = needs.get(tab, (0, 0))
         needs[tab] = (max(rows, row), max(cols, col))
-    for write in writes:
-        need(write.tab, write.row, write.col)
+    for tab, group in writes.items():
+        filled = [w for w in group if not _blank(w.value)]
+        if filled:
+            need(tab, max(w.row for w in filled), max(w.col for w in filled))
     areas = [*(i.range for i in looks.number_formats), *(b.range for b in looks.bold),
              *(h.range for h in looks.highlights), *(d.range for d in looks.dropdowns),
              *(d.source for d in looks.dropdowns), *(p.range for p in looks.protections),
@@ -759,17 +769,17 @@ class GoogleSheetsWorkbook:
         """Carry out ``plan``: one batchUpdate, then for row-bound writes an ID re-read, the
         values write and a read-back (plus one repair write if rows moved meanwhile); more
         only when a payload passes 2 MB. Nothing is sent when nothing differs."""
+        diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
-        writes = _changed(seen.grids, plan.cells)
-        changes = _Changes(seen)
-        changes.add_tabs(plan.tabs, [w.tab for w in writes])
+        writes = list(plan.cells) if diffed else _changed(seen.grids, plan.cells)
         by_tab: dict[str, list[CellWrite]] = {}
         for write in writes:
             by_tab.setdefault(write.tab, []).append(write)
+        changes = _Changes(seen)
+        changes.add_tabs(plan.tabs, by_tab)
         held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
                 for s in plan.tabs if s.title in seen.grids or s.title not in seen.tabs}
-        changes.shape(_needs((w for w in writes if not _blank(w.value)), plan.looks), plan.tabs,
-                      held)
+        changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
         writes = [w for w in writes if w.tab not in changes.tabs or (
             w.row <= changes.tabs[w.tab].rows and w.col <= changes.tabs[w.tab].cols)]
         changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
