@@ -35,6 +35,10 @@ class TabSpec:
     frozen_rows: int = 0
     column_widths: tuple[tuple[int, float], ...] = ()  # (column, width in characters)
     tab_id: str | None = None
+    #: the grid is kept to the rows and columns the values take (the worker's own tabs: every
+    #: cell counts against Google's limit); else the tab is for people to type in, made with
+    #: room (1,000 rows, 26 columns) and only ever grown
+    fitted: bool = True
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 
+from sheetfunnel.errors import WorkbookError
+from sheetfunnel.plan import CellWrite, TabSpec, WritePlan
 from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.base import CELL_LIMIT
 from sheetfunnel.workbook.gsheets import MAX_PAYLOAD
@@ -78,3 +80,14 @@ def test_a_sheet_below_eighty_percent_and_an_xlsx_file_get_no_warning(emulator, 
     assert (xlsx["io"]["bytes_sent"], xlsx["io"]["bytes_received"]) == (0, 0)
     assert XlsxWorkbook(tmp_path / "book.xlsx").read().cells == 0
     assert sheets["io"]["bytes_sent"] > 0 and sheets["io"]["bytes_received"] > 0
+
+
+def test_a_write_that_would_pass_the_cell_limit_sends_nothing(emulator):
+    emulator.add_sheet("Archive", rows=CELL_LIMIT // 10 - 100, cols=10)
+    book = open_book(emulator)
+    book.read()
+    before = len(emulator.calls)
+    with pytest.raises(WorkbookError, match="over Google's limit of 10,000,000") as refused:
+        book.apply(WritePlan(tabs=(TabSpec("Big"),), cells=(CellWrite("Big", 200, 10, "x"),)))
+    assert refused.value.exit_code == 2
+    assert emulator.calls[before:] == [] and [s.title for s in emulator.sheets] == ["Archive"]

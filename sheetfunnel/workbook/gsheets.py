@@ -96,6 +96,7 @@ _Ranged = TypeVar("_Ranged", Highlight, Protection)
 ENDPOINT_ENV = "SHEETFUNNEL_SHEETS_ENDPOINT"
 MAX_PAYLOAD = 2_000_000  # bytes: Google's recommended maximum per request
 WRAPPER = 8_192  # bytes kept for what wraps the split items: the batch token, option names
+ROOM = (1000, 26)  # rows and columns of a new tab people type in, as Google makes one
 LOOKS_KEY = "sheetfunnel.looks"
 BATCH_KEY = "sheetfunnel.batch"
 READ_OPTIONS = {"valueRenderOption": "UNFORMATTED_VALUE",
@@ -344,7 +345,7 @@ class _Changes:
     def add_tabs(self, specs: Iterable[TabSpec], titles: Iterable[str]) -> None:
         wanted = {spec.title: spec for spec in specs}
         for title in titles:
-            wanted.setdefault(title, TabSpec(title))
+            wanted.setdefault(title, TabSpec(title, fitted=False))
         chosen = {int(s.tab_id) for s in wanted.values() if s.tab_id is not None}
         for spec in wanted.values():
             if spec.title in self.tabs:
@@ -368,10 +369,12 @@ class _Changes:
         for title, tab in self.tabs.items():
             rows, cols = needs.get(title, (0, 0))
             spec = specs_by_title.get(title)
-            if tab.new or title in held:
+            if title in held:
                 least = (spec.frozen_rows if spec else 0) + 1
-                rows = max(rows, held.get(title, (0, 0))[0], least)
-                cols = max(cols, held.get(title, (0, 0))[1], 1)
+                rows = max(rows, held[title][0], least)
+                cols = max(cols, held[title][1], 1)
+            elif tab.new:
+                rows, cols = max(rows, ROOM[0]), max(cols, ROOM[1])
             if tab.new:
                 tab.rows, tab.cols = rows, cols
                 grid = {"rowCount": tab.rows, "columnCount": tab.cols}
@@ -778,7 +781,8 @@ class GoogleSheetsWorkbook:
         changes = _Changes(seen)
         changes.add_tabs(plan.tabs, by_tab)
         held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
-                for s in plan.tabs if s.title in seen.grids or s.title not in seen.tabs}
+                for s in plan.tabs
+                if s.fitted and (s.title in seen.grids or s.title not in seen.tabs)}
         changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
         writes = [w for w in writes if w.tab not in changes.tabs or (
             w.row <= changes.tabs[w.tab].rows and w.col <= changes.tabs[w.tab].cols)]
