@@ -28,6 +28,7 @@ import requests
 
 from sheetfunnel.runner import run_once
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook
+from sheetfunnel.workbook.retry import BUDGET_ENV, DEADLINE_ENV
 from tests.support.big_sheet import AS_OF, big_demo
 from tests.support.emulator import BASE_URL, SheetsEmulator
 
@@ -50,6 +51,8 @@ def serve(rows: int, lang: str, conn: Connection) -> None:
 def client(url: str, conn: Connection) -> None:
     """One run in a process of its own: its CPU, peak memory, requests and bytes."""
     os.environ[ENDPOINT_ENV] = url
+    # the emulator is far slower than Google at 100,000 rows: give its answers time
+    os.environ.update({DEADLINE_ENV: "900", BUDGET_ENV: "1800"})
     session = requests.Session()
     bodies: list[bytes] = []
     session.hooks["response"].append(lambda answer, *args, **kwargs: bodies.append(
