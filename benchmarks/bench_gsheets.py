@@ -79,7 +79,13 @@ def measure(rows: int, lang: str) -> list[dict[str, Any]]:
         mine, theirs = context.Pipe()
         worker = context.Process(target=client, args=(url, theirs))
         worker.start()
-        result = mine.recv()
+        theirs.close()  # a client that dies ends the wait (EOFError) instead of hanging it
+        try:
+            result = mine.recv()
+        except EOFError:
+            here.send("stop")
+            raise SystemExit(f"the {run} run at {rows:,} deals ({lang}) failed: see above") \
+                from None
         worker.join()
         here.send("cells")
         results.append({"run": run, **result, "cells": here.recv()})
