@@ -35,6 +35,10 @@ class TabSpec:
     frozen_rows: int = 0
     column_widths: tuple[tuple[int, float], ...] = ()  # (column, width in characters)
     tab_id: str | None = None
+    #: the grid is kept to the rows and columns the values take (the worker's own tabs: every
+    #: cell counts against Google's limit); else the tab is for people to type in, made with
+    #: room (1,000 rows, 26 columns) and only ever grown
+    fitted: bool = True
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,7 @@ def fitted_width(texts: Iterable[str], *, least: float = LEAST_WIDTH,
                  most: float = MOST_WIDTH) -> float:
     """A column width (in characters) that shows the widest of ``texts`` whole, with a
     little room, within ``least`` and ``most``."""
-    widest = max((text_width(t) for t in texts), default=0)
+    widest = max((text_width(t) for t in set(texts)), default=0)  # each text measured once
     return float(min(max(widest + 2, least), most))
 
 
@@ -274,6 +278,9 @@ class WritePlan:
     cells: tuple[CellWrite, ...] = ()
     looks: Looks = field(default_factory=Looks)
     row_keys: tuple[RowKeys, ...] = ()
+    #: ``cells`` are already the changes from the snapshot the run read, their values as
+    #: ``diff.storable`` gives them: a backend still holding that read need not diff again
+    diffed: bool = False
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}
@@ -289,10 +296,15 @@ class IOStats:
     read_requests: int = 0
     write_requests: int = 0
     cells_written: int = 0
+    #: request and answer bodies over the network (Google Sheets); an .xlsx run counts 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
 
     def since(self, earlier: IOStats) -> IOStats:
         """What was counted after ``earlier`` was copied: one run's share of a workbook
         that is used for several."""
         return IOStats(self.read_requests - earlier.read_requests,
                        self.write_requests - earlier.write_requests,
-                       self.cells_written - earlier.cells_written)
+                       self.cells_written - earlier.cells_written,
+                       self.bytes_sent - earlier.bytes_sent,
+                       self.bytes_received - earlier.bytes_received)

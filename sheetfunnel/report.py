@@ -42,7 +42,8 @@ def _records(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any
 
 def _io(io: IOStats, seconds: float) -> dict[str, Any]:
     return {"read_requests": io.read_requests, "write_requests": io.write_requests,
-            "cells_written": io.cells_written, "seconds": round(seconds, 3)}
+            "cells_written": io.cells_written, "bytes_sent": io.bytes_sent,
+            "bytes_received": io.bytes_received, "seconds": round(seconds, 3)}
 
 
 HEADLINE = {"open_deals": "open_count", "open_amount": "open_amount",

@@ -66,7 +66,7 @@ from sheetfunnel.tabs.state import (
 from sheetfunnel.tabs.summary import render_problems_only, render_summary
 from sheetfunnel.team_time import AsOf, local_now, team_zone
 from sheetfunnel.words import Words, words_for
-from sheetfunnel.workbook.base import Snapshot, Workbook
+from sheetfunnel.workbook.base import Snapshot, Workbook, cell_limit_problems
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,8 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     new_state = _next_state(inputs, evaluation, as_of, hidden)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status,
-                       problems=model.problems + target_problems,
+                       problems=model.problems + target_problems
+                       + cell_limit_problems(inputs.snapshot),
                        last_changed=new_state.last_changed)
     return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
                    shown, review, attainments(targets, evaluation, config), review_shown)
@@ -379,7 +380,8 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
                               state_cells(snapshot.find(STATE_TAB), outcome.state))
-    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation))
+    return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation),
+                     diffed=True)
 
 
 def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ...]:
@@ -403,7 +405,8 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
     the worker's tabs, the Summary among them)."""
     snapshot, model, owned = inputs.snapshot, inputs.model, inputs.owned
     header = RunHeader(as_of=as_of, rows={}, config_status=model.config_status,
-                       problems=model.problems, last_changed=None)
+                       problems=model.problems + cell_limit_problems(snapshot),
+                       last_changed=None)
     summary = owned["summary"].title
     grid, looks = render_problems_only(header, tab=summary, words=inputs.words)
     kept = {role: tab for role, tab in owned.items()
@@ -412,7 +415,7 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
                          tab_id=tab.tab_id) for role, tab in kept.items())
     records = tab_cells({role: tab.record for role, tab in kept.items()})
     plan = WritePlan(tabs, tuple(_whole_tab(summary, snapshot, grid) + diff.diff_cells(
-        STATE_TAB, snapshot.find(STATE_TAB), records)), looks)
+        STATE_TAB, snapshot.find(STATE_TAB), records)), looks, diffed=True)
     if not dry_run:
         workbook.apply(plan)
     seconds, io = spent()

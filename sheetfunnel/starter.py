@@ -78,8 +78,8 @@ def starter_plan(lang: str, defaults_toml: str, template_toml: str, *,
         looks += _tab_looks(tab)
     looks += _stage_dropdown(tabs, defaults)
     specs = tuple(TabSpec(t.title, frozen_rows=t.frozen_rows, column_widths=tuple(
-        (n, float(c.width)) for n, c in enumerate(t.columns, start=1) if c.width))
-        for t in tabs)
+        (n, float(c.width)) for n, c in enumerate(t.columns, start=1) if c.width),
+        fitted=False) for t in tabs)
     return WritePlan(specs, tuple(cells), looks)
 
 

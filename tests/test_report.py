@@ -33,7 +33,7 @@ def test_the_report_lists_every_deal_with_its_judgement_and_the_run():
     assert [s["stage"] for s in report["stages"]] == [s.name for s in CONFIG.stages]
     assert report["win_rate"] == 1.0
     assert report["io"] == {"read_requests": 1, "write_requests": 2, "cells_written": 30,
-                            "seconds": 0.123}
+                            "bytes_sent": 0, "bytes_received": 0, "seconds": 0.123}
 
 
 def test_an_unknown_amount_is_null_never_nan():

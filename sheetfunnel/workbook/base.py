@@ -10,8 +10,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Grid
 from sheetfunnel.plan import IOStats, WritePlan
+
+#: Google's limit of cells (rows x columns, used or not) in one spreadsheet, all tabs together.
+CELL_LIMIT = 10_000_000
+#: Past this share of the limit the Summary and the report warn.
+CELL_WARNING = 0.8
 
 #: Which tabs to read, given every tab's title, the grids read so far and each tab's id (see
 #: ``Snapshot.ids``). A backend asks again after each read, until nothing new is wanted (a
@@ -66,12 +72,15 @@ class Snapshot:
     ``titles`` lists every tab, read or not (all of ``tabs`` when not given). ``ids`` gives a
     tab's stable id, which stays when people rename or move the tab: every tab's sheetId in a
     Google Sheet; in an .xlsx file only the tabs the worker marked (``TabSpec.tab_id``).
+    ``cells`` counts the grid cells of every tab where a limit applies to them (a Google
+    Sheet), else 0.
     """
 
     tabs: dict[str, Grid]
     hidden: frozenset[str] = field(default_factory=frozenset)
     titles: tuple[str, ...] = ()
     ids: Mapping[str, str] = field(default_factory=dict)
+    cells: int = 0
 
     def __post_init__(self) -> None:
         if not self.titles:
@@ -79,6 +88,18 @@ class Snapshot:
 
     def find(self, title: str) -> Grid | None:
         return self.tabs.get(title)
+
+
+def cell_limit_problems(snapshot: Snapshot) -> tuple[Problem, ...]:
+    """A warning when the spreadsheet as read is past 80 % of Google's cell limit: near it, a
+    run that needs more rows is refused (nothing written) until cells are freed."""
+    if snapshot.cells <= CELL_WARNING * CELL_LIMIT:
+        return ()
+    share = snapshot.cells / CELL_LIMIT
+    return (Problem("spreadsheet", f"The spreadsheet has {snapshot.cells:,} cells, {share:.0%} "
+                    f"of Google's limit of {CELL_LIMIT:,}; a run that needs more rows is refused "
+                    "past it. Delete unused rows and columns (or old tabs) to make room.",
+                    "warning"),)
 
 
 class Workbook(Protocol):

@@ -54,7 +54,7 @@ from sheetfunnel.errors import (
     WorkbookUnreachable,
 )
 from sheetfunnel.follow import Written, follow_ids, repairs
-from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, quote_tab, trim
+from sheetfunnel.grid import Cell, Grid, cell_at, column_letter, is_blank, quote_tab
 from sheetfunnel.plan import (
     CellRange,
     CellWrite,
@@ -68,7 +68,13 @@ from sheetfunnel.plan import (
     WritePlan,
 )
 from sheetfunnel.values import serial_number
-from sheetfunnel.workbook.base import Selector, Snapshot, every_tab, read_selected
+from sheetfunnel.workbook.base import (
+    CELL_LIMIT,
+    Selector,
+    Snapshot,
+    every_tab,
+    read_selected,
+)
 from sheetfunnel.workbook.credentials import (
     ENV,
     authorized_session,
@@ -76,7 +82,12 @@ from sheetfunnel.workbook.credentials import (
     load_identity,
     refused,
 )
-from sheetfunnel.workbook.retry import GOOGLE_ENDPOINT, RetryPolicy, SheetsHTTPClient
+from sheetfunnel.workbook.retry import (
+    GOOGLE_ENDPOINT,
+    RetryPolicy,
+    SheetsHTTPClient,
+    body_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +95,8 @@ _Ranged = TypeVar("_Ranged", Highlight, Protection)
 
 ENDPOINT_ENV = "SHEETFUNNEL_SHEETS_ENDPOINT"
 MAX_PAYLOAD = 2_000_000  # bytes: Google's recommended maximum per request
-MAX_CELLS = 10_000_000  # per spreadsheet, all tabs
+WRAPPER = 8_192  # bytes kept for what wraps the split items: the batch token, option names
+ROOM = (1000, 26)  # rows and columns of a new tab people type in, as Google makes one
 LOOKS_KEY = "sheetfunnel.looks"
 BATCH_KEY = "sheetfunnel.batch"
 READ_OPTIONS = {"valueRenderOption": "UNFORMATTED_VALUE",
@@ -115,9 +127,19 @@ def json_value(value: Any) -> Any:
 
 
 def _grid(value_range: dict) -> Grid:
-    """A value range as a Grid: empty cells are None, trailing empties dropped."""
-    rows = value_range.get("values") or []
-    return trim([[None if v == "" else v for v in row] for row in rows])
+    """A value range as a Grid: empty cells are None, trailing empties dropped. The parsed
+    rows are used as they are (copied only where a cell is empty): at 100,000 rows a copy of
+    every cell costs more than parsing them."""
+    grid: Grid = []
+    for row in value_range.get("values") or []:
+        if "" in row:
+            row = [None if v == "" else v for v in row]
+        while row and is_blank(row[-1]):
+            row.pop()
+        grid.append(row)
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
 
 
 #: What Google shows for a formula it cannot compute (``= 完全匹配`` is ``#NAME?``).
@@ -150,11 +172,18 @@ def spreadsheet_key(key_or_url: str) -> str:
     return text
 
 
+#: Values that go out as they are (a write's value is already as ``storable`` gives it).
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def value_ranges(writes: Iterable[CellWrite]) -> list[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
     columns: dict[tuple[str, int], dict[int, Any]] = {}
     for write in writes:
-        columns.setdefault((write.tab, write.col), {})[write.row] = json_value(write.value)
+        value = write.value
+        if type(value) not in _PLAIN:
+            value = json_value(value)
+        columns.setdefault((write.tab, write.col), {})[write.row] = value
     data = []
     for (tab, col), cells in columns.items():
         rows = sorted(cells)
@@ -170,12 +199,13 @@ def value_ranges(writes: Iterable[CellWrite]) -> list[dict]:
     return data
 
 
-def chunks(items: list[Any], limit: int = MAX_PAYLOAD) -> Iterator[list[Any]]:
-    """``items`` in order, split so that each part's JSON stays under ``limit`` bytes."""
+def chunks(items: list[Any], limit: int = MAX_PAYLOAD - WRAPPER) -> Iterator[list[Any]]:
+    """``items`` in order, split so that each part's JSON, as sent (``body_bytes``, a comma
+    between items), stays within ``limit`` bytes."""
     part: list[Any] = []
     size = 0
     for item in items:
-        length = len(json.dumps(item, ensure_ascii=False).encode())
+        length = len(body_bytes(item)) + 1
         if part and size + length > limit:
             yield part
             part, size = [], 0
@@ -325,7 +355,7 @@ class _Changes:
     def add_tabs(self, specs: Iterable[TabSpec], titles: Iterable[str]) -> None:
         wanted = {spec.title: spec for spec in specs}
         for title in titles:
-            wanted.setdefault(title, TabSpec(title))
+            wanted.setdefault(title, TabSpec(title, fitted=False))
         chosen = {int(s.tab_id) for s in wanted.values() if s.tab_id is not None}
         for spec in wanted.values():
             if spec.title in self.tabs:
@@ -337,17 +367,26 @@ class _Changes:
                 sheet_id = zlib.crc32(spec.title.encode()) & 0x7FFFFFFF
                 while sheet_id in used:
                     sheet_id = (sheet_id + 1) & 0x7FFFFFFF
-            self.tabs[spec.title] = _Tab(sheet_id, spec.title, 1000, 26, new=True)
+            self.tabs[spec.title] = _Tab(sheet_id, spec.title, 0, 0, new=True)
 
-    def shape(self, needs: dict[str, tuple[int, int]], specs: Iterable[TabSpec]) -> None:
+    def shape(self, needs: dict[str, tuple[int, int]], specs: Iterable[TabSpec],
+              held: dict[str, tuple[int, int]]) -> None:
         """addSheet for new tabs, more rows or columns where writes go past the grid, and
-        hidden/frozen where they differ."""
+        hidden/frozen where they differ. The worker's own tabs (``held``: the rows and
+        columns their values take once written) get exactly the grid they need, grown or
+        shrunk: every cell of a tab counts against Google's limit, used or not."""
         specs_by_title = {s.title: s for s in specs}
         for title, tab in self.tabs.items():
             rows, cols = needs.get(title, (0, 0))
             spec = specs_by_title.get(title)
+            if title in held:
+                least = (spec.frozen_rows if spec else 0) + 1
+                rows = max(rows, held[title][0], least)
+                cols = max(cols, held[title][1], 1)
+            elif tab.new:
+                rows, cols = max(rows, ROOM[0]), max(cols, ROOM[1])
             if tab.new:
-                tab.rows, tab.cols = max(tab.rows, rows), max(tab.cols, cols)
+                tab.rows, tab.cols = rows, cols
                 grid = {"rowCount": tab.rows, "columnCount": tab.cols}
                 if spec and spec.frozen_rows:
                     grid["frozenRowCount"] = spec.frozen_rows
@@ -356,6 +395,12 @@ class _Changes:
                     props["hidden"] = True
                 self.structure.append({"addSheet": {"properties": props}})
                 continue
+            if title in held and (rows, cols) != (tab.rows, tab.cols):
+                self.structure.append({"updateSheetProperties": {
+                    "properties": {"sheetId": tab.sheet_id, "gridProperties": {
+                        "rowCount": rows, "columnCount": cols}},
+                    "fields": "gridProperties.rowCount,gridProperties.columnCount"}})
+                tab.rows, tab.cols = rows, cols
             for dimension, have, need in (("ROWS", tab.rows, rows), ("COLUMNS", tab.cols, cols)):
                 if need > have:
                     self.structure.append({"appendDimension": {
@@ -364,9 +409,9 @@ class _Changes:
             if spec is not None:
                 self._tab_settings(tab, spec)
         total = sum(t.rows * t.cols for t in self.tabs.values())
-        if total > MAX_CELLS:
+        if total > CELL_LIMIT:
             raise WorkbookError(f"Writing this would make the spreadsheet {total:,} cells, over "
-                                f"Google's limit of {MAX_CELLS:,}. Delete unused rows and "
+                                f"Google's limit of {CELL_LIMIT:,}. Delete unused rows and "
                                 "columns (or old tabs) and run again.")
 
     def _tab_settings(self, tab: _Tab, spec: TabSpec) -> None:
@@ -532,15 +577,18 @@ def _absolute(area: CellRange) -> str:
     return f"{quote_tab(area.tab)}!${col}${area.first_row}:{end}"
 
 
-def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, int]]:
-    """The rows and columns each tab must have for the writes and looks to fit."""
+def _needs(writes: dict[str, list[CellWrite]], looks: Looks) -> dict[str, tuple[int, int]]:
+    """The rows and columns each tab must have for the writes (by tab) that set a value and
+    for the looks to fit (a cell cleared past the grid is blank already)."""
     needs: dict[str, tuple[int, int]] = {}
 
     def need(tab: str, row: int, col: int) -> None:
         rows, cols = needs.get(tab, (0, 0))
         needs[tab] = (max(rows, row), max(cols, col))
-    for write in writes:
-        need(write.tab, write.row, write.col)
+    for tab, group in writes.items():
+        filled = [w for w in group if not _blank(w.value)]
+        if filled:
+            need(tab, max(w.row for w in filled), max(w.col for w in filled))
     areas = [*(i.range for i in looks.number_formats), *(b.range for b in looks.bold),
              *(h.range for h in looks.highlights), *(d.range for d in looks.dropdowns),
              *(d.source for d in looks.dropdowns), *(p.range for p in looks.protections),
@@ -552,6 +600,45 @@ def _needs(writes: Iterable[CellWrite], looks: Looks) -> dict[str, tuple[int, in
     for chart in looks.charts:
         need(chart.tab, chart.anchor_row, chart.anchor_col)
     return needs
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _changed(grids: dict[str, Grid], cells: Iterable[CellWrite]) -> list[CellWrite]:
+    """The planned cells whose value differs from the read, values made storable: the one
+    diff of a run's cells against what Google holds."""
+    changed = []
+    for write in cells:
+        grid = grids.get(write.tab, ())
+        line = grid[write.row - 1] if write.row <= len(grid) else ()
+        have = line[write.col - 1] if write.col <= len(line) else None
+        value = storable(write.value)
+        if _blank(value) and _blank(have):
+            continue
+        if not same_value(have, value):
+            changed.append(write if value is write.value else
+                           CellWrite(write.tab, write.row, write.col, value))
+    return changed
+
+
+def _held(grid: Grid, writes: list[CellWrite]) -> tuple[int, int]:
+    """The rows and columns a tab's values take once ``writes`` are made: its last row and
+    column holding a value."""
+    cleared = {(w.row, w.col) for w in writes if _blank(w.value)}
+    rows = max((w.row for w in writes if not _blank(w.value)), default=0)
+    cols = max((w.col for w in writes if not _blank(w.value)), default=0)
+    for row, line in enumerate(grid, start=1):
+        for col in range(len(line), cols, -1):
+            if not _blank(line[col - 1]) and (row, col) not in cleared:
+                rows, cols = max(rows, row), col
+                break
+        else:
+            if row > rows and any(not _blank(v) and (row, c) not in cleared
+                                  for c, v in enumerate(line, start=1)):
+                rows = row
+    return rows, cols
 
 
 def _columns(written: Written, grids: list[Grid]) -> dict[int, list[Cell]]:
@@ -601,6 +688,11 @@ def _count(io: IOStats, method: str, gate: RequestGate | None = None) -> None:
         io.write_requests += 1
 
 
+def _bytes(io: IOStats, sent: int, received: int) -> None:
+    io.bytes_sent += sent
+    io.bytes_received += received
+
+
 # -- the workbook ---------------------------------------------------------------------------
 
 class GoogleSheetsWorkbook:
@@ -646,7 +738,8 @@ class GoogleSheetsWorkbook:
             None, http_session, endpoint=os.environ.get(ENDPOINT_ENV) or GOOGLE_ENDPOINT,
             policy=RetryPolicy.from_environment(os.environ), sleep=sleep, clock=clock,
             on_request=lambda method: _count(io, method, gate),
-            on_refused=gate.refused if gate is not None else lambda status, wait: None)
+            on_refused=gate.refused if gate is not None else lambda status, wait: None,
+            on_bytes=lambda sent, received: _bytes(io, sent, received))
         return cls(key, client, io=io, account=account, credentials_file=source)
 
     # -- reading
@@ -656,7 +749,8 @@ class GoogleSheetsWorkbook:
         pass, unless Settings names a tab to read in a second)."""
         seen = self._load(select)
         hidden = frozenset(t.title for t in seen.tabs.values() if t.hidden)
-        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs), _ids(seen.tabs))
+        return Snapshot(dict(seen.grids), hidden, tuple(seen.tabs), _ids(seen.tabs),
+                        sum(t.rows * t.cols for t in seen.tabs.values()))
 
     def _load(self, select: Selector = every_tab) -> _Seen:
         with self._google_errors():
@@ -704,16 +798,20 @@ class GoogleSheetsWorkbook:
         """Carry out ``plan``: one batchUpdate, then for row-bound writes an ID re-read, the
         values write and a read-back (plus one repair write if rows moved meanwhile); more
         only when a payload passes 2 MB. Nothing is sent when nothing differs."""
+        diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
-        writes = []
-        for write in plan.cells:
-            value = storable(write.value)
-            if not same_value(cell_at(seen.grids.get(write.tab, []), write.row, write.col),
-                              value):
-                writes.append(dataclasses.replace(write, value=value))
+        writes = list(plan.cells) if diffed else _changed(seen.grids, plan.cells)
+        by_tab: dict[str, list[CellWrite]] = {}
+        for write in writes:
+            by_tab.setdefault(write.tab, []).append(write)
         changes = _Changes(seen)
-        changes.add_tabs(plan.tabs, [w.tab for w in writes])
-        changes.shape(_needs(writes, plan.looks), plan.tabs)
+        changes.add_tabs(plan.tabs, by_tab)
+        held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
+                for s in plan.tabs
+                if s.fitted and (s.title in seen.grids or s.title not in seen.tabs)}
+        changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
+        writes = [w for w in writes if w.tab not in changes.tabs or (
+            w.row <= changes.tabs[w.tab].rows and w.col <= changes.tabs[w.tab].cols)]
         changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
         keyed = [k for k in plan.row_keys if k.tab in seen.tabs and any(w.tab == k.tab
                                                                           for w in writes)]

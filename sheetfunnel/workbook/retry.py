@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import json as jsonlib
 import math
 import queue
 import random
@@ -149,12 +150,13 @@ class SheetsHTTPClient(HTTPClient):
                  clock: Callable[[], float] = time.monotonic,
                  jitter: Callable[[], float] = random.random,
                  on_request: Callable[[str], None] = lambda method: None,
-                 on_refused: Callable[[int, float | None], None] = lambda status, wait: None):
+                 on_refused: Callable[[int, float | None], None] = lambda status, wait: None,
+                 on_bytes: Callable[[int, int], None] = lambda sent, received: None):
         super().__init__(auth, session)
         self.endpoint = endpoint.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.sleep, self.clock, self.jitter = sleep, clock, jitter
-        self.on_request = on_request
+        self.on_request, self.on_bytes = on_request, on_bytes
         self.on_refused = on_refused  # a status to retry and its Retry-After, for the fleet
         self.set_timeout(self.policy.timeout)
 
@@ -169,11 +171,16 @@ class SheetsHTTPClient(HTTPClient):
         url = self.url(endpoint)
         started = self.clock()
         problem, attempt = "", 0
+        if json is not None:  # as UTF-8 JSON: the size measured is the size sent
+            data, json = body_bytes(json), None
+            headers = {**(headers or {}), "Content-Type": "application/json; charset=UTF-8"}
 
         def send() -> requests.Response:
-            return self.session.request(method=method, url=url, json=json, params=params,
-                                        data=data, files=files, headers=headers,
-                                        timeout=self.timeout)
+            answer = self.session.request(method=method, url=url, json=json, params=params,
+                                          data=data, files=files, headers=headers,
+                                          timeout=self.timeout)
+            self.on_bytes(len(data) if isinstance(data, bytes) else 0, len(answer.content))
+            return answer
         while attempt < self.policy.attempts:
             left = self.policy.budget - (self.clock() - started)
             if left <= 0:
@@ -222,6 +229,13 @@ class SheetsHTTPClient(HTTPClient):
             f"{attempts} attempt(s) over {_span(round(seconds))}. Check the network and "
             "https://www.google.com/appsstatus, then run again; the next run finishes any "
             "change this one left half-written.")
+
+
+def body_bytes(body: Any) -> bytes:
+    """A request body as sent: compact UTF-8 JSON, so that Chinese text and icons cost their
+    UTF-8 bytes, not six-byte ``\\u`` escapes (``workbook.gsheets.chunks`` splits by this)."""
+    return jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                         allow_nan=False).encode()
 
 
 def _span(seconds: float) -> str:

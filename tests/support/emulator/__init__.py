@@ -184,7 +184,8 @@ class SheetsEmulator(ValuesMixin, SpreadsheetMixin, BatchUpdateMixin, AuthMixin,
         method = request.method.upper()
         route = url.path[len(urlsplit(self.base_url).path):]
         kind, handler = self._route(method, route)
-        call = Call(method, kind, params, payload, len(body) + len(request.url))
+        call = Call(method, kind, params, payload, len(body) + len(request.url),
+                    body_size=len(body))
         self.calls.append(call)
         self.simulated_seconds += self.latency
         self._run_scheduled(after=False)

@@ -276,4 +276,5 @@ class Call:
     body: Any
     size: int  # bytes of URL and body
     status: int = 200
+    body_size: int = 0  # bytes of the body as it arrived
 
