@@ -12,44 +12,20 @@ from typing import Any
 from sheetfunnel.config.model import Config
 from sheetfunnel.engine.insights import Comparison, Insights
 from sheetfunnel.engine.learn import Learned
-from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.grid import Grid
 from sheetfunnel.learning_report import findings, status_sentence
-from sheetfunnel.plan import Bold, CellRange, Looks, NumberFormat
+from sheetfunnel.plan import Looks
 from sheetfunnel.render import tab_protection
+from sheetfunnel.tabs.rows import Rows
 from sheetfunnel.words.insights import texts, value_text
 
 PERCENT, SHARE, INTEGER, DATE, RATIO = "0.0%", "0%", "#,##0", "yyyy-mm-dd", "0.000"
 
 
-class _Rows:
-    """Rows appended top to bottom with their number formats and bold rows."""
-
-    def __init__(self, tab: str) -> None:
-        self.tab = tab
-        self.grid: Grid = []
-        self.formats: list[NumberFormat] = []
-        self.bold: list[Bold] = []
-
-    def add(self, values: list[Cell], *, bold: bool = False,
-            formats: dict[int, str] | None = None) -> None:
-        self.grid.append(values)
-        row = len(self.grid)
-        if bold:
-            self.bold.append(Bold(CellRange(self.tab, row, 1, row, max(len(values), 1))))
-        for col, pattern in (formats or {}).items():
-            self.formats.append(NumberFormat(CellRange(self.tab, row, col, row), pattern))
-
-    def section(self, title: str, head: tuple[str, ...] | None = None) -> None:
-        self.add([])
-        self.add([title], bold=True)
-        if head:
-            self.add(list(head), bold=True)
-
-
 def render_insights(learned: Learned, found: Insights, config: Config, *, tab: str,
                     lang: str, as_of: Any) -> tuple[Grid, Looks]:
     words = texts(lang)
-    rows = _Rows(tab)
+    rows = Rows(tab)
     rows.add([words["title"]], bold=True)
     rows.add([status_sentence(learned, config, lang)])
     _quality(rows, learned, config, words, as_of)
@@ -61,7 +37,7 @@ def render_insights(learned: Learned, found: Insights, config: Config, *, tab: s
                             protections=tab_protection(tab, width))
 
 
-def _quality(rows: _Rows, learned: Learned, config: Config, words: dict[str, Any],
+def _quality(rows: Rows, learned: Learned, config: Config, words: dict[str, Any],
              as_of: Any) -> None:
     settings = config.settings
     rows.section(words["quality"])
@@ -85,7 +61,7 @@ def _quality(rows: _Rows, learned: Learned, config: Config, words: dict[str, Any
                  formats={2: INTEGER, 3: PERCENT, 4: PERCENT})
 
 
-def _traits(rows: _Rows, found: Insights, words: dict[str, Any], lang: str) -> None:
+def _traits(rows: Rows, found: Insights, words: dict[str, Any], lang: str) -> None:
     if not found.traits:
         return
     rows.section(words["traits"], words["traits_head"])
@@ -104,7 +80,7 @@ def _traits(rows: _Rows, found: Insights, words: dict[str, Any], lang: str) -> N
                           8: PERCENT})
 
 
-def _scorecard(rows: _Rows, found: Insights, words: dict[str, Any], lang: str) -> None:
+def _scorecard(rows: Rows, found: Insights, words: dict[str, Any], lang: str) -> None:
     if not found.scorecard:
         return
     rows.section(words["scorecard"], words["scorecard_head"])
@@ -117,7 +93,7 @@ def _scorecard(rows: _Rows, found: Insights, words: dict[str, Any], lang: str) -
         rows.add([sentence])
 
 
-def _ab(rows: _Rows, comparisons: tuple[Comparison, ...], config: Config,
+def _ab(rows: Rows, comparisons: tuple[Comparison, ...], config: Config,
         words: dict[str, Any]) -> None:
     if not comparisons:
         rows.section(words["ab"].format(field=config.settings.ab_field or "—"))

@@ -16,8 +16,9 @@ from sheetfunnel.config.model import Config
 from sheetfunnel.engine.review import Review, Week
 from sheetfunnel.engine.targets import Attainment
 from sheetfunnel.grid import Cell, Grid
-from sheetfunnel.plan import Bold, CellRange, Chart, Looks, NumberFormat
+from sheetfunnel.plan import CellRange, Chart, Looks
 from sheetfunnel.render import tab_protection
+from sheetfunnel.tabs.rows import Rows
 from sheetfunnel.words.review import metric_text, pace_sentence, texts
 
 PERCENT, INTEGER, MONEY, DAYS, DATE = "0%", "#,##0", "#,##0", "0.0", "yyyy-mm-dd"
@@ -25,34 +26,10 @@ CHART_COL = 10  # charts sit right of the widest table (the targets have 11 colu
 ROW_PIXELS = 21
 
 
-class _Rows:
-    def __init__(self, tab: str) -> None:
-        self.tab = tab
-        self.grid: Grid = []
-        self.formats: list[NumberFormat] = []
-        self.bold: list[Bold] = []
-
-    def add(self, values: list[Cell], *, bold: bool = False,
-            formats: dict[int, str] | None = None) -> int:
-        self.grid.append(values)
-        row = len(self.grid)
-        if bold:
-            self.bold.append(Bold(CellRange(self.tab, row, 1, row, max(len(values), 1))))
-        for col, pattern in (formats or {}).items():
-            self.formats.append(NumberFormat(CellRange(self.tab, row, col, row), pattern))
-        return row
-
-    def section(self, title: str, head: tuple[str, ...] | None = None) -> None:
-        self.add([])
-        self.add([title], bold=True)
-        if head:
-            self.add(list(head), bold=True)
-
-
 def render_review(review: Review, targets: tuple[Attainment, ...], config: Config, *,
                   tab: str, lang: str, as_of: dt.date) -> tuple[Grid, Looks]:
     words = texts(lang)
-    rows = _Rows(tab)
+    rows = Rows(tab)
     rows.add([words["title"].format(week=review.weeks[-1].start.isoformat())], bold=True)
     rows.add([words["as_of"], as_of], formats={2: DATE})
     if review.history_since is None:
@@ -79,7 +56,7 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
 _MEASURES = ("new", "advanced", "won", "won_amount", "lost", "lost_amount")
 
 
-def _compare(rows: _Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None:
+def _compare(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None:
     rows.section(words["compare"], words["compare_head"])
     for name in _MEASURES:
         now, last = getattr(weeks[-1], name), getattr(weeks[-2], name)
@@ -95,7 +72,7 @@ def _compare(rows: _Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> Non
                  formats={2: shape, 3: shape, 4: "#,##0.0"})
 
 
-def _weeks(rows: _Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> Chart | None:
+def _weeks(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> Chart | None:
     rows.section(words["weeks"], words["weeks_head"])
     first = len(rows.grid) + 1
     for w in weeks:
@@ -109,7 +86,7 @@ def _weeks(rows: _Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> Chart
                  CellRange(tab, first, 5, last), width=480, height=(last - first + 3) * ROW_PIXELS)
 
 
-def _steps(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
+def _steps(rows: Rows, review: Review, words: dict[str, Any]) -> None:
     rows.section(words["steps"], words["steps_head"])
     for step in review.steps:
         rows.add([step.source, step.target, step.rate(-1), step.rate(-2), step.norm(),
@@ -124,7 +101,7 @@ def _steps(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
     rows.add([words["stopped"].format(ids=", ".join(found.stopped))] if found.stopped else [])
 
 
-def _velocity(rows: _Rows, review: Review, words: dict[str, Any]) -> Chart | None:
+def _velocity(rows: Rows, review: Review, words: dict[str, Any]) -> Chart | None:
     rows.section(words["velocity"], words["velocity_head"])
     first = len(rows.grid) + 1
     for pace in review.velocity:
@@ -141,7 +118,7 @@ def _velocity(rows: _Rows, review: Review, words: dict[str, Any]) -> Chart | Non
                  height=max(last - first + 3, 6) * ROW_PIXELS)
 
 
-def _cohorts(rows: _Rows, review: Review, config: Config, words: dict[str, Any]) -> None:
+def _cohorts(rows: Rows, review: Review, config: Config, words: dict[str, Any]) -> None:
     names = tuple(s.name for s in config.open_stages)
     rows.section(words["cohorts"], (words["cohorts_month"], words["cohorts_deals"], *names,
                                     words["cohorts_won"]))
@@ -150,7 +127,7 @@ def _cohorts(rows: _Rows, review: Review, config: Config, words: dict[str, Any])
         rows.add(values, formats={c: INTEGER for c in range(2, len(values) + 1)})
 
 
-def _strict(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
+def _strict(rows: Rows, review: Review, words: dict[str, Any]) -> None:
     strict = review.strict
     assert strict is not None
     rows.section(words["strict"], words["strict_head"])
@@ -161,7 +138,7 @@ def _strict(rows: _Rows, review: Review, words: dict[str, Any]) -> None:
     rows.add([words["path_unknown"].format(count=strict.path_unknown)])
 
 
-def _targets(rows: _Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
+def _targets(rows: Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
              lang: str, currency: str) -> None:
     rows.section(words["targets"], words["targets_head"])
     for a in targets:
