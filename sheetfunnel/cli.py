@@ -45,10 +45,12 @@ class Command(click.Command):
         try:
             return super().invoke(ctx)
         except WorkbookLocked as exc:
-            err.print(f"[bold yellow]Refused:[/] {exc}", highlight=False, markup=True)
+            err.print(f"[bold yellow]Refused:[/] {escape(str(exc))}", highlight=False,
+                      markup=True)
             ctx.exit(exc.exit_code)
         except SheetfunnelError as exc:
-            err.print(f"[bold red]Error:[/] {with_options(exc)}", highlight=False, markup=True)
+            err.print(f"[bold red]Error:[/] {escape(str(with_options(exc)))}", highlight=False,
+                      markup=True)
             ctx.exit(exc.exit_code)
 
 

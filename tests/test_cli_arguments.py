@@ -202,3 +202,15 @@ def test_every_option_says_what_it_does(command: str):
 def test_the_version(place: Path):
     code, out, _ = invoke(place, "--version")
     assert code == 0 and out.startswith("sheetfunnel, version ")
+
+
+def test_a_sentence_with_brackets_is_printed_as_written(monkeypatch):
+    """Error sentences are text, never console markup: `sheetfunnel[fleet]` and
+    `default.toml: [[criteria]]` keep their brackets."""
+    import sys
+
+    for module in ("huey", "sheetfunnel.fleet.gate", "sheetfunnel.fleet.tasks"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if the fleet extra were missing
+    result = CliRunner().invoke(cli, ["fleet", "worker"])
+    assert result.exit_code == 2
+    assert "pip install 'sheetfunnel[fleet]'" in result.output
