@@ -145,3 +145,9 @@ def test_fleet_processes_say_so_when_redis_is_not_there(tmp_path):
     assert result.exit_code == 2
     assert "Cannot reach Redis at redis://127.0.0.1:" in result.output
     assert "Start redis-server" in result.output
+
+
+def test_listing_an_empty_registry_says_how_to_add_one(tmp_path):
+    result = CliRunner().invoke(cli, ["fleet", "list", "--registry", str(tmp_path / "f.toml")])
+    assert result.exit_code == 0
+    assert "No workbooks in" in result.output and "sheetfunnel fleet add" in result.output

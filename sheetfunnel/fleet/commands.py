@@ -110,6 +110,9 @@ def list_(registry: Path, as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps(rows))
         return
+    if not rows:
+        out.print(f"No workbooks in {registry} yet: add one with `sheetfunnel fleet add`.",
+                  highlight=False, markup=False)
     for row in rows:
         cadence = " and ".join(x for x in (f"every {row['every']:g} s" if row["every"] else "",
                                            f"at {row['at']} {row['timezone']}" if row["at"]
