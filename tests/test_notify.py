@@ -23,7 +23,8 @@ from sheetfunnel.notify.channels_config import parse_notify_config
 from sheetfunnel.notify.hook import Notifier
 from tests.support import robots as fakes
 
-aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd runs the local SMTP server")
+aiosmtpd = pytest.importorskip(
+    "aiosmtpd", reason="aiosmtpd runs the local SMTP server: pip install '.[test]'")
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
