@@ -332,22 +332,22 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
                                   snapshot.find(model.customers.table.tab), cells)
         looks += customer_looks
 
-    summary_tab = owned["summary"].title
-    grid, summary_looks = render_summary(outcome.summary, config, tab=summary_tab, words=words,
-                                         targets=outcome.targets)
-    tabs.append(TabSpec(summary_tab, frozen_rows=1,
-                        column_widths=grid_widths(grid, summary_looks.number_formats),
-                        tab_id=owned["summary"].tab_id))
-    writes += _whole_tab(summary_tab, snapshot, grid)
-    looks += summary_looks
+    def whole_tab(role: str, render_tab: Callable[[str], tuple[Grid, Looks]]) -> Looks:
+        """A tab the worker rewrites whole, its columns fitted to what it shows."""
+        title = owned[role].title
+        grid, tab_looks = render_tab(title)
+        tabs.append(TabSpec(title, frozen_rows=1,
+                            column_widths=grid_widths(grid, tab_looks.number_formats),
+                            tab_id=owned[role].tab_id))
+        writes.extend(_whole_tab(title, snapshot, grid))
+        return tab_looks
 
-    attention_tab = owned["attention"].title
-    grid, attention_looks = attention_grid(evaluation, attention_tab, words, config)
-    tabs.append(TabSpec(attention_tab, frozen_rows=1,
-                        column_widths=grid_widths(grid, attention_looks.number_formats),
-                        tab_id=owned["attention"].tab_id))
-    writes += _whole_tab(attention_tab, snapshot, grid)
-    looks += attention_looks + Looks(prints=(PrintSetup(attention_tab, title_rows=1),))
+    looks += whole_tab("summary", lambda tab: render_summary(
+        outcome.summary, config, tab=tab, words=words, targets=outcome.targets))
+    attention_looks = whole_tab("attention", lambda tab: attention_grid(
+        evaluation, tab, words, config))
+    looks += attention_looks + Looks(prints=(PrintSetup(owned["attention"].title,
+                                                        title_rows=1),))
 
     history_tab = owned["history"].title
     tabs.append(TabSpec(history_tab, frozen_rows=1, tab_id=owned["history"].tab_id))
@@ -356,26 +356,14 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
                                             outcome.summary.funnel, words))
     looks += history_looks(history_tab)
 
-    if outcome.show_insights and outcome.learned is not None and outcome.insights is not None:
-        insights_tab = owned["insights"].title
-        grid, insights_looks = render_insights(outcome.learned, outcome.insights, config,
-                                               tab=insights_tab, lang=words.lang,
-                                               as_of=evaluation.as_of)
-        tabs.append(TabSpec(insights_tab, frozen_rows=1,
-                            column_widths=grid_widths(grid, insights_looks.number_formats),
-                            tab_id=owned["insights"].tab_id))
-        writes += _whole_tab(insights_tab, snapshot, grid)
-        looks += insights_looks
-
-    if outcome.show_review and outcome.review is not None:
-        review_tab = owned["review"].title
-        grid, review_looks = render_review(outcome.review, outcome.targets, config,
-                                           tab=review_tab, lang=words.lang, as_of=evaluation.as_of)
-        tabs.append(TabSpec(review_tab, frozen_rows=1,
-                            column_widths=grid_widths(grid, review_looks.number_formats),
-                            tab_id=owned["review"].tab_id))
-        writes += _whole_tab(review_tab, snapshot, grid)
-        looks += review_looks
+    learned, found = outcome.learned, outcome.insights
+    if outcome.show_insights and learned is not None and found is not None:
+        looks += whole_tab("insights", lambda tab: render_insights(
+            learned, found, config, tab=tab, lang=words.lang, as_of=evaluation.as_of))
+    review = outcome.review
+    if outcome.show_review and review is not None:
+        looks += whole_tab("review", lambda tab: render_review(
+            review, outcome.targets, config, tab=tab, lang=words.lang, as_of=evaluation.as_of))
 
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
