@@ -174,6 +174,18 @@ def cli() -> None:
     """
 
 
+
+def log_options(func: Any) -> Any:
+    """The log's format and level, for the long-running commands (watch, fleet worker and
+    scheduler)."""
+    func = click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+                        default="INFO", show_default=True,
+                        help="Log runs at this level and above; WARNING logs only refusals "
+                             "and failures.")(func)
+    return click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True,
+                        help="json: one JSON object per line for log collectors.")(func)
+
 @cli.command()
 @workbook_options
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
@@ -319,11 +331,7 @@ def check(path: Path | None, sheet: str | None, credentials: Path | None,
 @click.option("--every", default="10m", show_default=True,
               help="How often to run: 90s, 10m, 2h, 1d.")
 @click.option("--at", "at_time", metavar="HH:MM", help="Also run every day at this time.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one JSON object per line for log collectors.")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              default="INFO", show_default=True,
-              help="Log runs at this level and above; WARNING logs only refusals and failures.")
+@log_options
 @click.option("--notify", "notify", is_flag=True,
               help="After each run send what is due (digests once a day at Digest At, "
                    "escalations at once), and tell the [admin] channel of failed runs.")

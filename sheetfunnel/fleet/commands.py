@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sheetfunnel.cli import Group, out
+from sheetfunnel.cli import Group, log_options, out
 from sheetfunnel.errors import UsageError
 from sheetfunnel.fleet.registry import (
     DEFAULT_REGISTRY,
@@ -154,9 +154,7 @@ def remove(registry: Path, name: str) -> None:
 @redis_options
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Runs at once in this process (threads).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              default="INFO")
+@log_options
 def worker(registry: Path, workers: int, log_format: str, log_level: str,
            **options: Any) -> None:
     """Run workbooks as the scheduler enqueues them (Huey's periodic tasks off)."""
@@ -172,9 +170,7 @@ def worker(registry: Path, workers: int, log_format: str, log_level: str,
 @redis_options
 @click.option("--tick", type=float, default=1.0, show_default=True,
               help="Seconds between two looks at what is due.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              default="INFO")
+@log_options
 def scheduler(registry: Path, tick: float, log_format: str, log_level: str,
               **options: Any) -> None:
     """Enqueue every due workbook; run exactly one scheduler per fleet."""
