@@ -300,7 +300,7 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
         frames = [frame]
     grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
                          for f in frames]
-    for role in ("activities", *schema.CONFIG_TABS):
+    for role in ("activities", *schema.CONFIG_TABS, "targets"):  # Targets feed Summary, Review
         title = model.titles.get(role)
         if title:
             grids.append(inputs.snapshot.tabs[title])

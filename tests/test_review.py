@@ -281,3 +281,25 @@ def test_check_names_the_cell_of_a_target_it_cannot_read(tmp_path: Path) -> None
     assert 'Targets!B5: The Period "Nov" is not a month or a quarter: type 2026-11 or ' \
            "2026-Q4." in out
     assert "Targets!C6" in out and "Nowhere" in out
+
+
+def test_a_changed_targets_tab_is_a_change_of_the_data(make_book: Any) -> None:
+    """The Targets tab is in the data's fingerprint: a target typed anew on an otherwise
+    unchanged sheet counts as a change (a run that skips unchanged data still redoes Summary
+    and Review) and the Summary shows the new target."""
+    deals, _ = script()
+    book = make_book(grids(deals, FIRST_MONDAY))
+    run(book, FIRST_MONDAY)
+    before = book.grid(STATE_TAB)[2][1]
+    assert run(book, FIRST_MONDAY)["io"]["cells_written"] == 0
+    if isinstance(book, XlsxBook):
+        with book.edit() as workbook:
+            workbook["Targets"].cell(2, 4).value = 30000
+    else:
+        book.set_cell("Targets", 2, 4, 30000)
+    report = run(book, FIRST_MONDAY)
+    assert book.grid(STATE_TAB)[2][1] != before
+    assert report["io"]["cells_written"] > 0
+    assert next(t for t in report["targets"] if t["metric"] == "won_amount")["target"] == 30000
+    row = next(r for r in book.grid("Summary") if r[:3] == ["Team", "2026-11", "won amount"])
+    assert row[3] == 30000
