@@ -41,10 +41,14 @@ def _sections(review: Review, targets: tuple[Attainment, ...]) -> dict[str, Any]
         "review": {
             "weeks": [{"week_start": w.start.isoformat(), "new": w.new, "advanced": w.advanced,
                        "won": w.won, "won_amount": round(w.won_amount, 2), "lost": w.lost,
-                       "lost_amount": round(w.lost_amount, 2), "estimated": w.estimated}
+                       "lost_amount": round(w.lost_amount, 2), "estimated": w.estimated,
+                       "stalled": w.stalled, "weighted": round(w.weighted, 2),
+                       "weighted_estimated": w.weighted_estimated}
                       for w in review.weeks],
             "conversion": [{"from": s.source, "to": s.target, "exits": list(s.exits),
-                            "advanced": list(s.advanced), "norm": _round(s.norm())}
+                            "advanced": list(s.advanced), "norm": _round(s.norm()),
+                            "cohort_entered": list(s.entered),
+                            "cohort_reached": list(s.reached)}
                            for s in review.steps],
             "velocity": [{"stage": p.stage, "left": p.left, "median_days": _round(p.median, 2),
                           "p80_days": _round(p.p80, 2), "stall_days": p.stall_days}

@@ -52,7 +52,12 @@ from sheetfunnel.resources import data_path
 from sheetfunnel.review_report import review_sections
 from sheetfunnel.summary import RunHeader, Summary, summarize
 from sheetfunnel.tabs.attention import attention_grid
-from sheetfunnel.tabs.history import history_cells, history_looks, read_stage_changes
+from sheetfunnel.tabs.history import (
+    history_cells,
+    history_looks,
+    read_snapshots,
+    read_stage_changes,
+)
 from sheetfunnel.tabs.insights import render_insights
 from sheetfunnel.tabs.review import render_review
 from sheetfunnel.tabs.state import (
@@ -131,8 +136,8 @@ def _whole_tab(title: str, snapshot: Snapshot, desired: Grid) -> list[CellWrite]
 @dataclass(frozen=True)
 class Inputs:
     """Everything a run reads, each tab parsed once: the snapshot (for the diffs), the model of
-    the workbook, the state tab, the worker's tabs, the words of the workbook's language and
-    the stage changes History records."""
+    the workbook, the state tab, the worker's tabs, the words of the workbook's language, the
+    stage changes History records and its snapshots (tabs.history.read_snapshots)."""
 
     snapshot: Snapshot
     model: WorkbookModel
@@ -140,6 +145,7 @@ class Inputs:
     owned: Owned
     words: Words
     history: pd.DataFrame
+    snapshots: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +253,10 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     targets, target_problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
                                              config) if targets_tab else ((), ())
     since = _history_since(inputs.history)
-    review = weekly_review(evaluation, config, history_since=since)
+    snapshots = inputs.snapshots
+    weighted = snapshots.groupby("day")["weighted"].sum(min_count=1) \
+        if snapshots is not None and len(snapshots) else None
+    review = weekly_review(evaluation, config, history_since=since, weighted_by_day=weighted)
     review_shown = bool(targets) or inputs.owned["review"].exists or (
         since is not None and (as_of - since).days >= 14)
     hidden = {role for role, on in (("insights", shown), ("review", review_shown)) if not on}
@@ -446,6 +455,6 @@ def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
                              records=state.tabs, ran_before=state.fingerprint is not None,
                              lang=model.lang)
     titles = {**model.titles, **{role: tab.title for role, tab in owned.items()}}
+    history = snapshot.find(owned["history"].title)
     return Inputs(snapshot, dataclasses.replace(model, titles=titles), state, owned,
-                  words_for(model.lang),
-                  read_stage_changes(snapshot.find(owned["history"].title)))
+                  words_for(model.lang), read_stage_changes(history), read_snapshots(history))

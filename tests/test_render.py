@@ -8,7 +8,12 @@ import datetime as dt
 from sheetfunnel.engine.funnel import funnel
 from sheetfunnel.render import opportunity_cells, owned_column_protections
 from sheetfunnel.tabs.attention import attention_grid
-from sheetfunnel.tabs.history import history_cells
+from sheetfunnel.tabs.history import (
+    history_cells,
+    read_owner_snapshots,
+    read_snapshots,
+    read_stage_changes,
+)
 from sheetfunnel.words import words_for
 from tests.support.engine import AS_OF, CONFIG, HEADER, judge, row
 from tests.support.tables import role_table_from_grid
@@ -50,18 +55,54 @@ def test_attention_lists_each_flag_with_its_deal_in_the_workbook_language():
     assert grid[1][7] == "📅 已过预计成交日期"
 
 
-def test_history_writes_one_snapshot_a_day_in_place_on_reruns():
+def test_history_writes_one_compact_snapshot_a_day_in_place_on_reruns():
     evaluation = judge(row(), OVERDUE)
     stages = funnel(evaluation.deals, CONFIG)
     first = history_cells(None, evaluation, stages, words_for("en"))
-    assert first[(1, 1)] == "At" and first[(2, 2)] == "snapshot"
-    assert [first[(r, 6)] for r in range(2, 2 + len(stages))] == [s.name for s in CONFIG.stages]
-    assert first[(2, 7)] == 2  # both deals reached Lead
+    assert [first[(1, c)] for c in range(1, 6)] == ["At", "Kind", "ID", "From", "To"]
+    assert (1, 6) not in first  # five columns: lean against Google's cell limit
+    assert first[(2, 2)] == "daily snapshot"
+    lines = first[(2, 4)].splitlines()
+    assert lines[0] == "stage: deals · amount · weighted"
+    assert [line.partition(":")[0] for line in lines[1:]] == [s.name for s in CONFIG.stages]
 
-    written = [[first.get((r, c)) for c in range(1, 10)] for r in range(1, 2 + len(stages))]
+    written = [[first.get((r, c)) for c in range(1, 6)] for r in range(1, 3)]
+    snapshots = read_snapshots(written)
+    assert list(snapshots["stage"]) == [s.name for s in CONFIG.stages]
+    assert snapshots["count"].sum() == len(evaluation.deals)
+    assert snapshots["weighted"].sum() == round(float(
+        evaluation.deals["weighted_amount"][evaluation.deals["kind"] == "open"].sum()), 2)
+    owners = read_owner_snapshots(written)
+    assert owners["open"].sum() + owners["won"].sum() + owners["lost"].sum() == \
+        evaluation.deals["owner"].notna().sum()
     again = history_cells(written, evaluation, stages, words_for("en"))
-    assert {r for r, _ in again} == set(range(2, 2 + len(stages)))  # same rows, nothing added
+    assert {r for r, _ in again} == {2}  # the same row, nothing added
 
     tomorrow = judge(row(), OVERDUE, as_of=AS_OF + dt.timedelta(days=1))
     later = history_cells(written, tomorrow, stages, words_for("en"))
-    assert min(r for r, _ in later) == 2 + len(stages)  # appended below
+    assert {r for r, _ in later} == {3}  # appended below
+
+
+def test_history_of_the_old_form_is_read_and_continued():
+    """A nine-column History from before (one snapshot row per stage a day) keeps working:
+    its stage changes and snapshots are read, and today's old rows give way to one compact
+    row."""
+    day = AS_OF - dt.timedelta(days=1)
+    old = [["At", "Kind", "ID", "From", "To", "Stage", "Reached", "Current", "Open Amount"],
+           [day, "stage change", "OPP-1", "Lead", "Qualified", None, None, None, None],
+           [day, "snapshot", None, None, None, "Lead", 3, 1, 1000.0],
+           [day, "snapshot", None, None, None, "Qualified", 2, 2, 5000.0],
+           [AS_OF, "snapshot", None, None, None, "Lead", 3, 1, 1000.0],
+           [AS_OF, "snapshot", None, None, None, "Qualified", 2, 2, 5000.0]]
+    changes = read_stage_changes(old)
+    assert changes.values.tolist() == [["OPP-1", "Lead", "Qualified", day]]
+    snapshots = read_snapshots(old)
+    yesterday = snapshots[snapshots["day"] == day]
+    assert yesterday[["stage", "count", "amount"]].values.tolist() == [
+        ["Lead", 1.0, 1000.0], ["Qualified", 2.0, 5000.0]]
+    assert yesterday["weighted"].isna().all()  # the old form kept no weighted amount
+    evaluation = judge(row(), OVERDUE)
+    cells = history_cells(old, evaluation, funnel(evaluation.deals, CONFIG), words_for("en"))
+    assert cells[(5, 2)] == "daily snapshot" and cells[(5, 6)] is None and cells[(5, 9)] is None
+    assert all(cells[(6, c)] is None for c in range(1, 10))
+    assert (1, 1) not in cells  # the old header stays

@@ -95,6 +95,62 @@ def expected_weeks(events: list[tuple[dt.date, str, str]], deals: dict[str, list
     return found
 
 
+PROBABILITY = {"Lead": 0.1, "Qualified": 0.3, "Proposal": 0.6}
+STALL_DAYS = 14  # the Settings default
+
+
+def stays(events: list[tuple[dt.date, str, str]], deal: str, until: dt.date
+          ) -> list[tuple[str, dt.date, dt.date | None]]:
+    """The deal's stages by the script up to ``until``: (stage, entered, left or None)."""
+    moves = sorted((day, what) for day, d, what in events if d == deal and day <= until)
+    found: list[tuple[str, dt.date, dt.date | None]] = []
+    for (day, what), after in zip(moves, [*moves[1:], None][:len(moves)], strict=True):
+        found.append(("Lead" if what == "new" else what, day, after[0] if after else None))
+    return found
+
+
+def _stage_on(events: list, deal: str, day: dt.date) -> str | None:
+    known = stays(events, deal, day)
+    return known[-1][0] if known else None
+
+
+def expected_stale(events: list, start: dt.date, as_of: dt.date) -> int:
+    """Stays in an open stage that passed Stall Days in the week (the STALLED rule)."""
+    count = 0
+    for deal in {d for _, d, _ in events}:
+        for stage, entered, left in stays(events, deal, as_of):
+            stale = entered + dt.timedelta(days=STALL_DAYS + 1)
+            if stage in PROBABILITY and stale <= as_of and (left is None or stale < left) \
+                    and start <= stale <= start + dt.timedelta(days=6):
+                count += 1
+    return count
+
+
+def expected_weighted(events: list, deals: dict[str, list[Any]], start: dt.date) -> float:
+    """The weighted pipeline the Monday run of the week saw."""
+    return sum(deals[deal][4] * PROBABILITY.get(_stage_on(events, deal, start) or "", 0.0)
+               for deal in deals)
+
+
+def expected_cohort(events: list, source: str, target: str, start: dt.date,
+                    as_of: dt.date) -> tuple[int | None, int | None]:
+    """Deals that entered ``source`` in the week, and those that reached ``target`` (or went
+    past it) within 30 days; None for weeks less than 30 days old."""
+    end = start + dt.timedelta(days=6)
+    if (as_of - end).days < 30:
+        return None, None
+    order = ["Lead", "Qualified", "Proposal", "Won"]
+    onward = order[order.index(target):]
+    entered = reached = 0
+    for deal in {d for _, d, _ in events}:
+        for stage, day, _ in stays(events, deal, as_of):
+            if stage == source and start <= day <= end:
+                entered += 1
+                later = [d for st, d, _ in stays(events, deal, as_of) if st in onward]
+                reached += bool(later and min(later) - day <= dt.timedelta(days=30))
+    return entered, reached
+
+
 def advance(book: Any, deals: dict[str, list[Any]], events: list, today: dt.date,
             first: bool) -> None:
     """The sheet as people left it on ``today``: new rows, moved stages, close dates."""
@@ -141,6 +197,18 @@ def test_eight_weeks_of_review_match_the_script_on_both_backends(make_book: Any)
            for w in report["review"]["weeks"]]
     assert got == expected_weeks(events, deals, starts)
     assert report["review"]["history_since"] == days[1].isoformat()
+    # stale deals, the weighted pipeline at each week's last snapshot, the weekly cohorts
+    weeks = report["review"]["weeks"]
+    assert [w["stalled"] for w in weeks] == [expected_stale(events, s, last) for s in starts]
+    assert [w["weighted"] for w in weeks] == [
+        pytest.approx(expected_weighted(events, deals, s), abs=0.01) for s in starts]
+    assert not any(w["weighted_estimated"] for w in weeks)  # a snapshot every Monday
+    assert sum(w["stalled"] for w in weeks) > 0
+    for step in report["review"]["conversion"]:
+        cohorts = [expected_cohort(events, step["from"], step["to"], s, last) for s in starts]
+        assert list(zip(step["cohort_entered"], step["cohort_reached"], strict=True)) == cohorts
+        assert cohorts[-1] == (None, None) and cohorts[0] != (None, None)
+    assert report["review"]["conversion"][0]["cohort_entered"][0] > 0
     # conversion on exits: of the deals that left Lead in a week, those that went to Qualified
     lead = report["review"]["conversion"][0]
     assert (lead["from"], lead["to"]) == ("Lead", "Qualified")

@@ -7,6 +7,13 @@ before History's first record are marked "estimated from dates". Weeks start on 
 ``week_start`` and ``as_of`` is the team's local date. Conversion is judged on exits: of the deals
 that left stage A in a week, the share that went on (not to lost), so a young week does not look
 worst merely because its deals have not moved yet.
+
+A week's weighted pipeline is the one its last snapshot in History recorded (this week's: now);
+a week with none is rebuilt from dates (each deal's stage that day from its dated entries, times
+the stage's probability; a deal with no dated entry by then is left out) and marked so. Deals
+that went stale are the STALLED flags the engine's rule raised that week: a stay in an open
+stage one day past its Stall Days, counted only when the stay's end is known (it is the deal's
+current stage, or the deal went straight on to the next stage or to lost).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.engine.velocity import stays, time_in_stage
 
 WEEKS = 8  # weeks shown, this one last
+COHORT_DAYS = 30  # a step's weekly cohort: reached the next stage within this many days
 NORM_WEEKS = 4  # the weeks before this one that make a step's norm
 COHORT_MONTHS = 6
 
@@ -38,6 +46,9 @@ class Week:
     lost: int
     lost_amount: float
     estimated: bool  # before History's first record: rebuilt from dates only
+    stalled: int = 0  # stays that went stale (the STALLED rule) in the week
+    weighted: float = 0.0  # the weighted pipeline at the week's end (this week: now)
+    weighted_estimated: bool = False  # no snapshot in the week: rebuilt from dates
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,10 @@ class Step:
     target: str
     exits: tuple[int, ...]
     advanced: tuple[int, ...]
+    #: per week: deals that entered ``source`` in it, and those of them that reached
+    #: ``target`` within COHORT_DAYS; None for weeks less than COHORT_DAYS old
+    entered: tuple[int | None, ...] = ()
+    reached: tuple[int | None, ...] = ()
 
     def rate(self, week: int) -> float | None:
         return self.advanced[week] / self.exits[week] if self.exits[week] else None
@@ -118,8 +133,10 @@ def week_start(day: dt.date, first_weekday: int) -> dt.date:
 
 
 def weekly_review(evaluation: Evaluation, config: Config, *,
-                  history_since: dt.date | None) -> Review:
-    """The review as of ``evaluation.as_of``; ``history_since``: History's first record."""
+                  history_since: dt.date | None,
+                  weighted_by_day: pd.Series | None = None) -> Review:
+    """The review as of ``evaluation.as_of``; ``history_since``: History's first record;
+    ``weighted_by_day``: the weighted pipeline each snapshot in History recorded (by day)."""
     as_of = evaluation.as_of
     this_week = week_start(as_of, config.settings.week_start)
     starts = [this_week - dt.timedelta(weeks=WEEKS - 1 - k) for k in range(WEEKS)]
@@ -130,18 +147,22 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     later_open = set(open_positions[1:])
     advanced_days = entries["entered"][entries["stage_index"].isin(later_open).to_numpy()]
     closed = _closed_days(deals, entries, entry_kind)
+    finished = stays(entries, config)
+    stale = _stale_days(finished, deals, entries, config, as_of)
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
         won = closed[(closed["kind"] == "won") & _within(closed["day"], start, end)]
         lost = closed[(closed["kind"] == "lost") & _within(closed["day"], start, end)]
+        weighted, estimated_weighted = _weighted_at(
+            start, min(end, as_of), as_of, deals, entries, closed, config, weighted_by_day)
         weeks.append(Week(
             start, int(_within(deals["created"], start, end).sum()),
             int(_within(advanced_days, start, end).sum()), len(won),
             float(won["amount"].sum()), len(lost), float(lost["amount"].sum()),
-            history_since is None or start < history_since))
-    finished = stays(entries, config)
-    steps = _steps(finished, config, open_positions, starts)
+            history_since is None or start < history_since,
+            int(_within(stale, start, end).sum()), weighted, estimated_weighted))
+    steps = _steps(finished, config, open_positions, starts, entries, as_of)
     period = (starts[-NORM_WEEKS], as_of)
     velocity = _velocity(entries, config, period)
     timed = [p for p in velocity if p.median is not None]
@@ -171,8 +192,53 @@ def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndar
                          "amount": closed["amount"].fillna(0.0)})
 
 
+def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFrame,
+                config: Config, as_of: dt.date) -> pd.Series:
+    """The day each stay in an open stage went stale (the STALLED rule: more than Stall Days
+    in the stage), for stays whose end is known: finished ones that went straight on, and the
+    current stage of open deals. Stays that ended first are not stale."""
+    stall = np.array([s.stall_days if s.stall_days is not None else config.settings.stall_days
+                      for s in config.stages] + [0])
+    is_open = np.array([s.kind == "open" for s in config.stages] + [False])
+    ended = finished.assign(entered=finished["left"]
+                            - pd.to_timedelta(finished["days"], unit="D"))
+    current = entries.merge(pd.DataFrame({"deal": deals.index[deals["kind"] == "open"],
+                                          "stage_index": deals["stage_index"][
+                                              deals["kind"] == "open"].to_numpy()}),
+                            on=["deal", "stage_index"])
+    current = current.assign(left=pd.NaT)
+    every = pd.concat([ended[["stage_index", "entered", "left"]],
+                       current[["stage_index", "entered", "left"]]], ignore_index=True)
+    index = every["stage_index"].to_numpy()
+    stale = pd.to_datetime(every["entered"]) + pd.to_timedelta(stall[index] + 1, unit="D")
+    keep = is_open[index] & (stale <= pd.Timestamp(as_of)).to_numpy() \
+        & (every["left"].isna() | (stale < every["left"])).to_numpy()
+    return stale[keep]
+
+
+def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFrame,
+                 entries: pd.DataFrame, closed: pd.DataFrame, config: Config,
+                 by_day: pd.Series | None) -> tuple[float, bool]:
+    """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
+    last snapshot, else rebuilt from dates (estimated: True)."""
+    if day == as_of:
+        return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
+    if by_day is not None:
+        known = by_day[[start <= d <= day for d in by_day.index]].dropna()
+        if len(known):
+            return float(known[max(known.index)]), False
+    upto = entries[entries["entered"] <= pd.Timestamp(day)]
+    last = upto.sort_values(["entered", "stage_index"]).groupby("deal")["stage_index"].last()
+    probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
+                           + [0.0])
+    ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
+    last = last[~last.index.isin(ended)]
+    amounts = deals["amount"].reindex(last.index).fillna(0.0).to_numpy()
+    return float((amounts * probability[last.to_numpy()]).sum()), True
+
+
 def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
-           starts: list[dt.date]) -> tuple[Step, ...]:
+           starts: list[dt.date], entries: pd.DataFrame, as_of: dt.date) -> tuple[Step, ...]:
     won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
     targets = open_positions[1:] + ([won] if won is not None else [])
     found = []
@@ -183,9 +249,38 @@ def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
             week = left[_within(left["left"], start, start + dt.timedelta(days=6))]
             exits.append(len(week))
             advanced.append(int((week["to"] == target).sum()))
+        onward = {i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"}
+        entered, reached = _step_cohorts(entries, source, onward, starts, as_of)
         found.append(Step(config.stages[source].name, config.stages[target].name,
-                          tuple(exits), tuple(advanced)))
+                          tuple(exits), tuple(advanced), entered, reached))
     return tuple(found)
+
+
+Counts = tuple[int | None, ...]
+
+
+def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
+                  starts: list[dt.date], as_of: dt.date) -> tuple[Counts, Counts]:
+    """Per week: deals that entered ``source`` in it, and those that entered the step's
+    target or a stage past it (``onward``, lost left out: they went through the target)
+    within COHORT_DAYS of entering ``source``; None for weeks less than COHORT_DAYS old."""
+    into = entries[entries["stage_index"] == source].set_index("deal")["entered"]
+    later_entries = entries[entries["stage_index"].isin(onward)]
+    first_onward = later_entries.groupby("deal")["entered"].min()
+    entered: list[int | None] = []
+    reached: list[int | None] = []
+    for start in starts:
+        end = start + dt.timedelta(days=6)
+        if (as_of - end).days < COHORT_DAYS:
+            entered.append(None)
+            reached.append(None)
+            continue
+        members = into[_within(into, start, end)]
+        later = first_onward.reindex(members.index)
+        went = (later >= members) & (later - members <= pd.Timedelta(days=COHORT_DAYS))
+        entered.append(len(members))
+        reached.append(int(went.sum()))
+    return tuple(entered), tuple(reached)
 
 
 def _velocity(entries: pd.DataFrame, config: Config, period: tuple[dt.date, dt.date]

@@ -1,7 +1,16 @@
-"""The History tab: stage changes appended as they happen, and one funnel snapshot a day.
+"""The History tab: stage changes appended as they happen, and one compact snapshot a day.
+
+Lean for Google's 10-million-cell limit: five columns (At | Kind | ID | From | To). A stage
+change is one row; the day's snapshot is one row too, rewritten in place on reruns that day:
+its From cell lists each stage (``Lead: 12 · 34,000 · 3,400``: deals in it, their amount, their
+weighted amount) and its To cell each owner (``Ana: 5 · 2 · 1``: open, won, lost), each under a
+first line saying so. Workbooks from before keep their nine-column History, with one
+``snapshot`` row per stage a day (Stage | Reached | Current | Open Amount in columns F:I): both
+forms are read back.
 
 It is read back too: the stage changes recorded there tell the engine's stage memory when a
-deal entered its stage and which stages it passed.
+deal entered its stage and which stages it passed; the snapshots give the weekly review the
+weighted pipeline at each week's end.
 """
 
 from __future__ import annotations
@@ -41,9 +50,89 @@ def read_stage_changes(grid: Grid | None) -> pd.DataFrame:
 
 
 
+def _kinds(slot: int) -> set[str]:
+    return {normalise_name(words_for(lang).history_kinds[slot]) for lang in LANGUAGES}
+
+
+def _kind(row: list[Cell]) -> str:
+    return normalise_name(row[1] or "") if len(row) > 1 and isinstance(row[1], str) else ""
+
+
+def _number_text(value: float) -> str:
+    text = f"{value:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def _lines(legend: str, items: list[tuple[str, tuple[float, ...]]]) -> str:
+    return "\n".join([legend, *(f"{' '.join(name.split())}: "
+                                 + " · ".join(_number_text(v) for v in values)
+                                 for name, values in items)])
+
+
+def _parsed(text: Cell, size: int) -> list[tuple[str, tuple[float, ...]]]:
+    """The ``name: n · n · n`` lines of a daily snapshot cell (the legend and lines a person
+    mangled are skipped)."""
+    found = []
+    for line in str(text or "").splitlines():
+        name, colon, numbers = line.rpartition(": ")
+        parts = numbers.split(" · ")
+        if not colon or len(parts) != size:
+            continue
+        try:
+            values = tuple(float(p.replace(",", "")) for p in parts)
+        except ValueError:
+            continue
+        found.append((name.strip(), values))
+    return found
+
+
+SNAPSHOT_COLUMNS = ["day", "stage", "count", "amount", "weighted"]
+OWNER_COLUMNS = ["day", "owner", "open", "won", "lost"]
+
+
+def read_snapshots(grid: Grid | None) -> pd.DataFrame:
+    """Per day and stage: deals in it (``count``), their ``amount`` and ``weighted`` amount,
+    from both forms (an old-form row has no weighted amount: NaN). One day's figures come
+    from its daily snapshot when it has one."""
+    daily, old = _kinds(2), _kinds(1)
+    records: list[tuple[object, ...]] = []
+    old_records: list[tuple[object, ...]] = []
+    for row in (grid or [])[1:]:
+        kind = _kind(row)
+        if kind not in daily and kind not in old:
+            continue
+        day = written_date(row[0])
+        if day is None:
+            continue
+        if kind in daily:
+            records += [(day, name, *values)
+                        for name, values in _parsed(row[3] if len(row) > 3 else None, 3)]
+        elif len(row) > 8 and not is_blank(row[5]):
+            count, amount = (_float(row[7]), _float(row[8]))
+            old_records.append((day, str(row[5]).strip(), count, amount, float("nan")))
+    seen = {r[0] for r in records}
+    records += [r for r in old_records if r[0] not in seen]
+    return pd.DataFrame(records, columns=SNAPSHOT_COLUMNS)
+
+
+def read_owner_snapshots(grid: Grid | None) -> pd.DataFrame:
+    """Per day and owner: ``open``, ``won`` and ``lost`` deals (daily snapshots only)."""
+    daily = _kinds(2)
+    records = [(day, name, *values) for row in (grid or [])[1:] if _kind(row) in daily
+               and (day := written_date(row[0])) is not None
+               for name, values in _parsed(row[4] if len(row) > 4 else None, 3)]
+    return pd.DataFrame(records, columns=OWNER_COLUMNS)
+
+
+def _float(value: Cell) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else float("nan")
+
+
 def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataFrame,
                   words: Words) -> dict[tuple[int, int], Cell]:
-    """New stage changes appended, and today's funnel snapshot written once (in place on reruns)."""
+    """New stage changes appended, and today's snapshot row written once (in place on reruns;
+    today's rows of the old form are cleared, the first of them reused)."""
     current = current or []
     kinds = words.history_kinds
     cells: dict[tuple[int, int], Cell] = {}
@@ -58,23 +147,36 @@ def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataF
         for col, value in enumerate(row, start=1):
             cells[(next_row, col)] = cell_value(value)
         next_row += 1
-    snapshot_kinds = {normalise_name(words_for(lang).history_kinds[1]) for lang in LANGUAGES}
+    snapshot_kinds = _kinds(1) | _kinds(2)
     today_rows = [r for r, row in enumerate(current, start=1)
-                  if len(row) > 1 and normalise_name(row[1] or "") in snapshot_kinds
-                  and written_date(row[0]) == evaluation.as_of]
-    for index, stage in enumerate(funnel.itertuples(index=False)):
-        row_number = today_rows[index] if index < len(today_rows) else next_row
-        if index >= len(today_rows):
-            next_row += 1
-        values = [evaluation.as_of, kinds[1], None, None, None, stage.stage,
-                  cell_value(stage.reached, 0), cell_value(stage.current, 0),
-                  cell_value(stage.open_amount, 2)]
-        for col, value in enumerate(values, start=1):
-            cells[(row_number, col)] = value
-    for extra in today_rows[len(funnel):]:
-        for col in range(1, len(words.history_headers) + 1):
+                  if _kind(row) in snapshot_kinds and written_date(row[0]) == evaluation.as_of]
+    width = max((len(row) for row in current[:1]), default=WIDTH)
+    row_number = today_rows[0] if today_rows else next_row
+    values: list[Cell] = [evaluation.as_of, kinds[2], None, _stage_lines(funnel, words),
+              _owner_lines(evaluation.deals, words)]
+    for col in range(1, max(width, WIDTH) + 1):
+        if col <= len(values) or today_rows:
+            cells[(row_number, col)] = values[col - 1] if col <= len(values) else None
+    for extra in today_rows[1:]:
+        for col in range(1, max(width, WIDTH) + 1):
             cells[(extra, col)] = None
     return cells
+
+
+def _stage_lines(funnel: pd.DataFrame, words: Words) -> str:
+    return _lines(words.history_legends[0], [
+        (str(stage.stage), (float(stage.current), float(stage.open_amount),
+                            float(stage.weighted_amount)))
+        for stage in funnel.itertuples(index=False)])
+
+
+def _owner_lines(deals: pd.DataFrame, words: Words) -> str:
+    owners = deals["owner"].astype(object)
+    named = deals[owners.notna().to_numpy() & (owners.astype(str).str.strip() != "").to_numpy()]
+    counts = pd.crosstab(named["owner"].astype(str).str.strip(), named["kind"])
+    return _lines(words.history_legends[1], [
+        (str(owner), tuple(float(row.get(kind, 0)) for kind in ("open", "won", "lost")))
+        for owner, row in counts.iterrows()])
 
 
 def history_looks(tab: str) -> Looks:

@@ -43,6 +43,7 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
     _steps(rows, review, words)
     charts.append(_velocity(rows, review, words))
     _cohorts(rows, review, config, words)
+    _step_cohorts(rows, review, words)
     if review.strict is not None:
         _strict(rows, review, words)
     if targets:
@@ -53,7 +54,9 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
                             protections=tab_protection(tab, width))
 
 
-_MEASURES = ("new", "advanced", "won", "won_amount", "lost", "lost_amount")
+_MEASURES = ("new", "advanced", "won", "won_amount", "lost", "lost_amount", "stalled",
+             "weighted")
+_WORSE_UP = ("lost", "lost_amount", "stalled")  # fewer is better
 
 
 def _compare(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None:
@@ -61,8 +64,8 @@ def _compare(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None
     for name in _MEASURES:
         now, last = getattr(weeks[-1], name), getattr(weeks[-2], name)
         average = sum(getattr(w, name) for w in weeks[-5:-1]) / 4
-        better_up = not name.startswith("lost")
-        shape = MONEY if name.endswith("amount") else INTEGER
+        better_up = name not in _WORSE_UP
+        shape = MONEY if name.endswith("amount") or name == "weighted" else INTEGER
         if now == average:
             change = "="
         else:
@@ -125,6 +128,20 @@ def _cohorts(rows: Rows, review: Review, config: Config, words: dict[str, Any]) 
     for cohort in review.cohorts:
         values: list[Cell] = [cohort.month, cohort.deals, *cohort.reached, cohort.won]
         rows.add(values, formats={c: INTEGER for c in range(2, len(values) + 1)})
+
+
+def _step_cohorts(rows: Rows, review: Review, words: dict[str, Any]) -> None:
+    """Per step and week at least COHORT_DAYS old: deals that entered the step's first stage
+    that week and how many reached the next within the days."""
+    rows.section(words["step_cohorts"], words["step_cohorts_head"])
+    for step in review.steps:
+        for week, entered, reached in zip(review.weeks, step.entered, step.reached,
+                                          strict=True):
+            if entered is None or reached is None:
+                continue
+            rows.add([step.source, step.target, week.start, entered, reached,
+                      reached / entered if entered else None],
+                     formats={3: DATE, 4: INTEGER, 5: INTEGER, 6: PERCENT})
 
 
 def _strict(rows: Rows, review: Review, words: dict[str, Any]) -> None:

@@ -165,6 +165,11 @@ def bottleneck(funnel: pd.DataFrame) -> int | None:
     return min(rates)[1] if rates else None
 
 
+def _strict_title(summary: Summary, lang: str) -> str:
+    review = review_texts(lang)
+    return f'{review["strict"]} · {review["path_unknown"].format(count=summary.path_unknown)}'
+
+
 def render_summary(summary: Summary, config: Config, *, tab: str, words: Words,
                    targets: tuple[Attainment, ...] = ()) -> tuple[Grid, Looks]:
     """The whole Summary tab: headline numbers, the funnel and its chart, one titled table
@@ -175,7 +180,8 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words,
     _title(sheet, summary.header, texts)
     _config_lines(sheet, summary.header, texts)
 
-    funnel = summary.funnel
+    strict = summary.strict_funnel  # Settings funnel_mode = strict: the strict counts shown
+    funnel = strict if strict is not None else summary.funnel
     worst = bottleneck(funnel)
     sheet.add([])
     chart_row = sheet.add([texts["kpis"]], bold=True)
@@ -196,7 +202,8 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words,
         sheet.highlights.append(Highlight(CellRange(tab, row, 2, row), "equals", step,
                                           BOTTLENECK_COLOR))
 
-    first, last = sheet.table(texts["funnel"], texts["funnel_head"], funnel,
+    first, last = sheet.table(texts["funnel"] if strict is None else _strict_title(
+                                  summary, words.lang), texts["funnel_head"], funnel,
                               ["stage", "reached", "current", "conversion_from_previous",
                                "conversion_from_first", "open_amount", "weighted_amount",
                                "avg_days_in_stage", "days_in_stage_mean",

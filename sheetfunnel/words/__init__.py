@@ -33,8 +33,9 @@ class Words:
     owned_note: str
     attention_headers: tuple[str, ...]
     history_headers: tuple[str, ...]
-    history_kinds: tuple[str, str]
+    history_kinds: tuple[str, ...]  # stage change, snapshot (old form), daily snapshot
     summary: Mapping[str, Any]
+    history_legends: tuple[str, ...] = ()  # first lines of a daily snapshot's two cells
 
 
 def _words(lang: str, texts: Any) -> Words:
@@ -42,7 +43,7 @@ def _words(lang: str, texts: Any) -> Words:
     return Words(lang, MappingProxyType(texts.FLAG_DETAILS), MappingProxyType(labels),
                  MappingProxyType(texts.CRITERIA_WORDS),
                  texts.OWNED_NOTE, texts.ATTENTION_HEADERS, texts.HISTORY_HEADERS,
-                 texts.HISTORY_KINDS, MappingProxyType(texts.SUMMARY))
+                 texts.HISTORY_KINDS, MappingProxyType(texts.SUMMARY), texts.HISTORY_LEGENDS)
 
 
 _BY_LANG = {"en": _words("en", en), "zh": _words("zh", zh)}

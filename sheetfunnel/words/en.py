@@ -43,9 +43,9 @@ OWNED_NOTE = "Maintained by sheetfunnel: rewritten on every run. Type in the oth
 
 ATTENTION_HEADERS = ("ID", "Title", "Owner", "Stage", "Amount", "Score", "Grade", "Flag",
                      "Detail", "Next Step", "Since")
-HISTORY_HEADERS = ("At", "Kind", "ID", "From", "To", "Stage", "Reached", "Current",
-                   "Open Amount")
-HISTORY_KINDS = ("stage change", "snapshot")
+HISTORY_HEADERS = ("At", "Kind", "ID", "From", "To")
+HISTORY_KINDS = ("stage change", "snapshot", "daily snapshot")  # "snapshot": the old form
+HISTORY_LEGENDS = ("stage: deals · amount · weighted", "owner: open · won · lost")
 
 SUMMARY: dict[str, Any] = {  # texts, and tuples of column heads
     "title": "Pipeline summary", "as_of": "As of", "rows": "Rows read",

@@ -40,9 +40,9 @@ OWNED_NOTE = "由 sheetfunnel 维护，每次运行都会重写。请在其他�
 
 ATTENTION_HEADERS = ("编号", "商机名称", "负责人", "阶段", "金额", "评分", "等级", "提醒", "说明",
                      "下一步", "起始日期")
-HISTORY_HEADERS = ("时间", "类型", "商机编号", "原阶段", "新阶段", "阶段", "到达数", "当前数",
-                   "在途金额")
-HISTORY_KINDS = ("阶段变更", "快照")
+HISTORY_HEADERS = ("时间", "类型", "商机编号", "原阶段", "新阶段")
+HISTORY_KINDS = ("阶段变更", "快照", "每日快照")  # "快照": the old form
+HISTORY_LEGENDS = ("阶段：商机数 · 金额 · 加权金额", "负责人：进行中 · 赢单 · 输单")
 
 SUMMARY: dict[str, Any] = {
     "title": "销售漏斗汇总", "as_of": "统计日期", "rows": "读取行数",
