@@ -332,6 +332,13 @@ def test_strict_funnel_leaves_out_deals_whose_path_is_unknown(tmp_path: Path) ->
     assert report["review"]["path_unknown"] == 1
     cumulative = {row["stage"]: row["reached"] for row in report["stages"]}
     assert cumulative["Proposal"] == 2
+    # the Summary's funnel shows the strict counts too, and says how many it left out
+    summary = openpyxl.load_workbook(path)["Summary"]
+    rows = [[c.value for c in row] for row in summary.iter_rows()]
+    title = next(i for i, r in enumerate(rows) if str(r[0] or "").startswith("Funnel — deals"))
+    assert "path unknown" in rows[title][0] and rows[title][0].endswith(": 1.")
+    shown = {r[0]: r[1] for r in rows[title + 2:title + 6]}
+    assert shown == {"Lead": 3, "Qualified": 2, "Proposal": 1, "Won": 0}
 
 
 def test_a_wrong_funnel_mode_is_an_error_naming_its_cell() -> None:
@@ -371,3 +378,49 @@ def test_a_changed_targets_tab_is_a_change_of_the_data(make_book: Any) -> None:
     assert next(t for t in report["targets"] if t["metric"] == "won_amount")["target"] == 30000
     row = next(r for r in book.grid("Summary") if r[:3] == ["Team", "2026-11", "won amount"])
     assert row[3] == 30000
+
+
+def test_a_young_workbook_rebuilds_stale_deals_and_the_weighted_pipeline_from_dates(
+        tmp_path: Path) -> None:
+    """No History but a day of the old nine-column form: the weeks' weighted pipeline is
+    rebuilt from Created, the Entered Date Fields and Close Dates (marked estimated) and
+    matches the script at each week's end, and so do the deals gone stale; the old History
+    is read and continued with one compact row."""
+    deals, events = script()
+    last = FIRST_MONDAY + dt.timedelta(weeks=RUNS - 1)
+    for week in range(RUNS):  # the stages and close dates as people left them by then
+        advance(None, deals, events, FIRST_MONDAY + dt.timedelta(weeks=week), True)
+    entered = {(d, what): day for day, d, what in events if what in ("Qualified", "Proposal")}
+    book = grids(deals, last)
+    book["Opportunities"] = [HEAD + ["Qualified On", "Proposal On"]] + [
+        row + [entered.get((row[0], "Qualified")), entered.get((row[0], "Proposal"))]
+        for row in book["Opportunities"][1:]]
+    book["Stages"] = [r + [c] for r, c in zip(book["Stages"], [
+        "Entered Date Field", None, "Qualified On", "Proposal On", None, None], strict=True)]
+    path = tmp_path / "young.xlsx"
+    save_grids(path, book)
+    report_path = tmp_path / "report.json"
+    old_day = last - dt.timedelta(weeks=2)
+    for day in (old_day, last):
+        code, out = test_owned_tabs.sheetfunnel("run", path, "--as-of", day.isoformat(),
+                                                "--report", report_path)
+        assert code in (0, 1), out
+        if day == old_day:  # History as the version before #17 wrote it
+            workbook = openpyxl.load_workbook(path)
+            history = workbook["History"]
+            history.delete_rows(1, history.max_row)
+            for row in (["At", "Kind", "ID", "From", "To", "Stage", "Reached", "Current",
+                         "Open Amount"], [old_day, "snapshot", None, None, None, "Lead", 40,
+                                          9, 9000]):
+                history.append(row)
+            workbook.save(path)
+    weeks = json.loads(report_path.read_text())["review"]["weeks"]
+    starts = [last - dt.timedelta(weeks=7 - k) for k in range(8)]
+    ends = [min(s + dt.timedelta(days=6), last) for s in starts]
+    assert [w["weighted"] for w in weeks] == [
+        pytest.approx(expected_weighted(events, deals, end), abs=0.01) for end in ends]
+    assert [w["weighted_estimated"] for w in weeks] == [True] * 7 + [False]
+    assert [w["stalled"] for w in weeks] == [expected_stale(events, s, last) for s in starts]
+    history = [[c.value for c in row] for row in openpyxl.load_workbook(path)["History"]]
+    assert history[0][5] == "Stage"  # the old header stays
+    assert history[-1][1] == "daily snapshot" and history[-1][3].startswith("stage: deals")
