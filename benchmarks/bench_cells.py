@@ -85,7 +85,7 @@ def measure(deals: int) -> None:
           f"ledger) |")
     print(f"| History before #17 (9 columns, a snapshot row per stage a day) | | "
           f"{old_history_year:,} |")
-    print(f"| everything after a year (people's tabs as measured + the worker's) | | "
+    print(f"| every tab as measured + a year of History, state and ledger | | "
           f"{people + kept + ledger_year:,} of {LIMIT:,} |")
 
 
