@@ -115,7 +115,7 @@ class Notifier:
         outcome: Outcome = deliver(self.deliveries, self.config, ledger, now, post=post,
                                    sleep=self.sleep, skips=tuple(skips))
         outcome.ledger = settled(outcome.ledger, pd.MultiIndex.from_arrays(
-            [items["deal"], items["code"]]), now)
+            [items.frame["deal"], items.frame["code"]]), now)
         _write_ledger(workbook, snapshot, outcome)
         return outcome.report()
 
