@@ -117,7 +117,7 @@ def open_flags(evaluation: Evaluation, next_steps: Mapping[int, str],
     if flags.empty:
         return flag_table([])
     rows = flags["row"].to_numpy(dtype="int64")
-    deal = deals.index.get_indexer(rows)  # -1: not a deal row (an unknown stage: open)
+    deal = deals.index.get_indexer(rows)  # -1: a row not among the deals, counted open
     kind = np.where(deal >= 0, deals["kind"].to_numpy(dtype=object)[deal], None)
     opened = np.flatnonzero(~pd.Series(kind, dtype=object).isin(["won", "lost"]).to_numpy())
     amount, weighted = (_or_zero(deals[c].to_numpy(dtype=float), deal[opened])

@@ -78,7 +78,9 @@ def _wecom(robots: Robots, query: dict[str, str], body: dict) -> tuple[int, Any]
         content = body.get("markdown", {}).get("content", "")
         if not content or len(content.encode("utf-8")) > 4096:
             return 200, {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
-    elif body.get("msgtype") != "text":
+    elif body.get("msgtype") != "text" or not body.get("text", {}).get("content") or any(
+            not isinstance(body["text"].get(k, []), list)
+            for k in ("mentioned_list", "mentioned_mobile_list")):
         return 200, {"errcode": 40008, "errmsg": "invalid message type"}
     if not robots.within("wecom", 60, 20):
         return 200, {"errcode": 45009, "errmsg": "api freq out of limit"}
