@@ -281,6 +281,9 @@ class WritePlan:
     #: ``cells`` are already the changes from the snapshot the run read, their values as
     #: ``diff.storable`` gives them: a backend still holding that read need not diff again
     diffed: bool = False
+    #: only the worker's own bookkeeping changes (the notify ledger in the hidden state tab): a
+    #: local file keeps the backup of the last save that changed what people see
+    keep_backup: bool = False
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}

@@ -12,15 +12,29 @@ import socket
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import requests
 from click.testing import CliRunner
 
 from sheetfunnel import api
 from sheetfunnel.cli import cli
+from sheetfunnel.engine.flags import SEVERITY
+from sheetfunnel.notify import hook
+from sheetfunnel.notify.channels import SENDERS
+from sheetfunnel.notify.channels.base import http_post
 from sheetfunnel.notify.channels_config import parse_notify_config
+from sheetfunnel.notify.compose import Line, fit, fold
+from sheetfunnel.notify.deliver import deliver
+from sheetfunnel.notify.digest import Item, build_messages
 from sheetfunnel.notify.hook import Notifier
+from sheetfunnel.notify.ledger import Ledger, read_ledger
+from sheetfunnel.notify.people import Person
+from sheetfunnel.notify.settings import NotifySettings
+from sheetfunnel.tabs.state import STATE_TAB
+from sheetfunnel.words.notify import notify_words
 from tests.support import robots as fakes
 
 aiosmtpd = pytest.importorskip(
@@ -31,6 +45,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 AS_OF = dt.date(2026, 11, 24)  # a Tuesday
 #: 10:00 in Shanghai, the team's timezone in these workbooks
 MORNING = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PEOPLE = [
     ("Alice Chen", "rep", "", "sales-dingtalk", "13800000001", "", "08:30", "", ""),
     ("Ben Carter", "rep", "", "sales-dingtalk", "13800000002", "", "08:30", "", ""),
@@ -161,6 +176,11 @@ def test_a_channel_down_gets_the_digest_on_the_next_run(tmp_path, robots, smtp):
     assert [f["channel"] for f in failed] == ["sales-slack"]
     assert "sales-slack" in failed[0]["reason"] and "HTTP 503" in failed[0]["reason"]
     assert robots.received["slack"] == []
+    # nothing of the refused delivery is recorded: no digest for David, his flags not sent
+    ledger = _ledger(path)
+    assert ("David Kim", "rep") not in ledger.digests and ("Alice Chen", "rep") in ledger.digests
+    davids = ledger.seen[ledger.seen["owner"] == "David Kim"]
+    assert len(davids) and (davids["tier"] == 0).all()  # told to the manager only
     robots.down.clear()
     later = MORNING + dt.timedelta(minutes=10)
     second = api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port, later))
@@ -388,3 +408,123 @@ def admin(notifier: Notifier):
     from sheetfunnel.watch import admin_on_failure
 
     return admin_on_failure(notifier, "pipeline.xlsx")
+
+
+def _ledger(path: Path) -> Ledger:
+    return read_ledger(api.open_workbook(path).read().find(STATE_TAB))
+
+
+class Killed(BaseException):
+    """The process dying: no handler of the worker's catches it."""
+
+
+def test_a_crash_after_the_channel_accepted_sends_that_digest_again(tmp_path, robots, smtp,
+                                                                     monkeypatch):
+    """At-least-once, the window: the robots accepted, then the process died before the
+    ledger write. The next run finds no record and sends the same digests again."""
+    box, port = smtp
+    path = notify_workbook(tmp_path)
+
+    def die(*args):
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hook, "_write_ledger", die)
+        with pytest.raises(Killed):
+            api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port))
+    assert len(robots.received["dingtalk"]) == 1 and len(box.mails) == 2  # accepted
+    assert _ledger(path).digests == {}  # … and not recorded
+    later = MORNING + dt.timedelta(minutes=10)
+    again = api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port, later))
+    assert {s["channel"] for s in again.report["notifications"]["sent"]} == {
+        "sales-dingtalk", "sales-feishu", "sales-slack", "sales-teams", "sales-wecom", "mail"}
+    assert len(robots.received["dingtalk"]) == 2 and len(box.mails) == 4  # the duplicates
+    assert ("Alice Chen", "rep") in _ledger(path).digests
+    third = api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port, later))
+    assert third.report["notifications"]["sent"] == []
+
+
+def test_a_ledger_only_save_keeps_the_backup(tmp_path, robots, smtp):
+    """The .bak holds the file from before the last save that changed what people see: the
+    ledger written after sending does not rotate it; a run that writes cells does."""
+    box, port = smtp
+    path = notify_workbook(tmp_path)
+    backup = path.with_name(path.name + ".bak")
+    original = path.read_bytes()
+    first = api.run(api.open_workbook(path), as_of=AS_OF, notify=notifier(robots, port))
+    assert first.cells_written and first.report["notifications"]["sent"]
+    assert backup.read_bytes() == original  # the run's save made it, the ledger's kept it
+    before, seen = path.read_bytes(), _visible(path)
+    tomorrow = MORNING + dt.timedelta(days=1)
+    alone = api.notify(api.open_workbook(path), notifier(robots, port, tomorrow),
+                       as_of=tomorrow.astimezone(SHANGHAI).replace(tzinfo=None))
+    assert alone.report["notifications"]["sent"]
+    assert path.read_bytes() != before and _visible(path) == seen  # the ledger was saved …
+    assert backup.read_bytes() == original  # … and the backup kept
+    before = path.read_bytes()
+    later = api.run(api.open_workbook(path), as_of=AS_OF + dt.timedelta(days=1))
+    assert later.cells_written  # Days in Stage moved on: people see it
+    assert backup.read_bytes() == before
+
+
+def _visible(path: Path) -> dict:
+    """Every tab people see, as read."""
+    tabs = api.open_workbook(path).read().tabs
+    return {title: grid for title, grid in tabs.items() if title != STATE_TAB}
+
+
+#: Each chat robot of the notify config: its kind and a mention for rep ``n``.
+CHAT_ROBOTS = [("sales-dingtalk", "dingtalk", "1380000{:04d}"),
+               ("sales-wecom", "wecom", "1390000{:04d}"),
+               ("sales-wecom", "wecom", "rep.user.{:04d}"),
+               ("sales-feishu", "feishu", "ou_rep{:04d}"),
+               ("sales-slack", "slack", "U0REP{:04d}"),
+               ("sales-teams", "teams", "")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("channel", "kind", "mention"), CHAT_ROBOTS)
+def test_300_reps_on_one_robot_are_cut_to_its_size_and_accepted(robots, channel, kind, mention,
+                                                                 lang):
+    """One folded message for 300 reps and 3,000 flags, cut with "…and N more" to the size
+    the robot takes (WeCom 4,096 bytes of markdown, DingTalk 20,000 and Feishu 20 KB of body,
+    Teams 28 KB, Slack 50 blocks of 3,000 characters), every rep still @-mentioned."""
+    reps = [Person(f"Rep {n:03d}", "rep", channel, mention=mention.format(n) if mention else "")
+            for n in range(300)]
+    codes = ["NEGATIVE_SIGNAL", "STALLED", "FOLLOW_UP_OVERDUE"]
+    flags = sorted((Item(f"OPP-{n:05d}", n + 2, f"Deal {n} 华东区项目", f"Rep {n % 300:03d}",
+                         "Proposal", codes[n % 3], SEVERITY[codes[n % 3]], f"detail {n} 跟进",
+                         "call back", 1000.0 + n, 500.0 + n, f"Opportunities!{n + 2}:{n + 2}")
+                    for n in range(3000)), key=lambda i: (i.severity, -i.weighted))
+    messages, _ = build_messages(flags, reps, NotifySettings(timezone="Asia/Shanghai"),
+                                 Ledger(), MORNING, lang=lang)
+    deliveries = fold(messages, {channel: kind}, Line("Attention", None, "Attention"), lang)
+    assert len(deliveries) == 1
+    config = parse_notify_config(fakes.notify_toml(robots.url), "notify.toml", {})
+    outcome = deliver(deliveries, config, Ledger(), MORNING, post=http_post(requests.Session()),
+                      sleep=lambda s: None)
+    assert outcome.failed == [] and len(outcome.sent) == 1  # the fake took it: within size
+    module = SENDERS[kind]
+    doc = fit(deliveries[0].doc, module.size, module.LIMIT)
+    assert module.size(doc) <= module.LIMIT
+    lines = [line.text for section in doc.sections for line in section.lines]
+    shown = len(lines) - 1
+    listed = sum(len(m.items) for m in messages)  # digests, and escalations of NEGATIVE_SIGNAL
+    more = notify_words(lang)["more"].format(n=listed - shown)
+    assert lines[-1] == more and shown > 0
+    received = json.dumps(robots.received[kind], ensure_ascii=False)
+    assert more in received
+    body = robots.received[kind][0]
+    if kind == "wecom":
+        assert len(body["markdown"]["content"].encode("utf-8")) <= 4096
+        mentioned = robots.received[kind][1]["text"]
+        assert len(mentioned.get("mentioned_mobile_list", mentioned.get("mentioned_list"))) \
+            == 300
+    else:
+        limit = {"dingtalk": 20_000, "feishu": 20 * 1024, "teams": 28 * 1024,
+                 "slack": 50 * 3000 + 5000}[kind]
+        assert len(json.dumps(body, ensure_ascii=False).encode("utf-8")) <= limit
+    if kind == "dingtalk":
+        assert len(body["at"]["atMobiles"]) == 300
+    if kind in ("feishu", "slack"):
+        assert all(m.format(n) in received for m in (mention,) for n in (0, 150, 299))

@@ -3,6 +3,7 @@ robot and cut to size — on synthetic flags, with ``now`` given (no clock, no n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sheetfunnel.engine.flags import SEVERITY
@@ -179,3 +180,20 @@ def test_the_ledger_keeps_one_row_per_flag_whoever_heard_of_it():
     assert alone.seen["tier"].tolist() == [0, 0]
     later, _ = build_messages(flags, [REP], SHANGHAI, alone, TUESDAY, lang="en")
     assert sorted(i.deal for m in later if m.kind == "rep" for i in m.items) == ["OPP-1", "OPP-2"]
+
+
+def test_a_big_digest_makes_records_only_for_what_it_shows():
+    flags = [item(f"OPP-{k}", "STALLED", 10_000 - k) for k in range(1, 3001)]
+    messages, _ = build_messages(flags, [REP, MANAGER], SHANGHAI, Ledger(), TUESDAY,
+                                 lang="en")
+    rep = next(m for m in messages if m.kind == "rep")
+    assert len(rep.items) == 3000 and rep.items[0].deal == "OPP-1"
+    assert rep.items[1:3] == (flags[1], flags[2]) and list(rep.items) == flags
+    doc = fit(fold([rep], {"robot": "wecom"}, ATTENTION, "en")[0].doc, wecom.size, wecom.LIMIT)
+    shown = [line.text for s in doc.sections for line in s.lines]
+    assert wecom.size(doc) <= wecom.LIMIT and shown[-1].startswith("…and ")
+    # the ledger is the same whether the keys are read from the table or given as records
+    plain = [dataclasses.replace(m, items=tuple(m.items), new=tuple(m.new),
+                                 top=tuple(m.top), keys=tuple(m.keys)) for m in messages]
+    assert plain == messages
+    assert sent_after(plain, Ledger(), TUESDAY) == sent_after(messages, Ledger(), TUESDAY)

@@ -194,6 +194,27 @@ def test_the_backup_is_the_previous_file_whole(saved: Path) -> None:
     assert _generation(saved) == 2
 
 
+def test_a_bookkeeping_save_keeps_the_backup(saved: Path) -> None:
+    """``keep_backup`` (the notify ledger written after a run): the backup stays the file
+    from before the last save that changed what people see; a person saving meanwhile still
+    wins; a file without a backup gets one."""
+    backup = backup_path(saved).read_bytes()
+    save_file(saved, _workbook(2).save, seen=stamp(saved), keep_backup=True)
+    assert _generation(saved) == 2 and backup_path(saved).read_bytes() == backup
+
+    def save_while_a_person_saves(out) -> None:
+        _workbook(3).save(out)
+        _workbook(7).save(saved)
+
+    with pytest.raises(WorkbookLocked, match="changed while sheetfunnel was running"):
+        save_file(saved, save_while_a_person_saves, seen=stamp(saved), keep_backup=True)
+    assert _generation(saved) == 7 and backup_path(saved).read_bytes() == backup
+    assert _temps(saved.parent) == []
+    backup_path(saved).unlink()
+    save_file(saved, _workbook(4).save, seen=stamp(saved), keep_backup=True)
+    assert (_generation(saved), _generation(backup_path(saved))) == (4, 7)
+
+
 def test_someone_saving_during_the_save_wins(saved: Path) -> None:
     backup = backup_path(saved).read_bytes()
 

@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from sheetfunnel.notify.digest import Item, Message
+from sheetfunnel.notify.digest import Item, Message, by_flag
 from sheetfunnel.words import words_for
 from sheetfunnel.words.notify import notify_words
 
@@ -95,12 +95,9 @@ def message_sections(message: Message, budget: list[int] | None = None) -> list[
                                      lang, words, budget))
     if message.kind == "rep":
         sections.append(Section(words["rep_title"].format(name=name), ()))
-        by_flag: dict[str, list[Item]] = {}
-        for item in message.items:  # already most severe first
-            by_flag.setdefault(item.code, []).append(item)
         labels = words_for(lang).flag_labels
         sections += [item_section(f"{labels.get(code, code)} ({len(items)})", items, lang,
-                                  words, budget) for code, items in by_flag.items()]
+                                  words, budget) for code, items in by_flag(message.items)]
     if message.kind == "manager":
         heading = words["manager_title"].format(name=name)
         head = words["headline"].format(**{k: _shown(message.headline.get(k)) for k in (

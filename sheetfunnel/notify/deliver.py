@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +24,8 @@ from sheetfunnel.notify.channels import email as email_channel
 from sheetfunnel.notify.channels.base import ChannelFailure, Post
 from sheetfunnel.notify.channels_config import NotifyConfig
 from sheetfunnel.notify.compose import Delivery, fit
-from sheetfunnel.notify.digest import Message, Skip
-from sheetfunnel.notify.ledger import Digest, FlagKey, Ledger, keep_recent
+from sheetfunnel.notify.digest import Message, Skip, key_columns, last_keys
+from sheetfunnel.notify.ledger import Digest, FlagKey, Ledger, keep_recent, locate
 
 log = logging.getLogger(__name__)
 MINUTE = dt.timedelta(minutes=1)
@@ -46,8 +46,11 @@ class Outcome:
 
 
 def _carried(delivery: Delivery) -> list[str]:
-    keys = [f"{deal}/{code}" for m in delivery.messages for _, deal, code in m.keys]
-    return list(dict.fromkeys(keys))
+    columns = [key_columns(m.keys) for m in delivery.messages]
+    if not columns:
+        return []
+    deals, codes = (np.concatenate([c[i] for c in columns]) for i in (1, 2))
+    return pd.unique(deals + "/" + codes).tolist()  # type: ignore[no-any-return]
 
 
 def _entry(delivery: Delivery, **more: Any) -> dict[str, Any]:
@@ -60,12 +63,12 @@ def record(ledger: Ledger, messages: Iterable[Message], now: dt.datetime) -> Led
     """The ledger after ``messages`` were accepted (``now``: the run's moment): the flags they
     told of are known (first told now when new or re-opened), those of rep digests sent once
     more (their tier up), those reported resolved marked so, their digests taken."""
-    told: list[FlagKey] = []
-    sent: list[FlagKey] = []
+    told: list[Sequence[FlagKey]] = []
+    sent: list[Sequence[FlagKey]] = []
     gone: list[FlagKey] = []
     digests = dict(ledger.digests)
     for message in messages:
-        (sent if message.kind == "rep" else told).extend(message.keys)
+        (sent if message.kind == "rep" else told).append(message.keys)
         gone.extend(message.gone)
         if message.slot is not None:
             audience, kind, day = message.slot
@@ -76,20 +79,24 @@ def record(ledger: Ledger, messages: Iterable[Message], now: dt.datetime) -> Led
         at = pd.MultiIndex.from_tuples([k[1:] for k in gone]).intersection(seen.index)
         seen = seen.copy()
         seen.loc[at, "resolved"] = seen.loc[at, "resolved"].fillna(moment)
-    if told or sent:
-        keys = pd.DataFrame(told + sent, columns=["owner", "deal", "code"]).drop_duplicates(
-            ["deal", "code"], keep="last").set_index(["deal", "code"])
-        known = seen.reindex(keys.index)
+    # a key told and sent keeps the owner it was sent with
+    owner, deal, code, part = last_keys(told + sent)
+    if len(deal):
+        where = locate(seen, deal, code)
+        rep = part >= len(told)
+        index = pd.MultiIndex(levels=[where.deals, where.codes], codes=[where.deal, where.code],
+                              names=["deal", "code"], verify_integrity=False)
+        known = seen.reset_index(drop=True).reindex(where.at).set_axis(index)
         fresh = known["first"].isna() | known["resolved"].notna()
-        rep = keys.index.isin(pd.MultiIndex.from_tuples([k[1:] for k in sent])) if sent \
-            else np.zeros(len(keys), dtype=bool)
         tier = known["tier"].where(~fresh, 0).fillna(0).astype("int64") + rep
         last = known["last"].where(~fresh, moment).mask(rep, moment)
-        updated = pd.DataFrame({"owner": keys["owner"], "first": known["first"].where(
+        updated = pd.DataFrame({"owner": owner, "first": known["first"].where(
             ~fresh, moment), "last": last, "tier": tier,
-            "resolved": pd.Series(pd.NaT, index=keys.index, dtype="datetime64[ns, UTC]")})
-        seen = pd.concat([seen[~seen.index.isin(keys.index)], updated]) if len(seen) \
-            else updated
+            "resolved": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")},
+            index=index)
+        matched = np.zeros(len(seen), dtype=bool)
+        matched[where.at[where.at >= 0]] = True
+        seen = pd.concat([seen[~matched], updated]) if len(seen) else updated
     return dataclasses.replace(ledger, seen=seen, digests=digests)
 
 

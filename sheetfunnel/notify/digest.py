@@ -3,8 +3,9 @@
 Pure: the open deals' flags (``open_flags``, a table), the Notify people, the Settings, the
 ledger and ``now`` in; ``Message`` records out, each with the ledger keys it carries. Nothing
 is sent here, and nothing in the ledger changes until a channel accepted the message. The rules
-are column operations on the flags table (100,000 deals, 187,000 flags, 300 reps in about a
-second); ``Item`` tuples are made only for what a message lists.
+are column operations on the flags table, joined with the ledger over integers (100,000 deals,
+207,000 flags, 300 reps in 0.4 CPU seconds); a message holds positions into the table, and
+``Item`` records are made only for the lines a channel shows (a thousand at most).
 
 Rules (issue #15): a flag goes to its owner's rep when it is new or its re-notify interval
 passed (``renotify_days`` tiered by how often it was sent); a flag resolved since a person's
@@ -18,10 +19,9 @@ go out once per local day after Digest At; nothing in quiet hours.
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ import pandas as pd
 from sheetfunnel.engine.flags import SEVERITY
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.grid import normalise_name
-from sheetfunnel.notify.ledger import Digest, FlagKey, Ledger
+from sheetfunnel.notify.ledger import Digest, FlagKey, Ledger, locate
 from sheetfunnel.notify.people import Person
 from sheetfunnel.notify.quiet import digest_slot, is_quiet, zone
 from sheetfunnel.notify.settings import NotifySettings
@@ -41,8 +41,8 @@ TOP_AT_RISK = 5
 
 
 class Item(NamedTuple):
-    """One flag on one open deal, with what a person needs to act on it (a named tuple:
-    100,000 deals make hundreds of thousands of them)."""
+    """One flag on one open deal, with what a person needs to act on it (made only for the
+    flags a message lists)."""
 
     deal: str
     row: int
@@ -59,21 +59,25 @@ class Item(NamedTuple):
     since: dt.date | None = None
 
 
+COLUMNS = list(Item._fields)
+
+
 @dataclass(frozen=True)
 class Message:
     """One person's digest or escalation. ``keys`` are the flags it tells of (owner, deal,
-    code), ``gone`` those it reports resolved; ``resolved`` names them with the person."""
+    code), ``gone`` those it reports resolved; ``resolved`` names them with the person.
+    ``items``, ``new``, ``top`` and ``keys`` make their records when read."""
 
     kind: str  # rep | manager | escalation
     person: Person
     lang: str
-    items: tuple[Item, ...] = ()
+    items: Sequence[Item] = ()
     resolved: tuple[FlagKey, ...] = ()
-    new: tuple[Item, ...] = ()
+    new: Sequence[Item] = ()
     counts: tuple[tuple[str, str, int], ...] = ()
-    top: tuple[Item, ...] = ()
+    top: Sequence[Item] = ()
     headline: Mapping[str, object] = field(default_factory=dict)
-    keys: tuple[FlagKey, ...] = ()
+    keys: Sequence[FlagKey] = ()
     gone: tuple[FlagKey, ...] = ()
     slot: tuple[str, str, str] | None = None  # audience, kind, local day
 
@@ -85,47 +89,87 @@ class Skip:
     reason: str  # duplicate | quiet_hours | nothing_new
 
 
-COLUMNS = list(Item._fields)
+def _no_link(row: int) -> str:
+    return ""
 
 
-def deal_key(ids: pd.Series, rows: Iterable[int]) -> list[str]:
-    return [str(i) if isinstance(i, str) and i else f"row {r}"
-            for i, r in zip(ids, rows, strict=True)]
+@dataclass(frozen=True, eq=False)
+class FlagTable:
+    """The open flags as columns, one row per flag in the order messages list them (most
+    severe first, then most valuable). ``frame`` holds the ``Item`` columns, with title, stage
+    and detail as the cells hold them; without ``next_step`` and ``link`` columns these come
+    from ``next_steps`` and ``link`` by row. Texts are made only for the flags a message
+    lists: 207,000 flags, a thousand lines per message."""
+
+    frame: pd.DataFrame
+    next_steps: Mapping[int, str] = field(default_factory=dict)
+    link: Callable[[int], str] = _no_link
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
 def open_flags(evaluation: Evaluation, next_steps: Mapping[int, str],
-               link: Callable[[int], str]) -> pd.DataFrame:
+               link: Callable[[int], str]) -> FlagTable:
     """Every flag of a deal not won or lost (an unknown stage counts as open), most severe
-    first, then most valuable (weighted amount, then amount): a table of ``Item`` columns."""
+    first, then most valuable (weighted amount, then amount)."""
     flags, deals = evaluation.flags, evaluation.deals
     if flags.empty:
         return flag_table([])
-    kind = deals["kind"].reindex(flags["row"]).to_numpy()
-    table = flags[~pd.Series(kind).isin(["won", "lost"]).to_numpy()]
-    amount = deals["amount"].reindex(table["row"]).fillna(0.0).to_numpy()
-    weighted = deals["weighted_amount"].reindex(table["row"]).fillna(0.0).to_numpy()
-    table = table.assign(amount_=amount, weighted_=weighted).sort_values(
-        ["severity", "weighted_", "amount_", "row"], ascending=[True, False, False, True],
-        kind="stable")
-    rows = table["row"].astype("int64").tolist()
-    since = [v if isinstance(v, dt.date) else None for v in table["since"].tolist()]
-    return pd.DataFrame({
-        "deal": deal_key(table["id"], rows), "row": rows,
-        **{c: _texts(table[c]) for c in ("title", "owner", "stage")},
-        "code": table["code"].tolist(), "severity": table["severity"].astype(int).tolist(),
-        "detail": _texts(table["detail"]), "next_step": [next_steps.get(r, "") for r in rows],
-        "amount": table["amount_"].tolist(), "weighted": table["weighted_"].tolist(),
-        "link": [link(r) for r in rows], "since": since})
+    rows = flags["row"].to_numpy(dtype="int64")
+    deal = deals.index.get_indexer(rows)  # -1: a row not among the deals, counted open
+    kind = np.where(deal >= 0, deals["kind"].to_numpy(dtype=object)[deal], None)
+    opened = np.flatnonzero(~pd.Series(kind, dtype=object).isin(["won", "lost"]).to_numpy())
+    amount, weighted = (_or_zero(deals[c].to_numpy(dtype=float), deal[opened])
+                        for c in ("amount", "weighted_amount"))
+    order = np.lexsort((rows[opened], -amount, -weighted,
+                        flags["severity"].to_numpy()[opened]))
+    at = opened[order]
+
+    def column(name: str) -> np.ndarray:
+        return flags[name].to_numpy(dtype=object)[at]
+
+    since = [v if isinstance(v, dt.date) else None for v in column("since").tolist()]
+    return FlagTable(pd.DataFrame({
+        "deal": _deal_keys(column("id"), rows[at]), "row": rows[at], "title": column("title"),
+        "owner": _owner_texts(column("owner")), "stage": column("stage"),
+        "code": column("code"), "severity": flags["severity"].to_numpy(dtype="int64")[at],
+        "detail": column("detail"), "amount": amount[order], "weighted": weighted[order],
+        "since": np.array(since, dtype=object)}), next_steps, link)
 
 
-def flag_table(items: Sequence[Item]) -> pd.DataFrame:
+def _or_zero(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values`` at ``at`` (-1: none), blanks as 0."""
+    taken = np.where(at >= 0, values[at], np.nan)
+    return np.where(np.isnan(taken), 0.0, taken)
+
+
+def flag_table(items: Sequence[Item]) -> FlagTable:
     """``Item`` records as the table ``open_flags`` gives (tests and callers with a list)."""
-    return pd.DataFrame.from_records(list(items), columns=COLUMNS)
+    return FlagTable(pd.DataFrame.from_records(list(items), columns=COLUMNS))
 
 
-def _texts(values: pd.Series) -> list[str]:
-    return ["" if v is None or (isinstance(v, float) and v != v) else str(v)
-            for v in values.tolist()]
+def _deal_keys(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A deal's ID, or ``row N`` when it has none."""
+    if pd.api.types.infer_dtype(ids, skipna=True) in ("string", "empty"):
+        named = ~pd.isna(ids) & (ids != "")
+    else:
+        named = np.fromiter((isinstance(i, str) and i != "" for i in ids), dtype=bool,
+                            count=len(ids))
+    keys = ids.copy()
+    keys[~named] = [f"row {r}" for r in rows[~named].tolist()]
+    return keys
+
+
+def _owner_texts(owners: np.ndarray) -> np.ndarray:
+    """Each flag's owner as text ("" for a blank cell), converted once per owner."""
+    codes, uniques = pd.factorize(owners)
+    texts = np.array([*(_text(v) for v in uniques.tolist()), ""], dtype=object)
+    return texts[codes]
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def renotify_due(tier: pd.Series, last: pd.Series, now: dt.datetime,
@@ -139,71 +183,189 @@ def renotify_due(tier: pd.Series, last: pd.Series, now: dt.datetime,
     return pd.Series((tier.to_numpy() == 0) | (waited >= limit), index=tier.index)
 
 
+T = TypeVar("T")
+
+
+class Listed(Sequence[T]):
+    """Rows of the run's flags table as records, made when read: a manager's message counts
+    every flag, but no channel shows more than a thousand lines."""
+
+    __slots__ = ("flags", "positions", "_make")
+
+    def __init__(self, flags: _Flags, positions: np.ndarray,
+                 make: Callable[[np.ndarray], list[T]]) -> None:
+        self.flags, self.positions, self._make = flags, positions, make
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, at: int) -> T: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, at: int | slice) -> T | tuple[T, ...]:
+        if isinstance(at, slice):
+            return tuple(self._make(self.positions[at]))
+        return self._make(self.positions[[at]])[0]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._make(self.positions))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Listed({len(self)} of {len(self.flags.row)} flags)"
+
+
+def by_flag(items: Sequence[Item]) -> list[tuple[str, Sequence[Item]]]:
+    """The items grouped by flag code, codes in the order they first appear, each group in
+    the items' order (records made only for what is read)."""
+    if isinstance(items, Listed):
+        codes = items.flags.code_index[items.positions]
+        _, firsts = np.unique(codes, return_index=True)
+        return [(items.flags.codes[code], Listed(items.flags, items.positions[codes == code],
+                                                 items.flags.items))
+                for code in codes[np.sort(firsts)].tolist()]
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.code, []).append(item)
+    return list(groups.items())
+
+
+def key_columns(keys: Sequence[FlagKey]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Owners, deals and codes of flag keys, as arrays (without a record per key)."""
+    if isinstance(keys, Listed):
+        flags = keys.flags
+        return (flags.owner[keys.positions], flags.deal[keys.positions],
+                flags.code[keys.positions])
+    table = np.empty((len(keys), 3), dtype=object)
+    for at, key in enumerate(keys):
+        table[at] = key
+    return table[:, 0], table[:, 1], table[:, 2]
+
+
+def last_keys(parts: Sequence[Sequence[FlagKey]]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each (deal, code) of ``parts`` once, where it occurs last: owners, deals, codes, and the
+    part it is in (keys of one run's messages compared as integers, not texts)."""
+    part = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    listed = [p for p in parts if isinstance(p, Listed)]
+    if listed and len(listed) == len(parts) and all(p.flags is listed[0].flags for p in listed):
+        flags = listed[0].flags
+        positions = np.concatenate([p.positions for p in listed])
+        joint = flags.deal_code[positions] * max(len(flags.codes), 1) \
+            + flags.code_index[positions]
+        last = ~pd.Series(joint).duplicated(keep="last").to_numpy()
+        kept = positions[last]
+        return flags.owner[kept], flags.deal[kept], flags.code[kept], part[last]
+    columns = [key_columns(p) for p in parts]
+    owner, deal, code = (np.concatenate([c[i] for c in columns]) if columns
+                         else np.empty(0, dtype=object) for i in range(3))
+    joint = pd.MultiIndex.from_arrays([deal, code]).duplicated(keep="last")
+    return owner[~joint], deal[~joint], code[~joint], part[~joint]
+
+
 class _Flags:
     """The open flags joined with the ledger once per run, shared by every person; columns
-    as plain lists and integer codes, so that each person's part is a few array operations."""
+    as arrays and integer codes, so that each person's part is a few array operations."""
 
-    def __init__(self, table: pd.DataFrame, gone: pd.DataFrame) -> None:
-        self.table = table  # Item columns + owner_key, told (first told, NaT when new), due
+    def __init__(self, source: FlagTable, codes: _Codes, told: pd.Series, due: np.ndarray,
+                 gone: pd.DataFrame) -> None:
+        frame = source.frame
+        self.source = source
+        self.told = told  # first told (NaT when new or re-opened), by position
+        self.due = due  # to its rep now
         self.gone = gone  # the ledger's flags no longer open: owner, first, resolved, owner_key
-        owner_codes, owners = pd.factorize(table["owner_key"])
-        order = np.argsort(owner_codes, kind="stable")  # each owner's rows, in table order
-        bounds = np.searchsorted(owner_codes[order], np.arange(len(owners) + 1))
-        self.by_owner = {str(k): order[bounds[i]:bounds[i + 1]] for i, k in enumerate(owners)}
-        names, self.owner_code = np.unique(table["owner"].to_numpy(dtype=object).astype(str),
-                                           return_inverse=True)
-        self.owner_names = names.tolist()
-        codes = sorted(set(table["code"].tolist()), key=lambda c: (SEVERITY.get(c, 99), c))
-        self.codes = codes
-        self.code_index = pd.Index(codes).get_indexer(table["code"])
-        self.deal_code = pd.factorize(table["deal"])[0]
-        self.weighted = table["weighted"].to_numpy(dtype=float)
-        self.amount = table["amount"].to_numpy(dtype=float)
-        self.row = table["row"].to_numpy(dtype="int64")
-        self._columns = [table[c].tolist() for c in COLUMNS]
-        self._items: list[Item] | None = None
-        self._keys: list[FlagKey] | None = None
+        self.columns = {c: frame[c].to_numpy() for c in COLUMNS if c in frame.columns}
+        self.owner, self.deal, self.code = (self.columns[c] for c in ("owner", "deal", "code"))
+        self.since = self.columns["since"]
+        self.row = self.columns["row"].astype("int64")
+        self.weighted = self.columns["weighted"].astype(float)
+        self.amount = self.columns["amount"].astype(float)
+        owner_codes, owners = pd.factorize(self.owner)
+        names = np.asarray(owners, dtype=object).astype(str)
+        ranked = np.argsort(names, kind="stable")  # owners by name
+        rank = np.empty(len(ranked), dtype="int64")
+        rank[ranked] = np.arange(len(ranked))
+        self.owner_code = rank[owner_codes]
+        self.owner_names = names[ranked].tolist()
+        keys = [normalise_name(o) for o in owners.tolist()]
+        key_codes, unique_keys = pd.factorize(pd.Series(keys, dtype=object))
+        by_key = key_codes[owner_codes] if len(key_codes) else owner_codes
+        order = np.argsort(by_key, kind="stable")  # each owner's rows, in table order
+        bounds = np.searchsorted(by_key[order], np.arange(len(unique_keys) + 1))
+        self.by_owner = {str(k): order[bounds[i]:bounds[i + 1]]
+                         for i, k in enumerate(unique_keys.tolist())}
+        self.codes, self.code_index, self.deal_code = codes.names, codes.code, codes.deal
 
-    def items(self, positions: np.ndarray) -> tuple[Item, ...]:
-        if self._items is None:
-            self._items = list(map(Item._make, zip(*self._columns, strict=True)))
-        return _pick(self._items, positions)
+    def items(self, positions: np.ndarray) -> list[Item]:
+        if not len(positions):
+            return []
+        value = {c: column[positions].tolist() for c, column in self.columns.items()}
+        rows = value["row"]
+        for name in ("title", "stage", "detail"):
+            value[name] = [_text(v) for v in value[name]]
+        if "next_step" not in value:
+            steps = self.source.next_steps
+            value["next_step"] = [steps.get(r, "") for r in rows]
+        if "link" not in value:
+            value["link"] = [self.source.link(r) for r in rows]
+        value["since"] = [v if isinstance(v, dt.date) else None for v in value["since"]]
+        return list(map(Item._make, zip(*(value[c] for c in COLUMNS), strict=True)))
 
-    def keys(self, positions: np.ndarray) -> tuple[FlagKey, ...]:
-        if self._keys is None:
-            self._keys = list(zip(*(self._columns[COLUMNS.index(c)] for c in (
-                "owner", "deal", "code")), strict=True))
-        return _pick(self._keys, positions)
+    def keys(self, positions: np.ndarray) -> list[FlagKey]:
+        return list(zip(self.owner[positions].tolist(), self.deal[positions].tolist(),
+                        self.code[positions].tolist(), strict=True))
+
+    def listed(self, positions: np.ndarray) -> Listed[Item]:
+        return Listed(self, positions, self.items)
+
+    def listed_keys(self, positions: np.ndarray) -> Listed[FlagKey]:
+        return Listed(self, positions, self.keys)
 
 
-def _pick(values: list[Any], positions: np.ndarray) -> tuple[Any, ...]:
-    """``values`` at ``positions``, at C speed."""
-    if len(positions) < 2:
-        return tuple(values[p] for p in positions.tolist())
-    return operator.itemgetter(*positions.tolist())(values)  # type: ignore[no-any-return]
-
-
-def _joined(items: pd.DataFrame | Sequence[Item], ledger: Ledger, now: dt.datetime,
+def _joined(items: FlagTable | Sequence[Item], ledger: Ledger, now: dt.datetime,
             settings: NotifySettings) -> _Flags:
-    table = items if isinstance(items, pd.DataFrame) else flag_table(items)
-    table = table.reset_index(drop=True)
-    owners = pd.Series(pd.unique(table["owner"]), dtype=object)
-    keys = dict(zip(owners, owners.map(normalise_name), strict=True))
-    table = table.assign(owner_key=table["owner"].map(keys))
+    source = items if isinstance(items, FlagTable) else flag_table(items)
+    frame = source.frame
     seen = ledger.seen
-    at = pd.MultiIndex.from_arrays([table["deal"], table["code"]])
-    found = seen.reindex(at)
-    found.index = table.index
+    codes, at = _codes(frame, seen)
+    found = seen.reset_index(drop=True).reindex(at)  # -1: not in the ledger, all NaN
     reopened = found["resolved"].notna()  # resolved, then open again: new
     tier = found["tier"].mask(reopened).fillna(0).astype("int64")
-    table = table.assign(told=found["first"].mask(reopened), due=renotify_due(
-        tier, found["last"], now, settings.renotify_days))
-    gone = seen[~seen.index.isin(at)]
+    told = found["first"].mask(reopened).reset_index(drop=True)
+    due = renotify_due(tier, found["last"], now, settings.renotify_days).to_numpy()
+    matched = np.zeros(len(seen), dtype=bool)
+    matched[at[at >= 0]] = True
+    gone = seen[~matched]
     gone = gone.assign(owner_key=gone["owner"].map(normalise_name))
-    return _Flags(table, gone)
+    return _Flags(source, codes, told, due, gone)
 
 
-def build_messages(items: pd.DataFrame | Sequence[Item], people: Iterable[Person],
+class _Codes(NamedTuple):
+    deal: np.ndarray  # each flag's deal as an integer
+    code: np.ndarray  # each flag's code as its place in ``names``
+    names: list[str]  # the codes present, by severity
+
+
+def _codes(frame: pd.DataFrame, seen: pd.DataFrame) -> tuple[_Codes, np.ndarray]:
+    """The flags' deals and codes as integers, and each flag's row in the ledger's ``seen``
+    (-1: not there)."""
+    where = locate(seen, frame["deal"].to_numpy(dtype=object),
+                   frame["code"].to_numpy(dtype=object))
+    present = where.codes.take(np.unique(where.code)).tolist()
+    ordered = sorted(present, key=lambda c: (SEVERITY.get(c, 99), c))
+    place = np.zeros(len(where.codes), dtype="int64")
+    place[pd.Index(where.codes).get_indexer(ordered)] = np.arange(len(ordered))
+    return _Codes(where.deal, place[where.code], ordered), where.at
+
+
+def build_messages(items: FlagTable | Sequence[Item], people: Iterable[Person],
                    settings: NotifySettings, ledger: Ledger, now: dt.datetime, *, lang: str,
                    headline: Mapping[str, object] | None = None
                    ) -> tuple[list[Message], list[Skip]]:
@@ -212,7 +374,7 @@ def build_messages(items: pd.DataFrame | Sequence[Item], people: Iterable[Person
     flags = _joined(items, ledger, now, settings)
     messages: list[Message] = []
     skipped: list[Skip] = []
-    escalating = _escalating(flags.table, settings, now)
+    escalating = _escalating(flags, settings, now)
     for person in people:
         if person.role == "admin":
             continue
@@ -237,21 +399,23 @@ def _scope(person: Person, flags: _Flags) -> np.ndarray:
     if person.role == "rep":
         return flags.by_owner.get(normalise_name(person.name), np.empty(0, dtype="int64"))
     if not person.covers:
-        return np.arange(len(flags.table))
+        return np.arange(len(flags.row))
     parts = [flags.by_owner[o] for o in person.covers if o in flags.by_owner]
     return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype="int64")
 
 
-def _resolved(person: Person, flags: _Flags, since: Digest | None) -> pd.DataFrame:
+def _resolved(person: Person, flags: _Flags, since: Digest | None) -> tuple[FlagKey, ...]:
     """The person's flags resolved since their last digest, that they had heard of."""
     gone = flags.gone
     if since is None or gone.empty:
-        return gone.iloc[:0]
+        return ()
     at = pd.Timestamp(since.at)
     mine = (gone["owner_key"] == normalise_name(person.name)) if person.role == "rep" else \
         gone["owner_key"].isin(person.covers) if person.covers else \
         pd.Series(True, index=gone.index)
-    return gone[mine & (gone["first"] <= at) & ~(gone["resolved"] <= at)]
+    resolved = gone[mine & (gone["first"] <= at) & ~(gone["resolved"] <= at)]
+    return tuple(zip(resolved["owner"].tolist(), resolved.index.get_level_values(0).tolist(),
+                     resolved.index.get_level_values(1).tolist(), strict=True))
 
 
 def _digest(person: Person, scope: np.ndarray, flags: _Flags, settings: NotifySettings,
@@ -264,26 +428,24 @@ def _digest(person: Person, scope: np.ndarray, flags: _Flags, settings: NotifySe
     before = ledger.digests.get(slot)
     if before is not None and before.day == day:
         return Skip(person.name, person.channel, "duplicate")
-    resolved = _resolved(person, flags, before)
-    gone = tuple(zip(resolved["owner"].tolist(), resolved.index.get_level_values(0).tolist(),
-                     resolved.index.get_level_values(1).tolist(), strict=True))
+    gone = _resolved(person, flags, before)
     shown = tuple(sorted((person.name, deal, code) for _, deal, code in gone))
     language = person.lang or lang
-    table = flags.table
     if person.role == "rep":
-        due = scope[table["due"].to_numpy()[scope]]
+        due = scope[flags.due[scope]]
         if not len(due) and not gone:
             return Skip(person.name, person.channel, "nothing_new")
-        return Message("rep", person, language, items=flags.items(due), resolved=shown,
-                       keys=flags.keys(due), gone=gone, slot=(*slot, day))
+        return Message("rep", person, language, items=flags.listed(due), resolved=shown,
+                       keys=flags.listed_keys(due), gone=gone, slot=(*slot, day))
     if not len(scope) and not gone:
         return Skip(person.name, person.channel, "nothing_new")
-    told = table["told"].iloc[scope]
+    told = flags.told.iloc[scope]
     new = scope[(told.isna() | (told > pd.Timestamp(before.at))).to_numpy()] if before \
         else scope
-    return Message("manager", person, language, resolved=shown, new=flags.items(new),
-                   counts=_counts(flags, scope), top=flags.items(_top(flags, scope)),
-                   headline=headline, keys=flags.keys(new), gone=gone, slot=(*slot, day))
+    return Message("manager", person, language, resolved=shown, new=flags.listed(new),
+                   counts=_counts(flags, scope), top=flags.listed(_top(flags, scope)),
+                   headline=headline, keys=flags.listed_keys(new), gone=gone,
+                   slot=(*slot, day))
 
 
 def _counts(flags: _Flags, scope: np.ndarray) -> tuple[tuple[str, str, int], ...]:
@@ -291,14 +453,18 @@ def _counts(flags: _Flags, scope: np.ndarray) -> tuple[tuple[str, str, int], ...
     width = max(len(flags.codes), 1)
     counted = np.bincount(flags.owner_code[scope] * width + flags.code_index[scope],
                           minlength=len(flags.owner_names) * width)
-    return tuple((flags.owner_names[at // width], flags.codes[at % width], int(counted[at]))
-                 for at in np.flatnonzero(counted).tolist())
+    at = np.flatnonzero(counted)
+    owners = np.array(flags.owner_names, dtype=object)[at // width].tolist()
+    codes = np.array(flags.codes, dtype=object)[at % width].tolist()
+    return tuple(zip(owners, codes, counted[at].tolist(), strict=True))
 
 
 def _top(flags: _Flags, scope: np.ndarray) -> np.ndarray:
     """The most valuable deals at risk (each by its most severe flag: the first in order)."""
-    _, firsts = np.unique(flags.deal_code[scope], return_index=True)
-    best = scope[np.sort(firsts)]
+    best = scope[~pd.Series(flags.deal_code[scope]).duplicated().to_numpy()]
+    if len(best) > TOP_AT_RISK:  # only deals worth at least the 5th best can be in the top
+        least = -np.partition(-flags.weighted[best], TOP_AT_RISK - 1)[TOP_AT_RISK - 1]
+        best = best[flags.weighted[best] >= least] if least == least else best
     order = np.lexsort((flags.row[best], -flags.amount[best], -flags.weighted[best]))
     return best[order[:TOP_AT_RISK]]
 
@@ -315,20 +481,21 @@ class _Escalating:
         return np.datetime64(moment.astimezone(self.zone).replace(tzinfo=None))
 
 
-def _escalating(table: pd.DataFrame, settings: NotifySettings, now: dt.datetime
+def _escalating(flags: _Flags, settings: NotifySettings, now: dt.datetime
                 ) -> _Escalating:
     """A flag escalates when first told (NEGATIVE_SIGNAL to all, STALLED to managers), or to
     managers once open ``escalate_after_days`` from its Since (else from when first told)."""
     tz = zone(settings.timezone)
     local_now = pd.Timestamp(now.astimezone(tz).replace(tzinfo=None))
-    told = pd.to_datetime(table["told"], utc=True).dt.tz_convert(tz).dt.tz_localize(None) \
+    told = pd.to_datetime(flags.told, utc=True).dt.tz_convert(tz).dt.tz_localize(None) \
         .fillna(local_now)
-    since = pd.to_datetime(table["since"], errors="coerce")
+    since = pd.to_datetime(pd.Series(flags.since, dtype=object), errors="coerce")
+    code = pd.Series(flags.code, dtype=object)
     start = since.fillna(told.dt.normalize())
     aged = start + pd.Timedelta(days=settings.escalate_after_days)
     by_age = told.where(told > aged, aged).where(aged <= local_now.normalize())
-    to_all = told.where(table["code"].isin(ESCALATE_TO_ALL))
-    by_code = told.where(table["code"].isin(ESCALATE_TO_ALL + ESCALATE_TO_MANAGERS))
+    to_all = told.where(code.isin(ESCALATE_TO_ALL))
+    by_code = told.where(code.isin(ESCALATE_TO_ALL + ESCALATE_TO_MANAGERS))
     managers = by_code.where(by_code.notna() & ~(by_age < by_code), by_age)
     return _Escalating(to_all.to_numpy(), managers.to_numpy(), tz)
 
@@ -344,5 +511,5 @@ def _escalation(person: Person, scope: np.ndarray, flags: _Flags, escalating: _E
     chosen = scope[wanted]
     if not len(chosen):
         return None
-    return Message("escalation", person, person.lang or lang, items=flags.items(chosen),
-                   keys=flags.keys(chosen), slot=(person.name, "escalation", ""))
+    return Message("escalation", person, person.lang or lang, items=flags.listed(chosen),
+                   keys=flags.listed_keys(chosen), slot=(person.name, "escalation", ""))

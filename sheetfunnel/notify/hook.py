@@ -115,18 +115,20 @@ class Notifier:
         outcome: Outcome = deliver(self.deliveries, self.config, ledger, now, post=post,
                                    sleep=self.sleep, skips=tuple(skips))
         outcome.ledger = settled(outcome.ledger, pd.MultiIndex.from_arrays(
-            [items["deal"], items["code"]]), now)
+            [items.frame["deal"], items.frame["code"]]), now)
         _write_ledger(workbook, snapshot, outcome)
         return outcome.report()
 
 
 def _write_ledger(workbook: Workbook, snapshot: Snapshot, outcome: Outcome) -> None:
-    """One more values write: the ledger region of the state tab (nothing when unchanged)."""
+    """One more values write: the ledger region of the state tab (nothing when unchanged);
+    an .xlsx keeps its backup of the run's own save."""
     previous = snapshot.find(STATE_TAB)
     writes = diff_cells(STATE_TAB, previous, ledger_cells(previous, outcome.ledger))
     if writes:
         workbook.apply(WritePlan((TabSpec(STATE_TAB, hidden=True,
-                                          tab_id=snapshot.ids.get(STATE_TAB)),), tuple(writes)))
+                                          tab_id=snapshot.ids.get(STATE_TAB)),), tuple(writes),
+                                 keep_backup=True))
 
 
 @dataclass(frozen=True)

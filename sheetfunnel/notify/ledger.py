@@ -23,7 +23,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.grid import Cell, Grid, is_blank
@@ -45,6 +47,31 @@ def no_flags() -> pd.DataFrame:
     return pd.DataFrame({"owner": pd.Series([], dtype=object, index=index), "first": moment,
                          "last": moment, "tier": pd.Series([], dtype="int64", index=index),
                          "resolved": moment})
+
+
+class Located(NamedTuple):
+    """(deal, code) keys as integers, and where each is in a ledger's ``seen``."""
+
+    deal: np.ndarray  # each key's deal, a place in ``deals``
+    code: np.ndarray  # each key's code, a place in ``codes``
+    deals: np.ndarray
+    codes: np.ndarray
+    joint: np.ndarray  # one integer per distinct (deal, code)
+    at: np.ndarray  # the key's row in ``seen``, -1 when not there
+
+
+def locate(seen: pd.DataFrame, deals: np.ndarray, codes: np.ndarray) -> Located:
+    """Where keys are in ``seen``: one hash join over integers (a MultiIndex lookup would
+    sort 200,000 deal IDs first)."""
+    count = len(deals)
+    deal, deal_names = pd.factorize(np.concatenate([
+        np.asarray(deals, dtype=object), seen.index.get_level_values(0).to_numpy(object)]))
+    code, code_names = pd.factorize(np.concatenate([
+        np.asarray(codes, dtype=object), seen.index.get_level_values(1).to_numpy(object)]))
+    joint = deal.astype("int64") * max(len(code_names), 1) + code
+    at = pd.Index(joint[count:]).get_indexer(joint[:count])
+    return Located(deal[:count], code[:count], np.asarray(deal_names, dtype=object),
+                   np.asarray(code_names, dtype=object), joint[:count], at)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 with the worker's cells and looks are written anew, every other part is copied byte for byte,
 and a person's cells, formulas (with their last values), comments, pictures and charts stay as
 they were. The save goes through ``xlsx_save.py``: atomic, the previous file kept as
-``NAME.xlsx.bak``, a full disk or a kill costing nothing. Nothing is saved when the plan
+``NAME.xlsx.bak`` (kept as it is by a save of the worker's bookkeeping only, ``keep_backup``),
+a full disk or a kill costing nothing. Nothing is saved when the plan
 changes nothing, and nothing is saved over a file someone saved while the run was under way.
 
 The tabs the worker marked (``TabSpec.tab_id``) carry a name scoped to the tab,
@@ -99,7 +100,8 @@ class XlsxWorkbook:
                 if not outcome.changed or (self._fresh and not outcome.tabs_added):
                     return
                 self._seen = save_file(self.path, outcome.writer.write,
-                                       seen=None if self._fresh else self._seen)
+                                       seen=None if self._fresh else self._seen,
+                                       keep_backup=plan.keep_backup)
             finally:
                 outcome.writer.close()
         finally:

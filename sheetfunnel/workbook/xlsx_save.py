@@ -13,6 +13,10 @@ stream) and does the rest, whatever wrote the bytes:
 4. check once more that nobody saved meanwhile, then rename the copy over ``NAME.xlsx.bak`` and
    the new file over ``NAME.xlsx``.
 
+A save with ``keep_backup`` (only the worker's bookkeeping changed, e.g. the notify ledger
+written after a run) leaves an existing ``NAME.xlsx.bak`` as it is, so that it still holds the
+file from before the last save that changed what people see; a file without a backup gets one.
+
 A rename replaces a file in one step, so at every instant the workbook is either the old one or
 the new one and the backup either the previous backup or the old workbook — never half of
 either. A failure (a full disk included) removes the temporary files and leaves both files as
@@ -64,11 +68,12 @@ def open_for_writing(descriptor: int) -> BinaryIO:
 
 
 def save_file(path: Path, produce: Produce, *, seen: Stamp | None,
-              opener: Opener | None = None) -> Stamp:
+              opener: Opener | None = None, keep_backup: bool = False) -> Stamp:
     """Save what ``produce`` writes as ``path`` (see the module's steps); the new stamp.
 
     ``seen`` is the file's stamp when it was read; ``None`` for a file made anew (``init``),
     which is then written whether or not a file is in the way (the old one becomes the backup).
+    ``keep_backup``: an existing backup is not replaced.
     """
     check_not_open(path)
     current = _current(path)
@@ -84,7 +89,7 @@ def save_file(path: Path, produce: Produce, *, seen: Stamp | None,
         fresh = _Temp(path, opener or open_for_writing)
         temps.append(fresh)
         fresh.fill(produce, current)
-        if current is not None:
+        if current is not None and not (keep_backup and backup_path(path).exists()):
             copy = _Temp(path, opener or open_for_writing)
             temps.append(copy)
             copy.fill(lambda out: _copy_bytes(path, out), current)
@@ -92,6 +97,8 @@ def save_file(path: Path, produce: Produce, *, seen: Stamp | None,
             if seen is not None and stamp(path) != seen:
                 raise changed_meanwhile(path)
             os.replace(copy.name, backup_path(path))
+        elif seen is not None and stamp(path) != seen:
+            raise changed_meanwhile(path)
         os.replace(fresh.name, path)
         _sync_folder(path.parent)
     except OSError as exc:

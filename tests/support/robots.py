@@ -1,9 +1,10 @@
 """Local fakes of the chat robots' webhooks, on 127.0.0.1, checking what the real ones check
 and answering with their real error codes: DingTalk (timestamp + sign HMAC-SHA256 within an
-hour, 20 a minute -> 130101, wrong secret -> 310000), WeCom (key in the URL -> 93000, markdown
-at most 4,096 bytes -> 40058, 20 a minute -> 45009), Feishu (timestamp + sign in the body ->
-19021, 5 a second -> 11232, body at most 20 KB -> 9499), Slack (1 a second -> 429 with
-Retry-After, unknown hook -> 404 no_service) and Teams (an Adaptive Card in attachments, about
+hour, 20 a minute -> 130101, wrong secret -> 310000, markdown over 20,000 bytes -> 460101),
+WeCom (key in the URL -> 93000, markdown at most 4,096 bytes -> 40058, 20 a minute -> 45009),
+Feishu (timestamp + sign in the body -> 19021, 5 a second -> 11232, body at most 20 KB ->
+9499), Slack (1 a second -> 429 with Retry-After, unknown hook -> 404 no_service, a block's
+text 1 to 3,000 characters -> 400 invalid_blocks) and Teams (an Adaptive Card in attachments, about
 28 KB -> 413).
 """
 
@@ -63,6 +64,8 @@ def _dingtalk(robots: Robots, query: dict[str, str], body: dict) -> tuple[int, A
     if body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("text") or \
             not body["markdown"].get("title"):
         return 200, {"errcode": 40035, "errmsg": "缺少参数 markdown"}
+    if len(body["markdown"]["text"].encode("utf-8")) > 20_000:
+        return 200, {"errcode": 460101, "errmsg": "message too long, exceed 20000 bytes"}
     if not robots.within("dingtalk", 60, 20):
         return 200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
     return 200, {"errcode": 0, "errmsg": "ok"}
@@ -75,7 +78,9 @@ def _wecom(robots: Robots, query: dict[str, str], body: dict) -> tuple[int, Any]
         content = body.get("markdown", {}).get("content", "")
         if not content or len(content.encode("utf-8")) > 4096:
             return 200, {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
-    elif body.get("msgtype") != "text":
+    elif body.get("msgtype") != "text" or not body.get("text", {}).get("content") or any(
+            not isinstance(body["text"].get(k, []), list)
+            for k in ("mentioned_list", "mentioned_mobile_list")):
         return 200, {"errcode": 40008, "errmsg": "invalid message type"}
     if not robots.within("wecom", 60, 20):
         return 200, {"errcode": 45009, "errmsg": "api freq out of limit"}
@@ -101,7 +106,8 @@ def _slack(robots: Robots, path: str, body: dict) -> tuple[int, Any]:
     if path != SLACK_PATH:
         return 404, "no_service"
     if not body.get("text") or not isinstance(body.get("blocks", []), list) or any(
-            len(b.get("text", {}).get("text", "")) > 3000 for b in body.get("blocks", [])):
+            not 0 < len(b.get("text", {}).get("text", "")) <= 3000
+            for b in body.get("blocks", [])):
         return 400, "invalid_blocks"
     if not robots.within("slack", 1, 1):
         return 429, "rate_limited"

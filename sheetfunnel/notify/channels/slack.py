@@ -27,18 +27,28 @@ def mrkdwn(doc: Doc) -> str:
 
 
 def payload(doc: Doc) -> dict[str, Any]:
-    text = mrkdwn(doc)
-    if doc.mentions:
-        text = " ".join(f"<@{m}>" for m in doc.mentions) + "\n" + text
+    text = "\n".join([*_mention_lines(doc.mentions), mrkdwn(doc)])
     chunks, current = [], ""
     for line in text.split("\n"):
-        if len(current) + len(line) + 1 > BLOCK_TEXT:
+        if current and len(current) + len(line) + 1 > BLOCK_TEXT:
             chunks.append(current)
             current = ""
         current = f"{current}\n{line}" if current else line[:BLOCK_TEXT]
     chunks.append(current)
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks[:50]]
     return {"text": render_plain(doc)[:3000], "blocks": blocks}
+
+
+def _mention_lines(mentions: tuple[str, ...]) -> list[str]:
+    """The @-mentions, as many to a line as a block holds (300 reps need two blocks)."""
+    lines: list[str] = []
+    current = ""
+    for tag in (f"<@{m}>" for m in mentions):
+        if current and len(current) + 1 + len(tag) > BLOCK_TEXT:
+            lines.append(current)
+            current = ""
+        current = f"{current} {tag}" if current else tag
+    return [*lines, current] if current else lines
 
 
 def size(doc: Doc) -> int:

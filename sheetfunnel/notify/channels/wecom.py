@@ -1,6 +1,7 @@
 """WeCom (企业微信) group robot: markdown of at most 4,096 bytes, the key in the URL; members
-are mentioned by user ID (``<@id>``) in the markdown, by mobile in a short text message
-(``mentioned_mobile_list``). Limit: 20 messages a minute."""
+are mentioned in a short text message after it, by user ID (``mentioned_list``) or mobile
+(``mentioned_mobile_list``), so that 300 mentions never crowd out the digest. Limit: 20
+messages a minute."""
 
 from __future__ import annotations
 
@@ -17,17 +18,18 @@ PER_MINUTE = 20
 
 
 def content(doc: Doc) -> str:
-    users = [m for m in doc.mentions if not m.lstrip("+").isdigit()]
-    text = render_markdown(doc)
-    return text + ("\n" + " ".join(f"<@{u}>" for u in users) if users else "")
+    return render_markdown(doc)
 
 
 def payloads(doc: Doc) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [{"msgtype": "markdown", "markdown": {"content": content(doc)}}]
     mobiles = [m for m in doc.mentions if m.lstrip("+").isdigit()]
-    if mobiles:
+    users = [m for m in doc.mentions if m not in mobiles]
+    if doc.mentions:
+        mentioned = {"mentioned_list": users} if users else {}
         found.append({"msgtype": "text", "text": {
-            "content": notify_words(doc.lang)["attention"], "mentioned_mobile_list": mobiles}})
+            "content": notify_words(doc.lang)["attention"], **mentioned,
+            **({"mentioned_mobile_list": mobiles} if mobiles else {})}})
     return found
 
 
@@ -48,7 +50,10 @@ def send(delivery: Delivery, channel: Channel, post: Post, now: dt.datetime) -> 
         if code == 45009:
             raise ChannelFailure(f"channel '{channel.name}' is throttled by WeCom (over 20 "
                                  "messages a minute); the rest waits for the next run", 60.0)
-        if code in (93000, 40008, 40058):
+        if code == 40058:
+            raise ChannelFailure(f"channel '{channel.name}' refused the message as too long "
+                                 "for WeCom (4,096 bytes of markdown)")
+        if code in (93000, 40008):
             raise ChannelFailure(f"channel '{channel.name}' refused the robot's key; check its "
                                  "url (or key) in the notify config")
         raise ChannelFailure(f"channel '{channel.name}' refused the message (WeCom errcode "
