@@ -206,6 +206,7 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
 
     step("Planning writes")
     plan = plan_writes(inputs, model.config, outcome)
+    outcome, plan = _near_cell_limit(workbook, inputs, model.config, outcome, plan)
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
         with lost_race(workbook, writer, now):
@@ -225,6 +226,21 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
                      joins.sentence() if joins and joins.deals and model.customers is not None
                      else None)
+
+
+def _near_cell_limit(workbook: Workbook, inputs: Inputs, config: Config, outcome: Outcome,
+                     plan: WritePlan) -> tuple[Outcome, WritePlan]:
+    """The cell-limit warning is about the spreadsheet as the run leaves it (the rows and tabs
+    the plan adds counted): past 80 % the Summary gains it and is planned again."""
+    cells_after = getattr(workbook, "cells_after", None)  # only Google Sheets has a limit
+    cells = cells_after(plan) if cells_after is not None else inputs.snapshot.cells
+    warning = cell_limit_problems(cells)
+    if not warning:
+        return outcome, plan
+    header = outcome.summary.header
+    header = dataclasses.replace(header, problems=header.problems + warning)
+    outcome = dataclasses.replace(outcome, summary=summarize(outcome.evaluation, config, header))
+    return outcome, plan_writes(inputs, config, outcome)
 
 
 def _next_steps(model: WorkbookModel) -> dict[int, str]:
@@ -263,8 +279,7 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     new_state = _next_state(inputs, evaluation, as_of, hidden)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status,
-                       problems=model.problems + target_problems
-                       + cell_limit_problems(inputs.snapshot),
+                       problems=model.problems + target_problems,
                        last_changed=new_state.last_changed)
     return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
                    shown, review, attainments(targets, evaluation, config), review_shown)
@@ -402,7 +417,7 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
     the worker's tabs, the Summary among them)."""
     snapshot, model, owned = inputs.snapshot, inputs.model, inputs.owned
     header = RunHeader(as_of=as_of, rows={}, config_status=model.config_status,
-                       problems=model.problems + cell_limit_problems(snapshot),
+                       problems=model.problems + cell_limit_problems(snapshot.cells),
                        last_changed=None)
     summary = owned["summary"].title
     grid, looks = render_problems_only(header, tab=summary, words=inputs.words)

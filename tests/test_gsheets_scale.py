@@ -60,16 +60,42 @@ def test_worker_tabs_shrink_and_grow_to_what_they_hold(emulator):
     assert (quiet["write_requests"], quiet["bytes_sent"]) == (0, 0)
 
 
-def test_a_sheet_past_eighty_percent_of_the_cell_limit_is_warned_of(emulator, tmp_path):
+def _warnings(report: dict) -> list[dict]:
+    return [p for p in report["problems"] if p["where"] == "spreadsheet"]
+
+
+def _growth(emulator: SheetsEmulator) -> int:
+    """The cells a first run adds to the spreadsheet (planned, nothing written)."""
+    book = open_book(emulator)
+    plan = run_once(book, as_of=AS_OF, dry_run=True).plan
+    return book.cells_after(plan) - sum(s.rows * s.cols for s in emulator.sheets)
+
+
+def test_a_sheet_past_eighty_percent_of_the_cell_limit_after_the_run_is_warned_of(emulator):
     big_demo(emulator, 200, "en", session_book=open_book(emulator))
-    used = sum(s.rows * s.cols for s in emulator.sheets)
-    emulator.add_sheet("Archive", rows=(int(CELL_LIMIT * 0.85) - used) // 10, cols=10)
+    used, growth = sum(s.rows * s.cols for s in emulator.sheets), _growth(emulator)
+    emulator.add_sheet("Archive", rows=(int(CELL_LIMIT * 0.85) - growth - used) // 10, cols=10)
     report = run_once(open_book(emulator), as_of=AS_OF).report
-    warnings = [p for p in report["problems"] if p["where"] == "spreadsheet"]
+    warnings = _warnings(report)
     assert len(warnings) == 1 and warnings[0]["severity"] == "warning"
     assert "85%" in warnings[0]["message"] and "10,000,000" in warnings[0]["message"]
+    after = sum(s.rows * s.cols for s in emulator.sheets)
+    said = int(warnings[0]["message"].split(" has ")[1].split(" cells")[0].replace(",", ""))
+    assert abs(said - after) <= 50  # the run's growth counted (less the warning's own line)
     summary = [v for row in emulator.grid("Summary") for v in row]
     assert warnings[0]["message"] in " ".join(str(v) for v in summary)
+
+
+def test_the_warning_counts_the_cells_as_the_run_leaves_them(emulator):
+    big_demo(emulator, 200, "en", session_book=open_book(emulator))
+    used, growth = sum(s.rows * s.cols for s in emulator.sheets), _growth(emulator)
+    assert abs(growth) > 1000  # the worker's tabs are made or fitted to what they hold
+    archive = (int(CELL_LIMIT * 0.8) - growth // 2 - used) // 10
+    emulator.add_sheet("Archive", rows=archive, cols=10)
+    as_read, after = used + archive * 10, used + archive * 10 + growth
+    assert (as_read > CELL_LIMIT * 0.8) != (after > CELL_LIMIT * 0.8)  # 80 % lies between
+    warned = _warnings(run_once(open_book(emulator), as_of=AS_OF).report)
+    assert len(warned) == (after > CELL_LIMIT * 0.8)
 
 
 def test_a_sheet_below_eighty_percent_and_an_xlsx_file_get_no_warning(emulator, tmp_path):

@@ -22,7 +22,7 @@ from sheetfunnel.diff import MAX_TEXT, diff_cells, storable
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.plan import TabSpec, WritePlan
 from sheetfunnel.runner import run_once
-from sheetfunnel.tabs.state import State, read_state, state_cells
+from sheetfunnel.tabs.state import State, read_state, state_cells, stored_memory
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.gsheets import open_book
 from tests.support.parity import Pair, assert_same_cells
@@ -121,7 +121,7 @@ def test_ids_no_cell_holds_as_they_are_are_not_remembered_and_a_rerun_writes_not
     first = run_once(open_book(emulator), as_of=AS_OF)
     assert list(first.evaluation.memory.entries.index) == ids
     assert run_once(open_book(emulator), as_of=AS_OF).cells_written == 0
-    remembered = [row[1] for row in emulator.grid("_sheetfunnel") if row[:1] == ["stage"]]
+    remembered = [key for key, *_ in stored_memory(emulator.grid("_sheetfunnel"))]
     assert remembered == ["OPP-4"]
 
 

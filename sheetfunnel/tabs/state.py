@@ -6,15 +6,23 @@ another machine. Layout, all text so that both backends store it alike:
     A1:E1  Record | Key | Value | Extra | Extra2         header
     A2:C2  lease  | holder | expiry (ISO UTC)             the watcher's lease (lease.py)
     A3:C3  changed | fingerprint | date                   when the people-owned data last changed
-    A4:E…  stage | ID | stage | entered | first seen      stage memory, one row per opportunity
+    A4:B…  stages | [[ID, stage, entered, first seen], …]  stage memory, compact: each cell of
+                                                          B is the JSON of up to 200 deals
+                                                          (days as "YYYY-MM-DD", null when
+                                                          none), at most 16,000 characters
+    A4:E…  stage | ID | stage | entered | first seen      the memory's older form, one row
+                                                          per deal: still read, replaced by
+                                                          the compact form on the next write
     G1     "Last good config (JSON)", G2… chunks of it    restored when the Config tabs break
     I1:K1  Owned tab | Tab id | Title                     the tabs the worker made (owned_tabs.py)
     I2:K…  role | id | title at the last run              one row per role of schema.OWNED_TABS
 
-Rows of the memory keep their order between runs and new IDs are appended, and each owned
-role keeps its row, so a quiet run rewrites nothing. An ID no cell holds as it is (a line
-break, a control character, over 32,767 characters) is not remembered: it would read back as
-another ID and be appended every run.
+The compact form keeps 100,000 deals in 500 rows of two cells instead of 100,000 rows as wide
+as the tab (Google counts every cell of a tab against its limit). Deals keep their order
+between runs and new IDs are appended, 200 to a cell, so a quiet run rewrites nothing and a
+changed stage rewrites one cell; each owned role keeps its row. An ID no cell holds as it is
+(a line break, a control character, over 32,767 characters) is not remembered, as in the
+older form where it would read back as another ID and be appended every run.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ HEADER: tuple[str, ...] = ("Record", "Key", "Value", "Extra", "Extra2")
 LEASE_ROW = 2
 CHANGED_ROW = 3
 FIRST_MEMORY_ROW = 4
+MEMORY_RECORD = "stages"  # column A of a row of the compact memory ("stage": the older form)
+PER_CELL = 200  # deals in one cell of the compact memory
+MEMORY_COLS = 5  # A:E, the columns the memory's rows take (older form), cleared when replaced
 CONFIG_COL = 7
 CHUNK = 16_000  # characters per cell: at most 32,000 UTF-16 units, within Excel's 32,767
 TABS_COL = 9
@@ -87,14 +98,8 @@ def read_state(grid: Grid | None) -> State:
             dates[value] = written_date(value)
         return dates[value]
 
-    records = []
-    for row in grid[FIRST_MEMORY_ROW - 1 :]:
-        if not row or row[0] != "stage" and _text(row[0]) != "stage":
-            continue
-        cells = [*row[1:5], *(None,) * (5 - len(row))]
-        key = _text(cells[0])
-        if key:
-            records.append((key, _text(cells[1]), date(cells[2]), date(cells[3])))
+    records = [(key, _text(stage), date(entered), date(first_seen))
+               for key, stage, entered, first_seen in stored_memory(grid)]
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
@@ -135,20 +140,66 @@ def tab_cells(records: dict[str, TabRecord]) -> dict[tuple[int, int], Cell]:
     return cells
 
 
+def stored_memory(grid: Grid | None) -> list[tuple[str, Cell, Cell, Cell]]:
+    """(ID, stage, entered, first seen) of every remembered deal in the order of the tab,
+    from rows of either form; a cell of the compact form that is no such JSON is skipped."""
+    found: list[tuple[str, Cell, Cell, Cell]] = []
+    for row in (grid or [])[FIRST_MEMORY_ROW - 1 :]:
+        if not row:
+            continue
+        record = row[0] if type(row[0]) is str else _text(row[0])
+        if record == "stage" or record.strip() == "stage":
+            cells = [*row[1:5], *(None,) * (5 - len(row))]
+            key = _text(cells[0])
+            if key:
+                found.append((key, cells[1], cells[2], cells[3]))
+        elif record.strip() == MEMORY_RECORD and len(row) > 1 and isinstance(row[1], str):
+            found.extend(_unpacked(row[1]))
+    return found
+
+
+def _unpacked(text: str) -> list[tuple[str, Cell, Cell, Cell]]:
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [(item[0], item[1], item[2], item[3]) for item in items
+            if isinstance(item, list) and len(item) == 4 and isinstance(item[0], str) and item[0]
+            and all(v is None or isinstance(v, str) for v in item[1:])]
+
+
 def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
-    """IDs in the order their rows already have, new ones after."""
+    """IDs in the order the tab already has them, new ones after."""
     seen: list[str] = []
     known: set[str] = set()
     remembered = set(memory.entries.index)
-    for row in (previous or [])[FIRST_MEMORY_ROW - 1 :]:
-        if not row or row[0] != "stage" and _text(row[0]) != "stage":
-            continue
-        key = _text(row[1]) if len(row) > 1 else ""
-        if key and key in remembered and key not in known:
+    for key, *_ in stored_memory(previous):
+        if key in remembered and key not in known:
             seen.append(key)
             known.add(key)
     seen.extend(i for i in memory.entries.index.tolist() if i not in known)
     return seen
+
+
+def packed(records: list[list[str | None]]) -> list[str]:
+    """The memory's cells: ``PER_CELL`` records a cell, in order, so that a record keeps its
+    cell while the records before it stay; a cell past ``CHUNK`` characters is halved."""
+    cells: list[str] = []
+    for start in range(0, len(records), PER_CELL):
+        cells.extend(_fitting(records[start : start + PER_CELL]))
+    return cells
+
+
+def _fitting(records: list[list[str | None]]) -> list[str]:
+    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= CHUNK:
+        return [text]
+    if len(records) == 1:  # one deal's record alone too long for a cell: not remembered
+        return []
+    half = len(records) // 2
+    return _fitting(records[:half]) + _fitting(records[half:])
 
 
 def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Cell]:
@@ -171,15 +222,18 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
             isos[value] = _iso(value)
         return isos[value]
 
-    for row, key, stage, entered, first_seen in zip(
-            range(FIRST_MEMORY_ROW, FIRST_MEMORY_ROW + len(kept)), kept,
-            entries["stage"].tolist(), entries["entered"].tolist(),
-            entries["first_seen"].tolist(), strict=True):
-        cells[(row, 1)] = "stage"
-        cells[(row, 2)] = key
-        cells[(row, 3)] = stage
-        cells[(row, 4)] = iso(entered)
-        cells[(row, 5)] = iso(first_seen)
+    records = [[key if key.__class__ is str else _text(key),
+                stage if stage.__class__ is str else _text(stage), iso(entered), iso(first_seen)]
+               for key, stage, entered, first_seen in zip(
+                   kept, entries["stage"].tolist(), entries["entered"].tolist(),
+                   entries["first_seen"].tolist(), strict=True)]
+    for row, text in enumerate(packed(records), start=FIRST_MEMORY_ROW):
+        cells[(row, 1)] = MEMORY_RECORD
+        cells[(row, 2)] = text
+    for row, line in enumerate((previous or [])[FIRST_MEMORY_ROW - 1 :], start=FIRST_MEMORY_ROW):
+        for col, value in enumerate(line[:MEMORY_COLS], start=1):  # the older form's rows
+            if (row, col) not in cells and not is_blank(value):
+                cells[(row, col)] = None
     cells[(1, CONFIG_COL)] = "Last good config (JSON)"
     if state.last_good is not None:
         text = config_to_json(state.last_good)

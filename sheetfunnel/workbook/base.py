@@ -90,16 +90,16 @@ class Snapshot:
         return self.tabs.get(title)
 
 
-def cell_limit_problems(snapshot: Snapshot) -> tuple[Problem, ...]:
-    """A warning when the spreadsheet as read is past 80 % of Google's cell limit: near it, a
-    run that needs more rows is refused (nothing written) until cells are freed."""
-    if snapshot.cells <= CELL_WARNING * CELL_LIMIT:
+def cell_limit_problems(cells: int) -> tuple[Problem, ...]:
+    """A warning when the spreadsheet, as the run leaves it (``cells``: rows x columns of
+    every tab once the plan is applied), is past 80 % of Google's cell limit: near it, a run
+    that needs more rows is refused (nothing written) until cells are freed."""
+    if cells <= CELL_WARNING * CELL_LIMIT:
         return ()
-    share = snapshot.cells / CELL_LIMIT
-    return (Problem("spreadsheet", f"The spreadsheet has {snapshot.cells:,} cells, {share:.0%} "
-                    f"of Google's limit of {CELL_LIMIT:,}; a run that needs more rows is refused "
-                    "past it. Delete unused rows and columns (or old tabs) to make room.",
-                    "warning"),)
+    return (Problem("spreadsheet", f"After this run the spreadsheet has {cells:,} cells, "
+                    f"{cells / CELL_LIMIT:.0%} of Google's limit of {CELL_LIMIT:,}; a run that "
+                    "needs more rows is refused past it. Delete unused rows and columns (or old "
+                    "tabs) to make room.", "warning"),)
 
 
 class Workbook(Protocol):

@@ -408,7 +408,14 @@ class _Changes:
             tab.rows, tab.cols = max(tab.rows, rows), max(tab.cols, cols)
             if spec is not None:
                 self._tab_settings(tab, spec)
-        total = sum(t.rows * t.cols for t in self.tabs.values())
+
+    def cells(self) -> int:
+        """Rows x columns of every tab, as the requests so far leave them."""
+        return sum(t.rows * t.cols for t in self.tabs.values())
+
+    def refuse_past_limit(self) -> None:
+        """Google refuses a spreadsheet past its cell limit: say so before sending anything."""
+        total = self.cells()
         if total > CELL_LIMIT:
             raise WorkbookError(f"Writing this would make the spreadsheet {total:,} cells, over "
                                 f"Google's limit of {CELL_LIMIT:,}. Delete unused rows and "
@@ -562,6 +569,22 @@ class _Changes:
             self.removals.append({"deleteProtectedRange": {
                 "protectedRangeId": old["protectedRangeId"]}})
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
+
+
+def _shaped(seen: _Seen, plan: WritePlan, diffed: bool) -> tuple[list[CellWrite], _Changes]:
+    """The cells to send (all of the plan's when it was diffed against ``seen``, else those
+    that differ) and the structure requests giving every tab the grid they need."""
+    writes = list(plan.cells) if diffed else _changed(seen.grids, plan.cells)
+    by_tab: dict[str, list[CellWrite]] = {}
+    for write in writes:
+        by_tab.setdefault(write.tab, []).append(write)
+    changes = _Changes(seen)
+    changes.add_tabs(plan.tabs, by_tab)
+    held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
+            for s in plan.tabs
+            if s.fitted and (s.title in seen.grids or s.title not in seen.tabs)}
+    changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
+    return writes, changes
 
 
 def _by_tab(items: Iterable[_Ranged]) -> dict[str, list[_Ranged]]:
@@ -800,16 +823,8 @@ class GoogleSheetsWorkbook:
         only when a payload passes 2 MB. Nothing is sent when nothing differs."""
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
-        writes = list(plan.cells) if diffed else _changed(seen.grids, plan.cells)
-        by_tab: dict[str, list[CellWrite]] = {}
-        for write in writes:
-            by_tab.setdefault(write.tab, []).append(write)
-        changes = _Changes(seen)
-        changes.add_tabs(plan.tabs, by_tab)
-        held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
-                for s in plan.tabs
-                if s.fitted and (s.title in seen.grids or s.title not in seen.tabs)}
-        changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
+        writes, changes = _shaped(seen, plan, diffed)
+        changes.refuse_past_limit()
         writes = [w for w in writes if w.tab not in changes.tabs or (
             w.row <= changes.tabs[w.tab].rows and w.col <= changes.tabs[w.tab].cols)]
         changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
@@ -826,6 +841,14 @@ class GoogleSheetsWorkbook:
         self.io.cells_written += len(sent) + len(fixes)
         if changes.requests or writes:
             self._seen = None  # ids and sizes changed: the next apply reads again
+
+    def cells_after(self, plan: WritePlan) -> int:
+        """The spreadsheet's cells (rows x columns, all tabs) once ``plan``, made on the last
+        read, is applied: the tabs it adds, grows and fits. Nothing is sent."""
+        seen = self._seen or self._load()
+        copy = dataclasses.replace(seen, tabs={title: dataclasses.replace(tab)
+                                               for title, tab in seen.tabs.items()})
+        return _shaped(copy, plan, plan.diffed)[1].cells()
 
     def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
         """Send the structure and look requests, each batch with a token of its own.
