@@ -65,6 +65,8 @@ class Entry:
 class Registry:
     workbooks: tuple[Entry, ...]
     accounts: Mapping[str, Account]
+    #: the notify config file (spec §6) of ``notify = true`` workbooks, relative to the registry
+    notify_config: str | None = None
 
     def find(self, name: str) -> Entry | None:
         return next((entry for entry in self.workbooks if entry.name == name), None)
@@ -92,6 +94,12 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY, *,
         raise ConfigError([Problem(source, f"is not valid TOML ({exc}). Check the quotes and "
                                            "brackets on that line.")]) from None
     problems: list[Problem] = []
+    notify_config = document.get("notify_config")
+    if notify_config is not None and (not isinstance(notify_config, str)
+                                      or not notify_config.strip()):
+        problems.append(Problem(f"{source}: notify_config", "must be the notify config file's "
+                                                            "path in quotes (spec §6)."))
+        notify_config = None
     accounts = _accounts(document.get("account", []), source, problems)
     workbooks: list[Entry] = []
     seen: set[str] = set()
@@ -108,7 +116,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY, *,
         workbooks.append(entry)
     if problems:
         raise ConfigError(problems)
-    return Registry(tuple(workbooks), accounts)
+    return Registry(tuple(workbooks), accounts, notify_config)
 
 
 def _tables(value: Any, source: str, kind: str, problems: list[Problem]) -> list[dict]:

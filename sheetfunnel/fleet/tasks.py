@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
+import requests
 from huey import MemoryHuey, RedisHuey
 from huey.api import Huey, TaskWrapper
 
@@ -40,10 +41,23 @@ from sheetfunnel.fleet.gate import (
     RunGate,
 )
 from sheetfunnel.fleet.lock import LOCK_TTL, WorkbookBusy, workbook_lock
+from sheetfunnel.fleet.notices import (
+    end_streak,
+    fleet_notify_config,
+    paced_post,
+    streak_start,
+    tell_admin_once,
+)
 from sheetfunnel.fleet.registry import Entry, Registry, parse_registry
 from sheetfunnel.fleet.schedule import next_due, retry_due
 from sheetfunnel.lease import lease_duration
+from sheetfunnel.notify.channels.base import http_post
+from sheetfunnel.notify.hook import Notifier
+from sheetfunnel.watch import outcome_of
 from sheetfunnel.workbook.base import Workbook
+
+if TYPE_CHECKING:
+    from sheetfunnel.runner import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +78,8 @@ class FleetSettings:
     lock_ttl: float = LOCK_TTL
     lease_settle: float = 2.0
     holder: str = FLEET_HOLDER
+    #: the workers' ``--notify-config`` (else $SHEETFUNNEL_NOTIFY_CONFIG, else the registry's)
+    notify_config: Path | None = None
 
 
 @dataclass
@@ -95,6 +111,9 @@ class Fleet:
 
     def lease_key(self, name: str) -> str:
         return f"{PREFIX}:lease:{name}"
+
+    def told_key(self, name: str) -> str:
+        return f"{PREFIX}:admin-told:{name}"
 
     def state(self, name: str) -> dict[str, str]:
         return {str(key): str(value)
@@ -193,8 +212,10 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
                                "worker": f"{socket.gethostname()}:{os.getpid()}",
                                "rows": 0, "cells_written": 0, "message": ""}
     admitted: Pass | None = None
+    notifier: Notifier | None = None
     try:
         registry = fleet.registry()
+        notifier = _notifier(fleet, entry, registry) if entry.notify else None
         if entry.sheet is not None:
             account, project = entry.quota_scope(registry.accounts)
             renew = _lease_due(fleet, entry, started)
@@ -207,10 +228,20 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
                 _take_lease(fleet, entry, workbook, started)
         else:
             workbook = _open_file(entry, fleet.settings.registry.parent)
-        result = _run_once(workbook, entry, fleet.settings.holder)
-        outcome |= {"rows": result.rows, "cells_written": result.cells_written,
-                    "outcome": "ok"}
-        failures = 0
+        result = _run_once(workbook, fleet.settings.holder, notifier)
+        judged = outcome_of(result)
+        outcome |= {"rows": result.rows, "cells_written": result.cells_written}
+        notes = result.report.get("notifications")
+        if notes is not None:
+            outcome |= {"notified": len(notes["sent"]), "not_delivered": len(notes["failed"])}
+        if judged.ok:
+            failures = 0
+            outcome |= {"outcome": "ok", "message": judged.warning and (
+                f"Some notifications were not delivered (the next run tries again): "
+                f"{judged.warning}")}
+        else:
+            failures += 1
+            outcome |= {"outcome": "failed", "message": judged.message}
     except WorkbookLocked as exc:
         outcome |= {"outcome": "locked", "message": " ".join(str(exc).split())}
     except SheetfunnelError as exc:
@@ -223,6 +254,7 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
     finally:
         if admitted is not None:
             fleet.gate.release(admitted)
+    _streak(fleet, entry, outcome, notifier, started, now)
     finished = now()
     due = (retry_due(entry, failures, finished) if failures
            else next_due(entry, started, finished))
@@ -237,6 +269,34 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
             extra={"event": "run"} | {"error" if key == "message" else key: value
                                       for key, value in outcome.items()})
     return outcome
+
+
+def _notifier(fleet: Fleet, entry: Entry, registry: Registry) -> Notifier:
+    """What ``run --notify`` does after a write, with the fleet's notify config and every
+    chat robot paced through the shared gate."""
+    config = fleet_notify_config(
+        fleet.settings.notify_config, registry.notify_config, fleet.settings.registry.parent,
+        f"{fleet.settings.registry.name}: workbook[{registry.workbooks.index(entry) + 1}].notify")
+    return Notifier(config, post=paced_post(fleet.gate, config, http_post(requests.Session())))
+
+
+def _streak(fleet: Fleet, entry: Entry, outcome: dict[str, Any], notifier: Notifier | None,
+            started: dt.datetime, now: Callable[[], dt.datetime]) -> None:
+    """Keep the failure streak's start in Redis; a ``notify`` workbook's admin hears of a
+    streak once, from whichever worker sees it first."""
+    state_key, told_key = fleet.state_key(entry.name), fleet.told_key(entry.name)
+    if outcome["outcome"] == "ok":
+        end_streak(fleet.client, state_key, told_key)
+    elif outcome["outcome"] == "failed":
+        since = streak_start(fleet.client, state_key, started)
+        if notifier is None and entry.notify:
+            try:
+                notifier = _notifier(fleet, entry, fleet.registry())
+            except ConfigError:
+                return  # no notify config: nobody to tell (the run's message says why)
+        if notifier is not None:
+            tell_admin_once(fleet.client, told_key, notifier.config, entry.name,
+                            outcome["message"], since, now())
 
 
 def _lease_due(fleet: Fleet, entry: Entry, now: dt.datetime) -> bool:
@@ -279,9 +339,9 @@ def _open_file(entry: Entry, home: Path) -> Workbook:
     return XlsxWorkbook(home / entry.path)
 
 
-def _run_once(workbook: Workbook, entry: Entry, holder: str) -> Any:
+def _run_once(workbook: Workbook, holder: str, notifier: Notifier | None) -> RunResult:
     from sheetfunnel.locks import held_for_one_run
     from sheetfunnel.runner import run_once
 
     with held_for_one_run(workbook, dry_run=False):
-        return run_once(workbook, writer=holder)
+        return run_once(workbook, writer=holder, notify=notifier)
