@@ -165,6 +165,9 @@ def worker(registry: Path, workers: int, notify_config: Path | None, log_format:
 
     app = _fleet(registry, options, notify_config.resolve() if notify_config else None)
     configure_logging(log_format, log_level)
+    # loaded now, so the first run does not pay for them
+    import sheetfunnel.runner  # noqa: F401
+    import sheetfunnel.workbook.gsheets  # noqa: F401
     app.huey.create_consumer(workers=workers, periodic=False, worker_type="thread").run()
 
 

@@ -24,7 +24,8 @@ WORKBOOK_KEYS = ("name", "sheet", "path", "credentials", "account", "every", "at
                  "notify", "enabled")
 ACCOUNT_KEYS = ("name", "file", "project")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-SHORTEST = dt.timedelta(minutes=1)
+#: As often as `watch --every` may run.
+SHORTEST = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

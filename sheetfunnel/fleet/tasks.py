@@ -1,14 +1,16 @@
 """The fleet on Huey: one task runs one workbook; the scheduler alone decides when.
 
 Workers (``sheetfunnel fleet worker``) are Huey consumers with Huey's periodic tasks off: only
-``sheetfunnel fleet scheduler`` enqueues, once per due slot, and marks the workbook pending
-(with the lock's TTL) so it is not enqueued twice. A run holds the workbook's Redis lock (one
+``sheetfunnel fleet scheduler`` enqueues, once per due slot, and marks the workbook pending so
+it is not enqueued twice (for one cadence while queued: a backed-up queue does not fill with
+duplicates; for the lock's TTL once a worker runs it). A run holds the workbook's Redis lock (one
 writer inside the fleet) and, toward the outside, the sheet's lease under the fleet's one
 holder name, renewed at half its life like a watcher's (its expiry is kept in Redis, so no run
 pays for it in between). A killed worker stops extending lock and pending mark: once the TTL
 has passed the scheduler enqueues the workbook again and another worker takes it. Every run's
 outcome goes to Redis (``fleet status``) and to one structured log line; failures back off
-per workbook and never hold up another workbook.
+per workbook and never hold up another workbook. A ``notify = true`` workbook then sends what
+``run --notify`` sends (``fleet.notices``).
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ class Fleet:
     gate: Gate
     huey: Huey
     task: TaskWrapper = field(init=False)
+    _parsed: tuple[tuple[int, int], Registry] | None = field(default=None, init=False,
+                                                            repr=False)
 
     def __post_init__(self) -> None:
         @self.huey.task(name="sheetfunnel.fleet.run")
@@ -100,8 +104,13 @@ class Fleet:
         self.task = run
 
     def registry(self) -> Registry:
+        """The registry as the file says now (parsed again only when the file changed)."""
         path = self.settings.registry
-        return parse_registry(path.read_text(encoding="utf-8"), path.name)
+        stat = path.stat()
+        if self._parsed is None or self._parsed[0] != (stat.st_mtime_ns, stat.st_size):
+            self._parsed = ((stat.st_mtime_ns, stat.st_size),
+                            parse_registry(path.read_text(encoding="utf-8"), path.name))
+        return self._parsed[1]
 
     def state_key(self, name: str) -> str:
         return f"{PREFIX}:wb:{name}"
@@ -156,10 +165,15 @@ def enqueue_due(fleet: Fleet, now: dt.datetime | None = None) -> list[str]:
         if not entry.enabled or not is_due(fleet, entry, now):
             continue
         if fleet.client.set(fleet.pending_key(entry.name), now.isoformat(), nx=True,
-                            px=int(fleet.settings.lock_ttl * 1000)):
+                            px=int(max(fleet.settings.lock_ttl, _cadence(entry)) * 1000)):
             fleet.task(entry.name)
             enqueued.append(entry.name)
     return enqueued
+
+
+def _cadence(entry: Entry) -> float:
+    """Seconds a queued run may wait before its workbook is enqueued once more."""
+    return (entry.every or dt.timedelta(hours=1)).total_seconds()
 
 
 def run_scheduler(fleet: Fleet, stop: threading.Event, *, tick: float = 1.0) -> int:
@@ -193,6 +207,8 @@ def run_workbook(fleet: Fleet, name: str, *, now: Callable[[], dt.datetime] = ut
             return {"workbook": name, "outcome": "skipped", "message": "not in the registry"}
         with workbook_lock(fleet.client, name, ttl=fleet.settings.lock_ttl,
                            also_extend=(fleet.pending_key(name),), prefix=PREFIX):
+            # running now: the mark lives as long as the lock, kept by its heartbeat
+            fleet.client.pexpire(fleet.pending_key(name), int(fleet.settings.lock_ttl * 1000))
             try:
                 if not is_due(fleet, entry, now()):
                     return {"workbook": name, "outcome": "skipped", "message": "not due"}
