@@ -142,6 +142,11 @@ def make_fleet(settings: FleetSettings, *, immediate: bool = False) -> Fleet:
     return Fleet(settings, client, Gate(client, settings.limits), huey)
 
 
+def worker_id() -> str:
+    """This worker process, as status and logs name it: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -208,14 +213,19 @@ def run_workbook(fleet: Fleet, name: str, *, now: Callable[[], dt.datetime] = ut
         with workbook_lock(fleet.client, name, ttl=fleet.settings.lock_ttl,
                            also_extend=(fleet.pending_key(name),), prefix=PREFIX):
             # running now: the mark lives as long as the lock, kept by its heartbeat
-            fleet.client.pexpire(fleet.pending_key(name), int(fleet.settings.lock_ttl * 1000))
+            fleet.client.set(fleet.pending_key(name), worker_id(),
+                             px=int(fleet.settings.lock_ttl * 1000))
             try:
                 if not is_due(fleet, entry, now()):
                     return {"workbook": name, "outcome": "skipped", "message": "not due"}
+                fleet.client.hset(fleet.state_key(name), "running", worker_id())
                 return _run(fleet, entry, now)
             finally:
+                fleet.client.hdel(fleet.state_key(name), "running")
                 fleet.client.delete(fleet.pending_key(name))
-    except WorkbookBusy:  # its pending mark stays the running worker's
+    except WorkbookBusy:  # the mark goes with the holder's lock (a killed holder's runs out)
+        left = fleet.client.pttl(f"{PREFIX}:lock:{name}")
+        fleet.client.set(fleet.pending_key(name), "busy", px=max(int(left), 1))
         return {"workbook": name, "outcome": "skipped", "message": "another worker runs it"}
 
 
@@ -225,7 +235,7 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
     state = fleet.state(entry.name)
     failures = int(state.get("failures", 0))
     outcome: dict[str, Any] = {"workbook": entry.name, "started": started.isoformat(),
-                               "worker": f"{socket.gethostname()}:{os.getpid()}",
+                               "worker": worker_id(),
                                "rows": 0, "cells_written": 0, "message": ""}
     admitted: Pass | None = None
     notifier: Notifier | None = None
