@@ -318,7 +318,7 @@ def _streak(fleet: Fleet, entry: Entry, outcome: dict[str, Any], notifier: Notif
         if notifier is None and entry.notify:
             try:
                 notifier = _notifier(fleet, entry, fleet.registry())
-            except ConfigError:
+            except (ConfigError, OSError):
                 return  # no notify config: nobody to tell (the run's message says why)
         if notifier is not None:
             tell_admin_once(fleet.client, told_key, notifier.config, entry.name,
