@@ -126,7 +126,7 @@ config_option = click.option("--config", "config_file",
                              help="A TOML file whose sections replace the matching Config tabs.")
 
 
-notify_config_option = click.option(
+notify_config_option: Any = click.option(
     "--notify-config", "notify_config", type=click.Path(path_type=Path, dir_okay=False),
     help="TOML file of notification channels and their secrets "
          "(default: $SHEETFUNNEL_NOTIFY_CONFIG).")

@@ -16,7 +16,8 @@ SHELL = ("sheetfunnel", "sheetfunnel.__main__", "sheetfunnel.api", "sheetfunnel.
          "sheetfunnel.init_plan", "sheetfunnel.logs", "sheetfunnel.resources",
          "sheetfunnel.notify.hook", "sheetfunnel.notify.deliver", "sheetfunnel.notify.channels",
          "sheetfunnel.fleet.gate", "sheetfunnel.fleet.lock", "sheetfunnel.fleet.tasks",
-         "sheetfunnel.fleet.status", "sheetfunnel.fleet.commands")
+         "sheetfunnel.fleet.status", "sheetfunnel.fleet.commands",
+         "sheetfunnel.fleet.notices")
 
 #: Modules that touch files, the network, the environment or the clock.
 IO_MODULES = ("os", "openpyxl", "gspread", "requests", "google", "filelock", "python_calamine",

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sheetfunnel.cli import Group, log_options, out
+from sheetfunnel.cli import Group, log_options, notify_config_option, out
 from sheetfunnel.errors import UsageError
 from sheetfunnel.fleet.registry import (
     DEFAULT_REGISTRY,
@@ -58,7 +58,7 @@ def _read(registry: Path) -> str:
         raise UsageError(f"The registry {registry} cannot be read ({exc.strerror}).") from exc
 
 
-def _fleet(registry: Path, options: dict[str, Any]) -> Any:
+def _fleet(registry: Path, options: dict[str, Any], notify_config: Path | None = None) -> Any:
     try:
         from sheetfunnel.fleet.gate import Limits
         from sheetfunnel.fleet.tasks import FleetSettings, make_fleet, redis_url
@@ -74,7 +74,7 @@ def _fleet(registry: Path, options: dict[str, Any]) -> Any:
                     window=options["window"], cool_down=options["window"])
     url = redis_url(options["redis"])
     app = make_fleet(FleetSettings(registry.resolve(), url, limits, options["lock_ttl"],
-                                   options["lease_settle"]))
+                                   options["lease_settle"], notify_config=notify_config))
     try:
         app.client.ping()
     except redis.RedisError as exc:
@@ -154,14 +154,20 @@ def remove(registry: Path, name: str) -> None:
 @redis_options
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Runs at once in this process (threads).")
+@notify_config_option
 @log_options
-def worker(registry: Path, workers: int, log_format: str, log_level: str,
-           **options: Any) -> None:
-    """Run workbooks as the scheduler enqueues them (Huey's periodic tasks off)."""
+def worker(registry: Path, workers: int, notify_config: Path | None, log_format: str,
+           log_level: str, **options: Any) -> None:
+    """Run workbooks as the scheduler enqueues them (Huey's periodic tasks off). A workbook
+    with notify = true sends, after each successful write, what `run --notify` sends, through
+    --notify-config (else $SHEETFUNNEL_NOTIFY_CONFIG, else the registry's notify_config)."""
     from sheetfunnel.logs import configure_logging
 
-    app = _fleet(registry, options)
+    app = _fleet(registry, options, notify_config.resolve() if notify_config else None)
     configure_logging(log_format, log_level)
+    # loaded now, so the first run does not pay for them
+    import sheetfunnel.runner  # noqa: F401
+    import sheetfunnel.workbook.gsheets  # noqa: F401
     app.huey.create_consumer(workers=workers, periodic=False, worker_type="thread").run()
 
 

@@ -10,7 +10,10 @@ Redis's own clock, so every worker on every machine sees the same counts:
 * ``request`` passes one request: it turns one of its run's reservations still in the window
   into a request stamped now, else takes a free place, else waits. No window ever holds more
   than the limit, so no request beyond the quota leaves a worker;
-* ``cool_down`` after a 429 pauses the account for every worker before the client's own backoff.
+* ``cool_down`` after a 429 pauses the account for every worker before the client's own backoff;
+* ``pace`` lets one chat-robot message out within the robot's limits (20 a minute for a
+  DingTalk or WeCom robot, Feishu's 100 a minute and 5 a second, Slack's 1 a second), keyed by
+  a hash of the robot's URL, so the workers that share a robot never exceed it together.
 
 The window is a parameter (60 s in production) so tests can run at 30 requests per 2 s.
 """
@@ -42,21 +45,22 @@ RUN_WRITES = 3
 LEASE_READS = 4
 LEASE_WRITES = 2
 
-# KEYS: the logs to take from, then the cool-down key. ARGV: window ms, n, a member prefix,
-# then per log its limit and the reservation it may turn into a request ('' for none).
-# Returns 0 when taken, else the milliseconds until a place frees.
+# KEYS: the logs to take from, then the cool-down key. ARGV: n, a member prefix, then per log
+# its window (ms), its limit and the reservation it may turn into a request ('' for none).
+# Returns 0 when taken, -1 when n can never fit, else the milliseconds until a place frees.
 TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window, n, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local n, prefix = tonumber(ARGV[1]), ARGV[2]
 local logs = #KEYS - 1
 local cool = redis.call('PTTL', KEYS[#KEYS])
 if cool > 0 then return cool end
 local wait = 0
 local swap = {}
 for i = 1, logs do
+  local window, limit, reserved = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]),
+    ARGV[3 * i + 2]
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  local limit, reserved = tonumber(ARGV[2 + 2 * i]), ARGV[3 + 2 * i]
   swap[i] = reserved ~= '' and redis.call('ZSCORE', KEYS[i], reserved)
   if not swap[i] and redis.call('ZCARD', KEYS[i]) + n > limit then
     if n > limit then return -1 end
@@ -67,9 +71,9 @@ for i = 1, logs do
 end
 if wait > 0 then return wait end
 for i = 1, logs do
-  if swap[i] then redis.call('ZREM', KEYS[i], ARGV[3 + 2 * i]) end
+  if swap[i] then redis.call('ZREM', KEYS[i], ARGV[3 * i + 2]) end
   for j = 1, n do redis.call('ZADD', KEYS[i], now, prefix .. j) end
-  redis.call('PEXPIRE', KEYS[i], window)
+  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[3 * i]))
 end
 return 0
 """
@@ -152,15 +156,47 @@ class Gate:
         edge = (now[0] + now[1] / 1e6 - self.limits.window) * 1000
         return int(self.client.zcount(key, edge, "+inf"))
 
-    def _wait(self, account: str, project: str, kind: str, count: int, tag: str,
-              reserved: str) -> None:
-        keys = [self.key("account", account, kind), self.key("project", project, kind),
-                self.cool_key(account)]
-        args: list[str | int | float] = [int(self.limits.window * 1000), count, tag,
-                              self.limits.account, reserved, self.limits.project, reserved]
+    def pace(self, robot: str, limits: tuple[tuple[int, float], ...], patience: float
+             ) -> float:
+        """Let one message to chat robot ``robot`` out within each (messages, seconds) of
+        ``limits`` for every worker together, waiting at most ``patience`` seconds; 0 when it
+        may go, else the seconds until a place frees (it goes next run)."""
+        logs = [(self.key("robot", robot, f"{seconds:g}s"), seconds, count)
+                for count, seconds in limits]
         waited = 0.0
         while True:
-            wait = int(self._take(keys=keys, args=args))
+            wait = self._take_one([key for key, _, _ in logs], self.cool_key(f"robot:{robot}"),
+                                  1, f"m:{secrets.token_hex(6)}:",
+                                  [(seconds, count, "") for _, seconds, count in logs])
+            if wait == 0:
+                return 0.0
+            if wait < 0 or waited + wait / 1000 > patience:
+                return wait / 1000 if wait > 0 else patience
+            self.sleep(wait / 1000)
+            waited += wait / 1000
+
+    def cool_robot(self, robot: str, seconds: float) -> None:
+        """The robot said to slow down: no worker sends to it for ``seconds``."""
+        self.client.set(self.cool_key(f"robot:{robot}"), "1", px=max(int(seconds * 1000), 1))
+        log.warning("A chat robot throttled the fleet: every worker pauses it for %.0f s.",
+                    seconds, extra={"event": "robot_cool_down", "robot": robot})
+
+    def _take_one(self, logs: list[str], cool: str, count: int, tag: str,
+                  limits: list[tuple[float, int, str]]) -> int:
+        """One try of TAKE: 0 taken, -1 never fits, else milliseconds to wait."""
+        args: list[str | int] = [count, tag]
+        for seconds, limit, reserved in limits:
+            args += [int(seconds * 1000), limit, reserved]
+        return int(self._take(keys=[*logs, cool], args=args))
+
+    def _wait(self, account: str, project: str, kind: str, count: int, tag: str,
+              reserved: str) -> None:
+        logs = [self.key("account", account, kind), self.key("project", project, kind)]
+        limits = [(self.limits.window, self.limits.account, reserved),
+                  (self.limits.window, self.limits.project, reserved)]
+        waited = 0.0
+        while True:
+            wait = self._take_one(logs, self.cool_key(account), count, tag, limits)
             if wait == 0:
                 return
             if wait < 0:

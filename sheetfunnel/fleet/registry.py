@@ -24,7 +24,8 @@ WORKBOOK_KEYS = ("name", "sheet", "path", "credentials", "account", "every", "at
                  "notify", "enabled")
 ACCOUNT_KEYS = ("name", "file", "project")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-SHORTEST = dt.timedelta(minutes=1)
+#: As often as `watch --every` may run.
+SHORTEST = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Entry:
 class Registry:
     workbooks: tuple[Entry, ...]
     accounts: Mapping[str, Account]
+    #: the notify config file (spec §6) of ``notify = true`` workbooks, relative to the registry
+    notify_config: str | None = None
 
     def find(self, name: str) -> Entry | None:
         return next((entry for entry in self.workbooks if entry.name == name), None)
@@ -92,6 +95,12 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY, *,
         raise ConfigError([Problem(source, f"is not valid TOML ({exc}). Check the quotes and "
                                            "brackets on that line.")]) from None
     problems: list[Problem] = []
+    notify_config = document.get("notify_config")
+    if notify_config is not None and (not isinstance(notify_config, str)
+                                      or not notify_config.strip()):
+        problems.append(Problem(f"{source}: notify_config", "must be the notify config file's "
+                                                            "path in quotes (spec §6)."))
+        notify_config = None
     accounts = _accounts(document.get("account", []), source, problems)
     workbooks: list[Entry] = []
     seen: set[str] = set()
@@ -108,7 +117,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY, *,
         workbooks.append(entry)
     if problems:
         raise ConfigError(problems)
-    return Registry(tuple(workbooks), accounts)
+    return Registry(tuple(workbooks), accounts, notify_config)
 
 
 def _tables(value: Any, source: str, kind: str, problems: list[Problem]) -> list[dict]:

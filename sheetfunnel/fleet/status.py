@@ -23,6 +23,7 @@ def fleet_status(fleet: Fleet, now: dt.datetime | None = None) -> dict[str, Any]
             "cells_written": int(state["cells_written"]) if "cells_written" in state else None,
             "next_due": state.get("next_due") or (now.isoformat() if entry.enabled else None),
             "failures": int(state.get("failures", 0)), "message": state.get("message") or None,
+            "failing_since": state.get("failing_since"), "running": state.get("running"),
             "pending": bool(fleet.client.exists(fleet.pending_key(entry.name)))})
     limits = fleet.settings.limits
     scopes = {entry.quota_scope(registry.accounts) for entry in registry.workbooks
