@@ -28,6 +28,7 @@ from sheetfunnel.plan import (
     NumberFormat,
     Protection,
     RowKeys,
+    Series,
     TabSpec,
     WritePlan,
 )
@@ -59,7 +60,7 @@ def scoring_plan(rows: int, *, score: float = 50.0, flag: str = "⏰ follow up")
         notes=(Note(tab, 1, 5, "Written by sheetfunnel"),),
         dropdowns=(Dropdown(CellRange(tab, 2, 3), CellRange("Summary", 2, 1, 2)),),
         charts=(Chart("Summary", "Funnel", 1, 4, CellRange("Summary", 2, 1, 2),
-                      CellRange("Summary", 2, 2, 2)),),
+                      (Series(CellRange("Summary", 2, 2, 2)),)),),
         protections=(Protection(CellRange(tab, 2, 5, None, 6), "sheetfunnel: owned columns"),),
     )
     ids = {r: f"OPP-{r - 1:05d}" for r in range(2, rows + 2)}

@@ -40,6 +40,29 @@ def read_stage_changes(grid: Grid | None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns, dtype=object)
 
 
+def read_snapshots(grid: Grid | None) -> pd.DataFrame:
+    """The daily funnel snapshots recorded in the History tab: day (date), stage, open_amount
+    (float); rows without a readable date are left out."""
+    columns = ["day", "stage", "open_amount"]
+    if not grid:
+        return pd.DataFrame(columns=columns, dtype=object)
+    names = {normalise_name(h): i for lang in LANGUAGES
+             for i, h in enumerate(words_for(lang).history_headers)}
+    where = {names[normalise_name(v)]: col for col, v in enumerate(grid[0])
+             if not is_blank(v) and normalise_name(v) in names}
+    kinds = {normalise_name(words_for(lang).history_kinds[1]) for lang in LANGUAGES}
+    records = []
+    for row in grid[1:]:
+        def get(slot: int, row: list[Cell] = row) -> Cell:
+            col = where.get(slot)
+            return row[col] if col is not None and col < len(row) else None
+
+        day, amount = written_date(get(0)), get(8)
+        if normalise_name(get(1) or "") in kinds and day is not None and not is_blank(get(5)):
+            records.append((day, str(get(5)).strip(),
+                            float(amount) if isinstance(amount, int | float) else 0.0))
+    return pd.DataFrame(records, columns=columns, dtype=object)
+
 
 def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataFrame,
                   words: Words) -> dict[tuple[int, int], Cell]:
