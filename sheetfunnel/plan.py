@@ -145,6 +145,10 @@ class Chart:
     width: int = 680
     height: int = 340
     kind: ChartKind = "bar"
+    #: number formats of date categories and of the value axis (the .xlsx chart's; Google
+    #: shows the cells' own)
+    category_format: str | None = None
+    value_format: str | None = None
 
     def ranges(self) -> tuple[CellRange, ...]:
         """The categories and every series' values."""

@@ -465,7 +465,8 @@ def _kinds_plan(*, first: bool) -> WritePlan:
     charts = (Chart(tab, "Won against target", 1, 5, weeks,
                     (Series(won, "Won"), Series(target, "Target", line=True)), kind="combo"),
               Chart(tab, "Both as lines", 20, 5, weeks,
-                    (Series(won, "Won"), Series(target, "Target")), kind="line"),
+                    (Series(won, "Won"), Series(target, "Target")), kind="line",
+                    category_format="yyyy-mm-dd", value_format="0%"),
               Chart(tab, "Won as bars", 40, 5, weeks, (Series(won),)))
     return WritePlan((TabSpec(tab),), cells, Looks(charts=charts))
 
@@ -520,6 +521,13 @@ def test_line_and_combo_charts_replaced_by_name_in_schema_order_never_a_persons(
         "Won against target": ["layout", "barChart", "lineChart", "catAx", "valAx"],
         "Both as lines": ["layout", "lineChart", "catAx", "valAx"],
         "Won as bars": ["layout", "barChart", "catAx", "valAx"]}
+    # date categories: numbers on a text axis in the date's format, values in percent
+    lines = next(r for name, r in charts.items() if b"Both as lines" in parts[name])
+    axis = lines.find(f"{c}chart/{c}plotArea/{c}catAx")
+    assert lines.find(f"{c}chart/{c}plotArea/{c}lineChart/{c}ser/{c}cat/{c}numRef") is not None
+    assert (axis.find(f"{c}numFmt").get("formatCode"), axis.find(f"{c}auto").get("val")) == (
+        "yyyy-mm-dd", "0")
+    assert lines.find(f"{c}chart/{c}plotArea/{c}valAx/{c}numFmt").get("formatCode") == "0%"
     combo = next(r for r in charts.values() if r.find(f"{c}chart/{c}plotArea/{c}lineChart")
                  is not None and r.find(f"{c}chart/{c}plotArea/{c}barChart") is not None)
     assert combo.find(f"{c}chart/{c}plotArea/{c}barChart/{c}barDir").get("val") == "col"

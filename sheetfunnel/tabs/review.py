@@ -27,6 +27,7 @@ from sheetfunnel.words.review import metric_text, pace_sentence, texts
 PERCENT, INTEGER, MONEY, DAYS, DATE = "0%", "#,##0", "#,##0", "0.0", "yyyy-mm-dd"
 CHART_COL = 10  # charts sit right of the widest table (the targets have 11 columns, below)
 ROW_PIXELS = 21
+PIPELINE_DOWN = 8  # rows into its table: the conversion lines above get room for their legend
 LEAST_ROW_PIXELS = 17  # LibreOffice's default row, the shortest: a chart never reaches the next
 
 
@@ -105,7 +106,8 @@ def _weeks(rows: Rows, weeks: tuple[Week, ...], won_targets: tuple[float | None,
     if aimed:
         series += (Series(CellRange(tab, first, 9, last), head[8], line=True),)
     return Chart(tab, words["chart_won"], first - 2, CHART_COL, CellRange(tab, first, 1, last),
-                 series, width=480, height=(last - first + 3) * ROW_PIXELS, kind="combo")
+                 series, width=480, height=(last - first + 3) * ROW_PIXELS, kind="combo",
+                 category_format=DATE, value_format=MONEY)
 
 
 def _steps(rows: Rows, review: Review, words: dict[str, Any]) -> None:
@@ -158,7 +160,8 @@ def _step_weeks(rows: Rows, review: Review, words: dict[str, Any]) -> Chart | No
                  CellRange(tab, first, 1, last),
                  tuple(Series(CellRange(tab, first, col, last), name)
                        for col, name in enumerate(names, start=2)),
-                 width=480, height=(last - first + 3) * ROW_PIXELS, kind="line")
+                 width=480, height=15 * ROW_PIXELS, kind="line", category_format=DATE,
+                 value_format=PERCENT)
 
 
 def _cohorts(rows: Rows, review: Review, config: Config, words: dict[str, Any]) -> None:
@@ -201,7 +204,7 @@ def _targets(rows: Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
 def _pipeline(rows: Rows, pipeline: tuple[tuple[dt.date, float | None], ...],
               words: dict[str, Any]) -> Chart:
     """The weighted pipeline of each day of the eight weeks (blank without a snapshot: the
-    same rows every run), and its line."""
+    same rows every run), and its line beside the table, a little down it."""
     head = words["pipeline_head"]
     rows.section(words["pipeline"], head)
     first = len(rows.grid) + 1
@@ -209,10 +212,11 @@ def _pipeline(rows: Rows, pipeline: tuple[tuple[dt.date, float | None], ...],
         rows.add([day, weighted], formats={1: DATE, 2: MONEY})
     last = len(rows.grid)
     tab = rows.tab
-    return Chart(tab, words["chart_pipeline"], first - 2, CHART_COL,
+    return Chart(tab, words["chart_pipeline"], first + PIPELINE_DOWN, CHART_COL,
                  CellRange(tab, first, 1, last), (Series(CellRange(tab, first, 2, last),
                                                          head[1]),),
-                 width=480, height=11 * ROW_PIXELS, kind="line")
+                 width=480, height=11 * ROW_PIXELS, kind="line", category_format=DATE,
+                 value_format=MONEY)
 
 
 def _fitted(charts: list[Chart]) -> tuple[Chart, ...]:

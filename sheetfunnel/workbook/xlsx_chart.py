@@ -149,6 +149,7 @@ def _digest(chart: Chart, last_row: Callable[[str], int]) -> str:
     else:
         shown = [chart.title, str(_place(chart)), f"{chart.width}x{chart.height}",
                  _reference(chart.categories, last_row), f"{chart.kind}/1",
+                 f"{chart.category_format}/{chart.value_format}",
                  *(f"{s.name}={_reference(s.values, last_row)}:{s.line}" for s in chart.series)]
     return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
 
@@ -192,12 +193,12 @@ def chart_part(chart: Chart, last_row: Callable[[str], int]) -> bytes:
         across = chart.kind == "bar"
         plots += (f'<c:barChart><c:barDir val="{"bar" if across else "col"}"/>'
                   '<c:grouping val="clustered"/><c:varyColors val="0"/>'
-                  + "".join(_bar_series(i, s, chart.categories, named, last_row)
+                  + "".join(_bar_series(i, s, chart, named, last_row)
                             for i, s in bars)
                   + '<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>')
     if lines:
         plots += ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
-                  + "".join(_line_series(i, s, chart.categories, named, last_row)
+                  + "".join(_line_series(i, s, chart, named, last_row)
                             for i, s in lines)
                   + '<c:marker val="1"/><c:axId val="10"/><c:axId val="100"/></c:lineChart>')
     across = chart.kind == "bar"
@@ -205,14 +206,17 @@ def chart_part(chart: Chart, last_row: Callable[[str], int]) -> bytes:
         '<c:catAx><c:axId val="10"/><c:scaling>'
         f'<c:orientation val="{"maxMin" if across else "minMax"}"/></c:scaling>'
         f'<c:delete val="0"/><c:axPos val="{"l" if across else "b"}"/><c:numFmt '
-        'formatCode="General" sourceLinked="1"/><c:majorTickMark val="out"/>'
+        f'formatCode={ooxml.attr(chart.category_format or "General")} '
+        f'sourceLinked="{0 if chart.category_format else 1}"/><c:majorTickMark val="out"/>'
         '<c:minorTickMark val="none"/>'
         '<c:tickLblPos val="nextTo"/><c:crossAx val="100"/><c:crosses val="autoZero"/>'
-        '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/>'
+        f'<c:auto val="{0 if chart.category_format else 1}"/><c:lblAlgn val="ctr"/>'
+        '<c:lblOffset val="100"/>'
         '<c:noMultiLvlLbl val="0"/></c:catAx><c:valAx><c:axId val="100"/><c:scaling>'
         '<c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
         f'<c:axPos val="{"b" if across else "l"}"/>'
-        '<c:majorGridlines/><c:numFmt formatCode="General" sourceLinked="1"/>'
+        f'<c:majorGridlines/><c:numFmt formatCode={ooxml.attr(chart.value_format or "General")} '
+        f'sourceLinked="{0 if chart.value_format else 1}"/>'
         '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
         '<c:crossAx val="10"/><c:crosses val="autoZero"/><c:crossBetween val="between"/>'
         '</c:valAx></c:plotArea>')
@@ -226,26 +230,28 @@ def _series_head(index: int, series: Series, named: bool) -> str:
     return f'<c:idx val="{index}"/><c:order val="{index}"/>{name}'
 
 
-def _series_data(series: Series, categories: CellRange, last_row: Callable[[str], int]) -> str:
-    return (f"<c:cat><c:strRef><c:f>{ooxml.text(_reference(categories, last_row))}</c:f>"
-            f"</c:strRef></c:cat><c:val><c:numRef><c:f>"
+def _series_data(series: Series, chart: Chart, last_row: Callable[[str], int]) -> str:
+    """Categories as text, or as numbers where they are dates (shown in the axis' format)."""
+    kind = "numRef" if chart.category_format else "strRef"
+    return (f"<c:cat><c:{kind}><c:f>{ooxml.text(_reference(chart.categories, last_row))}"
+            f"</c:f></c:{kind}></c:cat><c:val><c:numRef><c:f>"
             f"{ooxml.text(_reference(series.values, last_row))}</c:f></c:numRef></c:val>")
 
 
-def _bar_series(index: int, series: Series, categories: CellRange, named: bool,
+def _bar_series(index: int, series: Series, chart: Chart, named: bool,
                 last_row: Callable[[str], int]) -> str:
     colour = COLOURS[index % len(COLOURS)]
     return (f"<c:ser>{_series_head(index, series, named)}"
             f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill></c:spPr>'
-            f"{_series_data(series, categories, last_row)}</c:ser>")
+            f"{_series_data(series, chart, last_row)}</c:ser>")
 
 
-def _line_series(index: int, series: Series, categories: CellRange, named: bool,
+def _line_series(index: int, series: Series, chart: Chart, named: bool,
                  last_row: Callable[[str], int]) -> str:
     colour = COLOURS[index % len(COLOURS)]
     return (f"<c:ser>{_series_head(index, series, named)}"
             f'<c:spPr><a:ln w="28575" cap="rnd"><a:solidFill><a:srgbClr val="{colour}"/>'
             '</a:solidFill><a:round/></a:ln></c:spPr><c:marker><c:symbol val="circle"/>'
             f'<c:size val="5"/><c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
-            f"</c:spPr></c:marker>{_series_data(series, categories, last_row)}"
+            f"</c:spPr></c:marker>{_series_data(series, chart, last_row)}"
             '<c:smooth val="0"/></c:ser>')
