@@ -50,7 +50,7 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
     _compare(rows, review.weeks, words)
     won_targets = weekly_won_targets(tuple(a.target for a in targets),
                                      tuple(w.start for w in review.weeks), config)
-    charts = [_weeks(rows, review.weeks, won_targets, words)]
+    charts: list[Chart | None] = [_weeks(rows, review.weeks, won_targets, words)]
     _steps(rows, review, words)
     charts.append(_step_weeks(rows, review, words))
     if pipeline:
@@ -87,7 +87,7 @@ def _compare(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None
 
 
 def _weeks(rows: Rows, weeks: tuple[Week, ...], won_targets: tuple[float | None, ...],
-           words: dict[str, Any]) -> Chart | None:
+           words: dict[str, Any]) -> Chart:
     """The weeks table and its chart: won amount in columns, the team's won-amount target (a
     column of its own when Targets set one) as a line over them."""
     aimed = any(t is not None for t in won_targets)
@@ -200,7 +200,6 @@ def _targets(rows: Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
         rows.grid[-1].append(pace_sentence(a, currency, lang))
 
 
-
 def _pipeline(rows: Rows, pipeline: tuple[tuple[dt.date, float | None], ...],
               words: dict[str, Any]) -> Chart:
     """The weighted pipeline of each day of the eight weeks (blank without a snapshot: the
@@ -220,8 +219,8 @@ def _pipeline(rows: Rows, pipeline: tuple[tuple[dt.date, float | None], ...],
 
 
 def _fitted(charts: list[Chart]) -> tuple[Chart, ...]:
-    """The charts, each no taller than the rows down to the next one in the same columns even
-    where rows are shortest, so no chart covers another."""
+    """The charts, each no taller than the rows down to the next one even where rows are
+    shortest, so no chart covers another."""
     fitted = []
     for chart in charts:
         below = [c.anchor_row for c in charts if c.anchor_row > chart.anchor_row]
