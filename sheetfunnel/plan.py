@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sheetfunnel.grid import Cell, column_letter
 
@@ -113,18 +113,46 @@ class Dropdown:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One series of a chart: its values (one column, the categories' rows) and its name.
+
+    The name is also the text of the cell right above ``values`` (the table's head): Google
+    names a series from that header row, the .xlsx chart from ``name``, so both show the same
+    legend. In a combo chart ``line`` draws the series as a line over the columns.
+    """
+
+    values: CellRange
+    name: str = ""
+    line: bool = False
+
+
+#: bar: horizontal bars, first category on top; line: one line per series; combo: columns,
+#: and a line for each series marked ``line`` (a target over actuals).
+ChartKind = Literal["bar", "line", "combo"]
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A bar chart of ``values`` by ``categories`` (both one column, same rows), its top left
-    corner on the anchor cell, ``width`` by ``height`` pixels."""
+    """A chart of ``series`` by ``categories`` (all one column, same rows), its top left corner
+    on the anchor cell, ``width`` by ``height`` pixels; a legend when it has several series."""
 
     tab: str
     title: str
     anchor_row: int
     anchor_col: int
     categories: CellRange
-    values: CellRange
+    series: tuple[Series, ...]
     width: int = 680
     height: int = 340
+    kind: ChartKind = "bar"
+    #: number formats of date categories and of the value axis (the .xlsx chart's; Google
+    #: shows the cells' own)
+    category_format: str | None = None
+    value_format: str | None = None
+
+    def ranges(self) -> tuple[CellRange, ...]:
+        """The categories and every series' values."""
+        return (self.categories, *(s.values for s in self.series))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sheetfunnel.engine.insights import Insights, insights
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.learn import Learned, learn, model_in_use, with_model
 from sheetfunnel.engine.model import Evaluation
+from sheetfunnel.engine.pipeline import daily_weighted
 from sheetfunnel.engine.review import Review, weekly_review
 from sheetfunnel.engine.targets import Attainment, attainments
 from sheetfunnel.errors import ConfigError, Problem
@@ -386,8 +387,11 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
             learned, found, config, tab=tab, lang=words.lang, as_of=evaluation.as_of))
     review = outcome.review
     if outcome.show_review and review is not None:
+        pipeline = daily_weighted(read_snapshots(snapshot.find(history_tab)),
+                                  outcome.summary.funnel, config, evaluation.as_of)
         looks += whole_tab("review", lambda tab: render_review(
-            review, outcome.targets, config, tab=tab, lang=words.lang, as_of=evaluation.as_of))
+            review, outcome.targets, config, tab=tab, lang=words.lang, as_of=evaluation.as_of,
+            pipeline=pipeline))
 
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),

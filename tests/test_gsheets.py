@@ -28,6 +28,7 @@ from sheetfunnel.plan import (
     NumberFormat,
     Protection,
     RowKeys,
+    Series,
     TabSpec,
     WritePlan,
 )
@@ -59,7 +60,7 @@ def scoring_plan(rows: int, *, score: float = 50.0, flag: str = "⏰ follow up")
         notes=(Note(tab, 1, 5, "Written by sheetfunnel"),),
         dropdowns=(Dropdown(CellRange(tab, 2, 3), CellRange("Summary", 2, 1, 2)),),
         charts=(Chart("Summary", "Funnel", 1, 4, CellRange("Summary", 2, 1, 2),
-                      CellRange("Summary", 2, 2, 2)),),
+                      (Series(CellRange("Summary", 2, 2, 2)),)),),
         protections=(Protection(CellRange(tab, 2, 5, None, 6), "sheetfunnel: owned columns"),),
     )
     ids = {r: f"OPP-{r - 1:05d}" for r in range(2, rows + 2)}
@@ -136,6 +137,74 @@ def test_a_changed_look_replaces_only_its_own_kind(emulator):
         ["deleteDeveloperMetadata"], ["addProtectedRange"], ["createDeveloperMetadata"]]
     rules = emulator.sheet("Opportunities").conditional_formats
     assert rules[0] == person_rule and len(rules) == 3
+
+
+def chart_plan(*, target_line: bool = True) -> WritePlan:
+    """A small table (weeks, won, target) and a chart of each kind beside it."""
+    tab = "Summary"
+    rows = [["Week", "Won", "Target"], ["W1", 5, 4], ["W2", 3, 4], ["W3", 6, 4]]
+    cells = tuple(CellWrite(tab, r, c, v) for r, row in enumerate(rows, start=1)
+                  for c, v in enumerate(row, start=1))
+    weeks, won, target = (CellRange(tab, 2, c, 4) for c in (1, 2, 3))
+    combo = (Series(won, "Won"), *((Series(target, "Target", line=True),) if target_line
+                                   else ()))
+    charts = (Chart(tab, "Won against target", 1, 5, weeks, combo, kind="combo"),
+              Chart(tab, "Both as lines", 20, 5, weeks,
+                    (Series(won, "Won"), Series(target, "Target")), kind="line"),
+              Chart(tab, "Won as bars", 40, 5, weeks, (Series(won),)))
+    return WritePlan((TabSpec(tab),), cells, Looks(charts=charts))
+
+
+def test_ten_runs_keep_one_chart_of_each_kind_and_never_touch_a_persons(emulator):
+    emulator.add_sheet("Opportunities", pipeline(3))
+    run_cycle(emulator, chart_plan())
+    person = {"chartId": 4242, "spec": {"title": "My own", "basicChart": {
+        "chartType": "LINE", "domains": [], "series": []}}, "position": {"overlayPosition": {
+            "anchorCell": {"sheetId": emulator.sheet("Summary").sheet_id}}}}
+    emulator.sheet("Summary").charts.append(person)
+    for _ in range(9):
+        assert "batchUpdate" not in run_cycle(emulator, chart_plan())
+    charts = emulator.sheet("Summary").charts
+    assert [c["spec"]["title"] for c in charts] == [
+        "Won against target", "Both as lines", "Won as bars", "My own"]
+    assert charts[-1] == person
+    combo = charts[0]["spec"]["basicChart"]
+    # Google names a series from its header row: the ranges start on the table's head
+    assert (combo["chartType"], combo["headerCount"], combo["legendPosition"]) == (
+        "COMBO", 1, "BOTTOM_LEGEND")
+    assert [(s["type"], s["series"]["sourceRange"]["sources"][0]["startRowIndex"])
+            for s in combo["series"]] == [("COLUMN", 0), ("LINE", 0)]
+    line = charts[1]["spec"]["basicChart"]
+    assert line["chartType"] == "LINE" and all("type" not in s for s in line["series"])
+    assert charts[2]["spec"]["basicChart"]["chartType"] == "BAR"
+
+    # the target line dropped: only that chart is replaced (deleted and added again)
+    first = len(emulator.calls)
+    run_cycle(emulator, chart_plan(target_line=False))
+    sent = [r for c in emulator.calls[first:] if c.kind == "batchUpdate"
+            for r in c.body["requests"]]
+    assert [next(iter(r)) for r in sent if "Metadata" not in next(iter(r))] == [
+        "deleteEmbeddedObject", "addChart"]
+    titles = [c["spec"]["title"] for c in emulator.sheet("Summary").charts]
+    assert sorted(titles) == sorted(["Won against target", "Both as lines", "Won as bars",
+                                     "My own"])
+
+
+def test_the_emulator_refuses_a_chart_google_would(emulator):
+    """The checks beyond the discovery document bite: a series type outside a combo chart."""
+    emulator.add_sheet("Opportunities", pipeline(3))
+    sheet_id = emulator.sheet("Opportunities").sheet_id
+    source = {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": 0,
+                                           "endRowIndex": 3, "startColumnIndex": 0,
+                                           "endColumnIndex": 1}]}}
+    request = {"addChart": {"chart": {"spec": {"basicChart": {
+        "chartType": "LINE", "domains": [{"domain": source}],
+        "series": [{"series": source, "type": "COLUMN"}]}}, "position": {"overlayPosition": {
+            "anchorCell": {"sheetId": sheet_id}}}}}}
+    answer = emulator.session().post(f"{emulator.base_url}/v4/spreadsheets/{KEY}:batchUpdate",
+                                     json={"requests": [request]}, timeout=5)
+    assert answer.status_code == 400 and "only valid for COMBO" in answer.text
+    assert emulator.sheet("Opportunities").charts == []
 
 
 # -- safe writes while people edit ----------------------------------------------------------

@@ -247,11 +247,39 @@ def test_eight_weeks_of_review_match_the_script_on_both_backends(make_book: Any)
     review = book.grid("Review")
     assert review[0][0] == f"Weekly review — the week of {last.isoformat()}"
     assert any(row and row[0] == "Targets" for row in review)
-    # a rerun writes nothing and keeps one chart of each
+    # the tables the charts plot: the week's share of the team's won-amount target (November:
+    # 20 working days, none in the week of Oct 26 — its Sunday is Nov 1 — and 4 in the week of
+    # Nov 2), each step's weekly rate, the weighted
+    # pipeline of each run day read back from History's snapshots
+    weeks = _section(review, "Week by week")
+    assert weeks[0][8] == "Won target"
+    assert [row[8] if len(row) > 8 else None for row in weeks[1:]] == [None] * 6 + [0, 4000]
+    steps = _section(review, "Conversion on exits, week by week (the last 8 weeks)")
+    assert steps[0] == ["Week of", "Lead → Qualified", "Qualified → Proposal", "Proposal → Won"]
+    for row, step in zip(steps[1:], zip(*(
+            [a / e if e else None for a, e in zip(c["advanced"], c["exits"], strict=True)]
+            for c in report["review"]["conversion"]), strict=True), strict=True):
+        got = [None if v == "" else v for v in (row[1:] + [None] * 3)[:3]]
+        assert got == [pytest.approx(r) if r is not None else None for r in step]
+    pipeline = _section(review, "Weighted pipeline per day (History's daily snapshots; open "
+                                "amount × stage probability)")
+    assert len(pipeline) == 1 + 56
+    shown = {_day(row[0]): row[1] if len(row) > 1 and row[1] != "" else None
+             for row in pipeline[1:]}
+    assert shown == {last - dt.timedelta(days=55 - k): pytest.approx(
+        weighted_on(events, deals, last - dt.timedelta(days=55 - k)))
+        if last - dt.timedelta(days=55 - k) in days else None for k in range(56)}
+    # a rerun writes nothing and keeps one chart of each: won amount in columns with the target
+    # as a line, conversion and pipeline as lines, velocity as bars
+    kinds = {"Won amount per week": ("combo", ("column", "line")),
+             "Conversion per transition, by week": ("line", ("line", "line", "line")),
+             "Weighted pipeline per day": ("line", ("line",)),
+             "Median days in stage": ("bar", ("bar",))}
+    assert _charts(book) == kinds
     for _ in range(2):
         report = run(book, last)
         assert report["io"]["cells_written"] == 0
-    assert _charts(book) == 2
+    assert _charts(book) == kinds
 
 
 def _was(events: list, deal: str, day: dt.date, stage: str) -> bool:
@@ -260,10 +288,60 @@ def _was(events: list, deal: str, day: dt.date, stage: str) -> bool:
     return (moves[-1] if moves else "Lead") == stage
 
 
-def _charts(book: Any) -> int:
+def weighted_on(events: list, deals: dict[str, list[Any]], day: dt.date) -> float:
+    """The weighted pipeline at the end of ``day``, counted from the script: each deal typed by
+    then in an open stage, its amount times the stage's probability."""
+    chance = {"Lead": 0.1, "Qualified": 0.3, "Proposal": 0.6}
+    total = 0.0
+    for deal, row in deals.items():
+        if row[5] <= day:
+            moves = [w for d_day, d, w in sorted(events) if d == deal and d_day <= day
+                     and w != "new"]
+            total += row[4] * chance.get(moves[-1] if moves else "Lead", 0.0)
+    return total
+
+
+def _section(grid: list[list[Any]], title: str) -> list[list[Any]]:
+    """A section's header row and its rows, down to the next blank row."""
+    start = next(i for i, row in enumerate(grid) if row and row[0] == title) + 1
+    end = next((i for i in range(start, len(grid)) if not any(v not in (None, "")
+                                                              for v in grid[i])), len(grid))
+    return grid[start:end]
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, int | float):  # a Google serial number
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    return value
+
+
+def _charts(book: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The Review's charts by title: their kind and each series' kind, as the file or the
+    spreadsheet holds them."""
     if isinstance(book, XlsxBook):
-        return len(openpyxl.load_workbook(book.path)["Review"]._charts)
-    return len(book.emulator.sheet("Review").charts)
+        found = {}
+        for chart in openpyxl.load_workbook(book.path)["Review"]._charts:
+            title = "".join(r.t for p in chart.title.tx.rich.p for r in p.r or [])
+            series = tuple(_kind(part) for part in chart._charts for _ in part.series)
+            kinds = set(series)
+            found[title] = ("combo" if len(kinds) > 1 or "column" in kinds else
+                            kinds.pop(), series)
+        return found
+    found = {}
+    for chart in book.emulator.sheet("Review").charts:
+        basic = chart["spec"]["basicChart"]
+        kind = basic["chartType"].lower()
+        found[chart["spec"]["title"]] = (kind, tuple(s.get("type", kind).lower()
+                                                     for s in basic["series"]))
+    return found
+
+
+def _kind(chart: Any) -> str:
+    if chart.tagname == "barChart":
+        return "bar" if chart.barDir == "bar" else "column"
+    return "line"
 
 
 def test_no_history_and_no_targets_write_no_review_tab(make_book: Any) -> None:

@@ -118,7 +118,8 @@ def test_maven_crm_report_matches_an_independent_computation(datasets):
     assert stages_out["Engaging"]["conversion_from_previous"] == pytest.approx(8300 / 8800)
     assert stages_out["Won"]["conversion_from_previous"] == pytest.approx(4238 / 8300)
     grid, looks = render_summary(summary, _config(tabs), tab="Summary", words=words_for("en"))
-    assert looks.charts and looks.charts[0].categories.first_row == looks.charts[0].values.first_row
+    (chart,) = looks.charts
+    assert chart.categories.first_row == chart.series[0].values.first_row
 
 
 def _config(tabs):

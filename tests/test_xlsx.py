@@ -31,6 +31,7 @@ from sheetfunnel.plan import (
     Note,
     NumberFormat,
     Protection,
+    Series,
     TabSpec,
     WritePlan,
 )
@@ -101,7 +102,7 @@ def _owned_plan(rows: int = 4) -> WritePlan:
         notes=(Note("Opportunities", 1, SCORE_COL, "Maintained by sheetfunnel."),),
         dropdowns=(Dropdown(CellRange("Opportunities", 2, 2), CellRange("Stages", 2, 1, 4)),),
         charts=(Chart("Summary", "Funnel", 1, 4, CellRange("Summary", 2, 1, 3),
-                      CellRange("Summary", 2, 2, 3)),),
+                      (Series(CellRange("Summary", 2, 2, 3)),)),),
         protections=(Protection(CellRange("Summary", 1, 1), "worker"),),
     )
     return WritePlan((TabSpec("Summary", frozen_rows=1, column_widths=((1, 30.0),)),
@@ -215,7 +216,7 @@ def test_changed_looks_replace_the_workers_own(book_path: Path) -> None:
                   dropdowns=(Dropdown(CellRange("Opportunities", 2, 2),
                                       CellRange("Stages", 2, 1, 3)),),
                   charts=(Chart("Summary", "Funnel", 1, 4, CellRange("Summary", 2, 1, 2),
-                                CellRange("Summary", 2, 2, 2)),))
+                                (Series(CellRange("Summary", 2, 2, 2)),)),))
     _apply(book_path, WritePlan(plan.tabs, plan.cells, looks))
     deals = openpyxl.load_workbook(book_path)["Opportunities"]
     lists = [dv.formula1 for dv in deals.data_validations.dataValidation if dv.type == "list"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -21,7 +23,16 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from sheetfunnel import init, schema
 from sheetfunnel.diff import same_value
-from sheetfunnel.plan import Bold, CellRange, CellWrite, Chart, Looks, TabSpec, WritePlan
+from sheetfunnel.plan import (
+    Bold,
+    CellRange,
+    CellWrite,
+    Chart,
+    Looks,
+    Series,
+    TabSpec,
+    WritePlan,
+)
 from sheetfunnel.runner import run_once
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
@@ -29,6 +40,10 @@ from sheetfunnel.workbook.xlsx_looks import WORKSHEET_ORDER, column_widths
 from sheetfunnel.workbook.xlsx_package import Package
 from sheetfunnel.workbook.xlsx_rows import row_cells, row_number, rows
 from tests.support.xlsx_parts import read_parts, write_parts
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_libreoffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not "
+                                       "installed; .ci/run installs libreoffice-calc")
 
 AS_OF = dt.date(2026, 11, 24)
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -238,7 +253,15 @@ def test_the_worker_replaces_its_own_chart_never_a_persons(kept: Path) -> None:
 
 # -- every part the writer makes is well-formed and in schema order ------------------------------
 
-ORDERS = {
+#: The plot area's chart kinds and axes: any order within each group (CT_PlotArea).
+CHARTS = ("areaChart", "area3DChart", "lineChart", "line3DChart", "stockChart", "radarChart",
+          "scatterChart", "pieChart", "pie3DChart", "doughnutChart", "barChart", "bar3DChart",
+          "ofPieChart", "surfaceChart", "surface3DChart", "bubbleChart")
+AXES = ("valAx", "catAx", "dateAx", "serAx")
+
+#: Children in schema order, by element name or "parent/name" where a name means two things;
+#: a tuple inside the order is a group whose members may come in any order.
+ORDERS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "worksheet": WORKSHEET_ORDER,
     "styleSheet": ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs",
                    "cellStyles", "dxfs", "tableStyles", "colors", "extLst"),
@@ -253,8 +276,15 @@ ORDERS = {
               "showDLblsOverMax", "extLst"),
     "barChart": ("barDir", "grouping", "varyColors", "ser", "dLbls", "gapWidth", "overlap",
                  "serLines", "axId", "extLst"),
-    "ser": ("idx", "order", "tx", "spPr", "invertIfNegative", "pictureOptions", "dPt", "dLbls",
-            "trendline", "errBars", "cat", "val", "shape", "extLst"),
+    "plotArea": ("layout", CHARTS, AXES, "dTable", "spPr", "extLst"),
+    "barChart/ser": ("idx", "order", "tx", "spPr", "invertIfNegative", "pictureOptions", "dPt",
+                     "dLbls", "trendline", "errBars", "cat", "val", "shape", "extLst"),
+    "lineChart": ("grouping", "varyColors", "ser", "dLbls", "dropLines", "hiLowLines",
+                  "upDownBars", "marker", "smooth", "axId", "extLst"),
+    "lineChart/ser": ("idx", "order", "tx", "spPr", "marker", "dPt", "dLbls", "trendline",
+                      "errBars", "cat", "val", "smooth", "extLst"),
+    "ser/marker": ("symbol", "size", "spPr", "extLst"),
+    "legend": ("legendPos", "legendEntry", "layout", "overlay", "spPr", "txPr", "extLst"),
     "catAx": ("axId", "scaling", "delete", "axPos", "majorGridlines", "minorGridlines", "title",
               "numFmt", "majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr",
               "crossAx", "crosses", "crossesAt", "auto", "lblAlgn", "lblOffset", "tickLblSkip",
@@ -268,11 +298,16 @@ ORDERS = {
 }
 
 
-def _check_order(element: ElementTree.Element, where: str) -> None:
+def _rank(order: tuple[str | tuple[str, ...], ...], name: str) -> int:
+    return next(i for i, item in enumerate(order) if name == item or
+                (isinstance(item, tuple) and name in item))
+
+
+def _check_order(element: ElementTree.Element, where: str, parent: str = "") -> None:
     name = element.tag.rpartition("}")[2]
-    order = ORDERS.get(name)
+    order = ORDERS.get(f"{parent}/{name}") or ORDERS.get(name)
     if order is not None:
-        ranks = [order.index(child.tag.rpartition("}")[2]) for child in element]
+        ranks = [_rank(order, child.tag.rpartition("}")[2]) for child in element]
         assert ranks == sorted(ranks), f"{where}: children of <{name}> out of order"
     if name == "sheetData":
         numbers = [int(row.get("r", "0")) for row in element]
@@ -282,7 +317,7 @@ def _check_order(element: ElementTree.Element, where: str) -> None:
             keys = [(len(c), c) for c in columns]
             assert keys == sorted(set(keys)), f"{where}: cells of row {row.get('r')} out of order"
     for child in element:
-        _check_order(child, where)
+        _check_order(child, where, name)
 
 
 def test_every_part_the_writer_makes_is_well_formed_and_in_schema_order(kept: Path) -> None:
@@ -306,7 +341,7 @@ def test_every_part_the_writer_makes_is_well_formed_and_in_schema_order(kept: Pa
 
 def _chart(title: str, row: int) -> Chart:
     return Chart("Summary", title, row, 10, CellRange("Summary", 2, 1, 4),
-                 CellRange("Summary", 2, 2, 4))
+                 (Series(CellRange("Summary", 2, 2, 4)),))
 
 
 def test_several_charts_on_a_tab_found_and_replaced_by_name(kept: Path) -> None:
@@ -416,3 +451,103 @@ def test_tab_marks_are_names_scoped_to_the_tab_and_a_persons_names_stay(tmp_path
     XlsxWorkbook(path).apply(WritePlan(tabs=(TabSpec("Mine's", tab_id="43"),)))
     assert XlsxWorkbook(path).read().ids == {"Mine's": "43", "Made": "7"}
     assert list(openpyxl.load_workbook(path)["Mine's"].defined_names) == ["sheetfunnel_43"]
+
+
+# -- line and combo charts -----------------------------------------------------------------------
+
+def _kinds_plan(*, first: bool) -> WritePlan:
+    """A small table (weeks, won, target) on a tab of its own and a chart of each kind."""
+    tab = "Charts"
+    rows = [["Week", "Won", "Target"], ["W1", 5, 4], ["W2", 3, 4], ["W3", 6, 4]]
+    cells = tuple(CellWrite(tab, r, c, v) for r, row in enumerate(rows, start=1)
+                  for c, v in enumerate(row, start=1)) if first else ()
+    weeks, won, target = (CellRange(tab, 2, c, 4) for c in (1, 2, 3))
+    charts = (Chart(tab, "Won against target", 1, 5, weeks,
+                    (Series(won, "Won"), Series(target, "Target", line=True)), kind="combo"),
+              Chart(tab, "Both as lines", 20, 5, weeks,
+                    (Series(won, "Won"), Series(target, "Target")), kind="line",
+                    category_format="yyyy-mm-dd", value_format="0%"),
+              Chart(tab, "Won as bars", 40, 5, weeks, (Series(won),)))
+    return WritePlan((TabSpec(tab),), cells, Looks(charts=charts))
+
+
+def _draw_kinds(path: Path) -> str:
+    """Ten runs drawing the three charts, a person's chart added beside them after the first;
+    the tab's drawing part."""
+    for run in range(10):
+        book = XlsxWorkbook(path)
+        book.read()
+        book.apply(_kinds_plan(first=run == 0))
+        if run == 0:
+            parts = read_parts(path)
+            drawing = next(n for n in parts if n.startswith("xl/drawings/drawing") and
+                           b"sheetfunnel: Won against target" in parts[n])
+            rels = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
+            parts[drawing] = parts[drawing].replace(b"</xdr:wsDr>",
+                                                    PERSON_ANCHOR + b"</xdr:wsDr>")
+            parts[rels] = parts[rels].replace(b"</Relationships>", (
+                b'<Relationship Id="rIdMine" Type="' + REL.encode() + b'/chart" '
+                b'Target="../charts/chart9.xml"/></Relationships>'))
+            write_parts(path, parts)
+    return drawing
+
+
+def test_line_and_combo_charts_replaced_by_name_in_schema_order_never_a_persons(
+        kept: Path) -> None:
+    drawing = _draw_kinds(kept)
+    parts = read_parts(kept)
+    assert re.findall(rb'name="sheetfunnel: ([^"]+)"', parts[drawing]) == [
+        b"Won against target", b"Both as lines", b"Won as bars"]
+    assert PERSON_ANCHOR in parts[drawing] and parts["xl/charts/chart9.xml"] == PERSON_CHART
+    charts = {name: ElementTree.fromstring(data) for name, data in parts.items()
+              if name.startswith("xl/charts/") and data != PERSON_CHART}
+    for name, root in charts.items():
+        _check_order(root, name)
+    c = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    kinds = {}
+    for root in charts.values():
+        title = "".join(t.text or "" for t in root.iter(
+            "{http://schemas.openxmlformats.org/drawingml/2006/main}t"))
+        area = root.find(f"{c}chart/{c}plotArea")
+        assert area is not None
+        kinds[title] = [child.tag.removeprefix(c) for child in area]
+        # every plot in the area draws on the same two axes
+        axes = {tuple(a.get("val") for a in plot.findall(f"{c}axId"))
+                for plot in area if plot.tag.endswith("Chart")}
+        assert axes == {("10", "100")}, title
+        names = [v.text for v in root.iter(f"{c}v")]
+        assert names == ([] if title == "Won as bars" else ["Won", "Target"]), title
+    assert kinds == {
+        "Won against target": ["layout", "barChart", "lineChart", "catAx", "valAx"],
+        "Both as lines": ["layout", "lineChart", "catAx", "valAx"],
+        "Won as bars": ["layout", "barChart", "catAx", "valAx"]}
+    # date categories: numbers on a text axis in the date's format, values in percent
+    lines = next(r for name, r in charts.items() if b"Both as lines" in parts[name])
+    axis = lines.find(f"{c}chart/{c}plotArea/{c}catAx")
+    assert lines.find(f"{c}chart/{c}plotArea/{c}lineChart/{c}ser/{c}cat/{c}numRef") is not None
+    assert (axis.find(f"{c}numFmt").get("formatCode"), axis.find(f"{c}auto").get("val")) == (
+        "yyyy-mm-dd", "0")
+    assert lines.find(f"{c}chart/{c}plotArea/{c}valAx/{c}numFmt").get("formatCode") == "0%"
+    combo = next(r for r in charts.values() if r.find(f"{c}chart/{c}plotArea/{c}lineChart")
+                 is not None and r.find(f"{c}chart/{c}plotArea/{c}barChart") is not None)
+    assert combo.find(f"{c}chart/{c}plotArea/{c}barChart/{c}barDir").get("val") == "col"
+
+
+@needs_libreoffice
+def test_libreoffice_opens_line_and_combo_charts(kept: Path, tmp_path: Path) -> None:
+    """LibreOffice reads the parts back as the same charts (it saves them again)."""
+    _draw_kinds(kept)
+    out = tmp_path / "libreoffice"
+    subprocess.run([SOFFICE, "--headless", "--norestore",
+                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(kept)],
+                   check=True, capture_output=True, timeout=300)
+    parts = read_parts(out / kept.name)
+    plots = {}
+    for name, data in parts.items():
+        if name.startswith("xl/charts/chart"):
+            title = b"".join(re.findall(rb"<a:t>([^<]*)</a:t>", data)).decode()
+            plots[title] = re.findall(rb"<c:(barChart|lineChart|pieChart)>", data)
+    assert plots["Won against target"] == [b"barChart", b"lineChart"]
+    assert plots["Both as lines"] == [b"lineChart"]
+    assert plots["Won as bars"] == [b"barChart"]

@@ -68,13 +68,33 @@ def _attain(target: Target, evaluation: Evaluation, config: Config) -> Attainmen
         else None
     week_target = None
     if running and target.metric != "conversion":
-        first = week_start(as_of, config.settings.week_start)
-        share = working_days(max(first, target.start),
-                             min(first + dt.timedelta(days=6), target.end), config)
-        whole = working_days(target.start, target.end, config)
-        week_target = target.value * share / whole if whole else None
+        week_target = _week_share(target, week_start(as_of, config.settings.week_start), config)
     return Attainment(target, value, value / target.value if target.value else None, remaining,
                       days_left, per_day, projection, week_target, running)
+
+
+def _week_share(target: Target, first: dt.date, config: Config) -> float | None:
+    """The target's share for the week starting ``first``: its value times the week's share of
+    the period's working days (None when the period has none)."""
+    share = working_days(max(first, target.start),
+                         min(first + dt.timedelta(days=6), target.end), config)
+    whole = working_days(target.start, target.end, config)
+    return target.value * share / whole if whole else None
+
+
+def weekly_won_targets(targets: tuple[Target, ...], starts: tuple[dt.date, ...],
+                       config: Config) -> tuple[float | None, ...]:
+    """The team's won-amount target of each week starting in ``starts`` (the share of every
+    team target whose period overlaps the week); None for a week no such target covers."""
+    team = [t for t in targets if t.owner is None and t.metric == "won_amount"]
+    found: list[float | None] = []
+    for first in starts:
+        last = first + dt.timedelta(days=6)
+        shares = [_week_share(t, first, config) for t in team
+                  if t.start <= last and first <= t.end]
+        known = [s for s in shares if s is not None]
+        found.append(round(sum(known), 2) if known else None)
+    return tuple(found)
 
 
 def _closed_on(deals: pd.DataFrame) -> pd.Series:

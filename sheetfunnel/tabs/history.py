@@ -49,7 +49,6 @@ def read_stage_changes(grid: Grid | None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns, dtype=object)
 
 
-
 def _kinds(slot: int) -> set[str]:
     return {normalise_name(words_for(lang).history_kinds[slot]) for lang in LANGUAGES}
 

@@ -1,6 +1,8 @@
 """The Review tab (复盘): the weekly review a manager looks at — this week against last week
-and the 4-week average, eight weeks with a chart, conversion on exits, stage velocity with a
-chart, the bottleneck, cohorts by created month and the targets with their pace.
+and the 4-week average, eight weeks with their won amount against the target (columns and a
+line), conversion on exits with its 8-week lines and the bottleneck, the weighted pipeline
+per day from History's snapshots (a line), stage velocity (bars), cohorts by created month
+and the targets with their pace.
 
 Rewritten whole each run and deterministic (dates are the run's as-of date), so a rerun with
 nothing new writes nothing. The charts are placed beside their tables; the backends replace
@@ -9,14 +11,15 @@ the worker's own charts and leave a person's alone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from sheetfunnel.config.model import Config
 from sheetfunnel.engine.review import Review, Week
-from sheetfunnel.engine.targets import Attainment
+from sheetfunnel.engine.targets import Attainment, weekly_won_targets
 from sheetfunnel.grid import Cell, Grid
-from sheetfunnel.plan import CellRange, Chart, Looks
+from sheetfunnel.plan import CellRange, Chart, Looks, Series
 from sheetfunnel.render import tab_protection
 from sheetfunnel.tabs.rows import Rows
 from sheetfunnel.words.review import metric_text, pace_sentence, texts
@@ -24,10 +27,16 @@ from sheetfunnel.words.review import metric_text, pace_sentence, texts
 PERCENT, INTEGER, MONEY, DAYS, DATE = "0%", "#,##0", "#,##0", "0.0", "yyyy-mm-dd"
 CHART_COL = 10  # charts sit right of the widest table (the targets have 11 columns, below)
 ROW_PIXELS = 21
+PIPELINE_DOWN = 8  # rows into its table: the conversion lines above get room for their legend
+LEAST_ROW_PIXELS = 17  # LibreOffice's default row, the shortest: a chart never reaches the next
 
 
 def render_review(review: Review, targets: tuple[Attainment, ...], config: Config, *,
-                  tab: str, lang: str, as_of: dt.date) -> tuple[Grid, Looks]:
+                  tab: str, lang: str, as_of: dt.date,
+                  pipeline: tuple[tuple[dt.date, float | None], ...] = ()
+                  ) -> tuple[Grid, Looks]:
+    """The tab's cells and looks; ``pipeline``: the weighted pipeline per day (see
+    ``engine.pipeline.daily_weighted``)."""
     words = texts(lang)
     rows = Rows(tab)
     rows.add([words["title"].format(week=review.weeks[-1].start.isoformat())], bold=True)
@@ -39,8 +48,13 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
     else:
         rows.add([])  # the same rows every run: the charts keep their place
     _compare(rows, review.weeks, words)
-    charts = [_weeks(rows, review.weeks, words)]
+    won_targets = weekly_won_targets(tuple(a.target for a in targets),
+                                     tuple(w.start for w in review.weeks), config)
+    charts: list[Chart | None] = [_weeks(rows, review.weeks, won_targets, words)]
     _steps(rows, review, words)
+    charts.append(_step_weeks(rows, review, words))
+    if pipeline:
+        charts.append(_pipeline(rows, pipeline, words))
     charts.append(_velocity(rows, review, words))
     _cohorts(rows, review, config, words)
     _step_cohorts(rows, review, words)
@@ -50,7 +64,7 @@ def render_review(review: Review, targets: tuple[Attainment, ...], config: Confi
         _targets(rows, targets, words, lang, config.settings.currency)
     width = max(len(r) for r in rows.grid)
     return rows.grid, Looks(tuple(rows.formats), tuple(rows.bold),
-                            charts=tuple(c for c in charts if c is not None),
+                            charts=_fitted([c for c in charts if c is not None]),
                             protections=tab_protection(tab, width))
 
 
@@ -75,18 +89,28 @@ def _compare(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> None
                  formats={2: shape, 3: shape, 4: "#,##0.0"})
 
 
-def _weeks(rows: Rows, weeks: tuple[Week, ...], words: dict[str, Any]) -> Chart | None:
-    rows.section(words["weeks"], words["weeks_head"])
+def _weeks(rows: Rows, weeks: tuple[Week, ...], won_targets: tuple[float | None, ...],
+           words: dict[str, Any]) -> Chart:
+    """The weeks table and its chart: won amount in columns, the team's won-amount target (a
+    column of its own when Targets set one) as a line over them."""
+    aimed = any(t is not None for t in won_targets)
+    head = words["weeks_head"] + ((words["weeks_target"],) if aimed else ())
+    rows.section(words["weeks"], head)
     first = len(rows.grid) + 1
-    for w in weeks:
+    for w, target in zip(weeks, won_targets, strict=True):
         rows.add([w.start, w.new, w.advanced, w.won, w.won_amount, w.lost, w.lost_amount,
-                  words["from_dates" if w.estimated else "from_history"]],
+                  words["from_dates" if w.estimated else "from_history"],
+                  *([target] if aimed else [])],
                  formats={1: DATE, 2: INTEGER, 3: INTEGER, 4: INTEGER, 5: MONEY, 6: INTEGER,
-                          7: MONEY})
+                          7: MONEY, **({9: MONEY} if aimed else {})})
     last = len(rows.grid)
     tab = rows.tab
+    series: tuple[Series, ...] = (Series(CellRange(tab, first, 5, last), head[4]),)
+    if aimed:
+        series += (Series(CellRange(tab, first, 9, last), head[8], line=True),)
     return Chart(tab, words["chart_won"], first - 2, CHART_COL, CellRange(tab, first, 1, last),
-                 CellRange(tab, first, 5, last), width=480, height=(last - first + 3) * ROW_PIXELS)
+                 series, width=480, height=(last - first + 3) * ROW_PIXELS, kind="combo",
+                 category_format=DATE, value_format=MONEY)
 
 
 def _steps(rows: Rows, review: Review, words: dict[str, Any]) -> None:
@@ -117,8 +141,30 @@ def _velocity(rows: Rows, review: Review, words: dict[str, Any]) -> Chart | None
         return None
     tab = rows.tab
     return Chart(tab, words["chart_velocity"], first - 2, CHART_COL,
-                 CellRange(tab, first, 1, last), CellRange(tab, first, 3, last), width=480,
+                 CellRange(tab, first, 1, last), (Series(CellRange(tab, first, 3, last)),),
+                 width=480,
                  height=max(last - first + 3, 6) * ROW_PIXELS)
+
+
+def _step_weeks(rows: Rows, review: Review, words: dict[str, Any]) -> Chart | None:
+    """Each transition's conversion on exits in each of the eight weeks (blank where no deal
+    left the stage), one line per transition."""
+    if not review.steps:
+        return None
+    names = tuple(f"{step.source} → {step.target}" for step in review.steps)
+    rows.section(words["step_weeks"], (words["step_weeks_head"], *names))
+    first = len(rows.grid) + 1
+    for index, week in enumerate(review.weeks):
+        rows.add([week.start, *(step.rate(index) for step in review.steps)],
+                 formats={1: DATE, **{c: PERCENT for c in range(2, len(names) + 2)}})
+    last = len(rows.grid)
+    tab = rows.tab
+    return Chart(tab, words["chart_steps"], first - 2, max(CHART_COL, len(names) + 3),
+                 CellRange(tab, first, 1, last),
+                 tuple(Series(CellRange(tab, first, col, last), name)
+                       for col, name in enumerate(names, start=2)),
+                 width=480, height=15 * ROW_PIXELS, kind="line", category_format=DATE,
+                 value_format=PERCENT)
 
 
 def _cohorts(rows: Rows, review: Review, config: Config, words: dict[str, Any]) -> None:
@@ -169,3 +215,32 @@ def _targets(rows: Rows, targets: tuple[Attainment, ...], words: dict[str, Any],
                  formats={4: shape, 5: shape, 6: PERCENT, 7: shape, 8: INTEGER, 9: "#,##0.0",
                           10: shape, 11: "#,##0.0"})
         rows.grid[-1].append(pace_sentence(a, currency, lang))
+
+
+def _pipeline(rows: Rows, pipeline: tuple[tuple[dt.date, float | None], ...],
+              words: dict[str, Any]) -> Chart:
+    """The weighted pipeline of each day of the eight weeks (blank without a snapshot: the
+    same rows every run), and its line beside the table, a little down it."""
+    head = words["pipeline_head"]
+    rows.section(words["pipeline"], head)
+    first = len(rows.grid) + 1
+    for day, weighted in pipeline:
+        rows.add([day, weighted], formats={1: DATE, 2: MONEY})
+    last = len(rows.grid)
+    tab = rows.tab
+    return Chart(tab, words["chart_pipeline"], first + PIPELINE_DOWN, CHART_COL,
+                 CellRange(tab, first, 1, last), (Series(CellRange(tab, first, 2, last),
+                                                         head[1]),),
+                 width=480, height=11 * ROW_PIXELS, kind="line", category_format=DATE,
+                 value_format=MONEY)
+
+
+def _fitted(charts: list[Chart]) -> tuple[Chart, ...]:
+    """The charts, each no taller than the rows down to the next one even where rows are
+    shortest, so no chart covers another."""
+    fitted = []
+    for chart in charts:
+        below = [c.anchor_row for c in charts if c.anchor_row > chart.anchor_row]
+        room = (min(below) - chart.anchor_row) * LEAST_ROW_PIXELS if below else chart.height
+        fitted.append(dataclasses.replace(chart, height=min(chart.height, room)))
+    return tuple(fitted)

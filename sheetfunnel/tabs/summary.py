@@ -22,7 +22,16 @@ from sheetfunnel.config import Config
 from sheetfunnel.engine.targets import Attainment
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.money import money_format
-from sheetfunnel.plan import Bold, CellRange, Chart, Highlight, Looks, NumberFormat, PrintSetup
+from sheetfunnel.plan import (
+    Bold,
+    CellRange,
+    Chart,
+    Highlight,
+    Looks,
+    NumberFormat,
+    PrintSetup,
+    Series,
+)
 from sheetfunnel.render import tab_protection
 from sheetfunnel.report import builtin_value
 from sheetfunnel.summary import RunHeader, Summary
@@ -218,7 +227,7 @@ def render_summary(summary: Summary, config: Config, *, tab: str, words: Words,
         sheet.highlights.append(Highlight(CellRange(tab, row, 1, row), "equals",
                                           str(funnel["stage"].iloc[worst]), BOTTLENECK_COLOR))
     chart = Chart(tab, texts["chart"], chart_row, CHART_COL,
-                  CellRange(tab, first, 1, charted), CellRange(tab, first, 2, charted),
+                  CellRange(tab, first, 1, charted), (Series(CellRange(tab, first, 2, charted)),),
                   width=CHART_WIDTH, height=(first - 3 - chart_row) * ROW_PIXELS)
 
     dated = summary.forecast.assign(period=summary.forecast["period"].fillna(texts["no_date"]))

@@ -109,6 +109,8 @@ METADATA_FIELDS = (
     "protectedRanges(protectedRangeId,range,description,warningOnly),"
     "developerMetadata(metadataId,metadataKey,metadataValue))"
 )
+#: A plan's chart kinds as Google's chart types (a combo's series are COLUMN or LINE).
+_CHART_TYPES = {"bar": "BAR", "line": "LINE", "combo": "COMBO"}
 RULE_TYPES = {"equals": "TEXT_EQ", "contains": "TEXT_CONTAINS", "begins": "TEXT_STARTS_WITH"}
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{10,}")
 
@@ -315,8 +317,9 @@ def _chart_mark(chart: dict) -> tuple:
     sources = tuple(_span(s) for part in (*basic.get("domains", []), *basic.get("series", []))
                     for inner in part.values() if isinstance(inner, dict)
                     for s in inner.get("sourceRange", {}).get("sources", []))
+    kinds = tuple(s.get("type") for s in basic.get("series", []))
     anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
-    return (spec.get("title"), basic.get("chartType"), sources, anchor.get("sheetId", 0),
+    return (spec.get("title"), basic.get("chartType"), sources, kinds, anchor.get("sheetId", 0),
             anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
 
 
@@ -446,7 +449,7 @@ class _Changes:
             if self.tab(title):
                 self._highlights(self.tabs[title], highlights)
         for chart in looks.charts:
-            if all(self.tab(t) for t in (chart.tab, chart.categories.tab, chart.values.tab)):
+            if all(self.tab(t) for t in (chart.tab, *(r.tab for r in chart.ranges()))):
                 self._chart(chart)
         for title, protections in _by_tab(looks.protections).items():
             if self.tab(title):
@@ -535,12 +538,20 @@ class _Changes:
         def source(area: CellRange) -> dict:
             if area.last_row is None:
                 area = dataclasses.replace(area, last_row=self.tabs[area.tab].rows)
+            area = dataclasses.replace(area, first_row=area.first_row - header)
             return {"sourceRange": {"sources": [self.grid_range(area)]}}
+        header = int(len(chart.series) > 1)  # Google names a series from its header row
         wanted = {
             "spec": {"title": chart.title, "basicChart": {
-                "chartType": "BAR", "legendPosition": "NO_LEGEND", "headerCount": 0,
-                "domains": [{"domain": source(chart.categories), "reversed": True}],
-                "series": [{"series": source(chart.values), "targetAxis": "BOTTOM_AXIS"}]}},
+                "chartType": _CHART_TYPES[chart.kind],
+                "legendPosition": "BOTTOM_LEGEND" if header else "NO_LEGEND",
+                "headerCount": header,
+                "domains": [{"domain": source(chart.categories),
+                             **({"reversed": True} if chart.kind == "bar" else {})}],
+                "series": [{"series": source(s.values), "targetAxis":
+                            "BOTTOM_AXIS" if chart.kind == "bar" else "LEFT_AXIS",
+                            **({"type": "LINE" if s.line else "COLUMN"}
+                               if chart.kind == "combo" else {})} for s in chart.series]}},
             "position": {"overlayPosition": {"anchorCell": {
                 "sheetId": self.tabs[chart.tab].sheet_id, "rowIndex": chart.anchor_row - 1,
                 "columnIndex": chart.anchor_col - 1},
@@ -615,7 +626,7 @@ def _needs(writes: dict[str, list[CellWrite]], looks: Looks) -> dict[str, tuple[
     areas = [*(i.range for i in looks.number_formats), *(b.range for b in looks.bold),
              *(h.range for h in looks.highlights), *(d.range for d in looks.dropdowns),
              *(d.source for d in looks.dropdowns), *(p.range for p in looks.protections),
-             *(c.categories for c in looks.charts), *(c.values for c in looks.charts)]
+             *(r for c in looks.charts for r in c.ranges())]
     for area in areas:
         need(area.tab, area.last_row or area.first_row, area.last_col or area.first_col)
     for note in looks.notes:

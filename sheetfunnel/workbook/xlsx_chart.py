@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from sheetfunnel.grid import column_letter, quote_tab
-from sheetfunnel.plan import CellRange, Chart
+from sheetfunnel.plan import CellRange, Chart, Series
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_looks import add_element, element_attributes
 from sheetfunnel.workbook.xlsx_package import CHART, DRAWING, PackageWriter
@@ -25,7 +25,9 @@ DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 _ANCHORS = ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor")
 EMU_PER_PIXEL = 9525  # at 96 dpi
-BAR_COLOR = "4472C4"  # the bars' fill: without one LibreOffice draws none
+#: Each series' colour, in order (without one LibreOffice draws none); the first is the
+#: bars' of a one-series bar chart.
+COLOURS = ("4472C4", "ED7D31", "70AD47", "7030A0", "FFC000", "5B9BD5", "A5A5A5", "264478")
 _C_NV_PR = re.compile(rb"<(?:[\w.-]+:)?cNvPr\b[^>]*>")
 _CHART_REF = re.compile(rb"<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]*:?id\s*=\s*[\"']([^\"']+)[\"']")
 _FROM = re.compile(rb"<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?"
@@ -140,10 +142,16 @@ def _reference(area: CellRange, last_row: Callable[[str], int]) -> str:
 
 
 def _digest(chart: Chart, last_row: Callable[[str], int]) -> str:
-    shown = "|".join([chart.title, str(_place(chart)), f"{chart.width}x{chart.height}",
-                      _reference(chart.categories, last_row),
-                      _reference(chart.values, last_row), "bar/2"])
-    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+    if chart.kind == "bar" and len(chart.series) == 1:  # as drawn before charts had kinds
+        shown = [chart.title, str(_place(chart)), f"{chart.width}x{chart.height}",
+                 _reference(chart.categories, last_row),
+                 _reference(chart.series[0].values, last_row), "bar/2"]
+    else:
+        shown = [chart.title, str(_place(chart)), f"{chart.width}x{chart.height}",
+                 _reference(chart.categories, last_row), f"{chart.kind}/1",
+                 f"{chart.category_format}/{chart.value_format}",
+                 *(f"{s.name}={_reference(s.values, last_row)}:{s.line}" for s in chart.series)]
+    return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
 
 
 def _anchor(chart: Chart, digest: str, number: int, rid: str, declared: bool) -> bytes:
@@ -165,32 +173,85 @@ def _anchor(chart: Chart, digest: str, number: int, rid: str, declared: bool) ->
 
 
 def chart_part(chart: Chart, last_row: Callable[[str], int]) -> bytes:
-    """A horizontal bar chart, first category on top, no legend."""
+    """The chart part: horizontal bars (first category on top), lines, or columns with lines
+    over them sharing both axes; a legend below when there are several series."""
     title = ooxml.text(chart.title)
-    categories = ooxml.text(_reference(chart.categories, last_row))
-    values = ooxml.text(_reference(chart.values, last_row))
-    return (
+    named = len(chart.series) > 1
+    head = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<c:chartSpace xmlns:c="{ooxml.CHART}" xmlns:a="{ooxml.DRAWING_MAIN}" '
         f'xmlns:r="{ooxml.REL}"><c:roundedCorners val="0"/><c:chart><c:title><c:tx><c:rich>'
         f"<a:bodyPr/><a:p><a:pPr><a:defRPr sz=\"1100\" b=\"1\"/></a:pPr><a:r>"
         f"<a:rPr sz=\"1100\" b=\"1\"/><a:t>{title}</a:t></a:r></a:p></c:rich></c:tx>"
-        '<c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
-        '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/>'
-        '<c:varyColors val="0"/><c:ser><c:idx val="0"/><c:order val="0"/>'
-        f'<c:spPr><a:solidFill><a:srgbClr val="{BAR_COLOR}"/></a:solidFill></c:spPr>'
-        f"<c:cat><c:strRef><c:f>{categories}</c:f></c:strRef></c:cat>"
-        f"<c:val><c:numRef><c:f>{values}</c:f></c:numRef></c:val></c:ser>"
-        '<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>'
-        '<c:catAx><c:axId val="10"/><c:scaling><c:orientation val="maxMin"/></c:scaling>'
-        '<c:delete val="0"/><c:axPos val="l"/><c:numFmt formatCode="General" '
-        'sourceLinked="1"/><c:majorTickMark val="out"/><c:minorTickMark val="none"/>'
+        '<c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>')
+    numbered = list(enumerate(chart.series))
+    bars = [(i, s) for i, s in numbered if chart.kind == "bar"
+            or (chart.kind == "combo" and not s.line)]
+    lines = [(i, s) for i, s in numbered if (i, s) not in bars]
+    plots = ""
+    if bars:
+        across = chart.kind == "bar"
+        plots += (f'<c:barChart><c:barDir val="{"bar" if across else "col"}"/>'
+                  '<c:grouping val="clustered"/><c:varyColors val="0"/>'
+                  + "".join(_bar_series(i, s, chart, named, last_row)
+                            for i, s in bars)
+                  + '<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>')
+    if lines:
+        plots += ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
+                  + "".join(_line_series(i, s, chart, named, last_row)
+                            for i, s in lines)
+                  + '<c:marker val="1"/><c:axId val="10"/><c:axId val="100"/></c:lineChart>')
+    across = chart.kind == "bar"
+    axes = (
+        '<c:catAx><c:axId val="10"/><c:scaling>'
+        f'<c:orientation val="{"maxMin" if across else "minMax"}"/></c:scaling>'
+        f'<c:delete val="0"/><c:axPos val="{"l" if across else "b"}"/><c:numFmt '
+        f'formatCode={ooxml.attr(chart.category_format or "General")} '
+        f'sourceLinked="{0 if chart.category_format else 1}"/><c:majorTickMark val="out"/>'
+        '<c:minorTickMark val="none"/>'
         '<c:tickLblPos val="nextTo"/><c:crossAx val="100"/><c:crosses val="autoZero"/>'
-        '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/>'
+        f'<c:auto val="{0 if chart.category_format else 1}"/><c:lblAlgn val="ctr"/>'
+        '<c:lblOffset val="100"/>'
         '<c:noMultiLvlLbl val="0"/></c:catAx><c:valAx><c:axId val="100"/><c:scaling>'
-        '<c:orientation val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="b"/>'
-        '<c:majorGridlines/><c:numFmt formatCode="General" sourceLinked="1"/>'
+        '<c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+        f'<c:axPos val="{"b" if across else "l"}"/>'
+        f'<c:majorGridlines/><c:numFmt formatCode={ooxml.attr(chart.value_format or "General")} '
+        f'sourceLinked="{0 if chart.value_format else 1}"/>'
         '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
         '<c:crossAx val="10"/><c:crosses val="autoZero"/><c:crossBetween val="between"/>'
-        '</c:valAx></c:plotArea><c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/>'
-        "</c:chart></c:chartSpace>").encode()
+        '</c:valAx></c:plotArea>')
+    legend = '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>' if named else ""
+    return (head + plots + axes + legend + '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/>'
+            "</c:chart></c:chartSpace>").encode()
+
+
+def _series_head(index: int, series: Series, named: bool) -> str:
+    name = f"<c:tx><c:v>{ooxml.text(series.name)}</c:v></c:tx>" if named else ""
+    return f'<c:idx val="{index}"/><c:order val="{index}"/>{name}'
+
+
+def _series_data(series: Series, chart: Chart, last_row: Callable[[str], int]) -> str:
+    """Categories as text, or as numbers where they are dates (shown in the axis' format)."""
+    kind = "numRef" if chart.category_format else "strRef"
+    return (f"<c:cat><c:{kind}><c:f>{ooxml.text(_reference(chart.categories, last_row))}"
+            f"</c:f></c:{kind}></c:cat><c:val><c:numRef><c:f>"
+            f"{ooxml.text(_reference(series.values, last_row))}</c:f></c:numRef></c:val>")
+
+
+def _bar_series(index: int, series: Series, chart: Chart, named: bool,
+                last_row: Callable[[str], int]) -> str:
+    colour = COLOURS[index % len(COLOURS)]
+    return (f"<c:ser>{_series_head(index, series, named)}"
+            f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill></c:spPr>'
+            f"{_series_data(series, chart, last_row)}</c:ser>")
+
+
+def _line_series(index: int, series: Series, chart: Chart, named: bool,
+                 last_row: Callable[[str], int]) -> str:
+    colour = COLOURS[index % len(COLOURS)]
+    return (f"<c:ser>{_series_head(index, series, named)}"
+            f'<c:spPr><a:ln w="28575" cap="rnd"><a:solidFill><a:srgbClr val="{colour}"/>'
+            '</a:solidFill><a:round/></a:ln></c:spPr><c:marker><c:symbol val="circle"/>'
+            f'<c:size val="5"/><c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
+            f"</c:spPr></c:marker>{_series_data(series, chart, last_row)}"
+            '<c:smooth val="0"/></c:ser>')

@@ -215,6 +215,7 @@ class BatchUpdateMixin:
         anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get(
             "anchorCell") or {}
         sheet = self._by_id(anchor.get("sheetId"))
+        self._check_basic_chart(((chart.get("spec") or {}).get("basicChart")) or {})
         chart["chartId"] = chart.get("chartId") or self._new_id()
         chart.setdefault("spec", {})["hiddenDimensionStrategy"] = chart["spec"].get(
             "hiddenDimensionStrategy", "SKIP_HIDDEN_ROWS_AND_COLUMNS")
@@ -223,6 +224,32 @@ class BatchUpdateMixin:
         overlay.setdefault("heightPixels", 371)
         sheet.charts.append(chart)
         return {"chart": strip_zero_sheet(copy.deepcopy(chart))}
+
+    def _check_basic_chart(self, basic: dict) -> None:
+        """What Google refuses in a basic chart beyond the schema: a series type outside a
+        combo chart, a combo series other than a column, line or area, and a domain and
+        series that are not one column of the same rows of an existing sheet."""
+        combo = basic.get("chartType") == "COMBO"
+        for series in basic.get("series", []):
+            kind = series.get("type")
+            if kind is not None and not combo:
+                raise bad("Invalid requests[0].addChart: Series type is only valid for "
+                          "COMBO charts.")
+            if combo and kind not in ("COLUMN", "LINE", "AREA"):
+                raise bad(f"Invalid requests[0].addChart: Combo series type {kind} is not "
+                          "supported (COLUMN, LINE or AREA).")
+        spans = set()
+        for part in (*basic.get("domains", []), *basic.get("series", [])):
+            for data in (part.get("domain"), part.get("series")):
+                for area in ((data or {}).get("sourceRange") or {}).get("sources", []):
+                    self._by_id(area.get("sheetId"))
+                    if area.get("endColumnIndex", 0) - area.get("startColumnIndex", 0) != 1:
+                        raise bad("Invalid requests[0].addChart: a chart source range must be "
+                                  "one column.")
+                    spans.add((area.get("startRowIndex", 0), area.get("endRowIndex")))
+        if len(spans) > 1:
+            raise bad("Invalid requests[0].addChart: the domain and series ranges must have the "
+                      "same rows.")
 
     def _r_delete_embedded_object(self, request: dict) -> None:
         self._remove("charts", "chartId", request.get("objectId"), "No object with id")
