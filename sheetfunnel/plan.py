@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetfunnel.grid import Cell, column_letter
+from sheetfunnel.grid import Cell, Grid, column_letter
 
 
 @dataclass(frozen=True)
@@ -281,6 +281,9 @@ class WritePlan:
     #: ``cells`` are already the changes from the snapshot the run read, their values as
     #: ``diff.storable`` gives them: a backend still holding that read need not diff again
     diffed: bool = False
+    #: tabs the worker owns whole, each with the grid it must hold exactly (``cells`` hold the
+    #: changes that get it there): a backend may write such a tab afresh when much changed
+    whole_tabs: tuple[tuple[str, Grid], ...] = ()
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}

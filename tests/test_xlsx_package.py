@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -416,3 +417,41 @@ def test_tab_marks_are_names_scoped_to_the_tab_and_a_persons_names_stay(tmp_path
     XlsxWorkbook(path).apply(WritePlan(tabs=(TabSpec("Mine's", tab_id="43"),)))
     assert XlsxWorkbook(path).read().ids == {"Mine's": "43", "Made": "7"}
     assert list(openpyxl.load_workbook(path)["Mine's"].defined_names) == ["sheetfunnel_43"]
+
+
+def _sheet_parts(path: Path, title: str) -> tuple[bytes, dict[tuple[int, int], bytes]]:
+    """A tab's sheet part without its rows, and its cells that hold a value."""
+    with zipfile.ZipFile(path) as source:
+        part = next(tab.part for tab in Package(source).tabs() if tab.title == title)
+    data = read_parts(path)[part]
+    start, end = data.index(b"<sheetData"), data.rindex(b"</sheetData>")
+    filled = {place: cell for place, cell in _cells(data).items() if b"<v>" in cell or
+              b"<is>" in cell}
+    return data[:start] + data[end:], filled
+
+
+def test_a_whole_tab_written_afresh_looks_as_when_edited_cell_by_cell(
+        kept: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When most of Attention changes it is streamed anew: the same cells, styles, widths,
+    conditional colours and print setup as editing it in place, and no other part differs."""
+    from sheetfunnel.workbook import xlsx_writer
+
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    books = {}
+    for share in (2.0, 0.0):  # never afresh, always afresh
+        path = tmp_path / f"share-{share}.xlsx"
+        path.write_bytes(kept.read_bytes())
+        monkeypatch.setattr(xlsx_writer, "AFRESH_SHARE", share)
+        result = run_once(XlsxWorkbook(path), as_of=AS_OF + dt.timedelta(days=40))
+        books[share] = (path, result.cells_written)
+    (edited, edited_count), (fresh, fresh_count) = books[2.0], books[0.0]
+    assert fresh_count == edited_count > 0
+    frame, cells = _sheet_parts(fresh, "Attention")
+    assert (frame, cells) == _sheet_parts(edited, "Attention")
+    assert b"<row" in frame or len(cells) > 20
+    before, after = read_parts(edited), read_parts(fresh)
+    with zipfile.ZipFile(fresh) as source:
+        whole = {t.part for t in Package(source).tabs()
+                 if t.title in ("Summary", "Attention", "Insights", "Review")}
+    assert before.keys() == after.keys()
+    assert {p for p in before if before[p] != after[p]} <= whole | {"xl/styles.xml"}

@@ -116,6 +116,14 @@ def scan_sheet(chunks: Iterator[bytes]) -> SheetScan:
     return SheetScan(head, open_tag, tail)
 
 
+def empty_rows(open_tag: bytes) -> bytes:
+    """The ``<sheetData>`` of a part with no rows, spelled so that ``edit_sheet`` keeps the
+    part's own tail (which closes ``<sheetData>`` when its start tag did not)."""
+    if open_tag.endswith(b"/>"):
+        return open_tag
+    return open_tag + b"</" + ooxml.prefix_of(open_tag) + b"sheetData>"
+
+
 # -- the looks that live on cells ----------------------------------------------------------
 
 @dataclass
