@@ -333,7 +333,9 @@ def _categories(header: str, text: pd.Series, closed: np.ndarray) -> Feature:
     counts = pd.Series(keys[closed]).value_counts(sort=False)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     kept = [key for key, _ in ranked[:MAX_LEVELS]]
-    spelled = dict(zip(keys[::-1], text.to_numpy(dtype=object)[::-1], strict=True))
+    # a value is spelled as on its first closed deal: an open deal's spelling would rename it
+    spelled = dict(zip(keys[closed][::-1], text.to_numpy(dtype=object)[closed][::-1],
+                       strict=True))
     position = {key: i for i, key in enumerate(kept)}
     labels: list[str | None] = [spelled[k] if k else None for k in kept]
     other = len(ranked) > MAX_LEVELS
