@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sheetfunnel.grid import Cell, column_letter
+from sheetfunnel.grid import Cell, Grid, column_letter
 
 
 @dataclass(frozen=True)
@@ -312,6 +312,9 @@ class WritePlan:
     #: only the worker's own bookkeeping changes (the notify ledger in the hidden state tab): a
     #: local file keeps the backup of the last save that changed what people see
     keep_backup: bool = False
+    #: tabs the worker owns whole, each with the grid it must hold exactly (``cells`` hold the
+    #: changes that get it there): a backend may write such a tab afresh when much changed
+    whole_tabs: tuple[tuple[str, Grid], ...] = ()
 
     def cells_by_tab(self) -> dict[str, list[CellWrite]]:
         grouped: dict[str, list[CellWrite]] = {}

@@ -142,7 +142,8 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         "flags": (deals["flags_text"], None),
     }
     if "model_win_pct" in columns and "model_win_probability" in deals:
-        values["model_win_pct"] = (deals["model_win_probability"], 4)
+        # whole percents, as the cell shows them: a refit's last digits are not news
+        values["model_win_pct"] = (deals["model_win_probability"], 2)
         values["why"] = (deals["model_factors"].map(" ".join), None)
     rows = [int(r) for r in deals.index]
     for role, (series, digits) in values.items():

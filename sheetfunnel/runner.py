@@ -343,6 +343,7 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     opportunities = model.opportunities
     tabs: list[TabSpec] = []
     writes: list[CellWrite] = []
+    whole: list[tuple[str, Grid]] = []
     looks = Looks()
 
     in_use = outcome.learned is not None and model_in_use(outcome.learned, config)
@@ -365,6 +366,7 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
                             column_widths=grid_widths(grid, tab_looks.number_formats),
                             tab_id=owned[role].tab_id))
         writes.extend(_whole_tab(title, snapshot, grid))
+        whole.append((title, grid))
         return tab_looks
 
     looks += whole_tab("summary", lambda tab: render_summary(
@@ -397,7 +399,7 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
                               state_cells(snapshot.find(STATE_TAB), outcome.state))
     return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation),
-                     diffed=True)
+                     diffed=True, whole_tabs=tuple(whole))
 
 
 def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ...]:

@@ -33,8 +33,10 @@ def test_the_insights_tab_and_model_columns_are_the_same_on_both_backends(tmp_pa
     chance, why = open_row[-2], open_row[-1]
     assert 0 < chance < 1 and why.startswith(("▲", "▼"))
     opportunity = next(o for o in xlsx["opportunities"] if o["stage"] == "Lead")
-    assert opportunity["model_win_probability"] == round(chance, 4)
-    assert opportunity["win_probability"] == pytest.approx(0.5 * chance + 0.5 * 0.1, abs=1e-4)
+    model_chance = opportunity["model_win_probability"]  # the cell shows whole percents
+    assert chance == round(model_chance, 2) and model_chance == round(model_chance, 4)
+    assert opportunity["win_probability"] == pytest.approx(0.5 * model_chance + 0.5 * 0.1,
+                                                           abs=1e-4)
 
     again_xlsx, again_sheets = pair.run(AS_OF)
     assert again_xlsx["io"]["cells_written"] == again_sheets["io"]["cells_written"] == 0

@@ -91,6 +91,20 @@ def test_the_same_sheet_gives_the_same_numbers():
     assert first.factors == again.factors
 
 
+def test_an_open_deal_edited_changes_no_other_deals_chance_or_why():
+    """Open deals are not history: a person retyping one (its source in capitals, another
+    size) leaves every other deal's Model Win % and Why as they were."""
+    grid = synthetic_grid(600)
+    grid.insert(1, grid.pop())  # an open deal first, where a value's spelling is taken from
+    edited = [list(row) for row in grid]
+    edited[1][3], edited[1][5] = str(edited[1][3]).upper(), 4321
+    before, after = learned_from(grid, config())[1], learned_from(edited, config())[1]
+    others = before.deals.index[1:]
+    assert before.deals["model_factors"][others].notna().all()
+    for column in ("model_win_probability", "model_factors"):
+        assert before.deals[column][others].equals(after.deals[column][others])
+
+
 def test_blend_mixes_model_and_stage_by_blend_weight():
     learned, evaluation = learned_from(synthetic_grid(600),
                                        config(win_probability="blend", blend_weight=0.3))

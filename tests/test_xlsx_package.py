@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -551,3 +552,39 @@ def test_libreoffice_opens_line_and_combo_charts(kept: Path, tmp_path: Path) -> 
     assert plots["Won against target"] == [b"barChart", b"lineChart"]
     assert plots["Both as lines"] == [b"lineChart"]
     assert plots["Won as bars"] == [b"barChart"]
+def _sheet_parts(path: Path, title: str) -> tuple[bytes, dict[tuple[int, int], bytes]]:
+    """A tab's sheet part without its rows, and its cells that hold a value."""
+    with zipfile.ZipFile(path) as source:
+        part = next(tab.part for tab in Package(source).tabs() if tab.title == title)
+    data = read_parts(path)[part]
+    start, end = data.index(b"<sheetData"), data.rindex(b"</sheetData>")
+    filled = {place: cell for place, cell in _cells(data).items() if b"<v>" in cell or
+              b"<is>" in cell}
+    return data[:start] + data[end:], filled
+
+
+def test_a_whole_tab_written_afresh_looks_as_when_edited_cell_by_cell(
+        kept: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When most of Attention changes it is streamed anew: the same cells, styles, widths,
+    conditional colours and print setup as editing it in place, and no other part differs."""
+    from sheetfunnel.workbook import xlsx_writer
+
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    books = {}
+    for share in (2.0, 0.0):  # never afresh, always afresh
+        path = tmp_path / f"share-{share}.xlsx"
+        path.write_bytes(kept.read_bytes())
+        monkeypatch.setattr(xlsx_writer, "AFRESH_SHARE", share)
+        result = run_once(XlsxWorkbook(path), as_of=AS_OF + dt.timedelta(days=40))
+        books[share] = (path, result.cells_written)
+    (edited, edited_count), (fresh, fresh_count) = books[2.0], books[0.0]
+    assert fresh_count == edited_count > 0
+    frame, cells = _sheet_parts(fresh, "Attention")
+    assert (frame, cells) == _sheet_parts(edited, "Attention")
+    assert b"<row" in frame or len(cells) > 20
+    before, after = read_parts(edited), read_parts(fresh)
+    with zipfile.ZipFile(fresh) as source:
+        whole = {t.part for t in Package(source).tabs()
+                 if t.title in ("Summary", "Attention", "Insights", "Review")}
+    assert before.keys() == after.keys()
+    assert {p for p in before if before[p] != after[p]} <= whole | {"xl/styles.xml"}

@@ -169,7 +169,13 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
              closed: np.ndarray, won: np.ndarray, open_codes: np.ndarray, rows: pd.Index
              ) -> dict[int, tuple[Factor, ...]]:
     """The top reasons of each open deal: how far each field's value moves its chance from
-    what the field's average value would give, in probability points."""
+    what the field's average value would give, in probability points.
+
+    The average is the mean of the field's values' weights, each value counted once, which
+    the fit holds at zero (the penalised optimum makes a field's weights sum to zero); a
+    mean weighted by the closed deals would move with every deal that closes or reopens and
+    turn the points of deals nobody touched.
+    """
     logit = model.logit(open_codes)
     chance = 1 / (1 + np.exp(-logit))
     padded = np.append(model.columns, 0.0)
@@ -182,10 +188,8 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
         local = feature.codes[closed]
         seen = np.bincount(local[local >= 0], minlength=size)
         wins = np.bincount(local[(local >= 0) & won[closed]], minlength=size)
-        weights = model.columns[offset:offset + size]
-        average = float(np.dot(seen, weights) / max(seen.sum(), 1))
         column = np.asarray(open_codes)[:, number]
-        effect = np.where(column >= 0, padded[column] - average, 0.0)
+        effect = np.where(column >= 0, padded[column], 0.0)
         shifts.append(chance - 1 / (1 + np.exp(-(logit - effect))))
         evidence.append((seen, wins))
         offsets.append(offset)
@@ -329,7 +333,9 @@ def _categories(header: str, text: pd.Series, closed: np.ndarray) -> Feature:
     counts = pd.Series(keys[closed]).value_counts(sort=False)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     kept = [key for key, _ in ranked[:MAX_LEVELS]]
-    spelled = dict(zip(keys[::-1], text.to_numpy(dtype=object)[::-1], strict=True))
+    # a value is spelled as on its first closed deal: an open deal's spelling would rename it
+    spelled = dict(zip(keys[closed][::-1], text.to_numpy(dtype=object)[closed][::-1],
+                       strict=True))
     position = {key: i for i, key in enumerate(kept)}
     labels: list[str | None] = [spelled[k] if k else None for k in kept]
     other = len(ranked) > MAX_LEVELS

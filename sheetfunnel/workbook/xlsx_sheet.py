@@ -116,6 +116,14 @@ def scan_sheet(chunks: Iterator[bytes]) -> SheetScan:
     return SheetScan(head, open_tag, tail)
 
 
+def empty_rows(open_tag: bytes) -> bytes:
+    """The ``<sheetData>`` of a part with no rows, spelled so that ``edit_sheet`` keeps the
+    part's own tail (which closes ``<sheetData>`` when its start tag did not)."""
+    if open_tag.endswith(b"/>"):
+        return open_tag
+    return open_tag + b"</" + ooxml.prefix_of(open_tag) + b"sheetData>"
+
+
 # -- the looks that live on cells ----------------------------------------------------------
 
 @dataclass
@@ -323,6 +331,7 @@ class _RowEditor:
         #: Their other cells get the formula written out, as the first cell no longer holds it.
         self.masters: dict[str, tuple[str, str]] = {}
         self._styles: dict[tuple[int, tuple[str, ...], int], int] = {}
+        self._texts: dict[str, str] = {}
 
     def new_row(self, number: int) -> bytes:
         cells = b"".join(self._new_cell(number, col, value)
@@ -562,9 +571,19 @@ class _RowEditor:
         p = self.prefix.decode()
         place = f"{_letter(col)}{number}"
         styled_attr = f' s="{style}"' if style else ""
-        encoded = encode(value, self.edit.date1904)
-        if encoded is None:
+        if type(value) is str:  # a text's element is made once (lists repeat their texts)
+            found = self._texts.get(value)
+            if found is None:
+                found = self._texts[value] = self._content(value, p)
+            return f'<{p}c r="{place}"{styled_attr}{found}</{p}c>'.encode()
+        if value is None or _not_finite(value):
             return f'<{p}c r="{place}"{styled_attr}/>'.encode()
+        return f'<{p}c r="{place}"{styled_attr}{self._content(value, p)}</{p}c>'.encode()
+
+    def _content(self, value: Cell, p: str) -> str:
+        """A cell's type attribute, the end of its tag and its value element."""
+        encoded = encode(value, self.edit.date1904)
+        assert encoded is not None
         kind, content = encoded
         if kind == "inlineStr":
             space = ' xml:space="preserve"' if content != content.strip() or "\n" in content \
@@ -573,7 +592,7 @@ class _RowEditor:
         else:
             inner = f"<{p}v>{content}</{p}v>"
         kind_attr = f' t="{kind}"' if kind != "n" else ""
-        return f'<{p}c r="{place}"{styled_attr}{kind_attr}>{inner}</{p}c>'.encode()
+        return f"{kind_attr}>{inner}"
 
 
 @functools.lru_cache(maxsize=4096)
