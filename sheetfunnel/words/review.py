@@ -36,8 +36,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "step_weeks": "Conversion on exits, week by week (the last 8 weeks)",
         "step_weeks_head": "Week of",
         "chart_steps": "Conversion per transition, by week",
-        "pipeline": "Weighted pipeline per day (History's daily snapshots; open amount × "
-                    "stage probability)",
+        "pipeline": "Weighted pipeline per day (History's daily snapshots; blank where the "
+                    "worker did not run)",
         "pipeline_head": ("Day", "Weighted pipeline"),
         "chart_pipeline": "Weighted pipeline per day",
         "slowest": "Slowest stage: {stage}.",
@@ -95,7 +95,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "step_weeks": "逐周按离开计算的转化率（近 8 周）",
         "step_weeks_head": "周起始",
         "chart_steps": "各阶段转化率（逐周）",
-        "pipeline": "每日加权在途金额（历史中的每日快照；在途金额 × 阶段概率）",
+        "pipeline": "每日加权在途金额（历史中的每日快照；未运行的日子留空）",
         "pipeline_head": ("日期", "加权在途金额"),
         "chart_pipeline": "每日加权在途金额",
         "slowest": "最慢的阶段：{stage}。",
