@@ -261,8 +261,8 @@ def test_eight_weeks_of_review_match_the_script_on_both_backends(make_book: Any)
             for c in report["review"]["conversion"]), strict=True), strict=True):
         got = [None if v == "" else v for v in (row[1:] + [None] * 3)[:3]]
         assert got == [pytest.approx(r) if r is not None else None for r in step]
-    pipeline = _section(review, "Weighted pipeline per day (History's daily snapshots; open "
-                                "amount × stage probability)")
+    pipeline = _section(review, "Weighted pipeline per day (History's daily snapshots; blank "
+                                "where the worker did not run)")
     assert len(pipeline) == 1 + 56
     shown = {_day(row[0]): row[1] if len(row) > 1 and row[1] != "" else None
              for row in pipeline[1:]}
