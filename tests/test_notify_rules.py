@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 from sheetfunnel.engine.flags import SEVERITY
 from sheetfunnel.notify.channels import dingtalk, wecom
 from sheetfunnel.notify.compose import Line, fit, fold, render_markdown
 from sheetfunnel.notify.deliver import record
 from sheetfunnel.notify.digest import Item, build_messages
-from sheetfunnel.notify.ledger import Ledger, ledger_cells, read_ledger
+from sheetfunnel.notify.ledger import ENTRIES_COL, KIND_COL, Ledger, ledger_cells, read_ledger
 from sheetfunnel.notify.people import Person
 from sheetfunnel.notify.quiet import digest_slot, is_quiet
 from sheetfunnel.notify.settings import NotifySettings
@@ -171,9 +172,11 @@ def test_the_ledger_keeps_one_row_per_flag_whoever_heard_of_it():
     ledger = sent_after(messages, Ledger(), TUESDAY)
     assert sorted(ledger.seen.index) == [("OPP-1", "STALLED"), ("OPP-2", "NEGATIVE_SIGNAL")]
     assert ledger.seen["tier"].tolist() == [1, 1]  # sent once to the rep
-    flag_rows = [k for k in ledger_cells(None, ledger).items() if k[0][1] == 20
-                 and k[1] in ("flag", "resolved")]
-    assert len(flag_rows) == 2
+    cells = ledger_cells(None, ledger)
+    flag_cells = [json.loads(cells[(row, ENTRIES_COL)]) for (row, col), kind in cells.items()
+                  if col == KIND_COL and kind == "flags"]
+    assert [entry[:3] for cell in flag_cells for entry in cell] == [
+        ["OPP-1", "STALLED", "Alice Chen"], ["OPP-2", "NEGATIVE_SIGNAL", "Alice Chen"]]
     # a manager told only (no rep in the Notify tab): known, tier 0, still due to a rep
     alone = sent_after(build_messages(flags, [MANAGER], SHANGHAI, Ledger(), TUESDAY,
                                       lang="en")[0], Ledger(), TUESDAY)

@@ -1,26 +1,31 @@
 """The delivery ledger: which open flags the team has been told of, kept in a region of its own
 of the hidden ``_sheetfunnel`` tab so that it travels with the workbook.
 
-Lean: one shared row per flag seen (deal + flag, not one per flag per person) and one row per
-audience's last digest — 187,000 open flags and 300 reps are 187,000 rows, not a million.
-Layout (columns T:Z, all text so both backends store it alike):
+Lean: one shared entry per flag seen (deal + flag, not one per flag per person) and one per
+audience's last digest — 187,000 open flags and 300 reps are 187,000 entries, not a million.
+Compact, like the stage memory (tabs/state.py), in two columns right of the owned-tab records:
 
-    T1:Z1     Notify ledger | Owner | Deal | Flag | First | Last | Tier
-    flag      owner | deal ID | flag code | first told (ISO UTC) | last sent to its rep | tier
-    resolved  owner | deal ID | flag code | first told | resolved (ISO UTC) | —
-    digest    audience | kind (rep, manager, escalation) | — | local day | sent (ISO UTC) | —
-    pace      channel | — | — | — | recent send times (ISO UTC, space separated) | —
+    M1:N1   Notify ledger | Entries (JSON)
+    M2:N…   flags   | [[deal ID, flag code, owner, first told, last sent to its rep, tier,
+                        resolved], …]   up to 100 a cell (times ISO UTC, null when none)
+            digests | [[audience, kind (rep, manager, escalation), local day, sent], …]
+            pace    | [[channel, [recent send times]], …]
 
-The tier counts the digests that listed the flag to its rep (0: only a manager heard of it);
-it picks the re-notify interval. Only what a channel accepted is recorded, so a failed
-delivery is retried next run. Rows keep their order between runs (new keys appended, gone
-keys cleared), so a quiet run rewrites nothing.
+Each cell of N is at most 16,000 characters (a longer one is split). The tier counts the
+digests that listed the flag to its rep (0: only a manager heard of it); it picks the
+re-notify interval. Only what a channel accepted is recorded, so a failed delivery is retried
+next run. An entry keeps its cell between runs (gone entries leave it, new ones fill cells
+with room and then new rows), so a quiet run rewrites nothing and a change rewrites the cells
+it touches. 207,000 entries take about 2,100 rows of two cells; the older form (T:Z, one row
+of seven cells per entry) widened the tab's grid to column Z: it is still read, and its cells
+are cleared when the compact form is written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -30,14 +35,21 @@ import pandas as pd
 
 from sheetfunnel.grid import Cell, Grid, is_blank
 
-FIRST_COL = 20  # T
-HEADER = ("Notify ledger", "Owner", "Deal", "Flag", "First", "Last", "Tier")
-WIDTH = len(HEADER)
+KIND_COL = 13  # M
+ENTRIES_COL = 14  # N
+HEADER = ("Notify ledger", "Entries (JSON)")
+KINDS = ("flags", "digests", "pace")
+PER_CELL = 100  # entries in one cell
+CHUNK = 16_000  # characters per cell, as tabs/state.py
+OLD_FIRST_COL = 20  # T: the older form, one row per entry in T:Z
+OLD_WIDTH = 7
 
 #: (owner, deal ID, flag code)
 FlagKey = tuple[str, str, str]
 #: The shared flags, indexed by (deal, code).
 SEEN_COLUMNS = ("owner", "first", "last", "tier", "resolved")
+#: kind -> entry key -> the entry's JSON text
+Entries = dict[str, dict[tuple[str, ...], str]]
 
 
 def no_flags() -> pd.DataFrame:
@@ -91,7 +103,7 @@ class Ledger:
 
     def __eq__(self, other: object) -> bool:
         """Equal when they would be written alike."""
-        return isinstance(other, Ledger) and _rows(self) == _rows(other)
+        return isinstance(other, Ledger) and _entries(self) == _entries(other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -117,98 +129,186 @@ def _utc(texts: pd.Series) -> pd.Series:
 
 
 def read_ledger(grid: Grid | None) -> Ledger:
-    """The ledger region; rows that cannot be read are forgotten (at worst a message is
-    sent again), never fatal."""
-    region = [[_text(row[FIRST_COL - 1 + i]) if FIRST_COL - 1 + i < len(row) else ""
-               for i in range(WIDTH)] for row in (grid or [])[1:]]
-    table = pd.DataFrame(region, columns=["kind", "owner", "deal", "code", "first", "last",
-                                          "tier"], dtype=object)
-    flags = table[table["kind"].isin(["flag", "resolved"]) & (table["owner"] != "")
-                  & (table["deal"] != "") & (table["code"] != "")]
-    first = _utc(flags["first"])
-    last = _utc(flags["last"].where(flags["kind"] == "flag", ""))
-    resolved = _utc(flags["last"].where(flags["kind"] == "resolved", ""))
-    tier = pd.to_numeric(flags["tier"], errors="coerce").fillna(1).astype("int64")
-    readable = first.notna() & (last.notna() | resolved.notna())
-    seen = pd.DataFrame({"owner": flags["owner"], "first": first, "last": last, "tier": tier,
+    """The ledger, from cells of the compact form or rows of the older one; entries that
+    cannot be read are forgotten (at worst a message is sent again), never fatal."""
+    found: dict[str, list[list[object]]] = {kind: [] for kind in KINDS}
+    for _, kind, items in _stored(grid):
+        found[kind].extend(items)
+    old = _older(grid)
+    flags = [item for item in found["flags"] if len(item) == 7
+             and all(isinstance(v, str) and v for v in item[:3])]
+    table = pd.DataFrame(old["flags"] + flags, dtype=object,
+                         columns=["deal", "code", "owner", "first", "last", "tier", "resolved"])
+    first, last, resolved = (_utc(table[name]) for name in ("first", "last", "resolved"))
+    tier = pd.to_numeric(table["tier"], errors="coerce").fillna(1).astype("int64")
+    readable = (first.notna() & (last.notna() | resolved.notna())).to_numpy()
+    seen = pd.DataFrame({"owner": table["owner"], "first": first, "last": last, "tier": tier,
                          "resolved": resolved})[readable]
-    seen.index = pd.MultiIndex.from_arrays([flags["deal"][readable], flags["code"][readable]],
+    seen.index = pd.MultiIndex.from_arrays([table["deal"][readable], table["code"][readable]],
                                            names=["deal", "code"])
     seen = seen[~seen.index.duplicated(keep="last")]
     ledger = Ledger(seen if len(seen) else no_flags())
-    for kind, audience, what, _, day, last_text, _ in table[
-            table["kind"].isin(["digest", "pace"])].itertuples(index=False, name=None):
-        if kind == "digest" and audience and what and (when := _moment(last_text)):
-            ledger.digests[(audience, what)] = Digest(day, when)
-        elif kind == "pace" and audience:
-            ledger.pace[audience] = tuple(t for t in map(_moment, last_text.split()) if t)
+    for item in old["digests"] + found["digests"]:
+        if (len(item) == 4 and all(isinstance(v, str) for v in item) and item[0] and item[1]
+                and (when := _moment(str(item[3])))):
+            ledger.digests[(str(item[0]), str(item[1]))] = Digest(str(item[2]), when)
+    for item in old["pace"] + found["pace"]:
+        if len(item) == 2 and isinstance(item[0], str) and item[0] and isinstance(item[1], list):
+            ledger.pace[item[0]] = tuple(t for t in map(_moment, map(str, item[1])) if t)
     return ledger
 
 
-def _iso(moments: pd.Series) -> list[str]:
-    return [m.isoformat(timespec="seconds") if m is not pd.NaT else ""
-            for m in moments.dt.tz_convert("UTC")]
+def _stored(grid: Grid | None) -> list[tuple[int, str, list[list[object]]]]:
+    """(row, kind, entries) of each cell of the compact form; a cell that is no such JSON
+    holds nothing."""
+    cells = []
+    for index, row in enumerate((grid or [])[1:], start=2):
+        if len(row) < ENTRIES_COL:
+            continue
+        kind, text = _text(row[KIND_COL - 1]), row[ENTRIES_COL - 1]
+        if kind not in KINDS:
+            continue
+        try:
+            items = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            items = None
+        cells.append((index, kind, [i for i in items if isinstance(i, list)]
+                      if isinstance(items, list) else []))
+    return cells
 
 
-def _rows(ledger: Ledger) -> dict[tuple[str, ...], tuple[str, ...]]:
-    rows: dict[tuple[str, ...], tuple[str, ...]] = {}
+def _older(grid: Grid | None) -> dict[str, list[list[object]]]:
+    """The entries of the older form (T:Z, one row each), in the compact form's shape."""
+    found: dict[str, list[list[object]]] = {kind: [] for kind in KINDS}
+    for row in (grid or [])[1:]:
+        if len(row) < OLD_FIRST_COL:
+            continue
+        kind, owner, deal, code, first, last, tier = (
+            _text(row[OLD_FIRST_COL - 1 + i]) if OLD_FIRST_COL - 1 + i < len(row) else ""
+            for i in range(OLD_WIDTH))
+        if kind in ("flag", "resolved") and owner and deal and code:
+            found["flags"].append([deal, code, owner, first, last if kind == "flag" else None,
+                                   tier or None, last if kind == "resolved" else None])
+        elif kind == "digest" and owner and deal:
+            found["digests"].append([owner, deal, first, last])
+        elif kind == "pace" and owner:
+            found["pace"].append([owner, last.split()])
+    return found
+
+
+def _quoted(texts: pd.Series) -> np.ndarray:
+    """Each text as a JSON string: quoted as it is unless it needs escaping."""
+    values = texts.astype(str)
+    plain = ~values.str.contains(r'["\\\x00-\x1f\u2028\u2029]', regex=True).to_numpy()
+    out = values.to_numpy(object).copy()
+    out[plain] = '"' + out[plain] + '"'
+    out[~plain] = [json.dumps(v, ensure_ascii=False) for v in out[~plain]]
+    return out
+
+
+def _json_times(moments: pd.Series) -> np.ndarray:
+    """Each moment as a JSON string of ISO UTC seconds, null when there is none."""
+    values = moments.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[s]")
+    texts = np.datetime_as_string(values, unit="s").astype(object)
+    return np.where(np.isnat(values), "null", '"' + texts + 'Z"').astype(object)
+
+
+def _entries(ledger: Ledger) -> Entries:
+    """Each entry's JSON text by kind and key, built on whole columns."""
     seen = ledger.seen
-    gone = seen["resolved"].notna().tolist()
-    for closed, owner, (deal, code), first, last, resolved, tier in zip(
-            gone, seen["owner"].tolist(), seen.index, _iso(seen["first"]), _iso(seen["last"]),
-            _iso(seen["resolved"]), seen["tier"].tolist(), strict=True):
-        kind = "resolved" if closed else "flag"
-        rows[(kind, owner, deal, code)] = (kind, owner, deal, code, first,
-                                           resolved if closed else last,
-                                           "" if closed else str(tier))
-    for (audience, kind), digest in ledger.digests.items():
-        rows[("digest", audience, kind, "")] = (
-            "digest", audience, kind, "", digest.day,
-            digest.at.astimezone(dt.UTC).isoformat(timespec="seconds"), "")
-    for channel, times in ledger.pace.items():
-        shown = " ".join(t.astimezone(dt.UTC).isoformat(timespec="seconds") for t in times)
-        rows[("pace", channel, "", "")] = ("pace", channel, "", "", "", shown, "")
-    return rows
+    deals = pd.Series(seen.index.get_level_values(0), dtype=object)
+    codes = pd.Series(seen.index.get_level_values(1), dtype=object)
+    closed = seen["resolved"].notna().to_numpy()
+    tiers = np.where(closed, "null", seen["tier"].astype(str).to_numpy(object)).astype(object)
+    last = np.where(closed, "null", _json_times(seen["last"])).astype(object)
+    texts = ("[" + _quoted(deals) + "," + _quoted(codes) + ","
+             + _quoted(pd.Series(seen["owner"].to_numpy(object), dtype=object)) + ","
+             + _json_times(seen["first"]) + "," + last + "," + tiers + ","
+             + _json_times(seen["resolved"]) + "]")
+    keys = zip(deals.tolist(), codes.tolist(), strict=True)
+    entries: Entries = {"flags": dict(zip(keys, texts.tolist(), strict=True))}
+    entries["digests"] = {key: json.dumps([*key, digest.day, _iso(digest.at)],
+                                          ensure_ascii=False)
+                          for key, digest in ledger.digests.items()}
+    entries["pace"] = {(channel,): json.dumps([channel, [_iso(t) for t in times]],
+                                              ensure_ascii=False)
+                       for channel, times in ledger.pace.items()}
+    return entries
 
 
-def _key(row: list[Cell]) -> tuple[str, ...]:
-    cells = [_text(row[FIRST_COL - 1 + i]) if FIRST_COL - 1 + i < len(row) else ""
-             for i in range(4)]
-    return tuple(cells)
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_KEY_SIZE = {"flags": 2, "digests": 2, "pace": 1}
 
 
 def ledger_cells(previous: Grid | None, ledger: Ledger) -> dict[tuple[int, int], Cell]:
-    """The region's desired cells: known keys keep their row, new keys fill freed rows and then
-    follow, rows of keys gone are cleared."""
-    wanted = _rows(ledger)
-    old = [_key(row) for row in (previous or [])[1:]]
-    placed: dict[int, tuple[str, ...]] = {}
-    used: set[tuple[str, ...]] = set()
+    """The region's desired cells: each entry stays in its cell, new entries fill cells with
+    room (lowest row first), then freed rows, then rows after; cells left empty are cleared,
+    as are the older form's rows."""
+    wanted = _entries(ledger)
+    held: dict[int, tuple[str, list[tuple[str, ...]]]] = {}
     free: list[int] = []
-    for index, key in enumerate(old, start=2):
-        if key in wanted and key not in used:
-            placed[index] = key
-            used.add(key)
-        elif any(key):
-            free.append(index)
-    last = max([1, *placed, *free])
-    free.reverse()  # popped from the end: the lowest free row first
-    for key in wanted:
-        if key in used:
-            continue
-        if free:
-            placed[free.pop()] = key
+    used: set[tuple[str, tuple[str, ...]]] = set()
+    for index, kind, items in _stored(previous):
+        want = wanted[kind]
+        size = _KEY_SIZE[kind]
+        keys = []
+        for item in items:
+            key = tuple(str(v) for v in item[:size])
+            if key in want and (kind, key) not in used:
+                used.add((kind, key))
+                keys.append(key)
+        if keys:
+            held[index] = (kind, keys)
         else:
-            last += 1
-            placed[last] = key
-    cells: dict[tuple[int, int], Cell] = {(1, FIRST_COL + i): h for i, h in enumerate(HEADER)}
+            free.append(index)
+    region = [i for i, row in enumerate((previous or [])[1:], start=2)
+              if any(not is_blank(v) for v in row[KIND_COL - 1 : ENTRIES_COL])]
+    last = max([1, *region])
+    free = sorted(set(free) | (set(region) - set(held)), reverse=True)  # popped lowest first
+    for kind in KINDS:
+        new = [key for key in wanted[kind] if (kind, key) not in used]
+        for index in sorted(i for i, (k, _) in held.items() if k == kind):
+            room = PER_CELL - len(held[index][1])
+            if room > 0 and new:
+                held[index][1].extend(new[:room])
+                new = new[room:]
+        for start in range(0, len(new), PER_CELL):
+            if free:
+                index = free.pop()
+            else:
+                last += 1
+                index = last
+            held[index] = (kind, new[start : start + PER_CELL])
+    cells: dict[tuple[int, int], Cell] = {(1, KIND_COL): HEADER[0], (1, ENTRIES_COL): HEADER[1]}
     for index in free:
-        for i in range(WIDTH):
-            cells[(index, FIRST_COL + i)] = None
-    for index, key in placed.items():
-        for i, value in enumerate(wanted[key]):
-            cells[(index, FIRST_COL + i)] = value or None
+        cells[(index, KIND_COL)] = cells[(index, ENTRIES_COL)] = None
+    for index, (kind, keys) in sorted(held.items()):
+        texts = _fitting([wanted[kind][key] for key in keys])
+        for text in texts[1:]:  # a cell grown past CHUNK: the rest in rows after
+            last += 1
+            cells[(last, KIND_COL)], cells[(last, ENTRIES_COL)] = kind, text
+        cells[(index, KIND_COL)], cells[(index, ENTRIES_COL)] = kind, texts[0] if texts else None
+    for index, row in enumerate(previous or [], start=1):  # the older form's cells
+        for col, value in enumerate(row[OLD_FIRST_COL - 1 : OLD_FIRST_COL - 1 + OLD_WIDTH],
+                                    start=OLD_FIRST_COL):
+            if not is_blank(value):
+                cells[(index, col)] = None
     return cells
+
+
+def _fitting(texts: list[str]) -> list[str]:
+    """The entries' cell text, halved until each part is at most ``CHUNK`` characters (an
+    entry alone too long is not kept)."""
+    text = "[" + ",".join(texts) + "]"
+    if len(text) <= CHUNK:
+        return [text]
+    if len(texts) == 1:
+        return []
+    half = len(texts) // 2
+    return _fitting(texts[:half]) + _fitting(texts[half:])
 
 
 def keep_recent(times: Iterable[dt.datetime], now: dt.datetime,
