@@ -68,9 +68,9 @@ def test_the_run_writes_scores_flags_attention_and_summary(demo_book: Path):
     for name in ("Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
                  "Days in Stage", "Flags"):
         assert name in header
-    grades = {deals.cell(r, header.index("Grade") + 1).value for r in range(2, 202)}
+    grades = {deals.cell(r, header.index("Grade") + 1).value for r in range(2, deals.max_row + 1)}
     assert grades <= {"A", "B", "C", "D"} and len(grades) >= 3
-    flags = [deals.cell(r, header.index("Flags") + 1).value for r in range(2, 202)]
+    flags = [deals.cell(r, header.index("Flags") + 1).value for r in range(2, deals.max_row + 1)]
     assert any(f and "⛔ Missing:" in f for f in flags)
     assert any(f and "⏰" in f for f in flags)
     score = header.index("Score") + 1
