@@ -435,7 +435,8 @@ def demo(out_dir: Path, as_of: dt.datetime | None, notify_preview: Path | None) 
         result = api.run(workbook, as_of=today, step=status.update)
     print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
-              "Grade, Flags on the right), Attention and Summary.")
+              "Grade, Flags on the right), Attention, Summary and Insights (what the closed "
+              "deals say).")
     if notify_preview is not None:
         preview_digests(out_dir, notify_preview, today, result)
 

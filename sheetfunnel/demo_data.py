@@ -4,11 +4,17 @@ Pure and deterministic: the same ``as_of``, seed and language give the same work
 placed relative to ``as_of`` so that every flag has examples whatever day the demo is made:
 won and lost deals, overdue follow-ups, stalled deals (their stage changes are in History),
 passed close dates, missing entry criteria, blank scorecard fields and new leads nobody called.
+Behind the current pipeline lie the closed deals of the past fourteen months, whose outcomes
+follow a plausible pattern (referrals and good-fit industries win more, very small companies
+less, with noise), so the win model has enough history to learn from and the Insights tab
+something to show. They come from a random stream of their own: the current pipeline is the
+same with or without them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +25,8 @@ from sheetfunnel.words import words_for
 CUSTOMERS = 60
 OPPORTUNITIES = 200
 ACTIVITIES = 600
+#: Closed deals of the past (and the customers only they belong to), for the win model.
+PAST_DEALS, PAST_CUSTOMERS, PAST_DAYS = 520, 90, 420
 #: How likely a deal is in each stage (funnel order: five open stages, won, lost).
 STAGE_WEIGHTS = (17, 15, 14, 12, 9, 18, 15)
 OPEN_STAGES, WON, LOST = 5, 5, 6
@@ -195,14 +203,23 @@ HISTORY_KEYS = ("at", "kind", "id", "from", "to")
 
 
 def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
-    """200 opportunities over 60 customers, 600 activities and their stage history."""
+    """200 current opportunities over 60 customers with 600 activities, 520 closed deals of the
+    past over those and 90 more customers, and the stage history of them all."""
     rng = random.Random(seed)
     words = WORDS[lang]
     customers = _customers(rng, words)
-    deals = [_deal(rng, words, customers[n] if n < CUSTOMERS else rng.choice(customers), as_of)
-             for n in range(OPPORTUNITIES)]
+    current = [_deal(rng, words, customers[n] if n < CUSTOMERS else rng.choice(customers),
+                     as_of) for n in range(OPPORTUNITIES)]
+    past_rng = random.Random(f"{seed} past")
+    customers += _customers(past_rng, words, first=CUSTOMERS + 1, count=PAST_CUSTOMERS,
+                            used={str(c["name"]) for c in customers})
+    deals = current + [_past_deal(past_rng, words, customers[CUSTOMERS + n] if n < PAST_CUSTOMERS
+                                  else past_rng.choice(customers), as_of)
+                       for n in range(PAST_DEALS)]
     _number(deals)
-    activities = _activities(rng, words, deals)
+    activities = _activities(rng, words, [d for d in deals if d in current])
+    activities += _past_activities(past_rng, words, [d for d in deals if d not in current])
+    activities.sort(key=lambda row: (row[0], row[1]))
     latest = {row[1]: row[0] for row in activities}  # rows are sorted by date
     for deal in deals:
         deal.fields["last_activity"] = latest.get(deal.id) if deal.id is not None else None
@@ -221,9 +238,10 @@ def _with_header(keys: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Grid:
     return [header, *(list(row) for row in rows)]
 
 
-def _customers(rng: random.Random, words: Words) -> list[dict[str, Cell]]:
-    used: set[str] = set()
-    return [_customer(rng, words, n, used) for n in range(1, CUSTOMERS + 1)]
+def _customers(rng: random.Random, words: Words, *, first: int = 1, count: int = CUSTOMERS,
+               used: set[str] | None = None) -> list[dict[str, Cell]]:
+    taken = set() if used is None else used
+    return [_customer(rng, words, n, taken) for n in range(first, first + count)]
 
 
 def _customer(rng: random.Random, words: Words, number: int, used: set[str]
@@ -257,10 +275,38 @@ def _deal(rng: random.Random, words: Words, customer: dict[str, Cell], as_of: dt
     return deal
 
 
-def _timeline(rng: random.Random, stage: int, as_of: dt.date) -> Deal:
+def _past_deal(rng: random.Random, words: Words, customer: dict[str, Cell], as_of: dt.date
+               ) -> Deal:
+    """A deal closed in the past fourteen months, won with the chance its traits give."""
+    source = customer["source"] if rng.random() < 0.7 else rng.choice(words.sources)
+    won = rng.random() < _win_chance(words, customer, str(source))
+    deal = _timeline(rng, WON if won else LOST, as_of, closed_within=PAST_DAYS)
+    deal.customer = customer
+    deal.fields.update(_basics(rng, words, deal, as_of))
+    deal.fields["source"] = source
+    deal.fields.update(_scorecard(rng, words, deal))
+    return deal
+
+
+def _win_chance(words: Words, customer: dict[str, Cell], source: str) -> float:
+    """The demo's pattern: referrals and partners win more, cold calls less; software,
+    finance, manufacturing and healthcare (which the default scorecard ranks lower) more;
+    companies under 50 people much less, over 200 a little more."""
+    # by position in the vocabulary: sources Website, Referral, Trade Show, Cold Call, Partner,
+    # LinkedIn; industries Software, Finance, Manufacturing, Healthcare, …, Logistics, Energy
+    odds = -0.7 + {1: 1.3, 4: 0.5, 3: -0.6}.get(words.sources.index(source), 0.0)
+    odds += {0: 0.5, 1: 0.5, 2: 0.5, 3: 0.8, 6: -0.3, 7: -0.3}.get(
+        words.industries.index(str(customer["industry"])), 0.0)
+    size = int(customer["size"])  # type: ignore[arg-type]
+    odds += -1.0 if size < 50 else 0.4 if size >= 1000 else 0.2 if size >= 200 else 0.0
+    return 1 / (1 + math.exp(-odds))
+
+
+def _timeline(rng: random.Random, stage: int, as_of: dt.date, closed_within: int = 200
+              ) -> Deal:
     """When the deal was created, moved between stages and closed."""
     if stage >= OPEN_STAGES:
-        closed = as_of - dt.timedelta(days=rng.randint(0, 200))
+        closed = as_of - dt.timedelta(days=rng.randint(0, closed_within))
         reached = OPEN_STAGES - 1 if stage == WON else rng.randint(0, OPEN_STAGES - 1)
         steps = [*range(reached + 1), stage]
         entered = closed
@@ -367,6 +413,17 @@ def _activities(rng: random.Random, words: Words, deals: list[Deal]
         rows += [_activity(rng, words, deal, day, last=index == 0)
                  for index, day in enumerate(_activity_days(rng, deal))]
     rows.sort(key=lambda row: (row[0], row[1]))
+    return rows
+
+
+def _past_activities(rng: random.Random, words: Words, deals: list[Deal]
+                     ) -> list[tuple[dt.date, str, str, str, str, str]]:
+    """One to four activities for each closed deal of the past."""
+    rows = []
+    for deal in deals:
+        deal.activities = rng.randint(1, 4)
+        rows += [_activity(rng, words, deal, day, last=index == 0)
+                 for index, day in enumerate(_activity_days(rng, deal))]
     return rows
 
 

@@ -66,6 +66,8 @@ def learning_sections(learned: Learned, found: Insights, config: Config, lang: s
                         "won": level.won, "win_rate": _round(level.rate)}
                        for level in found.scorecard],
             "findings": findings(found, lang),
+            "suggested_weights": [{"dimension": s.scope, "weight": s.weight,
+                                   "suggested": s.suggested} for s in found.suggested],
         },
         "ab_tests": [{"field": c.field, "variant": c.variant, "from_stage": c.from_stage,
                       "to_stage": c.to_stage, "deals": c.entered, "converted": c.converted,

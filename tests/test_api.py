@@ -57,7 +57,7 @@ def test_a_string_or_path_ending_in_xlsx_opens_a_file_an_address_a_google_sheet(
 def test_run_judges_writes_and_returns_typed_counts(demo: Path):
     result = sf.run(sf.open_workbook(str(demo)), as_of=AS_OF)
     assert isinstance(result, sf.RunResult)
-    assert result.counts == {"opportunities": 200, "customers": 60, "activities": 600}
+    assert result.counts == {"opportunities": 720, "customers": 150, "activities": 1935}
     assert result.ok and result.config_status == "ok" and result.errors == ()
     assert result.as_of == AS_OF and result.report["as_of"] == "2026-11-24"
     assert result.cells_written == result.report["io"]["cells_written"] > 1000
@@ -109,13 +109,14 @@ def test_a_google_sheet_whose_lease_a_watcher_holds_is_refused(emulator: SheetsE
         emulator.set_cell("_sheetfunnel", 2, col, value)
     with pytest.raises(sf.WorkbookLocked, match=r"\(hq:41:aaa\) holds this workbook"):
         sf.run(open_book(emulator), as_of=AS_OF)
-    assert sf.run(open_book(emulator), as_of=AS_OF, dry_run=True).counts["opportunities"] == 200
+    assert sf.run(open_book(emulator), as_of=AS_OF, dry_run=True).counts["opportunities"] == 720
 
     emulator.set_cell("_sheetfunnel", 2, 3, "2020-01-01T00:00:00Z")  # the watcher died
     result = sf.run(open_book(emulator), as_of=AS_OF)
     assert isinstance(open_book(emulator), GoogleSheetsWorkbook)
     assert result.ok and result.cells_written > 1000
-    assert emulator.grid("Opportunities")[0][-7] == "Score"
+    header = emulator.grid("Opportunities")[0]  # the demo's history trains the win model
+    assert header[-9] == "Score" and header[-2:] == ["Model Win %", "Why"]
 
 
 def test_check_lists_problems_and_a_broken_config_is_a_result_not_an_exception(

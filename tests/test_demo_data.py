@@ -1,4 +1,5 @@
-"""The demo pipeline: the promised size, every situation the worker flags, deterministic."""
+"""The demo pipeline: the promised size, every situation the worker flags, closed deals of
+the past with a pattern the win model can learn, deterministic."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ def demo() -> DemoData:
 
 
 def test_counts(demo: DemoData) -> None:
-    assert (len(demo.customers), len(demo.opportunities), len(demo.activities)) == (61, 201, 601)
-    assert len(demo.history) > 300
+    """200 current deals and 520 closed ones of the past (each with one to four activities)."""
+    assert (len(demo.customers), len(demo.opportunities), len(demo.activities)) == (151, 721,
+                                                                                    1936)
+    assert len(demo.history) > 2000
 
 
 def test_deterministic_and_relative_to_as_of(demo: DemoData) -> None:
@@ -41,7 +44,7 @@ def test_deterministic_and_relative_to_as_of(demo: DemoData) -> None:
 
 def test_variety_of_people_and_companies(demo: DemoData) -> None:
     customers, deals = _rows(demo.customers), _rows(demo.opportunities)
-    assert len({c["name"] for c in customers}) == 60
+    assert len({c["name"] for c in customers}) == 150
     assert {"Software", "Finance", "Manufacturing", "Healthcare", "Retail", "Education",
             "Logistics"} <= {c["industry"] for c in customers}
     assert all(isinstance(c["size"], int) and c["size"] > 0 for c in customers)
@@ -52,7 +55,7 @@ def test_variety_of_people_and_companies(demo: DemoData) -> None:
 
 def test_won_lost_and_open_deals(demo: DemoData) -> None:
     stages = Counter(d["stage"] for d in _rows(demo.opportunities))
-    assert stages["Won"] >= 20 and stages["Lost"] >= 15
+    assert stages["Won"] >= 250 and stages["Lost"] >= 250  # past the model's gate of 100 each
     assert all(stages[s] >= 10 for s in OPEN["en"])
     lost = [d for d in _rows(demo.opportunities) if d["stage"] == "Lost"]
     assert 0 < sum(d["lost_reason"] is None for d in lost) < len(lost) // 3
@@ -74,6 +77,34 @@ def test_situations_the_worker_flags(demo: DemoData) -> None:
     assert sum(d["id"] is None for d in deals) == 2
     for field in ("purchase_intent", "decision_cycle_days"):
         assert 10 <= sum(d[field] is None for d in deals) < len(deals) // 2
+
+
+def test_closed_deals_show_a_pattern_over_past_months(demo: DemoData) -> None:
+    """Referrals win more than cold calls, very small companies less than the rest, and the
+    deals closed over fourteen months."""
+    sizes = {c["customer_id"]: c["size"] for c in _rows(demo.customers)}
+    closed = [d for d in _rows(demo.opportunities) if d["stage"] in ("Won", "Lost")]
+
+    def rate(deals: list[dict]) -> float:
+        return sum(d["stage"] == "Won" for d in deals) / len(deals)
+
+    overall = rate(closed)
+    assert rate([d for d in closed if d["source"] == "Referral"]) > overall + 0.15
+    assert rate([d for d in closed if d["source"] == "Cold Call"]) < overall - 0.1
+    assert rate([d for d in closed if sizes[d["customer_id"]] < 50]) < overall - 0.1
+    days = sorted((AS_OF - d["expected_close"]).days for d in closed)
+    assert days[0] <= 3 and days[-1] >= 400 and days[len(days) // 2] >= 150
+
+
+def test_the_past_leaves_the_current_pipeline_alone(demo: DemoData) -> None:
+    """The closed deals of the past come from a random stream of their own: the open deals
+    are what they were before the past was added (the first 60 customers too)."""
+    deals = [d for d in _rows(demo.opportunities) if d["stage"] in OPEN["en"]]
+    assert len(deals) == 132
+    assert sum(d["amount"] or 0 for d in deals) == 6_807_200
+    assert [c["name"] for c in _rows(demo.customers)][:3] == ["Ironwood Financial",
+                                                              "Bluepeak Bank",
+                                                              "Crestline Systems"]
 
 
 def test_history_ends_in_the_current_stage(demo: DemoData) -> None:

@@ -68,7 +68,7 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
     assert "Pipeline (Google Sheet emulated-key)" in out
     titles = [s.title for s in served.sheets]
     assert titles[:4] == ["Sheet1", "Opportunities", "Customers", "Activities"]
-    assert len(served.grid("Opportunities")) == 201
+    assert len(served.grid("Opportunities")) == 721
 
     report = tmp_path / "report.json"
     code, out = sheetfunnel("run", "--sheet", URL, "--credentials", key_file,
@@ -79,8 +79,9 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
     assert (io["read_requests"], io["write_requests"]) == (4, 2)
     assert io["cells_written"] > 3000 and f"{io['cells_written']} cells written" in out
     header = served.grid("Opportunities")[0]
-    assert header[-7:] == ["Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
-                           "Days in Stage", "Flags"]
+    assert header[-9:] == ["Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
+                           "Days in Stage", "Flags", "Model Win %", "Why"]  # the demo's
+    # closed deals train the win model
     assert served.sheet("_sheetfunnel").hidden
 
     code, out = sheetfunnel("run", "--sheet", KEY, "--credentials", key_file,
@@ -93,7 +94,7 @@ def test_init_run_and_check_on_a_google_sheet(served, key_file, tmp_path):
         assert protected["warningOnly"] and protected["range"].get("startRowIndex", 0) == 0
 
     code, out = sheetfunnel("check", "--sheet", KEY, "--credentials", key_file)
-    assert (code, out.strip()) == (0, "200 of 200 deals that name a customer find it in the "
+    assert (code, out.strip()) == (0, "720 of 720 deals that name a customer find it in the "
                                       "Customers tab.\nThe configuration is valid.")
     assert {c["grant_type"] for c in served.token_calls} == {
         "urn:ietf:params:oauth:grant-type:jwt-bearer"}

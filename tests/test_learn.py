@@ -20,12 +20,19 @@ from sheetfunnel.engine.insights import (
     insights,
     scorecard_check,
     scores_like,
+    suggested_weights,
     traits,
 )
 from sheetfunnel.engine.learn import learn
+from sheetfunnel.engine.scoring import dimension_points
 from sheetfunnel.engine.winmodel import auc_interval
 from sheetfunnel.grid import RoleTable, Table
-from sheetfunnel.learning_report import backwards_sentence, findings, status_sentence
+from sheetfunnel.learning_report import (
+    backwards_sentence,
+    findings,
+    learning_sections,
+    status_sentence,
+)
 from sheetfunnel.tabs.insights import render_insights
 from tests.support.closed_deals import (
     config,
@@ -243,6 +250,71 @@ def test_a_value_that_wins_more_but_scores_the_same_is_named():
     sentence = findings(Insights((), (), (), (), (found,)), "en")[0]
     assert sentence.startswith("Source Fit: Referral wins 1.") and sentence.endswith(
         "× the average but scores like Cold Call.")
+
+
+SUGGEST = (
+    Dimension("Source Fit", "Source", 3, (Rule(Match("eq", text="Referral"), 10),
+                                          Rule(Match("eq", text="Web"), 6),
+                                          Rule(Match("eq", text="Event"), 4),
+                                          Rule(Match("any"), 0))),
+    Dimension("Owner Fit", "Owner", 2, (Rule(Match("eq", text="Ann"), 5),
+                                        Rule(Match("eq", text="Bo"), 3),
+                                        Rule(Match("any"), 1))),
+    Dimension("Deal Size", "Amount", 3, (Rule(Match("ge", number=7000), 10),
+                                         Rule(Match("any"), 0))))
+
+
+def _newton_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """An unpenalised logistic regression by Newton's method, written here to check against."""
+    design = np.column_stack([np.ones(len(y)), x])
+    beta = np.zeros(design.shape[1])
+    for _ in range(50):
+        chance = 1 / (1 + np.exp(-design @ beta))
+        hessian = design.T @ (design * (chance * (1 - chance))[:, None])
+        beta += np.linalg.solve(hessian, design.T @ (y - chance))
+    return beta[1:]
+
+
+def test_suggested_weights_follow_the_closed_deals_and_change_nothing():
+    """Source wins and loses deals, Owner a little, the Amount (the row's position) not at all:
+    the suggested weights say so, add up to the weights' total, agree with an independent
+    logistic fit on the points, and the Scoring weights stay as they are."""
+    cfg = Config(config().stages, SUGGEST, (), config().settings)
+    table, evaluation = judged(synthetic_grid(1200), cfg)
+    learned = learn(table, None, evaluation, cfg)
+    fields = Fields(table, None, "ymd")
+    suggested = {s.scope: s for s in suggested_weights(learned, evaluation, fields, cfg)}
+    assert [s.weight for s in suggested.values()] == [3, 2, 3]
+    source, owner, size = (suggested[d.name].suggested for d in SUGGEST)
+    assert source > owner > 0 and size <= 0.3
+    assert source + owner + size == pytest.approx(8, abs=0.15)
+    x = np.column_stack([points.to_numpy()[learned.closed] for points in (
+        dimension_points(d, fields, evaluation.deals.index) for d in SUGGEST[:2])])
+    independent = _newton_weights(x, learned.won[learned.closed].astype(float))
+    assert source / owner == pytest.approx(independent[0] / independent[1], rel=0.15)
+    assert [d.weight for d in cfg.dimensions] == [3, 2, 3]
+
+    found = insights(learned, evaluation, table, None, cfg)
+    grid, _ = render_insights(learned, found, cfg, tab="Insights", lang="en", as_of=None)
+    at = grid.index(["Suggested weights — a suggestion only: nothing changes until an admin "
+                     "edits the Scoring tab"])
+    assert grid[at + 1] == ["Dimension", "Weight now", "Suggested"]
+    assert grid[at + 2] == ["Source Fit", 3, source]
+    assert grid[at + 5][0].startswith("Method: a logistic regression of won against lost")
+    zh, _ = render_insights(learned, found, cfg, tab="洞察", lang="zh", as_of=None)
+    assert ["评分项", "当前权重", "建议权重"] in zh
+    report = learning_sections(learned, found, cfg, "en")["scorecard_check"]
+    assert report["suggested_weights"][0] == {"dimension": "Source Fit", "weight": 3,
+                                              "suggested": source}
+
+
+def test_no_weights_are_suggested_below_the_gate():
+    cfg = Config(config().stages, SUGGEST, (), config().settings)
+    table, evaluation = judged(synthetic_grid(120), cfg)
+    learned = learn(table, None, evaluation, cfg)
+    assert suggested_weights(learned, evaluation, Fields(table, None, "ymd"), cfg) == ()
+    assert learning_sections(learned, insights(learned, evaluation, table, None, cfg), cfg,
+                             "en")["scorecard_check"]["suggested_weights"] == []
 
 
 def test_the_entered_date_field_of_a_won_stage_is_never_a_feature():

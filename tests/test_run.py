@@ -68,9 +68,9 @@ def test_the_run_writes_scores_flags_attention_and_summary(demo_book: Path):
     for name in ("Score", "Grade", "Win %", "Weighted Amount", "Stage Entered",
                  "Days in Stage", "Flags"):
         assert name in header
-    grades = {deals.cell(r, header.index("Grade") + 1).value for r in range(2, 202)}
+    grades = {deals.cell(r, header.index("Grade") + 1).value for r in range(2, deals.max_row + 1)}
     assert grades <= {"A", "B", "C", "D"} and len(grades) >= 3
-    flags = [deals.cell(r, header.index("Flags") + 1).value for r in range(2, 202)]
+    flags = [deals.cell(r, header.index("Flags") + 1).value for r in range(2, deals.max_row + 1)]
     assert any(f and "⛔ Missing:" in f for f in flags)
     assert any(f and "⏰" in f for f in flags)
     score = header.index("Score") + 1
@@ -102,7 +102,7 @@ def test_init_in_either_language_gives_a_workbook_a_run_accepts(tmp_path: Path, 
     result = run_once(XlsxWorkbook(path), as_of=AS_OF)
     assert result.config_status == "ok"
     assert [p for p in result.problems if p.severity == "error"] == []
-    assert result.rows == 200
+    assert result.rows == 720
     assert sum(result.report["flags"].values()) > 50
 
 
@@ -112,7 +112,8 @@ def test_a_stage_change_between_runs_lands_in_history_and_resets_days(demo_book:
     deals = book["Opportunities"]
     header = [c.value for c in deals[1]]
     stage_col = header.index("Stage") + 1
-    row = next(r for r in range(2, 202) if deals.cell(r, stage_col).value == "Qualified")
+    row = next(r for r in range(2, deals.max_row + 1)
+               if deals.cell(r, stage_col).value == "Qualified")
     deal_id = deals.cell(row, 1).value
     deals.cell(row, stage_col).value = "Needs Analysis"
     book.save(demo_book)
@@ -131,11 +132,11 @@ def test_cli_run_prints_a_summary_and_writes_the_report(demo_book: Path, tmp_pat
     result = CliRunner().invoke(cli, ["run", str(demo_book), "--as-of", "2026-11-24",
                                       "--report", str(report)])
     assert result.exit_code == 0, result.output
-    assert "200 opportunities" in result.output
+    assert "720 opportunities" in result.output
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["schema"] == "sheetfunnel.report/1"
     assert data["as_of"] == "2026-11-24"
-    assert data["counts"]["opportunities"] == 200
+    assert data["counts"]["opportunities"] == 720
 
 
 def test_a_run_waits_its_turn_while_a_watcher_holds_the_file(demo_book: Path):

@@ -422,7 +422,7 @@ def test_a_real_workbook_is_judged_each_run_and_a_quiet_rerun_writes_nothing(tmp
     job = make_job(lambda: XlsxWorkbook(path), today=lambda: as_of)
     watcher = Watcher(job, every=TEN, lock=XlsxLock(path), sleep=lambda _: None)
     first, second = watcher.run_now(), watcher.run_now()
-    assert (first.ok, first.rows, second.rows, second.cells_written) == (True, 200, 200, 0)
+    assert (first.ok, first.rows, second.rows, second.cells_written) == (True, 720, 720, 0)
     assert first.cells_written > 1000
     assert (tmp_path / "pipeline.xlsx.lock").exists()
 
@@ -434,7 +434,7 @@ def test_on_a_google_sheet_the_watcher_s_own_lease_does_not_stop_its_runs(emulat
     job = make_job(lambda: open_book(emulator), today=lambda: as_of, writer=lease.holder)
     watcher = Watcher(job, every=TEN, lock=lease, sleep=lambda _: None)
     first, second = watcher.run_now(), watcher.run_now()
-    assert (first.ok, first.rows, second.ok, second.cells_written) == (True, 200, True, 0)
+    assert (first.ok, first.rows, second.ok, second.cells_written) == (True, 720, True, 0)
     assert read_lease(emulator.grid(STATE_TAB)).holder == "hq:41:aaa"
     lease_reads = [c.params["ranges"] for c in emulator.calls if c.kind == "values.batchGet"
                    and c.params["ranges"] == [f"'{STATE_TAB}'"]]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
 from scipy.stats import binomtest, chi2_contingency, false_discovery_control, fisher_exact, norm
 
 from sheetfunnel.config.model import Config
@@ -24,6 +26,7 @@ from sheetfunnel.grid import RoleTable
 
 TOO_FEW = 30  # deals below which a trait is "too few to tell"
 ALPHA = 0.05
+SUGGEST_PENALTY = 1.0  # L2 penalty of the suggested weights' regression, on 0-1 points
 GRADES = ("A", "B", "C", "D")
 
 
@@ -82,6 +85,15 @@ class ScoresLike:
 
 
 @dataclass(frozen=True)
+class Suggested:
+    """A Scoring dimension's weight as the closed deals would set it — shown, never applied."""
+
+    scope: str
+    weight: float
+    suggested: float
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One variant against the others at one step (``to_stage`` None: won of closed deals)."""
 
@@ -109,6 +121,7 @@ class Insights:
     backwards: tuple[Backwards, ...]
     comparisons: tuple[Comparison, ...]
     scores_like: tuple[ScoresLike, ...] = ()
+    suggested: tuple[Suggested, ...] = ()
 
 
 def insights(learned: Learned, evaluation: Evaluation, opportunities: RoleTable,
@@ -116,7 +129,8 @@ def insights(learned: Learned, evaluation: Evaluation, opportunities: RoleTable,
     fields = Fields(opportunities, customers, config.settings.date_order)
     scorecard, backwards = scorecard_check(learned, evaluation, fields, config)
     return Insights(traits(learned), scorecard, backwards, ab_tests(evaluation, fields, config),
-                    scores_like(learned, evaluation, fields, config))
+                    scores_like(learned, evaluation, fields, config),
+                    suggested_weights(learned, evaluation, fields, config))
 
 
 def traits(learned: Learned) -> tuple[Trait, ...]:
@@ -237,6 +251,44 @@ def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config
         if best is not None:
             found.append(best)
     return tuple(found)
+
+
+def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
+                      ) -> tuple[Suggested, ...]:
+    """Per Scoring dimension, the weight the closed deals suggest: a logistic regression of won
+    on each dimension's points (scaled 0-1 by its best points, lightly L2-penalised, no
+    coefficient below 0), turned back to per-point weights and scaled to the current weights'
+    total. Only with the history the win model's gate asks for; an admin decides."""
+    settings = config.settings
+    if learned.closed_won < settings.model_min_won or \
+            learned.closed_lost < settings.model_min_lost:
+        return ()
+    index = evaluation.deals.index
+    dimensions = [d for d in config.dimensions
+                  if fields.locate(d.field) is not None and d.max_points > 0]
+    total = sum(d.weight for d in dimensions)
+    if not dimensions or total <= 0:
+        return ()
+    closed = learned.closed
+    x = np.column_stack([dimension_points(d, fields, index).to_numpy()[closed] / d.max_points
+                         for d in dimensions])
+    y = learned.won[closed].astype(float)
+    sign = 2 * y - 1
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = sign * (beta[0] + x @ beta[1:])
+        slope = -sign * expit(-margin)
+        penalty = SUGGEST_PENALTY * beta[1:]
+        return (float(-log_expit(margin).sum() + penalty @ beta[1:] / 2),
+                np.concatenate([[slope.sum()], x.T @ slope + penalty]))
+
+    start = np.zeros(len(dimensions) + 1)
+    fitted = minimize(loss, start, jac=True, method="L-BFGS-B",
+                      bounds=[(None, None)] + [(0.0, None)] * len(dimensions)).x[1:]
+    per_point = fitted / np.array([d.max_points for d in dimensions])
+    share = per_point / per_point.sum() if per_point.sum() > 0 else per_point
+    return tuple(Suggested(d.name, d.weight, round(float(w) * total, 1))
+                 for d, w in zip(dimensions, share, strict=True))
 
 
 def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Comparison, ...]:

@@ -312,14 +312,16 @@ def _binned(header: str, values: np.ndarray, closed: np.ndarray) -> Feature:
     known = values[closed & ~np.isnan(values)]
     if not len(known):
         known = values[~np.isnan(values)]
-    edges = np.unique(np.quantile(known, np.arange(1, BINS) / BINS))
+    edges = np.quantile(known, np.arange(1, BINS) / BINS)
+    whole = bool(np.all(np.mod(known, 1) == 0))
+    # whole numbers: an edge of 7.6 splits them where 8 does, and reads better as 8
+    edges = np.unique(np.ceil(edges) if whole else edges)
     codes = np.searchsorted(edges, values, side="right")
     codes = np.where(np.isnan(values), len(edges) + 1, codes).astype(np.int64)
-    whole = bool(np.all(np.mod(known, 1) == 0))
     labels: list[str | None] = [f"< {_number(edges[0])}"]
     for low, high in zip(edges[:-1], edges[1:], strict=True):
         top = high - 1 if whole and high - 1 >= low else high
-        labels.append(f"{_number(low)}–{_number(top)}")
+        labels.append(_number(low) if top == low else f"{_number(low)}–{_number(top)}")
     labels += [f"≥ {_number(edges[-1])}", None]
     return Feature(header, codes, tuple(labels), True)
 

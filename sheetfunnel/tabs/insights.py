@@ -91,6 +91,12 @@ def _scorecard(rows: Rows, found: Insights, words: dict[str, Any], lang: str) ->
                  formats={3: INTEGER, 4: INTEGER, 5: PERCENT})
     for sentence in findings(found, lang) or [words["scorecard_fine"]]:
         rows.add([sentence])
+    if found.suggested:
+        rows.section(words["suggested"], words["suggested_head"])
+        for suggested in found.suggested:
+            rows.add([suggested.scope, suggested.weight, suggested.suggested],
+                     formats={2: "0.0", 3: "0.0"})
+        rows.add([words["suggested_method"]])
 
 
 def _ab(rows: Rows, comparisons: tuple[Comparison, ...], config: Config,

@@ -52,6 +52,12 @@ TEXTS: dict[str, dict[str, Any]] = {
                             "your results.",
         "scorecard_fine": "The scorecard's order agrees with your results.",
         "scores_like": "{scope}: {value} wins {lift:.1f}× the average but scores like {like}.",
+        "suggested": "Suggested weights — a suggestion only: nothing changes until an admin "
+                     "edits the Scoring tab",
+        "suggested_head": ("Dimension", "Weight now", "Suggested"),
+        "suggested_method": "Method: a logistic regression of won against lost closed deals "
+                            "on each dimension's points (no weight below 0), scaled to the "
+                            "same total as the weights now.",
         "ab": "A/B comparison: {field}",
         "ab_head": ("Variant", "From", "To", "Deals", "Converted", "Rate", "Others", "p",
                     "Verdict"),
@@ -107,6 +113,10 @@ TEXTS: dict[str, dict[str, Any]] = {
                             "{high_rate:.0%}：权重与实际结果不符。",
         "scorecard_fine": "评分卡的排序与实际结果一致。",
         "scores_like": "{scope}：{value} 的赢率是平均的 {lift:.1f} 倍，评分却与 {like} 相同。",
+        "suggested": "建议权重 — 仅供参考：管理员修改评分卡之前不会生效",
+        "suggested_head": ("评分项", "当前权重", "建议权重"),
+        "suggested_method": "方法：以各评分项的得分对已结商机的赢单与输单做逻辑回归（权重不小于 "
+                            "0），再按当前权重的总和等比缩放。",
         "ab": "A/B 对比：{field}",
         "ab_head": ("版本", "从", "到", "商机数", "转化", "转化率", "其他版本", "p", "结论"),
         "ab_overall": "已结", "ab_won": "赢单",

@@ -3,8 +3,9 @@ file with only that tab visible into a PDF; pdfinfo counts its pages, pdftotext 
 cells show (``###`` where a number does not fit), pdftoppm renders pages to PNG.
 
 Also a command for docs/screenshot.sh: ``python -m tests.support.printing [--fit [--hide
-COLUMNS]] BOOK FOLDER TAB...`` prints each TAB to FOLDER/TAB.pdf (``--fit``: landscape, one page
-wide; ``--hide 2,7-19``: without those columns).
+COLUMNS] | --page] BOOK FOLDER TAB...`` prints each TAB to FOLDER/TAB.pdf (``--fit``: landscape,
+one page wide; ``--hide 2,7-19``: without those columns; ``--page``: portrait, the whole tab on
+one page).
 """
 
 from __future__ import annotations
@@ -33,19 +34,22 @@ def need_tools() -> None:
 
 
 def only_tab(book: Path, tab: str, out: Path, *, fit: bool = False,
-             hide: frozenset[int] = frozenset()) -> None:
+             hide: frozenset[int] = frozenset(), page: bool = False) -> None:
     """A copy of ``book`` where every tab but ``tab`` is hidden and ``tab`` is the open one
     (workbook.xml edited as bytes, so the worker's chart and print setup stay). ``fit``: the
     copy prints landscape, one page wide; ``hide``: columns (with a ``<col>`` entry each) left
-    out of the copy (to show the columns of a wide people's tab that matter)."""
+    out of the copy (to show the columns of a wide people's tab that matter); ``page``: the
+    copy prints portrait, the whole tab on one page (a long tab in one picture)."""
     parts = read_parts(book)
-    if fit or hide:
+    if fit or hide or page:
         part = _sheet_part(parts, tab)
         data = parts[part]
         cut, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
         head, tail = data[:cut], data[end:]
-        if fit:
-            head, tail = print_setup(head, tail, PrintSetup(tab), "")
+        if fit or page:
+            head, tail = print_setup(head, tail, PrintSetup(tab, landscape=not page), "")
+        if page:
+            tail = tail.replace(b'fitToHeight="0"', b'fitToHeight="1"')
         for col in hide:
             head = head.replace(f'<col min="{col}" max="{col}" '.encode(),
                                 f'<col min="{col}" max="{col}" hidden="1" '.encode())
@@ -73,12 +77,12 @@ def _sheet_part(parts: dict[str, bytes], tab: str) -> str:
 
 
 def print_tabs(book: Path, tabs: list[str], folder: Path, *, fit: bool = False,
-               hide: frozenset[int] = frozenset()) -> dict[str, Path]:
+               hide: frozenset[int] = frozenset(), page: bool = False) -> dict[str, Path]:
     """Each of ``tabs`` of ``book`` printed to a PDF in ``folder`` by one LibreOffice run
     (starting it takes seconds)."""
     copies = {tab: folder / f"print-{n}.xlsx" for n, tab in enumerate(tabs)}
     for tab, copy in copies.items():
-        only_tab(book, tab, copy, fit=fit, hide=hide)
+        only_tab(book, tab, copy, fit=fit, hide=hide, page=page)
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(["soffice", f"-env:UserInstallation={Path(profile).as_uri()}",
                         "--headless", "--convert-to", "pdf", "--outdir", str(folder),
@@ -106,11 +110,12 @@ def _columns(text: str) -> frozenset[int]:
     return frozenset(found)
 
 
-if __name__ == "__main__":  # [--fit [--hide 2,7-19]] BOOK OUT_FOLDER TAB...: OUT_FOLDER/TAB.pdf
+if __name__ == "__main__":  # [--fit [--hide 2,7-19] | --page] BOOK OUT_FOLDER TAB...
     arguments = sys.argv[1:]
-    fit = arguments[:1] == ["--fit"]
-    arguments = arguments[fit:]
+    fit, page = arguments[:1] == ["--fit"], arguments[:1] == ["--page"]
+    arguments = arguments[fit or page:]
     hide = _columns(arguments[1]) if arguments[:1] == ["--hide"] else frozenset()
     book, out, *titles = arguments[2 if hide else 0:]
-    for title, made in print_tabs(Path(book), titles, Path(out), fit=fit, hide=hide).items():
+    for title, made in print_tabs(Path(book), titles, Path(out), fit=fit, hide=hide,
+                                  page=page).items():
         made.rename(Path(out) / f"{title}.pdf")
