@@ -105,13 +105,16 @@ def test_looks_of_the_starter(tmp_path: Path) -> None:
 def test_demo_rows_land_under_their_headers(tmp_path: Path) -> None:
     tabs = _init(tmp_path, "en", demo=True)
     deals, customers = tabs["Opportunities"], tabs["Customers"]
-    assert (len(deals), len(customers), len(tabs["Activities"])) == (721, 151, 1936)
+    assert (len(deals), len(customers), len(tabs["Activities"])) == (721, 151, 1888)
     header = deals[0]
     first = dict(zip(header, deals[1], strict=False))
     assert first["ID"] == "OPP-000001" and first["Customer ID"].startswith("C-")
     assert first["Stage"] in {row[0] for row in tabs["Stages"][1:]}
     assert isinstance(first["Created"], dt.datetime)
     assert tabs["History"][1][1] == "stage change"
+    assert sum(row[1] == "daily snapshot" for row in tabs["History"]) == 56
+    assert tabs["Targets"][0] == ["Owner", "Period", "Metric", "Target"]
+    assert tabs["Targets"][1][:3] == ["Team", "2026-11", "won amount"]
 
 
 def test_unknown_language() -> None:
