@@ -180,7 +180,7 @@ class DemoData:
     opportunities: Grid
     activities: Grid
     history: Grid
-    targets: Grid
+    targets: Grid = field(default_factory=list)  # none: an empty Targets tab
 
     def by_role(self) -> dict[str, Grid]:
         return {"customers": self.customers, "opportunities": self.opportunities,
