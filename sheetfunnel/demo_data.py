@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sheetfunnel.grid import Cell, Grid
+from sheetfunnel.tabs.history import daily_snapshot
 from sheetfunnel.words import words_for
 
 CUSTOMERS = 60
@@ -33,6 +34,13 @@ OPEN_STAGES, WON, LOST = 5, 5, 6
 NEGOTIATION = 4
 PROPOSAL = 3
 FOLLOW_UP_DAYS = 7
+#: The default Stages tab's win probabilities, for the weighted amounts of past snapshots.
+PROBABILITIES = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 0.0)
+#: Days of daily snapshots before ``as_of`` in History (the run writes ``as_of``'s own).
+SNAPSHOT_DAYS = 56
+#: How often a closed deal of the past has what its stages ask for (a real team's records are
+#: mostly complete; the rest are the Attention tab's few closed deals to tidy up).
+PAST_COMPLETE = 0.99
 
 
 @dataclass(frozen=True)
@@ -172,10 +180,12 @@ class DemoData:
     opportunities: Grid
     activities: Grid
     history: Grid
+    targets: Grid = field(default_factory=list)  # none: an empty Targets tab
 
     def by_role(self) -> dict[str, Grid]:
         return {"customers": self.customers, "opportunities": self.opportunities,
-                "activities": self.activities, "history": self.history}
+                "activities": self.activities, "history": self.history,
+                "targets": self.targets}
 
 
 @dataclass(eq=False)
@@ -200,11 +210,13 @@ OPPORTUNITY_KEYS = ("id", "customer_id", "title", "owner", "stage", "amount", "s
                     "decision_cycle_days", "proposal_sent")
 ACTIVITY_KEYS = ("date", "opportunity_id", "type", "owner", "notes", "sentiment")
 HISTORY_KEYS = ("at", "kind", "id", "from", "to")
+TARGET_KEYS = ("owner", "period", "metric", "target")
 
 
 def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
     """200 current opportunities over 60 customers with 600 activities, 520 closed deals of the
-    past over those and 90 more customers, and the stage history of them all."""
+    past over those and 90 more customers, the stage history of them all with a daily snapshot
+    for each of the last eight weeks, and targets for this month and quarter."""
     rng = random.Random(seed)
     words = WORDS[lang]
     customers = _customers(rng, words)
@@ -216,6 +228,10 @@ def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
     deals = current + [_past_deal(past_rng, words, customers[CUSTOMERS + n] if n < PAST_CUSTOMERS
                                   else past_rng.choice(customers), as_of)
                        for n in range(PAST_DEALS)]
+    records = random.Random(f"{seed} records")  # a stream of its own: the past stays as it was
+    for deal in deals[OPPORTUNITIES:]:  # of the 12% of lost deals without a reason, 1% stay so
+        if deal.stage == LOST and deal.fields["lost_reason"] is None and records.random() < 0.92:
+            deal.fields["lost_reason"] = records.choice(words.lost_reasons)
     _number(deals)
     activities = _activities(rng, words, [d for d in deals if d in current])
     activities += _past_activities(past_rng, words, [d for d in deals if d not in current])
@@ -229,7 +245,8 @@ def make_demo(as_of: dt.date, *, seed: int = 7, lang: str = "en") -> DemoData:
         opportunities=_with_header(OPPORTUNITY_KEYS, ([d.fields.get(k) for k in OPPORTUNITY_KEYS]
                                                       for d in deals)),
         activities=_with_header(ACTIVITY_KEYS, activities),
-        history=_with_header(HISTORY_KEYS, _history(deals, words, lang)),
+        history=_with_header(HISTORY_KEYS, _history(deals, words, lang, as_of)),
+        targets=_with_header(TARGET_KEYS, _targets(deals, words, lang, as_of)),
     )
 
 
@@ -284,7 +301,7 @@ def _past_deal(rng: random.Random, words: Words, customer: dict[str, Cell], as_o
     deal.customer = customer
     deal.fields.update(_basics(rng, words, deal, as_of))
     deal.fields["source"] = source
-    deal.fields.update(_scorecard(rng, words, deal))
+    deal.fields.update(_scorecard(rng, words, deal, complete=PAST_COMPLETE))
     return deal
 
 
@@ -364,8 +381,10 @@ def _basics(rng: random.Random, words: Words, deal: Deal, as_of: dt.date) -> dic
     }
 
 
-def _scorecard(rng: random.Random, words: Words, deal: Deal) -> dict[str, Cell]:
-    """Scorecard and criteria fields: filled the further a deal got, with realistic gaps."""
+def _scorecard(rng: random.Random, words: Words, deal: Deal, *, complete: float = 0.92
+               ) -> dict[str, Cell]:
+    """Scorecard and criteria fields: filled the further a deal got, with realistic gaps (the
+    fields of the stages it passed filled with the chance ``complete``)."""
     progress = max((after for _, _, after in deal.changes if after < OPEN_STAGES), default=0)
     sent = next((day for day, _, after in deal.changes if after == PROPOSAL), None)
 
@@ -375,9 +394,10 @@ def _scorecard(rng: random.Random, words: Words, deal: Deal) -> dict[str, Cell]:
     intent = min(10, max(1, round(rng.gauss(3 + progress * 1.2, 2))))
     return {
         "budget": maybe(rng.choices(words.budgets, weights=(1 + progress, 3, 2))[0],
-                        0.92 if progress else 0.5),
-        "decision_maker": maybe(words.decision_maker(rng), 0.92 if progress else 0.3),
-        "pain_points": maybe(rng.choice(words.pains), 0.9 if progress >= 2 else 0.3),
+                        complete if progress else 0.5),
+        "decision_maker": maybe(words.decision_maker(rng), complete if progress else 0.3),
+        "pain_points": maybe(rng.choice(words.pains),
+                             complete - 0.02 if progress >= 2 else 0.3),
         "purchase_intent": maybe(intent, 0.85),
         "decision_cycle_days": maybe(rng.choice((14, 21, 30, 45, 60, 90, 120, 180)), 0.85),
         "proposal_sent": maybe(sent, 0.85) if deal.stage == NEGOTIATION else sent,
@@ -442,10 +462,90 @@ def _activity(rng: random.Random, words: Words, deal: Deal, day: dt.date, *, las
             rng.choice(words.notes[mood]), words.sentiments[mood])
 
 
-def _history(deals: list[Deal], words: Words, lang: str) -> Grid:
-    """Stage changes the worker would have seen, oldest first."""
+def _history(deals: list[Deal], words: Words, lang: str, as_of: dt.date) -> Grid:
+    """Stage changes the worker would have seen and its daily snapshot of each of the last
+    ``SNAPSHOT_DAYS`` days (taken after that day's changes), oldest first."""
     kind = words_for(lang).history_kinds[0]
     changes = sorted(((day, deal.id, before, after) for deal in deals if deal.id
                       for day, before, after in deal.changes), key=lambda c: (c[0], c[1]))
-    return [[day, kind, deal_id, words.stages[before], words.stages[after]]
-            for day, deal_id, before, after in changes]
+    rows: list[tuple[dt.date, int, list[Cell]]] = [
+        (day, 0, [day, kind, deal_id, words.stages[before], words.stages[after]])
+        for day, deal_id, before, after in changes]
+    first = as_of - dt.timedelta(days=SNAPSHOT_DAYS)
+    days = [first + dt.timedelta(days=n) for n in range(SNAPSHOT_DAYS)]
+    rows += [(day, 1, row) for day, row in zip(days, _snapshots(deals, words, lang, days),
+                                               strict=True)]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [row for _, _, row in rows]
+
+
+def _snapshots(deals: list[Deal], words: Words, lang: str, days: list[dt.date]
+               ) -> list[list[Cell]]:
+    """The snapshot rows of ``days``: each deal counted in the stage it was in that day."""
+    stages = len(words.stages)
+    counts = [[0] * stages for _ in days]
+    amounts = [[0.0] * stages for _ in days]
+    owners: dict[str, list[list[int]]] = {}
+    first = days[0]
+    for deal in deals:
+        if deal.created > days[-1]:
+            continue
+        value = _amount(deal)
+        owner = " ".join(str(deal.fields.get("owner") or "").split())
+        tally = owners.setdefault(owner, [[0, 0, 0] for _ in days]) if owner else None
+        stage, moves = 0, iter(deal.changes)
+        move = next(moves, None)
+        for n in range(max(0, (deal.created - first).days), len(days)):
+            while move is not None and move[0] <= days[n]:
+                stage, move = move[2], next(moves, None)
+            counts[n][stage] += 1
+            amounts[n][stage] += value
+            if tally is not None:
+                tally[n][0 if stage < OPEN_STAGES else 1 if stage == WON else 2] += 1
+    texts = words_for(lang)
+    return [daily_snapshot(day, [
+        (name, (float(counts[n][s]), amounts[n][s] if s < OPEN_STAGES else 0.0,
+                amounts[n][s] * PROBABILITIES[s] if s < OPEN_STAGES else 0.0))
+        for s, name in enumerate(words.stages)],
+        [(name, tuple(float(v) for v in tally[n])) for name, tally in sorted(owners.items())],
+        texts) for n, day in enumerate(days)]
+
+
+def _targets(deals: list[Deal], words: Words, lang: str, as_of: dt.date) -> Grid:
+    """Sample targets for ``as_of``'s month and quarter, set the way a manager might: a tenth
+    over the past year's average (team and two reps), new deals and one conversion."""
+    month = f"{as_of.year}-{as_of.month:02d}"
+    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    team, first, second = ("Team" if lang == "en" else "团队"), words.owners[0], words.owners[1]
+    metric = dict(zip(("won_amount", "won_deals", "new_deals", "conversion"),
+                      ("won amount", "won deals", "new deals", "conversion")
+                      if lang == "en" else ("赢单金额", "赢单数", "新增商机", "转化率"),
+                      strict=True))
+    year = [d for d in deals if d.stage == WON and d.closed is not None
+            and as_of - dt.timedelta(days=365) <= d.closed < as_of]
+
+    def monthly(owner: str | None, amounts: bool = True) -> int:
+        won = [d for d in year if owner is None or d.fields.get("owner") == owner]
+        total = sum(_amount(d) for d in won) if amounts else len(won)
+        return _rounded(total / 12 * 1.1)
+
+    return [
+        [team, month, metric["won_amount"], monthly(None)],
+        [team, quarter, metric["won_amount"], _rounded(monthly(None) * 3)],
+        [team, month, metric["new_deals"], 60],
+        [first, month, metric["won_amount"], monthly(first)],
+        [first, quarter, metric["won_deals"], round(monthly(first, amounts=False) * 3)],
+        [second, month, metric["won_amount"], monthly(second)],
+        [team, month, f"{metric['conversion']} {words.stages[PROPOSAL]} → "
+                      f"{words.stages[NEGOTIATION]}", "30%"],
+    ]
+
+
+def _amount(deal: Deal) -> float:
+    amount = deal.fields.get("amount")
+    return float(amount) if isinstance(amount, int | float) else 0.0
+
+
+def _rounded(value: float) -> int:
+    """To two significant digits, as a person types a target."""
+    return int(round(value, 1 - len(str(int(value))))) if value >= 10 else round(value)

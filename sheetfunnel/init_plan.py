@@ -66,5 +66,8 @@ def init_plan(lang: str, *, demo: bool, as_of: dt.date,
     plan = build_starter(lang, demo=demo, as_of=as_of)
     if existing is None:
         return record_owned_tabs(plan, lang)
-    return record_owned_tabs(only_missing_tabs(plan, set(existing.titles)), lang,
-                             titles=existing.titles, ids=existing.ids)
+    kept = set(existing.titles)
+    if schema.display_name(lang, "opportunities") in kept:  # a sheet with deals of its own:
+        kept.add(schema.display_name(lang, "targets"))  # no demo targets naming other reps
+    return record_owned_tabs(only_missing_tabs(plan, kept), lang, titles=existing.titles,
+                             ids=existing.ids)

@@ -67,7 +67,8 @@ def starter_plan(lang: str, defaults_toml: str, template_toml: str, *,
     template = tomllib.loads(template_toml)
     defaults = tomllib.loads(defaults_toml)
     words: Mapping[str, str] = template.get("translations", {}).get(lang, {})
-    tabs = [starter_tab(entry, lang) for entry in template["tabs"]]
+    tabs = [starter_tab(entry, lang) for entry in template["tabs"]
+            if demo is not None or not entry.get("demo_only", False)]
     demo_grids = demo.by_role() if demo is not None else {}
     cells: list[CellWrite] = []
     looks = Looks()

@@ -4,13 +4,18 @@ the past with a pattern the win model can learn, deterministic."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections import Counter
 
 import pytest
 
-from sheetfunnel.demo_data import DemoData, make_demo
+from sheetfunnel import schema
+from sheetfunnel.config import Config, Settings, Stage
+from sheetfunnel.config.targets import parse_targets
+from sheetfunnel.demo_data import PROBABILITIES, DemoData, make_demo
 from sheetfunnel.resources import data_path
 from sheetfunnel.starter import starter_plan
+from sheetfunnel.tabs.history import read_owner_snapshots, read_snapshots
 
 AS_OF = dt.date(2026, 11, 24)
 OPEN = {"en": ("Lead", "Qualified", "Needs Analysis", "Proposal", "Negotiation"),
@@ -110,8 +115,9 @@ def test_the_past_leaves_the_current_pipeline_alone(demo: DemoData) -> None:
 def test_history_ends_in_the_current_stage(demo: DemoData) -> None:
     last = {}
     for change in _rows(demo.history):
-        assert change["kind"] == "stage change"
-        last[change["id"]] = change["to"]
+        assert change["kind"] in ("stage change", "daily snapshot")
+        if change["kind"] == "stage change":
+            last[change["id"]] = change["to"]
     for deal in _rows(demo.opportunities):
         if deal["id"] in last:
             assert last[deal["id"]] == deal["stage"]
@@ -140,3 +146,67 @@ def test_words_match_the_starter_config(lang: str) -> None:
     assert all(d["budget"] in matches for d in deals if d["budget"])
     customers = _rows(make_demo(AS_OF, lang=lang).customers)
     assert sum(c["industry"] in matches for c in customers) > 40
+
+
+def test_daily_snapshots_count_each_deal_in_its_stage_of_that_day(demo: DemoData) -> None:
+    """One snapshot a day for the eight weeks before as_of, after that day's changes; the last
+    one agrees with a recount from the deals and their stage changes."""
+    rows = _rows(demo.history)
+    days = [r["at"] for r in rows if r["kind"] == "daily snapshot"]
+    assert days == [AS_OF - dt.timedelta(days=n) for n in range(56, 0, -1)]
+    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    day = days[-1]
+    changes = [r for r in rows if r["kind"] == "stage change"]
+    probability = dict(zip((*OPEN["en"], "Won", "Lost"), (0.1, 0.2, 0.4, 0.6, 0.8, 0, 0),
+                           strict=True))
+    counts: Counter[str] = Counter()
+    weighted: Counter[str] = Counter()
+    for deal in _rows(demo.opportunities):
+        if deal["created"] > day:
+            continue
+        mine = [c for c in changes if c["id"] == deal["id"]] if deal["id"] else []
+        before = [c for c in mine if c["at"] <= day]
+        stage = before[-1]["to"] if before else mine[0]["from"] if mine else deal["stage"]
+        counts[stage] += 1
+        weighted[stage] += (deal["amount"] or 0) * probability[stage]
+    snapshots = read_snapshots([["at"], *demo.history[1:]])
+    last = snapshots[snapshots["day"] == day].set_index("stage")
+    assert last["count"].to_dict() == {s: float(counts[s]) for s in probability}
+    assert last["weighted"].round().to_dict() == {s: round(weighted[s]) for s in probability}
+    owners = read_owner_snapshots([["at"], *demo.history[1:]])
+    assert owners[owners["day"] == day][["open", "won", "lost"]].to_numpy().sum() == sum(
+        counts.values())
+
+
+def test_snapshot_probabilities_are_the_default_stages() -> None:
+    defaults = tomllib.loads(data_path("config", "default.toml").read_text(encoding="utf-8"))
+    assert tuple(s["probability"] / 100 for s in defaults["stages"]) == PROBABILITIES
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_targets_for_this_month_and_quarter_read_without_problems(lang: str) -> None:
+    grid = make_demo(AS_OF, lang=lang).targets
+    header = [schema.display_name(lang, "targets", key) for key in grid[0]]
+    names = OPEN[lang] + (("Won", "Lost") if lang == "en" else ("赢单", "输单"))
+    stages = tuple(Stage(name, p, "won" if p == 1 else "lost" if name in ("Lost", "输单")
+                         else "open") for name, p in zip(names, PROBABILITIES, strict=True))
+    config = Config(stages, (), (), Settings())
+    targets, problems = parse_targets("Targets", [header, *grid[1:]], config)
+    assert problems == ()
+    assert {(t.metric, t.period, t.owner is None) for t in targets} == {
+        ("won_amount", "2026-11", True), ("won_amount", "2026-Q4", True),
+        ("new_deals", "2026-11", True), ("won_amount", "2026-11", False),
+        ("won_deals", "2026-Q4", False), ("conversion", "2026-11", True)}
+    assert [t.value for t in targets if t.metric == "conversion"] == [0.3]
+
+
+def test_closed_deals_of_the_past_are_mostly_complete(demo: DemoData) -> None:
+    """Won deals have what their stages ask for, lost ones a reason, save a handful (the
+    current pipeline keeps its gaps)."""
+    past = [d for d in _rows(demo.opportunities)  # the current pipeline's closed: 200 days
+            if d["expected_close"] and (AS_OF - d["expected_close"]).days > 200]
+    won = [d for d in past if d["stage"] == "Won"]
+    lost = [d for d in past if d["stage"] == "Lost"]
+    gaps = sum(not (d["budget"] and d["decision_maker"] and d["pain_points"]) for d in won)
+    assert 0 < gaps < len(won) // 10
+    assert 0 < sum(d["lost_reason"] is None for d in lost) < len(lost) // 10

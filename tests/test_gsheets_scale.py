@@ -31,8 +31,8 @@ def grid_fits(emulator: SheetsEmulator, title: str) -> tuple[tuple[int, int], tu
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_request_body_passes_two_megabytes_at_ten_thousand_rows(emulator, lang):
-    big_demo(emulator, 10_000, lang, session_book=open_book(emulator))
+def test_no_request_body_passes_two_megabytes_at_thirteen_thousand_rows(emulator, lang):
+    big_demo(emulator, 13_000, lang, session_book=open_book(emulator))
     before = len(emulator.calls)
     report = run_once(open_book(emulator), as_of=AS_OF).report
     calls = emulator.calls[before:]

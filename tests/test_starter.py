@@ -112,6 +112,9 @@ def test_demo_rows_land_under_their_headers(tmp_path: Path) -> None:
     assert first["Stage"] in {row[0] for row in tabs["Stages"][1:]}
     assert isinstance(first["Created"], dt.datetime)
     assert tabs["History"][1][1] == "stage change"
+    assert sum(row[1] == "daily snapshot" for row in tabs["History"]) == 56
+    assert tabs["Targets"][0] == ["Owner", "Period", "Metric", "Target"]
+    assert tabs["Targets"][1][:3] == ["Team", "2026-11", "won amount"]
 
 
 def test_unknown_language() -> None:

@@ -92,7 +92,7 @@ def test_values_no_spreadsheet_holds_are_written_once_and_read_back_as_written(
 
 def test_a_title_too_long_for_a_cell_settles_after_one_run(emulator, tmp_path: Path):
     pair = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
-    pair.type("Opportunities", 2, 3, "Long " + "x" * 40_000 + "😀")
+    pair.type("Opportunities", 6, 3, "Long " + "x" * 40_000 + "😀")  # a deal in Attention
     pair.type("Opportunities", 11, 3, "Line one\r\nline two\rthree")
     pair.type("Opportunities", 11, 6, "y" * MAX_TEXT)  # an Amount no one can read
     pair.run(AS_OF)

@@ -81,7 +81,7 @@ PERSON_SHAPE = (b'<v:shape id="_x0000_s2001" type="#_x0000_t202" style="position
 #: notes and its chart.
 OWNED = re.compile(r"\[Content_Types\]\.xml|xl/workbook\.xml|xl/_rels/workbook\.xml\.rels|"
                    r"xl/styles\.xml|docProps/(app|custom)\.xml|xl/worksheets/(_rels/)?sheet"
-                   r"(1|2|8|9|10|11)\.xml(\.rels)?|xl/comments[12]\.xml|"
+                   r"(1|2|9|10|11|12)\.xml(\.rels)?|xl/comments[12]\.xml|"
                    r"xl/drawings/vmlDrawing[12]\.vml|xl/drawings/(_rels/)?drawing1\.xml(\.rels)?|"
                    r"xl/charts/chart1\.xml")
 

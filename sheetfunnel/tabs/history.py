@@ -15,6 +15,8 @@ weighted pipeline at each week's end.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from sheetfunnel.engine.model import Evaluation
@@ -151,8 +153,8 @@ def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataF
                   if _kind(row) in snapshot_kinds and written_date(row[0]) == evaluation.as_of]
     width = max((len(row) for row in current[:1]), default=WIDTH)
     row_number = today_rows[0] if today_rows else next_row
-    values: list[Cell] = [evaluation.as_of, kinds[2], None, _stage_lines(funnel, words),
-              _owner_lines(evaluation.deals, words)]
+    values = daily_snapshot(evaluation.as_of, _stage_figures(funnel), _owner_figures(
+        evaluation.deals), words)
     for col in range(1, max(width, WIDTH) + 1):
         if col <= len(values) or today_rows:
             cells[(row_number, col)] = values[col - 1] if col <= len(values) else None
@@ -162,20 +164,26 @@ def history_cells(current: Grid | None, evaluation: Evaluation, funnel: pd.DataF
     return cells
 
 
-def _stage_lines(funnel: pd.DataFrame, words: Words) -> str:
-    return _lines(words.history_legends[0], [
-        (str(stage.stage), (float(stage.current), float(stage.open_amount),
-                            float(stage.weighted_amount)))
-        for stage in funnel.itertuples(index=False)])
+def daily_snapshot(day: dt.date, stages: list[tuple[str, tuple[float, ...]]],
+                   owners: list[tuple[str, tuple[float, ...]]], words: Words) -> list[Cell]:
+    """The five cells of one day's snapshot row: per stage deals · amount · weighted, per
+    owner open · won · lost (the demo writes its past days with it too)."""
+    return [day, words.history_kinds[2], None,
+            _lines(words.history_legends[0], stages), _lines(words.history_legends[1], owners)]
 
 
-def _owner_lines(deals: pd.DataFrame, words: Words) -> str:
+def _stage_figures(funnel: pd.DataFrame) -> list[tuple[str, tuple[float, ...]]]:
+    return [(str(stage.stage), (float(stage.current), float(stage.open_amount),
+                                float(stage.weighted_amount)))
+            for stage in funnel.itertuples(index=False)]
+
+
+def _owner_figures(deals: pd.DataFrame) -> list[tuple[str, tuple[float, ...]]]:
     owners = deals["owner"].astype(object)
     named = deals[owners.notna().to_numpy() & (owners.astype(str).str.strip() != "").to_numpy()]
     counts = pd.crosstab(named["owner"].astype(str).str.strip(), named["kind"])
-    return _lines(words.history_legends[1], [
-        (str(owner), tuple(float(row.get(kind, 0)) for kind in ("open", "won", "lost")))
-        for owner, row in counts.iterrows()])
+    return [(str(owner), tuple(float(row.get(kind, 0)) for kind in ("open", "won", "lost")))
+            for owner, row in counts.iterrows()]
 
 
 def history_looks(tab: str) -> Looks:
