@@ -51,7 +51,23 @@ def _canonical(value: Cell) -> str:
 
 
 def _lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
-    lines = ["\x1f".join([_canonical(v) for v in row]).rstrip("\x1f") for row in rows]
+    known: dict[Cell, str] = {}  # numbers and dates repeat: each distinct one made text once
+
+    def text(value: Cell) -> str:
+        if isinstance(value, str):
+            return value if value.isascii() and value.isprintable() and value.strip() \
+                else _canonical(value)
+        kind = type(value)
+        if value is None:
+            return ""
+        if kind is int or kind is float or kind is dt.date or kind is dt.datetime:
+            found = known.get(value)
+            if found is None:
+                found = known[value] = _canonical(value)
+            return found
+        return _canonical(value)  # True is not 1 here
+
+    lines = ["\x1f".join([text(v) for v in row]).rstrip("\x1f") for row in rows]
     while lines and not lines[-1]:
         lines.pop()
     return lines
