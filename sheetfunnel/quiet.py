@@ -29,6 +29,8 @@ KEY_CELL = (3, 4)
 #: the lease's cells in the state tab (row 2, A:C), the watcher's and never in the digest
 LEASE = frozenset(((2, 1), (2, 2), (2, 3)))
 VERSION = 1
+#: the state tab's columns the run writes (A:K; the delivery ledger is right of them)
+STATE_COLUMNS = 11
 
 
 def config_file_digest(text: str | None) -> str:

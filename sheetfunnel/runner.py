@@ -348,7 +348,10 @@ def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region
     for role, tab in inputs.owned.items():
         if role != "state":
             regions.append(quiet.Region(tab.title))
-    regions.append(quiet.Region(STATE_TAB, skip=quiet.LEASE | {quiet.KEY_CELL}))
+    # the state's own columns (A:K): the delivery ledger right of them is notify's, written
+    # after the plan
+    regions.append(quiet.Region(STATE_TAB, tuple(range(1, quiet.STATE_COLUMNS + 1)),
+                                skip=quiet.LEASE | {quiet.KEY_CELL}))
     return regions
 
 
@@ -358,6 +361,9 @@ def _unchanged(inputs: Inputs, moment: dt.datetime, config_digest: str) -> dict[
     state = inputs.state
     if inputs.model.config_status != STATUS_OK or state.fingerprint is None:
         return None
+    ids = inputs.snapshot.ids
+    if any(ids.get(tab.title) != tab.tab_id for tab in inputs.owned.values() if tab.exists):
+        return None  # a tab that lost its mark (an .xlsx) is marked again by a full run
     text = _key_read(inputs)
     if not isinstance(text, str) or _data_fingerprint(inputs, {}) != state.fingerprint:
         return None
