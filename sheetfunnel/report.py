@@ -40,7 +40,8 @@ def _records(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any
             for record in frame.to_dict("records")]
 
 
-def _io(io: IOStats, seconds: float) -> dict[str, Any]:
+def io_section(io: IOStats, seconds: float) -> dict[str, Any]:
+    """The report's ``io``."""
     return {"read_requests": io.read_requests, "write_requests": io.write_requests,
             "cells_written": io.cells_written, "bytes_sent": io.bytes_sent,
             "bytes_received": io.bytes_received, "seconds": round(seconds, 3)}
@@ -110,7 +111,7 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
             "period", "count", "amount", "weighted")}),
         "flags": dict(summary.flag_totals),
         "problems": [p.as_json() for p in summary.header.problems],
-        "io": _io(io, seconds),
+        "io": io_section(io, seconds),
         **(extra or {}),
     }
 
@@ -133,5 +134,5 @@ def problems_only_report(header: RunHeader, io: IOStats, seconds: float) -> dict
         "counts": {"opportunities": 0, "customers": 0, "activities": 0}, "headline": None,
         "stages": [], "win_rate": None, "opportunities": [], "owners": [], "sources": [],
         "lost_reasons": [], "forecast": [], "flags": {},
-        "problems": [p.as_json() for p in header.problems], "io": _io(io, seconds),
+        "problems": [p.as_json() for p in header.problems], "io": io_section(io, seconds),
     }

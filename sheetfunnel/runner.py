@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sheetfunnel import diff, render, schema
+from sheetfunnel import diff, quiet, render, schema
 from sheetfunnel.bulk import no_cyclic_gc
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.config.targets import parse_targets
@@ -32,7 +35,7 @@ from sheetfunnel.engine.review import Review, weekly_review
 from sheetfunnel.engine.targets import Attainment, attainments
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
-from sheetfunnel.grid import Grid, with_formulas
+from sheetfunnel.grid import Cell, Grid, with_formulas
 from sheetfunnel.learning_report import learning_sections
 from sheetfunnel.lease import check_lease
 from sheetfunnel.load import WorkbookModel, load_workbook_model, tabs_needed
@@ -48,7 +51,7 @@ from sheetfunnel.plan import (
     WritePlan,
     grid_widths,
 )
-from sheetfunnel.report import build_report, problems_only_report
+from sheetfunnel.report import build_report, io_section, problems_only_report
 from sheetfunnel.resources import data_path
 from sheetfunnel.review_report import review_sections
 from sheetfunnel.summary import RunHeader, Summary, summarize
@@ -108,6 +111,73 @@ class RunResult:
     @property
     def cells_written(self) -> int:
         return int(self.report["io"]["cells_written"])
+
+    @property
+    def notifications(self) -> dict[str, Any] | None:
+        return self.report.get("notifications")
+
+    @property
+    def io(self) -> dict[str, Any]:
+        """The report's ``io`` (a run that stopped after reading has it without judging)."""
+        return dict(self.report["io"])
+
+    @property
+    def quiet(self) -> bool:
+        """Whether the run stopped after reading (quiet.py): nothing had changed."""
+        return False
+
+
+class QuietResult(RunResult):
+    """A run that stopped after reading because nothing had changed. It wrote nothing; its
+    report, evaluation, Summary and problems (the same as a full run's) are judged only when
+    asked for, once."""
+
+    _judged: Callable[[], RunResult]
+    _full: RunResult | None
+    _counts: dict[str, int]
+    _io: dict[str, Any]
+
+    def __init__(self, judged: Callable[[], RunResult], *, counts: Mapping[str, int],
+                 config_status: str, titles: Mapping[str, str | None],
+                 before: Mapping[str, Grid], io: dict[str, Any]) -> None:
+        for name, value in (("_judged", judged), ("_full", None), ("_counts", dict(counts)),
+                            ("_io", io),
+                            ("config_status", config_status), ("titles", titles),
+                            ("before", before), ("plan", WritePlan((), (), Looks(), diffed=True))):
+            object.__setattr__(self, name, value)
+
+    def _result(self) -> RunResult:
+        full = self._full
+        if full is None:
+            full = self._judged()
+            object.__setattr__(self, "_full", full)
+        return full
+
+    report = property(lambda self: self._result().report)  # type: ignore[assignment]
+    problems = property(lambda self: self._result().problems)  # type: ignore[assignment]
+    evaluation = property(lambda self: self._result().evaluation)  # type: ignore[assignment]
+    summary = property(lambda self: self._result().summary)  # type: ignore[assignment]
+    joins = property(lambda self: self._result().joins)  # type: ignore[assignment]
+
+    @property
+    def rows(self) -> int:
+        return int(self._counts.get("opportunities", 0))
+
+    @property
+    def cells_written(self) -> int:
+        return 0
+
+    @property
+    def io(self) -> dict[str, Any]:
+        return dict(self._io)
+
+    @property
+    def notifications(self) -> dict[str, Any] | None:
+        return None
+
+    @property
+    def quiet(self) -> bool:
+        return True
 
 
 def default_sections() -> dict:
@@ -201,6 +271,17 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
     if model.config is None:
         return _problems_only(workbook, inputs, moment.date(), dry_run,
                               lambda: (clock() - started, workbook.io.since(io_before)))
+    config_digest = quiet.config_file_digest(
+        config_file.read_text(encoding="utf-8") if config_file is not None else None)
+    counts = None if notify is not None else _unchanged(inputs, moment, config_digest)
+    config = model.config
+    if counts is not None:
+        io, seconds = workbook.io.since(io_before), clock() - started
+        step("Nothing changed since the last run")
+        return QuietResult(lambda: _judged(workbook, inputs, config, moment, io, seconds),
+                           counts=counts, config_status=model.config_status,
+                           titles=model.titles, before=inputs.snapshot.tabs,
+                           io=io_section(io, seconds))
 
     step("Judging opportunities")
     outcome = judge(inputs, model.config, moment)
@@ -208,6 +289,7 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
     step("Planning writes")
     plan = plan_writes(inputs, model.config, outcome)
     outcome, plan = _near_cell_limit(workbook, inputs, model.config, outcome, plan)
+    plan = _with_key(inputs, model.config, outcome, plan, moment, config_digest)
     if not dry_run:
         step(f"Writing {len(plan.cells)} changed cells")
         with lost_race(workbook, writer, now):
@@ -227,6 +309,100 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
                      joins.sentence() if joins and joins.deals and model.customers is not None
                      else None)
+
+
+def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datetime,
+            io: IOStats, seconds: float) -> RunResult:
+    """What a full run would have reported on a workbook where nothing changed (it writes
+    nothing, so its report is the same but for the time, which is the quiet run's)."""
+    model = inputs.model
+    outcome = judge(inputs, config, moment)
+    plan = plan_writes(inputs, config, outcome)
+    outcome, plan = _near_cell_limit(workbook, inputs, config, outcome, plan)
+    report = build_report(outcome.summary, outcome.evaluation, io=io, seconds=seconds,
+                          extra=_learning(outcome, model))
+    joins = outcome.evaluation.joins
+    return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
+                     outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
+                     joins.sentence() if joins and joins.deals and model.customers is not None
+                     else None)
+
+
+def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region]:
+    """The cells the worker owns: its columns of Opportunities (with those whose header the
+    plan adds), the Customers tab (its own columns and the data beside them, which the data
+    fingerprint leaves out), its tabs, and the state tab but for the lease and the key."""
+    model = inputs.model
+    regions = []
+    opportunities = model.opportunities
+    title = opportunities.table.tab
+    owned_roles = schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS
+    columns = {opportunities.table.columns[header] for role, header in
+               opportunities.roles.items()
+               if role in owned_roles and header in opportunities.table.columns}
+    columns.update(write.col for write in (plan.cells if plan else ())
+                   if write.tab == title and write.row == 1)
+    regions.append(quiet.Region(title, tuple(sorted(columns))))
+    if model.customers is not None:
+        regions.append(quiet.Region(model.customers.table.tab))
+    for role, tab in inputs.owned.items():
+        if role != "state":
+            regions.append(quiet.Region(tab.title))
+    # the state's own columns (A:K): the delivery ledger right of them is notify's, written
+    # after the plan
+    regions.append(quiet.Region(STATE_TAB, tuple(range(1, quiet.STATE_COLUMNS + 1)),
+                                skip=quiet.LEASE | {quiet.KEY_CELL}))
+    return regions
+
+
+def _unchanged(inputs: Inputs, moment: dt.datetime, config_digest: str) -> dict[str, int] | None:
+    """The last run's counts when the workbook is as that run left it (quiet.py), else None."""
+    from sheetfunnel.load import STATUS_OK
+    state = inputs.state
+    if inputs.model.config_status != STATUS_OK or state.fingerprint is None:
+        return None
+    ids = inputs.snapshot.ids
+    if any(ids.get(tab.title) != tab.tab_id for tab in inputs.owned.values() if tab.exists):
+        return None  # a tab that lost its mark (an .xlsx) is marked again by a full run
+    text = _key_read(inputs)
+    if not isinstance(text, str) or _data_fingerprint(inputs, {}) != state.fingerprint:
+        return None
+    return quiet.still_quiet(text, moment=moment, code=_code_digest(),
+                             config_file=config_digest,
+                             owned=quiet.owned_digest(_regions(inputs), inputs.snapshot.tabs))
+
+
+@cache
+def _code_digest() -> str:
+    """The installed version and the default config: another release, a full run."""
+    try:
+        version = metadata.version("sheetfunnel")
+    except metadata.PackageNotFoundError:
+        version = ""
+    text = version + "\0" + data_path("config", "default.toml").read_text(encoding="utf-8")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _key_read(inputs: Inputs) -> Cell:
+    grid = inputs.snapshot.find(STATE_TAB) or []
+    row, col = quiet.KEY_CELL
+    return grid[row - 1][col - 1] if len(grid) >= row and len(grid[row - 1]) >= col else None
+
+
+def _with_key(inputs: Inputs, config: Config, outcome: Outcome, plan: WritePlan,
+              moment: dt.datetime, config_digest: str) -> WritePlan:
+    """``plan`` and the key a next run compares with (quiet.py), written when it differs."""
+    owned = quiet.owned_digest(_regions(inputs, plan), inputs.snapshot.tabs, plan.cells)
+    counts = dict(outcome.evaluation.counts)
+    if quiet.still_quiet(_key_read(inputs), moment=moment, code=_code_digest(),
+                         config_file=config_digest, owned=owned) == counts:
+        return plan  # the key kept holds for this moment: a quiet full run writes nothing
+    until = quiet.holds_until(outcome.evaluation.deals, config.settings.response_hours, moment)
+    text = quiet.key_text(moment=moment, until=until, code=_code_digest(),
+                          config_file=config_digest, owned=owned,
+                          counts=counts)
+    key = diff.diff_cells(STATE_TAB, inputs.snapshot.find(STATE_TAB), {quiet.KEY_CELL: text})
+    return dataclasses.replace(plan, cells=plan.cells + tuple(key)) if key else plan
 
 
 def _near_cell_limit(workbook: Workbook, inputs: Inputs, config: Config, outcome: Outcome,
@@ -313,14 +489,23 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
                 hidden: set[str] | None = None) -> State:
     """Memory after this run, the date the people-owned data last changed and the tabs the
     worker writes."""
-    model, state = inputs.model, inputs.state
+    digest = _data_fingerprint(inputs, evaluation.new_ids)
+    changed = inputs.state.last_changed if digest == inputs.state.fingerprint else as_of
+    return State(evaluation.memory, digest, changed, inputs.model.config,
+                 {role: tab.record for role, tab in inputs.owned.items()
+                  if role not in (hidden or set())})
+
+
+def _data_fingerprint(inputs: Inputs, new_ids: Mapping[int, str]) -> str:
+    """The fingerprint of what people typed (the IDs the run fills in included)."""
+    model = inputs.model
     frames = [model.opportunities.table.frame.drop(
         columns=[h for r, h in model.opportunities.roles.items()
                  if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS])]
     id_header = model.opportunities.roles.get("id")
-    if id_header is not None and evaluation.new_ids:
+    if id_header is not None and new_ids:
         frame = frames[0].copy()
-        for row, new_id in evaluation.new_ids.items():
+        for row, new_id in new_ids.items():
             frame.loc[row, id_header] = new_id
         frames = [frame]
     grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
@@ -329,11 +514,7 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
         title = model.titles.get(role)
         if title:
             grids.append(inputs.snapshot.tabs[title])
-    digest = fingerprint(grids)
-    changed = state.last_changed if digest == state.fingerprint else as_of
-    return State(evaluation.memory, digest, changed, model.config,
-                 {role: tab.record for role, tab in inputs.owned.items()
-                  if role not in (hidden or set())})
+    return fingerprint(grids)
 
 
 def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:

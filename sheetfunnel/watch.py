@@ -83,7 +83,7 @@ class RunOutcome:
 
 def outcome_of(result: RunResult) -> RunOutcome:
     """A ``run_once`` result as an outcome: not ok unless the Config tabs were read cleanly."""
-    failed = (result.report.get("notifications") or {}).get("failed") or []
+    failed = (result.notifications or {}).get("failed") or []
     warning = "; ".join(dict.fromkeys(str(f["reason"]) for f in failed))
     if result.config_status == STATUS_OK:
         return RunOutcome(result.rows, result.cells_written, warning=warning)

@@ -81,7 +81,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     )
 
 DEAL_COLUMNS = ["id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
-                "stage", "stage_index", "kind", "amount", "created", "expected_close",
+                "stage", "stage_index", "kind", "amount", "created", "created_at", "expected_close",
                 "closed_on", "last_activity", "has_activity", "stage_entered", "days_in_stage",
                 "proven_index", "score", "score_raw", "grade", "win_probability",
                 "weighted_amount", "flag_codes", "flags_text"]

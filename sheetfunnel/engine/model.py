@@ -66,7 +66,8 @@ class Evaluation:
       kind ("open" / "won" / "lost", None when unknown),
       amount (float, NaN when blank or unreadable),
       created, expected_close, closed_on, last_activity, stage_entered (datetime64[ns], NaT when
-        unknown), has_activity (bool: a Last Activity or an Activities row),
+        unknown), created_at (datetime64[ns]: Created with its time of day, 00:00 when it has
+        none), has_activity (bool: a Last Activity or an Activities row),
       days_in_stage (float, NaN when unknown),
       proven_index (int: furthest stage index proven reached by an Entered Date Field or History,
                     -1 when none),

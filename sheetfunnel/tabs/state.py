@@ -6,6 +6,8 @@ another machine. Layout, all text so that both backends store it alike:
     A1:E1  Record | Key | Value | Extra | Extra2         header
     A2:C2  lease  | holder | expiry (ISO UTC)             the watcher's lease (lease.py)
     A3:C3  changed | fingerprint | date                   when the people-owned data last changed
+    D3     the quiet key (JSON, quiet.py)                 what the last full run left: a rerun
+                                                          that finds it all so stops after reading
     A4:B…  stages | [[ID, stage, entered, first seen], …]  stage memory, compact: each cell of
                                                           B is the JSON of up to 200 deals
                                                           (days as "YYYY-MM-DD", null when

@@ -1,0 +1,162 @@
+"""Whether a run may stop after reading: the workbook is as the last run left it.
+
+A run that finds the people's data, the config, the day and every cell the worker owns as the
+last run left them would judge the same and write nothing (spec §7), so it skips judging.
+The last full run keeps a key of what it left in the state tab (``_sheetfunnel!D3``): the
+data fingerprint is compared on its own (``State.fingerprint``); the key adds the run's
+moment and how long its flags hold (within its day), a digest of the code and of any
+``--config`` file, the counts, and a digest of the owned cells and tabs as the run left them
+(its plan applied to what it read). Any
+doubt (a missing, older or unreadable key, one differing part) means a full run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from sheetfunnel.diff import storable
+from sheetfunnel.grid import Cell, Grid, is_blank
+from sheetfunnel.plan import CellWrite
+from sheetfunnel.values import serial_number
+
+#: the key's cell in the state tab (row, col): beside the data fingerprint of row 3
+KEY_CELL = (3, 4)
+#: the lease's cells in the state tab (row 2, A:C), the watcher's and never in the digest
+LEASE = frozenset(((2, 1), (2, 2), (2, 3)))
+VERSION = 1
+#: the state tab's columns the run writes (A:K; the delivery ledger is right of them)
+STATE_COLUMNS = 11
+
+
+def config_file_digest(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:24]
+
+
+def _canonical(value: Cell) -> str:
+    """One text for a cell as written or as read back, on both backends."""
+    value = storable(value)
+    if is_blank(value):
+        return ""
+    if isinstance(value, dt.date):
+        value = serial_number(value)
+    if isinstance(value, bool):
+        return "b" + str(value)
+    if isinstance(value, int | float):
+        number = round(float(value), 6)
+        return str(int(number)) if number.is_integer() else repr(number)
+    return str(value)
+
+
+def _lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
+    known: dict[Cell, str] = {}  # numbers and dates repeat: each distinct one made text once
+
+    def text(value: Cell) -> str:
+        if isinstance(value, str):
+            return value if value.isascii() and value.isprintable() and value.strip() \
+                else _canonical(value)
+        kind = type(value)
+        if value is None:
+            return ""
+        if kind is int or kind is float or kind is dt.date or kind is dt.datetime:
+            found = known.get(value)
+            if found is None:
+                found = known[value] = _canonical(value)
+            return found
+        return _canonical(value)  # True is not 1 here
+
+    lines = ["\x1f".join([text(v) for v in row]).rstrip("\x1f") for row in rows]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+class Region:
+    """What of one tab the digest covers: ``columns`` (1-based) or, when None, every cell;
+    ``skip`` cells (row, col) are left out."""
+
+    def __init__(self, tab: str, columns: tuple[int, ...] | None = None,
+                 skip: frozenset[tuple[int, int]] = frozenset()) -> None:
+        self.tab, self.columns, self.skip = tab, columns, skip
+
+
+def owned_digest(regions: Sequence[Region], grids: Mapping[str, Grid | None],
+                 writes: Iterable[CellWrite] = ()) -> str:
+    """A digest of ``regions`` of ``grids`` with ``writes`` applied over them: what the cells
+    hold after a plan is applied, or (no writes) what a run read."""
+    by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
+    for write in writes:
+        by_tab.setdefault(write.tab, {})[(write.row, write.col)] = write.value
+    digest = hashlib.sha256()
+    for region in regions:
+        grid = grids.get(region.tab)
+        over = by_tab.get(region.tab, {})
+        if grid is None and not over:
+            digest.update(b"\x1dmissing\x1d")
+            continue
+        rows: list[list[Cell]] = [list(row) for row in grid or []] if (
+            over or region.skip) else list(grid or [])  # type: ignore[arg-type]
+        for (row, col), value in over.items():
+            while len(rows) < row:
+                rows.append([])
+            line = rows[row - 1]
+            if len(line) < col:
+                line.extend([None] * (col - len(line)))
+            line[col - 1] = value
+        for row, col in region.skip:
+            if row <= len(rows) and col <= len(rows[row - 1]):
+                rows[row - 1][col - 1] = None
+        if region.columns is not None:
+            cols = region.columns
+            rows = [[line[c - 1] if c <= len(line) else None for c in cols] for line in rows]
+        digest.update("\x1e".join([region.tab, *_lines(rows)]).encode("utf-8") + b"\x1d")
+    return digest.hexdigest()[:32]
+
+
+def holds_until(deals: pd.DataFrame, response_hours: float, moment: dt.datetime
+                ) -> dt.datetime:
+    """Until when the flags judged at ``moment`` hold (for later moments of its day): the next
+    midnight, or sooner the moment an open deal without activity passes its first-response
+    hours (the one flag that counts hours, engine/flags.py)."""
+    midnight = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time())
+    if deals.empty or "created_at" not in deals:
+        return midnight
+    closed = deals["kind"].isin(("won", "lost"))
+    due = deals["created_at"][~closed & ~deals["has_activity"].astype(bool)] \
+        + pd.Timedelta(hours=response_hours)
+    coming = due[due >= pd.Timestamp(moment)]
+    if coming.empty:
+        return midnight
+    return min(midnight, pd.Timestamp(coming.min()).to_pydatetime())
+
+
+def key_text(*, moment: dt.datetime, until: dt.datetime, code: str, config_file: str,
+             owned: str, counts: Mapping[str, int]) -> str:
+    return json.dumps({"v": VERSION, "at": moment.isoformat(), "until": until.isoformat(),
+                       "code": code, "config_file": config_file, "owned": owned,
+                       "counts": dict(counts)}, separators=(",", ":"), sort_keys=True)
+
+
+def still_quiet(text: Cell, *, moment: dt.datetime, code: str, config_file: str,
+                owned: str) -> dict[str, int] | None:
+    """The counts the last run reported when the key ``text`` says nothing has changed since
+    (the same day, before its flags may change); None for any doubt."""
+    if not isinstance(text, str):
+        return None
+    try:
+        key = json.loads(text)
+        if key.get("v") != VERSION or key.get("code") != code or \
+                key.get("config_file") != config_file or key.get("owned") != owned:
+            return None
+        at = dt.datetime.fromisoformat(key["at"])
+        if at.date() != moment.date() or not at <= moment < dt.datetime.fromisoformat(
+                key["until"]):
+            return None
+        counts = {str(k): int(v) for k, v in key["counts"].items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return counts

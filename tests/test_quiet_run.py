@@ -1,0 +1,107 @@
+"""A workbook that is unchanged costs its reads and nothing else (spec §7): the run stops after
+reading, on both backends, and says what a full run would; any change means a full run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import openpyxl
+import pytest
+
+from sheetfunnel import runner
+from sheetfunnel.runner import QuietResult, run_once
+from sheetfunnel.workbook.xlsx import XlsxWorkbook
+from tests.support.gsheets import open_book
+from tests.support.parity import AS_OF, Pair, assert_same_cells
+
+OPPORTUNITIES, SCORE, AMOUNT = "Opportunities", 20, 6
+
+
+def _both(pair: Pair, as_of: dt.date | dt.datetime = AS_OF) -> list[runner.RunResult]:
+    return [run_once(XlsxWorkbook(pair.path), as_of=as_of),
+            run_once(open_book(pair.emulator), as_of=as_of)]
+
+
+def _full(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> list[runner.RunResult]:
+    """Runs that never take the shortcut."""
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "_unchanged", lambda *_: None)
+        return _both(pair)
+
+
+def _comparable(report: dict) -> dict:
+    return {**report, "io": {k: v for k, v in report["io"].items() if k != "seconds"}}
+
+
+@pytest.fixture
+def pair(emulator, tmp_path) -> Pair:
+    made = Pair.from_init(tmp_path / "demo.xlsx", emulator, lang="en", demo=True)
+    assert not any(result.quiet for result in _both(made))  # the first run judges everything
+    return made
+
+
+def test_an_unchanged_rerun_stops_after_reading_and_reports_as_a_full_run(
+        pair, monkeypatch):
+    requests = len(pair.emulator.calls)
+    quiet = _both(pair)
+    assert [type(r) for r in quiet] == [QuietResult, QuietResult]
+    assert [r.cells_written for r in quiet] == [0, 0]
+    assert [r.rows for r in quiet] == [720, 720]
+    assert len(pair.emulator.calls) - requests == 2  # metadata, values read (spec §7)
+    full = _full(pair, monkeypatch)
+    assert [r.cells_written for r in full] == [0, 0]  # the full runs agree: nothing to write
+    for stopped, judged in zip(quiet, full, strict=True):
+        assert _comparable(stopped.report) == _comparable(judged.report)
+        assert stopped.problems == judged.problems
+        assert stopped.joins == judged.joins
+        assert stopped.evaluation.deals.equals(judged.evaluation.deals)
+    assert_same_cells(pair)
+
+
+def test_a_later_moment_of_the_same_day_stops_too_and_an_earlier_one_does_not(pair):
+    assert all(r.quiet for r in _both(pair, dt.datetime(2026, 11, 24, 0, 30)))
+    assert not any(r.quiet for r in _both(pair, dt.datetime(2026, 11, 23, 23, 0)))
+
+
+def _delete_tab(pair: Pair, title: str) -> None:
+    book = openpyxl.load_workbook(pair.path)
+    del book[title]
+    book.save(pair.path)
+    pair.emulator.sheets.remove(pair.emulator.sheet(title))
+
+
+EDITS: dict[str, Callable[[Pair], None]] = {
+    "a data cell": lambda p: p.type(OPPORTUNITIES, 5, AMOUNT, 123456),
+    "an owned cell typed over": lambda p: p.type(OPPORTUNITIES, 5, SCORE, 99),
+    "an owned cell cleared": lambda p: p.type(OPPORTUNITIES, 6, SCORE, None),
+    "the Attention tab typed in": lambda p: p.type("Attention", 3, 2, "mine"),
+    "a Scoring points cell": lambda p: p.type("Scoring", 2, 5, 8),
+    "a Settings value": lambda p: p.type("Settings", 4, 2, "USD"),
+    "the Summary tab deleted": lambda p: _delete_tab(p, "Summary"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_any_change_means_a_full_run_that_repairs_it(pair, edit):
+    EDITS[edit](pair)
+    after = _both(pair)
+    assert not any(r.quiet for r in after)
+    if edit.startswith(("an owned", "the ")):
+        assert all(r.cells_written >= 1 for r in after)  # the worker's cells are repaired
+    assert all(r.quiet for r in _both(pair))  # and then the workbook is quiet again
+    assert_same_cells(pair)
+
+
+def test_the_next_day_is_a_full_run(pair):
+    assert not any(r.quiet for r in _both(pair, AS_OF + dt.timedelta(days=1)))
+
+
+def test_a_config_file_changed_is_a_full_run(pair, tmp_path):
+    toml = tmp_path / "more.toml"
+    toml.write_text("# the same config\n", encoding="utf-8")
+    first = run_once(XlsxWorkbook(pair.path), as_of=AS_OF, config_file=toml)
+    assert not first.quiet
+    assert run_once(XlsxWorkbook(pair.path), as_of=AS_OF, config_file=toml).quiet
+    toml.write_text("# a comment\n", encoding="utf-8")
+    assert not run_once(XlsxWorkbook(pair.path), as_of=AS_OF, config_file=toml).quiet
