@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.gsheets import FakeTime
+
+if TYPE_CHECKING:
+    from tests.support.robots import Robots
 
 #: ../shared/datasets beside the clone (CI has it); a user's fresh clone may not.
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -38,6 +43,28 @@ def datasets() -> Path:
         pytest.skip(f"public datasets not found at {DATASETS} "
                     "(they sit in ../shared beside the clone)")
     return DATASETS
+
+
+@pytest.fixture
+def robots() -> Iterator[Robots]:
+    """The fake chat robots (tests/support/robots.py) on a free loopback port."""
+    from tests.support import robots as fakes
+
+    state = fakes.Robots()
+    server = fakes.start(state)
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free port for the module's tests (they skip, saying why,
+    where it is not installed)."""
+    from tests.support.redis_server import redis_server
+
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,17 +29,10 @@ from sheetfunnel.notify.channels_config import parse_notify_config  # noqa: E402
 from sheetfunnel.notify.compose import Delivery, Doc, Section  # noqa: E402
 from sheetfunnel.notify.hook import Notifier  # noqa: E402
 from tests.support import robots as fakes  # noqa: E402
-from tests.support.redis_server import redis_server  # noqa: E402
 from tests.test_notify import MORNING, PEOPLE, notify_workbook  # noqa: E402
 
 #: The Notify tab's people on the chat robots (email is tested with `run --notify`).
 ON_ROBOTS = [person for person in PEOPLE if person[3] != "mail"]
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture
@@ -48,15 +40,6 @@ def client(redis_url: str) -> redis.Redis:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     client.flushdb()
     return client
-
-
-@pytest.fixture
-def robots() -> Iterator[fakes.Robots]:
-    state = fakes.Robots()
-    server = fakes.start(state)
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 def fleet_folder(folder: Path, robots: fakes.Robots, admin: bool = False) -> Path:

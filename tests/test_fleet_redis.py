@@ -23,15 +23,8 @@ from sheetfunnel.runner import run_once  # noqa: E402
 from sheetfunnel.workbook.gsheets import ENDPOINT_ENV, GoogleSheetsWorkbook  # noqa: E402
 from tests.support.emulator import SheetsEmulator, service_account_file  # noqa: E402
 from tests.support.gsheets import pipeline  # noqa: E402
-from tests.support.redis_server import redis_server  # noqa: E402
 
 KEY = "fleetkey0000000000000000000001"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture

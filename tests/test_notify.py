@@ -95,15 +95,6 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     controller.stop()
 
 
-@pytest.fixture
-def robots() -> Iterator[fakes.Robots]:
-    state = fakes.Robots()
-    server = fakes.start(state)
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
 def notify_workbook(folder: Path, people=PEOPLE, lang: str = "en") -> Path:
     path = folder / "pipeline.xlsx"
     api.init(path, demo=True, as_of=AS_OF, lang=lang)
