@@ -283,8 +283,11 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
         return
     written = result.cells_written
     titles = result.titles
+    there = set(result.before) | {spec.title for spec in result.plan.tabs}
     tabs = ", ".join(t for t in (titles.get("opportunities"), titles.get("attention") or
                                  "Attention", titles.get("summary") or "Summary") if t)
+    tabs += "".join(f", {t}" for t in (titles.get("insights"), titles.get("review"))
+                    if t and t in there)  # written once the history or targets call for them
     out.print(f"{written} cells written. Open the tabs: {tabs}.")
 
 
@@ -435,8 +438,8 @@ def demo(out_dir: Path, as_of: dt.datetime | None, notify_preview: Path | None) 
         result = api.run(workbook, as_of=today, step=status.update)
     print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
-              "Grade, Flags on the right), Attention, Summary and Insights (what the closed "
-              "deals say).")
+              "Grade, Flags on the right), Attention, Summary, Insights (what the closed "
+              "deals say) and Review (the weeks against the targets).")
     if notify_preview is not None:
         preview_digests(out_dir, notify_preview, today, result)
 
