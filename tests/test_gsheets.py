@@ -287,7 +287,8 @@ def test_ids_people_typed_survive_a_sort_while_the_values_write_is_on_its_way(em
     assert rows[0][0] in ("", "OPP-00007") and rows[0][4:] in ([], [57.0])  # its own or none
     assert [c.kind for c in emulator.calls[first:]] == [
         "batchUpdate", "values.batchGet", "values.batchUpdate", "values.batchGet",
-        "values.batchUpdate"]  # ... and the read-back finds rows moved: one repair write
+        "values.batchGet", "values.batchUpdate"]  # ... the IDs read back show rows moved: the
+    # written columns are read and one repair write puts them right
 
 
 def test_no_id_check_when_no_row_is_written(emulator):

@@ -7,10 +7,10 @@ A run costs, whatever the row count: one ``spreadsheets.get`` with a fields mask
 deleted since the read are followed by ID: a value is never sent to a row whose ID is not
 the one it was computed for); one ``values.batchUpdate`` (RAW: text is never run as a
 formula) carrying only the cells that change, contiguous cells merged into ranges; and one
-``batchGet`` that reads back what was written. If rows moved while the write was on its way,
-one more values write puts each owned cell back with its row (``follow.repairs``); anything
-moved after that is the next run's. Payloads over about 2 MB are split. A run where nothing
-changed sends no write at all.
+``batchGet`` that reads the ID columns back. If rows moved while the write was on its way, one
+more ``batchGet`` of the written columns and one more values write put each owned cell back
+with its row (``follow.repairs``); anything moved after that is the next run's. Payloads over
+about 2 MB are split. A run where nothing changed sends no write at all.
 
 Looks are desired state. Conditional formats, the chart, protected ranges, hidden and frozen
 settings are compared with what the metadata read shows, the worker's own found by their
@@ -142,6 +142,16 @@ def _grid(value_range: dict) -> Grid:
     while grid and not grid[-1]:
         grid.pop()
     return grid
+
+
+def _column(value_range: dict) -> list[Cell]:
+    """A one-column value range read with ``majorDimension=COLUMNS`` as a list of cells from
+    row 1: empty cells are None, trailing empties dropped."""
+    values = value_range.get("values") or [[]]
+    column = [None if v == "" else v for v in values[0]]
+    while column and is_blank(column[-1]):
+        column.pop()
+    return column
 
 
 #: What Google shows for a formula it cannot compute (``= 完全匹配`` is ``#NAME?``).
@@ -830,8 +840,8 @@ class GoogleSheetsWorkbook:
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``: one batchUpdate, then for row-bound writes an ID re-read, the
-        values write and a read-back (plus one repair write if rows moved meanwhile); more
-        only when a payload passes 2 MB. Nothing is sent when nothing differs."""
+        values write and a read-back of the IDs (plus a read of the written columns and one
+        repair write if rows moved meanwhile); more only when a payload passes 2 MB. Nothing is sent when nothing differs."""
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
         writes, changes = _shaped(seen, plan, diffed)
@@ -893,12 +903,8 @@ class GoogleSheetsWorkbook:
         its writes to the rows now holding their IDs."""
         if not keyed:
             return []
-        ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
-                  for k in keyed]
-        answer = self.client.values_batch_get(self.key, ranges, params=dict(READ_OPTIONS))
         followed = []
-        for keys, value_range in zip(keyed, answer.get("valueRanges", []), strict=True):
-            now = [row[0] if row else None for row in _grid(value_range)]
+        for keys, now in zip(keyed, self._id_columns(keyed), strict=True):
             grid = seen.grids.get(keys.tab, [])
             before = [cell_at(grid, r, keys.id_col) for r in range(1, len(grid) + 1)]
             planned = [w for w in writes if w.tab == keys.tab]
@@ -910,9 +916,23 @@ class GoogleSheetsWorkbook:
         for part in chunks(value_ranges(writes)):
             self.client.values_batch_update(self.key, {"valueInputOption": "RAW", "data": part})
 
+    def _id_columns(self, keyed: Iterable[RowKeys]) -> list[list[Cell]]:
+        """The ID column of each tab, as it is now (one batchGet, each column as one list)."""
+        ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
+                  for k in keyed]
+        answer = self.client.values_batch_get(
+            self.key, ranges, params={**READ_OPTIONS, "majorDimension": "COLUMNS"})
+        return [_column(value_range) for value_range in answer.get("valueRanges", [])]
+
     def _repairs(self, followed: list[Written]) -> list[CellWrite]:
-        """Read back the ID and written columns (whole rows where IDs were filled in: they
-        tell a row by its other cells) and return the writes that put moved rows right."""
+        """Read back the ID columns; where rows moved, read the ID and written columns again
+        (whole rows where IDs were filled in: they tell a row by its other cells) and return
+        the writes that put moved rows right. Only the IDs are read when nothing moved."""
+        if not followed:
+            return []
+        followed = [written for written, ids in zip(
+            followed, self._id_columns(s.keys for s in followed), strict=True)
+            if written.moved({written.keys.id_col: ids})]
         if not followed:
             return []
         wanted = [[tab_ref(s.keys.tab)] if s.fills else [
