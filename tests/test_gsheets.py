@@ -37,6 +37,7 @@ from sheetfunnel.workbook.gsheets import (
     GoogleSheetsWorkbook,
     chunks,
     spreadsheet_key,
+    value_bodies,
     value_ranges,
 )
 from tests.support.emulator import SheetsEmulator, authorized_user_file, service_account_file
@@ -90,6 +91,9 @@ def test_a_read_and_apply_costs_six_requests_whatever_the_row_count(emulator, ro
         "get", "values.batchGet", "batchUpdate", "values.batchGet", "values.batchUpdate",
         "values.batchGet"]
     assert (book.io.read_requests, book.io.write_requests) == (4, 2)
+    for check in (emulator.calls[3], emulator.calls[5]):  # the IDs only, each as one list
+        assert check.params["ranges"] == ["'Opportunities'!A:A"]
+        assert check.params["majorDimension"] == ["COLUMNS"]
     flagged = sum(1 for r in range(2, rows + 2) if r % 3 == 0)
     assert book.io.cells_written == rows + flagged + 4  # blank Flags are already blank
     grid = emulator.grid("Opportunities")
@@ -287,7 +291,8 @@ def test_ids_people_typed_survive_a_sort_while_the_values_write_is_on_its_way(em
     assert rows[0][0] in ("", "OPP-00007") and rows[0][4:] in ([], [57.0])  # its own or none
     assert [c.kind for c in emulator.calls[first:]] == [
         "batchUpdate", "values.batchGet", "values.batchUpdate", "values.batchGet",
-        "values.batchUpdate"]  # ... and the read-back finds rows moved: one repair write
+        "values.batchGet", "values.batchUpdate"]  # ... the IDs read back show rows moved: the
+    # written columns are read and one repair write puts them right
 
 
 def test_no_id_check_when_no_row_is_written(emulator):
@@ -349,6 +354,22 @@ def test_contiguous_cells_are_merged_into_column_ranges():
     writes = [CellWrite("My tab", r, 3, r) for r in (2, 3, 4, 7)] + [CellWrite("T", 1, 1, "x")]
     assert [(d["range"], d["values"]) for d in value_ranges(writes)] == [
         ("'My tab'!C2:C4", [[2, 3, 4]]), ("'My tab'!C7", [[7]]), ("'T'!A1", [["x"]])]
+    again = [CellWrite("T", 2, 1, "b"), CellWrite("T", 1, 1, "a"), CellWrite("T", 2, 1, "c")]
+    assert [(d["range"], d["values"]) for d in value_ranges(again)] == [
+        ("'T'!A1:A2", [["a", "c"]])]  # rows in order; a later write of a cell wins
+
+
+def test_a_column_too_long_for_one_body_is_sent_in_runs_that_fit():
+    writes = [CellWrite("T", r, 2, f"流程{r:03d}" * 5) for r in range(1, 201)]
+    bodies = list(value_bodies(writes, limit=1000))
+    assert len(bodies) > 5 and all(len(body) <= 1000 for body in bodies)
+    ranges = [d for body in bodies for d in json.loads(body)["data"]]
+    row = 1
+    for d in ranges:  # each run starts where the one before ended
+        span = f"B{row}:B{row + len(d['values'][0]) - 1}"
+        assert d["range"] == f"'T'!{span}", d["range"]
+        row += len(d["values"][0])
+    assert [v for d in ranges for v in d["values"][0]] == [w.value for w in writes]
 
 
 def test_payloads_over_two_megabytes_are_split(emulator):

@@ -7,10 +7,10 @@ A run costs, whatever the row count: one ``spreadsheets.get`` with a fields mask
 deleted since the read are followed by ID: a value is never sent to a row whose ID is not
 the one it was computed for); one ``values.batchUpdate`` (RAW: text is never run as a
 formula) carrying only the cells that change, contiguous cells merged into ranges; and one
-``batchGet`` that reads back what was written. If rows moved while the write was on its way,
-one more values write puts each owned cell back with its row (``follow.repairs``); anything
-moved after that is the next run's. Payloads over about 2 MB are split. A run where nothing
-changed sends no write at all.
+``batchGet`` that reads the ID columns back. If rows moved while the write was on its way, one
+more ``batchGet`` of the written columns and one more values write put each owned cell back
+with its row (``follow.repairs``); anything moved after that is the next run's. Payloads over
+about 2 MB are split. A run where nothing changed sends no write at all.
 
 Looks are desired state. Conditional formats, the chart, protected ranges, hidden and frozen
 settings are compared with what the metadata read shows, the worker's own found by their
@@ -42,6 +42,7 @@ from typing import Any, Protocol, TypeVar
 import google.auth.exceptions
 import requests
 from gspread.exceptions import APIError, NoValidUrlKeyFound
+from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL
 from gspread.utils import extract_id_from_url
 
 from sheetfunnel.diff import same_value, storable
@@ -84,6 +85,7 @@ from sheetfunnel.workbook.credentials import (
 )
 from sheetfunnel.workbook.retry import (
     GOOGLE_ENDPOINT,
+    JSON_HEADERS,
     RetryPolicy,
     SheetsHTTPClient,
     body_bytes,
@@ -128,20 +130,32 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _grid(value_range: dict) -> Grid:
-    """A value range as a Grid: empty cells are None, trailing empties dropped. The parsed
-    rows are used as they are (copied only where a cell is empty): at 100,000 rows a copy of
-    every cell costs more than parsing them."""
+def _grid(value_range: dict, texts: dict[str, str | None] | None = None) -> Grid:
+    """A value range as a Grid: empty cells are None, trailing empties dropped. Each text is
+    kept once per ``texts`` (a read's texts so far, "" -> None): JSON makes a new string for
+    every cell, and a column of stages, owners or flags repeats a few texts 100,000 times."""
+    if texts is None:
+        texts = {"": None}
+    keep = texts.setdefault
     grid: Grid = []
     for row in value_range.get("values") or []:
-        if "" in row:
-            row = [None if v == "" else v for v in row]
+        row = [keep(v, v) if type(v) is str else v for v in row]
         while row and is_blank(row[-1]):
             row.pop()
         grid.append(row)
     while grid and not grid[-1]:
         grid.pop()
     return grid
+
+
+def _column(value_range: dict) -> list[Cell]:
+    """A one-column value range read with ``majorDimension=COLUMNS`` as a list of cells from
+    row 1: empty cells are None, trailing empties dropped."""
+    values = value_range.get("values") or [[]]
+    column = [None if v == "" else v for v in values[0]]
+    while column and is_blank(column[-1]):
+        column.pop()
+    return column
 
 
 #: What Google shows for a formula it cannot compute (``= 完全匹配`` is ``#NAME?``).
@@ -178,27 +192,81 @@ def spreadsheet_key(key_or_url: str) -> str:
 _PLAIN = frozenset({str, int, float, bool})
 
 
-def value_ranges(writes: Iterable[CellWrite]) -> list[dict]:
-    """One ``COLUMNS`` range per run of consecutive rows of one column."""
-    columns: dict[tuple[str, int], dict[int, Any]] = {}
+_Run = tuple[str, int, int, list[Any]]  # tab, column, first row, values down from it
+
+
+def _runs(writes: Iterable[CellWrite]) -> Iterator[_Run]:
+    """Runs of consecutive rows of one column, made one at a time, values as JSON takes them
+    (a later write of the same cell wins)."""
+    columns: dict[tuple[str, int], list[CellWrite]] = {}
     for write in writes:
-        value = write.value
-        if type(value) not in _PLAIN:
-            value = json_value(value)
-        columns.setdefault((write.tab, write.col), {})[write.row] = value
-    data = []
-    for (tab, col), cells in columns.items():
-        rows = sorted(cells)
-        start = 0
-        for index in range(1, len(rows) + 1):
-            if index == len(rows) or rows[index] != rows[index - 1] + 1:
-                run = rows[start:index]
-                letter = column_letter(col)
-                span = f"{letter}{run[0]}" + (f":{letter}{run[-1]}" if len(run) > 1 else "")
-                data.append({"range": f"{tab_ref(tab)}!{span}", "majorDimension": "COLUMNS",
-                             "values": [[cells[r] for r in run]]})
-                start = index
-    return data
+        columns.setdefault((write.tab, write.col), []).append(write)
+    for (tab, col), group in columns.items():
+        group.sort(key=_row)  # stable, and linear on rows already in order
+        first, values = group[0].row, [_plain(group[0].value)]
+        for write in group[1:]:
+            row = write.row
+            if row == first + len(values) - 1:
+                values[-1] = _plain(write.value)
+                continue
+            if row != first + len(values):
+                yield tab, col, first, values
+                first, values = row, []
+            values.append(_plain(write.value))
+        yield tab, col, first, values
+
+
+def _row(write: CellWrite) -> int:
+    return write.row
+
+
+def _plain(value: Any) -> Any:
+    return value if type(value) in _PLAIN else json_value(value)
+
+
+def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
+    letter = column_letter(col)
+    span = f"{letter}{first}" + (f":{letter}{first + len(values) - 1}" if len(values) > 1 else "")
+    return {"range": f"{tab_ref(tab)}!{span}", "majorDimension": "COLUMNS", "values": [values]}
+
+
+def value_ranges(writes: Iterable[CellWrite]) -> Iterator[dict]:
+    """One ``COLUMNS`` range per run of consecutive rows of one column."""
+    return (_value_range(*run) for run in _runs(writes))
+
+
+def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
+    """``values.batchUpdate`` bodies (RAW) as sent, each within ``limit`` bytes, made one at a
+    time: each range is encoded once, and a run too long for one body is split in runs that
+    fit."""
+    head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
+    room = limit - len(head) - len(tail)
+    part: list[bytes] = []
+    size = 0
+    for run in _runs(writes):
+        for encoded in _encoded(run, room):
+            if part and size + len(encoded) + 1 > room:
+                yield head + b",".join(part) + tail
+                part, size = [], 0
+            part.append(encoded)
+            size += len(encoded) + 1
+    if part:
+        yield head + b",".join(part) + tail
+
+
+def _encoded(run: _Run, room: int) -> Iterator[bytes]:
+    """A run's range as JSON bytes; one longer than ``room`` as runs of equal length that
+    fit (each split again should one not)."""
+    encoded = body_bytes(_value_range(*run))
+    tab, col, first, values = run
+    if len(encoded) <= room or len(values) == 1:
+        yield encoded
+        return
+    parts = min(len(values), -(-len(encoded) // room) + 1)
+    del encoded
+    step = -(-len(values) // parts)
+    for start in range(0, len(values), step):
+        yield from _encoded((tab, col, first + start, values[start:start + step]), room)
 
 
 def chunks(items: list[Any], limit: int = MAX_PAYLOAD - WRAPPER) -> Iterator[list[Any]]:
@@ -801,7 +869,8 @@ class GoogleSheetsWorkbook:
     def _values(self, titles: list[str]) -> dict[str, Grid]:
         answer = self.client.values_batch_get(self.key, [tab_ref(title) for title in titles],
                                               params=dict(READ_OPTIONS))
-        return {title: _grid(value_range) for title, value_range in
+        texts: dict[str, str | None] = {"": None}
+        return {title: _grid(value_range, texts) for title, value_range in
                 zip(titles, answer.get("valueRanges", []), strict=True)}
 
     def formulas(self, titles: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
@@ -830,8 +899,9 @@ class GoogleSheetsWorkbook:
 
     def apply(self, plan: WritePlan) -> None:
         """Carry out ``plan``: one batchUpdate, then for row-bound writes an ID re-read, the
-        values write and a read-back (plus one repair write if rows moved meanwhile); more
-        only when a payload passes 2 MB. Nothing is sent when nothing differs."""
+        values write and a read-back of the IDs (plus a read of the written columns and one
+        repair write if rows moved meanwhile); more only when a payload passes 2 MB.
+        Nothing is sent when nothing differs."""
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
         writes, changes = _shaped(seen, plan, diffed)
@@ -893,12 +963,8 @@ class GoogleSheetsWorkbook:
         its writes to the rows now holding their IDs."""
         if not keyed:
             return []
-        ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
-                  for k in keyed]
-        answer = self.client.values_batch_get(self.key, ranges, params=dict(READ_OPTIONS))
         followed = []
-        for keys, value_range in zip(keyed, answer.get("valueRanges", []), strict=True):
-            now = [row[0] if row else None for row in _grid(value_range)]
+        for keys, now in zip(keyed, self._id_columns(keyed), strict=True):
             grid = seen.grids.get(keys.tab, [])
             before = [cell_at(grid, r, keys.id_col) for r in range(1, len(grid) + 1)]
             planned = [w for w in writes if w.tab == keys.tab]
@@ -907,12 +973,28 @@ class GoogleSheetsWorkbook:
         return followed
 
     def _write_values(self, writes: list[CellWrite]) -> None:
-        for part in chunks(value_ranges(writes)):
-            self.client.values_batch_update(self.key, {"valueInputOption": "RAW", "data": part})
+        """The values write: each body made, sent and dropped before the next is made."""
+        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.key
+        for body in value_bodies(writes):
+            self.client.request("post", url, data=body, headers=JSON_HEADERS)
+
+    def _id_columns(self, keyed: Iterable[RowKeys]) -> list[list[Cell]]:
+        """The ID column of each tab, as it is now (one batchGet, each column as one list)."""
+        ranges = [f"{tab_ref(k.tab)}!{column_letter(k.id_col)}:{column_letter(k.id_col)}"
+                  for k in keyed]
+        answer = self.client.values_batch_get(
+            self.key, ranges, params={**READ_OPTIONS, "majorDimension": "COLUMNS"})
+        return [_column(value_range) for value_range in answer.get("valueRanges", [])]
 
     def _repairs(self, followed: list[Written]) -> list[CellWrite]:
-        """Read back the ID and written columns (whole rows where IDs were filled in: they
-        tell a row by its other cells) and return the writes that put moved rows right."""
+        """Read back the ID columns; where rows moved, read the ID and written columns again
+        (whole rows where IDs were filled in: they tell a row by its other cells) and return
+        the writes that put moved rows right. Only the IDs are read when nothing moved."""
+        if not followed:
+            return []
+        followed = [written for written, ids in zip(
+            followed, self._id_columns(s.keys for s in followed), strict=True)
+            if written.moved({written.keys.id_col: ids})]
         if not followed:
             return []
         wanted = [[tab_ref(s.keys.tab)] if s.fills else [

@@ -36,6 +36,8 @@ from sheetfunnel.workbook.credentials import SignInUnavailable
 GOOGLE_ENDPOINT = "https://sheets.googleapis.com"
 DEADLINE_ENV = "SHEETFUNNEL_RESPONSE_DEADLINE"
 BUDGET_ENV = "SHEETFUNNEL_RETRY_BUDGET"
+#: The header of a body sent as UTF-8 JSON bytes (``body_bytes``).
+JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 #: A connection that failed before the answer began, or broke in the middle of its body.
 DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
            requests.exceptions.ContentDecodingError, urllib3.exceptions.ProtocolError,
@@ -173,7 +175,7 @@ class SheetsHTTPClient(HTTPClient):
         problem, attempt = "", 0
         if json is not None:  # as UTF-8 JSON: the size measured is the size sent
             data, json = body_bytes(json), None
-            headers = {**(headers or {}), "Content-Type": "application/json; charset=UTF-8"}
+            headers = {**(headers or {}), **JSON_HEADERS}
 
         def send() -> requests.Response:
             answer = self.session.request(method=method, url=url, json=json, params=params,
