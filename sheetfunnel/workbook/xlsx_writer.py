@@ -14,12 +14,11 @@ the digest differs (the plan's looks changed) it applies them to every cell in t
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +55,7 @@ from sheetfunnel.workbook.xlsx_sheet import (
     Known,
     SheetEdit,
     edit_sheet,
-    empty_rows,
+    fresh_sheet,
     scan_sheet,
 )
 from sheetfunnel.workbook.xlsx_styles import MINIMAL, StyleSheet
@@ -124,7 +123,11 @@ class _TabWork:
 
     title: str
     spec: TabSpec | None = None
+    #: the plan's writes (row -> column -> value), and how many (the writes of a tab written
+    #: afresh are only counted)
     writes: dict[int, dict[int, Cell]] = field(default_factory=dict)
+    changed: int = 0
+    last: tuple[int, int] = (0, 0)  # the last row and column the writes fill
     cell_looks: CellLooks = field(default_factory=CellLooks)
     looks_key: list[str] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
@@ -134,11 +137,6 @@ class _TabWork:
     widths: dict[int, float] = field(default_factory=dict)
     printing: PrintSetup | None = None
     whole: list[list[Cell]] | None = None  # the grid of a tab the worker owns whole
-
-    def last_cell(self) -> tuple[int, int]:
-        filled = [(row, col) for row, cells in self.writes.items()
-                  for col, value in cells.items() if value is not None]
-        return (max((r for r, _ in filled), default=0), max((c for _, c in filled), default=0))
 
     def digest(self) -> str:
         return hashlib.sha256("\n".join(self.looks_key).encode()).hexdigest()[:16]
@@ -210,7 +208,7 @@ class _Carrier:
         for spec in plan.tabs:
             self._add_tab(spec.title, spec)
         for title, item in work.items():
-            if item.writes:
+            if item.changed:
                 self._add_tab(title, None)
         stored = self._stored_digests()
         digests = dict(stored)
@@ -240,15 +238,23 @@ class _Carrier:
             return work.setdefault(title, _TabWork(title))
         for spec in plan.tabs:
             tab(spec.title).spec = spec
-        by_tab: dict[str, dict[int, dict[int, Cell]]] = {}
-        for write in plan.cells:
-            writes = by_tab.get(write.tab)
-            if writes is None:
-                writes = by_tab[write.tab] = tab(write.tab).writes
-            row = writes.get(write.row)
-            if row is None:
-                row = writes[write.row] = {}
-            row[write.col] = storable(write.value)
+        for title, grid in plan.whole_tabs:
+            tab(title).whole = grid
+        for title, cells in plan.cells_by_tab().items():
+            target = tab(title)
+            target.changed = len(cells)
+            if _afresh(target):  # written from its grid: the writes are only counted
+                target.last = _last_filled((w.row, w.col, w.value) for w in cells)
+                continue
+            writes = target.writes
+            for write in cells:  # a diffed plan's values are storable already
+                row = writes.get(write.row)
+                if row is None:
+                    row = writes[write.row] = {}
+                row[write.col] = write.value if plan.diffed else storable(write.value)
+            target.changed = sum(map(len, writes.values()))
+            target.last = _last_filled((r, c, v) for r, row in writes.items()
+                                       for c, v in row.items())
         looks = plan.looks
         for item in looks.number_formats:
             area = item.range
@@ -270,8 +276,6 @@ class _Carrier:
             tab(chart.tab).charts.append(chart)
         for width in looks.widths:
             tab(width.tab).widths[width.col] = width.width
-        for title, grid in plan.whole_tabs:
-            tab(title).whole = grid
         own = {spec.title for spec in plan.tabs}
         for setup in looks.prints:
             if setup.tab in own:  # a person's tab prints as its people set it
@@ -304,23 +308,22 @@ class _Carrier:
         tail = put_notes(self.writer, tab.part, root, tail, work.notes)
         tail = put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
         looks_changed = head != scan.head or tail != scan.tail
-        if not work.writes and not restyle and not looks_changed and not tab.new:
+        if not work.changed and not restyle and not looks_changed and not tab.new:
             return
-        head = used_area(head, *work.last_cell())
+        head = used_area(head, *work.last)
         merged = merged_ranges(tail)
         edit = SheetEdit(work.writes, work.cell_looks, restyle, head, tail,
                          self.known(work.title) or _unknown, self.date1904)
         results: list[EditResult] = []
         chunks = self._chunks(tab.part)
-        if _afresh(work) and not tab.new:
-            changed = sum(len(cells) for cells in work.writes.values())
-            edit = dataclasses.replace(edit, writes=_grid_cells(work.whole or []),
-                                       restyle=False)
-            chunks = iter([empty_rows(scan.open_tag)])
-            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
-                chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
-            self.outcome.cells_written += changed
-            self._forget_formulas(work.title, None)
+        if _afresh(work):
+            grid = work.whole or []
+            self.writer.stream_part(tab.part, lambda out: fresh_sheet(
+                out, scan.open_tag, grid, edit, self.styles,
+                _merged_test(merged) if merged else None))
+            self.outcome.cells_written += work.changed
+            if not tab.new:
+                self._forget_formulas(work.title, None)
             return
         self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
             chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
@@ -338,7 +341,7 @@ class _Carrier:
     def _last_row(self, title: str) -> int:
         """The last row the plan fills on ``title`` (where an open-ended chart range ends)."""
         work = self._work_by_tab.get(title)
-        return work.last_cell()[0] if work is not None else 1
+        return work.last[0] if work is not None else 1
 
     def _shared_text(self, index: int) -> str:
         """A text of the shared text table (read only when a cell that is not known from the
@@ -488,34 +491,15 @@ def _afresh(work: _TabWork) -> bool:
     """Whether a tab the worker owns whole is written as a new sheet part, every row streamed
     in one pass, rather than edited cell by cell: when at least ``AFRESH_SHARE`` of its cells
     change (a list whose rows shifted). Both give the same cells and looks."""
-    if work.whole is None or not work.writes:
+    if work.whole is None or not work.changed:
         return False
-    changed = sum(len(cells) for cells in work.writes.values())
-    return changed >= AFRESH_SHARE * sum(len(row) for row in work.whole)
+    return work.changed >= AFRESH_SHARE * sum(len(row) for row in work.whole)
 
 
-def _grid_cells(grid: list[list[Cell]]) -> dict[int, dict[int, Cell]]:
-    """The filled cells of a grid, by row and column, as a run writes them (each distinct
-    text made storable once: a list repeats its owners, stages and flags)."""
-    found: dict[int, dict[int, Cell]] = {}
-    texts: dict[str, Cell] = {}
-    for number, line in enumerate(grid, start=1):
-        cells: dict[int, Cell] = {}
-        for col, raw in enumerate(line, start=1):
-            if type(raw) is str:
-                if raw in texts:
-                    value = texts[raw]
-                else:
-                    value = texts[raw] = storable(raw)
-            elif type(raw) is int and -_EXACT < raw < _EXACT:
-                value = raw
-            else:
-                value = storable(raw)
-            if value is not None:
-                cells[col] = value
-        if cells:
-            found[number] = cells
-    return found
+def _last_filled(cells: Iterable[tuple[int, int, Cell]]) -> tuple[int, int]:
+    """The last row and the last column that cells not blank take (0 for none)."""
+    filled = [(row, col) for row, col, value in cells if value is not None]
+    return (max((r for r, _ in filled), default=0), max((c for _, c in filled), default=0))
 
 
 def _unknown(row: int, col: int) -> tuple[bool, Cell]:
