@@ -50,6 +50,12 @@ class CellWrite:
     col: int
     value: Cell
 
+    def __init__(self, tab: str, row: int, col: int, value: Cell) -> None:
+        # a run plans hundreds of thousands: the fields are set at once, not one by one
+        # through the frozen class's checks (half the time)
+        fields = self.__dict__
+        fields["tab"], fields["row"], fields["col"], fields["value"] = tab, row, col, value
+
 
 @dataclass(frozen=True)
 class CellRange:

@@ -33,8 +33,9 @@ EXTENDED_PROPERTIES = f"{ooxml.REL}/extended-properties"
 
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CHUNK = 1 << 20
-#: Rewritten sheets are compressed at level 3: half the time of the usual 6, 16% larger.
-_SPILL_LEVEL = 3
+#: Rewritten sheets are compressed at level 2: a third of the time of the usual 6, a quarter
+#: larger (level 3 took 40% more time for 6% less).
+_SPILL_LEVEL = 2
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import IO
 
 from sheetfunnel.diff import same_value, storable
 from sheetfunnel.grid import Cell, column_letter
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import FIRST_DATE, serial_number
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import (
     CELL,
@@ -364,7 +364,7 @@ class _RowEditor:
         #: a fresh part's texts as the end of their cell, and each column's style for a text
         #: or number in the current band of rows (between two ``bounds`` of the looks)
         self._fresh_texts: dict[str, str] = {}
-        self._band: dict[int, int] = {}
+        self._band: dict[int, tuple[str, str]] = {}
         self._bounds = edit.looks.bounds()
         self._next_bound = 0
 
@@ -378,35 +378,44 @@ class _RowEditor:
                 bounds.pop(0)
             self._next_bound = bounds[0] if bounds else _NO_COLUMN
         p = self.prefix.decode()
+        band, texts, row = self._band, self._fresh_texts, str(number)
+        opened, closed = f"><{p}v>", f"</{p}v></{p}c>"  # a number's value element
         cells = []
         for col, raw in enumerate(line, start=1):
+            if raw is None:
+                continue
             if type(raw) is str:
-                rest = self._fresh_texts.get(raw)
+                rest = texts.get(raw)
                 if rest is None:
                     value = storable(raw)
-                    rest = self._fresh_texts[raw] = "" if value is None else \
+                    rest = texts[raw] = "" if value is None else \
                         self._content(value, p) + f"</{p}c>"
                 if not rest:
                     continue
             elif type(raw) is float:
                 if not math.isfinite(raw):
                     continue
-                rest = f"><{p}v>{raw!r}</{p}v></{p}c>"
+                rest = opened + repr(raw) + closed
             elif type(raw) is int and -_EXACT < raw < _EXACT:
-                rest = f"><{p}v>{raw}</{p}v></{p}c>"
+                rest = opened + str(raw) + closed
+            elif type(raw) is dt.date and raw >= FIRST_DATE:
+                rest = opened + str(excel_serial(raw, self.edit.date1904)) + closed
             else:
                 value = storable(raw)
                 if value is not None:
                     cells.append(self._new_cell(number, col, value).decode())
                 continue
-            style = self._band.get(col)
-            if style is None:
-                style = self._band[col] = self._style(0, self.edit.looks.at(number, col), "")
-            cells.append(f'<{p}c r="{_letter(col)}{number}" s="{style}"{rest}' if style else
-                         f'<{p}c r="{_letter(col)}{number}"{rest}')
+            date = type(raw) is dt.date  # its style has a date format: a key of its own
+            place = band.get(-col if date else col)
+            if place is None:  # the start of the column's cells and their style, in this band
+                style = self._style(0, self.edit.looks.at(number, col),
+                                    dt.date.max if date else None)
+                place = band[-col if date else col] = (f'<{p}c r="{_letter(col)}',
+                                                       f'" s="{style}"' if style else '"')
+            cells.append(place[0] + row + place[1] + rest)
         if not cells:
             return b""
-        return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
+        return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
 
     def fresh_row_merged(self, number: int, line: Sequence[object]) -> bytes:
         """``fresh_row`` of a part with merged cells (those inside one are left out)."""
