@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 from sheetfunnel.diff import same_value, storable
 from sheetfunnel.grid import Cell, column_letter
@@ -221,26 +221,38 @@ class EditResult:
     skipped: list[str] = field(default_factory=list)  # merged cells left alone
 
 
+class Frame(Protocol):
+    """The head and tail of a part edited in one pass, made from the part's own when the
+    pass reaches them (``scan_sheet`` is then not needed first)."""
+
+    def head(self, head: bytes, open_tag: bytes) -> bytes: ...
+
+    def tail(self, tail: bytes) -> bytes: ...
+
+
 def edit_sheet(chunks: Iterator[bytes], out: IO[bytes], edit: SheetEdit, styles: StyleSheet,
-               shared_text: Callable[[int], str], merged: Callable[[int, int], bool]
-               ) -> EditResult:
-    """Write the edited part to ``out``."""
+               shared_text: Callable[[int], str], merged: Callable[[int, int], bool],
+               frame: Frame | None = None) -> EditResult:
+    """Write the edited part to ``out``, with ``edit``'s head and tail (or ``frame``'s)."""
     result = EditResult()
     pending = sorted(edit.writes)
     look_rows = edit.looks.rows() if edit.restyle else None
     editor = _RowEditor(edit, styles, shared_text, merged, result)
+    head = b""
     for kind, data in split_sheet(chunks):
         if kind == "head":
-            out.write(edit.head)
+            head = data
         elif kind == "open":
             editor.prefix = ooxml.prefix_of(data)
+            out.write(frame.head(head, data) if frame is not None else edit.head)
             out.write(data[:-2].rstrip() + b">" if data.endswith(b"/>") else data)
         elif kind == "tail":
             for number in pending:
                 out.write(editor.new_row(number))
             pending = []
-            out.write(edit.tail if _SHEET_DATA_END.match(data) else
-                      b"</" + editor.prefix + b"sheetData>" + edit.tail)
+            tail = frame.tail(data) if frame is not None else edit.tail
+            out.write(tail if _SHEET_DATA_END.match(data) else
+                      b"</" + editor.prefix + b"sheetData>" + tail)
         else:
             pending = _edit_rows(data, out, pending, look_rows, editor)
     return result
@@ -437,10 +449,15 @@ class _RowEditor:
         tag_end = row.find(b">") + 1
         empty = row[tag_end - 2:tag_end] == b"/>"
         body_end = tag_end if empty else row.rfind(b"<")
+        sharing = bool(self.masters) and b"si=" in row
+        if writes and not self.edit.restyle and not sharing:
+            found = self._found_cells(row, number, writes, tag_end, body_end)
+            if found is not None:
+                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         touched = min(writes, default=_NO_COLUMN)
         if self.edit.restyle:
             touched = min(touched, self._first_look_column)
-        if touched != _NO_COLUMN and not (self.masters and b"si=" in row):
+        if touched != _NO_COLUMN and not sharing:
             last = last_column(row, self.prefix)
             if last is not None and last < touched:  # only cells after the row's last
                 added = b"".join(self._new_cell(number, col, writes[col])
@@ -450,10 +467,6 @@ class _RowEditor:
                 tag = row[:tag_end - 2].rstrip() + b">" if empty else row[:tag_end]
                 return _widen_spans(tag, writes) + row[tag_end:body_end] + added + \
                     b"</" + self.prefix + b"row>"
-        if writes and not self.edit.restyle and not (self.masters and b"si=" in row):
-            found = self._found_cells(row, number, writes, tag_end, body_end)
-            if found is not None:
-                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         parts: list[bytes] = []
         done: set[int] = set()
         copied = tag_end

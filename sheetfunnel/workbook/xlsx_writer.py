@@ -14,6 +14,7 @@ the digest differs (the plan's looks changed) it applies them to every cell in t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -291,22 +292,16 @@ class _Carrier:
 
     def _edit_tab(self, work: _TabWork, restyle: bool) -> None:
         tab = self.tabs[work.title]
+        if work.changed and work.printing is None and not tab.new and not _afresh(work):
+            self._edit_in_one_pass(work, restyle, tab)
+            return
         scan = scan_sheet(self._chunks(tab.part))
         prefix = scan.prefix.decode()
-        head, tail = scan.head, scan.tail
-        if work.spec is not None:
-            head = frozen_rows(head, work.spec.frozen_rows, prefix)
-            head = column_widths(head, work.spec.column_widths, prefix)
-        head = column_widths(head, work.widths.items(), prefix)
+        head = self._new_head(work, scan.head, prefix)
+        tail = scan.tail
         if work.printing is not None:
             head, tail = print_setup(head, tail, work.printing, prefix)
-        for item in work.dropdowns:
-            tail = dropdown(tail, item, prefix)
-        if work.highlights:
-            tail = highlights(tail, work.highlights, self.styles, prefix)
-        root = next(ooxml.tokens(scan.head))[0]
-        tail = put_notes(self.writer, tab.part, root, tail, work.notes)
-        tail = put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
+        tail = self._new_tail(work, tab, scan.head, tail, prefix)
         looks_changed = head != scan.head or tail != scan.tail
         if not work.changed and not restyle and not looks_changed and not tab.new:
             return
@@ -314,8 +309,6 @@ class _Carrier:
         merged = merged_ranges(tail)
         edit = SheetEdit(work.writes, work.cell_looks, restyle, head, tail,
                          self.known(work.title) or _unknown, self.date1904)
-        results: list[EditResult] = []
-        chunks = self._chunks(tab.part)
         if _afresh(work):
             grid = work.whole or []
             self.writer.stream_part(tab.part, lambda out: fresh_sheet(
@@ -325,9 +318,53 @@ class _Carrier:
             if not tab.new:
                 self._forget_formulas(work.title, None)
             return
+        results: list[EditResult] = []
+        chunks = self._chunks(tab.part)
         self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
             chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
-        result = results[0]
+        self._edited(work, tab, results[0], looks_changed)
+
+    def _edit_in_one_pass(self, work: _TabWork, restyle: bool, tab: _Tab) -> None:
+        """Edit a tab that has writes in one pass over its part, its head and tail made as
+        the pass reaches them; a second pass when some write falls in merged cells (known
+        only from the tail), with the head and tail the first one made."""
+        frame = _Frame(self, work, tab)
+        edit = SheetEdit(work.writes, work.cell_looks, restyle, b"", b"",
+                         self.known(work.title) or _unknown, self.date1904)
+        results: list[EditResult] = []
+        chunks = self._chunks(tab.part)
+        try:
+            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
+                chunks, out, edit, self.styles, self._shared_text, _merged_test([]), frame)))
+        except _InMergedCells:
+            edit = dataclasses.replace(edit, head=frame.made[0], tail=frame.made[1])
+            merged = _merged_test(merged_ranges(frame.made[1]))
+            chunks = self._chunks(tab.part)
+            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
+                chunks, out, edit, self.styles, self._shared_text, merged)))
+        self._edited(work, tab, results[-1], frame.looks_changed)
+
+    def _new_head(self, work: _TabWork, head: bytes, prefix: str) -> bytes:
+        """The head with the plan's frozen rows and column widths."""
+        if work.spec is not None:
+            head = frozen_rows(head, work.spec.frozen_rows, prefix)
+            head = column_widths(head, work.spec.column_widths, prefix)
+        return column_widths(head, work.widths.items(), prefix)
+
+    def _new_tail(self, work: _TabWork, tab: _Tab, head: bytes, tail: bytes, prefix: str
+                  ) -> bytes:
+        """The tail with the plan's dropdowns, conditional colours, notes and charts (the
+        notes' and charts' own parts written)."""
+        for item in work.dropdowns:
+            tail = dropdown(tail, item, prefix)
+        if work.highlights:
+            tail = highlights(tail, work.highlights, self.styles, prefix)
+        root = next(ooxml.tokens(head))[0]
+        tail = put_notes(self.writer, tab.part, root, tail, work.notes)
+        return put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
+
+    def _edited(self, work: _TabWork, tab: _Tab, result: EditResult, looks_changed: bool
+                ) -> None:
         for place in result.skipped:
             log.warning("%s!%s is part of merged cells; sheetfunnel left it alone",
                         quote_tab(work.title), place)
@@ -485,6 +522,41 @@ class _Carrier:
             end = top.inner(data)[1]
             data = data[:end] + element + data[end:]
         self.writer.put(part, data)
+
+
+class _InMergedCells(Exception):
+    """A write of a tab edited in one pass falls in merged cells: a second pass is needed."""
+
+
+class _Frame:
+    """The head and tail of a tab edited in one pass (see ``Frame``); what they were made
+    to be is kept for a second pass."""
+
+    def __init__(self, carrier: _Carrier, work: _TabWork, tab: _Tab):
+        self.carrier, self.work, self.tab = carrier, work, tab
+        self.given = b""
+        self.prefix = ""
+        self.made = (b"", b"")
+        self.looks_changed = False
+
+    def head(self, head: bytes, open_tag: bytes) -> bytes:
+        self.given = head
+        self.prefix = ooxml.prefix_of(open_tag).decode()
+        new = self.carrier._new_head(self.work, head, self.prefix)
+        self.looks_changed = new != head
+        self.made = (used_area(new, *self.work.last), b"")
+        return self.made[0]
+
+    def tail(self, tail: bytes) -> bytes:
+        new = self.carrier._new_tail(self.work, self.tab, self.given, tail, self.prefix)
+        self.looks_changed |= new != tail
+        self.made = (self.made[0], new)
+        merged = merged_ranges(new)
+        inside = _merged_test(merged)
+        if merged and any(inside(row, col) for row, cells in self.work.writes.items()
+                          for col in cells):
+            raise _InMergedCells
+        return new
 
 
 def _afresh(work: _TabWork) -> bool:
