@@ -16,7 +16,8 @@ import datetime as dt
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 
 import numpy as np
 
@@ -122,46 +123,65 @@ def same_value(current: Cell, desired: Cell) -> bool:
 def diff_cells(tab: str, current: Grid | None, desired: Mapping[tuple[int, int], object]
                ) -> list[CellWrite]:
     """Writes that bring the given cells of ``tab`` to ``desired`` (row, col -> value)."""
+    return _diff(tab, current or [], desired.items())
+
+
+def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWrite]:
+    """Writes that make ``tab`` hold exactly ``desired``: changed cells, and leftovers cleared
+    (after them, in sheet order)."""
     current = current or []
+
+    def cells() -> Iterator[tuple[tuple[int, int], object]]:
+        for number, line in enumerate(desired, start=1):
+            yield from zip(zip(repeat(number), range(1, len(line) + 1)), line, strict=True)
+        for number, line in enumerate(current, start=1):  # the cells past what is wanted
+            wanted = len(desired[number - 1]) if number <= len(desired) else 0
+            if len(line) > wanted:
+                yield from zip(zip(repeat(number), range(wanted + 1, len(line) + 1)),
+                               repeat(None), strict=False)
+    return _diff(tab, current, cells())
+
+
+def _diff(tab: str, current: Grid, desired: Iterable[tuple[tuple[int, int], object]]
+          ) -> list[CellWrite]:
+    """The writes of ``desired`` cells whose value, made ``storable``, is not the
+    ``same_value`` as in ``current``. The usual cells (a plain text, a finite number, a date,
+    a blank) are decided here in short, the same way; any other takes the long way."""
     rows = len(current)
     stored: dict[str, bool] = {}  # text -> it reads back as itself (most texts repeat)
     writes = []
-    for (row, col), wanted in desired.items():
+    for (row, col), wanted in desired:
         line = current[row - 1] if row <= rows else ()
         have = line[col - 1] if col <= len(line) else None
-        # what most cells of a rerun are, decided as below (storable, same_value) in short
         if type(wanted) is str:
-            if type(have) is str and wanted == have:
-                same = stored.get(wanted)
-                if same is None:
-                    same = stored[wanted] = stored_as_is(wanted)
-                if same:
-                    continue
+            same = stored.get(wanted)
+            if same is None:
+                same = stored[wanted] = stored_as_is(wanted)
+            if same:  # storable(wanted) is wanted
+                if type(have) is not str or have != wanted:
+                    writes.append(CellWrite(tab, row, col, wanted))
+                continue
         elif type(wanted) is float or type(wanted) is int:
-            if (type(have) is float or type(have) is int) and wanted == have and \
-                    (math.isfinite(wanted) if type(wanted) is float else
-                     -_EXACT < wanted < _EXACT):
-                continue
-        elif type(wanted) is dt.date:
-            if type(have) is dt.datetime and wanted >= FIRST_DATE and have.date() == wanted \
-                    and not (have.hour or have.minute or have.second or have.microsecond):
-                continue
-        elif wanted is None and (have is None or is_blank(have)):
+            if -_EXACT < wanted < _EXACT:  # finite, and storable(wanted) is wanted
+                if have is None:
+                    writes.append(CellWrite(tab, row, col, wanted))
+                    continue
+                if type(have) is float or type(have) is int:
+                    if wanted != have and not math.isclose(wanted, have, rel_tol=1e-12,
+                                                           abs_tol=1e-9):
+                        writes.append(CellWrite(tab, row, col, wanted))
+                    continue
+        elif wanted is None:
+            if have is not None and not is_blank(have):
+                writes.append(CellWrite(tab, row, col, None))
+            continue
+        elif type(wanted) is dt.date and wanted >= FIRST_DATE:  # storable: itself
+            same = type(have) is dt.datetime and have.date() == wanted and not (
+                have.hour or have.minute or have.second or have.microsecond)
+            if not same and not same_value(have, wanted):
+                writes.append(CellWrite(tab, row, col, wanted))
             continue
         value = storable(wanted)
         if not same_value(have, value):
             writes.append(CellWrite(tab, row, col, value))
     return writes
-
-
-def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWrite]:
-    """Writes that make ``tab`` hold exactly ``desired``: changed cells, and leftovers cleared."""
-    cells: dict[tuple[int, int], Cell] = {}
-    for r, row in enumerate(desired, start=1):
-        cells.update(zip([(r, c) for c in range(1, len(row) + 1)], row, strict=True))
-    for r, row in enumerate(current or [], start=1):
-        wanted = len(desired[r - 1]) if r <= len(desired) else 0
-        for c in range(wanted + 1, len(row) + 1):  # the cells past what is wanted
-            if not is_blank(row[c - 1]):
-                cells[(r, c)] = None
-    return diff_cells(tab, current, cells)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 
 import pandas as pd
 
@@ -41,6 +42,7 @@ FLAG_COLORS = {"NEGATIVE_SIGNAL": "#FF9999", "FOLLOW_UP_OVERDUE": WARN_COLOR,
                "NEXT_STEP_OVERDUE": "#FCE4D6", "MISSING_CRITERIA": SEVERE_COLOR,
                "DUPLICATE_ID": SEVERE_COLOR, "INVALID_VALUE": SEVERE_COLOR}
 DATE_FORMAT = "yyyy-mm-dd"
+_UNSEEN = object()
 
 
 def cell_value(value: object, digits: int | None = None) -> Cell:
@@ -78,15 +80,19 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
 
 
 def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
-    """``cell_value`` of each; a column's scores and percentages repeat, so each distinct
-    number is worked out once."""
-    done: dict[float, Cell] = {}
+    """``cell_value`` of each; a column's scores, percentages and texts repeat, so each
+    distinct one is worked out once."""
+    done: dict[object, Cell] = {}
     found: list[Cell] = []
     for value in values:
-        if type(value) is float and value:  # 0.0 and -0.0 are equal keys, not equal cells
-            if value not in done:
-                done[value] = cell_value(value, digits)
-            found.append(done[value])
+        # 0.0 and -0.0 are equal keys, not equal cells; a text never equals a number
+        if type(value) is float and value or type(value) is str:
+            cell = done.get(value, _UNSEEN)
+            if cell is _UNSEEN:
+                cell = done[value] = cell_value(value, digits)
+            found.append(cell)  # type: ignore[arg-type]
+        elif type(value) is dt.date:
+            found.append(value)
         else:
             found.append(cell_value(value, digits))
     return found
@@ -150,7 +156,7 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         col = columns[role]
         # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
         found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
-        cells.update(zip([(row, col) for row in rows], _cell_values(found.tolist(), digits),
+        cells.update(zip(zip(rows, repeat(col)), _cell_values(found.tolist(), digits),
                          strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:

@@ -24,6 +24,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from sheetfunnel import init, runner, schema
 from sheetfunnel.diff import same_value
+from sheetfunnel.grid import column_letter
 from sheetfunnel.plan import (
     Bold,
     CellRange,
@@ -598,3 +599,30 @@ def test_a_whole_tab_written_afresh_looks_as_when_edited_cell_by_cell(
                  if t.title in ("Summary", "Attention", "Insights", "Review")}
     assert before.keys() == after.keys()
     assert {p for p in before if before[p] != after[p]} <= whole | {"xl/styles.xml"}
+
+
+def test_a_write_in_a_persons_merged_cells_is_left_alone_in_a_second_pass(
+        kept: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Merged cells are found in the sheet's tail, after its rows: the one pass over the rows
+    is made again, and only the merged cell is left as it was."""
+    run_once(XlsxWorkbook(kept), as_of=AS_OF)
+    part = "xl/worksheets/sheet1.xml"
+    parts = read_parts(kept)
+    header = {re.sub(rb"<[^>]+>", b"", cell).decode(): col
+              for (row, col), cell in _cells(parts[part]).items() if row == 1}
+    days = header[schema.display_name("en", "opportunities", "days_in_stage")]
+    area = f"{column_letter(days - 1)}3:{column_letter(days)}3"
+    parts[part] = parts[part].replace(
+        b"</sheetData>", f'</sheetData><mergeCells count="1"><mergeCell ref="{area}"/>'
+        "</mergeCells>".encode(), 1)
+    write_parts(kept, parts)
+    before = _cells(parts[part])
+
+    run_once(XlsxWorkbook(kept), as_of=AS_OF + dt.timedelta(days=10))
+    after = _cells(read_parts(kept)[part])
+    assert after[(3, days)] == before[(3, days)]
+    assert after[(4, days)] != before[(4, days)]
+    assert f"{column_letter(days)}3 is part of merged cells" in caplog.text
+    with zipfile.ZipFile(kept) as package:
+        names = package.namelist()
+    assert names.count(part) == 1 and not [name for name in names if "~" in name]

@@ -3,13 +3,21 @@ other byte kept — whatever the pieces the part arrives in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import pytest
 
+from sheetfunnel.diff import storable
 from sheetfunnel.workbook.xlsx_rows import row_cells, row_number, rows
-from sheetfunnel.workbook.xlsx_sheet import CellLooks, SheetEdit, edit_sheet, scan_sheet
+from sheetfunnel.workbook.xlsx_sheet import (
+    CellLooks,
+    SheetEdit,
+    edit_sheet,
+    fresh_sheet,
+    scan_sheet,
+)
 from sheetfunnel.workbook.xlsx_styles import StyleSheet
 
 HEAD = b'<?xml version="1.0"?>\n<worksheet xmlns="main"><dimension ref="A1:B9"/>'
@@ -77,3 +85,46 @@ def test_a_row_keeps_the_cells_it_does_not_write_byte_for_byte() -> None:
                      (5, gap), (7, b'<c r="G3"><v>7</v></c>')]
     between = _rows(_edit(part, {3: {3: "c"}}, 1 << 20))[3]  # no cell C3: goes in its place
     assert [col for col, _ in between] == [1, 2, 3, 4, 5] and between[0] == (1, person)
+
+
+def test_rows_found_by_their_number_and_rows_read_one_by_one_mix_in_a_piece() -> None:
+    part = (HEAD + b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row><c><v>2</v></c>'
+            b'</row><row r="4"><c r="A4"><v>4</v></c></row><row><c><v>5</v></c></row>'
+            b"</sheetData></worksheet>")
+    for piece in (9, 1 << 20):
+        found = _rows(_edit(part, {1: {2: "b1"}, 2: {2: "b2"}, 3: {1: "a3"}, 5: {2: "b5"}},
+                            piece))
+        assert list(found) == [1, 2, 3, 4, 5]
+        assert [[col for col, _ in found[n]] for n in found] == [[1, 2], [1, 2], [1], [1],
+                                                                  [1, 2]]
+        assert b"b5" in found[5][1][1] and b"a3" in found[3][0][1]
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_a_part_written_afresh_is_the_part_its_grid_edited_into_no_rows_makes(
+        merged: bool) -> None:
+    grid = [["Head", "Amount", "When"],
+            ["a\r\nb", 1.5, dt.date(2026, 1, 2)],
+            [None, " ", float("nan")],
+            [True, 2 ** 60, dt.datetime(2026, 1, 2, 3, 4)],
+            ["x\x01y", -3, "same"], ["same", 0.1 + 0.2]]
+    looks = CellLooks()
+    looks.add(1, 1, 1, 3, "bold")
+    looks.add(2, None, 2, 2, "0.0")
+    inside = (lambda row, col: (row, col) == (4, 2)) if merged else (lambda row, col: False)
+    empty = HEAD + b"<sheetData/><pageMargins/></worksheet>"
+    scan = scan_sheet(iter([empty]))
+    writes = {n: {c: storable(v) for c, v in enumerate(line, 1) if storable(v) is not None}
+              for n, line in enumerate(grid, 1)}
+    parts = []
+    for fresh in (False, True):
+        styles, out = StyleSheet(None), io.BytesIO()
+        edit = SheetEdit({n: cells for n, cells in writes.items() if cells}, looks, False,
+                         scan.head, scan.tail, lambda row, col: (False, None))
+        if fresh:
+            fresh_sheet(out, scan.open_tag, grid, edit, styles, inside if merged else None)
+        else:
+            edit_sheet(iter([empty]), out, edit, styles, lambda index: "", inside)
+        parts.append((out.getvalue(), styles.to_bytes()))
+    assert parts[0] == parts[1]
+    assert b'r="B4"' not in parts[1][0] if merged else b'r="B4"' in parts[1][0]

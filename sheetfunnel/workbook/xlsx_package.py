@@ -33,8 +33,9 @@ EXTENDED_PROPERTIES = f"{ooxml.REL}/extended-properties"
 
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CHUNK = 1 << 20
-#: Rewritten sheets are compressed at level 3: half the time of the usual 6, 16% larger.
-_SPILL_LEVEL = 3
+#: Rewritten sheets are compressed at level 2: a third of the time of the usual 6, a quarter
+#: larger (level 3 took 40% more time for 6% less).
+_SPILL_LEVEL = 2
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ class PackageWriter:
         self.texts: dict[str, bytes] = {}  # part -> new bytes
         self.removed: set[str] = set()
         self.spilled: set[str] = set()
+        self._entries: dict[str, str] = {}  # a part written again: its latest spill entry
         self._spill_folder = spill_folder
         self._spill: zipfile.ZipFile | None = None
         self._spill_file: IO[bytes] | None = None
@@ -313,7 +315,10 @@ class PackageWriter:
             self._spill_file = tempfile.TemporaryFile(dir=self._spill_folder)  # noqa: SIM115
             self._spill = zipfile.ZipFile(self._spill_file, "w", zipfile.ZIP_DEFLATED,
                                           compresslevel=_SPILL_LEVEL)
-        with self._spill.open(part, "w", force_zip64=True) as entry, \
+        name = part
+        if part in self._spill.NameToInfo:  # written before (a second pass): a new entry
+            name = self._entries[part] = f"{part}~{len(self._spill.filelist)}"
+        with self._spill.open(name, "w", force_zip64=True) as entry, \
                 io.BufferedWriter(entry, _CHUNK) as out:
             produce(out)
         self.texts.pop(part, None)
@@ -354,7 +359,11 @@ class PackageWriter:
                     spill: zipfile.ZipFile | None) -> None:
         if part in self.spilled:
             assert spill is not None
-            copy_raw(spill, spill.getinfo(part), package, info)
+            entry = spill.getinfo(self._entries.get(part, part))
+            if info is None and entry.filename != part:  # a new part written again
+                info = copy.copy(entry)
+                info.filename = info.orig_filename = part
+            copy_raw(spill, entry, package, info)
         elif part in self.texts:
             package.writestr(_new_info(part, info), self.texts[part])
         elif info is not None and self.source is not None:

@@ -14,13 +14,13 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
-from sheetfunnel.diff import same_value
+from sheetfunnel.diff import same_value, storable
 from sheetfunnel.grid import Cell, column_letter
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import FIRST_DATE, serial_number
 from sheetfunnel.workbook import ooxml
 from sheetfunnel.workbook.xlsx_rows import (
     CELL,
@@ -43,6 +43,7 @@ _SPANS = re.compile(rb"\sspans\s*=\s*[\"'](\d+):(\d+)[\"']")
 _R_ATTR = re.compile(rb"\sr\s*=\s*[\"'][^\"']*[\"']")
 _1904_OFFSET = 1462
 _NO_COLUMN = 1 << 20
+_EXACT = 2 ** 53
 _FORMULA = re.compile(rb"<" + _NAME + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _NAME + rb"f>)", re.S)
 
 #: A cell's value as the file holds it, for cells the caller did not read: None if unknown.
@@ -64,25 +65,17 @@ class SheetScan:
 
 def split_sheet(chunks: Iterator[bytes]) -> Iterator[tuple[str, bytes]]:
     """("head", bytes), ("open", the sheetData tag), ("rows", whole rows)..., ("tail", bytes)."""
-    buffer = b""
-    for chunk in chunks:
-        buffer += chunk
-        found = _SHEET_DATA.search(buffer)
-        if found:
-            break
-    else:
-        raise ValueError("a worksheet part without <sheetData>")
-    yield "head", buffer[:found.start()]
+    head, found, rest = _opened(chunks)
+    yield "head", head
     yield "open", found[0]
-    rest = buffer[found.end():]
     if found[2]:  # <sheetData/>
         yield "tail", rest + b"".join(chunks)
         return
     while True:
-        end = _SHEET_DATA_END.search(rest)
-        if end:
-            yield "rows", rest[:end.start()]
-            yield "tail", rest[end.start():] + b"".join(chunks)
+        end = _data_end(rest)
+        if end >= 0:
+            yield "rows", rest[:end]
+            yield "tail", rest[end:] + b"".join(chunks)
             return
         cut = _last_row_end(rest)
         if cut:
@@ -92,6 +85,30 @@ def split_sheet(chunks: Iterator[bytes]) -> Iterator[tuple[str, bytes]]:
         if more is None:
             raise ValueError("a worksheet part cut short inside <sheetData>")
         rest += more
+
+
+def _opened(chunks: Iterator[bytes]) -> tuple[bytes, re.Match[bytes], bytes]:
+    """The bytes before ``<sheetData>``, its start tag, and the bytes read after it."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        found = _SHEET_DATA.search(buffer)
+        if found:
+            return buffer[:found.start()], found, buffer[found.end():]
+    raise ValueError("a worksheet part without <sheetData>")
+
+
+def _data_end(data: bytes) -> int:
+    """Where ``</sheetData>`` starts in ``data`` (-1 when it is not there): found as plain
+    bytes first, as a pattern only where they are."""
+    at = data.find(b"sheetData>")
+    while at >= 0:
+        lt = data.rfind(b"</", 0, at)
+        found = _SHEET_DATA_END.match(data, lt) if lt >= 0 else None
+        if found is not None and found.end() == at + len(b"sheetData>"):
+            return lt
+        at = data.find(b"sheetData>", at + 1)
+    return -1
 
 
 def _last_row_end(data: bytes) -> int:
@@ -104,24 +121,19 @@ def _last_row_end(data: bytes) -> int:
 
 
 def scan_sheet(chunks: Iterator[bytes]) -> SheetScan:
-    """The head, sheetData tag and tail of a sheet part (its rows are read and dropped)."""
-    head = open_tag = tail = b""
-    for kind, data in split_sheet(chunks):
-        if kind == "head":
-            head = data
-        elif kind == "open":
-            open_tag = data
-        elif kind == "tail":
-            tail = data
-    return SheetScan(head, open_tag, tail)
-
-
-def empty_rows(open_tag: bytes) -> bytes:
-    """The ``<sheetData>`` of a part with no rows, spelled so that ``edit_sheet`` keeps the
-    part's own tail (which closes ``<sheetData>`` when its start tag did not)."""
-    if open_tag.endswith(b"/>"):
-        return open_tag
-    return open_tag + b"</" + ooxml.prefix_of(open_tag) + b"sheetData>"
+    """The head, sheetData tag and tail of a sheet part (its rows are passed over: only
+    the end of ``<sheetData>`` is looked for in them)."""
+    head, found, rest = _opened(chunks)
+    open_tag = found[0]
+    if found[2]:  # <sheetData/>
+        return SheetScan(head, open_tag, rest + b"".join(chunks))
+    while (end := _data_end(rest)) < 0:
+        more = next(chunks, None)
+        if more is None:
+            raise ValueError("a worksheet part cut short inside <sheetData>")
+        cut = rest.rfind(b"<")  # the end tag may be cut in two
+        rest = (rest[cut:] if cut >= 0 else b"") + more
+    return SheetScan(head, open_tag, rest[end:] + b"".join(chunks))
 
 
 # -- the looks that live on cells ----------------------------------------------------------
@@ -163,6 +175,13 @@ class CellLooks:
                                if first <= row and (last is None or row <= last)))
         return bounds, looks
 
+    def bounds(self) -> list[int]:
+        """The rows where the looks of some column may change, in order: between two of
+        them every column keeps its looks."""
+        return sorted({first for items in self.by_col.values() for first, _, _ in items} |
+                      {last + 1 for items in self.by_col.values() for _, last, _ in items
+                       if last is not None})
+
     def rows(self) -> tuple[int, int | None] | None:
         """The rows any look covers (first, last or None for the end); None when none."""
         spans = [(first, last) for items in self.by_col.values() for first, last, _ in items]
@@ -202,29 +221,64 @@ class EditResult:
     skipped: list[str] = field(default_factory=list)  # merged cells left alone
 
 
+class Frame(Protocol):
+    """The head and tail of a part edited in one pass, made from the part's own when the
+    pass reaches them (``scan_sheet`` is then not needed first)."""
+
+    def head(self, head: bytes, open_tag: bytes) -> bytes: ...
+
+    def tail(self, tail: bytes) -> bytes: ...
+
+
 def edit_sheet(chunks: Iterator[bytes], out: IO[bytes], edit: SheetEdit, styles: StyleSheet,
-               shared_text: Callable[[int], str], merged: Callable[[int, int], bool]
-               ) -> EditResult:
-    """Write the edited part to ``out``."""
+               shared_text: Callable[[int], str], merged: Callable[[int, int], bool],
+               frame: Frame | None = None) -> EditResult:
+    """Write the edited part to ``out``, with ``edit``'s head and tail (or ``frame``'s)."""
     result = EditResult()
     pending = sorted(edit.writes)
     look_rows = edit.looks.rows() if edit.restyle else None
     editor = _RowEditor(edit, styles, shared_text, merged, result)
+    head = b""
     for kind, data in split_sheet(chunks):
         if kind == "head":
-            out.write(edit.head)
+            head = data
         elif kind == "open":
             editor.prefix = ooxml.prefix_of(data)
+            out.write(frame.head(head, data) if frame is not None else edit.head)
             out.write(data[:-2].rstrip() + b">" if data.endswith(b"/>") else data)
         elif kind == "tail":
             for number in pending:
                 out.write(editor.new_row(number))
             pending = []
-            out.write(edit.tail if _SHEET_DATA_END.match(data) else
-                      b"</" + editor.prefix + b"sheetData>" + edit.tail)
+            tail = frame.tail(data) if frame is not None else edit.tail
+            out.write(tail if _SHEET_DATA_END.match(data) else
+                      b"</" + editor.prefix + b"sheetData>" + tail)
         else:
             pending = _edit_rows(data, out, pending, look_rows, editor)
     return result
+
+
+def fresh_sheet(out: IO[bytes], open_tag: bytes, grid: Sequence[Sequence[object]],
+                edit: SheetEdit, styles: StyleSheet, merged: Callable[[int, int], bool] | None
+                ) -> None:
+    """Write a sheet part that holds exactly ``grid`` (each cell made ``storable``; a blank
+    one left out), with ``edit``'s head and tail: the very bytes ``edit_sheet`` makes of
+    these cells over a part without rows, each cell's text found once. ``merged``: None when
+    the part has no merged cells."""
+    result = EditResult()
+    editor = _RowEditor(edit, styles, lambda index: "", merged or _nowhere, result)
+    editor.prefix = prefix = ooxml.prefix_of(open_tag)
+    closed = open_tag.endswith(b"/>")
+    out.write(edit.head)
+    out.write(open_tag[:-2].rstrip() + b">" if closed else open_tag)
+    fresh = editor.fresh_row if merged is None else editor.fresh_row_merged
+    for number, line in enumerate(grid, start=1):
+        out.write(fresh(number, line))
+    out.write((b"</" + prefix + b"sheetData>" if closed else b"") + edit.tail)
+
+
+def _nowhere(row: int, col: int) -> bool:
+    return False
 
 
 def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
@@ -236,8 +290,7 @@ def _edit_rows(piece: bytes, out: IO[bytes], pending: list[int],
             editor.last_row = last
             out.write(piece)
             return pending
-        if _numbered(piece, editor.prefix):
-            return _jump_to_rows(piece, out, pending, last, editor)
+        return _jump_to_rows(piece, out, pending, last, editor)
     return _walk_rows(piece, out, pending, look_rows, editor)
 
 
@@ -268,36 +321,24 @@ def _walk_rows(piece: bytes, out: IO[bytes], pending: list[int],
     return pending[index:]
 
 
-def _numbered(piece: bytes, prefix: bytes) -> bool:
-    """Every row in ``piece`` starts ``<row r="N"`` (as Excel, LibreOffice and openpyxl write
-    them), so a row can be found by its number alone."""
-    start = b"<" + prefix + b"row"
-    return piece.count(start + b" ") == piece.count(start + b' r="') and \
-        start + b">" not in piece
-
-
 def _jump_to_rows(piece: bytes, out: IO[bytes], pending: list[int], last: int,
                   editor: _RowEditor) -> list[int]:
-    """``_edit_rows`` for a piece whose rows all say their number: straight to the rows the
-    edit touches, every row between copied without being read."""
+    """``_edit_rows`` straight to the rows the edit touches, found by their start
+    ``<row r="N"`` (as Excel, LibreOffice and openpyxl write them), every row between copied
+    without being read. From a row not found so (a new one, or a row that does not say its
+    number first) on, the rest of the piece is read row by row."""
     start = b"<" + editor.prefix + b'row r="'
     cursor = index = 0
     while index < len(pending) and pending[index] <= last:
         number = pending[index]
         at = piece.find(start + b'%d"' % number, cursor)
         found = _row_at(piece, at, editor.prefix) if at >= 0 else None
-        if found is None:  # no such row: the new one goes before the first row after it
-            after = next(m for m in rows(piece[cursor:])
-                         if row_number(m[0], 0) > number)
-            at = cursor + after.start()
-            out.write(piece[cursor:at])
-            out.write(editor.new_row(number))
-            cursor = at
-        else:
-            out.write(piece[cursor:at])
-            out.write(editor.edit_row(piece[at:found], number))
-            cursor = found
-            editor.last_row = number
+        if found is None:  # editor.last_row is the row before the cursor's
+            return _walk_rows(piece[cursor:], out, pending[index:], None, editor)
+        out.write(piece[cursor:at])
+        out.write(editor.edit_row(piece[at:found], number))
+        cursor = found
+        editor.last_row = number
         index += 1
         if editor.masters and b"si=" in piece[cursor:]:  # cells sharing a replaced formula
             return _walk_rows(piece[cursor:], out, pending[index:], None, editor)
@@ -332,10 +373,74 @@ class _RowEditor:
         self.masters: dict[str, tuple[str, str]] = {}
         self._styles: dict[tuple[int, tuple[str, ...], int], int] = {}
         self._texts: dict[str, str] = {}
+        #: a fresh part's texts as the end of their cell, and each column's style for a text
+        #: or number in the current band of rows (between two ``bounds`` of the looks)
+        self._fresh_texts: dict[str, str] = {}
+        self._band: dict[int, tuple[str, str]] = {}
+        self._bounds = edit.looks.bounds()
+        self._next_bound = 0
+
+    def fresh_row(self, number: int, line: Sequence[object]) -> bytes:
+        """Row ``number`` holding ``line`` as ``new_row`` writes it (b"" when all blank):
+        plain texts and finite numbers in short, every other value the long way."""
+        if number >= self._next_bound:
+            self._band.clear()  # the looks of some column change from this row on
+            bounds = self._bounds
+            while bounds and bounds[0] <= number:
+                bounds.pop(0)
+            self._next_bound = bounds[0] if bounds else _NO_COLUMN
+        p = self.prefix.decode()
+        band, texts, row = self._band, self._fresh_texts, str(number)
+        opened, closed = f"><{p}v>", f"</{p}v></{p}c>"  # a number's value element
+        cells = []
+        for col, raw in enumerate(line, start=1):
+            if raw is None:
+                continue
+            if type(raw) is str:
+                rest = texts.get(raw)
+                if rest is None:
+                    value = storable(raw)
+                    rest = texts[raw] = "" if value is None else \
+                        self._content(value, p) + f"</{p}c>"
+                if not rest:
+                    continue
+            elif type(raw) is float:
+                if not math.isfinite(raw):
+                    continue
+                rest = opened + repr(raw) + closed
+            elif type(raw) is int and -_EXACT < raw < _EXACT:
+                rest = opened + str(raw) + closed
+            elif type(raw) is dt.date and raw >= FIRST_DATE:
+                rest = opened + str(excel_serial(raw, self.edit.date1904)) + closed
+            else:
+                value = storable(raw)
+                if value is not None:
+                    cells.append(self._new_cell(number, col, value).decode())
+                continue
+            date = type(raw) is dt.date  # its style has a date format: a key of its own
+            place = band.get(-col if date else col)
+            if place is None:  # the start of the column's cells and their style, in this band
+                style = self._style(0, self.edit.looks.at(number, col),
+                                    dt.date.max if date else None)
+                place = band[-col if date else col] = (f'<{p}c r="{_letter(col)}',
+                                                       f'" s="{style}"' if style else '"')
+            cells.append(place[0] + row + place[1] + rest)
+        if not cells:
+            return b""
+        return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+
+    def fresh_row_merged(self, number: int, line: Sequence[object]) -> bytes:
+        """``fresh_row`` of a part with merged cells (those inside one are left out)."""
+        values = {col: value for col, raw in enumerate(line, start=1)
+                  if (value := storable(raw)) is not None}
+        return self._row_of(number, values) if values else b""
 
     def new_row(self, number: int) -> bytes:
+        return self._row_of(number, self.edit.writes[number])
+
+    def _row_of(self, number: int, values: Mapping[int, Cell]) -> bytes:
         cells = b"".join(self._new_cell(number, col, value)
-                         for col, value in sorted(self.edit.writes[number].items()))
+                         for col, value in sorted(values.items()))
         p = self.prefix
         return b"<" + p + b'row r="%d">' % number + cells + b"</" + p + b"row>"
 
@@ -344,10 +449,15 @@ class _RowEditor:
         tag_end = row.find(b">") + 1
         empty = row[tag_end - 2:tag_end] == b"/>"
         body_end = tag_end if empty else row.rfind(b"<")
+        sharing = bool(self.masters) and b"si=" in row
+        if writes and not self.edit.restyle and not sharing:
+            found = self._found_cells(row, number, writes, tag_end, body_end)
+            if found is not None:
+                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         touched = min(writes, default=_NO_COLUMN)
         if self.edit.restyle:
             touched = min(touched, self._first_look_column)
-        if touched != _NO_COLUMN and not (self.masters and b"si=" in row):
+        if touched != _NO_COLUMN and not sharing:
             last = last_column(row, self.prefix)
             if last is not None and last < touched:  # only cells after the row's last
                 added = b"".join(self._new_cell(number, col, writes[col])
@@ -357,10 +467,6 @@ class _RowEditor:
                 tag = row[:tag_end - 2].rstrip() + b">" if empty else row[:tag_end]
                 return _widen_spans(tag, writes) + row[tag_end:body_end] + added + \
                     b"</" + self.prefix + b"row>"
-        if writes and not self.edit.restyle and not (self.masters and b"si=" in row):
-            found = self._found_cells(row, number, writes, tag_end, body_end)
-            if found is not None:
-                return self._spliced_row(row, number, writes, found, tag_end, body_end, empty)
         parts: list[bytes] = []
         done: set[int] = set()
         copied = tag_end

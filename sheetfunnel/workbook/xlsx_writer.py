@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +56,7 @@ from sheetfunnel.workbook.xlsx_sheet import (
     Known,
     SheetEdit,
     edit_sheet,
-    empty_rows,
+    fresh_sheet,
     scan_sheet,
 )
 from sheetfunnel.workbook.xlsx_styles import MINIMAL, StyleSheet
@@ -124,7 +124,11 @@ class _TabWork:
 
     title: str
     spec: TabSpec | None = None
+    #: the plan's writes (row -> column -> value), and how many (the writes of a tab written
+    #: afresh are only counted)
     writes: dict[int, dict[int, Cell]] = field(default_factory=dict)
+    changed: int = 0
+    last: tuple[int, int] = (0, 0)  # the last row and column the writes fill
     cell_looks: CellLooks = field(default_factory=CellLooks)
     looks_key: list[str] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
@@ -134,11 +138,6 @@ class _TabWork:
     widths: dict[int, float] = field(default_factory=dict)
     printing: PrintSetup | None = None
     whole: list[list[Cell]] | None = None  # the grid of a tab the worker owns whole
-
-    def last_cell(self) -> tuple[int, int]:
-        filled = [(row, col) for row, cells in self.writes.items()
-                  for col, value in cells.items() if value is not None]
-        return (max((r for r, _ in filled), default=0), max((c for _, c in filled), default=0))
 
     def digest(self) -> str:
         return hashlib.sha256("\n".join(self.looks_key).encode()).hexdigest()[:16]
@@ -210,7 +209,7 @@ class _Carrier:
         for spec in plan.tabs:
             self._add_tab(spec.title, spec)
         for title, item in work.items():
-            if item.writes:
+            if item.changed:
                 self._add_tab(title, None)
         stored = self._stored_digests()
         digests = dict(stored)
@@ -240,15 +239,23 @@ class _Carrier:
             return work.setdefault(title, _TabWork(title))
         for spec in plan.tabs:
             tab(spec.title).spec = spec
-        by_tab: dict[str, dict[int, dict[int, Cell]]] = {}
-        for write in plan.cells:
-            writes = by_tab.get(write.tab)
-            if writes is None:
-                writes = by_tab[write.tab] = tab(write.tab).writes
-            row = writes.get(write.row)
-            if row is None:
-                row = writes[write.row] = {}
-            row[write.col] = storable(write.value)
+        for title, grid in plan.whole_tabs:
+            tab(title).whole = grid
+        for title, cells in plan.cells_by_tab().items():
+            target = tab(title)
+            target.changed = len(cells)
+            if _afresh(target):  # written from its grid: the writes are only counted
+                target.last = _last_filled((w.row, w.col, w.value) for w in cells)
+                continue
+            writes = target.writes
+            for write in cells:  # a diffed plan's values are storable already
+                row = writes.get(write.row)
+                if row is None:
+                    row = writes[write.row] = {}
+                row[write.col] = write.value if plan.diffed else storable(write.value)
+            target.changed = sum(map(len, writes.values()))
+            target.last = _last_filled((r, c, v) for r, row in writes.items()
+                                       for c, v in row.items())
         looks = plan.looks
         for item in looks.number_formats:
             area = item.range
@@ -270,8 +277,6 @@ class _Carrier:
             tab(chart.tab).charts.append(chart)
         for width in looks.widths:
             tab(width.tab).widths[width.col] = width.width
-        for title, grid in plan.whole_tabs:
-            tab(title).whole = grid
         own = {spec.title for spec in plan.tabs}
         for setup in looks.prints:
             if setup.tab in own:  # a person's tab prints as its people set it
@@ -287,44 +292,79 @@ class _Carrier:
 
     def _edit_tab(self, work: _TabWork, restyle: bool) -> None:
         tab = self.tabs[work.title]
+        if work.changed and work.printing is None and not tab.new and not _afresh(work):
+            self._edit_in_one_pass(work, restyle, tab)
+            return
         scan = scan_sheet(self._chunks(tab.part))
         prefix = scan.prefix.decode()
-        head, tail = scan.head, scan.tail
+        head = self._new_head(work, scan.head, prefix)
+        tail = scan.tail
+        if work.printing is not None:
+            head, tail = print_setup(head, tail, work.printing, prefix)
+        tail = self._new_tail(work, tab, scan.head, tail, prefix)
+        looks_changed = head != scan.head or tail != scan.tail
+        if not work.changed and not restyle and not looks_changed and not tab.new:
+            return
+        head = used_area(head, *work.last)
+        merged = merged_ranges(tail)
+        edit = SheetEdit(work.writes, work.cell_looks, restyle, head, tail,
+                         self.known(work.title) or _unknown, self.date1904)
+        if _afresh(work):
+            grid = work.whole or []
+            self.writer.stream_part(tab.part, lambda out: fresh_sheet(
+                out, scan.open_tag, grid, edit, self.styles,
+                _merged_test(merged) if merged else None))
+            self.outcome.cells_written += work.changed
+            if not tab.new:
+                self._forget_formulas(work.title, None)
+            return
+        results: list[EditResult] = []
+        chunks = self._chunks(tab.part)
+        self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
+            chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
+        self._edited(work, tab, results[0], looks_changed)
+
+    def _edit_in_one_pass(self, work: _TabWork, restyle: bool, tab: _Tab) -> None:
+        """Edit a tab that has writes in one pass over its part, its head and tail made as
+        the pass reaches them; a second pass when some write falls in merged cells (known
+        only from the tail), with the head and tail the first one made."""
+        frame = _Frame(self, work, tab)
+        edit = SheetEdit(work.writes, work.cell_looks, restyle, b"", b"",
+                         self.known(work.title) or _unknown, self.date1904)
+        results: list[EditResult] = []
+        chunks = self._chunks(tab.part)
+        try:
+            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
+                chunks, out, edit, self.styles, self._shared_text, _merged_test([]), frame)))
+        except _InMergedCells:
+            edit = dataclasses.replace(edit, head=frame.made[0], tail=frame.made[1])
+            merged = _merged_test(merged_ranges(frame.made[1]))
+            chunks = self._chunks(tab.part)
+            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
+                chunks, out, edit, self.styles, self._shared_text, merged)))
+        self._edited(work, tab, results[-1], frame.looks_changed)
+
+    def _new_head(self, work: _TabWork, head: bytes, prefix: str) -> bytes:
+        """The head with the plan's frozen rows and column widths."""
         if work.spec is not None:
             head = frozen_rows(head, work.spec.frozen_rows, prefix)
             head = column_widths(head, work.spec.column_widths, prefix)
-        head = column_widths(head, work.widths.items(), prefix)
-        if work.printing is not None:
-            head, tail = print_setup(head, tail, work.printing, prefix)
+        return column_widths(head, work.widths.items(), prefix)
+
+    def _new_tail(self, work: _TabWork, tab: _Tab, head: bytes, tail: bytes, prefix: str
+                  ) -> bytes:
+        """The tail with the plan's dropdowns, conditional colours, notes and charts (the
+        notes' and charts' own parts written)."""
         for item in work.dropdowns:
             tail = dropdown(tail, item, prefix)
         if work.highlights:
             tail = highlights(tail, work.highlights, self.styles, prefix)
-        root = next(ooxml.tokens(scan.head))[0]
+        root = next(ooxml.tokens(head))[0]
         tail = put_notes(self.writer, tab.part, root, tail, work.notes)
-        tail = put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
-        looks_changed = head != scan.head or tail != scan.tail
-        if not work.writes and not restyle and not looks_changed and not tab.new:
-            return
-        head = used_area(head, *work.last_cell())
-        merged = merged_ranges(tail)
-        edit = SheetEdit(work.writes, work.cell_looks, restyle, head, tail,
-                         self.known(work.title) or _unknown, self.date1904)
-        results: list[EditResult] = []
-        chunks = self._chunks(tab.part)
-        if _afresh(work) and not tab.new:
-            changed = sum(len(cells) for cells in work.writes.values())
-            edit = dataclasses.replace(edit, writes=_grid_cells(work.whole or []),
-                                       restyle=False)
-            chunks = iter([empty_rows(scan.open_tag)])
-            self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
-                chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
-            self.outcome.cells_written += changed
-            self._forget_formulas(work.title, None)
-            return
-        self.writer.stream_part(tab.part, lambda out: results.append(edit_sheet(
-            chunks, out, edit, self.styles, self._shared_text, _merged_test(merged))))
-        result = results[0]
+        return put_charts(self.writer, tab.part, root, tail, work.charts, self._last_row)
+
+    def _edited(self, work: _TabWork, tab: _Tab, result: EditResult, looks_changed: bool
+                ) -> None:
         for place in result.skipped:
             log.warning("%s!%s is part of merged cells; sheetfunnel left it alone",
                         quote_tab(work.title), place)
@@ -338,7 +378,7 @@ class _Carrier:
     def _last_row(self, title: str) -> int:
         """The last row the plan fills on ``title`` (where an open-ended chart range ends)."""
         work = self._work_by_tab.get(title)
-        return work.last_cell()[0] if work is not None else 1
+        return work.last[0] if work is not None else 1
 
     def _shared_text(self, index: int) -> str:
         """A text of the shared text table (read only when a cell that is not known from the
@@ -484,38 +524,54 @@ class _Carrier:
         self.writer.put(part, data)
 
 
+class _InMergedCells(Exception):
+    """A write of a tab edited in one pass falls in merged cells: a second pass is needed."""
+
+
+class _Frame:
+    """The head and tail of a tab edited in one pass (see ``Frame``); what they were made
+    to be is kept for a second pass."""
+
+    def __init__(self, carrier: _Carrier, work: _TabWork, tab: _Tab):
+        self.carrier, self.work, self.tab = carrier, work, tab
+        self.given = b""
+        self.prefix = ""
+        self.made = (b"", b"")
+        self.looks_changed = False
+
+    def head(self, head: bytes, open_tag: bytes) -> bytes:
+        self.given = head
+        self.prefix = ooxml.prefix_of(open_tag).decode()
+        new = self.carrier._new_head(self.work, head, self.prefix)
+        self.looks_changed = new != head
+        self.made = (used_area(new, *self.work.last), b"")
+        return self.made[0]
+
+    def tail(self, tail: bytes) -> bytes:
+        new = self.carrier._new_tail(self.work, self.tab, self.given, tail, self.prefix)
+        self.looks_changed |= new != tail
+        self.made = (self.made[0], new)
+        merged = merged_ranges(new)
+        inside = _merged_test(merged)
+        if merged and any(inside(row, col) for row, cells in self.work.writes.items()
+                          for col in cells):
+            raise _InMergedCells
+        return new
+
+
 def _afresh(work: _TabWork) -> bool:
     """Whether a tab the worker owns whole is written as a new sheet part, every row streamed
     in one pass, rather than edited cell by cell: when at least ``AFRESH_SHARE`` of its cells
     change (a list whose rows shifted). Both give the same cells and looks."""
-    if work.whole is None or not work.writes:
+    if work.whole is None or not work.changed:
         return False
-    changed = sum(len(cells) for cells in work.writes.values())
-    return changed >= AFRESH_SHARE * sum(len(row) for row in work.whole)
+    return work.changed >= AFRESH_SHARE * sum(len(row) for row in work.whole)
 
 
-def _grid_cells(grid: list[list[Cell]]) -> dict[int, dict[int, Cell]]:
-    """The filled cells of a grid, by row and column, as a run writes them (each distinct
-    text made storable once: a list repeats its owners, stages and flags)."""
-    found: dict[int, dict[int, Cell]] = {}
-    texts: dict[str, Cell] = {}
-    for number, line in enumerate(grid, start=1):
-        cells: dict[int, Cell] = {}
-        for col, raw in enumerate(line, start=1):
-            if type(raw) is str:
-                if raw in texts:
-                    value = texts[raw]
-                else:
-                    value = texts[raw] = storable(raw)
-            elif type(raw) is int and -_EXACT < raw < _EXACT:
-                value = raw
-            else:
-                value = storable(raw)
-            if value is not None:
-                cells[col] = value
-        if cells:
-            found[number] = cells
-    return found
+def _last_filled(cells: Iterable[tuple[int, int, Cell]]) -> tuple[int, int]:
+    """The last row and the last column that cells not blank take (0 for none)."""
+    filled = [(row, col) for row, col, value in cells if value is not None]
+    return (max((r for r, _ in filled), default=0), max((c for _, c in filled), default=0))
 
 
 def _unknown(row: int, col: int) -> tuple[bool, Cell]:
