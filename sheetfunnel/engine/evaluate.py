@@ -37,13 +37,15 @@ NO_DATES = "datetime64[ns]"
 def evaluate(opportunities: RoleTable, customers: RoleTable | None,
              activities: RoleTable | None, config: Config, *, as_of: dt.date,
              memory: StageMemory, history: pd.DataFrame | None = None,
-             lang: str = "en", now: dt.datetime | None = None) -> Evaluation:
+             lang: str = "en", now: dt.datetime | None = None,
+             fields: Fields | None = None) -> Evaluation:
     """Judge every opportunity: criteria, score, grade, win %, stage memory and flags (their
     sentences in ``lang``, which the run decides once). ``now`` (on ``as_of``; default its
-    start) only moves NO_FIRST_RESPONSE, which counts real hours."""
+    start) only moves NO_FIRST_RESPONSE, which counts real hours. ``fields``: a new Fields of
+    these tables that learn and insights read from after (each column is read once)."""
     settings = config.settings
     words = words_for(lang)
-    fields = Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
     deals = _with_activity(deals, logged)
