@@ -149,13 +149,14 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     closed = _closed_days(deals, entries, entry_kind)
     finished = stays(entries, config)
     stale = _stale_days(finished, deals, entries, config, as_of)
+    by_day = entries.sort_values(["entered", "stage_index"])  # for _weighted_at, sorted once
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
         won = closed[(closed["kind"] == "won") & _within(closed["day"], start, end)]
         lost = closed[(closed["kind"] == "lost") & _within(closed["day"], start, end)]
         weighted, estimated_weighted = _weighted_at(
-            start, min(end, as_of), as_of, deals, entries, closed, config, weighted_by_day)
+            start, min(end, as_of), as_of, deals, by_day, closed, config, weighted_by_day)
         weeks.append(Week(
             start, int(_within(deals["created"], start, end).sum()),
             int(_within(advanced_days, start, end).sum()), len(won),
@@ -220,21 +221,25 @@ def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFra
                  entries: pd.DataFrame, closed: pd.DataFrame, config: Config,
                  by_day: pd.Series | None) -> tuple[float, bool]:
     """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
-    last snapshot, else rebuilt from dates (estimated: True)."""
+    last snapshot, else rebuilt from dates (estimated: True; ``entries`` sorted by day
+    entered and stage)."""
     if day == as_of:
         return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
     if by_day is not None:
         known = by_day[[start <= d <= day for d in by_day.index]].dropna()
         if len(known):
             return float(known[max(known.index)]), False
-    upto = entries[entries["entered"] <= pd.Timestamp(day)]
-    last = upto.sort_values(["entered", "stage_index"]).groupby("deal")["stage_index"].last()
+    upto = np.searchsorted(entries["entered"].to_numpy("datetime64[ns]"),
+                           np.datetime64(pd.Timestamp(day), "ns"), side="right")
+    # each deal's last entry by then: its first in reverse order
+    rows, first = np.unique(entries["deal"].to_numpy()[:upto][::-1], return_index=True)
+    last = entries["stage_index"].to_numpy()[:upto][::-1][first]
     probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
                            + [0.0])
     ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
-    last = last[~last.index.isin(ended)]
-    amounts = deals["amount"].reindex(last.index).fillna(0.0).to_numpy()
-    return float((amounts * probability[last.to_numpy()]).sum()), True
+    going = ~np.isin(rows, ended)
+    amounts = deals["amount"].reindex(rows[going]).fillna(0.0).to_numpy()
+    return float((amounts * probability[last[going]]).sum()), True
 
 
 def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
@@ -329,17 +334,18 @@ def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config)
 
 def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
              open_positions: list[int], as_of: dt.date) -> tuple[Cohort, ...]:
-    reached = furthest_reached(deals, entries, config)
+    reached = furthest_reached(deals, entries, config).to_numpy()
+    won = (deals["kind"] == "won").to_numpy()
     created = pd.to_datetime(deals["created"])
-    months = created.dt.strftime("%Y-%m")
+    months = (created.dt.year * 12 + created.dt.month - 1).to_numpy()  # NaN when undated
     first = pd.Timestamp(as_of).to_period("M") - (COHORT_MONTHS - 1)
     found = []
     for k in range(COHORT_MONTHS):
-        month = str(first + k)
-        members = months == month
-        found.append(Cohort(month, int(members.sum()),
+        month = first + k
+        members = months == month.year * 12 + month.month - 1
+        found.append(Cohort(str(month), int(members.sum()),
                             tuple(int((reached[members] >= i).sum()) for i in open_positions),
-                            int((deals.loc[members, "kind"] == "won").sum())))
+                            int(won[members].sum())))
     return tuple(found)
 
 
