@@ -416,7 +416,16 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_texts(series: pd.Series) -> pd.Series:
-    """Cells as text (object dtype, None when blank); every cell can be read as text."""
+    """Cells as text (object dtype, None when blank); every cell can be read as text. A
+    column of only text (IDs, names) is stripped cell by cell: factorising 100,000 distinct
+    IDs costs several times more."""
+    if pd.api.types.infer_dtype(series, skipna=True) == "string":
+        cells = series.to_numpy(dtype=object)
+        filled = ~pd.isna(cells)
+        texts = np.full(len(cells), None, dtype=object)
+        texts[filled] = np.array([v.strip() or None for v in cells[filled]] + [None],
+                                 dtype=object)[:-1]
+        return pd.Series(texts, index=series.index, dtype=object)
     codes, texts = text_codes(series)
     return pd.Series(_taken(codes, texts, None), index=series.index, dtype=object)
 

@@ -157,9 +157,9 @@ class Fields:
     def _read(self, role_table: RoleTable, header: str, kind: str
               ) -> tuple[pd.Series, pd.Series]:
         """(values, unreadable mask) of a column: each distinct cell parsed once, the column
-        factorised once for every kind it is read as."""
+        factorised once for every kind but text it is read as."""
         cells = role_table.table.frame[header]
-        if cells.dtype != object:
+        if cells.dtype != object or kind == "text":
             return _parse(cells, kind, self.date_order)
         key = (role_table.table.tab, header)
         if key not in self._cells:
