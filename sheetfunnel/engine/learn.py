@@ -335,21 +335,23 @@ def _number(value: float) -> str:
 
 
 def _categories(header: str, text: pd.Series, closed: np.ndarray) -> Feature:
-    keys = normalised(text).fillna("").to_numpy(dtype=object)
-    counts = pd.Series(keys[closed]).value_counts(sort=False)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    kept = [key for key, _ in ranked[:MAX_LEVELS]]
+    keys, distinct = pd.factorize(normalised(text).fillna("").to_numpy(dtype=object))
+    seen = np.bincount(keys[closed], minlength=len(distinct))
+    ranked = sorted(((int(seen[k]), distinct[k]) for k in np.flatnonzero(seen)),
+                    key=lambda nk: (-nk[0], nk[1]))
+    kept = [key for _, key in ranked[:MAX_LEVELS]]
     # a value is spelled as on its first closed deal: an open deal's spelling would rename it
-    spelled = dict(zip(keys[closed][::-1], text.to_numpy(dtype=object)[closed][::-1],
-                       strict=True))
-    position = {key: i for i, key in enumerate(kept)}
-    labels: list[str | None] = [spelled[k] if k else None for k in kept]
+    first = np.full(len(distinct), len(keys))
+    np.minimum.at(first, keys[closed], np.flatnonzero(closed))
+    spelled = text.to_numpy(dtype=object)
+    where = {key: k for k, key in enumerate(distinct)}
+    labels: list[str | None] = [spelled[first[where[k]]] if k else None for k in kept]
     other = len(ranked) > MAX_LEVELS
-    looked_up = pd.Series(keys, dtype=object).map(position)
-    if other:
-        looked_up = looked_up.where(looked_up.notna() | ~pd.Series(keys).isin(counts.index),
-                                    len(kept))
-    codes = looked_up.fillna(-1).to_numpy().astype(np.int64)
+    # a value no closed deal had is -1; one past the MAX_LEVELS most common is "other"
+    level = np.where(seen > 0, len(kept), -1) if other else np.full(len(distinct), -1)
+    for i, key in enumerate(kept):
+        level[where[key]] = i
+    codes = np.append(level, -1)[keys].astype(np.int64)
     if other:
         labels.append("")
     return Feature(header, codes, tuple(labels), False)
