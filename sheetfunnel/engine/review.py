@@ -150,22 +150,26 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     finished = stays(entries, config)
     stale = _stale_days(finished, deals, entries, config, as_of)
     by_day = entries.sort_values(["entered", "stage_index"])  # for _weighted_at, sorted once
+    created, advanced = _days(deals["created"]), _days(advanced_days)
+    stale_on, closed_on, amounts = _days(stale), _days(closed["day"]), closed["amount"]
+    closed_won, closed_lost = (closed["kind"] == "won").to_numpy(), \
+        (closed["kind"] == "lost").to_numpy()
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
-        won = closed[(closed["kind"] == "won") & _within(closed["day"], start, end)]
-        lost = closed[(closed["kind"] == "lost") & _within(closed["day"], start, end)]
+        won = closed_won & _inside(closed_on, start, end)
+        lost = closed_lost & _inside(closed_on, start, end)
         weighted, estimated_weighted = _weighted_at(
             start, min(end, as_of), as_of, deals, by_day, closed, config, weighted_by_day)
         weeks.append(Week(
-            start, int(_within(deals["created"], start, end).sum()),
-            int(_within(advanced_days, start, end).sum()), len(won),
-            float(won["amount"].sum()), len(lost), float(lost["amount"].sum()),
+            start, int(_inside(created, start, end).sum()),
+            int(_inside(advanced, start, end).sum()), int(won.sum()),
+            float(amounts[won].sum()), int(lost.sum()), float(amounts[lost].sum()),
             history_since is None or start < history_since,
-            int(_within(stale, start, end).sum()), weighted, estimated_weighted))
+            int(_inside(stale_on, start, end).sum()), weighted, estimated_weighted))
     steps = _steps(finished, config, open_positions, starts, entries, as_of)
     period = (starts[-NORM_WEEKS], as_of)
-    velocity = _velocity(entries, config, period)
+    velocity = _velocity(entries, finished, config, period)
     timed = [p for p in velocity if p.median is not None]
     slowest = max(timed, key=lambda p: p.median or 0).stage if timed else None
     strict = strict_funnel(deals, entries, config) \
@@ -178,6 +182,15 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
 
 def _within(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
     return (days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))
+
+
+def _days(days: pd.Series) -> np.ndarray:
+    return pd.to_datetime(days).to_numpy("datetime64[ns]")
+
+
+def _inside(days: np.ndarray, start: dt.date, end: dt.date) -> np.ndarray:
+    """``_within`` of days as numpy datetime64 (NaT is in no week)."""
+    return (days >= np.datetime64(start, "ns")) & (days <= np.datetime64(end, "ns"))
 
 
 def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndarray
@@ -288,9 +301,10 @@ def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
     return tuple(entered), tuple(reached)
 
 
-def _velocity(entries: pd.DataFrame, config: Config, period: tuple[dt.date, dt.date]
-              ) -> tuple[Pace, ...]:
-    table = time_in_stage(entries, config, percentiles=(0.8,), period=period)
+def _velocity(entries: pd.DataFrame, finished: pd.DataFrame, config: Config,
+              period: tuple[dt.date, dt.date]) -> tuple[Pace, ...]:
+    table = time_in_stage(entries, config, percentiles=(0.8,), period=period,
+                          finished=finished)
     return tuple(Pace(row.stage, int(row.left), row.median, row.p80,
                       stage.stall_days if stage.stall_days is not None
                       else config.settings.stall_days)

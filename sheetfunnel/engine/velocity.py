@@ -101,12 +101,14 @@ def _straight_on(config: Config) -> np.ndarray:
 
 
 def time_in_stage(entries: pd.DataFrame, config: Config, *, percentiles: Sequence[float] = (),
-                  period: tuple[dt.date, dt.date] | None = None) -> pd.DataFrame:
+                  period: tuple[dt.date, dt.date] | None = None,
+                  finished: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per configured stage, in funnel order: ``left`` (stays that ended), ``mean`` and
     ``median`` days, and ``p<NN>`` for each of ``percentiles`` (fractions: 0.9 -> ``p90``).
     ``period``: only stays that ended from its first to its last day (both included). Won and
-    lost stages, and stages no dated deal left, have no days (None)."""
-    finished = stays(entries, config)
+    lost stages, and stages no dated deal left, have no days (None). ``finished``: the
+    entries' ``stays`` when the caller has them already."""
+    finished = stays(entries, config) if finished is None else finished
     if period is not None:
         start, end = (pd.Timestamp(day) for day in period)
         finished = finished[(finished["left"] >= start) & (finished["left"] <= end)]
