@@ -182,6 +182,8 @@ def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFram
                 ) -> pd.DataFrame:
     """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row."""
     rows = pd.DataFrame({"row": deals.index, "id": deals["id"].to_numpy()})
+    if activity_cells.empty:  # the usual case: no need to hash every deal's ID
+        rows = rows.iloc[:0]
     from_activities = rows.merge(activity_cells, on="id")[["row", "where", "detail"]]
     return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
 
@@ -218,7 +220,8 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
 def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame
               ) -> tuple[Problem, ...]:
     """Config fields that name no column, and unreadable Activities dates of unknown deals."""
-    orphans = activity_cells[~activity_cells["id"].isin(deals["id"])]
+    orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
+                                                        else ())]
     found = found + [Problem(w, f"{d.split(': ', 1)[-1]} (the activity's date is ignored).",
                              "warning") for w, d in zip(orphans["where"], orphans["detail"],
                                                         strict=True)]

@@ -51,9 +51,12 @@ def stage_entries(deals: pd.DataFrame, field_dates: pd.DataFrame, moves: pd.Data
     entries = entries[(entries["stage_index"] >= 0) & entries["entered"].notna()
                       & (entries["entered"] <= pd.Timestamp(as_of))]
     latest_first = -entries["entered"].to_numpy("datetime64[ns]").view("int64")
-    order = np.lexsort((latest_first, entries["rank"].to_numpy(),
-                        entries["stage_index"].to_numpy(), entries["deal"].to_numpy()))
-    entries = entries.iloc[order].drop_duplicates(["deal", "stage_index"])
+    deal, stage = entries["deal"].to_numpy(), entries["stage_index"].to_numpy()
+    order = np.lexsort((latest_first, entries["rank"].to_numpy(), stage, deal))
+    deal, stage = deal[order], stage[order]
+    first = np.ones(len(order), dtype=bool)  # the first of each deal and stage, sorted so
+    first[1:] = (deal[1:] != deal[:-1]) | (stage[1:] != stage[:-1])
+    entries = entries.iloc[order[first]]
     return entries[ENTRY_COLUMNS].astype({"stage_index": "int64"}).reset_index(drop=True)
 
 
