@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.engine.model import Evaluation
@@ -73,9 +74,9 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
     deals = evaluation.deals
     plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
     described = ("owner", "title", "amount", "customer_id")
-    columns = [[builtin_value(v) for v in deals[name].tolist()] for name in plain + described]
-    days = [None if pd.isna(v) else int(v) for v in deals["days_in_stage"].tolist()]
-    chances = ([_model_chance(v) for v in deals["model_win_probability"].tolist()]
+    columns = [_json_column(deals[name]) for name in plain + described]
+    days = _whole_days(deals["days_in_stage"])
+    chances = (_chances(deals["model_win_probability"])
                if "model_win_probability" in deals else [None] * len(deals))
     factor_lists = ([list(v or ()) for v in deals["model_factors"].tolist()]
                     if "model_factors" in deals else [[] for _ in range(len(deals))])
@@ -116,9 +117,31 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
     }
 
 
-def _model_chance(value: Any) -> float | None:
-    value = builtin_value(value)
-    return None if value is None else round(float(value), 4)
+def _json_column(values: pd.Series) -> list[Any]:
+    """``builtin_value`` of each cell; a column of floats converted at once."""
+    if values.dtype.kind == "f":
+        numbers = values.to_numpy()
+        listed = numbers.tolist()
+        for at in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            listed[at] = None
+        return listed
+    return [v if v.__class__ is str else builtin_value(v) for v in values.tolist()]
+
+
+def _whole_days(values: pd.Series) -> list[int | None]:
+    """Days as whole numbers (the fraction cut off), None when unknown."""
+    days = values.to_numpy(dtype=float)
+    unknown = np.isnan(days)
+    listed: list[int | None] = np.where(unknown, 0, days).astype(np.int64).tolist()
+    for at in np.flatnonzero(unknown).tolist():
+        listed[at] = None
+    return listed
+
+
+def _chances(values: pd.Series) -> list[float | None]:
+    """The model's chances to four places, None where it has none."""
+    return [None if chance is None else round(float(chance), 4)
+            for chance in _json_column(values.astype(float))]
 
 
 def report_json(report: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from sheetfunnel.bulk import no_cyclic_gc
 from sheetfunnel.config import Config, sections_from_toml
 from sheetfunnel.config.targets import parse_targets
 from sheetfunnel.engine.evaluate import evaluate
+from sheetfunnel.engine.fields import Fields
 from sheetfunnel.engine.insights import Insights, insights
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.learn import Learned, learn, model_in_use, with_model
@@ -448,14 +449,17 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     """Pure: the evaluation, the Summary and the state to keep, from what the run read, as of
     ``moment`` (the team's wall-clock time; its date is "today")."""
     as_of = moment.date()
+    # one reading of each column for evaluate, learn and insights
+    fields = Fields(inputs.model.opportunities, inputs.model.customers,
+                    config.settings.date_order)
     evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
                           inputs.model.activities, config, as_of=as_of,
                           memory=inputs.state.memory, history=inputs.history,
-                          lang=inputs.model.lang, now=moment)
+                          lang=inputs.model.lang, now=moment, fields=fields)
     model = inputs.model.with_joins(evaluation.joins) if evaluation.joins else inputs.model
-    learned = learn(model.opportunities, model.customers, evaluation, config)
+    learned = learn(model.opportunities, model.customers, evaluation, config, fields)
     evaluation = with_model(evaluation, learned, config, model.lang)
-    found = insights(learned, evaluation, model.opportunities, model.customers, config)
+    found = insights(learned, evaluation, model.opportunities, model.customers, config, fields)
     shown = _insights_shown(inputs, learned, config)
     targets_tab = model.titles.get("targets")
     targets, target_problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),

@@ -276,23 +276,32 @@ def _show(value: object) -> str:
 # ---------------------------------------------------------------- Series readers (the engine)
 
 
-def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def distinct_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code of each cell, -1 when blank; the distinct cells as object).
 
     pandas counts True and 1 (False and 0) as one value; here a true/false cell is never the
-    same as a number, whichever comes first."""
+    same as a number, whichever comes first. Only the cells of a 0/1 or true/false code are
+    looked at to tell."""
     cells = series.astype(object)
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object)
     kinds = set(map(type, uniques))  # a column of IDs or names: only str, nothing to look at
-    if bool in kinds or np.bool_ in kinds or kinds != {str} and any(
-            _is_plain_number(v) and v in (0, 1) for v in uniques if type(v) is not str):
-        return _apart(cells.to_numpy())
+    if kinds == {str}:
+        return codes, uniques
+    suspects = [i for i, v in enumerate(uniques) if type(v) is not str and (
+        isinstance(v, bool | np.bool_) or _is_plain_number(v) and v in (0, 1))]
+    if not suspects:
+        return codes, uniques
+    values = cells.to_numpy()
+    shared = values[np.isin(codes, suspects)]
+    boolean = sum(isinstance(v, bool | np.bool_) for v in shared)
+    if 0 < boolean < len(shared):
+        return _apart(values)
     return codes, uniques
 
 
 def _apart(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_distinct`` of cells that may hold both true/false and 0/1: factorised separately."""
+    """``distinct_cells`` of cells that may hold both true/false and 0/1: factorised separately."""
     boolean = np.fromiter((isinstance(v, bool | np.bool_) for v in cells), dtype=bool,
                           count=len(cells))
     others, other_uniques = pd.factorize(cells[~boolean], use_na_sentinel=True)
@@ -319,7 +328,7 @@ def _indexed(series: pd.Series, codes: np.ndarray, values: np.ndarray, bad: np.n
 def _parse_distinct(series: pd.Series, reader: Callable[[Any], object], empty: object
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse each distinct value once: (codes, parsed uniques as object, unreadable uniques)."""
-    codes, uniques = _distinct(series)
+    codes, uniques = distinct_cells(series)
     parsed = np.empty(len(uniques), dtype=object)
     bad = np.zeros(len(uniques), dtype=bool)
     for i, value in enumerate(uniques):
@@ -339,7 +348,7 @@ def parse_amounts(series: pd.Series, *, counts: bool = False) -> tuple[pd.Series
         numbers = series.astype(float)
         infinite = pd.Series(np.isinf(numbers.to_numpy()), index=series.index)
         return numbers.mask(infinite), infinite
-    codes, uniques = _distinct(series)
+    codes, uniques = distinct_cells(series)
     values = np.full(len(uniques), np.nan)
     bad = np.zeros(len(uniques), dtype=bool)
     for i, value in enumerate(uniques):
@@ -373,7 +382,7 @@ def _parse_moments(series: pd.Series, read: Callable[[Any], dt.date | None], *, 
     a date-time to the nanosecond."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
-    codes, uniques = _distinct(series)
+    codes, uniques = distinct_cells(series)
     values = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
     bad = np.zeros(len(uniques), dtype=bool)
     for i, value in enumerate(uniques):
@@ -397,7 +406,7 @@ def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Cells as text, factorised: (code of each cell, -1 when blank; the distinct texts).
     Cells that read the same (``" a"``, ``"a"``) share a code, so callers can group on codes."""
-    codes, uniques = _distinct(series)
+    codes, uniques = distinct_cells(series)
     texts = [v.strip() if isinstance(v, str) else read_text(v) for v in uniques]
     if all(text is value and text for text, value in zip(texts, uniques, strict=True)):
         return codes, uniques  # already trimmed, filled and distinct
@@ -406,8 +415,21 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _taken(codes, same, -1), np.asarray(distinct, dtype=object)
 
 
+_SAMPLE = 1000  # first cells that tell a column of distinct texts
+
+
 def parse_texts(series: pd.Series) -> pd.Series:
-    """Cells as text (object dtype, None when blank); every cell can be read as text."""
+    """Cells as text (object dtype, None when blank); every cell can be read as text. A
+    column of only text whose first cells hardly repeat (IDs, titles) is stripped cell by
+    cell: factorising 100,000 distinct IDs costs several times more."""
+    if len(series) > _SAMPLE and len(pd.unique(series.iloc[:_SAMPLE])) > _SAMPLE // 2 and \
+            pd.api.types.infer_dtype(series, skipna=True) == "string":
+        cells = series.to_numpy(dtype=object)
+        filled = ~pd.isna(cells)
+        texts = np.full(len(cells), None, dtype=object)
+        texts[filled] = np.array([v.strip() or None for v in cells[filled]] + [None],
+                                 dtype=object)[:-1]
+        return pd.Series(texts, index=series.index, dtype=object)
     codes, texts = text_codes(series)
     return pd.Series(_taken(codes, texts, None), index=series.index, dtype=object)
 

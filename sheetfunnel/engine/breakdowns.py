@@ -30,21 +30,21 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
     and in no average (``undated_deals`` says how many deals of a known stage that is).
     """
     kind = deals["kind"]
-    won, lost, open_ = deals[kind == "won"], deals[kind == "lost"], deals[kind == "open"]
-    month = pd.Timestamp(as_of).to_period("M")
-    entered_month = deals["stage_entered"].dt.to_period("M")
-    won_now = won[entered_month[won.index] == month]
-    lost_now = lost[entered_month[lost.index] == month]
-    cycle = (won["stage_entered"] - won["created"]).dt.days.dropna()
+    won, lost, open_ = kind == "won", kind == "lost", kind == "open"
+    amount, entered = deals["amount"], deals["stage_entered"]
+    this_month = (entered.dt.year == as_of.year) & (entered.dt.month == as_of.month)
+    won_now, lost_now = won & this_month, lost & this_month
+    cycle = (entered[won] - deals["created"][won]).dt.days.dropna()
+    won_count, lost_count = int(won.sum()), int(lost.sum())
     return {
-        "open_count": int(len(open_)),
-        "open_amount": float(open_["amount"].sum()),
-        "weighted_pipeline": float(open_["weighted_amount"].sum()),
-        "won_this_month": int(len(won_now)),
-        "won_amount_this_month": float(won_now["amount"].sum()),
-        "lost_this_month": int(len(lost_now)),
-        "lost_amount_this_month": float(lost_now["amount"].sum()),
-        "win_rate": rate(len(won), len(won) + len(lost)),
+        "open_count": int(open_.sum()),
+        "open_amount": float(amount[open_].sum()),
+        "weighted_pipeline": float(deals["weighted_amount"][open_].sum()),
+        "won_this_month": int(won_now.sum()),
+        "won_amount_this_month": float(amount[won_now].sum()),
+        "lost_this_month": int(lost_now.sum()),
+        "lost_amount_this_month": float(amount[lost_now].sum()),
+        "win_rate": rate(won_count, won_count + lost_count),
         "avg_cycle_days": None if cycle.empty else float(cycle.mean()),
         "undated_deals": int((kind.notna() & deals["stage_entered"].isna()).sum()),
     }
@@ -57,9 +57,11 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
     None (no data) when none of the owner's open deals has any activity, never a perfect score
     for an owner nobody logged a follow-up for.
     """
-    frame = deals.assign(owner=_label(deals["owner"]))
+    frame = deals[["kind", "has_activity", "amount", "weighted_amount"]].assign(
+        owner=_label(deals["owner"]))
     kind = frame["kind"]
-    overdue = frame["flag_codes"].map(lambda codes: "FOLLOW_UP_OVERDUE" in codes)
+    overdue = pd.Series(["FOLLOW_UP_OVERDUE" in codes for codes in deals["flag_codes"].tolist()],
+                        index=deals.index, dtype=bool)
     followed = (kind == "open") & frame["has_activity"].astype(bool)
     frame = frame.assign(
         is_open=kind == "open", is_won=kind == "won", is_lost=kind == "lost",
@@ -84,7 +86,7 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
 
 def sources(deals: pd.DataFrame) -> pd.DataFrame:
     """Per source or channel: deals, won, and conversion = won / all deals from it."""
-    frame = deals.assign(source=_label(deals["source"]), is_won=deals["kind"] == "won")
+    frame = pd.DataFrame({"source": _label(deals["source"]), "is_won": deals["kind"] == "won"})
     grouped = frame.groupby("source", sort=True)
     table = pd.DataFrame({"total": grouped.size(), "won": grouped["is_won"].sum()}).reset_index()
     table["conversion"] = [rate(w, t) for w, t in zip(table["won"], table["total"], strict=True)]
@@ -93,7 +95,7 @@ def sources(deals: pd.DataFrame) -> pd.DataFrame:
 
 def lost_reasons(deals: pd.DataFrame) -> pd.DataFrame:
     """Why deals were lost: count, share of lost deals, amount."""
-    lost = deals[deals["kind"] == "lost"]
+    lost = deals.loc[deals["kind"] == "lost", ["lost_reason", "amount"]]
     columns = ["reason", "count", "share", "amount"]
     if lost.empty:
         return pd.DataFrame(columns=columns)

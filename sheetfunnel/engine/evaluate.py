@@ -37,13 +37,15 @@ NO_DATES = "datetime64[ns]"
 def evaluate(opportunities: RoleTable, customers: RoleTable | None,
              activities: RoleTable | None, config: Config, *, as_of: dt.date,
              memory: StageMemory, history: pd.DataFrame | None = None,
-             lang: str = "en", now: dt.datetime | None = None) -> Evaluation:
+             lang: str = "en", now: dt.datetime | None = None,
+             fields: Fields | None = None) -> Evaluation:
     """Judge every opportunity: criteria, score, grade, win %, stage memory and flags (their
     sentences in ``lang``, which the run decides once). ``now`` (on ``as_of``; default its
-    start) only moves NO_FIRST_RESPONSE, which counts real hours."""
+    start) only moves NO_FIRST_RESPONSE, which counts real hours. ``fields``: a new Fields of
+    these tables that learn and insights read from after (each column is read once)."""
     settings = config.settings
     words = words_for(lang)
-    fields = Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
     deals = _with_activity(deals, logged)
@@ -180,6 +182,8 @@ def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFram
                 ) -> pd.DataFrame:
     """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row."""
     rows = pd.DataFrame({"row": deals.index, "id": deals["id"].to_numpy()})
+    if activity_cells.empty:  # the usual case: no need to hash every deal's ID
+        rows = rows.iloc[:0]
     from_activities = rows.merge(activity_cells, on="id")[["row", "where", "detail"]]
     return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
 
@@ -216,7 +220,8 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
 def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame
               ) -> tuple[Problem, ...]:
     """Config fields that name no column, and unreadable Activities dates of unknown deals."""
-    orphans = activity_cells[~activity_cells["id"].isin(deals["id"])]
+    orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
+                                                        else ())]
     found = found + [Problem(w, f"{d.split(': ', 1)[-1]} (the activity's date is ignored).",
                              "warning") for w, d in zip(orphans["where"], orphans["detail"],
                                                         strict=True)]

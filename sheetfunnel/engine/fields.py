@@ -21,6 +21,7 @@ from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
     DateOrder,
+    distinct_cells,
     parse_amounts,
     parse_dates,
     parse_moments,
@@ -75,7 +76,10 @@ class Fields:
     date_order: DateOrder
     unreadable: list[pd.DataFrame] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    _cache: dict[tuple[str, str, str, bool], pd.Series] = field(default_factory=dict)
+    _cache: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
+    _noted: set[tuple[str, str, str]] = field(default_factory=set)
+    _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
+    _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
@@ -130,11 +134,18 @@ class Fields:
     def column(self, role_table: RoleTable, header: str, kind: str, *, strict: bool = True
                ) -> pd.Series:
         """A column read as ``kind`` (text, number, count: a number that may carry a unit, date,
-        moment: a date keeping its time of day), aligned to Opportunities rows."""
-        key = (role_table.table.tab, header, kind, strict)
+        moment: a date keeping its time of day), aligned to Opportunities rows. Each column is
+        read once per kind, whoever asks (evaluate, learn and insights share one Fields); a
+        ``strict`` read notes its unreadable cells once."""
+        key = (role_table.table.tab, header, kind)
         if key not in self._cache:
-            values = self._read(role_table, header, kind, strict)
+            values, self._invalid[key] = self._read(role_table, header, kind)
             self._cache[key] = values if role_table is self.opportunities else self._join(values)
+        invalid = self._invalid[key]
+        if strict and key not in self._noted and kind != "text":
+            self._noted.add(key)
+            if invalid.any():
+                self._note(role_table, header, invalid[invalid].index, self._reader(kind))
         return self._cache[key]
 
     def _join(self, values: pd.Series) -> pd.Series:
@@ -143,26 +154,35 @@ class Fields:
         joined = values.reindex(rows.to_numpy())
         return pd.Series(joined.to_numpy(), index=rows.index, dtype=values.dtype)
 
-    def _read(self, role_table: RoleTable, header: str, kind: str, strict: bool) -> pd.Series:
+    def _read(self, role_table: RoleTable, header: str, kind: str
+              ) -> tuple[pd.Series, pd.Series]:
+        """(values, unreadable mask) of a column: each distinct cell parsed once, the column
+        factorised once for every kind but text it is read as."""
         cells = role_table.table.frame[header]
-        if kind == "text":
-            return parse_texts(cells)
-        if kind in ("number", "count"):
-            values, invalid = parse_amounts(cells, counts=kind == "count")
-            reader: Callable[[Any], object] = read_quantity if kind == "count" else read_number
-        elif kind == "moment":
-            values, invalid = parse_moments(cells, self.date_order)
+        if cells.dtype != object or kind == "text":
+            return _parse(cells, kind, self.date_order)
+        key = (role_table.table.tab, header)
+        if key not in self._cells:
+            codes, uniques = distinct_cells(cells)
+            self._cells[key] = codes, pd.Series(uniques, dtype=object)
+        codes, uniques = self._cells[key]
+        values, invalid = _parse(uniques, kind, self.date_order)
+        blank = {"text": None, "date": np.datetime64("NaT", "ns"),
+                 "moment": np.datetime64("NaT", "ns")}.get(kind, np.nan)
+        taken = np.append(values.to_numpy(), np.array([blank], dtype=values.dtype))[codes]
+        return (pd.Series(taken, index=cells.index, dtype=values.dtype),
+                pd.Series(np.append(invalid.to_numpy(dtype=bool), False)[codes],
+                          index=cells.index))
 
-            def reader(cell: object) -> object:
-                return read_moment(cell, self.date_order)  # type: ignore[arg-type]
-        else:
-            values, invalid = parse_dates(cells, self.date_order)
-
-            def reader(cell: object) -> object:
-                return read_date(cell, self.date_order)  # type: ignore[arg-type]
-        if strict and invalid.any():
-            self._note(role_table, header, invalid[invalid].index, reader)
-        return values
+    def _reader(self, kind: str) -> Callable[[Any], object]:
+        """The scalar reader of ``kind``, which says why a cell cannot be read."""
+        if kind == "count":
+            return read_quantity
+        if kind == "number":
+            return read_number
+        if kind == "moment":
+            return lambda cell: read_moment(cell, self.date_order)
+        return lambda cell: read_date(cell, self.date_order)
 
     def _note(self, role_table: RoleTable, header: str, rows: pd.Index,
               reader: Callable[[object], object]) -> None:
@@ -186,3 +206,14 @@ class Fields:
         if not self.unreadable:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in UNREADABLE_COLUMNS})
         return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])
+
+
+def _parse(cells: pd.Series, kind: str, date_order: DateOrder) -> tuple[pd.Series, pd.Series]:
+    """(values, unreadable mask) of ``cells`` read as ``kind``."""
+    if kind == "text":
+        return parse_texts(cells), pd.Series(False, index=cells.index)
+    if kind in ("number", "count"):
+        return parse_amounts(cells, counts=kind == "count")
+    if kind == "moment":
+        return parse_moments(cells, date_order)
+    return parse_dates(cells, date_order)

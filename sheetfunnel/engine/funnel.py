@@ -20,7 +20,8 @@ FUNNEL_COLUMNS = ["stage", "kind", "reached", "current", "conversion_from_previo
 
 def funnel(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
     """One row per configured stage, in funnel order."""
-    known = deals[deals["stage_index"] >= 0]
+    known = deals.loc[deals["stage_index"] >= 0, ["stage_index", "kind", "proven_index", "amount",
+                                                  "weighted_amount", "days_in_stage"]]
     index = known["stage_index"].to_numpy()
     kind = known["kind"].to_numpy()
     proven = known["proven_index"].to_numpy()

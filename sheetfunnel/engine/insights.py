@@ -9,6 +9,7 @@ exact tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from scipy.stats import binomtest, chi2_contingency, false_discovery_control, fisher_exact, norm
 
-from sheetfunnel.config.model import Config
+from sheetfunnel.config.model import Config, Dimension
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.learn import Learned
 from sheetfunnel.engine.model import Evaluation
@@ -125,12 +126,29 @@ class Insights:
 
 
 def insights(learned: Learned, evaluation: Evaluation, opportunities: RoleTable,
-             customers: RoleTable | None, config: Config) -> Insights:
-    fields = Fields(opportunities, customers, config.settings.date_order)
-    scorecard, backwards = scorecard_check(learned, evaluation, fields, config)
+             customers: RoleTable | None, config: Config, fields: Fields | None = None
+             ) -> Insights:
+    """Traits, the scorecard checked, A/B tests, values scoring alike and suggested weights
+    (``fields``: the engine's, to reuse the columns it read)."""
+    fields = fields or Fields(opportunities, customers, config.settings.date_order)
+    index = evaluation.deals.index
+    points = {d.name: dimension_points(d, fields, index) for d in config.dimensions
+              if fields.locate(d.field) is not None}
+    scorecard, backwards = scorecard_check(learned, evaluation, fields, config, points)
     return Insights(traits(learned), scorecard, backwards, ab_tests(evaluation, fields, config),
-                    scores_like(learned, evaluation, fields, config),
-                    suggested_weights(learned, evaluation, fields, config))
+                    scores_like(learned, evaluation, fields, config, points),
+                    suggested_weights(learned, evaluation, fields, config, points))
+
+
+Points = Mapping[str, pd.Series]
+
+
+def _points(dimension: Dimension, fields: Fields, index: pd.Index, points: Points | None
+            ) -> pd.Series:
+    """A dimension's points per row: from ``points`` (each found dimension's, given once for
+    the three checks) or scored here."""
+    return points[dimension.name] if points is not None else \
+        dimension_points(dimension, fields, index)
 
 
 def traits(learned: Learned) -> tuple[Trait, ...]:
@@ -195,7 +213,8 @@ def _backwards(scope: str, levels: list[Level]) -> Backwards | None:
     return best
 
 
-def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
+def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config,
+                    points: Points | None = None
                     ) -> tuple[tuple[Level, ...], tuple[Backwards, ...]]:
     """Win rate by grade and by each Scoring dimension's points on closed deals, and where a
     lower grade or fewer points won clearly more."""
@@ -207,17 +226,19 @@ def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, co
     for dimension in config.dimensions:
         if fields.locate(dimension.field) is None:
             continue
-        points = dimension_points(dimension, fields, deals.index)[closed]
-        order = sorted(points.unique(), reverse=True)
-        labels = points.map(lambda v: f"{v:g}")
-        dim_levels = _levels(dimension.name, labels, won, [f"{v:g}" for v in order])
+        given = _points(dimension, fields, deals.index, points)[closed]
+        codes, uniques = pd.factorize(given)
+        shown = np.array([f"{v:g}" for v in uniques], dtype=object)
+        labels = pd.Series(shown[codes], index=given.index, dtype=object)
+        dim_levels = _levels(dimension.name, labels, won,
+                             [f"{v:g}" for v in sorted(uniques, reverse=True)])
         levels += dim_levels
         found.append(_backwards(dimension.name, dim_levels))
     return tuple(levels), tuple(b for b in found if b is not None)
 
 
-def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
-                ) -> tuple[ScoresLike, ...]:
+def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config,
+                points: Points | None = None) -> tuple[ScoresLike, ...]:
     """Per Scoring dimension, the value that wins clearly more (1.25× the average or more)
     than another value given the same points: "Finance wins 2.1× the average but scores like
     Retail"."""
@@ -225,26 +246,23 @@ def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config
     if not base:
         return ()
     index = evaluation.deals.index
-    closed = pd.Series(learned.closed, index=index)
-    won = pd.Series(learned.won, index=index)[closed]
+    closed = learned.closed
+    won = learned.won[closed]
     found = []
     for dimension in config.dimensions:
         text = fields.text(dimension.field) if fields.locate(dimension.field) else None
         if text is None:
             continue
-        frame = pd.DataFrame({"key": normalised(text)[closed], "text": text[closed], "won": won,
-                              "points": dimension_points(dimension, fields, index)[closed]})
-        values = frame.dropna().groupby("key").agg(text=("text", "first"), deals=("won", "size"),
-                                                   won=("won", "sum"), points=("points", "first"))
-        values = values[values["deals"] >= TOO_FEW].sort_index()
+        values = _values(normalised(text).to_numpy(dtype=object)[closed],
+                         text.to_numpy(dtype=object)[closed], won,
+                         _points(dimension, fields, index, points).to_numpy()[closed])
         best = None
-        for high in values.itertuples():
-            for low in values.itertuples():
+        for high in values:
+            for low in values:
                 if high.points != low.points or high.won / high.deals < 1.25 * base \
                         or high.won / high.deals < low.won / low.deals + 0.1:
                     continue
-                p, _ = _two_proportions(int(high.won), int(high.deals), int(low.won),
-                                        int(low.deals))
+                p, _ = _two_proportions(high.won, high.deals, low.won, low.deals)
                 if p < ALPHA and (best is None or p < best.p_value):
                     best = ScoresLike(dimension.name, str(high.text),
                                       high.won / high.deals / base, str(low.text), p)
@@ -253,8 +271,32 @@ def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config
     return tuple(found)
 
 
-def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config
-                      ) -> tuple[Suggested, ...]:
+@dataclass(frozen=True)
+class _Value:
+    text: object
+    deals: int
+    won: int
+    points: float
+
+
+def _values(keys: np.ndarray, texts: np.ndarray, won: np.ndarray, points: np.ndarray
+            ) -> list[_Value]:
+    """Each value (by its normalised key, blank left out) with TOO_FEW closed deals or more,
+    by key: spelled and scored as on its first deal, its deals and wins."""
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    filled = codes >= 0
+    codes, rows = codes[filled], np.flatnonzero(filled)
+    deals = np.bincount(codes, minlength=len(uniques))
+    wins = np.bincount(codes[won[filled]], minlength=len(uniques))
+    first = np.full(len(uniques), len(keys))
+    np.minimum.at(first, codes, rows)
+    return [_Value(texts[first[c]], int(deals[c]), int(wins[c]), float(points[first[c]]))
+            for c in sorted(range(len(uniques)), key=lambda c: uniques[c])
+            if deals[c] >= TOO_FEW]
+
+
+def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, config: Config,
+                      points: Points | None = None) -> tuple[Suggested, ...]:
     """Per Scoring dimension, the weight the closed deals suggest: a logistic regression of won
     on each dimension's points (scaled 0-1 by its best points, lightly L2-penalised, no
     coefficient below 0), turned back to per-point weights and scaled to the current weights'
@@ -270,7 +312,7 @@ def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, 
     if not dimensions or total <= 0:
         return ()
     closed = learned.closed
-    x = np.column_stack([dimension_points(d, fields, index).to_numpy()[closed] / d.max_points
+    x = np.column_stack([_points(d, fields, index, points).to_numpy()[closed] / d.max_points
                          for d in dimensions])
     y = learned.won[closed].astype(float)
     sign = 2 * y - 1

@@ -98,15 +98,16 @@ class Learned:
 
 
 def learn(opportunities: RoleTable, customers: RoleTable | None, evaluation: Evaluation,
-          config: Config) -> Learned:
-    """Features, gate, holdout quality and, when trusted, the chance of every open deal."""
+          config: Config, fields: Fields | None = None) -> Learned:
+    """Features, gate, holdout quality and, when trusted, the chance of every open deal
+    (``fields``: the engine's, to reuse the columns it read)."""
     settings = config.settings
     deals = evaluation.deals
     kind = deals["kind"].to_numpy(dtype=object)
     won, lost = kind == "won", kind == "lost"
     closed = won | lost
     counts = int(won.sum()), int(lost.sum())
-    fields = Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order)
     features, problems = model_features(fields, config, closed, kind == "open")
     base = Learned("not_enough_history", *counts, features, closed, won, problems=problems)
     if counts[0] < settings.model_min_won or counts[1] < settings.model_min_lost:
@@ -180,7 +181,7 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
     chance = 1 / (1 + np.exp(-logit))
     padded = np.append(model.columns, 0.0)
     shifts: list[np.ndarray] = []
-    evidence: list[tuple[np.ndarray, np.ndarray]] = []
+    evidence: list[tuple[list[int], list[int]]] = []
     offsets: list[int] = []
     offset = 0
     for number, feature in enumerate(features):
@@ -191,24 +192,27 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
         column = np.asarray(open_codes)[:, number]
         effect = np.where(column >= 0, padded[column], 0.0)
         shifts.append(chance - 1 / (1 + np.exp(-(logit - effect))))
-        evidence.append((seen, wins))
+        evidence.append((seen.tolist(), wins.tolist()))
         offsets.append(offset)
         offset += size
     if not shifts:
         return {}
     points = np.column_stack(shifts)
     order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :SHOWN_FACTORS]
+    top = np.take_along_axis(points, order, axis=1)
+    # the largest first, so the reasons shown are each row's first ones of LEAST_POINTS or more
+    shown = (np.abs(top) >= LEAST_POINTS).sum(axis=1).tolist()
+    levels = (np.take_along_axis(np.asarray(open_codes), order, axis=1)
+              - np.asarray(offsets)[order]).tolist()
     made: dict[int, tuple[Factor, ...]] = {}
-    for i, row in enumerate(rows):
+    for row, count, fields, level, moved in zip(rows.tolist(), shown, order.tolist(), levels,
+                                                top.tolist(), strict=True):
         found = []
-        for f in order[i]:
-            if abs(points[i, f]) < LEAST_POINTS:
-                break
-            feature = features[f]
-            level = int(open_codes[i, f] - offsets[f])
-            seen, wins = evidence[f]
-            found.append(Factor(feature.name, feature.labels[level], feature.numeric,
-                                float(points[i, f]), int(wins[level]), int(seen[level])))
+        for k in range(count):
+            feature = features[fields[k]]
+            seen, wins = evidence[fields[k]]
+            found.append(Factor(feature.name, feature.labels[level[k]], feature.numeric,
+                                moved[k], wins[level[k]], seen[level[k]]))
         made[int(row)] = tuple(found)
     return made
 
@@ -331,21 +335,23 @@ def _number(value: float) -> str:
 
 
 def _categories(header: str, text: pd.Series, closed: np.ndarray) -> Feature:
-    keys = normalised(text).fillna("").to_numpy(dtype=object)
-    counts = pd.Series(keys[closed]).value_counts(sort=False)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    kept = [key for key, _ in ranked[:MAX_LEVELS]]
+    keys, distinct = pd.factorize(normalised(text).fillna("").to_numpy(dtype=object))
+    seen = np.bincount(keys[closed], minlength=len(distinct))
+    ranked = sorted(((int(seen[k]), distinct[k]) for k in np.flatnonzero(seen)),
+                    key=lambda nk: (-nk[0], nk[1]))
+    kept = [key for _, key in ranked[:MAX_LEVELS]]
     # a value is spelled as on its first closed deal: an open deal's spelling would rename it
-    spelled = dict(zip(keys[closed][::-1], text.to_numpy(dtype=object)[closed][::-1],
-                       strict=True))
-    position = {key: i for i, key in enumerate(kept)}
-    labels: list[str | None] = [spelled[k] if k else None for k in kept]
+    first = np.full(len(distinct), len(keys))
+    np.minimum.at(first, keys[closed], np.flatnonzero(closed))
+    spelled = text.to_numpy(dtype=object)
+    where = {key: k for k, key in enumerate(distinct)}
+    labels: list[str | None] = [spelled[first[where[k]]] if k else None for k in kept]
     other = len(ranked) > MAX_LEVELS
-    looked_up = pd.Series(keys, dtype=object).map(position)
-    if other:
-        looked_up = looked_up.where(looked_up.notna() | ~pd.Series(keys).isin(counts.index),
-                                    len(kept))
-    codes = looked_up.fillna(-1).to_numpy().astype(np.int64)
+    # a value no closed deal had is -1; one past the MAX_LEVELS most common is "other"
+    level = np.where(seen > 0, len(kept), -1) if other else np.full(len(distinct), -1)
+    for i, key in enumerate(kept):
+        level[where[key]] = i
+    codes = np.append(level, -1)[keys].astype(np.int64)
     if other:
         labels.append("")
     return Feature(header, codes, tuple(labels), False)
@@ -359,12 +365,8 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
     deals = evaluation.deals.copy()
     chance = learned.chance.reindex(deals.index)
     deals["model_win_probability"] = chance
-    said: dict[Factor, str] = {}
-    deals["model_factors"] = pd.Series(
-        [tuple(said.setdefault(f, factor_text(f.field, f.value, f.numeric, f.points, f.won,
-                                              f.deals, lang))
-               for f in learned.factors.get(int(r), ())) for r in deals.index],
-        index=deals.index, dtype=object)
+    deals["model_factors"] = pd.Series(_factor_texts(learned.factors, deals.index, lang),
+                                       index=deals.index, dtype=object)
     mode = config.settings.win_probability
     if learned.trained and mode != "stage":
         weight = 1.0 if mode == "model" else config.settings.blend_weight
@@ -374,6 +376,29 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
         deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
     return dataclasses.replace(evaluation, deals=deals,
                                problems=evaluation.problems + learned.problems)
+
+
+def _factor_texts(factors: dict[int, tuple[Factor, ...]], index: pd.Index, lang: str
+                  ) -> list[tuple[str, ...]]:
+    """Each row's reasons as the Why cell words them (none for a row without); reasons that
+    read the same (same value, same whole points) are worded once."""
+    said: dict[tuple[object, ...], str] = {}
+
+    def text(f: Factor) -> str:
+        key = (f.field, f.value, f.numeric, f.points > 0, round(f.points * 100), f.won, f.deals)
+        found = said.get(key)
+        if found is None:
+            found = said[key] = factor_text(f.field, f.value, f.numeric, f.points, f.won,
+                                            f.deals, lang)
+        return found
+
+    texts: list[tuple[str, ...]] = [()] * len(index)
+    if factors:
+        at = index.get_indexer(list(factors))
+        for position, row_factors in zip(at.tolist(), factors.values(), strict=True):
+            if position >= 0:
+                texts[position] = tuple(map(text, row_factors))
+    return texts
 
 
 def model_in_use(learned: Learned, config: Config) -> bool:

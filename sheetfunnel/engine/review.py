@@ -149,22 +149,27 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     closed = _closed_days(deals, entries, entry_kind)
     finished = stays(entries, config)
     stale = _stale_days(finished, deals, entries, config, as_of)
+    by_day = entries.sort_values(["entered", "stage_index"])  # for _weighted_at, sorted once
+    created, advanced = _days(deals["created"]), _days(advanced_days)
+    stale_on, closed_on, amounts = _days(stale), _days(closed["day"]), closed["amount"]
+    closed_won, closed_lost = (closed["kind"] == "won").to_numpy(), \
+        (closed["kind"] == "lost").to_numpy()
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
-        won = closed[(closed["kind"] == "won") & _within(closed["day"], start, end)]
-        lost = closed[(closed["kind"] == "lost") & _within(closed["day"], start, end)]
+        won = closed_won & _inside(closed_on, start, end)
+        lost = closed_lost & _inside(closed_on, start, end)
         weighted, estimated_weighted = _weighted_at(
-            start, min(end, as_of), as_of, deals, entries, closed, config, weighted_by_day)
+            start, min(end, as_of), as_of, deals, by_day, closed, config, weighted_by_day)
         weeks.append(Week(
-            start, int(_within(deals["created"], start, end).sum()),
-            int(_within(advanced_days, start, end).sum()), len(won),
-            float(won["amount"].sum()), len(lost), float(lost["amount"].sum()),
+            start, int(_inside(created, start, end).sum()),
+            int(_inside(advanced, start, end).sum()), int(won.sum()),
+            float(amounts[won].sum()), int(lost.sum()), float(amounts[lost].sum()),
             history_since is None or start < history_since,
-            int(_within(stale, start, end).sum()), weighted, estimated_weighted))
+            int(_inside(stale_on, start, end).sum()), weighted, estimated_weighted))
     steps = _steps(finished, config, open_positions, starts, entries, as_of)
     period = (starts[-NORM_WEEKS], as_of)
-    velocity = _velocity(entries, config, period)
+    velocity = _velocity(entries, finished, config, period)
     timed = [p for p in velocity if p.median is not None]
     slowest = max(timed, key=lambda p: p.median or 0).stage if timed else None
     strict = strict_funnel(deals, entries, config) \
@@ -177,6 +182,15 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
 
 def _within(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
     return (days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))
+
+
+def _days(days: pd.Series) -> np.ndarray:
+    return pd.to_datetime(days).to_numpy("datetime64[ns]")
+
+
+def _inside(days: np.ndarray, start: dt.date, end: dt.date) -> np.ndarray:
+    """``_within`` of days as numpy datetime64 (NaT is in no week)."""
+    return (days >= np.datetime64(start, "ns")) & (days <= np.datetime64(end, "ns"))
 
 
 def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndarray
@@ -220,21 +234,25 @@ def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFra
                  entries: pd.DataFrame, closed: pd.DataFrame, config: Config,
                  by_day: pd.Series | None) -> tuple[float, bool]:
     """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
-    last snapshot, else rebuilt from dates (estimated: True)."""
+    last snapshot, else rebuilt from dates (estimated: True; ``entries`` sorted by day
+    entered and stage)."""
     if day == as_of:
         return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
     if by_day is not None:
         known = by_day[[start <= d <= day for d in by_day.index]].dropna()
         if len(known):
             return float(known[max(known.index)]), False
-    upto = entries[entries["entered"] <= pd.Timestamp(day)]
-    last = upto.sort_values(["entered", "stage_index"]).groupby("deal")["stage_index"].last()
+    upto = np.searchsorted(entries["entered"].to_numpy("datetime64[ns]"),
+                           np.datetime64(pd.Timestamp(day), "ns"), side="right")
+    # each deal's last entry by then: its first in reverse order
+    rows, first = np.unique(entries["deal"].to_numpy()[:upto][::-1], return_index=True)
+    last = entries["stage_index"].to_numpy()[:upto][::-1][first]
     probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
                            + [0.0])
     ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
-    last = last[~last.index.isin(ended)]
-    amounts = deals["amount"].reindex(last.index).fillna(0.0).to_numpy()
-    return float((amounts * probability[last.to_numpy()]).sum()), True
+    going = ~np.isin(rows, ended)
+    amounts = deals["amount"].reindex(rows[going]).fillna(0.0).to_numpy()
+    return float((amounts * probability[last[going]]).sum()), True
 
 
 def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
@@ -283,9 +301,10 @@ def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
     return tuple(entered), tuple(reached)
 
 
-def _velocity(entries: pd.DataFrame, config: Config, period: tuple[dt.date, dt.date]
-              ) -> tuple[Pace, ...]:
-    table = time_in_stage(entries, config, percentiles=(0.8,), period=period)
+def _velocity(entries: pd.DataFrame, finished: pd.DataFrame, config: Config,
+              period: tuple[dt.date, dt.date]) -> tuple[Pace, ...]:
+    table = time_in_stage(entries, config, percentiles=(0.8,), period=period,
+                          finished=finished)
     return tuple(Pace(row.stage, int(row.left), row.median, row.p80,
                       stage.stall_days if stage.stall_days is not None
                       else config.settings.stall_days)
@@ -329,17 +348,18 @@ def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config)
 
 def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
              open_positions: list[int], as_of: dt.date) -> tuple[Cohort, ...]:
-    reached = furthest_reached(deals, entries, config)
+    reached = furthest_reached(deals, entries, config).to_numpy()
+    won = (deals["kind"] == "won").to_numpy()
     created = pd.to_datetime(deals["created"])
-    months = created.dt.strftime("%Y-%m")
+    months = (created.dt.year * 12 + created.dt.month - 1).to_numpy()  # NaN when undated
     first = pd.Timestamp(as_of).to_period("M") - (COHORT_MONTHS - 1)
     found = []
     for k in range(COHORT_MONTHS):
-        month = str(first + k)
-        members = months == month
-        found.append(Cohort(month, int(members.sum()),
+        month = first + k
+        members = months == month.year * 12 + month.month - 1
+        found.append(Cohort(str(month), int(members.sum()),
                             tuple(int((reached[members] >= i).sum()) for i in open_positions),
-                            int((deals.loc[members, "kind"] == "won").sum())))
+                            int(won[members].sum())))
     return tuple(found)
 
 

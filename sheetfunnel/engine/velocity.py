@@ -51,9 +51,12 @@ def stage_entries(deals: pd.DataFrame, field_dates: pd.DataFrame, moves: pd.Data
     entries = entries[(entries["stage_index"] >= 0) & entries["entered"].notna()
                       & (entries["entered"] <= pd.Timestamp(as_of))]
     latest_first = -entries["entered"].to_numpy("datetime64[ns]").view("int64")
-    order = np.lexsort((latest_first, entries["rank"].to_numpy(),
-                        entries["stage_index"].to_numpy(), entries["deal"].to_numpy()))
-    entries = entries.iloc[order].drop_duplicates(["deal", "stage_index"])
+    deal, stage = entries["deal"].to_numpy(), entries["stage_index"].to_numpy()
+    order = np.lexsort((latest_first, entries["rank"].to_numpy(), stage, deal))
+    deal, stage = deal[order], stage[order]
+    first = np.ones(len(order), dtype=bool)  # the first of each deal and stage, sorted so
+    first[1:] = (deal[1:] != deal[:-1]) | (stage[1:] != stage[:-1])
+    entries = entries.iloc[order[first]]
     return entries[ENTRY_COLUMNS].astype({"stage_index": "int64"}).reset_index(drop=True)
 
 
@@ -101,12 +104,14 @@ def _straight_on(config: Config) -> np.ndarray:
 
 
 def time_in_stage(entries: pd.DataFrame, config: Config, *, percentiles: Sequence[float] = (),
-                  period: tuple[dt.date, dt.date] | None = None) -> pd.DataFrame:
+                  period: tuple[dt.date, dt.date] | None = None,
+                  finished: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per configured stage, in funnel order: ``left`` (stays that ended), ``mean`` and
     ``median`` days, and ``p<NN>`` for each of ``percentiles`` (fractions: 0.9 -> ``p90``).
     ``period``: only stays that ended from its first to its last day (both included). Won and
-    lost stages, and stages no dated deal left, have no days (None)."""
-    finished = stays(entries, config)
+    lost stages, and stages no dated deal left, have no days (None). ``finished``: the
+    entries' ``stays`` when the caller has them already."""
+    finished = stays(entries, config) if finished is None else finished
     if period is not None:
         start, end = (pd.Timestamp(day) for day in period)
         finished = finished[(finished["left"] >= start) & (finished["left"] <= end)]
