@@ -321,9 +321,12 @@ def parse_stages(section: ConfigSection, found: Collector) -> tuple[Stage, ...]:
     seen: dict[str, str] = {}
     for index, row in enumerate(section.rows):
         name = shown(row.get("stage"))
-        if not name:
-            continue
         where = section.where(index, "stage")
+        if not name:
+            if any(not is_blank(row.get(r)) for r in ("probability", "kind", "stall_days",
+                                                       "follow_up_days")):
+                found.warning(where, found.say("stage_no_name"))
+            continue
         if normalise_name(name) in seen:
             found.error(where, found.say("stage_twice", name=name,
                                          other=seen[normalise_name(name)]))

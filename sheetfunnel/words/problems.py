@@ -84,6 +84,8 @@ PROBLEMS: dict[str, dict[str, str]] = {
         # Stages
         "stage_twice": 'The stage "{name}" is named twice (also at {other}). Give each stage '
                        "one row.",
+        "stage_no_name": "This row names no Stage, so it is ignored. Type the stage name, or "
+                         "clear the row.",
         "no_open_stage": "There is no open stage. Give at least one stage the Kind open.",
         "stage_kind": 'The kind "{kind}" of stage {name} is not known. Use open, won or lost.',
         "no_probability": "The stage {name} has no probability. Type one from 0 to 100, such "
@@ -224,6 +226,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "setting_dates": "参数 {name} 必须列出日期，例如 2026-10-01, 2026-10-02；"
                          "“{value}”不是日期。",
         "stage_twice": "阶段“{name}”出现了两次（另一处在 {other}）。每个阶段只占一行。",
+        "stage_no_name": "这一行没有写阶段名称，因此被忽略。请填写阶段名称，或清空这一行。",
         "no_open_stage": "没有进行中的阶段。请至少把一个阶段的类型设为 进行中（open）。",
         "stage_kind": "阶段 {name} 的类型“{kind}”无法识别。请填写 进行中、赢单 或 输单"
                       "（open、won、lost）。",
