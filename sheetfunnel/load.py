@@ -130,7 +130,8 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     found = {role: title for role, title in titles.items() if title is not None}
     grids = {role: (found[role], tabs[found[role]]) for role in schema.CONFIG_TABS
              if role in found}
-    sections = _pick(sections_from_grids(grids), defaults, overrides)
+    lang = language_of(titles["opportunities"] or "Opportunities")
+    sections = _pick(sections_from_grids(grids, lang), defaults, overrides)
 
     names = list(every_title) if every_title is not None else list(tabs)
     opportunities = _opportunities(tabs, names, titles, early.get("settings"), settings)
@@ -140,7 +141,7 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
     headers = {"opportunities": opportunities.table.headers}
     if customers is not None:
         headers["customers"] = customers.table.headers
-    result = parse_config(sections, headers=headers)
+    result = parse_config(sections, headers=headers, lang=lang)
     places = setting_places(early.get("settings"))
     problems = result.problems + _missing_tabs(names, titles, settings, places)
     config = result.config or last_good
@@ -149,7 +150,7 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
                     for role, name in settings.tabs.items()}
     return WorkbookModel(config, status, tuple(dict.fromkeys(problems)), opportunities,
                          customers, activities, titles, tab_settings,
-                         language_of(opportunities.table.tab),
+                         lang,
                          _dimension_places(sections.get("scoring")))
 
 

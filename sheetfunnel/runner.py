@@ -339,7 +339,7 @@ def _told_problems(inputs: Inputs, config: Config) -> tuple[Problem, ...]:
     model = inputs.model
     targets_tab = model.titles.get("targets")
     found = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
-                          config)[1] if targets_tab else ()
+                          config, model.lang)[1] if targets_tab else ()
     return model.problems + tuple(found) + cell_limit_problems(inputs.snapshot.cells)
 
 
@@ -463,7 +463,7 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     shown = _insights_shown(inputs, learned, config)
     targets_tab = model.titles.get("targets")
     targets, target_problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
-                                             config) if targets_tab else ((), ())
+                                             config, model.lang) if targets_tab else ((), ())
     since = _history_since(inputs.history)
     snapshots = inputs.snapshots
     weighted = snapshots.groupby("day")["weighted"].sum(min_count=1) \
@@ -651,7 +651,8 @@ def check(workbook: Workbook, *, config_file: Path | None = None) -> WorkbookMod
         return model
     targets_tab = model.titles.get("targets")
     if targets_tab:
-        _, problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab), config)
+        _, problems = parse_targets(targets_tab, inputs.snapshot.find(targets_tab), config,
+                                    model.lang)
         model = dataclasses.replace(model, problems=model.problems + problems)
     return model.with_joins(check_joins(model.opportunities, model.customers, config))
 

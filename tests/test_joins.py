@@ -122,8 +122,8 @@ def test_a_per_tab_mapping_that_names_no_header_is_a_warning_at_its_cell():
     model = load_workbook_model(
         {**tabs([["参数", "值"], ["column.商机.customer_id", "客户名称"],
                  ["column.客户.客户编号", "客户 ID"]])}, defaults=default_sections())
-    assert """'设置'!B3: No Customers header is called "客户 ID" (the closest is 客户), so """ \
-           "this column mapping is not used. Fix the name." in [str(p) for p in model.problems]
+    assert "'设置'!B3: 客户表中没有名为“客户 ID”的表头（最接近的是 客户），因此这条列映射未被" \
+           "使用。请改正名称。" in [str(p) for p in model.problems]  # a Chinese workbook
 
 
 def test_keys_that_match_no_customer_are_a_warning_with_examples():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import string
+
 from sheetfunnel.engine.flags import FLAG_CODES
-from sheetfunnel.words import ICONS, LANGUAGES, en, language_of, words_for, zh
+from sheetfunnel.words import ICONS, LANGUAGES, en, language_of, problems, words_for, zh
 
 
 def test_every_flag_has_an_icon_a_name_and_a_sentence_in_every_language():
@@ -30,3 +32,14 @@ def test_the_language_is_the_opportunities_tab_s():
     assert language_of("Opportunities") == "en"
     assert language_of("商机") == "zh"
     assert words_for("zh").summary["title"] == "销售漏斗汇总"
+
+
+def test_every_problem_sentence_is_in_both_languages_with_the_same_placeholders():
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert problems.PROBLEMS["en"].keys() == problems.PROBLEMS["zh"].keys()
+    for key, text in problems.PROBLEMS["en"].items():
+        assert fields(problems.PROBLEMS["zh"][key]) == fields(text), key
+    assert problems.joined("en", ["A", "B", "C"], "or") == "A, B or C"
+    assert problems.joined("zh", ["A", "B"]) == "A 和 B"

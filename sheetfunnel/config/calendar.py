@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sheetfunnel.grid import Cell
 from sheetfunnel.values import written_date
+from sheetfunnel.words.problems import say
 
 REVIEW_SETTING_KEYS = ("week_start", "funnel_mode", "working_days", "holidays",
                        "extra_working_days")
@@ -27,33 +28,33 @@ for _number, _names in enumerate((
 Error = Callable[[str], None]
 
 
-def read_review_setting(name: str, raw: Cell, error: Error) -> object:
-    """The value of one review setting, or None after ``error`` was told what to type."""
+def read_review_setting(name: str, raw: Cell, error: Error, lang: str = "en") -> object:
+    """The value of one review setting, or None after ``error`` was told what to type (in
+    ``lang``)."""
     text = str(raw).strip() if raw is not None else ""
     if name == "week_start":
         day = WEEKDAYS.get(text.lower())
         if day is None:
-            error(f'The setting week_start must be a day of the week such as monday, not "{text}".')
+            error(say(lang, "week_start", value=text))
             return None
         return day
     if name == "funnel_mode":
         if text.lower() in ("cumulative", "strict"):
             return text.lower()
-        error(f'The setting funnel_mode must be cumulative or strict, not "{text}".')
+        error(say(lang, "funnel_mode", value=text))
         return None
     if name == "working_days":
-        return _weekdays(text, error)
-    return _dates(name, raw, text, error)
+        return _weekdays(text, error, lang)
+    return _dates(name, raw, text, error, lang)
 
 
-def _weekdays(text: str, error: Error) -> tuple[int, ...] | None:
+def _weekdays(text: str, error: Error, lang: str) -> tuple[int, ...] | None:
     """``mon-fri``, ``mon, tue, thu`` or ``周一-周五``."""
     days: set[int] = set()
     for part in _parts(text):
         ends = [WEEKDAYS.get(end.strip().lower()) for end in re.split(r"\s*[-–~至到]\s*", part)]
         if not ends or None in ends or len(ends) > 2:
-            error(f'The setting working_days must list days of the week such as mon-fri or '
-                  f'"mon, tue, wed, thu", not "{text}".')
+            error(say(lang, "working_days", value=text))
             return None
         first, last = ends[0], ends[-1]
         assert first is not None and last is not None
@@ -62,7 +63,8 @@ def _weekdays(text: str, error: Error) -> tuple[int, ...] | None:
     return tuple(sorted(days)) if days else None
 
 
-def _dates(name: str, raw: Cell, text: str, error: Error) -> tuple[str, ...] | None:
+def _dates(name: str, raw: Cell, text: str, error: Error, lang: str
+           ) -> tuple[str, ...] | None:
     """Dates separated by commas (a single date cell too), as ISO text."""
     if isinstance(raw, (dt.date, dt.datetime)):
         return (written_date(raw).isoformat(),)  # type: ignore[union-attr]
@@ -70,8 +72,7 @@ def _dates(name: str, raw: Cell, text: str, error: Error) -> tuple[str, ...] | N
     for part in _parts(text):
         day = _iso(part)
         if day is None:
-            error(f'The setting {name} must list dates such as 2026-10-01, 2026-10-02; '
-                  f'"{part}" is not one.')
+            error(say(lang, "setting_dates", name=name, value=part))
             return None
         found.append(day.isoformat())
     return tuple(sorted(set(found)))

@@ -16,6 +16,7 @@ from sheetfunnel.config.vocabulary import (
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import normalise_name
+from sheetfunnel.words.problems import say
 
 
 def names_column(name: str, headers: Mapping[str, Sequence[str]],
@@ -27,9 +28,10 @@ def names_column(name: str, headers: Mapping[str, Sequence[str]],
 
 
 def check_fields(sections: Mapping[str, ConfigSection], headers: Mapping[str, Sequence[str]],
-                 columns: Mapping[str, str]) -> list[Problem]:
+                 columns: Mapping[str, str], lang: str = "en") -> list[Problem]:
     """Every Field (and Entered Date Field) must name a column of Opportunities or Customers;
-    the rows of one tab that miss columns are one problem, naming the columns and the cells."""
+    the rows of one tab that miss columns are one problem, naming the columns and the cells
+    (said in ``lang``)."""
     found: list[Problem] = []
     present = [h for hs in headers.values() for h in hs]
     stages = sections.get("stages")
@@ -45,46 +47,40 @@ def check_fields(sections: Mapping[str, ConfigSection], headers: Mapping[str, Se
                    and not (role == "criteria" and section.builtin  # skipped (parse_criteria)
                             and normalise_name(shown(row.get("stage"))) not in known)]
         if len(lacking) == 1:
-            found.append(_one_missing(section, role, *lacking[0], present))
+            found.append(_one_missing(section, role, *lacking[0], present, lang))
         elif lacking:
-            found.append(_many_missing(section, role, lacking))
+            found.append(_many_missing(section, role, lacking, lang))
     return found
 
 
-#: What a row whose Field names no column does, by Config tab.
-_EFFECT = {"stages": "their dates count as blank", "scoring": "they score 0",
-           "criteria": "they are skipped"}
-_RULES = {"stages": "stages", "scoring": "scoring rules", "criteria": "criteria"}
-
-
 def _one_missing(section: ConfigSection, role: str, where: str, name: str,
-                 present: Sequence[str]) -> Problem:
+                 present: Sequence[str], lang: str) -> Problem:
     if section.builtin:
-        effect = "so that check is skipped" if role == "criteria" else "so it counts as blank"
-        return Problem(where, f'The default {section.name} use the column "{name}", which is '
-                       f"not in the Opportunities or Customers tab, {effect}. Add the column, "
-                       f"or a {schema.english_name(role)} tab of your own.", "warning")
+        effect = say(lang, "effect_check" if role == "criteria" else "effect_blank")
+        return Problem(where, say(lang, "default_column", rules=say(lang, f"default.{role}"),
+                                  name=name, effect=effect, tab=schema.display_name(lang, role)),
+                       "warning")
     near = closest([name], present)
-    hint = f" (the closest is {near})" if near else ""
-    return Problem(where, f'There is no column "{name}" in the Opportunities or Customers '
-                   f"tab{hint}. Add that column or fix the name.")
+    hint = say(lang, "closest", name=near) if near else ""
+    return Problem(where, say(lang, "no_column", name=name, hint=hint))
 
 
-def _many_missing(section: ConfigSection, role: str, lacking: Sequence[tuple[str, str]]
-                  ) -> Problem:
+def _many_missing(section: ConfigSection, role: str, lacking: Sequence[tuple[str, str]],
+                  lang: str) -> Problem:
     """``24 scoring rules name columns this sheet lacks: Industry, Size — they score 0``."""
-    names = ", ".join(dict.fromkeys(name for _, name in lacking))
+    names = say(lang, "list_sep").join(dict.fromkeys(name for _, name in lacking))
     if section.builtin:
-        return Problem(section.origin, f"{len(lacking)} default {_RULES[role]} name columns "
-                       f"this sheet lacks: {names} — {_EFFECT[role]}. Add the columns, or a "
-                       f"{schema.english_name(role)} tab of your own.", "warning")
-    cells = _cells([where for where, _ in lacking])
-    return Problem(lacking[0][0], f"{len(lacking)} {_RULES[role]} name columns the "
-                   f"Opportunities and Customers tabs lack: {names} ({cells}). Add the "
-                   "columns or fix the names.")
+        return Problem(section.origin, say(
+            lang, "default_columns", count=len(lacking), rules=say(lang, f"rules.{role}"),
+            names=names, effect=say(lang, f"effect.{role}"),
+            tab=schema.display_name(lang, role)), "warning")
+    cells = _cells([where for where, _ in lacking], lang)
+    return Problem(lacking[0][0], say(lang, "no_columns", count=len(lacking),
+                                      rules=say(lang, f"rules.{role}"), names=names,
+                                      cells=cells))
 
 
-def _cells(places: Sequence[str], shown_at_most: int = 6) -> str:
+def _cells(places: Sequence[str], lang: str, shown_at_most: int = 6) -> str:
     """``Scoring!B2, B5, B9`` (the tab said once when all share it) and how many more."""
     tabs = {p.rpartition("!")[0] for p in places}
     short = [p.rpartition("!")[2] for p in places] if len(tabs) == 1 and "" not in tabs \
@@ -93,11 +89,11 @@ def _cells(places: Sequence[str], shown_at_most: int = 6) -> str:
     if len(tabs) == 1 and "" not in tabs:
         text = f"{tabs.pop()}!{text}"
     more = len(places) - shown_at_most
-    return f"{text} and {more} more" if more > 0 else text
+    return say(lang, "and_more", cells=text, more=more) if more > 0 else text
 
 
 def check_columns(section: ConfigSection | None, headers: Mapping[str, Sequence[str]],
-                  columns: Mapping[str, str]) -> list[Problem]:
+                  columns: Mapping[str, str], lang: str = "en") -> list[Problem]:
     """A ``column.<role>`` (or ``column.<tab>.<role>``) header that no tab holds is a warning
     at its Settings cell."""
     found: list[Problem] = []
@@ -110,11 +106,11 @@ def check_columns(section: ConfigSection | None, headers: Mapping[str, Sequence[
                            for t in tabs):
             continue
         near = closest([header], [h for t in tabs for h in headers[t]])
-        hint = f" (the closest is {near})" if near else ""
-        found.append(Problem(_mapping_place(key, places), f'No '
-                             f'{" or ".join(t.capitalize() for t in tabs)} header is called '
-                             f'"{header}"{hint}, so this column mapping is not used. Fix the '
-                             "name.", "warning"))
+        hint = say(lang, "closest", name=near) if near else ""
+        named = [t.capitalize() if lang == "en" else schema.chinese_name(t) for t in tabs]
+        found.append(Problem(_mapping_place(key, places), say(
+            lang, "mapping_unused", tabs=say(lang, "or_sep").join(named), header=header,
+            hint=hint), "warning"))
     return found
 
 

@@ -33,12 +33,10 @@ from sheetfunnel.config.model import (
 )
 from sheetfunnel.config.sections import ConfigSection, setting_places
 from sheetfunnel.config.vocabulary import (
-    CHECK_HELP,
     CHECKS,
     COLUMN_ROLES,
     DAYS,
     KINDS,
-    MATCH_HELP,
     NOTIFY_SETTING_KEYS,
     PERCENT_GRADE,
     POINTS,
@@ -56,6 +54,7 @@ from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank, normalise_name
 from sheetfunnel.team_time import is_known_zone
 from sheetfunnel.values import read_bool, read_date, read_number, read_quantity
+from sheetfunnel.words.problems import joined, say
 
 
 @dataclass(frozen=True)
@@ -68,10 +67,16 @@ class ConfigResult:
 # ---------------------------------------------------------------------------- parsing
 
 class Collector:
-    """Problems found while parsing, all of them, each with its cell."""
+    """Problems found while parsing, all of them, each with its cell, said in ``lang`` (the
+    workbook's language)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str = "en") -> None:
         self.problems: list[Problem] = []
+        self.lang = lang
+
+    def say(self, key: str, **values: object) -> str:
+        """The sentence ``key`` (sheetfunnel.words.problems) in this run's language."""
+        return say(self.lang, key, **values)
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -79,46 +84,46 @@ class Collector:
     def warning(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message, "warning"))
 
-    def number(self, section: ConfigSection, index: int, role: str, what: str,
+    def number(self, section: ConfigSection, index: int, role: str,
                example: str) -> float | None:
-        """The cell read as a number (``1,000``, ``40%``, ``１，０００``); None when blank."""
+        """The cell read as a number (``1,000``, ``40%``, ``１，０００``); None when blank.
+        ``role`` names it in the sentence (``noun.<role>``)."""
         value = section.rows[index].get(role)
         try:
             number = read_number(value)
         except ValueError:
             number = math.nan
         if number is not None and not math.isfinite(number):
-            self.error(section.where(index, role), f'The {what} "{shown(value)}" is not a '
-                       f"number. Type a number such as {example}.")
+            self.error(section.where(index, role), self.say(
+                "not_number", what=self.say(f"noun.{role}"), value=shown(value),
+                example=example))
             return None
         return number
 
-    def days(self, section: ConfigSection, index: int, role: str, what: str) -> int | None:
+    def days(self, section: ConfigSection, index: int, role: str) -> int | None:
         """A count of days within ``DAYS``; None when blank."""
-        number = self.number(section, index, role, what, "14")
+        number = self.number(section, index, role, "14")
         if number is None:
             return None
         if not DAYS.holds(number):
-            self.error(section.where(index, role), f"The {what} {_DAYS_RULE}, such as 14, not "
-                       f'"{shown(section.rows[index].get(role))}".')
+            self.error(section.where(index, role), self.say(
+                "days", what=self.say(f"noun.{role}"), high=f"{DAYS.high:g}",
+                value=shown(section.rows[index].get(role))))
             return None
         return int(number)
 
-    def bounded(self, section: ConfigSection, index: int, role: str, what: str, example: str,
+    def bounded(self, section: ConfigSection, index: int, role: str, example: str,
                 bound: Bound) -> float | None:
-        """A number within ``bound`` (``what`` is plural when it ends in s); None when blank
-        or refused."""
-        number = self.number(section, index, role, what, example)
+        """A number within ``bound`` (said in the plural when ``role`` ends in s); None when
+        blank or refused."""
+        number = self.number(section, index, role, example)
         if number is None or bound.holds(number):
             return number
-        plural, span = what.endswith("s"), f"{bound.low:g} to {bound.high:g}"
-        self.error(section.where(index, role), f'The {what} "{shown(section.rows[index].get(role))}'
-                   f'" {"are" if plural else "is"} outside {span}. Type {"" if plural else "a "}'
-                   f"{what} from {span}, such as {example}.")
+        self.error(section.where(index, role), self.say(
+            "outside_plural" if role.endswith("s") else "outside",
+            what=self.say(f"noun.{role}"), value=shown(section.rows[index].get(role)),
+            low=f"{bound.low:g}", high=f"{bound.high:g}", example=example))
         return None
-
-
-_DAYS_RULE = f"must be a whole number from 0 to {DAYS.high:g} (ten years)"
 
 
 
@@ -135,28 +140,26 @@ def parse_settings(section: ConfigSection | None, found: Collector) -> Settings:
         name, raw = setting_key(key), row.get("value")
         where, key_where = section.where(index, "value"), section.where(index, "key")
         if name in places:
-            found.warning(key_where, f"The setting {key} is set twice (also at {places[name]}); "
-                          "this later row wins. Keep one row.")
+            found.warning(key_where, found.say("setting_twice", setting=key, other=places[name]))
         places[name] = where
         if name.startswith(("column.", "tab.")):
             _mapping(name, key, raw, key_where, columns, tabs, found)
         elif name in REVIEW_SETTING_KEYS:
             if not is_blank(raw):
-                values[name] = read_review_setting(name, raw, partial(found.error, where))
+                values[name] = read_review_setting(name, raw, partial(found.error, where),
+                                                   found.lang)
         elif name in NOTIFY_SETTING_KEYS:
             continue  # sheetfunnel.notify.settings reads them
         elif name not in SETTING_KEYS:
-            found.warning(key_where, f"sheetfunnel does not know the setting {key}; it is "
-                          "ignored. Check the spelling.")
+            found.warning(key_where, found.say("setting_unknown", setting=key))
         elif not is_blank(raw):
             values[name] = _setting(name, raw, where, found)
     values = {k: v for k, v in values.items() if v is not None}
     settings = Settings(**values, columns=columns, tabs=tabs)
     if not settings.grade_a > settings.grade_b > settings.grade_c:
         where = places.get("grade_a") or section.origin
-        found.error(where, f"The grade thresholds must fall from A to C (now A "
-                    f"{settings.grade_a:g}, B {settings.grade_b:g}, C {settings.grade_c:g}). "
-                    "Make grade_A larger than grade_B and grade_B larger than grade_C.")
+        found.error(where, found.say("grades_order", a=f"{settings.grade_a:g}",
+                                     b=f"{settings.grade_b:g}", c=f"{settings.grade_c:g}"))
     return settings
 
 
@@ -172,8 +175,8 @@ def _mapping(name: str, key: str, raw: Cell, where: str, columns: dict[str, str]
     role = known.get(normalise_name(wanted))
     if role is None:
         roles = sorted(set(known.values()))
-        found.warning(where, f"There is no {kind} role called {wanted or 'nothing'}, so {key} "
-                      f"is ignored. Use one of: {', '.join(roles)}.")
+        found.warning(where, found.say(f"no_{kind}_role", wanted=wanted or found.say("nothing"),
+                                       setting=key, roles=", ".join(roles)))
     elif not is_blank(raw):
         (columns if kind == "column" else tabs)[role] = shown(raw)
 
@@ -184,14 +187,15 @@ def _tab_mapping(wanted: str, key: str, raw: Cell, where: str, columns: dict[str
     tab_name, _, column = wanted.partition(".")
     tab = TAB_ROLES.get(normalise_name(tab_name))
     if tab not in schema.INPUT_TABS:
-        found.warning(where, f"There is no input tab role called {tab_name or 'nothing'}, so "
-                      f"{key} is ignored. Use column.<tab>.<column> with the tab one of: "
-                      f"{', '.join(schema.INPUT_TABS)}.")
+        found.warning(where, found.say("no_input_tab", wanted=tab_name or found.say("nothing"),
+                                       setting=key, tabs=", ".join(schema.INPUT_TABS)))
         return
     role = tab_column_role(tab, column)
     if role is None:
-        found.warning(where, f"The {tab} tab has no column role called {column or 'nothing'}, "
-                      f"so {key} is ignored. Use one of: {', '.join(schema.COLUMNS[tab])}.")
+        found.warning(where, found.say(
+            "no_tab_column_role", tab=tab if found.lang == "en" else schema.chinese_name(tab),
+            wanted=column or found.say("nothing"), setting=key,
+            roles=", ".join(schema.COLUMNS[tab])))
     elif not is_blank(raw):
         columns[f"{tab}.{role}"] = shown(raw)
 
@@ -202,27 +206,25 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
         try:
             return read_bool(raw)
         except ValueError:
-            found.error(where, f'The setting {name} must be yes or no, not "{text}".')
+            found.error(where, found.say("yes_no", name=name, value=text))
             return None
     choices = {"date_order": ("ymd", "dmy", "mdy"), "score_scale": ("percent", "raw"),
                "win_probability": ("stage", "model", "blend")}
     if name in choices:
         if text.lower() in choices[name]:
             return text.lower()
-        allowed = ", ".join(choices[name][:-1]) + f" or {choices[name][-1]}"
-        found.error(where, f'{name} must be {allowed}, not "{text}".')
+        allowed = joined(found.lang, choices[name], "or")
+        found.error(where, found.say("choice", name=name, allowed=allowed, value=text))
         return None
     if name == "timezone" and text and not is_known_zone(text):
-        found.warning(where, f'"{text}" is not a time zone sheetfunnel knows: today is counted '
-                      "in UTC. Type an IANA name such as Asia/Shanghai or Europe/Berlin.")
+        found.warning(where, found.say("timezone", value=text))
         return "UTC"
     if name in ("timezone", "currency", "ab_field"):
         return text
     if name == "money_unit":
         if text in ("", "万"):
             return text
-        found.error(where, f'The setting money_unit must be 万 (amounts on the Summary in '
-                    f'万, ten thousands) or blank, not "{text}".')
+        found.error(where, found.say("money_unit", value=text))
         return None
     if name == "model_fields":
         return tuple(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
@@ -235,13 +237,11 @@ def _setting(name: str, raw: Cell, where: str, found: Collector) -> Any:
     bound = {"follow_up_days": DAYS, "stall_days": DAYS, "response_hours": RESPONSE_HOURS}.get(name)
     if bound is None:  # a grade: its scale is known with the Scoring (check_grades)
         if number is None:
-            found.error(where, f'The setting {_grade_label(name)} must be a number such as 80, '
-                        f'not "{text}".')
+            found.error(where, found.say("grade_number", name=_grade_label(name), value=text))
         return number
     if number is None or not bound.holds(number):
-        rule = f"{_DAYS_RULE}, such as 7" if bound is DAYS else \
-            f"must be a number from 0 to {bound.high:g} (a year), such as 2"
-        found.error(where, f'The setting {name} {rule}, not "{text}".')
+        found.error(where, found.say("setting_days" if bound is DAYS else "setting_hours",
+                                     name=name, high=f"{bound.high:g}", value=text))
         return None
     return int(number) if bound is DAYS else number
 
@@ -259,10 +259,10 @@ def _model_number(name: str, raw: Cell, where: str, found: Collector) -> float |
     except ValueError:
         number = None
     if number is None or not bound.holds(number):
-        kind = "a whole number" if bound.whole else "a number"
         high = f"{int(bound.high):,}" if bound.whole else f"{bound.high:g}"
-        found.error(where, f"The setting {name} must be {kind} from {bound.low:g} to {high}, "
-                    f'such as {example}, not "{shown(raw)}".')
+        found.error(where, found.say("setting_whole" if bound.whole else "setting_number",
+                                     name=name, low=f"{bound.low:g}", high=high,
+                                     example=example, value=shown(raw)))
         return None
     return int(number) if bound.whole else number
 
@@ -283,8 +283,7 @@ def check_grades(section: ConfigSection | None, settings: Settings,
     if raw and not best:
         return  # no dimension scores: nothing is graded
     bound = Bound(0, best) if raw else PERCENT_GRADE
-    scale = "the largest score the Scoring tab can give on the raw scale" if raw else \
-        "the percent scale"
+    scale = found.say("scale_raw" if raw else "scale_percent")
     above = []
     for name in ("grade_a", "grade_b", "grade_c"):
         value = getattr(settings, name)
@@ -295,8 +294,8 @@ def check_grades(section: ConfigSection | None, settings: Settings,
             continue
         found.error(places.get(name) or places.get("score_scale") or
                     (section.origin if section else "Settings"),
-                    f"The setting {_grade_label(name)} must be a number from 0 to "
-                    f'{shown(bound.high)} ({scale}), not "{shown(value)}".')
+                    found.say("grade_range", name=_grade_label(name), high=shown(bound.high),
+                              scale=scale, value=shown(value)))
     if above:
         _unreachable_grades(above, settings, best, places,
                             section.origin if section else "Settings", found)
@@ -305,21 +304,16 @@ def check_grades(section: ConfigSection | None, settings: Settings,
 def _unreachable_grades(names: Sequence[str], settings: Settings, best: float,
                         places: Mapping[str, str], origin: str, found: Collector) -> None:
     """One warning for the raw-scale grades above the largest score, each with its cell."""
-    parts = [f"{_grade_label(n)} {shown(getattr(settings, n))} "
-             f"({places.get(n, 'the default')})" for n in names]
+    parts = [found.say("grade_place", name=_grade_label(n), value=shown(getattr(settings, n)),
+                       where=places.get(n) or found.say("the_default")) for n in names]
     letters = [n[-1].upper() for n in names]
-    reached = "every deal is graded D" if "grade_c" in names else \
-        f"no deal is graded {' or '.join(letters)}"
+    reached = found.say("graded_d") if "grade_c" in names else \
+        found.say("graded_none", letters=f" {found.say('or')} ".join(letters))
     where = next((places[n] for n in names if n in places), None) or \
         places.get("score_scale") or origin
-    found.warning(where, f"score_scale is raw and the largest score the Scoring tab can give "
-                  f"is {shown(best)}, but {_and(parts)} {'is' if len(parts) == 1 else 'are'} "
-                  f"above it, so {reached}. Set grade_A, grade_B "
-                  f"and grade_C in Settings to scores from 0 to {shown(best)}.")
-
-
-def _and(parts: Sequence[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    found.warning(where, found.say("unreachable" if len(parts) == 1 else "unreachable_many",
+                                   best=shown(best), grades=joined(found.lang, parts),
+                                   reached=reached))
 
 
 def parse_stages(section: ConfigSection, found: Collector) -> tuple[Stage, ...]:
@@ -327,19 +321,21 @@ def parse_stages(section: ConfigSection, found: Collector) -> tuple[Stage, ...]:
     seen: dict[str, str] = {}
     for index, row in enumerate(section.rows):
         name = shown(row.get("stage"))
-        if not name:
-            continue
         where = section.where(index, "stage")
+        if not name:
+            if any(not is_blank(row.get(r)) for r in ("probability", "kind", "stall_days",
+                                                       "follow_up_days")):
+                found.warning(where, found.say("stage_no_name"))
+            continue
         if normalise_name(name) in seen:
-            found.error(where, f'The stage "{name}" is named twice (also at '
-                        f"{seen[normalise_name(name)]}). Give each stage one row.")
+            found.error(where, found.say("stage_twice", name=name,
+                                         other=seen[normalise_name(name)]))
             continue
         seen[normalise_name(name)] = where
         stages.append(_stage(section, index, name, found))
     broken = any(p.severity == "error" for p in section.problems)
     if not broken and not any(s.kind == "open" for s in stages):
-        found.error(section.origin, "There is no open stage. Give at least one stage the Kind "
-                    "open.")
+        found.error(section.origin, found.say("no_open_stage"))
     return tuple(stages)
 
 
@@ -348,12 +344,12 @@ def _stage(section: ConfigSection, index: int, name: str, found: Collector) -> S
     kind_text = shown(row.get("kind"))
     kind = KINDS.get(normalise_name(kind_text) or "open")
     if kind is None:
-        found.error(section.where(index, "kind"), f'The kind "{kind_text}" of stage {name} is '
-                    "not known. Use open, won or lost.")
+        found.error(section.where(index, "kind"), found.say("stage_kind", kind=kind_text,
+                                                              name=name))
         kind = "open"
     probability = _probability(section, index, name, kind, found)
-    stall = found.days(section, index, "stall_days", "stall days")
-    follow_up = found.days(section, index, "follow_up_days", "follow-up days")
+    stall = found.days(section, index, "stall_days")
+    follow_up = found.days(section, index, "follow_up_days")
     entered = shown(row.get("entered_date_field")) or None
     return Stage(name, probability, kind, stall, follow_up, entered)
 
@@ -362,18 +358,16 @@ def _probability(section: ConfigSection, index: int, name: str, kind: StageKind,
                  found: Collector) -> float:
     """0..1 from ``40``, ``40%`` or a percent-formatted 0.4 (see the module docstring)."""
     typed = section.rows[index].get("probability")
-    number = found.number(section, index, "probability", "probability", "40 or 40%")
+    number = found.number(section, index, "probability", found.say("ex.probability"))
     where = section.where(index, "probability")
     if number is None:
         if is_blank(typed) and kind == "open":
-            found.error(where, f"The stage {name} has no probability. Type one from 0 to 100, "
-                        "such as 40 or 40%.")
+            found.error(where, found.say("no_probability", name=name))
         return {"won": 1.0, "lost": 0.0}.get(kind, 0.0)
     percent_typed = isinstance(typed, str) and "%" in fold_list(typed)
     fraction = number if percent_typed or number <= 1 else number / 100
     if not 0 <= fraction <= 1:
-        found.error(where, f'The probability of {name} must be between 0 and 100, not '
-                    f'"{shown(typed)}".')
+        found.error(where, found.say("probability_range", name=name, value=shown(typed)))
         return 0.0
     return fraction
 
@@ -431,8 +425,7 @@ def parse_scoring(section: ConfigSection, found: Collector) -> tuple[Dimension, 
         name = shown(row.get("dimension"))
         if not name:
             if any(not is_blank(row.get(r)) for r in ("field", "weight", "match", "points")):
-                found.error(section.where(index, "dimension"), "This rule names no Dimension. "
-                            "Type the dimension it belongs to, such as Budget.")
+                found.error(section.where(index, "dimension"), found.say("rule_no_dimension"))
             continue
         part = parts.setdefault(normalise_name(name), {"name": name, "field": "", "weight": None,
                                                        "rules": [], "first": index})
@@ -441,17 +434,16 @@ def parse_scoring(section: ConfigSection, found: Collector) -> tuple[Dimension, 
     for part in parts.values():
         first = part["first"]
         if not part["field"]:
-            found.error(section.where(first, "field"), f"The dimension {part['name']} names no "
-                        "Field. Type the column it scores.")
+            found.error(section.where(first, "field"),
+                        found.say("dimension_no_field", name=part["name"]))
         if part["weight"] is None:
-            found.error(section.where(first, "weight"), f"The dimension {part['name']} has no "
-                        "weight. Type a number such as 2 or 0.5.")
+            found.error(section.where(first, "weight"),
+                        found.say("dimension_no_weight", name=part["name"]))
         dimensions.append(Dimension(part["name"], part["field"], part["weight"] or 0.0,
                                     tuple(part["rules"])))
     weighed = all(p["weight"] is not None for p in parts.values())
     if dimensions and weighed and all(d.weight == 0 for d in dimensions):
-        found.error(section.origin, "Every weight is 0, so no deal can score. Give at least one "
-                    "dimension a weight above 0.")
+        found.error(section.origin, found.say("weights_zero"))
     return tuple(dimensions)
 
 
@@ -462,25 +454,22 @@ def _dimension_row(section: ConfigSection, index: int, part: dict[str, Any],
     if field_name and not part["field"]:
         part["field"] = field_name
     elif field_name and normalise_name(field_name) != normalise_name(part["field"]):
-        found.error(section.where(index, "field"), f"The dimension {name} uses two fields "
-                    f"({part['field']} and {field_name}). Give one dimension one field.")
-    weight = found.bounded(section, index, "weight", "weight", "2 or 0.5", WEIGHT)
+        found.error(section.where(index, "field"), found.say(
+            "two_fields", name=name, first=part["field"], second=field_name))
+    weight = found.bounded(section, index, "weight", found.say("ex.weight"), WEIGHT)
     if weight is not None and part["weight"] is None:
         part["weight"] = weight
     elif weight is not None and weight != part["weight"]:
-        found.error(section.where(index, "weight"), f"The dimension {name} has two weights "
-                    f"({part['weight']:g} and {weight:g}). Give every row of a dimension the same "
-                    "weight, or leave the later ones blank.")
+        found.error(section.where(index, "weight"), found.say(
+            "two_weights", name=name, first=f"{part['weight']:g}", second=f"{weight:g}"))
     match_text = shown(row.get("match"))
     match = parse_match(match_text) if match_text else None
     if match is None:
-        found.error(section.where(index, "match"), f'The match "{match_text}" is not '
-                    f"understood. {MATCH_HELP}")
-    points = found.bounded(section, index, "points", "points", "10", POINTS)
+        found.error(section.where(index, "match"), found.say("match", match=match_text))
+    points = found.bounded(section, index, "points", "10", POINTS)
     if points is None and match is not None and match.kind != "value" and \
             is_blank(row.get("points")):
-        found.error(section.where(index, "points"), f"The rule for {name} has no points. "
-                    "Type the points it gives, such as 10.")
+        found.error(section.where(index, "points"), found.say("no_points", name=name))
     if match is not None:
         part["rules"].append(Rule(match, 10.0 if points is None else points))
 
@@ -504,12 +493,11 @@ def parse_criteria(section: ConfigSection, stages: Sequence[Stage], found: Colle
             if section.builtin:
                 continue
         if not field_name:
-            found.error(section.where(index, "field"), "This check names no Field. Type the "
-                        "column it checks, such as Budget.")
+            found.error(section.where(index, "field"), found.say("check_no_field"))
         check = CHECKS.get(normalise_name(fold_list(check_text)))
         if check is None:
-            found.error(section.where(index, "check"), f'The check "{check_text}" is not '
-                        f"known. {CHECK_HELP}")
+            found.error(section.where(index, "check"),
+                        found.say("check_unknown", check=check_text))
             continue
         value = _criterion_value(check, row.get("value"), section.where(index, "value"),
                                  date_order, found)
@@ -525,23 +513,19 @@ def _skipped_defaults(section: ConfigSection, skipped: Sequence[tuple[int, str]]
     """Default criteria for stages the Stages tab lacks: one warning, however many rows."""
     names = list(dict.fromkeys(stage for _, stage in skipped))
     if len(skipped) == 1:
-        found.warning(section.where(skipped[0][0], "stage"), f'The default entry criteria for '
-                      f'the stage "{names[0]}" are skipped: your Stages tab has no such stage. '
-                      "Add a Criteria tab for your stages.")
+        found.warning(section.where(skipped[0][0], "stage"),
+                      found.say("default_skipped", stage=names[0]))
     elif skipped:
-        found.warning(section.origin, f"{len(skipped)} default entry criteria are skipped: your "
-                      f"Stages tab has no stage {', '.join(names)}. Add a Criteria tab for your "
-                      "stages.")
+        found.warning(section.origin, found.say("defaults_skipped", count=len(skipped),
+                                                names=found.say("list_sep").join(names)))
 
 
 def _unknown_stage(section: ConfigSection, index: int, stage: str, found: Collector) -> None:
     where = section.where(index, "stage")
     if not stage:
-        found.error(where, "This check names no Stage. Type the stage it guards, as written in "
-                    "the Stages tab.")
+        found.error(where, found.say("check_no_stage"))
     else:
-        found.error(where, f'The stage "{stage}" is not in the Stages tab. Use one of its '
-                    "stage names.")
+        found.error(where, found.say("check_stage_unknown", stage=stage))
 
 
 def _criterion_value(check: CheckKind, raw: Cell, where: str, date_order: str,
@@ -549,7 +533,7 @@ def _criterion_value(check: CheckKind, raw: Cell, where: str, date_order: str,
     if check in ("filled", "on_or_before_today"):
         return None
     if is_blank(raw):
-        found.error(where, "This check needs a Value to compare with. Type one.")
+        found.error(where, found.say("check_no_value"))
         return None
     text = fold_list(shown(raw))
     if check in ("in", "not_in"):
@@ -566,8 +550,7 @@ def _criterion_value(check: CheckKind, raw: Cell, where: str, date_order: str,
         day = None
     if day is not None:
         return day.isoformat()
-    found.error(where, f'"{text}" is not a number or a date, so it cannot be compared. '
-                "Type a number such as 1000 or a date such as 2026-01-31.")
+    found.error(where, found.say("check_value", value=text))
     return None
 
 
@@ -583,14 +566,15 @@ def _on_present_columns(criteria: tuple[Criterion, ...], section: ConfigSection,
 
 
 def parse_config(sections: Mapping[str, ConfigSection], *,
-                 headers: Mapping[str, Sequence[str]] | None = None) -> ConfigResult:
+                 headers: Mapping[str, Sequence[str]] | None = None,
+                 lang: str = "en") -> ConfigResult:
     """All sections -> a Config, or every problem found (a Config only when there is no error).
 
     ``headers`` (tab role -> headers of Opportunities / Customers) turns on the check that every
     Field names a column: a header, or a role alias whose column is present (``Amount`` when
-    ``column.amount = close_value``).
+    ``column.amount = close_value``). Problems are said in ``lang``, the workbook's language.
     """
-    found = Collector()
+    found = Collector(lang)
     for section in sections.values():
         found.problems.extend(section.problems)
     def pick(role: str) -> ConfigSection:
@@ -603,8 +587,9 @@ def parse_config(sections: Mapping[str, ConfigSection], *,
     criteria = parse_criteria(pick("criteria"), stages, found, settings.date_order)
     if headers is not None:
         criteria = _on_present_columns(criteria, pick("criteria"), headers, settings.columns)
-        found.problems.extend(check_fields(sections, headers, settings.columns))
-        found.problems.extend(check_columns(sections.get("settings"), headers, settings.columns))
+        found.problems.extend(check_fields(sections, headers, settings.columns, lang))
+        found.problems.extend(check_columns(sections.get("settings"), headers, settings.columns,
+                                            lang))
     errors = [p for p in found.problems if p.severity == "error"]
     config = None if errors else Config(stages, dimensions, criteria, settings)
     return ConfigResult(config, tuple(found.problems))

@@ -24,6 +24,7 @@ from sheetfunnel.config.vocabulary import (
 )
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, Grid, a1, normalise_name, quote_tab, table_from_grid
+from sheetfunnel.words.problems import say
 
 #: The key under which ``sections_from_toml`` keeps problems of the file as a whole.
 FILE_SECTION = "file"
@@ -55,12 +56,14 @@ class ConfigSection:
         return self.row_places[index] if index < len(self.row_places) else self.origin
 
 
-def sections_from_grids(tabs: Mapping[str, tuple[str, Grid]]) -> dict[str, ConfigSection]:
-    """Config tabs of a workbook (role -> (tab title, grid)) as sections, located by cell."""
-    return {role: _grid_section(role, title, grid) for role, (title, grid) in tabs.items()}
+def sections_from_grids(tabs: Mapping[str, tuple[str, Grid]],
+                        lang: str = "en") -> dict[str, ConfigSection]:
+    """Config tabs of a workbook (role -> (tab title, grid)) as sections, located by cell;
+    the problems of their header rows said in ``lang``."""
+    return {role: _grid_section(role, title, grid, lang) for role, (title, grid) in tabs.items()}
 
 
-def _grid_section(role: str, title: str, grid: Grid) -> ConfigSection:
+def _grid_section(role: str, title: str, grid: Grid, lang: str) -> ConfigSection:
     table = table_from_grid(title, grid)
     roles: dict[str, str] = {}
     for column_role, aliases in schema.COLUMNS[role].items():
@@ -68,16 +71,16 @@ def _grid_section(role: str, title: str, grid: Grid) -> ConfigSection:
         if hit is not None:
             roles[column_role] = hit
     header = f"{quote_tab(title)}!{table.header_row}:{table.header_row}"
-    problems = [Problem(header, f"The {title} tab has two columns named {name}; only the first "
-                        "is read. Rename or remove the other.", "warning")
+    problems = [Problem(header, say(lang, "two_columns", tab=title, name=name), "warning")
                 for name in table.duplicates]
     missing = [r for r in NEEDED[role] if r not in roles]
     for column_role in missing:
-        english = schema.english_name(role, column_role)
+        named = schema.display_name(lang, role, column_role)
+        other = schema.display_name("en" if lang == "zh" else "zh", role, column_role)
         names = schema.COLUMNS[role][column_role]
         problems.append(Problem(header, missing_column_sentence(
-            title, english, table.headers, names,
-            f"rename that header to {english} (or {schema.chinese_name(role, column_role)})")))
+            title, named, table.headers, names, say(lang, "rename_header", name=named,
+                                                    other=other), lang)))
     if missing:
         return ConfigSection(role, title, (), (), tuple(problems))
     rows, places, row_places = [], [], []

@@ -19,6 +19,7 @@ from sheetfunnel.config.model import Config
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, Grid, a1, is_blank, normalise_name
 from sheetfunnel.values import read_number
+from sheetfunnel.words.problems import joined, say
 
 TEAM_NAMES = ("team", "团队", "全部", "all")
 METRICS = {"won amount": "won_amount", "赢单金额": "won_amount", "won deals": "won_deals",
@@ -42,21 +43,21 @@ class Target:
     to_stage: str | None = None
 
 
-def parse_targets(tab: str, grid: Grid | None, config: Config
+def parse_targets(tab: str, grid: Grid | None, config: Config, lang: str = "en"
                   ) -> tuple[tuple[Target, ...], tuple[Problem, ...]]:
-    """The targets the tab holds and the problems of the rows that could not be read."""
+    """The targets the tab holds and the problems of the rows that could not be read (said in
+    ``lang``, the workbook's language)."""
     if not grid:
         return (), ()
     names = {normalise_name(n): role for role, ns in schema.COLUMNS["targets"].items()
              for n in ns}
     columns = {names[normalise_name(v)]: c for c, v in enumerate(grid[0])
                if not is_blank(v) and normalise_name(v) in names}
-    missing = [schema.english_name("targets", r) for r in schema.COLUMNS["targets"]
+    missing = [schema.display_name(lang, "targets", r) for r in schema.COLUMNS["targets"]
                if r not in columns]
     if missing:
-        return (), (Problem(tab, f"The {tab} tab needs the columns Owner, Period, Metric and "
-                            f"Target in its first row; {', '.join(missing)} is missing. Add "
-                            "the header (负责人 | 周期 | 指标 | 目标 in Chinese)."),)
+        return (), (Problem(tab, say(lang, "targets_header", tab=tab,
+                                     missing=say(lang, "list_sep").join(missing))),)
     found: list[Target] = []
     problems: list[Problem] = []
     for number, row in enumerate(grid[1:], start=2):
@@ -66,46 +67,41 @@ def parse_targets(tab: str, grid: Grid | None, config: Config
 
         if all(is_blank(get(r)) for r in columns):
             continue
-        target = _row(tab, number, get, columns, config, problems)
+        target = _row(tab, number, get, columns, config, problems, lang)
         if target is not None:
             found.append(target)
     return tuple(found), tuple(problems)
 
 
 def _row(tab: str, number: int, get: Callable[[str], Cell], columns: dict[str, int],
-         config: Config, problems: list[Problem]) -> Target | None:
+         config: Config, problems: list[Problem], lang: str) -> Target | None:
     def where(role: str) -> str:
         return a1(tab, number, columns[role] + 1)
 
     owner_text = "" if is_blank(get("owner")) else str(get("owner")).strip()
     if not owner_text:
-        problems.append(Problem(where("owner"), "The Owner is blank: type a rep's name as the "
-                                "Opportunities tab has it, or Team (团队)."))
+        problems.append(Problem(where("owner"), say(lang, "target_owner")))
         return None
     owner = None if owner_text.lower() in TEAM_NAMES else owner_text
     period = read_period(get("period"))
     if period is None:
-        problems.append(Problem(where("period"), f'The Period "{_shown(get("period"))}" is '
-                                "not a month or a quarter: type 2026-11 or 2026-Q4."))
+        problems.append(Problem(where("period"), say(lang, "target_period",
+                                                     value=_shown(get("period")))))
         return None
     metric_text = _shown(get("metric"))
     metric, stages = _metric(metric_text, config)
     if metric is None:
         if stages:
-            message = (f'The Metric "{metric_text}" names {" and ".join(stages)}, not a stage '
-                       "of the Stages tab; type the stage names as the Stages tab has them.")
+            message = say(lang, "target_stages", value=metric_text,
+                          stages=joined(lang, stages))
         else:
-            message = (f'The Metric "{metric_text}" is not one sheetfunnel knows: type won '
-                       "amount, won deals, new deals or conversion A → B with two stages of "
-                       "the Stages tab (赢单金额, 赢单数, 新增商机, 转化率 A → B).")
+            message = say(lang, "target_metric", value=metric_text)
         problems.append(Problem(where("metric"), message))
         return None
     value = _target(get("target"), metric == "conversion")
     if value is None:
-        rule = "a percent from 0 to 100, such as 30 or 30%" if metric == "conversion" else \
-            "a number of 0 or more, such as 500000"
-        problems.append(Problem(where("target"), f'The Target "{_shown(get("target"))}" must '
-                                f"be {rule}."))
+        key = "target_percent" if metric == "conversion" else "target_number"
+        problems.append(Problem(where("target"), say(lang, key, value=_shown(get("target")))))
         return None
     label, start, end = period
     ends = stages if metric == "conversion" else [None, None]

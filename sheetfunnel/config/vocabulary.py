@@ -12,6 +12,7 @@ from sheetfunnel import schema
 from sheetfunnel.config.model import CheckKind, StageKind
 from sheetfunnel.grid import Cell, normalise_name
 from sheetfunnel.values import fold, read_text
+from sheetfunnel.words.problems import say
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ CHECKS: dict[str, CheckKind] = {
     "<=": "le", "≤": "le", "小于等于": "le", "in": "in", "属于": "in", "notin": "not_in",
     "不属于": "not_in", "onorbeforetoday": "on_or_before_today",
     "不晚于今天": "on_or_before_today"}
-MATCH_HELP = "Use = text, in a, b, c, > n, >= n, < n, <= n, n..m, * or value."
-CHECK_HELP = "Use filled, =, !=, >, >=, <, <=, in, not in or on or before today."
 
 #: Columns a Config tab cannot do without.
 NEEDED = {"stages": ("stage", "probability"), "scoring": ("dimension", "field", "weight", "match"),
@@ -99,12 +98,12 @@ def closest(wanted: Sequence[str], found: Sequence[str]) -> str | None:
 
 
 def missing_column_sentence(tab: str, column: str, headers: Sequence[str],
-                            wanted: Sequence[str], fix: str) -> str:
+                            wanted: Sequence[str], fix: str, lang: str = "en") -> str:
     """One sentence: the tab, the column, the headers found and the closest one, and the fix."""
     near = closest(wanted, headers)
-    near_text = f"; the closest is '{near}'" if near else "; none is close"
-    return (f"The {tab} tab has no {column} column (headers found: "
-            f"{', '.join(headers) or 'none'}{near_text}): {fix}.")
+    near_text = say(lang, "closest_quoted", name=near) if near else say(lang, "none_close")
+    return say(lang, "missing_column", tab=tab, column=column, near=near_text, fix=fix,
+               headers=", ".join(headers) or say(lang, "none"))
 
 
 def shown(value: Cell) -> str:
