@@ -50,6 +50,8 @@ class RunResult:
     joins: str | None = None
     #: The grids the run read, before it wrote.
     before: Mapping[str, Grid] = field(default_factory=dict, repr=False)
+    #: The run stopped after reading: nothing had changed since the last run (spec §7).
+    quiet: bool = False
 
     def changes(self, first: int = 3) -> PlannedChanges:
         """What the plan changes (or, on a dry run, would change), per tab and column, with
@@ -66,6 +68,25 @@ class RunResult:
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def notifications(self) -> dict[str, Any] | None:
+        """What ``notify`` sent and what failed (None when the run notified no one)."""
+        return None if self.quiet else self.report.get("notifications")
+
+
+class _QuietRunResult(RunResult):
+    """A run that stopped after reading. Its report is what a full run would have reported;
+    it is judged only when read (``--report``), once."""
+
+    _run: run_module.RunResult
+
+    def __init__(self, run: run_module.RunResult, **fields: Any) -> None:
+        object.__setattr__(self, "_run", run)
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    report = property(lambda self: self._run.report)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -186,6 +207,14 @@ def in_range(day: dt.date) -> dt.date:
 
 
 def _result(result: run_module.RunResult, name: str, dry_run: bool) -> RunResult:
+    if result.quiet:  # told from the key, without judging; the report is made if asked for
+        kept = result.kept  # type: ignore[attr-defined]
+        return _QuietRunResult(
+            result, workbook=name, as_of=result.as_of,  # type: ignore[attr-defined]
+            counts=dict(kept.counts), flags=dict(kept.flags), cells_written=0,
+            problems=tuple(result.problems), config_status=result.config_status,
+            plan=result.plan, titles=dict(result.titles), dry_run=dry_run,
+            before=result.before, joins=result.joins, quiet=True)
     report = result.report
     return RunResult(
         workbook=name, as_of=dt.date.fromisoformat(report["as_of"]), counts=dict(report["counts"]),

@@ -156,8 +156,8 @@ def tell_admin(notifier: Any, workbook: str, what: str) -> None:
         err.print(f"[yellow]Admin notice not delivered:[/] {failure}", highlight=False)
 
 
-def check_notifications(report: dict[str, Any]) -> None:
-    notes = report.get("notifications") or {}
+def check_notifications(notes: dict[str, Any] | None) -> None:
+    notes = notes or {}
     for item in notes.get("sent", []):
         out.print(f"Notified {item['audience']} through {item['channel']}.", highlight=False)
     if notes.get("failed"):
@@ -247,7 +247,7 @@ def run(path: Path | None, sheet: str | None, credentials: Path | None,
         if notifier is not None:
             tell_admin(notifier, workbook.name, "; ".join(map(str, result.errors)))
         raise ConfigError(result.errors, listed=True)
-    check_notifications(result.report)
+    check_notifications(result.notifications)
 
 
 def write_report(file: Path, report: dict[str, Any]) -> None:
@@ -283,9 +283,13 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
         return
     written = result.cells_written
     titles = result.titles
+    there = set(result.before) | {spec.title for spec in result.plan.tabs}
     tabs = ", ".join(t for t in (titles.get("opportunities"), titles.get("attention") or
                                  "Attention", titles.get("summary") or "Summary") if t)
-    out.print(f"{written} cells written. Open the tabs: {tabs}.")
+    tabs += "".join(f", {t}" for t in (titles.get("insights"), titles.get("review"))
+                    if t and t in there)  # written once the history or targets call for them
+    quiet = " (nothing changed since the last run)" if result.quiet else ""
+    out.print(f"{written} cells written{quiet}. Open the tabs: {tabs}.")
 
 
 def print_changes(changes: PlannedChanges) -> None:
@@ -407,7 +411,7 @@ def notify(path: Path | None, sheet: str | None, credentials: Path | None,
     if not result.ok:  # judged with the last good config, or not at all: say why
         raise ConfigError(result.errors)
     if send:
-        check_notifications(result.report)
+        check_notifications(result.notifications)
 
 
 @cli.command()
@@ -435,8 +439,8 @@ def demo(out_dir: Path, as_of: dt.datetime | None, notify_preview: Path | None) 
         result = api.run(workbook, as_of=today, step=status.update)
     print_result(result, dry_run=False)
     out.print(f"\nOpen [bold]{path.resolve()}[/] and look at the tabs Opportunities (Score, "
-              "Grade, Flags on the right), Attention, Summary and Insights (what the closed "
-              "deals say).")
+              "Grade, Flags on the right), Attention, Summary, Insights (what the closed "
+              "deals say) and Review (the weeks against the targets).")
     if notify_preview is not None:
         preview_digests(out_dir, notify_preview, today, result)
 

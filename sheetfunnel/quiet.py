@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -28,7 +29,7 @@ from sheetfunnel.values import serial_number
 KEY_CELL = (3, 4)
 #: the lease's cells in the state tab (row 2, A:C), the watcher's and never in the digest
 LEASE = frozenset(((2, 1), (2, 2), (2, 3)))
-VERSION = 1
+VERSION = 2  # 2: the flags' totals and the join sentence kept for a quiet run to tell
 #: the state tab's columns the run writes (A:K; the delivery ledger is right of them)
 STATE_COLUMNS = 11
 
@@ -158,17 +159,29 @@ def holds_until(deals: pd.DataFrame, response_hours: float, moment: dt.datetime
     return min(midnight, pd.Timestamp(coming.min()).to_pydatetime())
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What the last full run told, kept in its key: a run that stops after reading tells it
+    again (the counts read, the flags' totals, the sentence about the customers' join)."""
+
+    counts: dict[str, int]
+    flags: dict[str, int]
+    joins: str | None
+
+
 def key_text(*, moment: dt.datetime, until: dt.datetime, code: str, config_file: str,
-             owned: str, counts: Mapping[str, int]) -> str:
+             owned: str, kept: Kept) -> str:
     return json.dumps({"v": VERSION, "at": moment.isoformat(), "until": until.isoformat(),
                        "code": code, "config_file": config_file, "owned": owned,
-                       "counts": dict(counts)}, separators=(",", ":"), sort_keys=True)
+                       "counts": kept.counts, "flags": list(kept.flags.items()),  # in order
+                       "joins": kept.joins},
+                      separators=(",", ":"), sort_keys=True)
 
 
 def still_quiet(text: Cell, *, moment: dt.datetime, code: str, config_file: str,
-                owned: str) -> dict[str, int] | None:
-    """The counts the last run reported when the key ``text`` says nothing has changed since
-    (the same day, before its flags may change); None for any doubt."""
+                owned: str) -> Kept | None:
+    """What the last run told when the key ``text`` says nothing has changed since (the same
+    day, before its flags may change); None for any doubt."""
     if not isinstance(text, str):
         return None
     try:
@@ -180,7 +193,9 @@ def still_quiet(text: Cell, *, moment: dt.datetime, code: str, config_file: str,
         if at.date() != moment.date() or not at <= moment < dt.datetime.fromisoformat(
                 key["until"]):
             return None
-        counts = {str(k): int(v) for k, v in key["counts"].items()}
+        joins = key["joins"]
+        return Kept({str(k): int(v) for k, v in key["counts"].items()},
+                    {str(k): int(v) for k, v in key["flags"]},
+                    joins if isinstance(joins, str) else None)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    return counts

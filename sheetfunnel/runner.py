@@ -134,16 +134,20 @@ class QuietResult(RunResult):
 
     _judged: Callable[[], RunResult]
     _full: RunResult | None
-    _counts: dict[str, int]
     _io: dict[str, Any]
+    #: what the last full run told (its counts, flags' totals and join sentence)
+    kept: quiet.Kept
+    as_of: dt.date
 
-    def __init__(self, judged: Callable[[], RunResult], *, counts: Mapping[str, int],
-                 config_status: str, titles: Mapping[str, str | None],
-                 before: Mapping[str, Grid], io: dict[str, Any]) -> None:
-        for name, value in (("_judged", judged), ("_full", None), ("_counts", dict(counts)),
-                            ("_io", io),
-                            ("config_status", config_status), ("titles", titles),
-                            ("before", before), ("plan", WritePlan((), (), Looks(), diffed=True))):
+    def __init__(self, judged: Callable[[], RunResult], *, kept: quiet.Kept, as_of: dt.date,
+                 config_status: str, problems: tuple[Problem, ...],
+                 titles: Mapping[str, str | None], before: Mapping[str, Grid],
+                 io: dict[str, Any]) -> None:
+        for name, value in (("_judged", judged), ("_full", None), ("kept", kept),
+                            ("as_of", as_of), ("_io", io), ("problems", problems),
+                            ("joins", kept.joins), ("config_status", config_status),
+                            ("titles", titles), ("before", before),
+                            ("plan", WritePlan((), (), Looks(), diffed=True))):
             object.__setattr__(self, name, value)
 
     def _result(self) -> RunResult:
@@ -154,14 +158,12 @@ class QuietResult(RunResult):
         return full
 
     report = property(lambda self: self._result().report)  # type: ignore[assignment]
-    problems = property(lambda self: self._result().problems)  # type: ignore[assignment]
     evaluation = property(lambda self: self._result().evaluation)  # type: ignore[assignment]
     summary = property(lambda self: self._result().summary)  # type: ignore[assignment]
-    joins = property(lambda self: self._result().joins)  # type: ignore[assignment]
 
     @property
     def rows(self) -> int:
-        return int(self._counts.get("opportunities", 0))
+        return int(self.kept.counts.get("opportunities", 0))
 
     @property
     def cells_written(self) -> int:
@@ -279,15 +281,15 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
                               lambda: (clock() - started, workbook.io.since(io_before)))
     config_digest = quiet.config_file_digest(
         config_file.read_text(encoding="utf-8") if config_file is not None else None)
-    counts = None if notify is not None else _unchanged(inputs, moment, config_digest)
+    kept = None if notify is not None else _unchanged(inputs, moment, config_digest)
     config = model.config
-    if counts is not None:
+    if kept is not None:
         io, seconds = workbook.io.since(io_before), clock() - started
         step("Nothing changed since the last run")
         return QuietResult(lambda: _judged(workbook, inputs, config, moment, io, seconds),
-                           counts=counts, config_status=model.config_status,
-                           titles=model.titles, before=inputs.snapshot.tabs,
-                           io=io_section(io, seconds))
+                           kept=kept, as_of=moment.date(), config_status=model.config_status,
+                           problems=_told_problems(inputs, config), titles=model.titles,
+                           before=inputs.snapshot.tabs, io=io_section(io, seconds))
 
     step("Judging opportunities")
     outcome = judge(inputs, model.config, moment)
@@ -310,11 +312,9 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
                           seconds=clock() - started, extra=_learning(outcome, model))
     if notified is not None:
         report["notifications"] = notified
-    joins = outcome.evaluation.joins
     return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
-                     joins.sentence() if joins and joins.deals and model.customers is not None
-                     else None)
+                     _joins_sentence(outcome, model))
 
 
 def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datetime,
@@ -327,11 +327,25 @@ def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datet
     outcome, plan = _near_cell_limit(workbook, inputs, config, outcome, plan)
     report = build_report(outcome.summary, outcome.evaluation, io=io, seconds=seconds,
                           extra=_learning(outcome, model))
-    joins = outcome.evaluation.joins
     return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
-                     joins.sentence() if joins and joins.deals and model.customers is not None
-                     else None)
+                     _joins_sentence(outcome, model))
+
+
+def _joins_sentence(outcome: Outcome, model: WorkbookModel) -> str | None:
+    """How many deals found their customer (None without a Customers tab or deals)."""
+    joins = outcome.evaluation.joins
+    return joins.sentence() if joins and joins.deals and model.customers is not None else None
+
+
+def _told_problems(inputs: Inputs, config: Config) -> tuple[Problem, ...]:
+    """The problems a full run tells without judging (a quiet run tells them too): the
+    workbook's, the Targets tab's and the cell-limit warning."""
+    model = inputs.model
+    targets_tab = model.titles.get("targets")
+    found = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
+                          config)[1] if targets_tab else ()
+    return model.problems + tuple(found) + cell_limit_problems(inputs.snapshot.cells)
 
 
 def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region]:
@@ -361,8 +375,9 @@ def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region
     return regions
 
 
-def _unchanged(inputs: Inputs, moment: dt.datetime, config_digest: str) -> dict[str, int] | None:
-    """The last run's counts when the workbook is as that run left it (quiet.py), else None."""
+def _unchanged(inputs: Inputs, moment: dt.datetime, config_digest: str) -> quiet.Kept | None:
+    """What the last run told when the workbook is as that run left it (quiet.py), else
+    None."""
     from sheetfunnel.load import STATUS_OK
     state = inputs.state
     if inputs.model.config_status != STATUS_OK or state.fingerprint is None:
@@ -401,14 +416,14 @@ def _with_key(inputs: Inputs, config: Config, outcome: Outcome, plan: WritePlan,
     whole = dict(plan.whole_tabs)  # a tab written whole holds its grid after the plan
     owned = quiet.owned_digest(_regions(inputs, plan), {**inputs.snapshot.tabs, **whole},
                                [write for write in plan.cells if write.tab not in whole])
-    counts = dict(outcome.evaluation.counts)
+    kept = quiet.Kept(dict(outcome.evaluation.counts), dict(outcome.summary.flag_totals),
+                      _joins_sentence(outcome, inputs.model))
     if quiet.still_quiet(_key_read(inputs), moment=moment, code=_code_digest(),
-                         config_file=config_digest, owned=owned) == counts:
+                         config_file=config_digest, owned=owned) == kept:
         return plan  # the key kept holds for this moment: a quiet full run writes nothing
     until = quiet.holds_until(outcome.evaluation.deals, config.settings.response_hours, moment)
     text = quiet.key_text(moment=moment, until=until, code=_code_digest(),
-                          config_file=config_digest, owned=owned,
-                          counts=counts)
+                          config_file=config_digest, owned=owned, kept=kept)
     key = diff.diff_cells(STATE_TAB, inputs.snapshot.find(STATE_TAB), {quiet.KEY_CELL: text})
     return dataclasses.replace(plan, cells=plan.cells + tuple(key)) if key else plan
 

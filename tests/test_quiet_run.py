@@ -4,12 +4,16 @@ reading, on both backends, and says what a full run would; any change means a fu
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
-from sheetfunnel import quiet, runner, schema
+from sheetfunnel import api, quiet, runner, schema
+from sheetfunnel.cli import cli
+from sheetfunnel.report import report_json
 from sheetfunnel.runner import QuietResult, run_once
 from sheetfunnel.tabs.state import fingerprint
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
@@ -168,3 +172,55 @@ def test_the_key_digests_a_tab_written_whole_by_its_grid_as_by_the_writes(pair):
                                   [w for w in plan.cells if w.tab not in whole])
     assert by_grids == by_writes
     assert by_writes != quiet.owned_digest(regions, inputs.snapshot.tabs)
+
+
+def _judging_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a quiet run judged the workbook")
+    monkeypatch.setattr(runner, "judge", refuse)
+
+
+def test_the_library_tells_a_quiet_run_as_the_last_full_run_told_it_without_judging(
+        pair, monkeypatch):
+    pair.type("Targets", 3, 3, "margin")  # a Targets problem a full run tells as a warning
+    told = [api.run(book, as_of=AS_OF) for book in (XlsxWorkbook(pair.path),
+                                                     open_book(pair.emulator))]
+    assert not any(r.quiet for r in told)
+    assert all(any(p.where == "Targets!C3" for p in r.problems) for r in told)
+    with monkeypatch.context() as patch:
+        _judging_forbidden(patch)
+        quiet = [api.run(book, as_of=AS_OF) for book in (XlsxWorkbook(pair.path),
+                                                          open_book(pair.emulator))]
+    assert all(r.quiet for r in quiet)
+    for stopped, full in zip(quiet, told, strict=True):
+        assert (stopped.counts, stopped.flags, stopped.problems, stopped.joins,
+                stopped.as_of) == (full.counts, full.flags, full.problems, full.joins,
+                                   full.as_of)
+        assert list(stopped.flags) == list(full.flags)  # in the order of severity
+        assert stopped.cells_written == 0 and stopped.notifications is None
+        # the report, when asked for, is a full run's (judged then)
+        assert _comparable(stopped.report)["flags"] == full.report["flags"]
+
+
+def test_the_command_on_a_quiet_workbook_prints_what_a_full_run_prints(
+        pair, monkeypatch, tmp_path):
+    args = ["run", str(pair.path), "--as-of", AS_OF.isoformat()]
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "_unchanged", lambda *_: None)
+        full = CliRunner().invoke(cli, args)
+    with monkeypatch.context() as patch:
+        _judging_forbidden(patch)
+        stopped = CliRunner().invoke(cli, args)
+    assert full.exit_code == stopped.exit_code == 0, stopped.output
+    assert "0 cells written (nothing changed since the last run)." in stopped.output
+    assert stopped.output.replace(" (nothing changed since the last run)", "") == full.output
+    assert "FOLLOW_UP_OVERDUE" in stopped.output  # the flags table, from the key
+    report = tmp_path / "report.json"
+    asked = CliRunner().invoke(cli, [*args, "--report", str(report)])
+    assert asked.exit_code == 0, asked.output
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "_unchanged", lambda *_: None)
+        judged = run_once(XlsxWorkbook(pair.path), as_of=AS_OF).report
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert {k: v for k, v in written.items() if k != "io"} == \
+        {k: v for k, v in json.loads(report_json(judged)).items() if k != "io"}
