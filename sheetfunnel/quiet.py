@@ -54,12 +54,12 @@ def _canonical(value: Cell) -> str:
 
 
 def _lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
-    known: dict[Cell, str] = {}  # numbers and dates repeat: each distinct one made text once
+    known: dict[Cell, str] = {}  # cells repeat: each distinct one made text once
 
     def text(value: Cell) -> str:
         if isinstance(value, str):
             return value if value.isascii() and value.isprintable() and value.strip() \
-                else _canonical(value)
+                else known.setdefault(value, _canonical(value))
         kind = type(value)
         if value is None:
             return ""
@@ -70,7 +70,11 @@ def _lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
             return found
         return _canonical(value)  # True is not 1 here
 
-    lines = ["\x1f".join([text(v) for v in row]).rstrip("\x1f") for row in rows]
+    get = known.get
+    lines = ["\x1f".join([  # the usual cells without a call: text as itself, a known number
+        v if v.__class__ is str and v.isascii() and v.isprintable() and v.strip()
+        else "" if v is None else v.__class__ is not bool and get(v) or text(v)
+        for v in row]).rstrip("\x1f") for row in rows]
     while lines and not lines[-1]:
         lines.pop()
     return lines
@@ -88,7 +92,8 @@ class Region:
 def owned_digest(regions: Sequence[Region], grids: Mapping[str, Grid | None],
                  writes: Iterable[CellWrite] = ()) -> str:
     """A digest of ``regions`` of ``grids`` with ``writes`` applied over them: what the cells
-    hold after a plan is applied, or (no writes) what a run read."""
+    hold after a plan is applied, or (no writes) what a run read. (A tab a plan writes whole
+    is best given as its grid: the tab holds that after the plan, without its writes.)"""
     by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
     for write in writes:
         by_tab.setdefault(write.tab, {})[(write.row, write.col)] = write.value
@@ -99,23 +104,42 @@ def owned_digest(regions: Sequence[Region], grids: Mapping[str, Grid | None],
         if grid is None and not over:
             digest.update(b"\x1dmissing\x1d")
             continue
-        rows: list[list[Cell]] = [list(row) for row in grid or []] if (
-            over or region.skip) else list(grid or [])  # type: ignore[arg-type]
-        for (row, col), value in over.items():
-            while len(rows) < row:
-                rows.append([])
-            line = rows[row - 1]
-            if len(line) < col:
-                line.extend([None] * (col - len(line)))
-            line[col - 1] = value
-        for row, col in region.skip:
-            if row <= len(rows) and col <= len(rows[row - 1]):
-                rows[row - 1][col - 1] = None
-        if region.columns is not None:
-            cols = region.columns
-            rows = [[line[c - 1] if c <= len(line) else None for c in cols] for line in rows]
+        rows = _overlaid(grid or [], over, region.skip)
+        columns = region.columns
+        if columns is not None:
+            first, last = columns[0] - 1 if columns else 0, columns[-1] if columns else 0
+            if columns == tuple(range(first + 1, last + 1)):  # a slice keeps their order
+                rows = [line[first:last] for line in rows]
+            else:
+                rows = [[line[c - 1] if c <= len(line) else None for c in columns]
+                        for line in rows]
         digest.update("\x1e".join([region.tab, *_lines(rows)]).encode("utf-8") + b"\x1d")
     return digest.hexdigest()[:32]
+
+
+def _overlaid(grid: Grid, over: Mapping[tuple[int, int], Cell],
+              skip: frozenset[tuple[int, int]]) -> Sequence[Sequence[Cell]]:
+    """``grid`` with ``over`` written and the ``skip`` cells blank; only the rows touched are
+    copied."""
+    if not over and not skip:
+        return grid
+    rows: list[Sequence[Cell]] = list(grid)
+    copies: dict[int, list[Cell]] = {}
+    for (row, col), value in [*over.items(), *((cell, None) for cell in skip)]:
+        if row > len(rows):
+            if value is None:  # a blank past the end changes no line
+                continue
+            rows.extend([] for _ in range(row - len(rows)))
+        line = copies.get(row)
+        if line is None:
+            line = copies[row] = list(rows[row - 1])
+            rows[row - 1] = line
+        if len(line) < col:
+            if value is None:
+                continue
+            line.extend([None] * (col - len(line)))
+        line[col - 1] = value
+    return rows
 
 
 def holds_until(deals: pd.DataFrame, response_hours: float, moment: dt.datetime

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,12 @@ class Inputs:
     history: pd.DataFrame
     snapshots: pd.DataFrame | None = None
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """The fingerprint of the people's data as read (``_data_fingerprint``), made once:
+        the quiet check compares it and the state keeps it (with the IDs the run fills in)."""
+        return _data_fingerprint(self, {})
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -381,7 +387,7 @@ def _unchanged(inputs: Inputs, moment: dt.datetime, config_digest: str) -> quiet
     if any(ids.get(tab.title) != tab.tab_id for tab in inputs.owned.values() if tab.exists):
         return None  # a tab that lost its mark (an .xlsx) is marked again by a full run
     text = _key_read(inputs)
-    if not isinstance(text, str) or _data_fingerprint(inputs, {}) != state.fingerprint:
+    if not isinstance(text, str) or inputs.fingerprint != state.fingerprint:
         return None
     return quiet.still_quiet(text, moment=moment, code=_code_digest(),
                              config_file=config_digest,
@@ -408,7 +414,9 @@ def _key_read(inputs: Inputs) -> Cell:
 def _with_key(inputs: Inputs, config: Config, outcome: Outcome, plan: WritePlan,
               moment: dt.datetime, config_digest: str) -> WritePlan:
     """``plan`` and the key a next run compares with (quiet.py), written when it differs."""
-    owned = quiet.owned_digest(_regions(inputs, plan), inputs.snapshot.tabs, plan.cells)
+    whole = dict(plan.whole_tabs)  # a tab written whole holds its grid after the plan
+    owned = quiet.owned_digest(_regions(inputs, plan), {**inputs.snapshot.tabs, **whole},
+                               [write for write in plan.cells if write.tab not in whole])
     kept = quiet.Kept(dict(outcome.evaluation.counts), dict(outcome.summary.flag_totals),
                       _joins_sentence(outcome, inputs.model))
     if quiet.still_quiet(_key_read(inputs), moment=moment, code=_code_digest(),
@@ -508,7 +516,8 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
                 hidden: set[str] | None = None) -> State:
     """Memory after this run, the date the people-owned data last changed and the tabs the
     worker writes."""
-    digest = _data_fingerprint(inputs, evaluation.new_ids)
+    new_ids = evaluation.new_ids
+    digest = _data_fingerprint(inputs, new_ids) if new_ids else inputs.fingerprint
     changed = inputs.state.last_changed if digest == inputs.state.fingerprint else as_of
     return State(evaluation.memory, digest, changed, inputs.model.config,
                  {role: tab.record for role, tab in inputs.owned.items()
@@ -516,19 +525,22 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
 
 
 def _data_fingerprint(inputs: Inputs, new_ids: Mapping[int, str]) -> str:
-    """The fingerprint of what people typed (the IDs the run fills in included)."""
+    """The fingerprint of what people typed (the IDs the run fills in included): the
+    Opportunities tab but for the worker's columns, row by row as read, and the tabs whose
+    data the run judges by."""
     model = inputs.model
-    frames = [model.opportunities.table.frame.drop(
-        columns=[h for r, h in model.opportunities.roles.items()
-                 if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS])]
+    frame = model.opportunities.table.frame
+    owned = {h for r, h in model.opportunities.roles.items()
+             if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS}
+    kept = [header for header in frame.columns if header not in owned]
+    rows = frame[kept].astype(object).values.tolist()
     id_header = model.opportunities.roles.get("id")
     if id_header is not None and new_ids:
-        frame = frames[0].copy()
-        for row, new_id in new_ids.items():
-            frame.loc[row, id_header] = new_id
-        frames = [frame]
-    grids: list[Grid] = [[list(map(str, f.columns))] + f.astype(object).values.tolist()
-                         for f in frames]
+        col = kept.index(id_header)
+        for at, new_id in zip(frame.index.get_indexer(list(new_ids)), new_ids.values(),
+                              strict=True):
+            rows[at][col] = new_id
+    grids: list[Grid] = [[list(map(str, kept)), *rows]]
     for role in ("activities", *schema.CONFIG_TABS, "targets"):  # Targets feed Summary, Review
         title = model.titles.get(role)
         if title:

@@ -11,15 +11,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from sheetfunnel import api, runner
+from sheetfunnel import api, quiet, runner, schema
 from sheetfunnel.cli import cli
 from sheetfunnel.report import report_json
 from sheetfunnel.runner import QuietResult, run_once
+from sheetfunnel.tabs.state import fingerprint
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.gsheets import open_book
 from tests.support.parity import AS_OF, Pair, assert_same_cells
 
-OPPORTUNITIES, SCORE, AMOUNT = "Opportunities", 20, 6
+OPPORTUNITIES, SCORE, AMOUNT, ID = "Opportunities", 20, 6, 1
 
 
 def _both(pair: Pair, as_of: dt.date | dt.datetime = AS_OF) -> list[runner.RunResult]:
@@ -109,6 +110,68 @@ def test_a_config_file_changed_is_a_full_run(pair, tmp_path):
     assert run_once(XlsxWorkbook(pair.path), as_of=AS_OF, config_file=toml).quiet
     toml.write_text("# a comment\n", encoding="utf-8")
     assert not run_once(XlsxWorkbook(pair.path), as_of=AS_OF, config_file=toml).quiet
+
+
+def _old_data_fingerprint(inputs: runner.Inputs, new_ids: dict[int, str]) -> str:
+    """The data fingerprint as spelled before it was made once a run: the frame without the
+    worker's columns, the new IDs put in by ``.loc``, every row made a list."""
+    model = inputs.model
+    owned = schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS
+    frame = model.opportunities.table.frame.drop(
+        columns=[h for r, h in model.opportunities.roles.items() if r in owned]).copy()
+    for row, new_id in new_ids.items():
+        frame.loc[row, model.opportunities.roles["id"]] = new_id
+    grids = [[list(map(str, frame.columns))] + frame.astype(object).values.tolist()]
+    grids += [inputs.snapshot.tabs[title] for role in ("activities", *schema.CONFIG_TABS,
+                                                        "targets")
+              if (title := model.titles.get(role))]
+    return fingerprint(grids)
+
+
+def test_deals_typed_without_ids_get_one_the_fingerprint_made_once_keeps(pair, monkeypatch):
+    for row in (4, 9):
+        pair.type(OPPORTUNITIES, row, ID, None)
+    inputs = runner._read(XlsxWorkbook(pair.path), None)
+    config = inputs.model.config
+    assert config is not None
+    new_ids = runner.judge(inputs, config, dt.datetime(2026, 11, 24, 9)).evaluation.new_ids
+    assert set(new_ids) == {4, 9}
+    assert runner._data_fingerprint(inputs, new_ids) == _old_data_fingerprint(inputs, new_ids)
+    assert inputs.fingerprint == _old_data_fingerprint(inputs, {}) != \
+        _old_data_fingerprint(inputs, new_ids)
+    made = []
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "_data_fingerprint",
+                      lambda *args: made.append(1) or _old_data_fingerprint(*args))
+        assert not any(r.quiet for r in _both(pair))  # the check's, and with the new IDs
+        assert made == [1] * 4
+        made.clear()
+        assert all(r.quiet for r in _both(pair))  # the state kept what the rerun reads
+        assert made == [1, 1]
+        pair.type(OPPORTUNITIES, 5, AMOUNT, 4321)
+        made.clear()
+        assert not any(r.quiet for r in _both(pair))  # no new ID: the check's, made once
+        assert made == [1, 1]
+    assert_same_cells(pair)
+
+
+def test_the_key_digests_a_tab_written_whole_by_its_grid_as_by_the_writes(pair):
+    pair.type(OPPORTUNITIES, 5, AMOUNT, 123456)  # the Attention and Summary tabs change
+    pair.type("Attention", 40, 3, "a leftover a person typed")
+    inputs = runner._read(XlsxWorkbook(pair.path), None)
+    config = inputs.model.config
+    assert config is not None
+    outcome = runner.judge(inputs, config, dt.datetime(2026, 11, 24, 9))
+    plan = runner.plan_writes(inputs, config, outcome)
+    whole = dict(plan.whole_tabs)
+    assert {"Summary", "Attention"} <= set(whole)
+    assert any(w.tab == "Attention" for w in plan.cells)
+    regions = runner._regions(inputs, plan)
+    by_writes = quiet.owned_digest(regions, inputs.snapshot.tabs, plan.cells)
+    by_grids = quiet.owned_digest(regions, {**inputs.snapshot.tabs, **whole},
+                                  [w for w in plan.cells if w.tab not in whole])
+    assert by_grids == by_writes
+    assert by_writes != quiet.owned_digest(regions, inputs.snapshot.tabs)
 
 
 def _judging_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
