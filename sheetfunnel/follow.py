@@ -9,7 +9,6 @@ go in and out: the requests are the backend's business.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -59,7 +58,7 @@ def follow_ids(keys: RowKeys, before: list[Cell], now: list[Cell],
                 and new[target - 1]:
             target = None
         if target is not None and target > 0:
-            kept.append(dataclasses.replace(write, row=target))
+            kept.append(write._replace(row=target))
         else:
             log.info("%s not written: its row changed while sheetfunnel was running", write)
     return kept
