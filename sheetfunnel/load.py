@@ -67,12 +67,13 @@ class WorkbookModel:
         """The count of deals that found their customer, when there are deals and a Customers
         tab."""
         joins = self.joins
-        return joins.sentence() if joins and joins.deals and self.customers is not None \
+        return joins.sentence(self.lang) if joins and joins.deals and self.customers is not None \
             else None
 
     def with_joins(self, joins: JoinCheck) -> WorkbookModel:
         """This model with the join check's count and its problems (each once)."""
-        found = join_problems(joins, self.opportunities, self.customers, self.dimension_places)
+        found = join_problems(joins, self.opportunities, self.customers, self.dimension_places,
+                              self.lang)
         return dataclasses.replace(self, joins=joins,
                                    problems=tuple(dict.fromkeys((*self.problems, *found))))
 

@@ -336,7 +336,8 @@ def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datet
 def _joins_sentence(outcome: Outcome, model: WorkbookModel) -> str | None:
     """How many deals found their customer (None without a Customers tab or deals)."""
     joins = outcome.evaluation.joins
-    return joins.sentence() if joins and joins.deals and model.customers is not None else None
+    return joins.sentence(model.lang) if joins and joins.deals and model.customers is not None \
+        else None
 
 
 def _told_problems(inputs: Inputs, config: Config) -> tuple[Problem, ...]:

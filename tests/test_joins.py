@@ -47,12 +47,12 @@ def tabs(settings: list[list] | None = None) -> dict[str, list[list]]:
             "设置": settings or [["参数", "值"]]}
 
 
-UNJOINED = (
-    "'商机'!1:1: The 商机 tab has no Customer ID column (headers: 商机编号, 客户名称, 商机名称, "
-    "负责人, 阶段, 金额, 创建日期), so no deal is joined to its customer: Tier, Won Total and "
-    "Open Pipeline stay empty; the Scoring dimensions 行业匹配, 公司规模 ('评分'!A2:E3, "
-    "'评分'!A4:E5) read Customers fields, so they score 0 for every deal. Add the Settings row "
-    "column.opportunities.customer_id = <the header that holds the key the Customers tab uses>.")
+UNJOINED = (  # a Chinese workbook: the sentence is Chinese, the cells as they are
+    "'商机'!1:1: 商机表没有客户编号列（表头：商机编号、客户名称、商机名称、负责人、阶段、金额、"
+    "创建日期），因此没有商机能关联到客户：客户等级、成交总额和在途金额保持为空；评分维度 "
+    "行业匹配、公司规模（'评分'!A2:E3、'评分'!A4:E5）读取客户表的字段，因此对所有商机都计 0 "
+    "分。请在设置表中添加一行 column.opportunities.customer_id = <客户表所用编号所在列的表头>。")
+NONE_NAMED = "没有商机填写客户，因此没有商机关联到客户表。"
 
 
 def test_differently_named_keys_join_nothing_and_check_says_so_on_both_backends(
@@ -62,8 +62,7 @@ def test_differently_named_keys_join_nothing_and_check_says_so_on_both_backends(
         found = api.check(book)
         assert found.ok  # a warning, not a broken config
         assert [str(p) for p in found.problems] == [UNJOINED]
-        assert found.joins == "No deal names a customer, so none is joined to the Customers " \
-                              "tab."
+        assert found.joins == NONE_NAMED
     for result in (run_once(XlsxWorkbook(pair.path), as_of=AS_OF),
                    run_once(open_book(emulator), as_of=AS_OF)):
         assert [str(p) for p in result.problems] == [UNJOINED]
@@ -80,7 +79,7 @@ def test_per_tab_mappings_make_the_join_and_the_scores_on_both_backends(tmp_path
     for book in (XlsxWorkbook(pair.path), open_book(emulator)):
         found = api.check(book)
         assert found.problems == ()
-        assert found.joins == "3 of 3 deals that name a customer find it in the Customers tab."
+        assert found.joins == "填写了客户的 3 个商机中，3 个在客户表中找到了该客户。"
     xlsx, sheets = (run_once(XlsxWorkbook(pair.path), as_of=AS_OF),
                     run_once(open_book(emulator), as_of=AS_OF))
     for result in (xlsx, sheets):
@@ -130,24 +129,23 @@ def test_keys_that_match_no_customer_are_a_warning_with_examples():
     deals = [DEALS[0], *([*row[:1], f"{row[1]}集团", *row[2:]] for row in DEALS[1:])]
     model = judged({**tabs(MAPPED), "商机": deals})
     assert [str(p) for p in model.problems] == [
-        "'商机'!B1: None of the 3 deals that name a customer in this column finds it in the "
-        "Customers tab's key column '客户'!A1 (first missing: “华东机械集团”, “远航物流集团”): "
-        "Tier, Won Total and Open Pipeline stay empty; the Scoring dimensions 行业匹配, 公司规模 "
-        "('评分'!A2:E3, '评分'!A4:E5) read Customers fields, so they score 0 for every deal. "
-        "Make both columns hold the same keys, or point column.customers.customer_id (or "
-        "column.opportunities.customer_id) in Settings at the columns that do."]
+        "'商机'!B1: 在这一列填写了客户的 3 个商机，没有一个能在客户表的编号列 '客户'!A1 中找到"
+        "（最先缺少的：“华东机械集团”、“远航物流集团”）：客户等级、成交总额和在途金额保持为空；"
+        "评分维度 行业匹配、公司规模（'评分'!A2:E3、'评分'!A4:E5）读取客户表的字段，因此对所有"
+        "商机都计 0 分。请让两列填写相同的编号，或在设置表中把 column.customers.customer_id"
+        "（或 column.opportunities.customer_id）指向填写相同编号的列。"]
     some = [*deals[:2], *DEALS[2:]]
     model = judged({**tabs(MAPPED), "商机": some})
     assert model.problems == ()
-    assert model.join_sentence == ("2 of 3 deals that name a customer find it in the Customers "
-                                   "tab (not there: “华东机械集团”).")
+    assert model.join_sentence == "填写了客户的 3 个商机中，2 个在客户表中找到了该客户" \
+                                  "（未找到：“华东机械集团”）。"
 
 
 @pytest.mark.parametrize(("column", "message"), [
-    ("规模", "The Scoring dimension 公司规模 gives 0 points to every deal: no rule matches what "
-            "the deals hold. Check its Match cells against the values in its Field's column."),
-    (None, "The Scoring dimension 公司规模 gives 0 points to every deal: its Field's column is "
-           "blank for every deal. Fill it in, or point the Field at the column that holds it."),
+    ("规模", "评分维度 公司规模 对所有商机都给 0 分：没有一条规则匹配商机中的值。请对照字段列中的"
+            "值检查它的匹配单元格。"),
+    (None, "评分维度 公司规模 对所有商机都给 0 分：它的字段列在所有商机中都是空的。请填写该列，"
+           "或把字段指向存放该信息的列。"),
 ])
 def test_a_dimension_that_scores_0_for_every_deal_is_a_warning_naming_its_cells(column,
                                                                                 message):
@@ -166,8 +164,23 @@ def test_check_and_run_print_the_count_and_each_problem_once(tmp_path: Path, cap
     save_grids(path, tabs())
     code, out = sheetfunnel("check", path)
     assert code == 0
-    assert out.count("no Customer ID column") == 1
-    assert out.splitlines()[0] == "No deal names a customer, so none is joined to the " \
-                                  "Customers tab."
+    assert out.count("没有客户编号列") == 1
+    assert out.splitlines()[0] == NONE_NAMED
     assert out.rstrip().endswith("The configuration is valid.")
     assert check(XlsxWorkbook(path)).join_sentence is not None
+
+
+def test_an_english_workbook_keeps_the_english_join_sentences():
+    english = {"Opportunities": [["ID", "Account", "Title", "Owner", "Stage", "Amount"],
+                                 ["D-1", "Acme", "Mill", "Ann", "Lead", 100]],
+               "Customers": [["Customer", "Industry"], ["Acme", "Software"]]}
+    model = judged(english)
+    assert model.join_sentence == "No deal names a customer, so none is joined to the " \
+                                  "Customers tab."
+    assert [p.message for p in model.problems if p.where == "Opportunities!1:1"] == [
+        "The Opportunities tab has no Customer ID column (headers: ID, Account, Title, Owner, "
+        "Stage, Amount), so no deal is joined to its customer: Tier, Won Total and Open "
+        "Pipeline stay empty; the Scoring dimensions Industry Fit (default.toml: scoring[1] to "
+        "scoring[3]) read Customers fields, so they score 0 for every deal. Add the Settings "
+        "row column.opportunities.customer_id = <the header that holds the key the Customers "
+        "tab uses>."]

@@ -20,6 +20,7 @@ from sheetfunnel.engine.scoring import points_by_dimension
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
+from sheetfunnel.words.problems import PROBLEMS, say
 
 #: Customers a deal names that the Customers tab lacks, quoted as examples.
 _EXAMPLES = 3
@@ -63,46 +64,42 @@ def _in_customers_only(name: str, opportunities: RoleTable, customers: RoleTable
 
 
 def join_problems(check: JoinCheck, opportunities: RoleTable, customers: RoleTable | None,
-                  places: Mapping[str, str]) -> list[Problem]:
+                  places: Mapping[str, str], lang: str = "en") -> list[Problem]:
     """Warnings for a join that finds too little and for dimensions that score nothing;
-    ``places``: a dimension's normalised name -> its Scoring cells."""
+    ``places``: a dimension's normalised name -> its Scoring cells; in the workbook's
+    language."""
     found: list[Problem] = []
     cells = [places.get(normalise_name(name), "Scoring") for name in check.unjoined]
-    reads = f"; the Scoring dimensions {', '.join(check.unjoined)} ({', '.join(cells)}) read " \
-        "Customers fields, so they score 0 for every deal" if check.unjoined else ""
+    sep = PROBLEMS[lang]["list_sep"]
+    reads = say(lang, "join.reads", names=sep.join(check.unjoined), cells=sep.join(cells)) \
+        if check.unjoined else ""
     if customers is not None:
-        found += _key_problems(check, opportunities, customers, reads)
+        found += _key_problems(check, opportunities, customers, reads, lang)
     for name, blank in check.zero:
-        why = "its Field's column is blank for every deal. Fill it in, or point the Field at " \
-            "the column that holds it." if blank else "no rule matches what the deals hold. " \
-            "Check its Match cells against the values in its Field's column."
-        found.append(Problem(places.get(normalise_name(name), "Scoring"), "The Scoring "
-                             f"dimension {name} gives 0 points to every deal: {why}",
-                             "warning"))
+        why = say(lang, "join.blank_field" if blank else "join.no_match")
+        found.append(Problem(places.get(normalise_name(name), "Scoring"),
+                             say(lang, "join.zero", name=name, why=why), "warning"))
     return found
 
 
 def _key_problems(check: JoinCheck, opportunities: RoleTable, customers: RoleTable,
-                  reads: str) -> list[Problem]:
-    for tab, other, role_table in (("opportunities", "Customers", opportunities),
-                                   ("customers", "Opportunities", customers)):
+                  reads: str, lang: str) -> list[Problem]:
+    texts = PROBLEMS[lang]
+    for role, other, role_table in (("opportunities", "customers", opportunities),
+                                    ("customers", "opportunities", customers)):
         if "customer_id" not in role_table.roles:
             table = role_table.table
+            headers = texts["list_sep"].join(table.headers) or texts["none"]
             return [Problem(f"{quote_tab(table.tab)}!{table.header_row}:{table.header_row}",
-                            f"The {table.tab} tab has no Customer ID column (headers: "
-                            f"{', '.join(table.headers) or 'none'}), so no deal is joined to "
-                            f"its customer: Tier, Won Total and Open Pipeline stay empty"
-                            f"{reads}. Add the Settings row column.{tab}.customer_id = <the "
-                            f"header that holds the key the {other} tab uses>.", "warning")]
+                            say(lang, "join.no_key", tab=table.tab, headers=headers,
+                                reads=reads, role=role, other=texts[f"tab.{other}"]),
+                            "warning")]
     if check.linked or not check.naming:
         return []  # some deals found theirs: the count says how many (``sentence``)
-    return [Problem(_header_cell(opportunities), f"None of the {check.naming} deals that name "
-                    f"a customer in this column finds it in the Customers tab's key column "
-                    f"{_header_cell(customers)} (first missing: {quoted(check.missing)}): "
-                    f"Tier, Won Total and Open Pipeline stay empty{reads}. Make both columns "
-                    "hold the same keys, or point column.customers.customer_id (or "
-                    "column.opportunities.customer_id) in Settings at the columns that do.",
-                    "warning")]
+    return [Problem(_header_cell(opportunities),
+                    say(lang, "join.none_found", naming=check.naming,
+                        column=_header_cell(customers), missing=quoted(check.missing, lang),
+                        reads=reads), "warning")]
 
 
 def _header_cell(role_table: RoleTable) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetfunnel.errors import Problem
+from sheetfunnel.words.problems import PROBLEMS, say
 
 
 @dataclass(frozen=True)
@@ -21,18 +22,19 @@ class JoinCheck:
     unjoined: tuple[str, ...]  # dimensions reading a Customers field when no deal is joined
     zero: tuple[tuple[str, bool], ...]  # other dimensions giving every deal 0 (blank column?)
 
-    def sentence(self) -> str:
-        """The count ``check`` and ``run`` print, with a few customers not found."""
+    def sentence(self, lang: str = "en") -> str:
+        """The count ``check`` and ``run`` print, with a few customers not found, in the
+        workbook's language."""
         if not self.naming:
-            return "No deal names a customer, so none is joined to the Customers tab."
-        lacking = f" (not there: {quoted(self.missing)})" if self.missing else ""
-        return (f"{self.linked} of {self.naming} deals that name a customer find it in the "
-                f"Customers tab{lacking}.")
+            return say(lang, "join.none_named")
+        lacking = say(lang, "join.not_there", names=quoted(self.missing, lang)) \
+            if self.missing else ""
+        return say(lang, "join.count", linked=self.linked, naming=self.naming, lacking=lacking)
 
 
-def quoted(names: tuple[str, ...]) -> str:
+def quoted(names: tuple[str, ...], lang: str = "en") -> str:
     """``“Acme”, “Lumen”``: names a person typed, quoted in a sentence."""
-    return ", ".join(f"“{name}”" for name in names)
+    return PROBLEMS[lang]["list_sep"].join(f"“{name}”" for name in names)
 
 
 @dataclass(frozen=True)

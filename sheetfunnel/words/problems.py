@@ -163,6 +163,29 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "target_percent": 'The Target "{value}" must be a percent from 0 to 100, such as 30 or '
                           "30%.",
         "target_number": 'The Target "{value}" must be a number of 0 or more, such as 500000.',
+        # the join of Opportunities to Customers (engine/joins.py)
+        "join.none_named": "No deal names a customer, so none is joined to the Customers tab.",
+        "join.count": "{linked} of {naming} deals that name a customer find it in the "
+                      "Customers tab{lacking}.",
+        "join.not_there": " (not there: {names})",
+        "join.zero": "The Scoring dimension {name} gives 0 points to every deal: {why}",
+        "join.blank_field": "its Field's column is blank for every deal. Fill it in, or point "
+                            "the Field at the column that holds it.",
+        "join.no_match": "no rule matches what the deals hold. Check its Match cells against "
+                         "the values in its Field's column.",
+        "join.reads": "; the Scoring dimensions {names} ({cells}) read Customers fields, so they "
+                      "score 0 for every deal",
+        "join.no_key": "The {tab} tab has no Customer ID column (headers: {headers}), so no deal "
+                       "is joined to its customer: Tier, Won Total and Open Pipeline stay "
+                       "empty{reads}. Add the Settings row column.{role}.customer_id = <the "
+                       "header that holds the key the {other} tab uses>.",
+        "join.none_found": "None of the {naming} deals that name a customer in this column "
+                           "finds it in the Customers tab's key column {column} (first missing: "
+                           "{missing}): Tier, Won Total and Open Pipeline stay empty{reads}. "
+                           "Make both columns hold the same keys, or point "
+                           "column.customers.customer_id (or column.opportunities.customer_id) "
+                           "in Settings at the columns that do.",
+        "tab.customers": "Customers", "tab.opportunities": "Opportunities",
     },
     "zh": {
         "noun.probability": "赢率", "noun.stall_days": "停滞天数",
@@ -281,6 +304,26 @@ PROBLEMS: dict[str, dict[str, str]] = {
                          "或 转化率 A → B（A、B 为阶段表中的两个阶段）。",
         "target_percent": "目标“{value}”必须是 0 到 100 之间的百分数，例如 30 或 30%。",
         "target_number": "目标“{value}”必须是大于或等于 0 的数字，例如 500000。",
+        # 商机与客户的关联（engine/joins.py）
+        "join.none_named": "没有商机填写客户，因此没有商机关联到客户表。",
+        "join.count": "填写了客户的 {naming} 个商机中，{linked} 个在客户表中找到了该客户"
+                      "{lacking}。",
+        "join.not_there": "（未找到：{names}）",
+        "join.zero": "评分维度 {name} 对所有商机都给 0 分：{why}",
+        "join.blank_field": "它的字段列在所有商机中都是空的。请填写该列，"
+                            "或把字段指向存放该信息的列。",
+        "join.no_match": "没有一条规则匹配商机中的值。请对照字段列中的值检查它的匹配单元格。",
+        "join.reads": "；评分维度 {names}（{cells}）读取客户表的字段，因此对所有商机都计 0 分",
+        "join.no_key": "{tab}表没有客户编号列（表头：{headers}），因此没有商机能关联到客户："
+                       "客户等级、成交总额和在途金额保持为空{reads}。请在设置表中添加一行 "
+                       "column.{role}.customer_id = <{other}表所用编号所在列的表头>。",
+        "join.none_found": "在这一列填写了客户的 {naming} 个商机，没有一个能在客户表的编号列 "
+                           "{column} 中找到（最先缺少的：{missing}）："
+                           "客户等级、成交总额和在途金额保持为空{reads}。"
+                           "请让两列填写相同的编号，或在设置表中把 "
+                           "column.customers.customer_id（或 column.opportunities.customer_id）"
+                           "指向填写相同编号的列。",
+        "tab.customers": "客户", "tab.opportunities": "商机",
     },
 }
 
