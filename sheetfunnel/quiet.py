@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetfunnel.diff import storable
+from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, Grid, is_blank
 from sheetfunnel.plan import CellWrite
 from sheetfunnel.values import serial_number
@@ -29,7 +30,9 @@ from sheetfunnel.values import serial_number
 KEY_CELL = (3, 4)
 #: the lease's cells in the state tab (row 2, A:C), the watcher's and never in the digest
 LEASE = frozenset(((2, 1), (2, 2), (2, 3)))
-VERSION = 2  # 2: the flags' totals and the join sentence kept for a quiet run to tell
+VERSION = 2  # 2: the flags' totals, the join sentence and the problems kept for a quiet run
+#: a key longer than this keeps no problems (a Google Sheets cell holds 50,000 characters)
+KEY_LIMIT = 40_000
 #: the state tab's columns the run writes (A:K; the delivery ledger is right of them)
 STATE_COLUMNS = 11
 
@@ -162,20 +165,28 @@ def holds_until(deals: pd.DataFrame, response_hours: float, moment: dt.datetime
 @dataclass(frozen=True)
 class Kept:
     """What the last full run told, kept in its key: a run that stops after reading tells it
-    again (the counts read, the flags' totals, the sentence about the customers' join)."""
+    again (the counts read, the flags' totals, the sentence about the customers' join, the
+    problems)."""
 
     counts: dict[str, int]
     flags: dict[str, int]
     joins: str | None
+    problems: tuple[Problem, ...]
 
 
 def key_text(*, moment: dt.datetime, until: dt.datetime, code: str, config_file: str,
              owned: str, kept: Kept) -> str:
-    return json.dumps({"v": VERSION, "at": moment.isoformat(), "until": until.isoformat(),
-                       "code": code, "config_file": config_file, "owned": owned,
-                       "counts": kept.counts, "flags": list(kept.flags.items()),  # in order
-                       "joins": kept.joins},
-                      separators=(",", ":"), sort_keys=True)
+    """The key; past ``KEY_LIMIT`` characters (a sheet with hundreds of warnings) it keeps no
+    problems, and a key without them never lets a run stop after reading."""
+    fields = {"v": VERSION, "at": moment.isoformat(), "until": until.isoformat(),
+              "code": code, "config_file": config_file, "owned": owned,
+              "counts": kept.counts, "flags": list(kept.flags.items()),  # in order
+              "joins": kept.joins,
+              "problems": [[p.where, p.message, p.severity] for p in kept.problems]}
+    text = json.dumps(fields, separators=(",", ":"), sort_keys=True)
+    if len(text) > KEY_LIMIT:
+        text = json.dumps({**fields, "problems": None}, separators=(",", ":"), sort_keys=True)
+    return text
 
 
 def still_quiet(text: Cell, *, moment: dt.datetime, code: str, config_file: str,
@@ -196,6 +207,8 @@ def still_quiet(text: Cell, *, moment: dt.datetime, code: str, config_file: str,
         joins = key["joins"]
         return Kept({str(k): int(v) for k, v in key["counts"].items()},
                     {str(k): int(v) for k, v in key["flags"]},
-                    joins if isinstance(joins, str) else None)
+                    joins if isinstance(joins, str) else None,
+                    tuple(Problem(str(where), str(message), "warning" if severity == "warning"
+                                  else "error") for where, message, severity in key["problems"]))
     except (ValueError, TypeError, KeyError, AttributeError):
         return None

@@ -289,7 +289,7 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
         step("Nothing changed since the last run")
         return QuietResult(lambda: _judged(workbook, inputs, config, moment, io, seconds),
                            kept=kept, as_of=moment.date(), config_status=model.config_status,
-                           problems=_told_problems(inputs, config), titles=model.titles,
+                           problems=kept.problems, titles=model.titles,
                            before=inputs.snapshot.tabs, io=io_section(io, seconds))
 
     step("Judging opportunities")
@@ -338,16 +338,6 @@ def _joins_sentence(outcome: Outcome, model: WorkbookModel) -> str | None:
     joins = outcome.evaluation.joins
     return joins.sentence(model.lang) if joins and joins.deals and model.customers is not None \
         else None
-
-
-def _told_problems(inputs: Inputs, config: Config) -> tuple[Problem, ...]:
-    """The problems a full run tells without judging (a quiet run tells them too): the
-    workbook's, the Targets tab's and the cell-limit warning."""
-    model = inputs.model
-    targets_tab = model.titles.get("targets")
-    found = parse_targets(targets_tab, inputs.snapshot.find(targets_tab),
-                          config, model.lang)[1] if targets_tab else ()
-    return model.problems + tuple(found) + cell_limit_problems(inputs.snapshot.cells)
 
 
 def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region]:
@@ -419,7 +409,7 @@ def _with_key(inputs: Inputs, config: Config, outcome: Outcome, plan: WritePlan,
     owned = quiet.owned_digest(_regions(inputs, plan), {**inputs.snapshot.tabs, **whole},
                                [write for write in plan.cells if write.tab not in whole])
     kept = quiet.Kept(dict(outcome.evaluation.counts), dict(outcome.summary.flag_totals),
-                      _joins_sentence(outcome, inputs.model))
+                      _joins_sentence(outcome, inputs.model), outcome.summary.header.problems)
     if quiet.still_quiet(_key_read(inputs), moment=moment, code=_code_digest(),
                          config_file=config_digest, owned=owned) == kept:
         return plan  # the key kept holds for this moment: a quiet full run writes nothing

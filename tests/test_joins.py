@@ -67,6 +67,9 @@ def test_differently_named_keys_join_nothing_and_check_says_so_on_both_backends(
                    run_once(open_book(emulator), as_of=AS_OF)):
         assert [str(p) for p in result.problems] == [UNJOINED]
         assert result.evaluation.deals["score"].tolist() == [0.0, 0.0, 0.0]
+    for book in (XlsxWorkbook(pair.path), open_book(emulator)):  # told again without judging
+        again = run_once(book, as_of=AS_OF)
+        assert again.quiet and [str(p) for p in again.problems] == [UNJOINED]
     for snapshot in pair.snapshots():
         summary = snapshot.tabs["汇总"]
         assert [row[:2] for row in summary if row and row[0] == "问题 (提醒)"] == [

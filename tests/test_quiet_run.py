@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from sheetfunnel import api, quiet, runner, schema
 from sheetfunnel.cli import cli
+from sheetfunnel.errors import Problem
 from sheetfunnel.report import report_json
 from sheetfunnel.runner import QuietResult, run_once
 from sheetfunnel.tabs.state import fingerprint
@@ -224,3 +225,18 @@ def test_the_command_on_a_quiet_workbook_prints_what_a_full_run_prints(
     written = json.loads(report.read_text(encoding="utf-8"))
     assert {k: v for k, v in written.items() if k != "io"} == \
         {k: v for k, v in json.loads(report_json(judged)).items() if k != "io"}
+
+
+def test_a_key_too_long_for_its_cell_keeps_no_problems_and_never_stops_a_run():
+    moment = dt.datetime(2026, 11, 24, 9)
+    many = tuple(Problem(f"Scoring!C{row}", "A warning of some length. " * 4, "warning")
+                 for row in range(2, 800))
+    text = quiet.key_text(moment=moment, until=moment + dt.timedelta(hours=1), code="c",
+                          config_file="f", owned="o",
+                          kept=quiet.Kept({"opportunities": 1}, {}, None, many))
+    assert len(text) <= quiet.KEY_LIMIT
+    assert quiet.still_quiet(text, moment=moment, code="c", config_file="f", owned="o") is None
+    few = quiet.Kept({"opportunities": 1}, {"STALLED": 2}, None, many[:2])
+    text = quiet.key_text(moment=moment, until=moment + dt.timedelta(hours=1), code="c",
+                          config_file="f", owned="o", kept=few)
+    assert quiet.still_quiet(text, moment=moment, code="c", config_file="f", owned="o") == few
