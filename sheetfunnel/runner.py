@@ -335,9 +335,7 @@ def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datet
 
 def _joins_sentence(outcome: Outcome, model: WorkbookModel) -> str | None:
     """How many deals found their customer (None without a Customers tab or deals)."""
-    joins = outcome.evaluation.joins
-    return joins.sentence(model.lang) if joins and joins.deals and model.customers is not None \
-        else None
+    return dataclasses.replace(model, joins=outcome.evaluation.joins).join_sentence
 
 
 def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region]:
