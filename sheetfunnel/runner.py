@@ -24,6 +24,7 @@ import pandas as pd
 from sheetfunnel import diff, quiet, render, schema
 from sheetfunnel.bulk import no_cyclic_gc
 from sheetfunnel.config import Config, sections_from_toml
+from sheetfunnel.config.sections import told_again
 from sheetfunnel.config.targets import parse_targets
 from sheetfunnel.engine.evaluate import evaluate
 from sheetfunnel.engine.fields import Fields
@@ -188,8 +189,9 @@ def default_sections() -> dict:
     return sections_from_toml(path.read_text(encoding="utf-8"), "default.toml")
 
 
-def override_sections(path: Path | None) -> dict | None:
-    """Sections of a ``--config FILE.toml``; a TOML mistake is a ConfigError naming the line."""
+def override_sections(path: Path | None, lang: str = "en") -> dict | None:
+    """Sections of a ``--config FILE.toml``, its own problems said in ``lang``; a TOML mistake
+    is a ConfigError naming the line."""
     if path is None:
         return None
     try:
@@ -197,7 +199,7 @@ def override_sections(path: Path | None) -> dict | None:
     except OSError as exc:
         raise ConfigError([Problem(str(path), f"The config file cannot be read ({exc.strerror}). "
                                    "Check the path given to --config.")]) from exc
-    return sections_from_toml(text, path.name)
+    return sections_from_toml(text, path.name, lang)
 
 
 Owned = dict[str, OwnedTab]
@@ -424,7 +426,7 @@ def _near_cell_limit(workbook: Workbook, inputs: Inputs, config: Config, outcome
     the plan adds counted): past 80 % the Summary gains it and is planned again."""
     cells_after = getattr(workbook, "cells_after", None)  # only Google Sheets has a limit
     cells = cells_after(plan) if cells_after is not None else inputs.snapshot.cells
-    warning = cell_limit_problems(cells)
+    warning = cell_limit_problems(cells, inputs.model.lang)
     if not warning:
         return outcome, plan
     header = outcome.summary.header
@@ -448,13 +450,13 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     as_of = moment.date()
     # one reading of each column for evaluate, learn and insights
     fields = Fields(inputs.model.opportunities, inputs.model.customers,
-                    config.settings.date_order)
+                    config.settings.date_order, inputs.model.lang)
     evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
                           inputs.model.activities, config, as_of=as_of,
                           memory=inputs.state.memory, history=inputs.history,
                           lang=inputs.model.lang, now=moment, fields=fields)
     model = inputs.model.with_joins(evaluation.joins) if evaluation.joins else inputs.model
-    learned = learn(model.opportunities, model.customers, evaluation, config, fields)
+    learned = learn(model.opportunities, model.customers, evaluation, config, fields, model.lang)
     evaluation = with_model(evaluation, learned, config, model.lang)
     found = insights(learned, evaluation, model.opportunities, model.customers, config, fields)
     shown = _insights_shown(inputs, learned, config)
@@ -624,7 +626,7 @@ def _problems_only(workbook: Workbook, inputs: Inputs, as_of: dt.date, dry_run: 
     the worker's tabs, the Summary among them)."""
     snapshot, model, owned = inputs.snapshot, inputs.model, inputs.owned
     header = RunHeader(as_of=as_of, rows={}, config_status=model.config_status,
-                       problems=model.problems + cell_limit_problems(snapshot.cells),
+                       problems=model.problems + cell_limit_problems(snapshot.cells, model.lang),
                        last_changed=None)
     summary = owned["summary"].title
     grid, looks = render_problems_only(header, tab=summary, words=inputs.words)
@@ -678,6 +680,9 @@ def _read(workbook: Workbook, config_file: Path | None) -> Inputs:
                              records=state.tabs, ran_before=state.fingerprint is not None,
                              lang=model.lang)
     titles = {**model.titles, **{role: tab.title for role, tab in owned.items()}}
+    if overrides and model.lang != "en":  # the file's own problems in the workbook's language
+        model = dataclasses.replace(model, problems=told_again(
+            model.problems, overrides, override_sections(config_file, model.lang) or {}))
     history = snapshot.find(owned["history"].title)
     return Inputs(snapshot, dataclasses.replace(model, titles=titles), state, owned,
                   words_for(model.lang), read_stage_changes(history), read_snapshots(history))

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,50 +93,62 @@ def _grid_section(role: str, title: str, grid: Grid, lang: str) -> ConfigSection
                          tuple(row_places))
 
 
-def sections_from_toml(text: str, source: str) -> dict[str, ConfigSection]:
+def sections_from_toml(text: str, source: str, lang: str = "en") -> dict[str, ConfigSection]:
     """TOML sections ``[[stages]]``, ``[[scoring]]``, ``[[criteria]]``, ``[[settings]]``.
 
     Keys are the tab's headers (``stall_days`` or ``"Stall Days"``). Settings may also be a
     plain table (``[settings]`` with ``follow_up_days = 5`` or ``column.amount = "Value"``).
-    Problems of the file as a whole are kept under ``FILE_SECTION``.
+    Problems of the file as a whole are kept under ``FILE_SECTION``. The file's own problems
+    are said in ``lang`` (the workbook's), or in Chinese when the file names a section in
+    Chinese (``[[阶段]]``).
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return {FILE_SECTION: _file_section(source, [_syntax_problem(source, exc)])}
+        return {FILE_SECTION: _file_section(source, [_syntax_problem(source, exc, lang)])}
+    if any(not name.isascii() and normalise_name(name) in TAB_ROLES for name in data):
+        lang = "zh"
     sections: dict[str, ConfigSection] = {}
     notes: list[Problem] = []
     for name, value in data.items():
         role = TAB_ROLES.get(normalise_name(name))
         where = f"{source}: {name}"
         if role not in schema.CONFIG_TABS:
-            notes.append(Problem(where, f"sheetfunnel does not know the section [{name}]; it is "
-                                 "ignored. Use [[stages]], [[scoring]], [[criteria]] or "
-                                 "[[settings]].", "warning"))
+            notes.append(Problem(where, say(lang, "toml.section", name=name), "warning"))
             continue
         if role == "settings" and isinstance(value, dict):
             value = [{"key": k, "value": v} for k, v in _flatten(value).items()]
         if not isinstance(value, list):
-            notes.append(Problem(where, f"The section {name} must be a list of rows, each "
-                                 f"starting with [[{role}]]."))
+            notes.append(Problem(where, say(lang, "toml.not_list", name=name, role=role)))
             continue
-        sections[role] = _toml_section(role, source, value)
+        sections[role] = _toml_section(role, source, value, lang)
     if notes:
         sections[FILE_SECTION] = _file_section(source, notes)
     return sections
+
+
+def told_again(problems: Sequence[Problem], said: Mapping[str, ConfigSection],
+               again: Mapping[str, ConfigSection]) -> tuple[Problem, ...]:
+    """``problems`` with each of a TOML file's own as ``said`` replaced by the same one as
+    ``again`` says it: the file read anew in the workbook's language, known only once the
+    workbook is read (after the file was needed to read it)."""
+    swap = {old: new for role, section in said.items() if role in again
+            for old, new in zip(section.problems, again[role].problems, strict=False)}
+    return tuple(swap.get(problem, problem) for problem in problems)
 
 
 def _file_section(source: str, problems: list[Problem]) -> ConfigSection:
     return ConfigSection(FILE_SECTION, source, (), (), tuple(problems))
 
 
-def _syntax_problem(source: str, exc: tomllib.TOMLDecodeError) -> Problem:
+def _syntax_problem(source: str, exc: tomllib.TOMLDecodeError, lang: str) -> Problem:
+    """The parser's reason stays as tomllib says it (English)."""
     found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)).strip() or "bad syntax"
     if found is None:
-        return Problem(source, f"The file cannot be read as TOML ({reason}). Fix its syntax.")
-    return Problem(f"{source}: line {found[1]}", f"The file cannot be read as TOML ({reason} "
-                   f"at column {found[2]}). Fix that line.")
+        return Problem(source, say(lang, "toml.syntax", reason=reason))
+    return Problem(say(lang, "toml.line", source=source, line=found[1]),
+                   say(lang, "toml.syntax_at", reason=reason, column=found[2]))
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -150,7 +162,7 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _toml_section(role: str, source: str, entries: list[Any]) -> ConfigSection:
+def _toml_section(role: str, source: str, entries: list[Any], lang: str) -> ConfigSection:
     names = {normalise_name(n): column for column, aliases in schema.COLUMNS[role].items()
              for n in (column, *aliases)}
     rows, places, row_places, problems = [], [], [], []
@@ -160,14 +172,13 @@ def _toml_section(role: str, source: str, entries: list[Any]) -> ConfigSection:
         row: dict[str, Cell] = {}
         place: dict[str, str] = {}
         if not isinstance(entry, dict):
-            problems.append(Problem(here, f"Each row of [[{role}]] must be a table of "
-                                    "key = value lines."))
+            problems.append(Problem(here, say(lang, "toml.not_table", role=role)))
         for key, value in (entry.items() if isinstance(entry, dict) else ()):
             column = names.get(normalise_name(key))
             if column is None:
-                problems.append(Problem(f"{here}.{key}", f"sheetfunnel does not know the key "
-                                        f"{key} in [[{role}]]; it is ignored. Use "
-                                        f"{', '.join(schema.COLUMNS[role])}.", "warning"))
+                problems.append(Problem(f"{here}.{key}", say(
+                    lang, "toml.key", name=key, role=role,
+                    keys=say(lang, "list_sep").join(schema.COLUMNS[role])), "warning"))
                 continue
             row[column], place[column] = _toml_cell(value), f"{here}.{key}"
         rows.append(row)

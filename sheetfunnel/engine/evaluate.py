@@ -28,6 +28,7 @@ from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import as_dates
 from sheetfunnel.words import words_for
+from sheetfunnel.words.problems import say
 
 TEXT_ROLES = ("id", "title", "owner", "customer_id", "source", "lost_reason", "next_step",
               "stage")
@@ -45,7 +46,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     these tables that learn and insights read from after (each column is read once)."""
     settings = config.settings
     words = words_for(lang)
-    fields = fields or Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order, lang)
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
     deals = _with_activity(deals, logged)
@@ -78,7 +79,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         counts={"opportunities": len(deals),
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
-        problems=_problems(fields.problems, activity_cells, deals),
+        problems=_problems(fields.problems, activity_cells, deals, lang),
         joins=check_joins(opportunities, customers, config, fields, points),
     )
 
@@ -217,12 +218,13 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
                          for name, values in columns.items()})
 
-def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame
-              ) -> tuple[Problem, ...]:
-    """Config fields that name no column, and unreadable Activities dates of unknown deals."""
+def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame,
+              lang: str) -> tuple[Problem, ...]:
+    """Config fields that name no column, and unreadable Activities dates of unknown deals
+    (said in ``lang``)."""
     orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
                                                         else ())]
-    found = found + [Problem(w, f"{d.split(': ', 1)[-1]} (the activity's date is ignored).",
+    found = found + [Problem(w, say(lang, "activity.date", reason=d.split(": ", 1)[-1]),
                              "warning") for w, d in zip(orphans["where"], orphans["detail"],
                                                         strict=True)]
     return tuple(dict.fromkeys(found))

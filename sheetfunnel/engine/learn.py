@@ -28,6 +28,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, a1
 from sheetfunnel.words.insights import factor_text
+from sheetfunnel.words.problems import say
 
 Status = Literal["trained", "not_enough_history", "no_signal"]
 DEFAULT_FIELDS = ("Source", "Owner", "Industry", "Size")
@@ -98,17 +99,17 @@ class Learned:
 
 
 def learn(opportunities: RoleTable, customers: RoleTable | None, evaluation: Evaluation,
-          config: Config, fields: Fields | None = None) -> Learned:
+          config: Config, fields: Fields | None = None, lang: str = "en") -> Learned:
     """Features, gate, holdout quality and, when trusted, the chance of every open deal
-    (``fields``: the engine's, to reuse the columns it read)."""
+    (``fields``: the engine's, to reuse the columns it read; warnings said in ``lang``)."""
     settings = config.settings
     deals = evaluation.deals
     kind = deals["kind"].to_numpy(dtype=object)
     won, lost = kind == "won", kind == "lost"
     closed = won | lost
     counts = int(won.sum()), int(lost.sum())
-    fields = fields or Fields(opportunities, customers, settings.date_order)
-    features, problems = model_features(fields, config, closed, kind == "open")
+    fields = fields or Fields(opportunities, customers, settings.date_order, lang)
+    features, problems = model_features(fields, config, closed, kind == "open", lang)
     base = Learned("not_enough_history", *counts, features, closed, won, problems=problems)
     if counts[0] < settings.model_min_won or counts[1] < settings.model_min_lost:
         return base
@@ -219,9 +220,10 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
 
 # -- the features ---------------------------------------------------------------------------
 
-def model_features(fields: Fields, config: Config, closed: np.ndarray, is_open: np.ndarray
-                   ) -> tuple[tuple[Feature, ...], tuple[Problem, ...]]:
-    """The fields the model learns from, and a warning for each field named but left out."""
+def model_features(fields: Fields, config: Config, closed: np.ndarray, is_open: np.ndarray,
+                   lang: str = "en") -> tuple[tuple[Feature, ...], tuple[Problem, ...]]:
+    """The fields the model learns from, and a warning (in ``lang``) for each field named but
+    left out."""
     settings = config.settings
     named = settings.model_fields
     wanted = named or tuple(dict.fromkeys([d.field for d in config.dimensions]
@@ -234,9 +236,8 @@ def model_features(fields: Fields, config: Config, closed: np.ndarray, is_open: 
         found = fields.locate(name)
         if found is None:
             if named:
-                problems.append(Problem("Settings", f"model_fields names “{name}”, which is no "
-                                        "column of the Opportunities or Customers tab; the "
-                                        "win model leaves it out. Fix the name.", "warning"))
+                problems.append(Problem(schema.display_name(lang, "settings"),
+                                        say(lang, "model.no_column", name=name), "warning"))
             continue
         table, header = found
         key = (table.table.tab, header)
@@ -245,20 +246,15 @@ def model_features(fields: Fields, config: Config, closed: np.ndarray, is_open: 
         used.add(key)
         if key in barred:
             if named:
-                problems.append(Problem(_header_cell(table, header), f"“{header}” is known only "
-                                        "when a deal closes (or is written by sheetfunnel), so "
-                                        "the win model never learns from it. Remove it from "
-                                        "Settings model_fields.", "warning"))
+                problems.append(Problem(_header_cell(table, header),
+                                        say(lang, "model.at_closing", header=header), "warning"))
             continue
         feature = _feature(fields, name, header, closed)
         late = _filled_late(fields, name, closed, is_open)
         if late is not None:
-            problems.append(Problem(_header_cell(table, header), f"“{header}” is filled on "
-                                    f"{late[0]:.0%} of closed deals but only {late[1]:.0%} of "
-                                    "open ones, which looks like a field filled at closing; "
-                                    "the win model leaves it out. Fill it earlier in the "
-                                    "sale, or remove it from Settings model_fields.",
-                                    "warning"))
+            problems.append(Problem(_header_cell(table, header), say(
+                lang, "model.filled_late", header=header, closed=f"{late[0]:.0%}",
+                open=f"{late[1]:.0%}"), "warning"))
             continue
         features.append(feature)
     return tuple(features), tuple(problems)

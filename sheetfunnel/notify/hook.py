@@ -89,9 +89,9 @@ class Notifier:
         grids = {role: (title, snapshot.tabs[title]) for role, title in
                  (("settings", settings_title), ("notify", notify_title))
                  if title and title in snapshot.tabs}
-        sections = sections_from_grids(grids)
-        settings, setting_problems = notify_settings(sections.get("settings"), timezone)
-        people, people_problems = read_people(sections.get("notify"), self.config.channels)
+        sections = sections_from_grids(grids, lang)
+        settings, setting_problems = notify_settings(sections.get("settings"), timezone, lang)
+        people, people_problems = read_people(sections.get("notify"), self.config.channels, lang)
         people = self.people if self.people is not None else people
         self.problems = setting_problems + people_problems
         for problem in self.problems:

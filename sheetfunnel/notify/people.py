@@ -16,6 +16,7 @@ from sheetfunnel.config.vocabulary import shown
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, normalise_name
 from sheetfunnel.notify.settings import Span, parse_span, parse_time
+from sheetfunnel.words.problems import say
 
 Role = Literal["rep", "manager", "admin"]
 ROLES: dict[str, Role] = {"rep": "rep", "sales": "rep", "销售": "rep", "manager": "manager",
@@ -50,10 +51,10 @@ class Person:
         return not self.covers or key in self.covers
 
 
-def read_people(section: ConfigSection | None, channels: Collection[str] | None = None
-                ) -> tuple[tuple[Person, ...], tuple[Problem, ...]]:
+def read_people(section: ConfigSection | None, channels: Collection[str] | None = None,
+                lang: str = "en") -> tuple[tuple[Person, ...], tuple[Problem, ...]]:
     """Every usable Notify row; ``channels`` (names in the notify config) are checked when
-    given. Problems are warnings: notifications never stop the sheet work."""
+    given. Problems are warnings, said in ``lang``: notifications never stop the sheet work."""
     if section is None:
         return (), ()
     people: list[Person] = []
@@ -62,7 +63,7 @@ def read_people(section: ConfigSection | None, channels: Collection[str] | None 
         name = shown(row.get("name"))
         if not name:
             continue
-        person, sentence, role_col = _person(name, row, channels)
+        person, sentence, role_col = _person(name, row, channels, lang)
         if sentence:
             problems.append(Problem(section.where(index, role_col), sentence, "warning"))
         else:
@@ -71,32 +72,29 @@ def read_people(section: ConfigSection | None, channels: Collection[str] | None 
     return tuple(people), tuple(problems)
 
 
-def _person(name: str, row: Mapping[str, Cell], channels: Collection[str] | None
+def _person(name: str, row: Mapping[str, Cell], channels: Collection[str] | None, lang: str
             ) -> tuple[Person | None, str | None, str]:
     role_text = shown(row.get("role")) or "rep"
     role = ROLES.get(role_text.lower())
     if role is None:
-        return None, f'The role "{role_text}" of {name} is not rep, manager or admin (销售/经理/' \
-                     "管理员); this row is skipped.", "role"
+        return None, say(lang, "notify.role", role=role_text, name=name), "role"
     channel = shown(row.get("channel"))
     if not channel:
-        return None, f"{name} has no Channel; name a channel of the notify config.", "channel"
+        return None, say(lang, "notify.no_channel", name=name), "channel"
     if channels is not None and channel not in channels:
-        known = ", ".join(sorted(channels)) or "none"
-        return None, f'The channel "{channel}" of {name} is not in the notify config (it has: ' \
-                     f"{known}). Add it there or fix the name.", "channel"
+        known = say(lang, "notify.channel_sep").join(sorted(channels)) or say(lang, "none")
+        return None, say(lang, "notify.channel", channel=channel, name=name,
+                         known=known), "channel"
     at_text = shown(row.get("digest_at"))
     digest_at = parse_time(at_text) if at_text else DEFAULT_DIGEST_AT
     if digest_at is None:
-        return None, f'Digest At "{at_text}" of {name} is no time of day; type one such as ' \
-                     "08:30.", "digest_at"
+        return None, say(lang, "notify.digest_at", value=at_text, name=name), "digest_at"
     quiet_text = shown(row.get("quiet_hours"))
     quiet = parse_span(quiet_text) if quiet_text else None
     if quiet_text and quiet is None and quiet_text.lower() not in ("none", "no", "无"):
-        return None, f'Quiet Hours "{quiet_text}" of {name} is no span; type one such as ' \
-                     "21:00-08:00 (or none).", "quiet_hours"
+        return None, say(lang, "notify.quiet", value=quiet_text, name=name), "quiet_hours"
     covers = frozenset(normalise_name(c) for c in re.split(r"[,，;、]+", shown(
         row.get("covers"))) if c.strip())
-    lang = LANGS.get(shown(row.get("language")).lower())
+    hears_in = LANGS.get(shown(row.get("language")).lower())
     return Person(name, role, channel, covers, shown(row.get("mention")), shown(row.get("email")),
-                  digest_at, lang, quiet, bool(quiet_text)), None, "name"
+                  digest_at, hears_in, quiet, bool(quiet_text)), None, "name"

@@ -11,6 +11,7 @@ from sheetfunnel.config.vocabulary import setting_key, shown
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Cell, is_blank
 from sheetfunnel.values import read_bool
+from sheetfunnel.words.problems import say
 
 #: A span of local time in minutes after midnight, [start, end); it wraps when start > end.
 Span = tuple[int, int]
@@ -47,10 +48,10 @@ def parse_time(text: str) -> int | None:
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
-def notify_settings(section: ConfigSection | None, timezone: str
+def notify_settings(section: ConfigSection | None, timezone: str, lang: str = "en"
                     ) -> tuple[NotifySettings, tuple[Problem, ...]]:
     """The four keys from the Settings rows (defaults where blank), and a located problem
-    for each value that cannot be read (its default is used)."""
+    (said in ``lang``) for each value that cannot be read (its default is used)."""
     values: dict[str, object] = {"timezone": timezone}
     problems: list[Problem] = []
     for index, row in enumerate(section.rows if section else ()):
@@ -60,40 +61,39 @@ def notify_settings(section: ConfigSection | None, timezone: str
                                          "escalate_after_days"):
             continue
         where = section.where(index, "value") if section else "Settings"
-        value, sentence = _read(name, raw)
-        if sentence:
-            problems.append(Problem(where, sentence, "warning"))
+        value, unread = _read(name, raw)
+        if unread:
+            problems.append(Problem(where, say(lang, f"notify.{name}", value=shown(raw)),
+                                    "warning"))
         else:
             values[name] = value
     return NotifySettings(**values), tuple(problems)  # type: ignore[arg-type]
 
 
-def _read(name: str, raw: Cell) -> tuple[object, str | None]:
+def _read(name: str, raw: Cell) -> tuple[object, bool]:
+    """The value of the setting ``name``, and whether it could not be read."""
     text = shown(raw) or ""
     if name == "quiet_hours":
         if text.lower() in ("none", "no", "off", "无", "否"):
-            return None, None
+            return None, False
         span = parse_span(text)
-        return span, None if span else (f'quiet_hours must be a span such as 21:00-08:00, not '
-                                        f'"{text}"; 21:00-08:00 is used.')
+        return span, span is None
     if name == "quiet_weekends":
         try:
-            return read_bool(raw), None
+            return read_bool(raw), False
         except ValueError:
-            return None, f'quiet_weekends must be yes or no, not "{text}"; yes is used.'
+            return None, True
     if name == "renotify_days":
         days = [p.strip() for p in re.split(r"[,，;、\s]+", text) if p.strip()]
         if days and all(d.isdigit() and 0 < int(d) <= 3650 for d in days):
-            return tuple(int(d) for d in days), None
-        return None, (f'renotify_days must be whole days such as 1, 3, 7, not "{text}"; '
-                      "1, 3, 7 is used.")
+            return tuple(int(d) for d in days), False
+        return None, True
     if text.isdigit() and int(text) <= 3650:
-        return int(text), None
+        return int(text), False
     try:
         number = float(text)
     except ValueError:
         number = -1.0
     if number.is_integer() and 0 <= number <= 3650:
-        return int(number), None
-    return None, (f'escalate_after_days must be a whole number of days from 0 to 3650, not '
-                  f'"{text}"; 7 is used.')
+        return int(number), False
+    return None, True

@@ -1,10 +1,11 @@
-"""The sentences of Config problems (the Config tabs and the Targets tab), in each language.
+"""The sentences of the problems a run reports, in each language: the Config tabs' and the
+Targets tab's, the engine's, the notifications', the cell-limit warning and a ``--config`` TOML
+file's own (its keys stay English in both: they are what the file is written in).
 
 Same keys in both languages, each a ``str.format`` template whose placeholders are the same in
 both. A sentence names what is wrong and how to fix it; where it is (``'评分卡'!C2``) is kept
 apart, in the Problem's place. Keys starting ``noun.`` or ``ex.`` are words put into other
-sentences (what a number is for, an example of it). A TOML file's own problems (syntax, an
-unknown section or key) stay English: the file's keys are English.
+sentences (what a number is for, an example of it).
 """
 
 from __future__ import annotations
@@ -186,6 +187,57 @@ PROBLEMS: dict[str, dict[str, str]] = {
                            "column.customers.customer_id (or column.opportunities.customer_id) "
                            "in Settings at the columns that do.",
         "tab.customers": "Customers", "tab.opportunities": "Opportunities",
+        # the win model's fields (engine/learn.py)
+        "model.no_column": "model_fields names “{name}”, which is no column of the "
+                           "Opportunities or Customers tab; the win model leaves it out. Fix "
+                           "the name.",
+        "model.at_closing": "“{header}” is known only when a deal closes (or is written by "
+                            "sheetfunnel), so the win model never learns from it. Remove it "
+                            "from Settings model_fields.",
+        "model.filled_late": "“{header}” is filled on {closed} of closed deals but only "
+                             "{open} of open ones, which looks like a field filled at closing; "
+                             "the win model leaves it out. Fill it earlier in the sale, or "
+                             "remove it from Settings model_fields.",
+        # what the engine reads (engine/fields.py, engine/evaluate.py)
+        "field.missing": "The field “{name}” is not a column of the Opportunities or Customers "
+                         "tab, so it counts as blank.",
+        "activity.date": "{reason} (the activity's date is ignored).",
+        # Google's cell limit (workbook/base.py)
+        "cell_limit.where": "spreadsheet",
+        "cell_limit": "After this run the spreadsheet has {cells} cells, {share} of Google's "
+                      "limit of {limit}; a run that needs more rows is refused past it. Delete "
+                      "unused rows and columns (or old tabs) to make room.",
+        # the Notify tab and the notification Settings (notify/people.py, notify/settings.py)
+        "notify.role": 'The role "{role}" of {name} is not rep, manager or admin (销售/经理/'
+                       "管理员); this row is skipped.",
+        "notify.no_channel": "{name} has no Channel; name a channel of the notify config.",
+        "notify.channel": 'The channel "{channel}" of {name} is not in the notify config (it '
+                          "has: {known}). Add it there or fix the name.",
+        "notify.channel_sep": ", ",
+        "notify.digest_at": 'Digest At "{value}" of {name} is no time of day; type one such as '
+                            "08:30.",
+        "notify.quiet": 'Quiet Hours "{value}" of {name} is no span; type one such as '
+                        "21:00-08:00 (or none).",
+        "notify.quiet_hours": 'quiet_hours must be a span such as 21:00-08:00, not "{value}"; '
+                              "21:00-08:00 is used.",
+        "notify.quiet_weekends": 'quiet_weekends must be yes or no, not "{value}"; yes is '
+                                 "used.",
+        "notify.renotify_days": 'renotify_days must be whole days such as 1, 3, 7, not '
+                                '"{value}"; 1, 3, 7 is used.',
+        "notify.escalate_after_days": "escalate_after_days must be a whole number of days "
+                                      'from 0 to 3650, not "{value}"; 7 is used.',
+        # a --config TOML file's own problems (config/sections.py)
+        "toml.line": "{source}: line {line}",
+        "toml.syntax": "The file cannot be read as TOML ({reason}). Fix its syntax.",
+        "toml.syntax_at": "The file cannot be read as TOML ({reason} at column {column}). Fix "
+                          "that line.",
+        "toml.section": "sheetfunnel does not know the section [{name}]; it is ignored. Use "
+                        "[[stages]], [[scoring]], [[criteria]] or [[settings]].",
+        "toml.not_list": "The section {name} must be a list of rows, each starting with "
+                         "[[{role}]].",
+        "toml.not_table": "Each row of [[{role}]] must be a table of key = value lines.",
+        "toml.key": "sheetfunnel does not know the key {name} in [[{role}]]; it is ignored. Use "
+                    "{keys}.",
     },
     "zh": {
         "noun.probability": "赢率", "noun.stall_days": "停滞天数",
@@ -324,6 +376,49 @@ PROBLEMS: dict[str, dict[str, str]] = {
                            "column.customers.customer_id（或 column.opportunities.customer_id）"
                            "指向填写相同编号的列。",
         "tab.customers": "客户", "tab.opportunities": "商机",
+        # 赢单模型的字段（engine/learn.py）
+        "model.no_column": "model_fields 中的“{name}”不是商机表或客户表的列，赢单模型不使用它。"
+                           "请改正名称。",
+        "model.at_closing": "“{header}”要到商机关闭时才知道（或由 sheetfunnel 填写），"
+                            "赢单模型不会从它学习。请把它从设置表的 model_fields 中删除。",
+        "model.filled_late": "“{header}”在 {closed} 的已关闭商机中有填写，在进行中的商机中只有 "
+                             "{open}，看起来是关闭时才填写的字段，赢单模型不使用它。"
+                             "请在销售过程中更早填写，或把它从设置表的 model_fields 中删除。",
+        # 引擎读取的列（engine/fields.py、engine/evaluate.py）
+        "field.missing": "字段“{name}”不是商机表或客户表的列，因此按空值处理。",
+        "activity.date": "无法识别 {reason}（这条活动的日期被忽略）。",
+        # Google 的单元格上限（workbook/base.py）
+        "cell_limit.where": "表格",
+        "cell_limit": "本次运行后表格共有 {cells} 个单元格，达到 Google 上限 {limit} 的 "
+                      "{share}；超过上限后，需要更多行的运行会被拒绝。请删除不用的行和列"
+                      "（或旧的工作表）腾出空间。",
+        # 通知表和通知参数（notify/people.py、notify/settings.py）
+        "notify.role": "{name} 的角色“{role}”不是 销售、经理 或 管理员（rep/manager/admin），"
+                       "这一行被跳过。",
+        "notify.no_channel": "{name} 没有填写渠道；请填写通知配置中的一个渠道。",
+        "notify.channel": "{name} 的渠道“{channel}”不在通知配置中（配置中有：{known}）。"
+                          "请在通知配置中添加，或改正名称。",
+        "notify.channel_sep": "、",
+        "notify.digest_at": "{name} 的摘要时间“{value}”不是时刻；请填写例如 08:30。",
+        "notify.quiet": "{name} 的免打扰“{value}”不是时间段；请填写例如 21:00-08:00（或 无）。",
+        "notify.quiet_hours": "参数 quiet_hours 必须是时间段，例如 21:00-08:00，而不是"
+                              "“{value}”；现按 21:00-08:00 处理。",
+        "notify.quiet_weekends": "参数 quiet_weekends 必须是 是 或 否，而不是“{value}”；"
+                                 "现按 是 处理。",
+        "notify.renotify_days": "参数 renotify_days 必须是整数天数，例如 1, 3, 7，而不是"
+                                "“{value}”；现按 1, 3, 7 处理。",
+        "notify.escalate_after_days": "参数 escalate_after_days 必须是 0 到 3650 之间的整数"
+                                      "天数，而不是“{value}”；现按 7 处理。",
+        # --config TOML 文件本身的问题（config/sections.py）
+        "toml.line": "{source}：第 {line} 行",
+        "toml.syntax": "这个文件无法按 TOML 读取（{reason}）。请修正它的语法。",
+        "toml.syntax_at": "这个文件无法按 TOML 读取（{reason}，在第 {column} 列）。请修正这一行。",
+        "toml.section": "sheetfunnel 不认识节 [{name}]，已忽略。请使用 [[stages]]、[[scoring]]、"
+                        "[[criteria]] 或 [[settings]]（也可写作 [[阶段]]、[[评分卡]]、"
+                        "[[准入标准]]、[[设置]]）。",
+        "toml.not_list": "节 {name} 必须是若干行，每行以 [[{role}]] 开头。",
+        "toml.not_table": "[[{role}]] 的每一行都必须是 键 = 值 形式的若干行。",
+        "toml.key": "sheetfunnel 不认识 [[{role}]] 中的键 {name}，已忽略。请使用 {keys}。",
     },
 }
 

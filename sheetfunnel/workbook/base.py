@@ -13,6 +13,7 @@ from typing import Protocol
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import Grid
 from sheetfunnel.plan import IOStats, WritePlan
+from sheetfunnel.words.problems import say
 
 #: Google's limit of cells (rows x columns, used or not) in one spreadsheet, all tabs together.
 CELL_LIMIT = 10_000_000
@@ -90,16 +91,15 @@ class Snapshot:
         return self.tabs.get(title)
 
 
-def cell_limit_problems(cells: int) -> tuple[Problem, ...]:
-    """A warning when the spreadsheet, as the run leaves it (``cells``: rows x columns of
-    every tab once the plan is applied), is past 80 % of Google's cell limit: near it, a run
-    that needs more rows is refused (nothing written) until cells are freed."""
+def cell_limit_problems(cells: int, lang: str = "en") -> tuple[Problem, ...]:
+    """A warning (in ``lang``) when the spreadsheet, as the run leaves it (``cells``: rows x
+    columns of every tab once the plan is applied), is past 80 % of Google's cell limit: near
+    it, a run that needs more rows is refused (nothing written) until cells are freed."""
     if cells <= CELL_WARNING * CELL_LIMIT:
         return ()
-    return (Problem("spreadsheet", f"After this run the spreadsheet has {cells:,} cells, "
-                    f"{cells / CELL_LIMIT:.0%} of Google's limit of {CELL_LIMIT:,}; a run that "
-                    "needs more rows is refused past it. Delete unused rows and columns (or old "
-                    "tabs) to make room.", "warning"),)
+    return (Problem(say(lang, "cell_limit.where"), say(
+        lang, "cell_limit", cells=f"{cells:,}", share=f"{cells / CELL_LIMIT:.0%}",
+        limit=f"{CELL_LIMIT:,}"), "warning"),)
 
 
 class Workbook(Protocol):
