@@ -100,7 +100,7 @@ def sections_from_toml(text: str, source: str, lang: str = "en") -> dict[str, Co
     plain table (``[settings]`` with ``follow_up_days = 5`` or ``column.amount = "Value"``).
     Problems of the file as a whole are kept under ``FILE_SECTION``. The file's own problems
     are said in ``lang`` (the workbook's), or in Chinese when the file names a section in
-    Chinese (``[[阶段]]``).
+    Chinese (``[["阶段"]]``).
     """
     try:
         data = tomllib.loads(text)

@@ -414,8 +414,8 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "toml.syntax": "这个文件无法按 TOML 读取（{reason}）。请修正它的语法。",
         "toml.syntax_at": "这个文件无法按 TOML 读取（{reason}，在第 {column} 列）。请修正这一行。",
         "toml.section": "sheetfunnel 不认识节 [{name}]，已忽略。请使用 [[stages]]、[[scoring]]、"
-                        "[[criteria]] 或 [[settings]]（也可写作 [[阶段]]、[[评分卡]]、"
-                        "[[准入标准]]、[[设置]]）。",
+                        "[[criteria]] 或 [[settings]]（也可写作 [[\"阶段\"]]、"
+                        "[[\"评分卡\"]]、[[\"准入标准\"]]、[[\"设置\"]]）。",
         "toml.not_list": "节 {name} 必须是若干行，每行以 [[{role}]] 开头。",
         "toml.not_table": "[[{role}]] 的每一行都必须是 键 = 值 形式的若干行。",
         "toml.key": "sheetfunnel 不认识 [[{role}]] 中的键 {name}，已忽略。请使用 {keys}。",
