@@ -194,3 +194,16 @@ def test_a_toml_file_naming_its_sections_in_chinese_is_answered_in_chinese():
         "stall_days、follow_up_days、entered_date_field。",
         "sheetfunnel 不认识节 [pricing]，已忽略。请使用 [[stages]]、[[scoring]]、[[criteria]] 或 "
         '[[settings]]（也可写作 [["阶段"]]、[["评分卡"]]、[["准入标准"]]、[["设置"]]）。']
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", [("team.toml: scoring[1]", "Each row of [[scoring]] must be a table of key = value "
+                                      "lines."),
+            ("team.toml: stages", "The section stages must be a list of rows, each starting "
+                                  "with [[stages]].")]),
+    ("zh", [("team.toml: scoring[1]", "[[scoring]] 的每一行都必须是 键 = 值 形式的若干行。"),
+            ("team.toml: stages", "节 stages 必须是若干行，每行以 [[stages]] 开头。")])])
+def test_a_toml_section_of_the_wrong_shape(lang: str, expected: list[tuple[str, str]]):
+    sections = sections_from_toml("scoring = [1]\nstages = 5\n", "team.toml", lang)
+    assert [(p.where, p.message) for section in sections.values()
+            for p in section.problems] == expected
