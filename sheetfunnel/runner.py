@@ -450,7 +450,7 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     as_of = moment.date()
     # one reading of each column for evaluate, learn and insights
     fields = Fields(inputs.model.opportunities, inputs.model.customers,
-                    config.settings.date_order, inputs.model.lang)
+                    config.settings.date_order)
     evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
                           inputs.model.activities, config, as_of=as_of,
                           memory=inputs.state.memory, history=inputs.history,
@@ -474,7 +474,8 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     new_state = _next_state(inputs, evaluation, as_of, hidden)
     header = RunHeader(as_of=as_of, rows=dict(evaluation.counts),
                        config_status=model.config_status,
-                       problems=model.problems + target_problems,
+                       problems=tuple(dict.fromkeys(
+                           model.problems + target_problems + evaluation.problems)),
                        last_changed=new_state.last_changed)
     return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
                    shown, review, attainments(targets, evaluation, config), review_shown)

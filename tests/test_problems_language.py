@@ -1,5 +1,5 @@
 """The problems outside the Config tabs are said in the workbook's language too: the win model's
-warnings, a Field naming no column, an unreadable date of an activity of no deal, the Notify
+warnings, an unreadable date of an activity of no deal, the Notify
 tab's and the notification Settings' problems, the cell-limit warning and a ``--config`` TOML
 file's own problems (in the workbook's language, or in Chinese when the file names its sections
 in Chinese). An English workbook keeps its English sentences word for word."""
@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from sheetfunnel import init
 from sheetfunnel.config import sections_from_grids, sections_from_toml
 from sheetfunnel.engine.evaluate import evaluate
-from sheetfunnel.engine.fields import Fields
 from sheetfunnel.engine.learn import learn
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.notify.people import read_people
 from sheetfunnel.notify.settings import notify_settings
-from sheetfunnel.runner import check
+from sheetfunnel.runner import check, run_once
 from sheetfunnel.workbook.base import cell_limit_problems
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from tests.support.closed_deals import AS_OF, config, judged, synthetic_grid
@@ -58,18 +58,6 @@ def test_the_win_models_warnings(lang: str):
     learned = learn(table, None, evaluation, cfg, lang=lang)
     assert {(p.where, p.message) for p in learned.problems} == WIN_MODEL[lang]
     assert {p.severity for p in learned.problems} == {"warning"}
-
-
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("en", ("Scoring", "The field “Nowhere” is not a column of the Opportunities or Customers "
-                       "tab, so it counts as blank.")),
-    ("zh", ("评分卡", "字段“Nowhere”不是商机表或客户表的列，因此按空值处理。"))])
-def test_a_field_naming_no_column(lang: str, expected: tuple[str, str]):
-    table, _ = judged(synthetic_grid(4, open_deals=2), config())
-    fields = Fields(table, None, "ymd", lang)
-    assert fields.text("Nowhere") is None
-    fields.missing("Nowhere", "Scoring")
-    assert [(p.where, p.message, p.severity) for p in fields.problems] == [(*expected, "warning")]
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
@@ -207,3 +195,19 @@ def test_a_toml_section_of_the_wrong_shape(lang: str, expected: list[tuple[str, 
     sections = sections_from_toml("scoring = [1]\nstages = 5\n", "team.toml", lang)
     assert [(p.where, p.message) for section in sections.values()
             for p in section.problems] == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_engines_warnings_reach_the_runs_problems(tmp_path: Path, lang: str):
+    """A Settings model_fields naming no column is told by the run (its problems, so the Summary
+    and the report), not only found by the engine."""
+    path = tmp_path / "pipeline.xlsx"
+    init(path, lang=lang, demo=True, as_of=dt.date(2026, 11, 24))
+    book = openpyxl.load_workbook(path)
+    settings = book["Settings" if lang == "en" else "设置"]
+    settings.append(["model_fields", "Nowhere, Source"])
+    book.save(path)
+    result = run_once(XlsxWorkbook(path), as_of=dt.date(2026, 11, 24))
+    where, message = next(p for p in WIN_MODEL[lang] if "Nowhere" in p[1])
+    assert [(p.where, p.message, p.severity) for p in result.problems
+            if "Nowhere" in p.message] == [(where, message, "warning")]

@@ -39,8 +39,7 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     """Whether each row passes one check."""
     check, value = criterion.check, criterion.value
     blank = pd.Series(False, index=index)
-    if fields.locate(criterion.field) is None:
-        fields.missing(criterion.field, "Criteria")
+    if fields.locate(criterion.field) is None:  # the Config check tells it, at its cell
         return ~blank if check in ("ne", "not_in") else blank
     if check == "filled":
         return _found(fields.text(criterion.field)).notna()

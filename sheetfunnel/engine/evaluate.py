@@ -46,7 +46,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     these tables that learn and insights read from after (each column is read once)."""
     settings = config.settings
     words = words_for(lang)
-    fields = fields or Fields(opportunities, customers, settings.date_order, lang)
+    fields = fields or Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
     deals = _with_activity(deals, logged)
@@ -79,7 +79,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         counts={"opportunities": len(deals),
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
-        problems=_problems(fields.problems, activity_cells, deals, lang),
+        problems=_problems(activity_cells, deals, lang),
         joins=check_joins(opportunities, customers, config, fields, points),
     )
 
@@ -165,8 +165,7 @@ def _stage_dates(deals: pd.DataFrame, fields: Fields, config: Config
         if not stage.entered_date_field:
             continue
         dates = fields.date(stage.entered_date_field)
-        if dates is None:
-            fields.missing(stage.entered_date_field, "Stages")
+        if dates is None:  # the Config check tells it, at its cell
             continue
         field_dates[i] = dates
         current = current.where(deals["stage_index"] != i, dates)
@@ -218,13 +217,13 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
                          for name, values in columns.items()})
 
-def _problems(found: list[Problem], activity_cells: pd.DataFrame, deals: pd.DataFrame,
-              lang: str) -> tuple[Problem, ...]:
-    """Config fields that name no column, and unreadable Activities dates of unknown deals
-    (said in ``lang``)."""
+def _problems(activity_cells: pd.DataFrame, deals: pd.DataFrame, lang: str
+              ) -> tuple[Problem, ...]:
+    """Unreadable Activities dates of unknown deals (said in ``lang``): a deal's own are its
+    INVALID_VALUE flag; these have no deal to carry them. (A Field naming no column is the
+    Config check's problem, told at its cell.)"""
     orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
                                                         else ())]
-    found = found + [Problem(w, say(lang, "activity.date", reason=d.split(": ", 1)[-1]),
-                             "warning") for w, d in zip(orphans["where"], orphans["detail"],
-                                                        strict=True)]
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(
+        Problem(w, say(lang, "activity.date", reason=d.split(": ", 1)[-1]), "warning")
+        for w, d in zip(orphans["where"], orphans["detail"], strict=True)))

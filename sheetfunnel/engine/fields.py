@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
-from sheetfunnel.schema import display_name, field_column
+from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
     DateOrder,
     distinct_cells,
@@ -31,7 +30,6 @@ from sheetfunnel.values import (
     read_number,
     read_quantity,
 )
-from sheetfunnel.words.problems import say
 
 UNREADABLE_COLUMNS = ["row", "where", "detail"]
 
@@ -75,10 +73,7 @@ class Fields:
     opportunities: RoleTable
     customers: RoleTable | None
     date_order: DateOrder
-    #: the language of the run, for the problems the fields record
-    lang: str = "en"
     unreadable: list[pd.DataFrame] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
     _cache: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _noted: set[tuple[str, str, str]] = field(default_factory=set)
     _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
@@ -95,11 +90,6 @@ class Fields:
             if header is not None:
                 return self.customers, header
         return None
-
-    def missing(self, name: str, where: str) -> None:
-        """A warning, at the Config tab ``where`` (its English name), said in ``lang``."""
-        tab = where if self.lang == "en" else display_name(self.lang, where.lower())
-        self.problems.append(Problem(tab, say(self.lang, "field.missing", name=name), "warning"))
 
     def customer_rows(self) -> pd.Series | None:
         """For each Opportunities row, the Customers sheet row of its customer (NaN if none)."""

@@ -40,8 +40,7 @@ def _matches(match: Match, text: pd.Series, keys: pd.Series | None, numbers: pd.
 def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> pd.Series:
     """Points of one dimension for every row."""
     points = np.full(len(index), np.nan)
-    if fields.locate(dimension.field) is None:
-        fields.missing(dimension.field, "Scoring")
+    if fields.locate(dimension.field) is None:  # the Config check tells it, at its cell
         return pd.Series(0.0, index=index)
     text = fields.text(dimension.field)
     kinds = {rule.match.kind for rule in dimension.rules}

@@ -198,9 +198,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
                              "{open} of open ones, which looks like a field filled at closing; "
                              "the win model leaves it out. Fill it earlier in the sale, or "
                              "remove it from Settings model_fields.",
-        # what the engine reads (engine/fields.py, engine/evaluate.py)
-        "field.missing": "The field “{name}” is not a column of the Opportunities or Customers "
-                         "tab, so it counts as blank.",
+        # what the engine reads (engine/evaluate.py)
         "activity.date": "{reason} (the activity's date is ignored).",
         # Google's cell limit (workbook/base.py)
         "cell_limit.where": "spreadsheet",
@@ -384,8 +382,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "model.filled_late": "“{header}”在 {closed} 的已关闭商机中有填写，在进行中的商机中只有 "
                              "{open}，看起来是关闭时才填写的字段，赢单模型不使用它。"
                              "请在销售过程中更早填写，或把它从设置表的 model_fields 中删除。",
-        # 引擎读取的列（engine/fields.py、engine/evaluate.py）
-        "field.missing": "字段“{name}”不是商机表或客户表的列，因此按空值处理。",
+        # 引擎读取的列（engine/evaluate.py）
         "activity.date": "无法识别 {reason}（这条活动的日期被忽略）。",
         # Google 的单元格上限（workbook/base.py）
         "cell_limit.where": "表格",
