@@ -37,8 +37,8 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, groupby, pairwise, repeat
-from operator import is_not, itemgetter, ne, sub
+from itertools import compress, groupby, repeat
+from operator import is_, is_not, itemgetter, ne, sub
 from typing import Any, Protocol, TypeVar
 
 import google.auth.exceptions
@@ -253,14 +253,17 @@ class _TabWrites:
         values = self.values if np.array_equal(order, np.arange(len(self.values))) else \
             list(map(self.values.__getitem__, order.tolist()))
         starts = np.flatnonzero((rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])) + 1
-        for start, end in pairwise([0, *starts.tolist(), len(values)]):
+        bounds = [0, *starts.tolist()]
+        firsts, columns = rows[bounds].tolist(), cols[bounds].tolist()
+        for start, end, first, col in zip(bounds, [*bounds[1:], len(values)], firsts, columns,
+                                          strict=True):
             run = values[start:end]
             kinds = set(map(type, run))
             if kinds == {dt.date} and min(run) >= FIRST_DATE:  # dates: their serial numbers
                 run = list(map(sub, map(dt.date.toordinal, run), repeat(_EPOCH_DAY)))
             elif not kinds <= _PLAIN:
                 run = [v if type(v) in _PLAIN else json_value(v) for v in run]
-            yield self.tab, int(cols[start]), int(rows[start]), run
+            yield self.tab, col, first, run
 
 
 _ROW, _COL, _VALUE = itemgetter(1), itemgetter(2), itemgetter(3)
@@ -275,8 +278,18 @@ def _tab_groups(writes: Iterable[CellWrite]) -> dict[str, list[CellWrite]]:
     return grouped
 
 
-def _by_tab_writes(writes: Iterable[CellWrite]) -> dict[str, _TabWrites]:
-    return {tab: _TabWrites(tab, group) for tab, group in _tab_groups(writes).items()}
+def _by_tab_writes(writes: Iterable[CellWrite], known: dict[str, _TabWrites] | None = None
+                   ) -> dict[str, _TabWrites]:
+    """Writes by tab; a tab's writes that are the very ones ``known`` holds (the plan sized
+    for the cell limit, before the quiet key was added to it) are taken from there."""
+    known = known or {}
+    found = {}
+    for tab, group in _tab_groups(writes).items():
+        earlier = known.get(tab)
+        same = earlier is not None and len(earlier.writes) == len(group) and all(
+            map(is_, earlier.writes, group))
+        found[tab] = earlier if earlier is not None and same else _TabWrites(tab, group)
+    return found
 
 
 def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
@@ -709,11 +722,13 @@ class _Changes:
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
 
 
-def _shaped(seen: _Seen, plan: WritePlan, diffed: bool
+def _shaped(seen: _Seen, plan: WritePlan, diffed: bool,
+            known: dict[str, _TabWrites] | None = None
             ) -> tuple[dict[str, _TabWrites], _Changes]:
     """The cells to send by tab (all of the plan's when it was diffed against ``seen``, else
-    those that differ) and the structure requests giving every tab the grid they need."""
-    by_tab = _by_tab_writes(plan.cells if diffed else _changed(seen.grids, plan.cells))
+    those that differ; ``known``: see ``_by_tab_writes``) and the structure requests giving
+    every tab the grid they need."""
+    by_tab = _by_tab_writes(plan.cells if diffed else _changed(seen.grids, plan.cells), known)
     changes = _Changes(seen)
     changes.add_tabs(plan.tabs, by_tab)
     held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title))
@@ -880,6 +895,8 @@ class GoogleSheetsWorkbook:
         self.name = f"Google Sheet {key}"
         self.io = io or IOStats()
         self._seen: _Seen | None = None
+        #: the writes by tab of the plan ``cells_after`` last sized, for ``apply`` to reuse
+        self._sized: dict[str, _TabWrites] = {}
 
     @classmethod
     def open(cls, key_or_url: str, *, credentials_file: str | None = None,
@@ -975,7 +992,8 @@ class GoogleSheetsWorkbook:
         Nothing is sent when nothing differs."""
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
-        by_tab, changes = _shaped(seen, plan, diffed)
+        by_tab, changes = _shaped(seen, plan, diffed, self._sized if diffed else None)
+        self._sized = {}
         changes.refuse_past_limit()
         inside = (tab.within(changes.tabs[title].rows, changes.tabs[title].cols)
                   for title, tab in by_tab.items())
@@ -1001,7 +1019,8 @@ class GoogleSheetsWorkbook:
         seen = self._seen or self._load()
         copy = dataclasses.replace(seen, tabs={title: dataclasses.replace(tab)
                                                for title, tab in seen.tabs.items()})
-        return _shaped(copy, plan, plan.diffed)[1].cells()
+        self._sized, changes = _shaped(copy, plan, plan.diffed)
+        return changes.cells()
 
     def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
         """Send the structure and look requests, each batch with a token of its own.
