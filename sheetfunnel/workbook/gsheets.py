@@ -207,13 +207,12 @@ class _TabWrites:
         self.tab = tab
         self.writes = writes
         count = len(writes)
-        self.rows = np.fromiter(map(_ROW, writes), np.int64, count)
-        self.cols = np.fromiter(map(_COL, writes), np.int64, count)
+        self.rows = np.fromiter(map(_ROW, writes), np.int32, count)  # a grid has < 2**31
+        self.cols = np.fromiter(map(_COL, writes), np.int32, count)
         values = list(map(_VALUE, writes))
         filled = np.fromiter(map(is_not, values, repeat(None)), bool, count)
         if "" in values:  # a blank text clears a cell as None does
             filled &= np.fromiter(map(ne, values, repeat("")), bool, count)
-        self.values = values
         self.filled = filled
 
     def span(self) -> tuple[int, int]:
@@ -250,8 +249,9 @@ class _TabWrites:
         last[:-1] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         if not last.all():
             order, rows, cols = order[last], rows[last], cols[last]
-        values = self.values if np.array_equal(order, np.arange(len(self.values))) else \
-            list(map(self.values.__getitem__, order.tolist()))
+        values = list(map(_VALUE, self.writes))
+        if not np.array_equal(order, np.arange(len(values))):
+            values = list(map(values.__getitem__, order.tolist()))
         starts = np.flatnonzero((rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])) + 1
         bounds = [0, *starts.tolist()]
         firsts, columns = rows[bounds].tolist(), cols[bounds].tolist()
