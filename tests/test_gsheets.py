@@ -359,6 +359,15 @@ def test_contiguous_cells_are_merged_into_column_ranges():
         ("'T'!A1:A2", [["a", "c"]])]  # rows in order; a later write of a cell wins
 
 
+def test_runs_carry_dates_as_serial_numbers_and_blanks_as_empty_text():
+    dates = [CellWrite("T", r, 1, dt.date(2026, 1, r)) for r in (1, 2, 3)]
+    mixed = [CellWrite("T", 1, 2, dt.date(1899, 12, 1)), CellWrite("T", 2, 2, None),
+             CellWrite("T", 3, 2, dt.datetime(2026, 1, 1, 12)), CellWrite("T", 4, 2, "x")]
+    assert [(d["range"], d["values"]) for d in value_ranges(dates + mixed)] == [
+        ("'T'!A1:A3", [[46023, 46024, 46025]]),
+        ("'T'!B1:B4", [["1899-12-01", "", 46023.5, "x"]])]
+
+
 def test_a_column_too_long_for_one_body_is_sent_in_runs_that_fit():
     writes = [CellWrite("T", r, 2, f"流程{r:03d}" * 5) for r in range(1, 201)]
     bodies = list(value_bodies(writes, limit=1000))

@@ -37,9 +37,12 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, groupby, repeat
+from operator import is_, is_not, itemgetter, ne, sub
 from typing import Any, Protocol, TypeVar
 
 import google.auth.exceptions
+import numpy as np
 import requests
 from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL
@@ -68,7 +71,7 @@ from sheetfunnel.plan import (
     TabSpec,
     WritePlan,
 )
-from sheetfunnel.values import serial_number
+from sheetfunnel.values import FIRST_DATE, SERIAL_EPOCH, serial_number
 from sheetfunnel.workbook.base import (
     CELL_LIMIT,
     Selector,
@@ -195,33 +198,98 @@ _PLAIN = frozenset({str, int, float, bool})
 _Run = tuple[str, int, int, list[Any]]  # tab, column, first row, values down from it
 
 
-def _runs(writes: Iterable[CellWrite]) -> Iterator[_Run]:
-    """Runs of consecutive rows of one column, made one at a time, values as JSON takes them
-    (a later write of the same cell wins)."""
-    columns: dict[tuple[str, int], list[CellWrite]] = {}
-    for write in writes:
-        columns.setdefault((write.tab, write.col), []).append(write)
-    for (tab, col), group in columns.items():
-        group.sort(key=_row)  # stable, and linear on rows already in order
-        first, values = group[0].row, [_plain(group[0].value)]
-        for write in group[1:]:
-            row = write.row
-            if row == first + len(values) - 1:
-                values[-1] = _plain(write.value)
-                continue
-            if row != first + len(values):
-                yield tab, col, first, values
-                first, values = row, []
-            values.append(_plain(write.value))
-        yield tab, col, first, values
+class _TabWrites:
+    """One tab's writes with their rows, columns and which of them set a value as arrays:
+    the sizes a grid needs and the runs a values write sends come without a Python step per
+    cell (a first run at 100,000 deals writes a million cells)."""
+
+    def __init__(self, tab: str, writes: list[CellWrite]):
+        self.tab = tab
+        self.writes = writes
+        count = len(writes)
+        self.rows = np.fromiter(map(_ROW, writes), np.int32, count)  # a grid has < 2**31
+        self.cols = np.fromiter(map(_COL, writes), np.int32, count)
+        values = list(map(_VALUE, writes))
+        filled = np.fromiter(map(is_not, values, repeat(None)), bool, count)
+        if "" in values:  # a blank text clears a cell as None does
+            filled &= np.fromiter(map(ne, values, repeat("")), bool, count)
+        self.filled = filled
+
+    def span(self) -> tuple[int, int]:
+        """The last row and column written, blank or not."""
+        return (int(self.rows.max()), int(self.cols.max())) if self.writes else (0, 0)
+
+    def extent(self) -> tuple[int, int]:
+        """The last row and column of the writes that set a value."""
+        if not self.filled.any():
+            return 0, 0
+        return int(self.rows[self.filled].max()), int(self.cols[self.filled].max())
+
+    def cleared(self) -> set[tuple[int, int]]:
+        """The cells the writes clear."""
+        blank = ~self.filled
+        return set(zip(self.rows[blank].tolist(), self.cols[blank].tolist(), strict=True))
+
+    def within(self, rows: int, cols: int) -> _TabWrites:
+        """The writes inside a grid of ``rows`` x ``cols`` (a clear past it is no change)."""
+        last_row, last_col = self.span()
+        if last_row <= rows and last_col <= cols:
+            return self
+        keep = ((self.rows <= rows) & (self.cols <= cols)).tolist()
+        return _TabWrites(self.tab, list(compress(self.writes, keep)))
+
+    def runs(self) -> Iterator[_Run]:
+        """Runs of consecutive rows of one column, by column and row, values as JSON takes
+        them (a later write of the same cell wins)."""
+        if not self.writes:
+            return
+        order = np.lexsort((self.rows, self.cols))  # stable: a cell's writes stay in order
+        rows, cols = self.rows[order], self.cols[order]
+        last = np.ones(len(order), bool)  # the last write of each cell
+        last[:-1] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        if not last.all():
+            order, rows, cols = order[last], rows[last], cols[last]
+        values = list(map(_VALUE, self.writes))
+        if not np.array_equal(order, np.arange(len(values))):
+            values = list(map(values.__getitem__, order.tolist()))
+        starts = np.flatnonzero((rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])) + 1
+        bounds = [0, *starts.tolist()]
+        firsts, columns = rows[bounds].tolist(), cols[bounds].tolist()
+        for start, end, first, col in zip(bounds, [*bounds[1:], len(values)], firsts, columns,
+                                          strict=True):
+            run = values[start:end]
+            kinds = set(map(type, run))
+            if kinds == {dt.date} and min(run) >= FIRST_DATE:  # dates: their serial numbers
+                run = list(map(sub, map(dt.date.toordinal, run), repeat(_EPOCH_DAY)))
+            elif not kinds <= _PLAIN:
+                run = [v if type(v) in _PLAIN else json_value(v) for v in run]
+            yield self.tab, col, first, run
 
 
-def _row(write: CellWrite) -> int:
-    return write.row
+_ROW, _COL, _VALUE = itemgetter(1), itemgetter(2), itemgetter(3)
+_EPOCH_DAY = SERIAL_EPOCH.toordinal()  # a date's serial number is its ordinal less this
 
 
-def _plain(value: Any) -> Any:
-    return value if type(value) in _PLAIN else json_value(value)
+def _tab_groups(writes: Iterable[CellWrite]) -> dict[str, list[CellWrite]]:
+    """Writes by tab, tabs in the order they first come (a plan's come together)."""
+    grouped: dict[str, list[CellWrite]] = {}
+    for tab, group in groupby(writes, itemgetter(0)):
+        grouped.setdefault(tab, []).extend(group)
+    return grouped
+
+
+def _by_tab_writes(writes: Iterable[CellWrite], known: dict[str, _TabWrites] | None = None
+                   ) -> dict[str, _TabWrites]:
+    """Writes by tab; a tab's writes that are the very ones ``known`` holds (the plan sized
+    for the cell limit, before the quiet key was added to it) are taken from there."""
+    known = known or {}
+    found = {}
+    for tab, group in _tab_groups(writes).items():
+        earlier = known.get(tab)
+        same = earlier is not None and len(earlier.writes) == len(group) and all(
+            map(is_, earlier.writes, group))
+        found[tab] = earlier if earlier is not None and same else _TabWrites(tab, group)
+    return found
 
 
 def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
@@ -232,18 +300,22 @@ def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
 
 def value_ranges(writes: Iterable[CellWrite]) -> Iterator[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
-    return (_value_range(*run) for run in _runs(writes))
+    return (_value_range(*run) for tab in _by_tab_writes(writes).values() for run in tab.runs())
 
 
 def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
     """``values.batchUpdate`` bodies (RAW) as sent, each within ``limit`` bytes, made one at a
     time: each range is encoded once, and a run too long for one body is split in runs that
     fit."""
+    return _bodies(_by_tab_writes(writes).values(), limit)
+
+
+def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
     head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
     room = limit - len(head) - len(tail)
     part: list[bytes] = []
     size = 0
-    for run in _runs(writes):
+    for run in (run for tab in tabs for run in tab.runs()):
         for encoded in _encoded(run, room):
             if part and size + len(encoded) + 1 > room:
                 yield head + b",".join(part) + tail
@@ -650,20 +722,20 @@ class _Changes:
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
 
 
-def _shaped(seen: _Seen, plan: WritePlan, diffed: bool) -> tuple[list[CellWrite], _Changes]:
-    """The cells to send (all of the plan's when it was diffed against ``seen``, else those
-    that differ) and the structure requests giving every tab the grid they need."""
-    writes = list(plan.cells) if diffed else _changed(seen.grids, plan.cells)
-    by_tab: dict[str, list[CellWrite]] = {}
-    for write in writes:
-        by_tab.setdefault(write.tab, []).append(write)
+def _shaped(seen: _Seen, plan: WritePlan, diffed: bool,
+            known: dict[str, _TabWrites] | None = None
+            ) -> tuple[dict[str, _TabWrites], _Changes]:
+    """The cells to send by tab (all of the plan's when it was diffed against ``seen``, else
+    those that differ; ``known``: see ``_by_tab_writes``) and the structure requests giving
+    every tab the grid they need."""
+    by_tab = _by_tab_writes(plan.cells if diffed else _changed(seen.grids, plan.cells), known)
     changes = _Changes(seen)
     changes.add_tabs(plan.tabs, by_tab)
-    held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title, []))
+    held = {s.title: _held(seen.grids.get(s.title, []), by_tab.get(s.title))
             for s in plan.tabs
             if s.fitted and (s.title in seen.grids or s.title not in seen.tabs)}
     changes.shape(_needs(by_tab, plan.looks), plan.tabs, held)
-    return writes, changes
+    return by_tab, changes
 
 
 def _by_tab(items: Iterable[_Ranged]) -> dict[str, list[_Ranged]]:
@@ -679,7 +751,7 @@ def _absolute(area: CellRange) -> str:
     return f"{quote_tab(area.tab)}!${col}${area.first_row}:{end}"
 
 
-def _needs(writes: dict[str, list[CellWrite]], looks: Looks) -> dict[str, tuple[int, int]]:
+def _needs(writes: dict[str, _TabWrites], looks: Looks) -> dict[str, tuple[int, int]]:
     """The rows and columns each tab must have for the writes (by tab) that set a value and
     for the looks to fit (a cell cleared past the grid is blank already)."""
     needs: dict[str, tuple[int, int]] = {}
@@ -688,9 +760,9 @@ def _needs(writes: dict[str, list[CellWrite]], looks: Looks) -> dict[str, tuple[
         rows, cols = needs.get(tab, (0, 0))
         needs[tab] = (max(rows, row), max(cols, col))
     for tab, group in writes.items():
-        filled = [w for w in group if not _blank(w.value)]
-        if filled:
-            need(tab, max(w.row for w in filled), max(w.col for w in filled))
+        rows, cols = group.extent()
+        if rows:
+            need(tab, rows, cols)
     areas = [*(i.range for i in looks.number_formats), *(b.range for b in looks.bold),
              *(h.range for h in looks.highlights), *(d.range for d in looks.dropdowns),
              *(d.source for d in looks.dropdowns), *(p.range for p in looks.protections),
@@ -725,12 +797,11 @@ def _changed(grids: dict[str, Grid], cells: Iterable[CellWrite]) -> list[CellWri
     return changed
 
 
-def _held(grid: Grid, writes: list[CellWrite]) -> tuple[int, int]:
+def _held(grid: Grid, writes: _TabWrites | None) -> tuple[int, int]:
     """The rows and columns a tab's values take once ``writes`` are made: its last row and
     column holding a value."""
-    cleared = {(w.row, w.col) for w in writes if _blank(w.value)}
-    rows = max((w.row for w in writes if not _blank(w.value)), default=0)
-    cols = max((w.col for w in writes if not _blank(w.value)), default=0)
+    rows, cols = writes.extent() if writes is not None else (0, 0)
+    cleared = writes.cleared() if writes is not None else set()
     for row, line in enumerate(grid, start=1):
         for col in range(len(line), cols, -1):
             if not _blank(line[col - 1]) and (row, col) not in cleared:
@@ -741,6 +812,21 @@ def _held(grid: Grid, writes: list[CellWrite]) -> tuple[int, int]:
                                   for c, v in enumerate(line, start=1)):
                 rows = row
     return rows, cols
+
+
+def _trimmed(cells: list[Cell]) -> list[Cell]:
+    """``cells`` without the blanks at their end, as ``_column`` reads a column."""
+    end = len(cells)
+    while end and is_blank(cells[end - 1]):
+        end -= 1
+    return cells if end == len(cells) else cells[:end]
+
+
+def _landed(written: Written, sent: _TabWrites, ids: list[Cell]) -> bool:
+    """Whether the ID column read back is, cell for cell, the one written to and no ID was
+    filled in (``sent`` are ``written.sent``): then no row moved, which ``Written.moved``
+    would tell by comparing every ID's text."""
+    return list(written.ids) == ids and not (sent.cols == written.keys.id_col).any()
 
 
 def _columns(written: Written, grids: list[Grid]) -> dict[int, list[Cell]]:
@@ -809,6 +895,8 @@ class GoogleSheetsWorkbook:
         self.name = f"Google Sheet {key}"
         self.io = io or IOStats()
         self._seen: _Seen | None = None
+        #: the writes by tab of the plan ``cells_after`` last sized, for ``apply`` to reuse
+        self._sized: dict[str, _TabWrites] = {}
 
     @classmethod
     def open(cls, key_or_url: str, *, credentials_file: str | None = None,
@@ -904,22 +992,24 @@ class GoogleSheetsWorkbook:
         Nothing is sent when nothing differs."""
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
-        writes, changes = _shaped(seen, plan, diffed)
+        by_tab, changes = _shaped(seen, plan, diffed, self._sized if diffed else None)
+        self._sized = {}
         changes.refuse_past_limit()
-        writes = [w for w in writes if w.tab not in changes.tabs or (
-            w.row <= changes.tabs[w.tab].rows and w.col <= changes.tabs[w.tab].cols)]
+        inside = (tab.within(changes.tabs[title].rows, changes.tabs[title].cols)
+                  for title, tab in by_tab.items())
+        writes = {tab.tab: tab for tab in inside if tab.writes}
         changes.looks(plan.looks, [s for s in plan.tabs if s.title in changes.tabs])
-        keyed = [k for k in plan.row_keys if k.tab in seen.tabs and any(w.tab == k.tab
-                                                                          for w in writes)]
-        unkeyed = [w for w in writes if w.tab not in {k.tab for k in keyed}]
+        keyed = [k for k in plan.row_keys if k.tab in seen.tabs and k.tab in writes]
+        unkeyed = [tab for title, tab in writes.items() if title not in {k.tab for k in keyed}]
         with self._google_errors():
             self._structure(seen.tokens, changes.requests)
             followed = self._follow_rows(seen, keyed, writes)
-            sent = [w for s in followed for w in s.sent] + unkeyed
+            sent = [tab for _, tab in followed] + unkeyed
             self._write_values(sent)
-            fixes = self._repairs([s for s in followed if s.sent])
-            self._write_values(fixes)
-        self.io.cells_written += len(sent) + len(fixes)
+            fixes = self._repairs([pair for pair in followed if pair[1].writes])
+            self._write_values([_TabWrites(tab, group)
+                                for tab, group in _tab_groups(fixes).items()])
+        self.io.cells_written += sum(len(tab.writes) for tab in sent) + len(fixes)
         if changes.requests or writes:
             self._seen = None  # ids and sizes changed: the next apply reads again
 
@@ -929,7 +1019,8 @@ class GoogleSheetsWorkbook:
         seen = self._seen or self._load()
         copy = dataclasses.replace(seen, tabs={title: dataclasses.replace(tab)
                                                for title, tab in seen.tabs.items()})
-        return _shaped(copy, plan, plan.diffed)[1].cells()
+        self._sized, changes = _shaped(copy, plan, plan.diffed)
+        return changes.cells()
 
     def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
         """Send the structure and look requests, each batch with a token of its own.
@@ -957,8 +1048,8 @@ class GoogleSheetsWorkbook:
     def _landed_tokens(self) -> list[int]:
         return _tokens(self.client.spreadsheets_get(self.key, params={"fields": TOKEN_FIELDS}))
 
-    def _follow_rows(self, seen: _Seen, keyed: list[RowKeys],
-                     writes: list[CellWrite]) -> list[Written]:
+    def _follow_rows(self, seen: _Seen, keyed: list[RowKeys], writes: dict[str, _TabWrites]
+                     ) -> list[tuple[Written, _TabWrites]]:
         """Re-read the ID column of each tab with row-bound writes (one batchGet) and move
         its writes to the rows now holding their IDs."""
         if not keyed:
@@ -966,16 +1057,21 @@ class GoogleSheetsWorkbook:
         followed = []
         for keys, now in zip(keyed, self._id_columns(keyed), strict=True):
             grid = seen.grids.get(keys.tab, [])
-            before = [cell_at(grid, r, keys.id_col) for r in range(1, len(grid) + 1)]
-            planned = [w for w in writes if w.tab == keys.tab]
-            followed.append(Written(keys, grid, tuple(planned), tuple(now),
-                                 tuple(follow_ids(keys, before, now, planned))))
+            col = keys.id_col - 1
+            before = [line[col] if len(line) > col else None for line in grid]
+            planned = writes[keys.tab]
+            if _trimmed(before) == now:  # no row moved: the writes stay where they are
+                sent = planned
+            else:
+                sent = _TabWrites(keys.tab, follow_ids(keys, before, now, planned.writes))
+            followed.append((Written(keys, grid, tuple(planned.writes), tuple(now),
+                                     tuple(sent.writes)), sent))
         return followed
 
-    def _write_values(self, writes: list[CellWrite]) -> None:
+    def _write_values(self, writes: list[_TabWrites]) -> None:
         """The values write: each body made, sent and dropped before the next is made."""
         url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.key
-        for body in value_bodies(writes):
+        for body in _bodies(writes):
             self.client.request("post", url, data=body, headers=JSON_HEADERS)
 
     def _id_columns(self, keyed: Iterable[RowKeys]) -> list[list[Cell]]:
@@ -986,25 +1082,25 @@ class GoogleSheetsWorkbook:
             self.key, ranges, params={**READ_OPTIONS, "majorDimension": "COLUMNS"})
         return [_column(value_range) for value_range in answer.get("valueRanges", [])]
 
-    def _repairs(self, followed: list[Written]) -> list[CellWrite]:
+    def _repairs(self, followed: list[tuple[Written, _TabWrites]]) -> list[CellWrite]:
         """Read back the ID columns; where rows moved, read the ID and written columns again
         (whole rows where IDs were filled in: they tell a row by its other cells) and return
         the writes that put moved rows right. Only the IDs are read when nothing moved."""
         if not followed:
             return []
-        followed = [written for written, ids in zip(
-            followed, self._id_columns(s.keys for s in followed), strict=True)
-            if written.moved({written.keys.id_col: ids})]
-        if not followed:
+        moved = [written for (written, sent), ids in zip(
+            followed, self._id_columns(written.keys for written, _ in followed), strict=True)
+            if not _landed(written, sent, ids) and written.moved({written.keys.id_col: ids})]
+        if not moved:
             return []
         wanted = [[tab_ref(s.keys.tab)] if s.fills else [
             f"{tab_ref(s.keys.tab)}!{column_letter(c)}:{column_letter(c)}"
-            for c in (s.keys.id_col, *s.columns)] for s in followed]
+            for c in (s.keys.id_col, *s.columns)] for s in moved]
         answer = self.client.values_batch_get(self.key, [r for rs in wanted for r in rs],
                                               params=dict(READ_OPTIONS))
         found = iter(answer.get("valueRanges", []))
         fixes = []
-        for written, ranges in zip(followed, wanted, strict=True):
+        for written, ranges in zip(moved, wanted, strict=True):
             fixes += repairs(written, _columns(written, [_grid(next(found)) for _ in ranges]))
         if fixes:
             log.info("rows moved while sheetfunnel wrote: %d cells put back with their rows",
