@@ -22,7 +22,7 @@ from itertools import repeat
 import numpy as np
 
 from sheetfunnel.grid import Cell, Grid, is_blank
-from sheetfunnel.plan import CellWrite
+from sheetfunnel.plan import CellWrite, cell_writes
 from sheetfunnel.values import FIRST_DATE, serial_number
 
 #: Excel keeps at most 32,767 characters in a cell, counted as UTF-16 units (an emoji is two);
@@ -147,9 +147,15 @@ def _diff(tab: str, current: Grid, desired: Iterable[tuple[tuple[int, int], obje
     """The writes of ``desired`` cells whose value, made ``storable``, is not the
     ``same_value`` as in ``current``. The usual cells (a plain text, a finite number, a date,
     a blank) are decided here in short, the same way; any other takes the long way."""
+    return cell_writes(_changed(tab, current, desired))
+
+
+def _changed(tab: str, current: Grid, desired: Iterable[tuple[tuple[int, int], object]]
+             ) -> Iterator[tuple[str, int, int, Cell]]:
+    """(tab, row, col, value) of each desired cell to write."""
     rows = len(current)
     stored: dict[str, bool] = {}  # text -> it reads back as itself (most texts repeat)
-    writes = []
+    serials: dict[dt.date, int | float] = {}  # a date's serial number (dates repeat)
     for (row, col), wanted in desired:
         line = current[row - 1] if row <= rows else ()
         have = line[col - 1] if col <= len(line) else None
@@ -159,29 +165,39 @@ def _diff(tab: str, current: Grid, desired: Iterable[tuple[tuple[int, int], obje
                 same = stored[wanted] = stored_as_is(wanted)
             if same:  # storable(wanted) is wanted
                 if type(have) is not str or have != wanted:
-                    writes.append(CellWrite(tab, row, col, wanted))
+                    yield tab, row, col, wanted
                 continue
         elif type(wanted) is float or type(wanted) is int:
             if -_EXACT < wanted < _EXACT:  # finite, and storable(wanted) is wanted
                 if have is None:
-                    writes.append(CellWrite(tab, row, col, wanted))
+                    yield tab, row, col, wanted
                     continue
                 if type(have) is float or type(have) is int:
-                    if wanted != have and not math.isclose(wanted, have, rel_tol=1e-12,
-                                                           abs_tol=1e-9):
-                        writes.append(CellWrite(tab, row, col, wanted))
+                    if wanted != have and not math.isclose(
+                            wanted, have, rel_tol=1e-12, abs_tol=1e-9):
+                        yield tab, row, col, wanted
                     continue
         elif wanted is None:
             if have is not None and not is_blank(have):
-                writes.append(CellWrite(tab, row, col, None))
+                yield tab, row, col, None
             continue
         elif type(wanted) is dt.date and wanted >= FIRST_DATE:  # storable: itself
-            same = type(have) is dt.datetime and have.date() == wanted and not (
-                have.hour or have.minute or have.second or have.microsecond)
-            if not same and not same_value(have, wanted):
-                writes.append(CellWrite(tab, row, col, wanted))
+            if have is None:
+                yield tab, row, col, wanted
+                continue
+            if type(have) is float or type(have) is int:  # a serial number (Google)
+                serial = serials.get(wanted)
+                if serial is None:
+                    serial = serials[wanted] = serial_number(wanted)
+                same = math.isclose(have, serial, rel_tol=0,
+                                    abs_tol=_SAME_MOMENT)
+            else:
+                same = type(have) is dt.datetime and have.date() == wanted and not (
+                    have.hour or have.minute or have.second or have.microsecond) \
+                    or same_value(have, wanted)
+            if not same:
+                yield tab, row, col, wanted
             continue
         value = storable(wanted)
         if not same_value(have, value):
-            writes.append(CellWrite(tab, row, col, value))
-    return writes
+            yield tab, row, col, value

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple
@@ -53,6 +54,12 @@ class CellWrite(NamedTuple):
     row: int
     col: int
     value: Cell
+
+
+def cell_writes(cells: Iterable[tuple[str, int, int, Cell]]) -> list[CellWrite]:
+    """``CellWrite`` of each (tab, row, col, value), made without a Python call each (a
+    diff at 100,000 deals makes a million)."""
+    return list(map(partial(tuple.__new__, CellWrite), cells))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

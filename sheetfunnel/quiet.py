@@ -17,6 +17,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 
 import pandas as pd
 
@@ -98,8 +100,11 @@ def owned_digest(regions: Sequence[Region], grids: Mapping[str, Grid | None],
     hold after a plan is applied, or (no writes) what a run read. (A tab a plan writes whole
     is best given as its grid: the tab holds that after the plan, without its writes.)"""
     by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
-    for write in writes:
-        by_tab.setdefault(write.tab, {})[(write.row, write.col)] = write.value
+    for tab, group in groupby(writes, key=attrgetter("tab")):  # a tab's writes come together
+        found = list(group)
+        by_tab.setdefault(tab, {}).update(zip(zip(map(attrgetter("row"), found),
+                                                  map(attrgetter("col"), found), strict=True),
+                                              map(attrgetter("value"), found), strict=True))
     digest = hashlib.sha256()
     for region in regions:
         grid = grids.get(region.tab)

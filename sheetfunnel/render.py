@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from itertools import repeat
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel import schema
@@ -152,12 +153,13 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         values["model_win_pct"] = (deals["model_win_probability"], 2)
         values["why"] = (deals["model_factors"].map(" ".join), None)
     rows = [int(r) for r in deals.index]
+    shown: dict[int, list[Cell]] = {}
     for role, (series, digits) in values.items():
         col = columns[role]
         # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
         found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
-        cells.update(zip(zip(rows, repeat(col)), _cell_values(found.tolist(), digits),
-                         strict=True))
+        shown[col] = _cell_values(found.tolist(), digits)
+        cells.update(zip(zip(rows, repeat(col)), shown[col], strict=True))
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
@@ -188,29 +190,56 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
                 for code, color in FLAG_COLORS.items()),
         notes=notes,
         protections=owned_column_protections(tab, first, columns.values()),
-        widths=added_column_widths(table, columns, cells, formats),
+        widths=added_column_widths(table, columns, cells, shown, formats),
     )
     return cells, looks
 
 
 def added_column_widths(table: Table, columns: Mapping[str, int],
                         cells: Mapping[tuple[int, int], Cell],
+                        shown: Mapping[int, list[Cell]],
                         formats: Iterable[NumberFormat]) -> tuple[ColumnWidth, ...]:
     """Widths for the owned columns this run adds (their header is not there yet), fitted to
-    the header and what the column shows; a column already in the sheet keeps the width its
-    people gave it."""
+    the header (in ``cells``) and what the column shows (``shown``: its values below the
+    header); a column already in the sheet keeps the width its people gave it."""
     present = set(table.columns.values())
     added = {col for col in columns.values() if col not in present}
     if not added:
         return ()
     pattern = {item.range.first_col: item.pattern for item in formats}
-    texts: dict[int, list[str]] = {col: [] for col in added}
-    for (row, col), value in cells.items():
-        if col in added:
-            texts[col].append(shown_text(value, None if row == table.header_row
-                                         else pattern.get(col)))
-    return tuple(ColumnWidth(table.tab, col, fitted_width(texts[col], least=8))
-                 for col in sorted(added))
+    widths = []
+    for col in sorted(added):
+        texts = _widest_texts(shown.get(col, []), pattern.get(col))
+        if (table.header_row, col) in cells:
+            texts.add(shown_text(cells[(table.header_row, col)]))
+        widths.append(ColumnWidth(table.tab, col, fitted_width(texts, least=8)))
+    return tuple(widths)
+
+
+def _widest_texts(values: list[Cell], pattern: str | None) -> set[str]:
+    """Texts of ``values`` shown with ``pattern`` among which is the widest of them all: of
+    numbers under a pattern only the largest and the most negative (a pattern never shows a
+    larger number shorter, and a negative one, -0.0 too, with its sign), else each distinct
+    value's. A column of 100,000 amounts is measured by two of them."""
+    kinds = set(map(type, values))
+    if pattern and kinds <= {float, int, type(None)}:
+        numbers = np.array(values, dtype=float)  # None is NaN; a number shows as its float
+        finite = np.isfinite(numbers)
+        texts = {shown_text(value, pattern)
+                 for value in {values[i] for i in np.flatnonzero(~finite).tolist()}}
+        numbers = numbers[finite]
+        negative = np.signbit(numbers)
+        for part, pick in ((numbers[~negative], np.max), (numbers[negative], np.min)):
+            if part.size:
+                texts.add(shown_text(float(pick(part)), pattern))
+        return texts
+    # 1 and True, 0.0 and -0.0, 1000000 and 1000000.0 are equal but show apart
+    distinct = set(zip(map(type, values), values, strict=True))
+    texts = {shown_text(value, pattern) for _, value in distinct}
+    if float in kinds and any(value == 0 and math.copysign(1.0, value) < 0
+                              for value in values if isinstance(value, float)):
+        texts.add(shown_text(-0.0, pattern))
+    return texts
 
 
 def tab_protection(tab: str, width: int) -> tuple[Protection]:
@@ -246,6 +275,7 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
         next_col += header is None
     cells, notes = _header_cells(table, "customers", columns, words)
     frame = evaluation.customers
+    shown: dict[int, list[Cell]] = {col: [] for col in columns.values()}
     if frame is not None:
         for row, tier, won, pipeline in zip(frame.index.tolist(), frame["tier"].tolist(),
                                             frame["won_total"].tolist(),
@@ -253,6 +283,8 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
             cells[(int(row), columns["tier"])] = cell_value(tier)
             cells[(int(row), columns["won_total"])] = cell_value(won, 2)
             cells[(int(row), columns["open_pipeline"])] = cell_value(pipeline, 2)
+        shown = {col: [cells[(int(row), col)] for row in frame.index.tolist()]
+                 for col in shown}
     first = table.header_row + 1
     money = money_format(config)
     formats = (NumberFormat(CellRange(table.tab, first, columns["won_total"]), money),
@@ -263,6 +295,6 @@ def customer_cells(evaluation: Evaluation, customers: RoleTable, config: Config,
                    for c in columns.values()),
         notes=notes,
         protections=owned_column_protections(table.tab, first, columns.values()),
-        widths=added_column_widths(table, columns, cells, formats),
+        widths=added_column_widths(table, columns, cells, shown, formats),
     )
     return cells, looks

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sheetfunnel.engine.funnel import funnel
-from sheetfunnel.render import opportunity_cells, owned_column_protections
+from sheetfunnel.plan import fitted_width, shown_text
+from sheetfunnel.render import _widest_texts, opportunity_cells, owned_column_protections
 from sheetfunnel.tabs.attention import attention_grid
 from sheetfunnel.tabs.history import (
     history_cells,
@@ -106,3 +110,25 @@ def test_history_of_the_old_form_is_read_and_continued():
     assert cells[(5, 2)] == "daily snapshot" and cells[(5, 6)] is None and cells[(5, 9)] is None
     assert all(cells[(6, c)] is None for c in range(1, 10))
     assert (1, 1) not in cells  # the old header stays
+
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**7, 10**7), st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0.0, -0.0, 1.0, 0, 1, 1_000_000, 1_000_000.0, -0.004, 9.995, 99.995]),
+    st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)))
+
+
+_NUMBERS = st.one_of(st.none(), st.integers(-10**7, 10**7),
+                    st.floats(allow_nan=True, allow_infinity=True, width=64),
+                    st.sampled_from([0.0, -0.0, -0.004, 9.995, 99.995, 0.0999]))
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(values=st.one_of(st.lists(_CELLS, max_size=30), st.lists(_NUMBERS, max_size=30)),
+       pattern=st.sampled_from([None, "0.0", "0%", "0", '"$"#,##0.00', "#,##0", "yyyy-mm-dd"]))
+def test_an_added_column_is_as_wide_as_every_value_shown_would_make_it(values, pattern):
+    """The width measured from the few texts that can be the widest (render._widest_texts)
+    is the width every value's text gives."""
+    every = fitted_width([shown_text(value, pattern) for value in values], least=8)
+    assert fitted_width(_widest_texts(values, pattern), least=8) == every
