@@ -179,7 +179,10 @@ def _inflated(source: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]
             raise zipfile.BadZipFile(f"{info.filename} is cut short")
         position += len(block)
         remaining -= len(block)
-        data = inflater.decompress(block)
+        try:
+            data = inflater.decompress(block)
+        except isal_zlib.error as exc:
+            raise zipfile.BadZipFile(f"{info.filename} is damaged ({exc})") from None
         if data:
             checksum = isal_zlib.crc32(data, checksum)
             size += len(data)
