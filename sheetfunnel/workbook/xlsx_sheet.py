@@ -403,7 +403,7 @@ class _RowEditor:
                 bounds = self._bounds
                 while bounds and bounds[0] <= first:
                     bounds.pop(0)
-                self._next_bound = bounds[0] if bounds else _NO_COLUMN
+                self._next_bound = bounds[0] if bounds else len(grid) + 1
             last = min(len(grid), first + _BLOCK - 1, self._next_bound - 1)
             columns = list(itertools.zip_longest(*grid[first - 1:last]))
             events: list[tuple[int, int, bool, Cell]] = []
