@@ -48,6 +48,8 @@ _RAW_CHUNK = 1 << 17
 _SPILL_LEVEL = 2
 _RAW = -15  # deflate without a zlib header, as zip entries hold it
 _ENCRYPTED = 0x1
+#: What ISA-L raises on damaged deflated bytes (its stubs call it an instance, not a class).
+_DAMAGED: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -166,27 +168,32 @@ class Package:
 
 
 def _inflated(source: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """A deflated entry's bytes, inflated and checked against its size and checksum."""
+    """A deflated entry's bytes, inflated a megabyte at most at a time and checked against
+    its size and checksum."""
     position = _data_start(source, info)
     remaining = info.compress_size
     inflater = isal_zlib.decompressobj(_RAW)
     checksum = size = 0
-    while remaining or not inflater.eof:
-        assert source.fp is not None
-        source.fp.seek(position)  # other reads of the package may move the file between ours
-        block = source.fp.read(min(remaining, _RAW_CHUNK))
-        if not block:
-            raise zipfile.BadZipFile(f"{info.filename} is cut short")
-        position += len(block)
-        remaining -= len(block)
+    while not inflater.eof:
+        block = inflater.unconsumed_tail
+        if not block and remaining:
+            assert source.fp is not None
+            source.fp.seek(position)  # other reads of the package may move the file meanwhile
+            block = source.fp.read(min(remaining, _RAW_CHUNK))
+            if not block:
+                raise zipfile.BadZipFile(f"{info.filename} is cut short")
+            position += len(block)
+            remaining -= len(block)
         try:
-            data = inflater.decompress(block)
-        except isal_zlib.error as exc:
+            data = inflater.decompress(block, _CHUNK)
+        except _DAMAGED as exc:
             raise zipfile.BadZipFile(f"{info.filename} is damaged ({exc})") from None
         if data:
             checksum = isal_zlib.crc32(data, checksum)
             size += len(data)
             yield data
+        elif not block:
+            raise zipfile.BadZipFile(f"{info.filename} is cut short")
     if checksum != info.CRC or size != info.file_size:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
 
