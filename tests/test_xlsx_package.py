@@ -626,3 +626,30 @@ def test_a_write_in_a_persons_merged_cells_is_left_alone_in_a_second_pass(
     with zipfile.ZipFile(kept) as package:
         names = package.namelist()
     assert names.count(part) == 1 and not [name for name in names if "~" in name]
+
+
+def test_a_part_is_read_back_as_written_and_a_damaged_one_is_refused(tmp_path: Path) -> None:
+    """Parts are inflated with ISA-L and checked as zipfile checks them: a part whose bytes do
+    not match its checksum, or whose deflated bytes are damaged, is a BadZipFile (the run then
+    says the workbook cannot be read)."""
+    sheet = b"<worksheet><sheetData>" + b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n * 7) for n in range(1, 60000)
+    ) + b"</sheetData></worksheet>"
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("deflated.xml", sheet, zipfile.ZIP_DEFLATED)
+        package.writestr("stored.xml", b"<a/>", zipfile.ZIP_STORED)
+    with Package.open(path) as package:
+        pieces = list(package.chunks("deflated.xml"))
+        assert len(pieces) > 1 and b"".join(pieces) == sheet
+        assert b"".join(package.chunks("stored.xml")) == b"<a/>"
+    data = path.read_bytes()
+    directory = data.rindex(b"PK\x01\x02", 0, data.rindex(b"PK\x01\x02"))  # deflated.xml's
+    wrong_sum = data[:directory + 16] + bytes(4) + data[directory + 20:]
+    local = data.index(b"deflated.xml") + len(b"deflated.xml")
+    damaged = data[:local + 100] + b"\xff" * 64 + data[local + 164:]
+    for name, broken in (("sum", wrong_sum), ("damaged", damaged)):
+        (tmp_path / f"{name}.xlsx").write_bytes(broken)
+        with Package.open(tmp_path / f"{name}.xlsx") as package, \
+                pytest.raises(zipfile.BadZipFile, match="deflated.xml"):
+            b"".join(package.chunks("deflated.xml"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
-from sheetfunnel.diff import same_value, storable
+from sheetfunnel.diff import same_value, storable, stored_as_is
 from sheetfunnel.grid import Cell, column_letter
 from sheetfunnel.values import FIRST_DATE, serial_number
 from sheetfunnel.workbook import ooxml
@@ -44,6 +45,10 @@ _R_ATTR = re.compile(rb"\sr\s*=\s*[\"'][^\"']*[\"']")
 _1904_OFFSET = 1462
 _NO_COLUMN = 1 << 20
 _EXACT = 2 ** 53
+#: Rows of a fresh part made a column at a time, and what stands for their row number there
+#: (a text written never holds it).
+_BLOCK = 4096
+_ROW_MARK = "\x00"
 _FORMULA = re.compile(rb"<" + _NAME + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _NAME + rb"f>)", re.S)
 
 #: A cell's value as the file holds it, for cells the caller did not read: None if unknown.
@@ -271,9 +276,12 @@ def fresh_sheet(out: IO[bytes], open_tag: bytes, grid: Sequence[Sequence[object]
     closed = open_tag.endswith(b"/>")
     out.write(edit.head)
     out.write(open_tag[:-2].rstrip() + b">" if closed else open_tag)
-    fresh = editor.fresh_row if merged is None else editor.fresh_row_merged
-    for number, line in enumerate(grid, start=1):
-        out.write(fresh(number, line))
+    if merged is None:
+        for row in editor.fresh_rows(grid):
+            out.write(row)
+    else:
+        for number, line in enumerate(grid, start=1):
+            out.write(editor.fresh_row_merged(number, line))
     out.write((b"</" + prefix + b"sheetData>" if closed else b"") + edit.tail)
 
 
@@ -380,57 +388,160 @@ class _RowEditor:
         self._bounds = edit.looks.bounds()
         self._next_bound = 0
 
-    def fresh_row(self, number: int, line: Sequence[object]) -> bytes:
-        """Row ``number`` holding ``line`` as ``new_row`` writes it (b"" when all blank):
-        plain texts and finite numbers in short, every other value the long way."""
-        if number >= self._next_bound:
-            self._band.clear()  # the looks of some column change from this row on
-            bounds = self._bounds
-            while bounds and bounds[0] <= number:
-                bounds.pop(0)
-            self._next_bound = bounds[0] if bounds else _NO_COLUMN
+    def fresh_rows(self, grid: Sequence[Sequence[Any]]) -> Iterator[bytes]:
+        """The rows of ``grid`` as ``new_row`` writes them (a row all blank left out): plain
+        texts and finite numbers in short, every other value the long way.
+
+        Made a column at a time, in blocks of rows whose looks are the same: a column of
+        texts is a look-up per cell. The styles the cells need are made in the order a pass
+        row by row makes them, so that the style table is that pass's."""
         p = self.prefix.decode()
-        band, texts, row = self._band, self._fresh_texts, str(number)
-        opened, closed = f"><{p}v>", f"</{p}v></{p}c>"  # a number's value element
-        cells = []
-        for col, raw in enumerate(line, start=1):
-            if raw is None:
-                continue
-            if type(raw) is str:
-                rest = texts.get(raw)
-                if rest is None:
-                    value = storable(raw)
-                    rest = texts[raw] = "" if value is None else \
-                        self._content(value, p) + f"</{p}c>"
-                if not rest:
+        first = 1
+        while first <= len(grid):
+            if first >= self._next_bound:
+                self._band.clear()  # the looks of some column change from this row on
+                bounds = self._bounds
+                while bounds and bounds[0] <= first:
+                    bounds.pop(0)
+                self._next_bound = bounds[0] if bounds else len(grid) + 1
+            last = min(len(grid), first + _BLOCK - 1, self._next_bound - 1)
+            columns = list(itertools.zip_longest(*grid[first - 1:last]))
+            events: list[tuple[int, int, bool, Cell]] = []
+            kinds = [self._fresh_kind(col, column, events)
+                     for col, column in enumerate(columns, start=1)]
+            longs: dict[tuple[int, int], str] = {}
+            for index, col, date, value in sorted(events, key=lambda event: event[:2]):
+                if value is None:  # the first cell of its column (and kind) in the band
+                    self._place(first + index, col, date)
+                else:
+                    longs[col, index] = self._new_cell(first + index, col, value).decode()
+            made = [self._fresh_column(col, column, kind, longs, p)
+                    for col, (column, kind) in enumerate(zip(columns, kinds, strict=True),
+                                                              start=1)]
+            rows = []
+            for index, cells in enumerate(zip(*made, strict=True)):
+                text = "".join(cells)
+                if text:
+                    row = str(first + index)
+                    rows.append(f'<{p}row r="{row}">{text.replace(_ROW_MARK, row)}</{p}row>')
+            yield "".join(rows).encode()
+            first = last + 1
+
+    def _fresh_kind(self, col: int, column: tuple[Any, ...],
+                    events: list[tuple[int, int, bool, Cell]]) -> str:
+        """What ``column`` holds (``text``, ``float``, ``date`` or ``mixed``), its texts' ends
+        made;
+        ``events`` gets where it needs a cell's start made first (value None) and its
+        values written the long way."""
+        types = set(map(type, column))
+        types.discard(type(None))
+        texts = self._fresh_texts
+        if types <= {str}:
+            for raw in set(column):
+                if raw is not None:
+                    self._fresh_text(raw)
+            if col not in self._band:
+                index = next((i for i, raw in enumerate(column) if raw is not None and
+                              texts[raw]), None)
+                if index is not None:
+                    events.append((index, col, False, None))
+            return "text"
+        if types <= {dt.date} and min(filter(None, column)) >= FIRST_DATE:
+            if -col not in self._band:
+                index = next(i for i, raw in enumerate(column) if raw is not None)
+                events.append((index, col, True, None))
+            return "date"
+        if types <= {float}:
+            if col not in self._band:
+                index = next((i for i, raw in enumerate(column) if raw is not None and
+                              math.isfinite(raw)), None)
+                if index is not None:
+                    events.append((index, col, False, None))
+            return "float"
+        wanted = {False: col not in self._band, True: -col not in self._band}
+        for index, raw in enumerate(column):
+            kind = type(raw)
+            if raw is None or kind is str or (kind is float and math.isfinite(raw)) or (
+                    kind is int and -_EXACT < raw < _EXACT):
+                date = False
+                if raw is None or (kind is str and not self._fresh_text(raw)):
                     continue
-            elif type(raw) is float:
-                if not math.isfinite(raw):
-                    continue
-                rest = opened + repr(raw) + closed
-            elif type(raw) is int and -_EXACT < raw < _EXACT:
-                rest = opened + str(raw) + closed
-            elif type(raw) is dt.date and raw >= FIRST_DATE:
-                rest = opened + str(excel_serial(raw, self.edit.date1904)) + closed
+            elif kind is dt.date and raw >= FIRST_DATE:
+                date = True
             else:
                 value = storable(raw)
                 if value is not None:
-                    cells.append(self._new_cell(number, col, value).decode())
+                    events.append((index, col, False, value))
                 continue
-            date = type(raw) is dt.date  # its style has a date format: a key of its own
-            place = band.get(-col if date else col)
-            if place is None:  # the start of the column's cells and their style, in this band
-                style = self._style(0, self.edit.looks.at(number, col),
-                                    dt.date.max if date else None)
-                place = band[-col if date else col] = (f'<{p}c r="{_letter(col)}',
-                                                       f'" s="{style}"' if style else '"')
-            cells.append(place[0] + row + place[1] + rest)
-        if not cells:
-            return b""
-        return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+            if wanted[date]:
+                wanted[date] = False
+                events.append((index, col, date, None))
+        return "mixed"
+
+    def _fresh_text(self, raw: str) -> str:
+        """The end of a fresh cell holding ``raw`` ("" when it is blank)."""
+        rest = self._fresh_texts.get(raw)
+        if rest is None:
+            p = self.prefix.decode()
+            value = raw if stored_as_is(raw) else storable(raw)
+            rest = self._fresh_texts[raw] = "" if value is None else \
+                self._content(value, p) + f"</{p}c>"
+        return rest
+
+    def _fresh_column(self, col: int, column: tuple[Any, ...], kind: str,
+                      longs: dict[tuple[int, int], str], p: str) -> list[str]:
+        """The cells of ``column`` (a blank one ""), the row number in each left as
+        ``_ROW_MARK``."""
+        place = self._band.get(col)
+        start = f"{place[0]}{_ROW_MARK}{place[1]}" if place else ""
+        opened, closed = f"><{p}v>", f"</{p}v></{p}c>"  # a number's value element
+        if kind == "text":
+            texts = self._fresh_texts
+            cells = {raw: f"{start}{texts[raw]}" if texts[raw] else "" for raw in set(column)
+                     if raw is not None}
+            cells[None] = ""
+            return list(map(cells.__getitem__, column))
+        if kind == "float":
+            return [f"{start}{opened}{raw!r}{closed}" if raw is not None and
+                    math.isfinite(raw) else "" for raw in column]
+        date_place = self._band.get(-col)
+        date_start = f"{date_place[0]}{_ROW_MARK}{date_place[1]}" if date_place else ""
+        if kind == "date":
+            cells = {raw: f"{date_start}{opened}{excel_serial(raw, self.edit.date1904)}{closed}"
+                     for raw in set(column) if raw is not None}
+            cells[None] = ""
+            return list(map(cells.__getitem__, column))
+        made = []
+        for index, raw in enumerate(column):
+            kind_of = type(raw)
+            if raw is None:
+                made.append("")
+            elif kind_of is str:
+                rest = self._fresh_text(raw)
+                made.append(f"{start}{rest}" if rest else "")
+            elif kind_of is float and math.isfinite(raw):
+                made.append(f"{start}{opened}{raw!r}{closed}")
+            elif kind_of is int and -_EXACT < raw < _EXACT:
+                made.append(f"{start}{opened}{raw}{closed}")
+            elif kind_of is dt.date and raw >= FIRST_DATE:
+                made.append(f"{date_start}{opened}"
+                            f"{excel_serial(raw, self.edit.date1904)}{closed}")
+            else:
+                made.append(longs.get((col, index), ""))
+        return made
+
+    def _place(self, number: int, col: int, date: bool) -> tuple[str, str]:
+        """The start of a fresh cell of ``col`` in the current band of rows, its row number
+        left out, and its style (a date's has a date format: a key of its own)."""
+        style = self._style(0, self.edit.looks.at(number, col), dt.date.max if date else None)
+        p = self.prefix.decode()
+        place = self._band[-col if date else col] = (f'<{p}c r="{_letter(col)}',
+                                                     f'" s="{style}"' if style else '"')
+        return place
 
     def fresh_row_merged(self, number: int, line: Sequence[object]) -> bytes:
-        """``fresh_row`` of a part with merged cells (those inside one are left out)."""
+        """Row ``number`` of a part with merged cells, as ``new_row`` writes it (cells inside
+        merged ones left out)."""
         values = {col: value for col, raw in enumerate(line, start=1)
                   if (value := storable(raw)) is not None}
         return self._row_of(number, values) if values else b""
@@ -506,8 +617,7 @@ class _RowEditor:
         found: list[tuple[int, CellXml | None]] = []
         last: int | None = -1
         for col in writes:
-            at = row.find(start + b"%s%d\"" % (_letter(col).encode(), number), tag_end,
-                          body_end)
+            at = row.find(b'%s%s%d"' % (start, _letter_bytes(col), number), tag_end, body_end)
             cell = self._cell_at(row, at, col, body_end) if at >= 0 else None
             if cell is not None and cell.inner and b"si=" in cell.inner:
                 return None  # a shared formula: its other cells may need it written out
@@ -541,11 +651,10 @@ class _RowEditor:
         the bytes between them are copied as they are."""
         parts: list[bytes] = []
         copied = tag_end
-        added: list[bytes] = []
-        for col, cell in sorted(found, key=lambda item: -1 if item[1] is None else
-                                item[1].start):
-            if cell is None:
-                continue
+        present = [(col, cell) for col, cell in found if cell is not None]
+        if len(present) > 1:
+            present.sort(key=lambda item: item[1].start)
+        for col, cell in present:
             droppable = False
             if writes[col] is None:  # a cleared cell may go when the next says its place
                 following = CELL.search(row, cell.end, body_end)
@@ -555,9 +664,8 @@ class _RowEditor:
                 parts.append(row[copied:cell.start])
                 parts.append(new)
                 copied = cell.end
-        for col, cell in sorted(found, key=lambda item: item[0]):
-            if cell is None:
-                added.append(self._new_cell(number, col, writes[col]))
+        added = [self._new_cell(number, col, writes[col])
+                 for col in sorted(col for col, cell in found if cell is None)]
         if copied == tag_end and not any(added):
             return row
         parts.append(row[copied:body_end])
@@ -585,12 +693,13 @@ class _RowEditor:
         if self.merged(number, cell.col):
             self.result.skipped.append(f"{_letter(cell.col)}{number}")
             return None
-        style = self._style(cell.style, looks, value)
+        old_style = cell.style
+        style = self._style(old_style, looks, value)
         formula = cell.has_formula
         if formula:
             self._remember_master(number, cell)
         same = not formula and same_value(self._current(number, cell), value)
-        if same and style == cell.style:
+        if same and style == old_style:
             return None
         if formula:
             self.result.formulas_replaced.append(f"{_letter(cell.col)}{number}")
@@ -682,6 +791,8 @@ class _RowEditor:
             if found is None:
                 found = self._texts[value] = self._content(value, p)
             return f'<{p}c r="{place}"{styled_attr}{found}</{p}c>'.encode()
+        if type(value) is float and math.isfinite(value):  # as _content makes it, in short
+            return f'<{p}c r="{place}"{styled_attr}><{p}v>{value!r}</{p}v></{p}c>'.encode()
         if value is None or _not_finite(value):
             return f'<{p}c r="{place}"{styled_attr}/>'.encode()
         return f'<{p}c r="{place}"{styled_attr}{self._content(value, p)}</{p}c>'.encode()
@@ -704,6 +815,11 @@ class _RowEditor:
 @functools.lru_cache(maxsize=4096)
 def _letter(col: int) -> str:
     return column_letter(col)
+
+
+@functools.lru_cache(maxsize=4096)
+def _letter_bytes(col: int) -> bytes:
+    return column_letter(col).encode()
 
 
 def encode(value: Cell, date1904: bool = False) -> tuple[str, str] | None:

@@ -19,8 +19,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from sheetfunnel.diff import storable
@@ -245,17 +246,17 @@ class _Carrier:
             target = tab(title)
             target.changed = len(cells)
             if _afresh(target):  # written from its grid: the writes are only counted
-                target.last = _last_filled((w.row, w.col, w.value) for w in cells)
+                target.last = _last_filled([(w.row, w.col) for w in cells if w.value is not None])
                 continue
             writes = target.writes
-            for write in cells:  # a diffed plan's values are storable already
-                row = writes.get(write.row)
+            for _, number, col, value in cells:  # a diffed plan's values are storable already
+                row = writes.get(number)
                 if row is None:
-                    row = writes[write.row] = {}
-                row[write.col] = write.value if plan.diffed else storable(write.value)
+                    row = writes[number] = {}
+                row[col] = value if plan.diffed else storable(value)
             target.changed = sum(map(len, writes.values()))
-            target.last = _last_filled((r, c, v) for r, row in writes.items()
-                                       for c, v in row.items())
+            target.last = _last_filled([(r, c) for r, row in writes.items()
+                                        for c, v in row.items() if v is not None])
         looks = plan.looks
         for item in looks.number_formats:
             area = item.range
@@ -568,10 +569,10 @@ def _afresh(work: _TabWork) -> bool:
     return work.changed >= AFRESH_SHARE * sum(len(row) for row in work.whole)
 
 
-def _last_filled(cells: Iterable[tuple[int, int, Cell]]) -> tuple[int, int]:
-    """The last row and the last column that cells not blank take (0 for none)."""
-    filled = [(row, col) for row, col, value in cells if value is not None]
-    return (max((r for r, _ in filled), default=0), max((c for _, c in filled), default=0))
+def _last_filled(filled: list[tuple[int, int]]) -> tuple[int, int]:
+    """The last row and the last column that cells (row, column) not blank take (0 for none)."""
+    return (max(map(itemgetter(0), filled), default=0),
+            max(map(itemgetter(1), filled), default=0))
 
 
 def _unknown(row: int, col: int) -> tuple[bool, Cell]:
