@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config, Criterion
-from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.fields import Fields
 from sheetfunnel.grid import normalise_name
 from sheetfunnel.values import read_date
 
@@ -43,7 +43,7 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
         fields.missing(criterion.field, "Criteria")
         return ~blank if check in ("ne", "not_in") else blank
     if check == "filled":
-        return _found(fields.text(criterion.field)).notna()
+        return _found(fields.filled(criterion.field))
     if check == "on_or_before_today":
         return _found(fields.date(criterion.field)) <= pd.Timestamp(as_of)
     if check in _COMPARE:
@@ -51,7 +51,7 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     if check in ("eq", "ne") and isinstance(value, int | float):
         numbers = fields.number(criterion.field)
         return (numbers == value) if check == "eq" else ~(numbers == value)
-    text = normalised(fields.text(criterion.field))
+    text = _found(fields.keys(criterion.field))
     options = value if isinstance(value, tuple) else (value,)
     hit = text.isin({normalise_name(o) for o in options})
     return hit if check in ("eq", "in") else ~hit

@@ -80,6 +80,7 @@ class Fields:
     _noted: set[tuple[str, str, str]] = field(default_factory=set)
     _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
     _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
+    _derived: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
@@ -113,6 +114,25 @@ class Fields:
 
     def text(self, name: str) -> pd.Series | None:
         return self._get(name, "text", strict=False)
+
+    def keys(self, name: str) -> pd.Series | None:
+        """The Field's text as names are compared (``normalised``), made once whoever asks
+        (scoring, criteria, the win model and insights each compare it)."""
+        return self._text_derived(name, "keys", normalised)
+
+    def filled(self, name: str) -> pd.Series | None:
+        """Which rows have the Field filled (its text not blank), made once whoever asks."""
+        return self._text_derived(name, "filled", lambda text: text.notna())
+
+    def _text_derived(self, name: str, kind: str, make: Callable[[pd.Series], pd.Series]
+                      ) -> pd.Series | None:
+        found = self.locate(name)
+        if found is None:
+            return None
+        key = (found[0].table.tab, found[1], kind)
+        if key not in self._derived:
+            self._derived[key] = make(self.column(*found, "text", strict=False))
+        return self._derived[key]
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
         """Numbers and amounts, also typed with what they count (``600人``, ``3个月``: a

@@ -263,9 +263,10 @@ def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config
     found = []
     for dimension in config.dimensions:
         text = fields.text(dimension.field) if fields.locate(dimension.field) else None
-        if text is None:
+        keys = fields.keys(dimension.field)
+        if text is None or keys is None:
             continue
-        values = _values(normalised(text).to_numpy(dtype=object)[closed],
+        values = _values(keys.to_numpy(dtype=object)[closed],
                          text.to_numpy(dtype=object)[closed], won,
                          _points(dimension, fields, index, points).to_numpy()[closed])
         best = None
