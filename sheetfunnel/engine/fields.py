@@ -20,6 +20,7 @@ from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
+    _SAMPLE,
     DateOrder,
     distinct_cells,
     parse_amounts,
@@ -177,11 +178,13 @@ class Fields:
     def _read(self, role_table: RoleTable, header: str, kind: str
               ) -> tuple[pd.Series, pd.Series]:
         """(values, unreadable mask) of a column: each distinct cell parsed once, the column
-        factorised once for every kind but text it is read as."""
+        factorised once for every kind it is read as (text too, but for a column of mostly
+        distinct texts, which parse_texts strips cell by cell)."""
         cells = role_table.table.frame[header]
-        if cells.dtype != object or kind == "text":
-            return _parse(cells, kind, self.date_order)
         key = (role_table.table.tab, header)
+        if cells.dtype != object or (kind == "text" and key not in self._cells
+                                     and _mostly_distinct(cells)):
+            return _parse(cells, kind, self.date_order)
         if key not in self._cells:
             codes, uniques = distinct_cells(cells)
             self._cells[key] = codes, pd.Series(uniques, dtype=object)
@@ -226,6 +229,11 @@ class Fields:
         if not self.unreadable:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in UNREADABLE_COLUMNS})
         return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])
+
+
+def _mostly_distinct(cells: pd.Series) -> bool:
+    """Whether the first cells hardly repeat (IDs, titles), as ``parse_texts`` tells."""
+    return len(cells) > _SAMPLE and len(pd.unique(cells.iloc[:_SAMPLE])) > _SAMPLE // 2
 
 
 def _parse(cells: pd.Series, kind: str, date_order: DateOrder) -> tuple[pd.Series, pd.Series]:
