@@ -135,7 +135,7 @@ def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[s
     if criterion.message:
         return criterion.message
     rule = words[criterion.check].format(_shown_limit(criterion.value))
-    values = (_shown_values(criterion, fields).reindex(rows)
+    values = (_shown_values(criterion, fields, rows)
               if fields.locate(criterion.field) is not None  # a missing column reads as blank
               else pd.Series(None, index=rows, dtype=object))
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -145,15 +145,17 @@ def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[s
     return pd.Series(np.asarray(texts, dtype=object)[codes], index=rows, dtype=object)
 
 
-def _shown_values(criterion: Criterion, fields: Fields) -> pd.Series:
-    """The field's value as the check read it (a number, a day, the text), text when the cell
-    could not be read that way; NaN when blank."""
-    text = _found(fields.text(criterion.field))
+def _shown_values(criterion: Criterion, fields: Fields, rows: pd.Index) -> pd.Series:
+    """The field's value on ``rows`` (the failing ones: only they are worded) as the check
+    read it (a number, a day, the text), text when the cell could not be read that way; NaN
+    when blank."""
+    text = _found(fields.text(criterion.field)).reindex(rows)
     numeric = isinstance(criterion.value, int | float)
     if criterion.check == "on_or_before_today" or (criterion.check in _COMPARE and not numeric):
-        read = _found(fields.date(criterion.field)).dt.strftime("%Y-%m-%d")
+        read = _found(fields.date(criterion.field)).reindex(rows).dt.strftime("%Y-%m-%d")
     elif numeric:
-        read = _found(fields.number(criterion.field)).map(_number, na_action="ignore")
+        read = _found(fields.number(criterion.field)).reindex(rows).map(_number,
+                                                                       na_action="ignore")
     else:
         return text
     return read.astype(object).where(read.notna(), text)
