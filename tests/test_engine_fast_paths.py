@@ -1,20 +1,27 @@
 """The engine's vectorised shortcuts equal the plain per-row reading they replace, on random
-sheets: latest activity per ID, criteria patterns, Flags cells, customers, blank text cells."""
+sheets: latest activity per ID, criteria patterns, Flags cells, customers, blank text cells,
+a Field's text, keys and filled rows, the chi-square p-value, per-owner target keys."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import chi2_contingency
 
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.customers import customer_columns
+from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
+from sheetfunnel.engine.insights import chi_square_p
 from sheetfunnel.engine.model import StageMemory
-from sheetfunnel.values import read_text, text_codes
+from sheetfunnel.engine.targets import _owner_keys
+from sheetfunnel.grid import normalise_name
+from sheetfunnel.values import parse_texts, read_text, text_codes
 from sheetfunnel.words import ICONS
 from tests.support.engine import CONFIG, judge, row
 from tests.support.tables import role_table
@@ -152,3 +159,42 @@ def test_customer_columns_leave_customers_without_deals_blank():
     assert table["tier"].tolist() == ["B", None, None]
     assert table["won_total"].tolist() == [0.0, 0.0, 0.0]
     assert table["open_pipeline"].tolist() == [7.0, 0.0, 0.0]
+
+
+CELLS = st.one_of(st.none(), st.sampled_from([" a", "a", "A ", "", "  ", 1.0, 1, True, 0, False,
+                                              2.5, "2.5", "1,200", dt.date(2026, 1, 2),
+                                              "2026-01-02", "b ", "Ｂ"]))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.lists(CELLS, min_size=1, max_size=12), st.sampled_from(["number", "date", None]))
+def test_a_fields_text_keys_and_filled_rows_read_as_the_plain_readers_do(cells, first):
+    """Text read after the column was factorised for another kind (shared codes), its keys
+    and filled rows (made once) equal parse_texts, normalised and notna of the cells."""
+    opportunities = role_table("Opportunities", pd.DataFrame({"Size": cells}), {})
+    fields = Fields(opportunities, None, "ymd")
+    if first is not None:
+        fields.column(opportunities, "Size", first)
+    expected = parse_texts(opportunities.table.frame["Size"])
+    text, keys, filled = fields.text("Size"), fields.keys("Size"), fields.filled("Size")
+    assert text is not None and keys is not None and filled is not None
+    assert text.tolist() == expected.tolist()
+    assert keys.fillna("").tolist() == normalised(expected).fillna("").tolist()
+    assert filled.tolist() == expected.notna().tolist()
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=40))
+def test_the_chi_square_p_value_is_scipys_to_the_last_bit(counts):
+    for a_all, b_all in counts:
+        for a_won, b_won in ((a_all // 3, b_all // 2), (a_all // 2, b_all // 5)):
+            table = np.array([[a_won, a_all - a_won], [b_won, b_all - b_won]])
+            expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / max(table.sum(), 1)
+            if expected.min() < 5:
+                continue
+            assert chi_square_p(table) == chi2_contingency(table, correction=False).pvalue
+
+
+def test_per_owner_targets_compare_owners_as_normalise_name_does():
+    owners = pd.Series(["Ann", " ann", "ＡＮＮ", None, np.nan, "Bob", "", "None"], dtype=object)
+    assert _owner_keys(owners).tolist() == owners.map(normalise_name).tolist()

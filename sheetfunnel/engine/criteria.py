@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config, Criterion
-from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.fields import Fields
 from sheetfunnel.grid import normalise_name
 from sheetfunnel.values import read_date
 
@@ -42,7 +42,7 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     if fields.locate(criterion.field) is None:  # the Config check tells it, at its cell
         return ~blank if check in ("ne", "not_in") else blank
     if check == "filled":
-        return _found(fields.text(criterion.field)).notna()
+        return _found(fields.filled(criterion.field))
     if check == "on_or_before_today":
         return _found(fields.date(criterion.field)) <= pd.Timestamp(as_of)
     if check in _COMPARE:
@@ -50,7 +50,7 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     if check in ("eq", "ne") and isinstance(value, int | float):
         numbers = fields.number(criterion.field)
         return (numbers == value) if check == "eq" else ~(numbers == value)
-    text = normalised(fields.text(criterion.field))
+    text = _found(fields.keys(criterion.field))
     options = value if isinstance(value, tuple) else (value,)
     hit = text.isin({normalise_name(o) for o in options})
     return hit if check in ("eq", "in") else ~hit
@@ -134,7 +134,7 @@ def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[s
     if criterion.message:
         return criterion.message
     rule = words[criterion.check].format(_shown_limit(criterion.value))
-    values = (_shown_values(criterion, fields).reindex(rows)
+    values = (_shown_values(criterion, fields, rows)
               if fields.locate(criterion.field) is not None  # a missing column reads as blank
               else pd.Series(None, index=rows, dtype=object))
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -144,15 +144,17 @@ def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[s
     return pd.Series(np.asarray(texts, dtype=object)[codes], index=rows, dtype=object)
 
 
-def _shown_values(criterion: Criterion, fields: Fields) -> pd.Series:
-    """The field's value as the check read it (a number, a day, the text), text when the cell
-    could not be read that way; NaN when blank."""
-    text = _found(fields.text(criterion.field))
+def _shown_values(criterion: Criterion, fields: Fields, rows: pd.Index) -> pd.Series:
+    """The field's value on ``rows`` (the failing ones: only they are worded) as the check
+    read it (a number, a day, the text), text when the cell could not be read that way; NaN
+    when blank."""
+    text = _found(fields.text(criterion.field)).reindex(rows)
     numeric = isinstance(criterion.value, int | float)
     if criterion.check == "on_or_before_today" or (criterion.check in _COMPARE and not numeric):
-        read = _found(fields.date(criterion.field)).dt.strftime("%Y-%m-%d")
+        read = _found(fields.date(criterion.field)).reindex(rows).dt.strftime("%Y-%m-%d")
     elif numeric:
-        read = _found(fields.number(criterion.field)).map(_number, na_action="ignore")
+        read = _found(fields.number(criterion.field)).reindex(rows).map(_number,
+                                                                       na_action="ignore")
     else:
         return text
     return read.astype(object).where(read.notna(), text)

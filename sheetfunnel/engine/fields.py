@@ -19,6 +19,7 @@ import pandas as pd
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
+    _SAMPLE,
     DateOrder,
     distinct_cells,
     parse_amounts,
@@ -78,6 +79,7 @@ class Fields:
     _noted: set[tuple[str, str, str]] = field(default_factory=set)
     _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
     _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
+    _derived: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
@@ -106,6 +108,25 @@ class Fields:
 
     def text(self, name: str) -> pd.Series | None:
         return self._get(name, "text", strict=False)
+
+    def keys(self, name: str) -> pd.Series | None:
+        """The Field's text as names are compared (``normalised``), made once whoever asks
+        (scoring, criteria, the win model and insights each compare it)."""
+        return self._text_derived(name, "keys", normalised)
+
+    def filled(self, name: str) -> pd.Series | None:
+        """Which rows have the Field filled (its text not blank), made once whoever asks."""
+        return self._text_derived(name, "filled", lambda text: text.notna())
+
+    def _text_derived(self, name: str, kind: str, make: Callable[[pd.Series], pd.Series]
+                      ) -> pd.Series | None:
+        found = self.locate(name)
+        if found is None:
+            return None
+        key = (found[0].table.tab, found[1], kind)
+        if key not in self._derived:
+            self._derived[key] = make(self.column(*found, "text", strict=False))
+        return self._derived[key]
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
         """Numbers and amounts, also typed with what they count (``600人``, ``3个月``: a
@@ -150,11 +171,13 @@ class Fields:
     def _read(self, role_table: RoleTable, header: str, kind: str
               ) -> tuple[pd.Series, pd.Series]:
         """(values, unreadable mask) of a column: each distinct cell parsed once, the column
-        factorised once for every kind but text it is read as."""
+        factorised once for every kind it is read as (text too, but for a column of mostly
+        distinct texts, which parse_texts strips cell by cell)."""
         cells = role_table.table.frame[header]
-        if cells.dtype != object or kind == "text":
-            return _parse(cells, kind, self.date_order)
         key = (role_table.table.tab, header)
+        if cells.dtype != object or (kind == "text" and key not in self._cells
+                                     and _mostly_distinct(cells)):
+            return _parse(cells, kind, self.date_order)
         if key not in self._cells:
             codes, uniques = distinct_cells(cells)
             self._cells[key] = codes, pd.Series(uniques, dtype=object)
@@ -199,6 +222,11 @@ class Fields:
         if not self.unreadable:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in UNREADABLE_COLUMNS})
         return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])
+
+
+def _mostly_distinct(cells: pd.Series) -> bool:
+    """Whether the first cells hardly repeat (IDs, titles), as ``parse_texts`` tells."""
+    return len(cells) > _SAMPLE and len(pd.unique(cells.iloc[:_SAMPLE])) > _SAMPLE // 2
 
 
 def _parse(cells: pd.Series, kind: str, date_order: DateOrder) -> tuple[pd.Series, pd.Series]:

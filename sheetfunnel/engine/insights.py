@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit
-from scipy.stats import binomtest, chi2_contingency, false_discovery_control, fisher_exact, norm
+from scipy.special import chdtrc, expit, log_expit
+from scipy.stats import binomtest, false_discovery_control, fisher_exact, norm
 
 from sheetfunnel.config.model import Config, Dimension
 from sheetfunnel.engine.fields import Fields, normalised
@@ -196,7 +196,19 @@ def _two_proportions(a_won: int, a_all: int, b_won: int, b_all: int) -> tuple[fl
         return 1.0, "two-proportion"
     if expected.min() < 5:
         return float(fisher_exact(table).pvalue), "fisher"
-    return float(chi2_contingency(table, correction=False).pvalue), "two-proportion"
+    return chi_square_p(table), "two-proportion"
+
+
+def chi_square_p(table: np.ndarray) -> float:
+    """The p-value of Pearson's chi-square test of a 2×2 table without continuity correction:
+    scipy's ``chi2_contingency(table, correction=False).pvalue`` computed the same way, step for
+    step (so to the last bit), without its checks and wrappers, which cost 50 times the sums in
+    a run that compares thousands of pairs."""
+    observed = np.asarray(table, dtype=np.float64)
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) \
+        / observed.sum()
+    statistic = (((observed - expected) ** 2) / expected).ravel().sum()
+    return float(chdtrc(1.0, statistic))
 
 
 def _backwards(scope: str, levels: list[Level]) -> Backwards | None:
@@ -251,9 +263,10 @@ def scores_like(learned: Learned, evaluation: Evaluation, fields: Fields, config
     found = []
     for dimension in config.dimensions:
         text = fields.text(dimension.field) if fields.locate(dimension.field) else None
-        if text is None:
+        keys = fields.keys(dimension.field)
+        if text is None or keys is None:
             continue
-        values = _values(normalised(text).to_numpy(dtype=object)[closed],
+        values = _values(keys.to_numpy(dtype=object)[closed],
                          text.to_numpy(dtype=object)[closed], won,
                          _points(dimension, fields, index, points).to_numpy()[closed])
         best = None

@@ -23,7 +23,7 @@ import pandas as pd
 from sheetfunnel import schema
 from sheetfunnel.config.model import Config
 from sheetfunnel.engine import winmodel
-from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.fields import Fields
 from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.errors import Problem
 from sheetfunnel.grid import RoleTable, a1
@@ -285,10 +285,10 @@ def _barred_headers(fields: Fields, config: Config) -> set[tuple[str, str]]:
 def _filled_late(fields: Fields, name: str, closed: np.ndarray, is_open: np.ndarray
                  ) -> tuple[float, float] | None:
     """(fill rate on closed, on open) when the field is filled far less on open deals."""
-    text = fields.text(name)
-    if text is None or is_open.sum() < 20 or not closed.any():
+    present = fields.filled(name)
+    if present is None or is_open.sum() < 20 or not closed.any():
         return None
-    filled = text.notna().to_numpy()
+    filled = present.to_numpy()
     on_closed, on_open = float(filled[closed].mean()), float(filled[is_open].mean())
     return (on_closed, on_open) if on_closed >= 0.2 and on_open < on_closed / 2 else None
 
@@ -296,16 +296,16 @@ def _filled_late(fields: Fields, name: str, closed: np.ndarray, is_open: np.ndar
 def _feature(fields: Fields, name: str, header: str, closed: np.ndarray) -> Feature:
     """A number column (nine in ten filled cells numbers, more than BINS values) by quintiles
     of the closed deals; anything else by its values, blank its own value."""
-    text = fields.text(name)
-    assert text is not None
+    text, keys, blank = fields.text(name), fields.keys(name), fields.filled(name)
+    assert text is not None and keys is not None and blank is not None
     numbers = fields.number(name, strict=False)
-    filled = text.notna().to_numpy()
+    filled = blank.to_numpy()
     if numbers is not None and filled.any():
         values = numbers.to_numpy(dtype=float)
         readable = ~np.isnan(values)
         if readable[filled].mean() >= 0.9 and len(np.unique(values[readable])) > BINS:
             return _binned(header, values, closed)
-    return _categories(header, text, closed)
+    return _categories(header, text, keys, closed)
 
 
 def _binned(header: str, values: np.ndarray, closed: np.ndarray) -> Feature:
@@ -330,8 +330,10 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
-def _categories(header: str, text: pd.Series, closed: np.ndarray) -> Feature:
-    keys, distinct = pd.factorize(normalised(text).fillna("").to_numpy(dtype=object))
+def _categories(header: str, text: pd.Series, names: pd.Series, closed: np.ndarray
+                ) -> Feature:
+    """``names``: the text's normalised keys (``Fields.keys``)."""
+    keys, distinct = pd.factorize(names.fillna("").to_numpy(dtype=object))
     seen = np.bincount(keys[closed], minlength=len(distinct))
     ranked = sorted(((int(seen[k]), distinct[k]) for k in np.flatnonzero(seen)),
                     key=lambda nk: (-nk[0], nk[1]))

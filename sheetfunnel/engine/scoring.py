@@ -13,17 +13,19 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config, Dimension, Match
-from sheetfunnel.engine.fields import Fields, normalised
+from sheetfunnel.engine.fields import Fields
 from sheetfunnel.grid import normalise_name
 
 _NUMERIC = ("gt", "ge", "lt", "le", "range", "value")
 
 
-def _matches(match: Match, text: pd.Series, keys: pd.Series | None, numbers: pd.Series | None
-             ) -> pd.Series:
-    """``keys``: the normalised text, when a rule compares text."""
+def _matches(match: Match, filled: pd.Series | None, keys: pd.Series | None,
+             numbers: pd.Series | None) -> pd.Series:
+    """``filled``: the rows with text, when a rule takes any; ``keys``: the normalised text,
+    when a rule compares text."""
     if match.kind == "any":
-        return text.notna()
+        assert filled is not None
+        return filled
     if match.kind in ("eq", "in"):
         assert keys is not None
         options = (match.text,) if match.kind == "eq" else match.options
@@ -42,15 +44,15 @@ def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> p
     points = np.full(len(index), np.nan)
     if fields.locate(dimension.field) is None:  # the Config check tells it, at its cell
         return pd.Series(0.0, index=index)
-    text = fields.text(dimension.field)
     kinds = {rule.match.kind for rule in dimension.rules}
-    keys = normalised(text) if kinds & {"eq", "in"} else None
+    filled = fields.filled(dimension.field) if "any" in kinds else None
+    keys = fields.keys(dimension.field) if kinds & {"eq", "in"} else None
     numbers = None
     if kinds & set(_NUMERIC):
         # unreadable numbers are flagged only when the dimension expects numbers alone
         numbers = fields.number(dimension.field, strict=not kinds & {"eq", "in"})
     for rule in dimension.rules:
-        hit = _matches(rule.match, text, keys, numbers).to_numpy() & np.isnan(points)
+        hit = _matches(rule.match, filled, keys, numbers).to_numpy() & np.isnan(points)
         if rule.match.kind == "value":
             assert numbers is not None  # a "value" rule is numeric: read above
             points[hit] = numbers[hit].clip(0.0, rule.points)

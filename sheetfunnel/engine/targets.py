@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.calendar import is_working_day
@@ -45,13 +46,26 @@ def working_days(start: dt.date, end: dt.date, config: Config) -> int:
 
 def attainments(targets: tuple[Target, ...], evaluation: Evaluation, config: Config
                 ) -> tuple[Attainment, ...]:
-    return tuple(_attain(t, evaluation, config) for t in targets)
+    owners = _owner_keys(evaluation.deals["owner"]) \
+        if any(t.owner is not None for t in targets) else None
+    return tuple(_attain(t, evaluation, config, owners) for t in targets)
 
 
-def _attain(target: Target, evaluation: Evaluation, config: Config) -> Attainment:
+def _owner_keys(owners: pd.Series) -> np.ndarray:
+    """Each deal's owner as names are compared (``normalise_name``), each distinct name
+    normalised once: a target per owner would otherwise normalise every deal's owner again."""
+    codes, uniques = pd.factorize(owners, use_na_sentinel=True)
+    keys = np.array([normalise_name(v) for v in uniques] + [""], dtype=object)[codes]
+    blank = codes < 0
+    keys[blank] = [normalise_name(v) for v in owners.to_numpy(dtype=object)[blank]]
+    return keys
+
+
+def _attain(target: Target, evaluation: Evaluation, config: Config,
+            owners: np.ndarray | None) -> Attainment:
     as_of, deals = evaluation.as_of, evaluation.deals
-    if target.owner is not None:
-        deals = deals[deals["owner"].map(normalise_name) == normalise_name(target.owner)]
+    if target.owner is not None and owners is not None:
+        deals = deals[owners == normalise_name(target.owner)]
     start, end = pd.Timestamp(target.start), pd.Timestamp(target.end)
     running = target.start <= as_of <= target.end
     days_left = working_days(max(as_of, target.start), target.end, config) \
