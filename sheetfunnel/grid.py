@@ -16,7 +16,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from pandas._libs import lib  # to_object_array: what DataFrame(rows) makes first
 
 Cell = str | int | float | bool | dt.datetime | dt.date | None
 Grid = list[list[Cell]]
@@ -137,28 +139,22 @@ def table_from_grid(tab: str, grid: Grid) -> Table:
         columns[text] = index + 1
     width = max(map(len, grid), default=0)
     body = grid[start + 1 :]
-    rows, numbers = [], []
-    picks = [c - 1 for c in columns.values()]
-    count = len(picks)
-    leading = picks == list(range(count))  # the usual header: no gaps, so a slice serves
-    for offset, row in enumerate(body):
-        last = row[-1] if row else None  # a backend's rows mostly end in a filled cell
-        if not (last.__class__ is str and last.strip() or last.__class__ is int) \
-                and not _has_value(row):
-            continue
-        if leading:
-            line = row[:count]
-            if len(line) < count:
-                line = [*line, *[None] * (count - len(line))]
-        else:
-            line = [row[i] if i < len(row) else None for i in picks]
-        rows.append(line)
-        numbers.append(start + 2 + offset)
-    frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(numbers, dtype="int64"),
-                         dtype=object)
-    if not rows:
+    # a backend's rows mostly end in a filled cell; the others are looked at whole
+    kept = [offset for offset, row in enumerate(body)
+            if row and ((last := row[-1]).__class__ is str and last.strip()
+                        or last.__class__ is int) or _has_value(row)]
+    if not kept:
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns},
                              index=pd.Index([], dtype="int64"))
+        return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
+    picks = [c - 1 for c in columns.values()]
+    # one array of the rows, short ones filled with None, then the header's columns of it
+    # (a slice for the usual header, with no gaps): no copy per row nor per column
+    values = lib.to_object_array(body if len(kept) == len(body) else [body[i] for i in kept],
+                                 min_width=max(picks, default=-1) + 1)
+    picked = values[:, : len(picks)] if picks == list(range(len(picks))) else values[:, picks]
+    frame = pd.DataFrame(picked, columns=list(columns), dtype=object, copy=False,
+                         index=pd.Index(np.add(kept, start + 2), dtype="int64"))
     return Table(tab, start + 1, columns, frame, width, tuple(duplicates))
 
 

@@ -36,6 +36,19 @@ def test_a_tab_becomes_a_table_that_remembers_sheet_rows_and_columns():
     assert table.frame.loc[6].tolist() == ["OPP-2", "Won", 5]
 
 
+def test_a_table_keeps_values_as_read_short_rows_filled_and_cells_past_the_header_left_out():
+    grid = [["ID", "Amount", "Won"], ["OPP-1"], ["OPP-2", 1.5, True, "note"], [None, None],
+            ["OPP-3", 0, False]]
+    table = table_from_grid("Opportunities", grid)
+    assert list(table.frame.index) == [2, 3, 5] and table.width == 4
+    assert table.frame.values.tolist() == [["OPP-1", None, None], ["OPP-2", 1.5, True],
+                                           ["OPP-3", 0, False]]
+    assert {str(dtype) for dtype in table.frame.dtypes} == {"object"}
+    assert type(table.frame.loc[5, "Won"]) is bool and type(table.frame.loc[5, "Amount"]) is int
+    no_rows = table_from_grid("Opportunities", [["ID", "Amount"], [None]])
+    assert list(no_rows.frame.columns) == ["ID", "Amount"] and no_rows.frame.empty
+
+
 def test_an_empty_tab_is_an_empty_table():
     table = table_from_grid("Customers", [[None], [" "]])
     assert table.columns == {} and table.frame.empty

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from sheetfunnel import init
 from sheetfunnel.grid import Grid, trim
+from sheetfunnel.workbook import xlsx_read
 from sheetfunnel.workbook.base import only
 from sheetfunnel.workbook.xlsx import XlsxWorkbook
 from sheetfunnel.workbook.xlsx_read import error_cells
@@ -85,3 +87,66 @@ def test_error_cells_with_and_without_their_place() -> None:
             b'</worksheet>')
     pieces = iter([part[:70], part[70:140], part[140:]])
     assert error_cells(pieces) == {(2, 2): "#N/A", (3, 2): "#DIV/0!", (9, 3): "#REF!"}
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    """Tabs with no error and no boolean cell (the usual ones): numbers that equal 0 and 1,
+    whole and not, dates, times, texts repeated across tabs, blanks at the ends of rows."""
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Deals"
+    first.append(["ID", "Amount", "Share", "Created", "At", "Took", "Note", "Big"])
+    first.append(["OPP-1", 1.0, 0.0, dt.date(2026, 3, 1), dt.datetime(2026, 3, 1, 9, 30),
+                  dt.time(10, 30), "  ", 2.0 ** 53])
+    first.append(["OPP-2", -0.0, 0.5, dt.date(2026, 3, 1), None, dt.timedelta(hours=30),
+                  "Lead", 2 ** 60])
+    first.append(["OPP-3", 1e-300, 0.1 + 0.2, None, None, None, " ", None])
+    first.append([None, None, "", None])
+    second = book.create_sheet("Activities")
+    second.append(["Lead", 1, 0, dt.date(2026, 3, 1), "OPP-1"])
+    second.append(["Lead", 1.0, None, None, "  "])
+    path = tmp_path / "plain.xlsx"
+    book.save(path)
+    return path
+
+
+def test_plain_parts_convert_as_every_cell_did_one_by_one(plain: Path) -> None:
+    """The lookup per value (parts with no error or boolean) gives the grids, and the types,
+    that the step per cell gives."""
+    snapshot = XlsxWorkbook(plain).read()
+    book = CalamineWorkbook.from_path(str(plain))
+    for title, grid in snapshot.tabs.items():
+        typed = xlsx_read._grid(book.get_sheet_by_name(title).to_python(
+            skip_empty_area=False), {})
+        assert [[(type(v), v) for v in row] for row in grid] == \
+            [[(type(v), v) for v in row] for row in typed]
+    deals = snapshot.tabs["Deals"]
+    assert deals[1][1:3] == [1, 0] and type(deals[1][1]) is int and type(deals[2][1]) is int
+    assert type(deals[1][7]) is float and deals[2][7] == 2 ** 60
+    assert deals[1][3] == dt.datetime(2026, 3, 1) and deals[1][5] == "10:30:00"
+    assert len(deals[3]) == 3 and len(deals) == 4  # blanks at the ends dropped
+
+
+def test_booleans_beside_equal_numbers_keep_their_type(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([1.0, True, 0, False, 1])
+    book.active.append([True, 1.0, False, 0.0])
+    path = tmp_path / "yes.xlsx"
+    book.save(path)
+    grid = XlsxWorkbook(path).read().tabs["Sheet"]
+    assert [[(type(v), v) for v in row] for row in grid] == [
+        [(int, 1), (bool, True), (int, 0), (bool, False), (int, 1)],
+        [(bool, True), (int, 1), (bool, False), (int, 0)]]
+    # a boolean the search of the bytes missed, met first: the rows convert one cell at a time
+    converted = xlsx_read._plain_grid([["a", 2.0, ""], [True, 1.0, ""]], xlsx_read._Seen())
+    assert [[(type(v), v) for v in row] for row in converted] == [
+        [(str, "a"), (int, 2)], [(bool, True), (int, 1)]]
+
+
+@pytest.mark.parametrize("mark", [b't="e"', b"t='b'", b't="b"'])
+def test_a_part_with_an_error_or_a_boolean_is_found_even_across_chunks(mark: bytes) -> None:
+    part = b'<sheetData><row r="1"><c r="A1" ' + mark + b"><v>1</v></c></row></sheetData>"
+    cut = part.index(mark) + 3
+    assert not xlsx_read._plain(iter([part[:cut], part[cut:]]))
+    assert xlsx_read._plain(iter([part.replace(mark, b't="n"')]))

@@ -7,7 +7,9 @@ cell as a ``datetime`` (its style says it is a date), whole numbers as ``int``, 
 or a duration as its text, an error as its text (``#DIV/0!``) and ``None`` for an empty cell.
 
 python-calamine hands error cells back empty, so the sheet parts that hold any (a quick
-search of the bytes, in a thread beside calamine) are scanned for them.
+search of the bytes, in a thread beside calamine) are scanned for them. The same search tells
+the parts with no error and no boolean cell, the usual ones: their values then convert through
+one dictionary lookup each (``_Seen``), which a boolean would confuse (``True == 1.0``).
 """
 
 from __future__ import annotations
@@ -54,16 +56,18 @@ def read_snapshot(path: Path, select: Selector,
             parts = {tab.title: tab.part for tab in package.tabs()}
             ids = {title: tab_id for title, tab_id in tab_ids(package.read(package.workbook))
                    .items() if title in titles}
-            seen: dict[Any, Cell] = {}
+            seen = _Seen()
 
             def read(todo: list[str]) -> dict[str, Grid]:
                 # the search for error cells runs beside calamine, which lets go of the GIL
-                errors = {title: scanner.submit(_errors_of, path, parts[title])
-                          for title in todo if title in parts}
-                grids = {title: _grid(book.get_sheet_by_name(title).to_python(
-                    skip_empty_area=False), seen) for title in todo}
-                for title, found in errors.items():
-                    _put_errors(grids[title], found.result())
+                scans = {title: scanner.submit(_scan, path, parts[title])
+                         for title in todo if title in parts}
+                grids = {}
+                for title in todo:
+                    rows = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    errors, plain = scans[title].result() if title in scans else ({}, False)
+                    grids[title] = _plain_grid(rows, seen) if plain else _grid(rows, seen)
+                    _put_errors(grids[title], errors)
                 return grids
             tabs = read_selected(titles, select, read, ids)
     except (CalamineError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # damaged parts
@@ -96,9 +100,68 @@ def _grid(rows: list[list[Any]], seen: dict[Any, Cell]) -> Grid:
     return rows
 
 
-def _errors_of(path: Path, part: str) -> dict[tuple[int, int], str]:
+class _Seen(dict[Any, Cell]):
+    """Each value calamine gave, in the type a Grid holds, made on its first lookup: equal
+    texts and dates then share one object. Its keys are texts, numbers and dates; a boolean
+    among them would be taken for the number equal to it."""
+
+    def __missing__(self, value: Any) -> Cell:
+        kind = value.__class__
+        if kind is str:
+            shown: Cell = value if value != "" else None
+        elif kind is float:
+            shown = int(value) if value.is_integer() and -_EXACT_INTEGERS < value < \
+                _EXACT_INTEGERS else value
+        elif kind in _DATES:
+            shown = _value(value)
+        else:  # a boolean where the search of the bytes found none: a writer's odd spelling
+            raise _NotPlain(value)
+        self[value] = shown
+        return shown
+
+
+class _NotPlain(Exception):
+    """A value ``_Seen`` cannot convert alone."""
+
+
+_DATES = frozenset((dt.date, dt.datetime, dt.time, dt.timedelta))
+
+
+def _plain_grid(rows: list[list[Any]], seen: _Seen) -> Grid:
+    """``_grid`` for a part with no error or boolean cell: each row converted in one pass
+    of lookups, without a Python step per cell."""
+    get = seen.__getitem__
+    try:
+        for row in rows:
+            row[:] = map(get, row)
+            while row and (row[-1] is None or row[-1].__class__ is str and not row[-1].strip()):
+                row.pop()
+    except _NotPlain:
+        return _grid(rows, seen)  # the rows converted so far convert again to themselves
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _scan(path: Path, part: str) -> tuple[dict[tuple[int, int], str], bool]:
+    """The error cells of a sheet part, and whether it holds neither errors nor booleans."""
     with Package.open(path) as package:
-        return error_cells(package.chunks(part))
+        if _plain(package.chunks(part)):
+            return {}, True
+        return error_cells(package.chunks(part)), False
+
+
+_MARK = re.compile(rb"""t=["'][eb]["']""")  # t="e", t="b" as writers spell them
+
+
+def _plain(chunks: Iterator[bytes]) -> bool:
+    """No error cell (``t="e"``) and no boolean (``t="b"``) in these bytes of a sheet part."""
+    tail = b""
+    for chunk in chunks:
+        if _MARK.search(tail + chunk[:8]) or _MARK.search(chunk):
+            return False
+        tail = chunk[-8:]
+    return True
 
 
 def _put_errors(grid: Grid, errors: dict[tuple[int, int], str]) -> None:
