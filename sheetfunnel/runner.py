@@ -601,7 +601,8 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
 
     tabs.append(TabSpec(STATE_TAB, hidden=True, tab_id=owned["state"].tab_id))
     writes += diff.diff_cells(STATE_TAB, snapshot.find(STATE_TAB),
-                              state_cells(snapshot.find(STATE_TAB), outcome.state))
+                              state_cells(snapshot.find(STATE_TAB), outcome.state,
+                                          inputs.state.stored))
     return WritePlan(tuple(tabs), tuple(writes), looks, _row_keys(model, evaluation),
                      diffed=True, whole_tabs=tuple(whole))
 

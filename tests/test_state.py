@@ -60,6 +60,11 @@ def test_known_ids_keep_their_places_and_new_ids_are_appended():
     second = state_cells(first, State(memory([("A", "Won", d, d), ("C", "Lead", d, d),
                                               ("B", "Lead", d, d)])))
     assert stored_ids(second) == ["B", "A", "C"]
+    # the order a run read (State.stored) places them as the grid itself does
+    read = read_state(first)
+    assert read.stored == ("B", "A")
+    assert state_cells(first, State(memory([("A", "Won", d, d), ("C", "Lead", d, d),
+                                            ("B", "Lead", d, d)])), read.stored) == second
 
 
 def test_the_memory_takes_two_cells_per_two_hundred_deals_and_reads_back_exactly():

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
@@ -77,6 +78,8 @@ class State:
     last_changed: dt.date | None = None
     last_good: Config | None = None
     tabs: dict[str, TabRecord] = field(default_factory=dict)
+    #: the remembered IDs in the order the tab holds them (read once, kept for the next write)
+    stored: tuple[str, ...] = ()
 
 
 def _text(value: Cell) -> str:
@@ -104,6 +107,7 @@ def read_state(grid: Grid | None) -> State:
 
     records = [(key, _text(stage), date(entered), date(first_seen))
                for key, stage, entered, first_seen in stored_memory(grid)]
+    stored = tuple(dict.fromkeys(record[0] for record in records))
     entries = pd.DataFrame(records, columns=["id", "stage", "entered", "first_seen"],
                            dtype=object).drop_duplicates("id", keep="last").set_index("id")
     fingerprint = _text(cell_at(grid, CHANGED_ROW, 2)) or None
@@ -116,7 +120,8 @@ def read_state(grid: Grid | None) -> State:
             last_good = config_from_json(text)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError):
             last_good = None
-    return State(StageMemory(entries), fingerprint, last_changed, last_good, tab_records(grid))
+    return State(StageMemory(entries), fingerprint, last_changed, last_good, tab_records(grid),
+                 stored)
 
 
 def tab_records(grid: Grid | None) -> dict[str, TabRecord]:
@@ -176,11 +181,11 @@ def _unpacked(text: str) -> list[tuple[str, Cell, Cell, Cell]]:
             and (item[3] is None or type(item[3]) is str)]
 
 
-def memory_order(previous: Grid | None, memory: StageMemory) -> list[str]:
-    """IDs in the order the tab already has them, new ones after."""
+def memory_order(stored: Iterable[str], memory: StageMemory) -> list[str]:
+    """IDs in the order the tab already has them (``stored``), new ones after."""
     remembered = set(memory.entries.index)
-    stored = filter(remembered.__contains__, map(itemgetter(0), stored_memory(previous)))
-    return list(dict.fromkeys(chain(stored, memory.entries.index.tolist())))  # first places
+    kept = filter(remembered.__contains__, stored)
+    return list(dict.fromkeys(chain(kept, memory.entries.index.tolist())))  # first places
 
 
 def packed(records: list[list[str | None]]) -> list[str]:
@@ -202,15 +207,18 @@ def _fitting(records: list[list[str | None]]) -> list[str]:
     return _fitting(records[:half]) + _fitting(records[half:])
 
 
-def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Cell]:
-    """The desired content of the state tab, except the lease row (the watcher's)."""
+def state_cells(previous: Grid | None, state: State,
+                stored: Iterable[str] | None = None) -> dict[tuple[int, int], Cell]:
+    """The desired content of the state tab, except the lease row (the watcher's); ``stored``
+    is ``previous``'s IDs in order when the caller read them already (``State.stored``)."""
     cells: dict[tuple[int, int], Cell] = {}
     for col, text in enumerate(HEADER, start=1):
         cells[(1, col)] = text
     cells[(CHANGED_ROW, 1)] = "changed"
     cells[(CHANGED_ROW, 2)] = state.fingerprint
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
-    order = memory_order(previous, state.memory)
+    order = memory_order(map(itemgetter(0), stored_memory(previous)) if stored is None
+                         else stored, state.memory)
     kept = order if _plain_texts(order) else [
         key for key in order
         if (stored_as_is(key) if key.__class__ is str else storable(key) == key)]
@@ -218,6 +226,8 @@ def state_cells(previous: Grid | None, state: State) -> dict[tuple[int, int], Ce
     isos: dict[object, str | None] = {}  # most rows share a few dates
 
     def iso(value: object) -> str | None:
+        if value is None:
+            return None
         if type(value) is not dt.date:
             return _iso(value)
         if value not in isos:
