@@ -144,6 +144,33 @@ def test_booleans_beside_equal_numbers_keep_their_type(tmp_path: Path) -> None:
         [(str, "a"), (int, 2)], [(bool, True), (int, 1)]]
 
 
+def test_data_away_from_a1_keeps_its_place(tmp_path: Path) -> None:
+    """calamine hands rows over from the first column holding a value; the grid still starts
+    at A1, both for the plain parts and for those with a boolean or an error."""
+    book = openpyxl.Workbook()
+    book.active.title = "Plain"
+    book.active["B3"] = "Deal"
+    book.active["D3"] = 2.5
+    book.active["C4"] = 7
+    marked = book.create_sheet("Marked")
+    marked["C2"] = True
+    marked["D5"] = "=1/0"
+    book.create_sheet("Empty")
+    path = tmp_path / "away.xlsx"
+    book.save(path)
+    parts = read_parts(path)
+    parts["xl/worksheets/sheet2.xml"] = parts["xl/worksheets/sheet2.xml"].replace(
+        b'<c r="D5"><f>1/0</f><v /></c>', b'<c r="D5" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+    write_parts(path, parts)
+    tabs = XlsxWorkbook(path).read().tabs
+    assert [[(type(v), v) for v in row] for row in tabs["Plain"]] == [
+        [], [], [(type(None), None), (str, "Deal"), (type(None), None), (float, 2.5)],
+        [(type(None), None), (type(None), None), (int, 7)]]
+    assert tabs["Marked"] == [[], [None, None, True], [], [], [None, None, None, "#DIV/0!"]]
+    assert tabs["Empty"] == []
+    assert tabs == _as_openpyxl_reads(path)
+
+
 @pytest.mark.parametrize("mark", [b't="e"', b"t='b'", b't="b"'])
 def test_a_part_with_an_error_or_a_boolean_is_found_even_across_chunks(mark: bytes) -> None:
     part = b'<sheetData><row r="1"><c r="A1" ' + mark + b"><v>1</v></c></row></sheetData>"

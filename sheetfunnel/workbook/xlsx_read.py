@@ -17,12 +17,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
 
 from sheetfunnel.grid import Cell, Grid
 from sheetfunnel.workbook import ooxml
@@ -64,7 +71,7 @@ def read_snapshot(path: Path, select: Selector,
                          for title in todo if title in parts}
                 grids = {}
                 for title in todo:
-                    rows = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    rows = _rows(book.get_sheet_by_name(title))
                     errors, plain = scans[title].result() if title in scans else ({}, False)
                     grids[title] = _plain_grid(rows, seen) if plain else _grid(rows, seen)
                     _put_errors(grids[title], errors)
@@ -77,10 +84,22 @@ def read_snapshot(path: Path, select: Selector,
     return Snapshot(tabs, hidden, tuple(titles), ids)
 
 
-def _grid(rows: list[list[Any]], seen: dict[Any, Cell]) -> Grid:
+def _rows(sheet: CalamineSheet) -> Iterator[list[Any]]:
+    """The sheet's rows from row 1 and column A, one at a time as calamine makes them (no
+    list of them all first). calamine starts each row at the first column holding a value,
+    though it starts the rows at row 1: empty columns to the left are put back."""
+    start = sheet.start
+    if start is None or start[1] == 0:
+        return sheet.iter_rows()
+    left = [""] * start[1]
+    return (left + row for row in sheet.iter_rows())
+
+
+def _grid(rows: Iterable[list[Any]], seen: dict[Any, Cell]) -> Grid:
     """The rows in the types a Grid holds (changed in place: calamine made them for us),
     trailing blanks dropped as ``trim`` does. Equal texts and dates become one object
     (``seen``): a column of stages or days then costs one object per value, not per row."""
+    grid = []
     for row in rows:
         for index, value in enumerate(row):
             kind = value.__class__
@@ -95,9 +114,10 @@ def _grid(rows: list[list[Any]], seen: dict[Any, Cell]) -> Grid:
                     value, _value(value))
         while row and (row[-1] is None or row[-1].__class__ is str and not row[-1].strip()):
             row.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
+        grid.append(row)
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
 
 
 class _Seen(dict[Any, Cell]):
@@ -127,20 +147,24 @@ class _NotPlain(Exception):
 _DATES = frozenset((dt.date, dt.datetime, dt.time, dt.timedelta))
 
 
-def _plain_grid(rows: list[list[Any]], seen: _Seen) -> Grid:
+def _plain_grid(rows: Iterable[list[Any]], seen: _Seen) -> Grid:
     """``_grid`` for a part with no error or boolean cell: each row converted in one pass
     of lookups, without a Python step per cell."""
     get = seen.__getitem__
+    grid = []
+    row: list[Any] = []
+    rest = iter(rows)
     try:
-        for row in rows:
-            row[:] = map(get, row)
+        for row in rest:
+            row[:] = map(get, row)  # all or nothing: map runs out before the row changes
             while row and (row[-1] is None or row[-1].__class__ is str and not row[-1].strip()):
                 row.pop()
-    except _NotPlain:
-        return _grid(rows, seen)  # the rows converted so far convert again to themselves
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
+            grid.append(row)
+    except _NotPlain:  # the rows converted so far convert again to themselves
+        return _grid(chain(grid, [row], rest), seen)
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
 
 
 def _scan(path: Path, part: str) -> tuple[dict[tuple[int, int], str], bool]:
