@@ -75,9 +75,10 @@ class RunResult:
         return None if self.quiet else self.report.get("notifications")
 
 
-class _QuietRunResult(RunResult):
-    """A run that stopped after reading. Its report is what a full run would have reported;
-    it is judged only when read (``--report``), once."""
+class _RunnerResult(RunResult):
+    """A run's result whose report is the runner's, made only when read (``--report``), once:
+    a full run's per-deal list is made then; a run that stopped after reading is judged then,
+    its report being what a full run would have reported."""
 
     _run: run_module.RunResult
 
@@ -87,6 +88,7 @@ class _QuietRunResult(RunResult):
             object.__setattr__(self, name, value)
 
     report = property(lambda self: self._run.report)  # type: ignore[assignment]
+    notifications = property(lambda self: self._run.notifications)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -209,16 +211,16 @@ def in_range(day: dt.date) -> dt.date:
 def _result(result: run_module.RunResult, name: str, dry_run: bool) -> RunResult:
     if result.quiet:  # told from the key, without judging; the report is made if asked for
         kept = result.kept  # type: ignore[attr-defined]
-        return _QuietRunResult(
+        return _RunnerResult(
             result, workbook=name, as_of=result.as_of,  # type: ignore[attr-defined]
             counts=dict(kept.counts), flags=dict(kept.flags), cells_written=0,
             problems=tuple(result.problems), config_status=result.config_status,
             plan=result.plan, titles=dict(result.titles), dry_run=dry_run,
             before=result.before, joins=result.joins, quiet=True)
-    report = result.report
-    return RunResult(
-        workbook=name, as_of=dt.date.fromisoformat(report["as_of"]), counts=dict(report["counts"]),
-        flags=dict(report.get("flags", {})), cells_written=result.cells_written,
-        problems=tuple(result.problems), config_status=result.config_status, report=report,
-        plan=result.plan, titles=dict(result.titles), dry_run=dry_run, before=result.before,
-        joins=result.joins)
+    brief = result.brief
+    return _RunnerResult(
+        result, workbook=name, as_of=dt.date.fromisoformat(brief["as_of"]),
+        counts=dict(brief["counts"]), flags=dict(brief.get("flags", {})),
+        cells_written=result.cells_written, problems=tuple(result.problems),
+        config_status=result.config_status, plan=result.plan, titles=dict(result.titles),
+        dry_run=dry_run, before=result.before, joins=result.joins)

@@ -71,26 +71,15 @@ def _owners(summary: Summary) -> list[dict[str, Any]]:
 def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report; ``extra`` adds top-level sections (the learning ones, spec §6)."""
-    deals = evaluation.deals
-    plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
-    described = ("owner", "title", "amount", "customer_id")
-    columns = [_json_column(deals[name]) for name in plain + described]
-    days = _whole_days(deals["days_in_stage"])
-    chances = (_chances(deals["model_win_probability"])
-               if "model_win_probability" in deals else [None] * len(deals))
-    factor_lists = ([list(v or ()) for v in deals["model_factors"].tolist()]
-                    if "model_factors" in deals else [[] for _ in range(len(deals))])
-    opportunities = [
-        {"id": i, "row": int(row), "stage": stage, "score": score, "score_raw": raw,
-         "grade": grade, "win_probability": win, "weighted_amount": weighted,
-         "days_in_stage": day, "flags": list(codes), "owner": owner, "title": title,
-         "amount": amount, "customer_id": customer, "model_win_probability": chance,
-         "model_factors": factors}
-        for row, i, stage, score, raw, grade, win, weighted, owner, title, amount, customer,
-        day, codes, chance, factors in zip(
-            deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(), chances,
-            factor_lists, strict=True)
-    ]
+    brief = report_brief(summary, evaluation, io=io, seconds=seconds, extra=extra)
+    return with_opportunities(brief, evaluation)
+
+
+def report_brief(summary: Summary, evaluation: Evaluation, *, io: IOStats, seconds: float,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report but for its per-deal list, left empty: a run adds it (``with_opportunities``)
+    only when its report is read, since at 100,000 deals it is 100,000 dicts a run whose
+    report nobody asks for need not make."""
     return {
         "schema": SCHEMA,
         "as_of": summary.header.as_of.isoformat(),
@@ -102,7 +91,7 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
             "conversion_from_first", "open_amount", "weighted_amount", "avg_days_in_stage",
             "days_in_stage_mean", "days_in_stage_median")}),
         "win_rate": builtin_value(summary.win_rate),
-        "opportunities": opportunities,
+        "opportunities": [],
         "owners": _owners(summary),
         "sources": _records(summary.sources, {c: c for c in (
             "source", "total", "won", "conversion")}),
@@ -115,6 +104,34 @@ def build_report(summary: Summary, evaluation: Evaluation, *, io: IOStats, secon
         "io": io_section(io, seconds),
         **(extra or {}),
     }
+
+
+def with_opportunities(report: dict[str, Any], evaluation: Evaluation) -> dict[str, Any]:
+    """``report`` with its ``opportunities``, one per deal in the sheet's order (a new dict;
+    the key keeps its place)."""
+    return {**report, "opportunities": _opportunities(evaluation.deals)}
+
+
+def _opportunities(deals: pd.DataFrame) -> list[dict[str, Any]]:
+    plain = ("id", "stage", "score", "score_raw", "grade", "win_probability", "weighted_amount")
+    described = ("owner", "title", "amount", "customer_id")
+    columns = [_json_column(deals[name]) for name in plain + described]
+    days = _whole_days(deals["days_in_stage"])
+    chances = (_chances(deals["model_win_probability"])
+               if "model_win_probability" in deals else [None] * len(deals))
+    factor_lists = ([list(v or ()) for v in deals["model_factors"].tolist()]
+                    if "model_factors" in deals else [[] for _ in range(len(deals))])
+    return [
+        {"id": i, "row": int(row), "stage": stage, "score": score, "score_raw": raw,
+         "grade": grade, "win_probability": win, "weighted_amount": weighted,
+         "days_in_stage": day, "flags": list(codes), "owner": owner, "title": title,
+         "amount": amount, "customer_id": customer, "model_win_probability": chance,
+         "model_factors": factors}
+        for row, i, stage, score, raw, grade, win, weighted, owner, title, amount, customer,
+        day, codes, chance, factors in zip(
+            deals.index.tolist(), *columns, days, deals["flag_codes"].tolist(), chances,
+            factor_lists, strict=True)
+    ]
 
 
 def _json_column(values: pd.Series) -> list[Any]:

@@ -53,7 +53,7 @@ from sheetfunnel.plan import (
     WritePlan,
     grid_widths,
 )
-from sheetfunnel.report import build_report, io_section, problems_only_report
+from sheetfunnel.report import io_section, problems_only_report, report_brief, with_opportunities
 from sheetfunnel.resources import data_path
 from sheetfunnel.review_report import review_sections
 from sheetfunnel.summary import RunHeader, Summary, summarize
@@ -94,7 +94,8 @@ Notify = Callable[[Workbook, Snapshot, Mapping[str, str | None], Evaluation,
 class RunResult:
     """Everything a run produced; the CLI prints it, the watcher logs it."""
 
-    report: dict[str, Any]
+    #: The report but for its per-deal ``opportunities`` (``report`` adds them when read).
+    brief: dict[str, Any]
     plan: WritePlan
     config_status: str
     problems: tuple[Problem, ...]
@@ -106,22 +107,29 @@ class RunResult:
     #: how many deals found their customer in the Customers tab (None without that tab)
     joins: str | None = None
 
+    @cached_property
+    def report(self) -> dict[str, Any]:
+        """The JSON report (spec §5), its per-deal list made the first time it is read."""
+        if self.evaluation is None:
+            return self.brief
+        return with_opportunities(self.brief, self.evaluation)
+
     @property
     def rows(self) -> int:
-        return int(self.report["counts"]["opportunities"])
+        return int(self.brief["counts"]["opportunities"])
 
     @property
     def cells_written(self) -> int:
-        return int(self.report["io"]["cells_written"])
+        return int(self.brief["io"]["cells_written"])
 
     @property
     def notifications(self) -> dict[str, Any] | None:
-        return self.report.get("notifications")
+        return self.brief.get("notifications")
 
     @property
     def io(self) -> dict[str, Any]:
         """The report's ``io`` (a run that stopped after reading has it without judging)."""
-        return dict(self.report["io"])
+        return dict(self.brief["io"])
 
     @property
     def quiet(self) -> bool:
@@ -311,11 +319,11 @@ def _run_once(workbook: Workbook, *, as_of: AsOf, dry_run: bool, config_file: Pa
         notified = notify(workbook, inputs.snapshot, model.titles, outcome.evaluation,
                           outcome.summary.kpis, model.lang, _next_steps(model),
                           model.config.settings.timezone, moment)
-    report = build_report(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
-                          seconds=clock() - started, extra=_learning(outcome, model))
+    brief = report_brief(outcome.summary, outcome.evaluation, io=workbook.io.since(io_before),
+                         seconds=clock() - started, extra=_learning(outcome, model))
     if notified is not None:
-        report["notifications"] = notified
-    return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
+        brief["notifications"] = notified
+    return RunResult(brief, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
                      _joins_sentence(outcome, model))
 
@@ -328,9 +336,9 @@ def _judged(workbook: Workbook, inputs: Inputs, config: Config, moment: dt.datet
     outcome = judge(inputs, config, moment)
     plan = plan_writes(inputs, config, outcome)
     outcome, plan = _near_cell_limit(workbook, inputs, config, outcome, plan)
-    report = build_report(outcome.summary, outcome.evaluation, io=io, seconds=seconds,
-                          extra=_learning(outcome, model))
-    return RunResult(report, plan, model.config_status, outcome.summary.header.problems,
+    brief = report_brief(outcome.summary, outcome.evaluation, io=io, seconds=seconds,
+                         extra=_learning(outcome, model))
+    return RunResult(brief, plan, model.config_status, outcome.summary.header.problems,
                      outcome.evaluation, outcome.summary, model.titles, inputs.snapshot.tabs,
                      _joins_sentence(outcome, model))
 

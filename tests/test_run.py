@@ -95,6 +95,26 @@ def test_a_second_run_with_the_same_data_and_day_writes_nothing(demo_book: Path)
     assert demo_book.stat().st_mtime_ns == stamp
 
 
+def test_the_reports_per_deal_list_is_made_only_when_the_report_is_read(
+        demo_book: Path, monkeypatch: pytest.MonkeyPatch):
+    from sheetfunnel import report, runner
+
+    made: list[int] = []
+
+    def counted(brief: dict, evaluation):
+        made.append(len(evaluation.deals))
+        return report.with_opportunities(brief, evaluation)
+
+    monkeypatch.setattr(runner, "with_opportunities", counted)
+    result = run_once(XlsxWorkbook(demo_book), as_of=AS_OF)
+    assert result.rows > 50 and result.cells_written > 0 and result.notifications is None
+    assert result.io["cells_written"] == result.cells_written and made == []
+    deals = result.report["opportunities"]
+    assert len(deals) == result.rows and made == [result.rows]
+    assert result.report is result.report and made == [result.rows]  # made once
+    assert list(result.report).index("opportunities") == list(result.report).index("win_rate") + 1
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_init_in_either_language_gives_a_workbook_a_run_accepts(tmp_path: Path, lang: str):
     path = tmp_path / f"{lang}.xlsx"

@@ -257,7 +257,7 @@ def _run(fleet: Fleet, entry: Entry, now: Callable[[], dt.datetime]) -> dict[str
         result = _run_once(workbook, fleet.settings.holder, notifier)
         judged = outcome_of(result)
         outcome |= {"rows": result.rows, "cells_written": result.cells_written}
-        notes = result.report.get("notifications")
+        notes = result.notifications
         if notes is not None:
             outcome |= {"notified": len(notes["sent"]), "not_delivered": len(notes["failed"])}
         if judged.ok:
