@@ -72,6 +72,7 @@ def test_a_fleet_run_sends_what_run_notify_sends_once(tmp_path, robots, client, 
         west = run_workbook(fleet, "west")
         sent = {robot: list(bodies) for robot, bodies in robots.received.items()}
         # the same workbook through `run --notify` (its ledger still empty) sends the same
+        robots.wait_out("slack", 1.0)
         direct = api.run(api.open_workbook(tmp_path / "pipeline.xlsx"),
                          notify=Notifier(parse_notify_config(fakes.notify_toml(robots.url),
                                                              "notify.toml", {})))

@@ -50,6 +50,13 @@ class Robots:
         self.times[robot] = [*recent, now]
         return len(recent) < limit
 
+    def wait_out(self, robot: str, seconds: float) -> None:
+        """Wait until ``robot`` last heard a message ``seconds`` ago (at most that long): two
+        runs a team makes are never within Slack's one-message-a-second window."""
+        last = max(self.times.get(robot, []), default=None)
+        if last is not None:
+            time.sleep(max(0.0, seconds - (time.monotonic() - last)))
+
 
 def _dingtalk(robots: Robots, query: dict[str, str], body: dict) -> tuple[int, Any]:
     if query.get("access_token") != DINGTALK_TOKEN:
