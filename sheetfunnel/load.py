@@ -35,6 +35,7 @@ from sheetfunnel.grid import Grid, RoleTable, normalise_name, table_from_grid
 from sheetfunnel.owned_tabs import TabSetting
 from sheetfunnel.tabs.state import STATE_TAB, tab_records
 from sheetfunnel.words import language_of
+from sheetfunnel.words.problems import say
 
 STATUS_OK = "ok"
 STATUS_LAST_GOOD = "broken, using last good"
@@ -144,7 +145,7 @@ def load_workbook_model(tabs: Mapping[str, Grid], *, defaults: Mapping[str, Conf
         headers["customers"] = customers.table.headers
     result = parse_config(sections, headers=headers, lang=lang)
     places = setting_places(early.get("settings"))
-    problems = result.problems + _missing_tabs(names, titles, settings, places)
+    problems = result.problems + _missing_tabs(names, titles, settings, places, lang)
     config = result.config or last_good
     status = STATUS_OK if result.config else STATUS_LAST_GOOD if last_good else STATUS_NONE
     tab_settings = {role: TabSetting(name, _setting_cell(role, places))
@@ -200,14 +201,16 @@ def _opportunities(tabs: Mapping[str, Grid], names: list[str],
     table = bind(title, tabs[title], "opportunities", settings.columns)
     if "stage" not in table.roles:
         stage_names = schema.column_names("opportunities", "stage", settings.columns)
+        lang = language_of(title)
         raise MissingColumnError(missing_column_sentence(
-            title, "Stage", table.table.headers, stage_names,
-            "rename that header to Stage, or add the Settings row column.stage = <your header>"))
+            title, say(lang, "noun.stage"), table.table.headers, stage_names,
+            say(lang, "stage_fix"), lang))
     return table
 
 
 def _missing_tabs(names: list[str], titles: Mapping[str, str | None],
-                  settings: Settings, places: Mapping[str, str]) -> tuple[Problem, ...]:
+                  settings: Settings, places: Mapping[str, str], lang: str = "en"
+                  ) -> tuple[Problem, ...]:
     """A ``tab.<role>`` name that is no tab of the workbook, as a warning at its cell (the
     worker's own tabs are made under the name given)."""
     problems = []
@@ -216,9 +219,10 @@ def _missing_tabs(names: list[str], titles: Mapping[str, str | None],
                 normalise_name(name) == normalise_name(titles.get(role) or ""):
             continue
         near = closest([name], names)
-        hint = f" (the closest is {near})" if near else ""
-        problems.append(Problem(_setting_cell(role, places), f'There is no tab named "{name}"'
-                                f"{hint}, so tab.{role} is not used. Fix the name.", "warning"))
+        hint = say(lang, "closest", name=near) if near else ""
+        problems.append(Problem(_setting_cell(role, places),
+                                say(lang, "no_such_tab", name=name, near=hint, role=role),
+                                "warning"))
     return tuple(problems)
 
 

@@ -250,3 +250,17 @@ def test_only_the_tabs_serving_a_role_are_read():
     assert first == {"Settings", "阶段", "_sheetfunnel"}
     settings = [["Key", "Value"], ["tab.opportunities", "Deals 2026"]]
     assert tabs_needed(titles, {"Settings": settings}, defaults=DEFAULTS) == first | {"Deals 2026"}
+
+
+def test_a_chinese_workbook_is_told_of_a_missing_stage_column_and_tab_in_chinese():
+    deals = [["商机编号", "阶段名", "金额"], ["OPP-1", "线索", 5]]
+    with pytest.raises(MissingColumnError) as caught:
+        load({**ZH, "商机": deals})
+    assert str(caught.value) == (
+        "商机表没有“阶段”列（找到的表头：商机编号, 阶段名, 金额；最接近的是“阶段名”）："
+        "请把那一列的表头改为 阶段，或在设置表中添加一行 column.stage = <你的表头>。")
+    settings = ZH["设置"] + [["tab.activities", "跟进", ""]]
+    loaded = load({**ZH, "设置": settings, "跟进记录": [["商机编号", "日期"]]})
+    assert [str(p) for p in loaded.problems] == [
+        "'设置'!B4: 没有名为“跟进”的表（最接近的是 跟进记录），因此 tab.activities 未被使用。"
+        "请改正表名。"]

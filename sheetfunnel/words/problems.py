@@ -17,7 +17,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
         # words put into sentences
         "noun.probability": "probability", "noun.stall_days": "stall days",
         "noun.follow_up_days": "follow-up days", "noun.weight": "weight",
-        "noun.points": "points",
+        "noun.points": "points", "noun.stage": "Stage",
         "ex.probability": "40 or 40%", "ex.weight": "2 or 0.5",
         "nothing": "nothing", "none": "none", "the_default": "the default",
         "and": "and", "or": "or", "list_sep": ", ", "or_sep": " or ",
@@ -148,6 +148,10 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "missing_column": "The {tab} tab has no {column} column (headers found: "
                           "{headers}{near}): {fix}.",
         "rename_header": "rename that header to {name} (or {other})",
+        "stage_fix": "rename that header to Stage, or add the Settings row column.stage = <your "
+                     "header>",
+        "no_such_tab": 'There is no tab named "{name}"{near}, so tab.{role} is not used. Fix '
+                       "the name.",
         # Targets
         "targets_header": "The {tab} tab needs the columns Owner, Period, Metric and Target in "
                           "its first row; {missing} is missing. Add the header (负责人 | 周期 | "
@@ -240,6 +244,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
     "zh": {
         "noun.probability": "赢率", "noun.stall_days": "停滞天数",
         "noun.follow_up_days": "跟进天数", "noun.weight": "权重", "noun.points": "分值",
+        "noun.stage": "阶段",
         "ex.probability": "40 或 40%", "ex.weight": "2 或 0.5",
         "nothing": "（空）", "none": "无", "the_default": "默认值",
         "and": "和", "or": "或", "list_sep": "、", "or_sep": "或",
@@ -344,6 +349,8 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "two_columns": "{tab}表有两列都叫 {name}，只读取第一列。请重命名或删除另一列。",
         "missing_column": "{tab}表没有“{column}”列（找到的表头：{headers}{near}）：{fix}。",
         "rename_header": "请把那一列的表头改为 {name}（或 {other}）",
+        "stage_fix": "请把那一列的表头改为 阶段，或在设置表中添加一行 column.stage = <你的表头>",
+        "no_such_tab": "没有名为“{name}”的表{near}，因此 tab.{role} 未被使用。请改正表名。",
         "targets_header": "{tab}表的第一行需要 负责人 | 周期 | 指标 | 目标 这几列，缺少 "
                           "{missing}。请补上表头（英文为 Owner | Period | Metric | Target）。",
         "target_owner": "负责人为空：请按商机表中的写法填写销售的名字，或填写 团队。",
