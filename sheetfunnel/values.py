@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.grid import Cell
+from sheetfunnel.words.problems import say
 
 DateOrder = Literal["ymd", "dmy", "mdy"]
 
@@ -58,6 +59,19 @@ _FALSE = frozenset({"no", "n", "false", "f", "0", "✗", "✘", "☐", "否", "�
                     "没有"})
 
 
+class Unreadable(ValueError):
+    """A cell a reader cannot read, and why: said in English here, in a workbook's language by
+    ``told``."""
+
+    def __init__(self, reason: str, typed: object) -> None:
+        self.reason, self.typed = reason, typed
+        super().__init__(self.told("en"))
+
+    def told(self, lang: str) -> str:
+        return say(lang, f"reason.{self.reason}", value=_show(self.typed),
+                   first=FIRST_DATE.year, last=LAST_DATE.year)
+
+
 def fold(text: str) -> str:
     """Full-width digits, commas and signs to ASCII (``１，０００`` -> ``1,000``), stripped."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -87,11 +101,11 @@ def read_number(value: Cell) -> float | None:
     if _is_plain_number(value):
         return _finite(_as_float(value), value)
     if not isinstance(value, str):
-        raise ValueError(f"{_show(value)} is not a number")
+        raise Unreadable("not_number", value)
     text = fold(value)
     found = _NUMBER.match(text)
     if found is None or (found["sign1"] and found["sign2"]):
-        raise ValueError(f"{_show(value)} is not a number or amount")
+        raise Unreadable("not_amount", value)
     number = float(found["digits"].replace(",", "")) * _UNITS[found["unit"]]
     return _finite(-number if "-" in (found["sign1"] or found["sign2"] or "") else number, value)
 
@@ -120,23 +134,22 @@ def _as_float(value: int | float | np.integer | np.floating) -> float:
 
 def _finite(number: float, typed: object) -> float:
     if not math.isfinite(number):
-        raise ValueError(f"{_show(typed)} is not a number a spreadsheet can hold")
+        raise Unreadable("too_big", typed)
     return number
 
 
 def _valid_date(year: int, month: int, day: int, raw: object) -> dt.date:
     try:
         return _in_range(dt.date(year, month, day), raw)
-    except ValueError as exc:
-        if "1900" in str(exc):
-            raise
-        raise ValueError(f"{_show(raw)} is not a real date") from None
+    except Unreadable:
+        raise
+    except ValueError:
+        raise Unreadable("not_real_date", raw) from None
 
 
 def _in_range(day: dt.date, raw: object) -> dt.date:
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise ValueError(f"{_show(raw)} is not a date from {FIRST_DATE.year} to "
-                         f"{LAST_DATE.year}")
+        raise Unreadable("date_range", raw)
     return day
 
 
@@ -151,8 +164,7 @@ def _year_last(first: int, second: int, year: int, order: DateOrder, raw: object
         return _valid_date(year, second, first, raw)
     if second > 12 >= first:
         return _valid_date(year, first, second, raw)
-    raise ValueError(f"{_show(raw)} could be day/month or month/day; set date_order "
-                     f"(dmy or mdy) in Settings or type the date as YYYY-MM-DD")
+    raise Unreadable("ambiguous_date", raw)
 
 
 def _date_from_text(value: str, order: DateOrder) -> dt.date:
@@ -165,7 +177,7 @@ def _date_from_text(value: str, order: DateOrder) -> dt.date:
         year = int(found[3])
         year += 2000 if year < 100 else 0
         return _year_last(int(found[1]), int(found[2]), year, order, value)
-    raise ValueError(f"{_show(value)} is not a date (try YYYY-MM-DD)")
+    raise Unreadable("not_date_try", value)
 
 
 def serial_number(value: dt.date) -> int | float:
@@ -180,8 +192,7 @@ def date_from_serial(serial: float) -> dt.date:
     """A spreadsheet serial number (days since 1899-12-30; a fraction is the time of day)."""
     first, last = serial_number(FIRST_DATE), serial_number(LAST_DATE) + 1
     if not first <= serial < last:  # also refuses NaN and infinity
-        raise ValueError(f"{_show(serial)} is not a date from {FIRST_DATE.year} to "
-                         f"{LAST_DATE.year}")
+        raise Unreadable("date_range", serial)
     return SERIAL_EPOCH + dt.timedelta(days=math.floor(serial))
 
 
@@ -198,7 +209,7 @@ def read_date(value: Cell, date_order: DateOrder = "ymd") -> dt.date | None:
         return date_from_serial(_as_float(value))
     if isinstance(value, str):
         return _date_from_text(value, date_order)
-    raise ValueError(f"{_show(value)} is not a date")
+    raise Unreadable("not_date", value)
 
 
 _CLOCK = re.compile(r"[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?")

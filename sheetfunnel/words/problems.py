@@ -204,6 +204,16 @@ PROBLEMS: dict[str, dict[str, str]] = {
                              "remove it from Settings model_fields.",
         # what the engine reads (engine/evaluate.py)
         "activity.date": "{reason} (the activity's date is ignored).",
+        # a reader's reason for a cell it cannot read
+        "reason.not_number": "{value} is not a number",
+        "reason.not_amount": "{value} is not a number or amount",
+        "reason.too_big": "{value} is not a number a spreadsheet can hold",
+        "reason.not_real_date": "{value} is not a real date",
+        "reason.date_range": "{value} is not a date from {first} to {last}",
+        "reason.ambiguous_date": "{value} could be day/month or month/day; set date_order (dmy "
+                                 "or mdy) in Settings or type the date as YYYY-MM-DD",
+        "reason.not_date_try": "{value} is not a date (try YYYY-MM-DD)",
+        "reason.not_date": "{value} is not a date",
         # Google's cell limit (workbook/base.py)
         "cell_limit.where": "spreadsheet",
         "cell_limit": "After this run the spreadsheet has {cells} cells, {share} of Google's "
@@ -391,6 +401,15 @@ PROBLEMS: dict[str, dict[str, str]] = {
                              "请在销售过程中更早填写，或把它从设置表的 model_fields 中删除。",
         # 引擎读取的列（engine/evaluate.py）
         "activity.date": "无法识别 {reason}（这条活动的日期被忽略）。",
+        "reason.not_number": "{value} 不是数字",
+        "reason.not_amount": "{value} 不是数字或金额",
+        "reason.too_big": "{value} 不是表格能存放的数字",
+        "reason.not_real_date": "{value} 不是真实存在的日期",
+        "reason.date_range": "{value} 不是 {first} 年到 {last} 年之间的日期",
+        "reason.ambiguous_date": "{value} 既可以读作日/月也可以读作月/日；请在设置表中设置 "
+                                 "date_order（dmy 或 mdy），或把日期写成 YYYY-MM-DD",
+        "reason.not_date_try": "{value} 不是日期（请写成 YYYY-MM-DD）",
+        "reason.not_date": "{value} 不是日期",
         # Google 的单元格上限（workbook/base.py）
         "cell_limit.where": "表格",
         "cell_limit": "本次运行后表格共有 {cells} 个单元格，达到 Google 上限 {limit} 的 "
