@@ -58,8 +58,8 @@ def _canonical(value: Cell) -> str:
     return str(value)
 
 
-#: the cell types whose equal values have one text but for True == 1 and False == 0 (only
-#: where a 0 or 1 is among the values are the cells' types looked at)
+#: the cell types among which equal values have one text: True == 1 and False == 0, but
+#: their texts differ (where a 0 or a 1 is among the values, the cells' types are looked at)
 _PLAIN = frozenset((str, int, float, dt.date, dt.datetime, type(None)))
 
 
@@ -108,9 +108,9 @@ def _lines(rows: Iterable[Iterable[str]]) -> list[str]:
 
 
 class Region:
-    """What of one tab the digest covers: ``columns`` (1-based) or, when None, every cell
-    (``headed``: and the columns whose header, row 1, the writes set); ``skip`` cells
-    (row, col) are left out."""
+    """What of one tab the digest covers: ``columns`` (1-based; ``headed``: and those whose
+    header, in row 1, the writes set) or, when None, every cell; ``skip`` cells (row, col) are
+    left out."""
 
     def __init__(self, tab: str, columns: tuple[int, ...] | None = None,
                  skip: frozenset[tuple[int, int]] = frozenset(), headed: bool = False) -> None:
@@ -143,8 +143,9 @@ _UNSET = object()
 
 
 class _Written:
-    """The columns of a tab that writes change, each as a list of its cells from row 1 (as
-    long as the rows read or the last row written): a tab's writes come column by column."""
+    """The columns of a tab that writes change, each a list of its cells from row 1 (as long
+    as the rows read or the last row written). A plan writes a tab column by column: a
+    column's writes are set in one loop, and no row is copied."""
 
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
