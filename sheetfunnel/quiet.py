@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import groupby
-from operator import attrgetter
+from itertools import chain, groupby, repeat
+from operator import itemgetter
 
 import pandas as pd
 
@@ -58,96 +58,159 @@ def _canonical(value: Cell) -> str:
     return str(value)
 
 
-def _lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
-    known: dict[Cell, str] = {}  # cells repeat: each distinct one made text once
+#: the cell types among which equal values have one text: True == 1 and False == 0, but
+#: their texts differ (where a 0 or a 1 is among the values, the cells' types are looked at)
+_PLAIN = frozenset((str, int, float, dt.date, dt.datetime, type(None)))
 
-    def text(value: Cell) -> str:
-        if isinstance(value, str):
-            return value if value.isascii() and value.isprintable() and value.strip() \
-                else known.setdefault(value, _canonical(value))
-        kind = type(value)
-        if value is None:
-            return ""
-        if kind is int or kind is float or kind is dt.date or kind is dt.datetime:
-            found = known.get(value)
-            if found is None:
-                found = known[value] = _canonical(value)
-            return found
-        return _canonical(value)  # True is not 1 here
 
-    get = known.get
-    lines = ["\x1f".join([  # the usual cells without a call: text as itself, a known number
-        v if v.__class__ is str and v.isascii() and v.isprintable() and v.strip()
-        else "" if v is None else v.__class__ is not bool and get(v) or text(v)
-        for v in row]).rstrip("\x1f") for row in rows]
+def _text(value: Cell) -> str:
+    """A cell's text in the digest: the usual text as itself, else its canonical text."""
+    if value.__class__ is str and value.isascii() and value.isprintable() and value.strip():
+        return value
+    return "" if value is None else _canonical(value)
+
+
+class _Texts(dict[Cell, str]):
+    """Cells' texts by value, each made once (cells repeat)."""
+
+    def __missing__(self, value: Cell) -> str:
+        text = self[value] = _text(value)
+        return text
+
+    def mixed(self, cells: Iterable[Cell]) -> bool:
+        """Whether the ``cells`` looked up may have equal values of different texts."""
+        return (0 in self or 1 in self) and not set(map(type, cells)) <= _PLAIN
+
+
+def _column_texts(cells: Sequence[Cell]) -> list[str]:
+    """Each cell's text: looked up by value, or one by one where equal values may differ."""
+    known = _Texts()
+    texts = list(map(known.__getitem__, cells))
+    return list(map(_text, cells)) if known.mixed(cells) else texts
+
+
+def _row_lines(rows: Sequence[Sequence[Cell]]) -> list[str]:
+    """The lines of ``rows``, their texts looked up by value (or one by one where equal
+    values may differ)."""
+    known = _Texts()
+    lines = _lines(map(map, repeat(known.__getitem__), rows))
+    return _lines(map(map, repeat(_text), rows)) \
+        if known.mixed(chain.from_iterable(rows)) else lines
+
+
+def _lines(rows: Iterable[Iterable[str]]) -> list[str]:
+    """A line for each row of texts, without the blanks that end a line or the lines that end
+    the region."""
+    lines = list(map(str.rstrip, map("\x1f".join, rows), repeat("\x1f")))
     while lines and not lines[-1]:
         lines.pop()
     return lines
 
 
 class Region:
-    """What of one tab the digest covers: ``columns`` (1-based) or, when None, every cell;
-    ``skip`` cells (row, col) are left out."""
+    """What of one tab the digest covers: ``columns`` (1-based; ``headed``: and those whose
+    header, in row 1, the writes set) or, when None, every cell; ``skip`` cells (row, col) are
+    left out."""
 
     def __init__(self, tab: str, columns: tuple[int, ...] | None = None,
-                 skip: frozenset[tuple[int, int]] = frozenset()) -> None:
-        self.tab, self.columns, self.skip = tab, columns, skip
+                 skip: frozenset[tuple[int, int]] = frozenset(), headed: bool = False) -> None:
+        self.tab, self.columns, self.skip, self.headed = tab, columns, skip, headed
 
 
 def owned_digest(regions: Sequence[Region], grids: Mapping[str, Grid | None],
-                 writes: Iterable[CellWrite] = ()) -> str:
+                 writes: Iterable[CellWrite] = (), whole: Collection[str] = ()) -> str:
     """A digest of ``regions`` of ``grids`` with ``writes`` applied over them: what the cells
-    hold after a plan is applied, or (no writes) what a run read. (A tab a plan writes whole
-    is best given as its grid: the tab holds that after the plan, without its writes.)"""
-    by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
-    for tab, group in groupby(writes, key=attrgetter("tab")):  # a tab's writes come together
-        found = list(group)
-        by_tab.setdefault(tab, {}).update(zip(zip(map(attrgetter("row"), found),
-                                                  map(attrgetter("col"), found), strict=True),
-                                              map(attrgetter("value"), found), strict=True))
+    hold after a plan is applied, or (no writes) what a run read. The writes to the ``whole``
+    tabs are left out: a tab a plan writes whole is given as its grid, which it holds after
+    the plan."""
+    written: dict[str, _Written] = {}
+    for tab, group in groupby(writes, key=itemgetter(0)):  # a tab's writes come together
+        if tab not in whole:
+            written.setdefault(tab, _Written(grids.get(tab) or [])).apply(group)
     digest = hashlib.sha256()
     for region in regions:
-        grid = grids.get(region.tab)
-        over = by_tab.get(region.tab, {})
-        if grid is None and not over:
+        grid, changed = grids.get(region.tab), written.get(region.tab)
+        if grid is None and changed is None:
             digest.update(b"\x1dmissing\x1d")
             continue
-        rows = _overlaid(grid or [], over, region.skip)
-        columns = region.columns
-        if columns is not None:
-            first, last = columns[0] - 1 if columns else 0, columns[-1] if columns else 0
-            if columns == tuple(range(first + 1, last + 1)):  # a slice keeps their order
-                rows = [line[first:last] for line in rows]
-            else:
-                rows = [[line[c - 1] if c <= len(line) else None for c in columns]
-                        for line in rows]
-        digest.update("\x1e".join([region.tab, *_lines(rows)]).encode("utf-8") + b"\x1d")
+        lines = _region_lines(grid or [], changed, region)
+        digest.update("\x1e".join([region.tab, *lines]).encode("utf-8") + b"\x1d")
     return digest.hexdigest()[:32]
 
 
-def _overlaid(grid: Grid, over: Mapping[tuple[int, int], Cell],
-              skip: frozenset[tuple[int, int]]) -> Sequence[Sequence[Cell]]:
-    """``grid`` with ``over`` written and the ``skip`` cells blank; only the rows touched are
-    copied."""
-    if not over and not skip:
+#: the place of row 1 in a column while its writes are set: whether one of them was a header
+_UNSET = object()
+
+
+class _Written:
+    """The columns of a tab that writes change, each a list of its cells from row 1 (as long
+    as the rows read or the last row written). A plan writes a tab column by column: a
+    column's writes are set in one loop, and no row is copied."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+        self.width, self.shortest = max(map(len, grid), default=0), min(map(len, grid),
+                                                                         default=0)
+        self.columns: dict[int, list[Cell]] = {}
+        self.headed: set[int] = set()  # the columns whose row 1 was written
+
+    def column(self, col: int) -> list[Cell]:
+        """Column ``col`` as read (a row that ends before it is blank there)."""
+        if col > self.width:
+            return [None] * len(self.grid)
+        if col <= self.shortest:
+            return list(map(itemgetter(col - 1), self.grid))
+        return [line[col - 1] if len(line) >= col else None for line in self.grid]
+
+    def apply(self, writes: Iterable[CellWrite]) -> None:
+        for col, cells in groupby(writes, key=itemgetter(2)):
+            column = self.columns.get(col)
+            if column is None:
+                column = self.columns[col] = self.column(col) or [None]
+            first, column[0] = column[0], _UNSET  # type: ignore[call-overload]
+            for _, row, _, value in cells:
+                try:
+                    column[row - 1] = value
+                except IndexError:  # a row past the end
+                    column.extend([None] * (row - len(column)))
+                    column[row - 1] = value
+            if column[0] is _UNSET:
+                column[0] = first
+            else:
+                self.headed.add(col)
+
+
+def _region_lines(grid: Grid, written: _Written | None, region: Region) -> list[str]:
+    """The region's lines: of its part of the rows read or, when writes or skipped cells
+    change them, of its columns."""
+    if written is None and not region.skip:
+        return _row_lines(_within(grid, region.columns))
+    written = written or _Written(grid)
+    changed = written.columns
+    numbers = region.columns
+    if numbers is None:
+        numbers = tuple(range(1, max([written.width, *changed]) + 1))
+    elif region.headed:
+        numbers = tuple(sorted({*numbers, *written.headed}))
+    columns = [changed[col].copy() if col in changed else written.column(col)
+               for col in numbers]  # copies: a column of writes is the tab's
+    for row, col in region.skip:
+        if col in numbers and row <= len(column := columns[numbers.index(col)]):
+            column[row - 1] = None
+    height = max(map(len, columns), default=0)
+    for column in columns:
+        column.extend([None] * (height - len(column)))
+    return _lines(zip(*map(_column_texts, columns), strict=True))
+
+
+def _within(grid: Grid, columns: tuple[int, ...] | None) -> Sequence[Sequence[Cell]]:
+    """Each row's cells of ``columns`` (None: all of them); a row may end early."""
+    if columns is None:
         return grid
-    rows: list[Sequence[Cell]] = list(grid)
-    copies: dict[int, list[Cell]] = {}
-    for (row, col), value in [*over.items(), *((cell, None) for cell in skip)]:
-        if row > len(rows):
-            if value is None:  # a blank past the end changes no line
-                continue
-            rows.extend([] for _ in range(row - len(rows)))
-        line = copies.get(row)
-        if line is None:
-            line = copies[row] = list(rows[row - 1])
-            rows[row - 1] = line
-        if len(line) < col:
-            if value is None:
-                continue
-            line.extend([None] * (col - len(line)))
-        line[col - 1] = value
-    return rows
+    first, last = (columns[0] - 1, columns[-1]) if columns else (0, 0)
+    if columns == tuple(range(first + 1, last + 1)):  # a slice keeps their order
+        return list(map(itemgetter(slice(first, last)), grid))
+    return [[line[c - 1] if c <= len(line) else None for c in columns] for line in grid]
 
 
 def holds_until(deals: pd.DataFrame, response_hours: float, moment: dt.datetime

@@ -348,8 +348,8 @@ def _joins_sentence(outcome: Outcome, model: WorkbookModel) -> str | None:
     return dataclasses.replace(model, joins=outcome.evaluation.joins).join_sentence
 
 
-def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region]:
-    """The cells the worker owns: its columns of Opportunities (with those whose header the
+def _regions(inputs: Inputs) -> list[quiet.Region]:
+    """The cells the worker owns: its columns of Opportunities (with those whose header a
     plan adds), the Customers tab (its own columns and the data beside them, which the data
     fingerprint leaves out), its tabs, and the state tab but for the lease and the key."""
     model = inputs.model
@@ -360,9 +360,7 @@ def _regions(inputs: Inputs, plan: WritePlan | None = None) -> list[quiet.Region
     columns = {opportunities.table.columns[header] for role, header in
                opportunities.roles.items()
                if role in owned_roles and header in opportunities.table.columns}
-    columns.update(write.col for write in (plan.cells if plan else ())
-                   if write.tab == title and write.row == 1)
-    regions.append(quiet.Region(title, tuple(sorted(columns))))
+    regions.append(quiet.Region(title, tuple(sorted(columns)), headed=True))
     if model.customers is not None:
         regions.append(quiet.Region(model.customers.table.tab))
     for role, tab in inputs.owned.items():
@@ -414,8 +412,8 @@ def _with_key(inputs: Inputs, config: Config, outcome: Outcome, plan: WritePlan,
               moment: dt.datetime, config_digest: str) -> WritePlan:
     """``plan`` and the key a next run compares with (quiet.py), written when it differs."""
     whole = dict(plan.whole_tabs)  # a tab written whole holds its grid after the plan
-    owned = quiet.owned_digest(_regions(inputs, plan), {**inputs.snapshot.tabs, **whole},
-                               [write for write in plan.cells if write.tab not in whole])
+    owned = quiet.owned_digest(_regions(inputs), {**inputs.snapshot.tabs, **whole},
+                               plan.cells, whole=whole.keys())
     kept = quiet.Kept(dict(outcome.evaluation.counts), dict(outcome.summary.flag_totals),
                       _joins_sentence(outcome, inputs.model), outcome.summary.header.problems)
     if quiet.still_quiet(_key_read(inputs), moment=moment, code=_code_digest(),

@@ -167,10 +167,10 @@ def test_the_key_digests_a_tab_written_whole_by_its_grid_as_by_the_writes(pair):
     whole = dict(plan.whole_tabs)
     assert {"Summary", "Attention"} <= set(whole)
     assert any(w.tab == "Attention" for w in plan.cells)
-    regions = runner._regions(inputs, plan)
+    regions = runner._regions(inputs)
     by_writes = quiet.owned_digest(regions, inputs.snapshot.tabs, plan.cells)
-    by_grids = quiet.owned_digest(regions, {**inputs.snapshot.tabs, **whole},
-                                  [w for w in plan.cells if w.tab not in whole])
+    by_grids = quiet.owned_digest(regions, {**inputs.snapshot.tabs, **whole}, plan.cells,
+                                  whole=whole.keys())
     assert by_grids == by_writes
     assert by_writes != quiet.owned_digest(regions, inputs.snapshot.tabs)
 
