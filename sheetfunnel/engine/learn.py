@@ -176,9 +176,14 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
     The average is the mean of the field's values' weights, each value counted once, which
     the fit holds at zero (the penalised optimum makes a field's weights sum to zero); a
     mean weighted by the closed deals would move with every deal that closes or reopens and
-    turn the points of deals nobody touched.
+    turn the points of deals nobody touched. Deals with the same values have the same
+    reasons: each distinct row of codes is worked out once and its reasons shared.
     """
-    logit = model.logit(open_codes)
+    if not features:
+        return {}
+    found = winmodel.patterns(np.asarray(open_codes))
+    distinct = found.rows
+    logit = model.logit(distinct)
     chance = 1 / (1 + np.exp(-logit))
     padded = np.append(model.columns, 0.0)
     shifts: list[np.ndarray] = []
@@ -190,32 +195,30 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
         local = feature.codes[closed]
         seen = np.bincount(local[local >= 0], minlength=size)
         wins = np.bincount(local[(local >= 0) & won[closed]], minlength=size)
-        column = np.asarray(open_codes)[:, number]
+        column = distinct[:, number]
         effect = np.where(column >= 0, padded[column], 0.0)
         shifts.append(chance - 1 / (1 + np.exp(-(logit - effect))))
         evidence.append((seen.tolist(), wins.tolist()))
         offsets.append(offset)
         offset += size
-    if not shifts:
-        return {}
     points = np.column_stack(shifts)
     order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :SHOWN_FACTORS]
     top = np.take_along_axis(points, order, axis=1)
     # the largest first, so the reasons shown are each row's first ones of LEAST_POINTS or more
     shown = (np.abs(top) >= LEAST_POINTS).sum(axis=1).tolist()
-    levels = (np.take_along_axis(np.asarray(open_codes), order, axis=1)
-              - np.asarray(offsets)[order]).tolist()
-    made: dict[int, tuple[Factor, ...]] = {}
-    for row, count, fields, level, moved in zip(rows.tolist(), shown, order.tolist(), levels,
-                                                top.tolist(), strict=True):
-        found = []
+    levels = (np.take_along_axis(distinct, order, axis=1) - np.asarray(offsets)[order]).tolist()
+    reasons: list[tuple[Factor, ...]] = []
+    for count, fields, level, moved in zip(shown, order.tolist(), levels, top.tolist(),
+                                           strict=True):
+        made = []
         for k in range(count):
             feature = features[fields[k]]
             seen, wins = evidence[fields[k]]
-            found.append(Factor(feature.name, feature.labels[level[k]], feature.numeric,
-                                moved[k], wins[level[k]], seen[level[k]]))
-        made[int(row)] = tuple(found)
-    return made
+            made.append(Factor(feature.name, feature.labels[level[k]], feature.numeric,
+                               moved[k], wins[level[k]], seen[level[k]]))
+        reasons.append(tuple(made))
+    return dict(zip(rows.tolist(), map(reasons.__getitem__, found.of_row.tolist()),
+                    strict=True))
 
 
 # -- the features ---------------------------------------------------------------------------
