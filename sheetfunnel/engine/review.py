@@ -134,26 +134,26 @@ def week_start(day: dt.date, first_weekday: int) -> dt.date:
 
 def weekly_review(evaluation: Evaluation, config: Config, *,
                   history_since: dt.date | None,
-                  weighted_by_day: pd.Series | None = None) -> Review:
+                  weighted_by_day: pd.Series | None = None,
+                  finished: pd.DataFrame | None = None) -> Review:
     """The review as of ``evaluation.as_of``; ``history_since``: History's first record;
-    ``weighted_by_day``: the weighted pipeline each snapshot in History recorded (by day)."""
+    ``weighted_by_day``: the weighted pipeline each snapshot in History recorded (by day);
+    ``finished``: the stage entries' ``stays`` when the caller has them already."""
     as_of = evaluation.as_of
     this_week = week_start(as_of, config.settings.week_start)
     starts = [this_week - dt.timedelta(weeks=WEEKS - 1 - k) for k in range(WEEKS)]
     deals, entries = evaluation.deals, evaluation.stage_entries
-    kinds = np.array([s.kind for s in config.stages] + ["unknown"], dtype=object)
-    entry_kind = kinds[entries["stage_index"].to_numpy()] if len(entries) else np.array([])
     open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
     later_open = set(open_positions[1:])
     advanced_days = entries["entered"][entries["stage_index"].isin(later_open).to_numpy()]
-    closed = _closed_days(deals, entries, entry_kind)
-    finished = stays(entries, config)
+    closed = _closed_days(deals, entries, config)
+    finished = stays(entries, config) if finished is None else finished
     stale = _stale_days(finished, deals, entries, config, as_of)
-    by_day = entries.sort_values(["entered", "stage_index"])  # for _weighted_at, sorted once
+    by_day = _by_day(entries)
     created, advanced = _days(deals["created"]), _days(advanced_days)
     stale_on, closed_on, amounts = _days(stale), _days(closed["day"]), closed["amount"]
-    closed_won, closed_lost = (closed["kind"] == "won").to_numpy(), \
-        (closed["kind"] == "lost").to_numpy()
+    closed_kind = closed["kind"].to_numpy(dtype=object)
+    closed_won, closed_lost = closed_kind == "won", closed_kind == "lost"
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
@@ -193,12 +193,13 @@ def _inside(days: np.ndarray, start: dt.date, end: dt.date) -> np.ndarray:
     return (days >= np.datetime64(start, "ns")) & (days <= np.datetime64(end, "ns"))
 
 
-def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndarray
-                 ) -> pd.DataFrame:
+def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Won and lost deals with the day they closed (Close Date, else their entry into the
     won or lost stage) and their amount."""
-    closed = deals[deals["kind"].isin(["won", "lost"])]
-    entered = entries[np.isin(entry_kind, ["won", "lost"])] if len(entries) else entries
+    kind = deals["kind"].to_numpy(dtype=object)
+    closed = deals.loc[(kind == "won") | (kind == "lost"), ["kind", "closed_on", "amount"]]
+    closing = np.array([s.kind in ("won", "lost") for s in config.stages] + [False])
+    entered = entries[closing[entries["stage_index"].to_numpy()]] if len(entries) else entries
     entered_by_deal = entered.groupby("deal")["entered"].max()
     entered_day = pd.to_datetime(entered_by_deal.reindex(closed.index))
     day = pd.to_datetime(closed["closed_on"]).fillna(entered_day)
@@ -216,10 +217,11 @@ def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFra
     is_open = np.array([s.kind == "open" for s in config.stages] + [False])
     ended = finished.assign(entered=finished["left"]
                             - pd.to_timedelta(finished["days"], unit="D"))
-    current = entries.merge(pd.DataFrame({"deal": deals.index[deals["kind"] == "open"],
-                                          "stage_index": deals["stage_index"][
-                                              deals["kind"] == "open"].to_numpy()}),
-                            on=["deal", "stage_index"])
+    # each open deal's entry into the stage it is in
+    now_in = np.where(deals["kind"].to_numpy(dtype=object) == "open",
+                      deals["stage_index"].to_numpy(), -2)
+    at = deals.index.get_indexer(entries["deal"].to_numpy())
+    current = entries[np.append(now_in, -2)[at] == entries["stage_index"].to_numpy()]
     current = current.assign(left=pd.NaT)
     every = pd.concat([ended[["stage_index", "entered", "left"]],
                        current[["stage_index", "entered", "left"]]], ignore_index=True)
@@ -230,23 +232,31 @@ def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFra
     return stale[keep]
 
 
+def _by_day(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stage entries' days, deals and stages, sorted by day entered and stage, for
+    ``_weighted_at`` (sorted once for every week)."""
+    entered = entries["entered"].to_numpy("datetime64[ns]")
+    stage = entries["stage_index"].to_numpy()
+    order = np.lexsort((stage, entered.view("int64")))
+    return entered[order], entries["deal"].to_numpy()[order], stage[order]
+
+
 def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFrame,
-                 entries: pd.DataFrame, closed: pd.DataFrame, config: Config,
-                 by_day: pd.Series | None) -> tuple[float, bool]:
+                 entries: tuple[np.ndarray, np.ndarray, np.ndarray], closed: pd.DataFrame,
+                 config: Config, by_day: pd.Series | None) -> tuple[float, bool]:
     """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
-    last snapshot, else rebuilt from dates (estimated: True; ``entries`` sorted by day
-    entered and stage)."""
+    last snapshot, else rebuilt from dates (estimated: True; ``entries``: ``_by_day``)."""
     if day == as_of:
         return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
     if by_day is not None:
         known = by_day[[start <= d <= day for d in by_day.index]].dropna()
         if len(known):
             return float(known[max(known.index)]), False
-    upto = np.searchsorted(entries["entered"].to_numpy("datetime64[ns]"),
-                           np.datetime64(pd.Timestamp(day), "ns"), side="right")
+    entered, deal, stage = entries
+    upto = np.searchsorted(entered, np.datetime64(pd.Timestamp(day), "ns"), side="right")
     # each deal's last entry by then: its first in reverse order
-    rows, first = np.unique(entries["deal"].to_numpy()[:upto][::-1], return_index=True)
-    last = entries["stage_index"].to_numpy()[:upto][::-1][first]
+    rows, first = np.unique(deal[:upto][::-1], return_index=True)
+    last = stage[:upto][::-1][first]
     probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
                            + [0.0])
     ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
@@ -259,19 +269,26 @@ def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
            starts: list[dt.date], entries: pd.DataFrame, as_of: dt.date) -> tuple[Step, ...]:
     won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
     targets = open_positions[1:] + ([won] if won is not None else [])
+    stage, to = finished["stage_index"].to_numpy(), finished["to"].to_numpy()
+    week = _week_of(finished["left"].to_numpy("datetime64[ns]"), starts)
     found = []
     for source, target in zip(open_positions, targets, strict=False):
-        left = finished[finished["stage_index"] == source]
-        exits, advanced = [], []
-        for start in starts:
-            week = left[_within(left["left"], start, start + dt.timedelta(days=6))]
-            exits.append(len(week))
-            advanced.append(int((week["to"] == target).sum()))
+        left = (stage == source) & (week >= 0)
+        exits = np.bincount(week[left], minlength=len(starts)).tolist()
+        advanced = np.bincount(week[left & (to == target)], minlength=len(starts)).tolist()
         onward = {i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"}
         entered, reached = _step_cohorts(entries, source, onward, starts, as_of)
         found.append(Step(config.stages[source].name, config.stages[target].name,
                           tuple(exits), tuple(advanced), entered, reached))
     return tuple(found)
+
+
+def _week_of(days: np.ndarray, starts: list[dt.date]) -> np.ndarray:
+    """The week (position in ``starts``) of each day, -1 for a day in none of them."""
+    week = np.full(len(days), -1, dtype=np.int64)
+    for k, start in enumerate(starts):
+        week[_inside(days, start, start + dt.timedelta(days=6))] = k
+    return week
 
 
 Counts = tuple[int | None, ...]
@@ -282,22 +299,23 @@ def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
     """Per week: deals that entered ``source`` in it, and those that entered the step's
     target or a stage past it (``onward``, lost left out: they went through the target)
     within COHORT_DAYS of entering ``source``; None for weeks less than COHORT_DAYS old."""
-    into = entries[entries["stage_index"] == source].set_index("deal")["entered"]
-    later_entries = entries[entries["stage_index"].isin(onward)]
-    first_onward = later_entries.groupby("deal")["entered"].min()
+    stage = entries["stage_index"].to_numpy()
+    into = entries[stage == source]
+    first_onward = entries[np.isin(stage, list(onward))].groupby("deal")["entered"].min()
+    day = into["entered"].to_numpy("datetime64[ns]")
+    later = first_onward.reindex(into["deal"].to_numpy()).to_numpy("datetime64[ns]")
+    went = (later >= day) & (later - day <= np.timedelta64(COHORT_DAYS, "D"))
+    week = _week_of(day, starts)
     entered: list[int | None] = []
     reached: list[int | None] = []
-    for start in starts:
-        end = start + dt.timedelta(days=6)
-        if (as_of - end).days < COHORT_DAYS:
+    for k, start in enumerate(starts):
+        if (as_of - (start + dt.timedelta(days=6))).days < COHORT_DAYS:
             entered.append(None)
             reached.append(None)
             continue
-        members = into[_within(into, start, end)]
-        later = first_onward.reindex(members.index)
-        went = (later >= members) & (later - members <= pd.Timedelta(days=COHORT_DAYS))
-        entered.append(len(members))
-        reached.append(int(went.sum()))
+        members = week == k
+        entered.append(int(members.sum()))
+        reached.append(int(went[members].sum()))
     return tuple(entered), tuple(reached)
 
 
@@ -337,21 +355,23 @@ def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config)
     """Per deal (sheet row): the furthest open stage index it reached (won deals: all of them;
     -1 when none is known)."""
     open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
-    open_entries = entries[entries["stage_index"].isin(open_positions)]
-    furthest = open_entries.groupby("deal")["stage_index"].max()
-    current = deals["stage_index"].where(deals["kind"] == "open", -1)
-    reached = pd.concat([furthest, current], axis=1).max(axis=1).reindex(deals.index)
-    reached = reached.fillna(-1).astype("int64")
+    kind = deals["kind"].to_numpy(dtype=object)
+    reached = np.where(kind == "open", deals["stage_index"].to_numpy(), -1).astype("int64")
+    stage = entries["stage_index"].to_numpy()
+    at = deals.index.get_indexer(entries["deal"].to_numpy())
+    dated = (at >= 0) & np.isin(stage, open_positions)
+    np.maximum.at(reached, at[dated], stage[dated])
     last = open_positions[-1] if open_positions else -1
-    return reached.where(deals["kind"] != "won", last)
+    return pd.Series(np.where(kind == "won", last, reached), index=deals.index)
 
 
 def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
              open_positions: list[int], as_of: dt.date) -> tuple[Cohort, ...]:
     reached = furthest_reached(deals, entries, config).to_numpy()
-    won = (deals["kind"] == "won").to_numpy()
-    created = pd.to_datetime(deals["created"])
-    months = (created.dt.year * 12 + created.dt.month - 1).to_numpy()  # NaN when undated
+    won = deals["kind"].to_numpy(dtype=object) == "won"
+    created = pd.to_datetime(deals["created"]).to_numpy("datetime64[M]")
+    # months since year 0 (-1 when undated)
+    months = np.where(np.isnat(created), -1, created.view("int64") + 1970 * 12)
     first = pd.Timestamp(as_of).to_period("M") - (COHORT_MONTHS - 1)
     found = []
     for k in range(COHORT_MONTHS):
