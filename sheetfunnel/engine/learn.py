@@ -363,7 +363,7 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
     """The evaluation with the model's chance of each open deal (``model_win_probability``),
     its reasons (``model_factors``), and the win probability Settings ``win_probability``
     asks for (the stage's while the model is not trusted)."""
-    deals = evaluation.deals.copy()
+    deals = evaluation.deals.copy(deep=False)  # copy-on-write: the columns set here are new
     chance = learned.chance.reindex(deals.index)
     deals["model_win_probability"] = chance
     deals["model_factors"] = pd.Series(_factor_texts(learned.factors, deals.index, lang),
@@ -380,9 +380,11 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
 
 
 def _factor_texts(factors: dict[int, tuple[Factor, ...]], index: pd.Index, lang: str
-                  ) -> list[tuple[str, ...]]:
-    """Each row's reasons as the Why cell words them (none for a row without); reasons that
-    read the same (same value, same whole points) are worded once."""
+                  ) -> np.ndarray:
+    """Each row's reasons as the Why cell words them (none for a row without), an object
+    array aligned to ``index``; reasons that read the same (same value, same whole points)
+    are worded once, and so are the reasons rows share (``_factors`` gives deals with the
+    same values one tuple)."""
     said: dict[tuple[object, ...], str] = {}
 
     def text(f: Factor) -> str:
@@ -393,13 +395,23 @@ def _factor_texts(factors: dict[int, tuple[Factor, ...]], index: pd.Index, lang:
                                             f.deals, lang)
         return found
 
-    texts: list[tuple[str, ...]] = [()] * len(index)
+    worded: list[tuple[str, ...]] = [()]
+    code_of: dict[int, int] = {}  # a tuple of reasons (by identity) -> its place in worded
+    of_row = []
+    for row_factors in factors.values():
+        code = code_of.get(id(row_factors))
+        if code is None:
+            code = code_of[id(row_factors)] = len(worded)
+            worded.append(tuple(map(text, row_factors)))
+        of_row.append(code)
+    codes = np.zeros(len(index), dtype=np.int64)
     if factors:
         at = index.get_indexer(list(factors))
-        for position, row_factors in zip(at.tolist(), factors.values(), strict=True):
-            if position >= 0:
-                texts[position] = tuple(map(text, row_factors))
-    return texts
+        codes[at[at >= 0]] = np.array(of_row, dtype=np.int64)[at >= 0]
+    table = np.empty(len(worded), dtype=object)
+    for code, words in enumerate(worded):
+        table[code] = words
+    return table[codes]
 
 
 def model_in_use(learned: Learned, config: Config) -> bool:
