@@ -75,13 +75,10 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
         weighted_open=frame["weighted_amount"].where(is_open, 0.0).fillna(0.0),
         followed=followed, on_time=followed & ~overdue,
     )
-    grouped = frame.groupby("owner", sort=True)
-    table = pd.DataFrame({
-        "open": grouped["is_open"].sum(), "won": grouped["is_won"].sum(),
-        "lost": grouped["is_lost"].sum(), "won_amount": grouped["won_amount"].sum(),
-        "weighted_open": grouped["weighted_open"].sum(), "on_time": grouped["on_time"].sum(),
-        "followed": grouped["followed"].sum(),
-    }).reset_index()
+    summed = {"is_open": "open", "is_won": "won", "is_lost": "lost", "won_amount": "won_amount",
+              "weighted_open": "weighted_open", "on_time": "on_time", "followed": "followed"}
+    table = frame.groupby("owner", sort=True)[list(summed)].sum().rename(
+        columns=summed).reset_index()
     table["win_rate"] = [rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
                                                             strict=True)]
     table["follow_ups_on_time"] = [rate(t, o) if f else None for t, o, f in zip(
@@ -121,7 +118,7 @@ def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
     if flags.empty:
         return pd.DataFrame(columns=["owner", "total"])
     frame = flags.assign(owner=_label(flags["owner"]))
-    table = pd.crosstab(frame["owner"], frame["code"])
+    table = frame.groupby(["owner", "code"], sort=True).size().unstack("code", fill_value=0)
     codes = [c for c in FLAG_CODES if c in table.columns]
     table = table[codes]
     table["total"] = table.sum(axis=1)

@@ -19,7 +19,9 @@ current stage, or the deal went straight on to the next stage or to lost).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -149,7 +151,7 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
     closed = _closed_days(deals, entries, config)
     finished = stays(entries, config) if finished is None else finished
     stale = _stale_days(finished, deals, entries, config, as_of)
-    by_day = _by_day(entries)
+    by_deal = cache(lambda: _by_deal(entries))  # sorted once, if a week is rebuilt from dates
     created, advanced = _days(deals["created"]), _days(advanced_days)
     stale_on, closed_on, amounts = _days(stale), _days(closed["day"]), closed["amount"]
     closed_kind = closed["kind"].to_numpy(dtype=object)
@@ -160,7 +162,7 @@ def weekly_review(evaluation: Evaluation, config: Config, *,
         won = closed_won & _inside(closed_on, start, end)
         lost = closed_lost & _inside(closed_on, start, end)
         weighted, estimated_weighted = _weighted_at(
-            start, min(end, as_of), as_of, deals, by_day, closed, config, weighted_by_day)
+            start, min(end, as_of), as_of, deals, by_deal, closed, config, weighted_by_day)
         weeks.append(Week(
             start, int(_inside(created, start, end).sum()),
             int(_inside(advanced, start, end).sum()), int(won.sum()),
@@ -232,31 +234,40 @@ def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFra
     return stale[keep]
 
 
-def _by_day(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The stage entries' days, deals and stages, sorted by day entered and stage, for
-    ``_weighted_at`` (sorted once for every week)."""
+Sorted = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _by_deal(entries: pd.DataFrame) -> Sorted:
+    """The stage entries sorted by deal, day entered and stage, for ``_weighted_at`` (sorted
+    once for every week): their days, deals, stages and whether the next entry is the same
+    deal's."""
     entered = entries["entered"].to_numpy("datetime64[ns]")
-    stage = entries["stage_index"].to_numpy()
-    order = np.lexsort((stage, entered.view("int64")))
-    return entered[order], entries["deal"].to_numpy()[order], stage[order]
+    deal, stage = entries["deal"].to_numpy(), entries["stage_index"].to_numpy()
+    order = np.lexsort((stage, entered.view("int64"), deal))
+    deal = deal[order]
+    same = np.zeros(len(deal), dtype=bool)
+    same[:-1] = deal[1:] == deal[:-1]
+    return entered[order], deal, stage[order], same
 
 
 def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFrame,
-                 entries: tuple[np.ndarray, np.ndarray, np.ndarray], closed: pd.DataFrame,
-                 config: Config, by_day: pd.Series | None) -> tuple[float, bool]:
+                 entries: Callable[[], Sorted], closed: pd.DataFrame, config: Config,
+                 by_day: pd.Series | None) -> tuple[float, bool]:
     """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
-    last snapshot, else rebuilt from dates (estimated: True; ``entries``: ``_by_day``)."""
+    last snapshot, else rebuilt from dates (estimated: True; ``entries``: ``_by_deal``'s)."""
     if day == as_of:
         return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
     if by_day is not None:
         known = by_day[[start <= d <= day for d in by_day.index]].dropna()
         if len(known):
             return float(known[max(known.index)]), False
-    entered, deal, stage = entries
-    upto = np.searchsorted(entered, np.datetime64(pd.Timestamp(day), "ns"), side="right")
-    # each deal's last entry by then: its first in reverse order
-    rows, first = np.unique(deal[:upto][::-1], return_index=True)
-    last = stage[:upto][::-1][first]
+    entered, deal, stage, same = entries()
+    known = entered <= np.datetime64(pd.Timestamp(day), "ns")
+    # each deal's last entry by then: the next entry is another deal's, or a later one
+    later = np.zeros(len(known), dtype=bool)
+    later[:-1] = same[:-1] & known[1:]
+    latest = known & ~later
+    rows, last = deal[latest], stage[latest]
     probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
                            + [0.0])
     ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
@@ -271,13 +282,14 @@ def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
     targets = open_positions[1:] + ([won] if won is not None else [])
     stage, to = finished["stage_index"].to_numpy(), finished["to"].to_numpy()
     week = _week_of(finished["left"].to_numpy("datetime64[ns]"), starts)
+    dated = _Dated(entries, len(config.stages), starts)
     found = []
     for source, target in zip(open_positions, targets, strict=False):
         left = (stage == source) & (week >= 0)
         exits = np.bincount(week[left], minlength=len(starts)).tolist()
         advanced = np.bincount(week[left & (to == target)], minlength=len(starts)).tolist()
-        onward = {i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"}
-        entered, reached = _step_cohorts(entries, source, onward, starts, as_of)
+        onward = [i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"]
+        entered, reached = _step_cohorts(dated, source, onward, starts, as_of)
         found.append(Step(config.stages[source].name, config.stages[target].name,
                           tuple(exits), tuple(advanced), entered, reached))
     return tuple(found)
@@ -292,20 +304,35 @@ def _week_of(days: np.ndarray, starts: list[dt.date]) -> np.ndarray:
 
 
 Counts = tuple[int | None, ...]
+_NEVER = np.iinfo(np.int64).max  # a stage the deal has no entry into
+_DAY = 86_400 * 10**9  # nanoseconds
 
 
-def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
-                  starts: list[dt.date], as_of: dt.date) -> tuple[Counts, Counts]:
+class _Dated:
+    """The stage entries as the steps' cohorts read them, made once for every step: each
+    entry's stage, deal (a code), day (nanoseconds) and week in the review (-1: none), and
+    the day each deal entered each stage (``by_stage[deal, stage]``, _NEVER for none)."""
+
+    def __init__(self, entries: pd.DataFrame, stages: int, starts: list[dt.date]):
+        self.stage = entries["stage_index"].to_numpy()
+        self.deal, deals = pd.factorize(entries["deal"].to_numpy())
+        days = entries["entered"].to_numpy("datetime64[ns]")
+        self.day = days.view("int64")
+        self.week = _week_of(days, starts)
+        self.by_stage = np.full((len(deals), stages), _NEVER, dtype=np.int64)
+        self.by_stage[self.deal, self.stage] = self.day
+
+
+def _step_cohorts(dated: _Dated, source: int, onward: list[int], starts: list[dt.date],
+                  as_of: dt.date) -> tuple[Counts, Counts]:
     """Per week: deals that entered ``source`` in it, and those that entered the step's
     target or a stage past it (``onward``, lost left out: they went through the target)
     within COHORT_DAYS of entering ``source``; None for weeks less than COHORT_DAYS old."""
-    stage = entries["stage_index"].to_numpy()
-    into = entries[stage == source]
-    first_onward = entries[np.isin(stage, list(onward))].groupby("deal")["entered"].min()
-    day = into["entered"].to_numpy("datetime64[ns]")
-    later = first_onward.reindex(into["deal"].to_numpy()).to_numpy("datetime64[ns]")
-    went = (later >= day) & (later - day <= np.timedelta64(COHORT_DAYS, "D"))
-    week = _week_of(day, starts)
+    into = dated.stage == source
+    first_onward = dated.by_stage[:, onward].min(axis=1, initial=_NEVER)
+    day, later = dated.day[into], first_onward[dated.deal[into]]
+    went = (later != _NEVER) & (later >= day) & (later - day <= COHORT_DAYS * _DAY)
+    week = dated.week[into]
     entered: list[int | None] = []
     reached: list[int | None] = []
     for k, start in enumerate(starts):
@@ -359,8 +386,9 @@ def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config)
     reached = np.where(kind == "open", deals["stage_index"].to_numpy(), -1).astype("int64")
     stage = entries["stage_index"].to_numpy()
     at = deals.index.get_indexer(entries["deal"].to_numpy())
-    dated = (at >= 0) & np.isin(stage, open_positions)
-    np.maximum.at(reached, at[dated], stage[dated])
+    for position in sorted(open_positions):  # the furthest last: each write is a maximum
+        entered = at[(stage == position) & (at >= 0)]
+        reached[entered] = np.maximum(reached[entered], position)
     last = open_positions[-1] if open_positions else -1
     return pd.Series(np.where(kind == "won", last, reached), index=deals.index)
 
