@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import chdtrc, expit, log_expit, ndtri
 from scipy.stats import binomtest, false_discovery_control, fisher_exact, norm
+from threadpoolctl import threadpool_limits
 
 from sheetfunnel.config.model import Config, Dimension
 from sheetfunnel.engine.fields import Fields, normalised
@@ -357,21 +358,44 @@ def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, 
                          for d in dimensions])
     y = learned.won[closed].astype(float)
     sign = 2 * y - 1
+    alike, one = _alike(np.column_stack([x, sign]))
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         margin = sign * (beta[0] + x @ beta[1:])
-        slope = -sign * expit(-margin)
+        # deals alike have one margin: its log and tail are worked out once (checked, so the
+        # sums stay the ones of every deal's own)
+        shared = margin[one]
+        if np.array_equal(shared[alike], margin):
+            logs, tails = log_expit(shared)[alike], expit(-shared)[alike]
+        else:
+            logs, tails = log_expit(margin), expit(-margin)
+        slope = -sign * tails
         penalty = SUGGEST_PENALTY * beta[1:]
-        return (float(-log_expit(margin).sum() + penalty @ beta[1:] / 2),
+        return (float(-logs.sum() + penalty @ beta[1:] / 2),
                 np.concatenate([[slope.sum()], x.T @ slope + penalty]))
 
     start = np.zeros(len(dimensions) + 1)
-    fitted = minimize(loss, start, jac=True, method="L-BFGS-B",
-                      bounds=[(None, None)] + [(0.0, None)] * len(dimensions)).x[1:]
+    # one thread, as the win model's fit: L-BFGS-B's small matrices on BLAS threads cost
+    # several times the fit in threads waking and waiting
+    with threadpool_limits(1):
+        fitted = minimize(loss, start, jac=True, method="L-BFGS-B",
+                          bounds=[(None, None)] + [(0.0, None)] * len(dimensions)).x[1:]
     per_point = fitted / np.array([d.max_points for d in dimensions])
     share = per_point / per_point.sum() if per_point.sum() > 0 else per_point
     return tuple(Suggested(d.name, d.weight, round(float(w) * total, 1))
                  for d, w in zip(dimensions, share, strict=True))
+
+
+def _alike(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group of identical rows (a code), and one row of each group."""
+    group, count = np.zeros(len(rows), dtype=np.int64), 1
+    for column in rows.T:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        group, distinct = pd.factorize(group * len(uniques) + codes)
+        count = len(distinct)
+    one = np.zeros(count, dtype=np.int64)
+    one[group] = np.arange(len(rows))
+    return group, one
 
 
 def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Comparison, ...]:
