@@ -37,7 +37,7 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
     kind = deals["kind"].to_numpy(dtype=object)
     won, lost, open_ = kind == "won", kind == "lost", kind == "open"
     amount, entered = deals["amount"], deals["stage_entered"]
-    this_month = ((entered.dt.year == as_of.year) & (entered.dt.month == as_of.month)).to_numpy()
+    this_month = entered.to_numpy("datetime64[M]") == np.datetime64(as_of, "M")  # NaT: False
     won_now, lost_now = won & this_month, lost & this_month
     cycle = (entered[won] - deals["created"][won]).dt.days.dropna()
     won_count, lost_count = int(won.sum()), int(lost.sum())
