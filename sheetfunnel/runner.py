@@ -35,6 +35,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.engine.pipeline import daily_weighted
 from sheetfunnel.engine.review import Review, weekly_review
 from sheetfunnel.engine.targets import Attainment, attainments
+from sheetfunnel.engine.velocity import stays
 from sheetfunnel.errors import ConfigError, Problem
 from sheetfunnel.follow import row_key
 from sheetfunnel.grid import Cell, Grid, with_formulas
@@ -473,7 +474,9 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     snapshots = inputs.snapshots
     weighted = snapshots.groupby("day")["weighted"].sum(min_count=1) \
         if snapshots is not None and len(snapshots) else None
-    review = weekly_review(evaluation, config, history_since=since, weighted_by_day=weighted)
+    finished = stays(evaluation.stage_entries, config)  # for the Review and the Summary
+    review = weekly_review(evaluation, config, history_since=since, weighted_by_day=weighted,
+                           finished=finished)
     review_shown = bool(targets) or inputs.owned["review"].exists or (
         since is not None and (as_of - since).days >= 14)
     hidden = {role for role, on in (("insights", shown), ("review", review_shown)) if not on}
@@ -483,8 +486,9 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
                        problems=tuple(dict.fromkeys(
                            model.problems + target_problems + evaluation.problems)),
                        last_changed=new_state.last_changed)
-    return Outcome(evaluation, summarize(evaluation, config, header), new_state, learned, found,
-                   shown, review, attainments(targets, evaluation, config), review_shown)
+    return Outcome(evaluation, summarize(evaluation, config, header, finished), new_state,
+                   learned, found, shown, review, attainments(targets, evaluation, config),
+                   review_shown)
 
 
 def _history_since(history: pd.DataFrame) -> dt.date | None:

@@ -49,9 +49,11 @@ class Summary:
         return self.kpis["win_rate"]
 
 
-def summarize(evaluation: Evaluation, config: Config, header: RunHeader) -> Summary:
+def summarize(evaluation: Evaluation, config: Config, header: RunHeader,
+              finished: pd.DataFrame | None = None) -> Summary:
+    """``finished``: the stage entries' ``stays`` when the caller has them already."""
     deals = evaluation.deals
-    stages = _funnel(evaluation, config)
+    stages = _funnel(evaluation, config, finished)
     strict, unknown = _strict(stages, evaluation, config) \
         if config.settings.funnel_mode == "strict" else (None, None)
     return Summary(
@@ -68,9 +70,10 @@ def summarize(evaluation: Evaluation, config: Config, header: RunHeader) -> Summ
     )
 
 
-def _funnel(evaluation: Evaluation, config: Config) -> pd.DataFrame:
+def _funnel(evaluation: Evaluation, config: Config, finished: pd.DataFrame | None
+            ) -> pd.DataFrame:
     """The funnel with the days deals spent in each stage before they moved on."""
-    stays = time_in_stage(evaluation.stage_entries, config)
+    stays = time_in_stage(evaluation.stage_entries, config, finished=finished)
     return funnel(evaluation.deals, config).assign(
         days_in_stage_mean=stays["mean"],
         days_in_stage_median=stays["median"])

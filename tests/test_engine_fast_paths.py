@@ -1,6 +1,7 @@
 """The engine's vectorised shortcuts equal the plain per-row reading they replace, on random
 sheets: latest activity per ID, criteria patterns, Flags cells, customers, blank text cells,
-a Field's text, keys and filled rows, the chi-square p-value, per-owner target keys."""
+a Field's text, keys and filled rows, the chi-square p-value and the Wilson interval, the
+scorecard's levels, per-owner target keys."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import chi2_contingency
+from scipy.stats import binomtest, chi2_contingency
 
 from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import FLAG_CODES, SEVERITY, flags_cells
-from sheetfunnel.engine.insights import chi_square_p
+from sheetfunnel.engine.insights import _levels, _two_proportions, chi_square_p, wilson
 from sheetfunnel.engine.model import StageMemory
 from sheetfunnel.engine.targets import _owner_keys
 from sheetfunnel.grid import normalise_name
@@ -193,6 +194,33 @@ def test_the_chi_square_p_value_is_scipys_to_the_last_bit(counts):
             if expected.min() < 5:
                 continue
             assert chi_square_p(table) == chi2_contingency(table, correction=False).pvalue
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.integers(1, 5000), st.floats(0, 1))
+def test_the_wilson_interval_is_scipys_to_the_last_bit(n, share):
+    k = round(n * share)
+    interval = binomtest(k, n).proportion_ci(method="wilson")
+    assert wilson(k, n) == (float(interval.low), float(interval.high))
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.integers(1, 400), st.integers(1, 400), st.floats(0, 1), st.floats(0, 1))
+def test_two_proportions_on_counts_is_the_array_tests_p_value(a_all, b_all, a, b):
+    a_won, b_won = round(a_all * a), round(b_all * b)
+    table = np.array([[a_won, a_all - a_won], [b_won, b_all - b_won]])
+    p, test = _two_proportions(a_won, a_all, b_won, b_all)
+    if test == "two-proportion" and (table.sum(axis=0) > 0).all():
+        assert p == chi2_contingency(table, correction=False).pvalue
+
+
+def test_scorecard_levels_count_the_points_shown_alike_together():
+    """Points that print alike (1 and 1.0000001 both show as "1") are one level."""
+    codes = np.array([0, 1, 2, -1, 1, 0])
+    won = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 0.0])
+    levels = _levels("Size", codes, ["1", "1", "2"], won, ["2", "1", "0"])
+    assert [(x.level, x.deals, x.won, x.rate) for x in levels] == [("2", 1, 1, 1.0),
+                                                                 ("1", 4, 2, 0.5)]
 
 
 def test_per_owner_targets_compare_owners_as_normalise_name_does():

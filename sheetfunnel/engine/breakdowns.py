@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.engine.flags import FLAG_CODES
@@ -12,8 +13,12 @@ UNNAMED = "(none)"
 
 
 def _label(series: pd.Series) -> pd.Series:
-    """Blank owners, sources and reasons grouped under one visible label."""
-    return series.astype(object).where(series.notna() & (series.astype(str) != ""), UNNAMED)
+    """Blank owners, sources and reasons grouped under one visible label (each distinct
+    value looked at once)."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    labels = [value if str(value) != "" else UNNAMED for value in uniques]
+    return pd.Series(np.array(labels + [UNNAMED], dtype=object)[codes], index=series.index,
+                     dtype=object, name=series.name)
 
 
 def rate(part: float, whole: float | None) -> float | None:
@@ -29,10 +34,10 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
     won or lost stage (Stage Entered); a deal whose Stage Entered is unknown counts in no month
     and in no average (``undated_deals`` says how many deals of a known stage that is).
     """
-    kind = deals["kind"]
+    kind = deals["kind"].to_numpy(dtype=object)
     won, lost, open_ = kind == "won", kind == "lost", kind == "open"
     amount, entered = deals["amount"], deals["stage_entered"]
-    this_month = (entered.dt.year == as_of.year) & (entered.dt.month == as_of.month)
+    this_month = entered.to_numpy("datetime64[M]") == np.datetime64(as_of, "M")  # NaT: False
     won_now, lost_now = won & this_month, lost & this_month
     cycle = (entered[won] - deals["created"][won]).dt.days.dropna()
     won_count, lost_count = int(won.sum()), int(lost.sum())
@@ -46,7 +51,7 @@ def kpis(deals: pd.DataFrame, as_of: dt.date) -> dict[str, float | int | None]:
         "lost_amount_this_month": float(amount[lost_now].sum()),
         "win_rate": rate(won_count, won_count + lost_count),
         "avg_cycle_days": None if cycle.empty else float(cycle.mean()),
-        "undated_deals": int((kind.notna() & deals["stage_entered"].isna()).sum()),
+        "undated_deals": int((deals["kind"].notna() & deals["stage_entered"].isna()).sum()),
     }
 
 
@@ -57,25 +62,23 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
     None (no data) when none of the owner's open deals has any activity, never a perfect score
     for an owner nobody logged a follow-up for.
     """
-    frame = deals[["kind", "has_activity", "amount", "weighted_amount"]].assign(
+    frame = deals[["has_activity", "amount", "weighted_amount"]].assign(
         owner=_label(deals["owner"]))
-    kind = frame["kind"]
-    overdue = pd.Series(["FOLLOW_UP_OVERDUE" in codes for codes in deals["flag_codes"].tolist()],
-                        index=deals.index, dtype=bool)
-    followed = (kind == "open") & frame["has_activity"].astype(bool)
+    kind = deals["kind"].to_numpy(dtype=object)
+    is_open, is_won = kind == "open", kind == "won"
+    overdue = np.array(["FOLLOW_UP_OVERDUE" in codes for codes in deals["flag_codes"].tolist()],
+                       dtype=bool)
+    followed = is_open & frame["has_activity"].astype(bool).to_numpy()
     frame = frame.assign(
-        is_open=kind == "open", is_won=kind == "won", is_lost=kind == "lost",
-        won_amount=frame["amount"].where(kind == "won", 0.0).fillna(0.0),
-        weighted_open=frame["weighted_amount"].where(kind == "open", 0.0).fillna(0.0),
+        is_open=is_open, is_won=is_won, is_lost=kind == "lost",
+        won_amount=frame["amount"].where(is_won, 0.0).fillna(0.0),
+        weighted_open=frame["weighted_amount"].where(is_open, 0.0).fillna(0.0),
         followed=followed, on_time=followed & ~overdue,
     )
-    grouped = frame.groupby("owner", sort=True)
-    table = pd.DataFrame({
-        "open": grouped["is_open"].sum(), "won": grouped["is_won"].sum(),
-        "lost": grouped["is_lost"].sum(), "won_amount": grouped["won_amount"].sum(),
-        "weighted_open": grouped["weighted_open"].sum(), "on_time": grouped["on_time"].sum(),
-        "followed": grouped["followed"].sum(),
-    }).reset_index()
+    summed = {"is_open": "open", "is_won": "won", "is_lost": "lost", "won_amount": "won_amount",
+              "weighted_open": "weighted_open", "on_time": "on_time", "followed": "followed"}
+    table = frame.groupby("owner", sort=True)[list(summed)].sum().rename(
+        columns=summed).reset_index()
     table["win_rate"] = [rate(w, w + lo) for w, lo in zip(table["won"], table["lost"],
                                                             strict=True)]
     table["follow_ups_on_time"] = [rate(t, o) if f else None for t, o, f in zip(
@@ -86,7 +89,8 @@ def owners(deals: pd.DataFrame) -> pd.DataFrame:
 
 def sources(deals: pd.DataFrame) -> pd.DataFrame:
     """Per source or channel: deals, won, and conversion = won / all deals from it."""
-    frame = pd.DataFrame({"source": _label(deals["source"]), "is_won": deals["kind"] == "won"})
+    frame = pd.DataFrame({"source": _label(deals["source"]),
+                          "is_won": deals["kind"].to_numpy(dtype=object) == "won"})
     grouped = frame.groupby("source", sort=True)
     table = pd.DataFrame({"total": grouped.size(), "won": grouped["is_won"].sum()}).reset_index()
     table["conversion"] = [rate(w, t) for w, t in zip(table["won"], table["total"], strict=True)]
@@ -95,7 +99,7 @@ def sources(deals: pd.DataFrame) -> pd.DataFrame:
 
 def lost_reasons(deals: pd.DataFrame) -> pd.DataFrame:
     """Why deals were lost: count, share of lost deals, amount."""
-    lost = deals.loc[deals["kind"] == "lost", ["lost_reason", "amount"]]
+    lost = deals.loc[deals["kind"].to_numpy(dtype=object) == "lost", ["lost_reason", "amount"]]
     columns = ["reason", "count", "share", "amount"]
     if lost.empty:
         return pd.DataFrame(columns=columns)
@@ -114,7 +118,7 @@ def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
     if flags.empty:
         return pd.DataFrame(columns=["owner", "total"])
     frame = flags.assign(owner=_label(flags["owner"]))
-    table = pd.crosstab(frame["owner"], frame["code"])
+    table = frame.groupby(["owner", "code"], sort=True).size().unstack("code", fill_value=0)
     codes = [c for c in FLAG_CODES if c in table.columns]
     table = table[codes]
     table["total"] = table.sum(axis=1)

@@ -12,8 +12,8 @@ def forecast(deals: pd.DataFrame) -> pd.DataFrame:
     """Count, amount and weighted amount of open deals per Expected Close month (``2026-12``),
     months in order, then one row with period None for open deals without an Expected Close,
     so the rows add up to the open amount and the weighted pipeline."""
-    open_deals = deals.loc[deals["kind"] == "open", ["expected_close", "amount",
-                                                     "weighted_amount"]]
+    open_deals = deals.loc[deals["kind"].to_numpy(dtype=object) == "open",
+                           ["expected_close", "amount", "weighted_amount"]]
     if open_deals.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
     months = pd.to_datetime(open_deals["expected_close"]).to_numpy("datetime64[M]")

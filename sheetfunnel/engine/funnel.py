@@ -27,14 +27,14 @@ def funnel(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
     proven = known["proven_index"].to_numpy()
     open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
     first_open = open_positions[0] if open_positions else None
+    is_open, is_won = kind == "open", kind == "won"
     rows = []
     previous_reached: int | None = None
     first_reached: int | None = None
     for position, stage in enumerate(config.stages):
         here = index == position
         if stage.kind == "open":
-            reached_mask = ((kind == "open") & (index >= position)) | (kind == "won") \
-                | (proven >= position)
+            reached_mask = (is_open & (index >= position)) | is_won | (proven >= position)
             if position == first_open:
                 reached_mask = np.ones(len(known), dtype=bool)
         else:

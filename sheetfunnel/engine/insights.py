@@ -9,14 +9,16 @@ exact tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import chdtrc, expit, log_expit
+from scipy.special import chdtrc, expit, log_expit, ndtri
 from scipy.stats import binomtest, false_discovery_control, fisher_exact, norm
+from threadpoolctl import threadpool_limits
 
 from sheetfunnel.config.model import Config, Dimension
 from sheetfunnel.engine.fields import Fields, normalised
@@ -29,6 +31,7 @@ TOO_FEW = 30  # deals below which a trait is "too few to tell"
 ALPHA = 0.05
 SUGGEST_PENALTY = 1.0  # L2 penalty of the suggested weights' regression, on 0-1 points
 GRADES = ("A", "B", "C", "D")
+_Z = ndtri(0.5 + 0.5 * 0.95)  # the 95% Wilson interval's z, as scipy computes it
 
 
 @dataclass(frozen=True)
@@ -171,43 +174,69 @@ def traits(learned: Learned) -> tuple[Trait, ...]:
     adjusted = dict(zip(tested, false_discovery_control(raw) if raw else [], strict=True))
     made = []
     for i, (name, value, count, hits) in enumerate(found):
-        interval = binomtest(hits, count).proportion_ci(method="wilson")
+        low, high = wilson(hits, count)
         p = adjusted.get(i)
         made.append(Trait(name, value, count, hits, hits / count,
-                          hits / count / base if base else None, float(interval.low),
-                          float(interval.high), None if p is None else float(p),
-                          p is not None and bool(p < ALPHA)))
+                          hits / count / base if base else None, low, high,
+                          None if p is None else float(p), p is not None and bool(p < ALPHA)))
     return tuple(made)
 
 
-def _levels(scope: str, labels: pd.Series, won: pd.Series, order: list[str]) -> list[Level]:
-    table = pd.DataFrame({"level": labels, "won": won}).dropna().groupby("level")["won"]
-    deals, wins = table.size(), table.sum()
-    return [Level(scope, level, int(deals[level]), int(wins[level]),
-                  float(wins[level] / deals[level])) for level in order if level in deals.index]
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson interval of ``k`` won of ``n``: scipy's
+    ``binomtest(k, n).proportion_ci(method="wilson")`` computed the same way, step for step
+    (so to the last bit), without the exact test binomtest runs first, which costs a hundred
+    times the interval."""
+    p = k / n
+    denom = 2 * (n + _Z**2)
+    center = (2 * n * p + _Z**2) / denom
+    delta = _Z / denom * math.sqrt(4 * n * p * (1 - p) + _Z**2)
+    return (0.0 if k == 0 else float(center - delta)), (1.0 if k == n else float(center + delta))
+
+
+def _levels(scope: str, codes: np.ndarray, names: list[str], won: np.ndarray,
+            order: list[str]) -> list[Level]:
+    """The Levels in ``order`` of the closed deals, by the name of their code (``codes``:
+    positions in ``names``, -1 for none; codes of one name count together) and ``won`` (1.0
+    or 0.0)."""
+    named, distinct = pd.factorize(np.array(names, dtype=object))
+    label = np.where(codes >= 0, np.append(named, -1)[codes], -1)
+    known = label >= 0
+    deals = np.bincount(label[known], minlength=len(distinct))
+    wins = np.bincount(label[known], weights=won[known], minlength=len(distinct))
+    where = {name: k for k, name in enumerate(distinct) if deals[k]}
+    return [Level(scope, level, int(deals[where[level]]), int(wins[where[level]]),
+                  float(wins[where[level]] / deals[where[level]]))
+            for level in order if level in where]
 
 
 def _two_proportions(a_won: int, a_all: int, b_won: int, b_all: int) -> tuple[float, str]:
     """p-value of a 2×2 comparison: chi-square (the two-proportion test) when every expected
     count is at least 5, else Fisher's exact test."""
-    table = np.array([[a_won, a_all - a_won], [b_won, b_all - b_won]])
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
-    if (table.sum(axis=0) == 0).any():
+    table = ((a_won, a_all - a_won), (b_won, b_all - b_won))
+    if a_won + b_won == 0 or table[0][1] + table[1][1] == 0:
         return 1.0, "two-proportion"
-    if expected.min() < 5:
-        return float(fisher_exact(table).pvalue), "fisher"
+    total = a_all + b_all
+    if min(row * column / total for row in (a_all, b_all)
+           for column in (a_won + b_won, total - a_won - b_won)) < 5:
+        return float(fisher_exact(np.array(table)).pvalue), "fisher"
     return chi_square_p(table), "two-proportion"
 
 
-def chi_square_p(table: np.ndarray) -> float:
+def chi_square_p(table: np.ndarray | tuple[tuple[int, int], tuple[int, int]]) -> float:
     """The p-value of Pearson's chi-square test of a 2×2 table without continuity correction:
     scipy's ``chi2_contingency(table, correction=False).pvalue`` computed the same way, step for
-    step (so to the last bit), without its checks and wrappers, which cost 50 times the sums in
-    a run that compares thousands of pairs."""
-    observed = np.asarray(table, dtype=np.float64)
-    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) \
-        / observed.sum()
-    statistic = (((observed - expected) ** 2) / expected).ravel().sum()
+    step (so to the last bit: the same roundings in the same order, on Python floats), without
+    its checks and wrappers, which cost 50 times the sums in a run that compares thousands of
+    pairs."""
+    (a, b), (c, d) = np.asarray(table, dtype=np.float64).tolist()
+    top, bottom, left, right = a + b, c + d, a + c, b + d
+    total = top + bottom
+    statistic = 0.0
+    for seen, row, column in ((a, top, left), (b, top, right), (c, bottom, left),
+                              (d, bottom, right)):
+        expected = row * column / total
+        statistic += (seen - expected) * (seen - expected) / expected
     return float(chdtrc(1.0, statistic))
 
 
@@ -231,18 +260,18 @@ def scorecard_check(learned: Learned, evaluation: Evaluation, fields: Fields, co
     """Win rate by grade and by each Scoring dimension's points on closed deals, and where a
     lower grade or fewer points won clearly more."""
     deals = evaluation.deals
-    closed = pd.Series(learned.closed, index=deals.index)
-    won = pd.Series(learned.won, index=deals.index)[closed].astype(float)
-    levels = _levels("grade", deals["grade"][closed], won, list(GRADES))
+    closed = learned.closed
+    won = learned.won[closed].astype(float)
+    codes, grades = pd.factorize(deals["grade"].to_numpy(dtype=object)[closed],
+                                 use_na_sentinel=True)
+    levels = _levels("grade", codes, list(grades), won, list(GRADES))
     found = [_backwards("grade", levels)]
     for dimension in config.dimensions:
         if fields.locate(dimension.field) is None:
             continue
-        given = _points(dimension, fields, deals.index, points)[closed]
+        given = _points(dimension, fields, deals.index, points).to_numpy()[closed]
         codes, uniques = pd.factorize(given)
-        shown = np.array([f"{v:g}" for v in uniques], dtype=object)
-        labels = pd.Series(shown[codes], index=given.index, dtype=object)
-        dim_levels = _levels(dimension.name, labels, won,
+        dim_levels = _levels(dimension.name, codes, [f"{v:g}" for v in uniques], won,
                              [f"{v:g}" for v in sorted(uniques, reverse=True)])
         levels += dim_levels
         found.append(_backwards(dimension.name, dim_levels))
@@ -329,21 +358,44 @@ def suggested_weights(learned: Learned, evaluation: Evaluation, fields: Fields, 
                          for d in dimensions])
     y = learned.won[closed].astype(float)
     sign = 2 * y - 1
+    alike, one = _alike(np.column_stack([x, sign]))
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         margin = sign * (beta[0] + x @ beta[1:])
-        slope = -sign * expit(-margin)
+        # deals alike have one margin: its log and tail are worked out once (checked, so the
+        # sums stay the ones of every deal's own)
+        shared = margin[one]
+        if np.array_equal(shared[alike], margin):
+            logs, tails = log_expit(shared)[alike], expit(-shared)[alike]
+        else:
+            logs, tails = log_expit(margin), expit(-margin)
+        slope = -sign * tails
         penalty = SUGGEST_PENALTY * beta[1:]
-        return (float(-log_expit(margin).sum() + penalty @ beta[1:] / 2),
+        return (float(-logs.sum() + penalty @ beta[1:] / 2),
                 np.concatenate([[slope.sum()], x.T @ slope + penalty]))
 
     start = np.zeros(len(dimensions) + 1)
-    fitted = minimize(loss, start, jac=True, method="L-BFGS-B",
-                      bounds=[(None, None)] + [(0.0, None)] * len(dimensions)).x[1:]
+    # one thread, as the win model's fit: L-BFGS-B's small matrices on BLAS threads cost
+    # several times the fit in threads waking and waiting
+    with threadpool_limits(1):
+        fitted = minimize(loss, start, jac=True, method="L-BFGS-B",
+                          bounds=[(None, None)] + [(0.0, None)] * len(dimensions)).x[1:]
     per_point = fitted / np.array([d.max_points for d in dimensions])
     share = per_point / per_point.sum() if per_point.sum() > 0 else per_point
     return tuple(Suggested(d.name, d.weight, round(float(w) * total, 1))
                  for d, w in zip(dimensions, share, strict=True))
+
+
+def _alike(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group of identical rows (a code), and one row of each group."""
+    group, count = np.zeros(len(rows), dtype=np.int64), 1
+    for column in rows.T:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        group, distinct = pd.factorize(group * len(uniques) + codes)
+        count = len(distinct)
+    one = np.zeros(count, dtype=np.int64)
+    one[group] = np.arange(len(rows))
+    return group, one
 
 
 def ab_tests(evaluation: Evaluation, fields: Fields, config: Config) -> tuple[Comparison, ...]:

@@ -176,9 +176,14 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
     The average is the mean of the field's values' weights, each value counted once, which
     the fit holds at zero (the penalised optimum makes a field's weights sum to zero); a
     mean weighted by the closed deals would move with every deal that closes or reopens and
-    turn the points of deals nobody touched.
+    turn the points of deals nobody touched. Deals with the same values have the same
+    reasons: each distinct row of codes is worked out once and its reasons shared.
     """
-    logit = model.logit(open_codes)
+    if not features:
+        return {}
+    found = winmodel.patterns(np.asarray(open_codes))
+    distinct = found.rows
+    logit = model.logit(distinct)
     chance = 1 / (1 + np.exp(-logit))
     padded = np.append(model.columns, 0.0)
     shifts: list[np.ndarray] = []
@@ -190,32 +195,30 @@ def _factors(features: Sequence[Feature], model: winmodel.Fitted, codes: np.ndar
         local = feature.codes[closed]
         seen = np.bincount(local[local >= 0], minlength=size)
         wins = np.bincount(local[(local >= 0) & won[closed]], minlength=size)
-        column = np.asarray(open_codes)[:, number]
+        column = distinct[:, number]
         effect = np.where(column >= 0, padded[column], 0.0)
         shifts.append(chance - 1 / (1 + np.exp(-(logit - effect))))
         evidence.append((seen.tolist(), wins.tolist()))
         offsets.append(offset)
         offset += size
-    if not shifts:
-        return {}
     points = np.column_stack(shifts)
     order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :SHOWN_FACTORS]
     top = np.take_along_axis(points, order, axis=1)
     # the largest first, so the reasons shown are each row's first ones of LEAST_POINTS or more
     shown = (np.abs(top) >= LEAST_POINTS).sum(axis=1).tolist()
-    levels = (np.take_along_axis(np.asarray(open_codes), order, axis=1)
-              - np.asarray(offsets)[order]).tolist()
-    made: dict[int, tuple[Factor, ...]] = {}
-    for row, count, fields, level, moved in zip(rows.tolist(), shown, order.tolist(), levels,
-                                                top.tolist(), strict=True):
-        found = []
+    levels = (np.take_along_axis(distinct, order, axis=1) - np.asarray(offsets)[order]).tolist()
+    reasons: list[tuple[Factor, ...]] = []
+    for count, fields, level, moved in zip(shown, order.tolist(), levels, top.tolist(),
+                                           strict=True):
+        made = []
         for k in range(count):
             feature = features[fields[k]]
             seen, wins = evidence[fields[k]]
-            found.append(Factor(feature.name, feature.labels[level[k]], feature.numeric,
-                                moved[k], wins[level[k]], seen[level[k]]))
-        made[int(row)] = tuple(found)
-    return made
+            made.append(Factor(feature.name, feature.labels[level[k]], feature.numeric,
+                               moved[k], wins[level[k]], seen[level[k]]))
+        reasons.append(tuple(made))
+    return dict(zip(rows.tolist(), map(reasons.__getitem__, found.of_row.tolist()),
+                    strict=True))
 
 
 # -- the features ---------------------------------------------------------------------------
@@ -360,7 +363,7 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
     """The evaluation with the model's chance of each open deal (``model_win_probability``),
     its reasons (``model_factors``), and the win probability Settings ``win_probability``
     asks for (the stage's while the model is not trusted)."""
-    deals = evaluation.deals.copy()
+    deals = evaluation.deals.copy(deep=False)  # copy-on-write: the columns set here are new
     chance = learned.chance.reindex(deals.index)
     deals["model_win_probability"] = chance
     deals["model_factors"] = pd.Series(_factor_texts(learned.factors, deals.index, lang),
@@ -377,9 +380,11 @@ def with_model(evaluation: Evaluation, learned: Learned, config: Config, lang: s
 
 
 def _factor_texts(factors: dict[int, tuple[Factor, ...]], index: pd.Index, lang: str
-                  ) -> list[tuple[str, ...]]:
-    """Each row's reasons as the Why cell words them (none for a row without); reasons that
-    read the same (same value, same whole points) are worded once."""
+                  ) -> np.ndarray:
+    """Each row's reasons as the Why cell words them (none for a row without), an object
+    array aligned to ``index``; reasons that read the same (same value, same whole points)
+    are worded once, and so are the reasons rows share (``_factors`` gives deals with the
+    same values one tuple)."""
     said: dict[tuple[object, ...], str] = {}
 
     def text(f: Factor) -> str:
@@ -390,13 +395,23 @@ def _factor_texts(factors: dict[int, tuple[Factor, ...]], index: pd.Index, lang:
                                             f.deals, lang)
         return found
 
-    texts: list[tuple[str, ...]] = [()] * len(index)
+    worded: list[tuple[str, ...]] = [()]
+    code_of: dict[int, int] = {}  # a tuple of reasons (by identity) -> its place in worded
+    of_row = []
+    for row_factors in factors.values():
+        code = code_of.get(id(row_factors))
+        if code is None:
+            code = code_of[id(row_factors)] = len(worded)
+            worded.append(tuple(map(text, row_factors)))
+        of_row.append(code)
+    codes = np.zeros(len(index), dtype=np.int64)
     if factors:
         at = index.get_indexer(list(factors))
-        for position, row_factors in zip(at.tolist(), factors.values(), strict=True):
-            if position >= 0:
-                texts[position] = tuple(map(text, row_factors))
-    return texts
+        codes[at[at >= 0]] = np.array(of_row, dtype=np.int64)[at >= 0]
+    table = np.empty(len(worded), dtype=object)
+    for code, words in enumerate(worded):
+        table[code] = words
+    return table[codes]
 
 
 def model_in_use(learned: Learned, config: Config) -> bool:

@@ -19,7 +19,9 @@ current stage, or the deal went straight on to the next stage or to lost).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -134,33 +136,33 @@ def week_start(day: dt.date, first_weekday: int) -> dt.date:
 
 def weekly_review(evaluation: Evaluation, config: Config, *,
                   history_since: dt.date | None,
-                  weighted_by_day: pd.Series | None = None) -> Review:
+                  weighted_by_day: pd.Series | None = None,
+                  finished: pd.DataFrame | None = None) -> Review:
     """The review as of ``evaluation.as_of``; ``history_since``: History's first record;
-    ``weighted_by_day``: the weighted pipeline each snapshot in History recorded (by day)."""
+    ``weighted_by_day``: the weighted pipeline each snapshot in History recorded (by day);
+    ``finished``: the stage entries' ``stays`` when the caller has them already."""
     as_of = evaluation.as_of
     this_week = week_start(as_of, config.settings.week_start)
     starts = [this_week - dt.timedelta(weeks=WEEKS - 1 - k) for k in range(WEEKS)]
     deals, entries = evaluation.deals, evaluation.stage_entries
-    kinds = np.array([s.kind for s in config.stages] + ["unknown"], dtype=object)
-    entry_kind = kinds[entries["stage_index"].to_numpy()] if len(entries) else np.array([])
     open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
     later_open = set(open_positions[1:])
     advanced_days = entries["entered"][entries["stage_index"].isin(later_open).to_numpy()]
-    closed = _closed_days(deals, entries, entry_kind)
-    finished = stays(entries, config)
+    closed = _closed_days(deals, entries, config)
+    finished = stays(entries, config) if finished is None else finished
     stale = _stale_days(finished, deals, entries, config, as_of)
-    by_day = entries.sort_values(["entered", "stage_index"])  # for _weighted_at, sorted once
+    by_deal = cache(lambda: _by_deal(entries))  # sorted once, if a week is rebuilt from dates
     created, advanced = _days(deals["created"]), _days(advanced_days)
     stale_on, closed_on, amounts = _days(stale), _days(closed["day"]), closed["amount"]
-    closed_won, closed_lost = (closed["kind"] == "won").to_numpy(), \
-        (closed["kind"] == "lost").to_numpy()
+    closed_kind = closed["kind"].to_numpy(dtype=object)
+    closed_won, closed_lost = closed_kind == "won", closed_kind == "lost"
     weeks = []
     for start in starts:
         end = start + dt.timedelta(days=6)
         won = closed_won & _inside(closed_on, start, end)
         lost = closed_lost & _inside(closed_on, start, end)
         weighted, estimated_weighted = _weighted_at(
-            start, min(end, as_of), as_of, deals, by_day, closed, config, weighted_by_day)
+            start, min(end, as_of), as_of, deals, by_deal, closed, config, weighted_by_day)
         weeks.append(Week(
             start, int(_inside(created, start, end).sum()),
             int(_inside(advanced, start, end).sum()), int(won.sum()),
@@ -193,12 +195,13 @@ def _inside(days: np.ndarray, start: dt.date, end: dt.date) -> np.ndarray:
     return (days >= np.datetime64(start, "ns")) & (days <= np.datetime64(end, "ns"))
 
 
-def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, entry_kind: np.ndarray
-                 ) -> pd.DataFrame:
+def _closed_days(deals: pd.DataFrame, entries: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Won and lost deals with the day they closed (Close Date, else their entry into the
     won or lost stage) and their amount."""
-    closed = deals[deals["kind"].isin(["won", "lost"])]
-    entered = entries[np.isin(entry_kind, ["won", "lost"])] if len(entries) else entries
+    kind = deals["kind"].to_numpy(dtype=object)
+    closed = deals.loc[(kind == "won") | (kind == "lost"), ["kind", "closed_on", "amount"]]
+    closing = np.array([s.kind in ("won", "lost") for s in config.stages] + [False])
+    entered = entries[closing[entries["stage_index"].to_numpy()]] if len(entries) else entries
     entered_by_deal = entered.groupby("deal")["entered"].max()
     entered_day = pd.to_datetime(entered_by_deal.reindex(closed.index))
     day = pd.to_datetime(closed["closed_on"]).fillna(entered_day)
@@ -216,10 +219,11 @@ def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFra
     is_open = np.array([s.kind == "open" for s in config.stages] + [False])
     ended = finished.assign(entered=finished["left"]
                             - pd.to_timedelta(finished["days"], unit="D"))
-    current = entries.merge(pd.DataFrame({"deal": deals.index[deals["kind"] == "open"],
-                                          "stage_index": deals["stage_index"][
-                                              deals["kind"] == "open"].to_numpy()}),
-                            on=["deal", "stage_index"])
+    # each open deal's entry into the stage it is in
+    now_in = np.where(deals["kind"].to_numpy(dtype=object) == "open",
+                      deals["stage_index"].to_numpy(), -2)
+    at = deals.index.get_indexer(entries["deal"].to_numpy())
+    current = entries[np.append(now_in, -2)[at] == entries["stage_index"].to_numpy()]
     current = current.assign(left=pd.NaT)
     every = pd.concat([ended[["stage_index", "entered", "left"]],
                        current[["stage_index", "entered", "left"]]], ignore_index=True)
@@ -230,23 +234,40 @@ def _stale_days(finished: pd.DataFrame, deals: pd.DataFrame, entries: pd.DataFra
     return stale[keep]
 
 
+Sorted = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _by_deal(entries: pd.DataFrame) -> Sorted:
+    """The stage entries sorted by deal, day entered and stage, for ``_weighted_at`` (sorted
+    once for every week): their days, deals, stages and whether the next entry is the same
+    deal's."""
+    entered = entries["entered"].to_numpy("datetime64[ns]")
+    deal, stage = entries["deal"].to_numpy(), entries["stage_index"].to_numpy()
+    order = np.lexsort((stage, entered.view("int64"), deal))
+    deal = deal[order]
+    same = np.zeros(len(deal), dtype=bool)
+    same[:-1] = deal[1:] == deal[:-1]
+    return entered[order], deal, stage[order], same
+
+
 def _weighted_at(start: dt.date, day: dt.date, as_of: dt.date, deals: pd.DataFrame,
-                 entries: pd.DataFrame, closed: pd.DataFrame, config: Config,
+                 entries: Callable[[], Sorted], closed: pd.DataFrame, config: Config,
                  by_day: pd.Series | None) -> tuple[float, bool]:
     """The weighted pipeline at ``day`` (the week's end): now for this week, else the week's
-    last snapshot, else rebuilt from dates (estimated: True; ``entries`` sorted by day
-    entered and stage)."""
+    last snapshot, else rebuilt from dates (estimated: True; ``entries``: ``_by_deal``'s)."""
     if day == as_of:
         return float(deals["weighted_amount"][deals["kind"] == "open"].fillna(0.0).sum()), False
     if by_day is not None:
         known = by_day[[start <= d <= day for d in by_day.index]].dropna()
         if len(known):
             return float(known[max(known.index)]), False
-    upto = np.searchsorted(entries["entered"].to_numpy("datetime64[ns]"),
-                           np.datetime64(pd.Timestamp(day), "ns"), side="right")
-    # each deal's last entry by then: its first in reverse order
-    rows, first = np.unique(entries["deal"].to_numpy()[:upto][::-1], return_index=True)
-    last = entries["stage_index"].to_numpy()[:upto][::-1][first]
+    entered, deal, stage, same = entries()
+    known = entered <= np.datetime64(pd.Timestamp(day), "ns")
+    # each deal's last entry by then: the next entry is another deal's, or a later one
+    later = np.zeros(len(known), dtype=bool)
+    later[:-1] = same[:-1] & known[1:]
+    latest = known & ~later
+    rows, last = deal[latest], stage[latest]
     probability = np.array([s.probability if s.kind == "open" else 0.0 for s in config.stages]
                            + [0.0])
     ended = closed.index[(closed["day"] <= pd.Timestamp(day)).to_numpy()]
@@ -259,45 +280,69 @@ def _steps(finished: pd.DataFrame, config: Config, open_positions: list[int],
            starts: list[dt.date], entries: pd.DataFrame, as_of: dt.date) -> tuple[Step, ...]:
     won = next((i for i, s in enumerate(config.stages) if s.kind == "won"), None)
     targets = open_positions[1:] + ([won] if won is not None else [])
+    stage, to = finished["stage_index"].to_numpy(), finished["to"].to_numpy()
+    week = _week_of(finished["left"].to_numpy("datetime64[ns]"), starts)
+    dated = _Dated(entries, len(config.stages), starts)
     found = []
     for source, target in zip(open_positions, targets, strict=False):
-        left = finished[finished["stage_index"] == source]
-        exits, advanced = [], []
-        for start in starts:
-            week = left[_within(left["left"], start, start + dt.timedelta(days=6))]
-            exits.append(len(week))
-            advanced.append(int((week["to"] == target).sum()))
-        onward = {i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"}
-        entered, reached = _step_cohorts(entries, source, onward, starts, as_of)
+        left = (stage == source) & (week >= 0)
+        exits = np.bincount(week[left], minlength=len(starts)).tolist()
+        advanced = np.bincount(week[left & (to == target)], minlength=len(starts)).tolist()
+        onward = [i for i, s in enumerate(config.stages) if i >= target and s.kind != "lost"]
+        entered, reached = _step_cohorts(dated, source, onward, starts, as_of)
         found.append(Step(config.stages[source].name, config.stages[target].name,
                           tuple(exits), tuple(advanced), entered, reached))
     return tuple(found)
 
 
+def _week_of(days: np.ndarray, starts: list[dt.date]) -> np.ndarray:
+    """The week (position in ``starts``) of each day, -1 for a day in none of them."""
+    week = np.full(len(days), -1, dtype=np.int64)
+    for k, start in enumerate(starts):
+        week[_inside(days, start, start + dt.timedelta(days=6))] = k
+    return week
+
+
 Counts = tuple[int | None, ...]
+_NEVER = np.iinfo(np.int64).max  # a stage the deal has no entry into
+_DAY = 86_400 * 10**9  # nanoseconds
 
 
-def _step_cohorts(entries: pd.DataFrame, source: int, onward: set[int],
-                  starts: list[dt.date], as_of: dt.date) -> tuple[Counts, Counts]:
+class _Dated:
+    """The stage entries as the steps' cohorts read them, made once for every step: each
+    entry's stage, deal (a code), day (nanoseconds) and week in the review (-1: none), and
+    the day each deal entered each stage (``by_stage[deal, stage]``, _NEVER for none)."""
+
+    def __init__(self, entries: pd.DataFrame, stages: int, starts: list[dt.date]):
+        self.stage = entries["stage_index"].to_numpy()
+        self.deal, deals = pd.factorize(entries["deal"].to_numpy())
+        days = entries["entered"].to_numpy("datetime64[ns]")
+        self.day = days.view("int64")
+        self.week = _week_of(days, starts)
+        self.by_stage = np.full((len(deals), stages), _NEVER, dtype=np.int64)
+        self.by_stage[self.deal, self.stage] = self.day
+
+
+def _step_cohorts(dated: _Dated, source: int, onward: list[int], starts: list[dt.date],
+                  as_of: dt.date) -> tuple[Counts, Counts]:
     """Per week: deals that entered ``source`` in it, and those that entered the step's
     target or a stage past it (``onward``, lost left out: they went through the target)
     within COHORT_DAYS of entering ``source``; None for weeks less than COHORT_DAYS old."""
-    into = entries[entries["stage_index"] == source].set_index("deal")["entered"]
-    later_entries = entries[entries["stage_index"].isin(onward)]
-    first_onward = later_entries.groupby("deal")["entered"].min()
+    into = dated.stage == source
+    first_onward = dated.by_stage[:, onward].min(axis=1, initial=_NEVER)
+    day, later = dated.day[into], first_onward[dated.deal[into]]
+    went = (later != _NEVER) & (later >= day) & (later - day <= COHORT_DAYS * _DAY)
+    week = dated.week[into]
     entered: list[int | None] = []
     reached: list[int | None] = []
-    for start in starts:
-        end = start + dt.timedelta(days=6)
-        if (as_of - end).days < COHORT_DAYS:
+    for k, start in enumerate(starts):
+        if (as_of - (start + dt.timedelta(days=6))).days < COHORT_DAYS:
             entered.append(None)
             reached.append(None)
             continue
-        members = into[_within(into, start, end)]
-        later = first_onward.reindex(members.index)
-        went = (later >= members) & (later - members <= pd.Timedelta(days=COHORT_DAYS))
-        entered.append(len(members))
-        reached.append(int(went.sum()))
+        members = week == k
+        entered.append(int(members.sum()))
+        reached.append(int(went[members].sum()))
     return tuple(entered), tuple(reached)
 
 
@@ -337,21 +382,24 @@ def furthest_reached(deals: pd.DataFrame, entries: pd.DataFrame, config: Config)
     """Per deal (sheet row): the furthest open stage index it reached (won deals: all of them;
     -1 when none is known)."""
     open_positions = [i for i, s in enumerate(config.stages) if s.kind == "open"]
-    open_entries = entries[entries["stage_index"].isin(open_positions)]
-    furthest = open_entries.groupby("deal")["stage_index"].max()
-    current = deals["stage_index"].where(deals["kind"] == "open", -1)
-    reached = pd.concat([furthest, current], axis=1).max(axis=1).reindex(deals.index)
-    reached = reached.fillna(-1).astype("int64")
+    kind = deals["kind"].to_numpy(dtype=object)
+    reached = np.where(kind == "open", deals["stage_index"].to_numpy(), -1).astype("int64")
+    stage = entries["stage_index"].to_numpy()
+    at = deals.index.get_indexer(entries["deal"].to_numpy())
+    for position in sorted(open_positions):  # the furthest last: each write is a maximum
+        entered = at[(stage == position) & (at >= 0)]
+        reached[entered] = np.maximum(reached[entered], position)
     last = open_positions[-1] if open_positions else -1
-    return reached.where(deals["kind"] != "won", last)
+    return pd.Series(np.where(kind == "won", last, reached), index=deals.index)
 
 
 def _cohorts(deals: pd.DataFrame, entries: pd.DataFrame, config: Config,
              open_positions: list[int], as_of: dt.date) -> tuple[Cohort, ...]:
     reached = furthest_reached(deals, entries, config).to_numpy()
-    won = (deals["kind"] == "won").to_numpy()
-    created = pd.to_datetime(deals["created"])
-    months = (created.dt.year * 12 + created.dt.month - 1).to_numpy()  # NaN when undated
+    won = deals["kind"].to_numpy(dtype=object) == "won"
+    created = pd.to_datetime(deals["created"]).to_numpy("datetime64[M]")
+    # months since year 0 (-1 when undated)
+    months = np.where(np.isnat(created), -1, created.view("int64") + 1970 * 12)
     first = pd.Timestamp(as_of).to_period("M") - (COHORT_MONTHS - 1)
     found = []
     for k in range(COHORT_MONTHS):

@@ -44,11 +44,20 @@ def working_days(start: dt.date, end: dt.date, config: Config) -> int:
                               extra) for k in range((end - start).days + 1))
 
 
+#: the deals' columns a target reads (an owner's target takes its deals' rows of these only)
+COLUMNS = ["kind", "stage_index", "amount", "created", "closed_on", "stage_entered",
+           "expected_close", "weighted_amount", "win_probability"]
+
+
 def attainments(targets: tuple[Target, ...], evaluation: Evaluation, config: Config
                 ) -> tuple[Attainment, ...]:
-    owners = _owner_keys(evaluation.deals["owner"]) \
-        if any(t.owner is not None for t in targets) else None
-    return tuple(_attain(t, evaluation, config, owners) for t in targets)
+    if not targets:
+        return ()
+    deals = evaluation.deals
+    owners = _owner_keys(deals["owner"]) if any(t.owner is not None for t in targets) else None
+    kind = deals["kind"].to_numpy(dtype=object)
+    deals = deals[COLUMNS].assign(won=kind == "won", open=kind == "open")
+    return tuple(_attain(t, deals, evaluation, config, owners) for t in targets)
 
 
 def _owner_keys(owners: pd.Series) -> np.ndarray:
@@ -61,9 +70,10 @@ def _owner_keys(owners: pd.Series) -> np.ndarray:
     return keys
 
 
-def _attain(target: Target, evaluation: Evaluation, config: Config,
+def _attain(target: Target, deals: pd.DataFrame, evaluation: Evaluation, config: Config,
             owners: np.ndarray | None) -> Attainment:
-    as_of, deals = evaluation.as_of, evaluation.deals
+    """``deals``: the evaluation's, of ``COLUMNS`` and the masks ``won`` and ``open``."""
+    as_of = evaluation.as_of
     if target.owner is not None and owners is not None:
         deals = deals[owners == normalise_name(target.owner)]
     start, end = pd.Timestamp(target.start), pd.Timestamp(target.end)
@@ -121,7 +131,7 @@ def _count(metric: str, deals: pd.DataFrame, evaluation: Evaluation, start: pd.T
     if metric == "new_deals":
         return float(((deals["created"] >= start) & (deals["created"] <= end)).sum())
     day = _closed_on(deals)
-    won = deals[(deals["kind"] == "won") & (day >= start) & (day <= end)]
+    won = deals[deals["won"] & (day >= start) & (day <= end)]
     return float(won["amount"].fillna(0).sum()) if metric == "won_amount" else float(len(won))
 
 
@@ -131,7 +141,7 @@ def _projection(target: Target, deals: pd.DataFrame, value: float, as_of: dt.dat
         done = working_days(target.start, as_of, config)
         whole = working_days(target.start, target.end, config)
         return value / done * whole if done else value
-    expected = deals[(deals["kind"] == "open")
+    expected = deals[deals["open"]
                      & (deals["expected_close"] >= pd.Timestamp(as_of))
                      & (deals["expected_close"] <= pd.Timestamp(target.end))]
     column = "weighted_amount" if target.metric == "won_amount" else "win_probability"
@@ -152,7 +162,7 @@ def _conversion(target: Target, deals: pd.DataFrame, evaluation: Evaluation,
     if cohort.empty:
         return None
     if config.stages[goal].kind == "won":
-        went = (cohort["kind"] == "won") & (_closed_on(cohort) <= end)
+        went = cohort["won"] & (_closed_on(cohort) <= end)
     else:
         dated = entries[entries["deal"].isin(cohort.index) & (entries["entered"] <= end)]
         went = furthest_reached(cohort, dated, config) >= goal
