@@ -193,12 +193,14 @@ def memory_order(stored: Iterable[str], memory: StageMemory) -> list[str]:
     return list(dict.fromkeys(chain(kept, index)))  # first places
 
 
-def packed(records: Sequence[Sequence[str | None]]) -> list[str]:
-    """The memory's cells: ``PER_CELL`` records a cell, in order, so that a record keeps its
-    cell while the records before it stay; a cell past ``CHUNK`` characters is halved."""
+def packed(columns: Sequence[Sequence[str | None]]) -> list[str]:
+    """The memory's cells from its columns (ID, stage, entered, first seen): ``PER_CELL``
+    records a cell, in order, so that a record keeps its cell while the records before it
+    stay; a cell past ``CHUNK`` characters is halved. The records are made a cell at a time."""
     cells: list[str] = []
-    for start in range(0, len(records), PER_CELL):
-        cells.extend(_fitting(records[start : start + PER_CELL]))
+    for start in range(0, len(columns[0]) if columns else 0, PER_CELL):
+        cells.extend(_fitting(list(zip(*(column[start : start + PER_CELL]
+                                         for column in columns)))))
     return cells
 
 
@@ -231,10 +233,9 @@ def state_cells(previous: Grid | None, state: State,
     entries = state.memory.entries
     if kept != entries.index.tolist():
         entries = entries.loc[kept]  # one row per ID, in the order of ``kept``
-    records = list(zip(kept if plain else _texts(kept),
-                       _texts(entries["stage"].tolist()), _isos(entries["entered"].tolist()),
-                       _isos(entries["first_seen"].tolist())))
-    for row, text in enumerate(packed(records), start=FIRST_MEMORY_ROW):
+    columns = (kept if plain else _texts(kept), _texts(entries["stage"].tolist()),
+               _isos(entries["entered"].tolist()), _isos(entries["first_seen"].tolist()))
+    for row, text in enumerate(packed(columns), start=FIRST_MEMORY_ROW):
         cells[(row, 1)] = MEMORY_RECORD
         cells[(row, 2)] = text
     for row, line in enumerate((previous or [])[FIRST_MEMORY_ROW - 1 :], start=FIRST_MEMORY_ROW):
