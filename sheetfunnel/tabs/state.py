@@ -200,7 +200,7 @@ def packed(columns: Sequence[Sequence[str | None]]) -> list[str]:
     cells: list[str] = []
     for start in range(0, len(columns[0]) if columns else 0, PER_CELL):
         cells.extend(_fitting(list(zip(*(column[start : start + PER_CELL]
-                                         for column in columns)))))
+                                         for column in columns), strict=True))))
     return cells
 
 
@@ -260,7 +260,7 @@ def _plain_texts(keys: list[str]) -> bool:
         and max(map(len, keys)) <= MAX_TEXT
 
 
-def _texts(values: list[Cell]) -> list[str]:
+def _texts(values: Sequence[Cell]) -> Sequence[str]:
     """Each value as the text it is stored as, told for a column at once (mostly texts)."""
     if set(map(type, values)) == {str}:
         return values  # type: ignore[return-value]
@@ -272,7 +272,7 @@ def _isos(values: list[object]) -> list[str | None]:
     them shared, is looked up per distinct day."""
     if set(map(type, values)) <= {dt.date, NoneType}:
         days: dict[object, str | None] = {day: day.isoformat() for day in set(values)
-                                          if day is not None}
+                                          if isinstance(day, dt.date)}
         days[None] = None
         return list(map(days.__getitem__, values))
     return list(map(_iso, values))
