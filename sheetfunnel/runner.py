@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -635,8 +636,12 @@ def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ..
         header = tab.roles.get(role) if tab is not None else None
         if tab is None or header is None:
             continue
-        ids = {int(row): key for row, value in tab.table.frame[header].items()
-               if int(row) not in skip and (key := row_key(value))}
+        values = tab.table.frame[header].tolist()
+        keys = list(map(str.strip if set(map(type, values)) == {str} else row_key, values))
+        ids = dict(zip(tab.table.frame.index.tolist(), keys, strict=True))
+        for row in chain([row for row, key in ids.items() if not key] if "" in keys else (),
+                         skip):
+            ids.pop(row, None)
         found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
     return tuple(found)
 
