@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,9 @@ from sheetfunnel.tabs.review import render_review
 from sheetfunnel.tabs.state import (
     STATE_TAB,
     State,
+    column_digest,
     fingerprint,
+    grid_digests,
     read_state,
     state_cells,
     tab_cells,
@@ -237,6 +240,22 @@ class Inputs:
         """The fingerprint of the people's data as read (``_data_fingerprint``), made once:
         the quiet check compares it and the state keeps it (with the IDs the run fills in)."""
         return _data_fingerprint(self, {})
+
+    @cached_property
+    def digests(self) -> tuple[dict[str, bytes], list[list[bytes]]]:
+        """The digest of each Opportunities column people type (its header above its values,
+        as read) and of the columns of each tab the run judges by (Activities, the Config
+        tabs, Targets), made once: the fingerprint with the IDs a run fills in makes only
+        the ID column's again."""
+        model = self.model
+        frame = model.opportunities.table.frame
+        owned = {h for r, h in model.opportunities.roles.items()
+                 if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS}
+        typed = {header: column_digest(str(header), frame[header].tolist())
+                 for header in frame.columns if header not in owned}
+        titles = [model.titles.get(role) for role in ("activities", *schema.CONFIG_TABS,
+                                                      "targets")]  # Targets: Summary, Review
+        return typed, [grid_digests(self.snapshot.tabs[title]) for title in titles if title]
 
 
 @dataclass(frozen=True)
@@ -528,26 +547,19 @@ def _next_state(inputs: Inputs, evaluation: Evaluation, as_of: dt.date,
 
 def _data_fingerprint(inputs: Inputs, new_ids: Mapping[int, str]) -> str:
     """The fingerprint of what people typed (the IDs the run fills in included): the
-    Opportunities tab but for the worker's columns, row by row as read, and the tabs whose
-    data the run judges by."""
-    model = inputs.model
-    frame = model.opportunities.table.frame
-    owned = {h for r, h in model.opportunities.roles.items()
-             if r in schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS}
-    kept = [header for header in frame.columns if header not in owned]
-    rows = frame[kept].astype(object).values.tolist()
-    id_header = model.opportunities.roles.get("id")
-    if id_header is not None and new_ids:
-        col = kept.index(id_header)
+    Opportunities tab but for the worker's columns, and the tabs whose data the run judges
+    by; of the digests made once a run (``Inputs.digests``) only the ID column's is made
+    again, with the new IDs."""
+    typed, tabs = inputs.digests
+    id_header = inputs.model.opportunities.roles.get("id")
+    if new_ids and id_header in typed:
+        frame = inputs.model.opportunities.table.frame
+        ids = frame[id_header].tolist()
         for at, new_id in zip(frame.index.get_indexer(list(new_ids)), new_ids.values(),
                               strict=True):
-            rows[at][col] = new_id
-    grids: list[Grid] = [[list(map(str, kept)), *rows]]
-    for role in ("activities", *schema.CONFIG_TABS, "targets"):  # Targets feed Summary, Review
-        title = model.titles.get(role)
-        if title:
-            grids.append(inputs.snapshot.tabs[title])
-    return fingerprint(grids)
+            ids[at] = new_id
+        typed = {**typed, id_header: column_digest(id_header, ids)}
+    return fingerprint((), [list(typed.values()), *tabs])
 
 
 def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
@@ -626,8 +638,12 @@ def _row_keys(model: WorkbookModel, evaluation: Evaluation) -> tuple[RowKeys, ..
         header = tab.roles.get(role) if tab is not None else None
         if tab is None or header is None:
             continue
-        ids = {int(row): key for row, value in tab.table.frame[header].items()
-               if int(row) not in skip and (key := row_key(value))}
+        values = tab.table.frame[header].tolist()
+        keys = list(map(str.strip if set(map(type, values)) == {str} else row_key, values))
+        ids = dict(zip(tab.table.frame.index.tolist(), keys, strict=True))
+        for row in chain([row for row, key in ids.items() if not key] if "" in keys else (),
+                         skip):
+            ids.pop(row, None)
         found.append(RowKeys(tab.table.tab, tab.table.columns[header], ids))
     return tuple(found)
 

@@ -114,8 +114,9 @@ def test_a_config_file_changed_is_a_full_run(pair, tmp_path):
 
 
 def _old_data_fingerprint(inputs: runner.Inputs, new_ids: dict[int, str]) -> str:
-    """The data fingerprint as spelled before it was made once a run: the frame without the
-    worker's columns, the new IDs put in by ``.loc``, every row made a list."""
+    """The data fingerprint spelled from rows, as before it was made a column at a time from
+    digests made once a run: the frame without the worker's columns, the new IDs put in by
+    ``.loc``, every row made a list, the grids' digests made by ``fingerprint``."""
     model = inputs.model
     owned = schema.OWNED_COLUMNS["opportunities"] + schema.MODEL_COLUMNS
     frame = model.opportunities.table.frame.drop(

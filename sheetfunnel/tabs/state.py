@@ -32,10 +32,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, zip_longest
 from operator import itemgetter
+from types import NoneType
 
 import pandas as pd
 
@@ -183,21 +184,27 @@ def _unpacked(text: str) -> list[tuple[str, Cell, Cell, Cell]]:
 
 def memory_order(stored: Iterable[str], memory: StageMemory) -> list[str]:
     """IDs in the order the tab already has them (``stored``), new ones after."""
-    remembered = set(memory.entries.index)
+    index = memory.entries.index.tolist()
+    stored = list(stored)
+    if not stored or (stored[: len(index)] == index and len(set(index)) == len(index)):
+        return list(dict.fromkeys(index))  # nothing stored, or the tab's order already
+    remembered = set(index)
     kept = filter(remembered.__contains__, stored)
-    return list(dict.fromkeys(chain(kept, memory.entries.index.tolist())))  # first places
+    return list(dict.fromkeys(chain(kept, index)))  # first places
 
 
-def packed(records: list[list[str | None]]) -> list[str]:
-    """The memory's cells: ``PER_CELL`` records a cell, in order, so that a record keeps its
-    cell while the records before it stay; a cell past ``CHUNK`` characters is halved."""
+def packed(columns: Sequence[Sequence[str | None]]) -> list[str]:
+    """The memory's cells from its columns (ID, stage, entered, first seen): ``PER_CELL``
+    records a cell, in order, so that a record keeps its cell while the records before it
+    stay; a cell past ``CHUNK`` characters is halved. The records are made a cell at a time."""
     cells: list[str] = []
-    for start in range(0, len(records), PER_CELL):
-        cells.extend(_fitting(records[start : start + PER_CELL]))
+    for start in range(0, len(columns[0]) if columns else 0, PER_CELL):
+        cells.extend(_fitting(list(zip(*(column[start : start + PER_CELL]
+                                         for column in columns), strict=True))))
     return cells
 
 
-def _fitting(records: list[list[str | None]]) -> list[str]:
+def _fitting(records: Sequence[Sequence[str | None]]) -> list[str]:
     text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
     if len(text) <= CHUNK:
         return [text]
@@ -219,27 +226,16 @@ def state_cells(previous: Grid | None, state: State,
     cells[(CHANGED_ROW, 3)] = state.last_changed.isoformat() if state.last_changed else None
     order = memory_order(map(itemgetter(0), stored_memory(previous)) if stored is None
                          else stored, state.memory)
-    kept = order if _plain_texts(order) else [
+    plain = _plain_texts(order)
+    kept = order if plain else [
         key for key in order
         if (stored_as_is(key) if key.__class__ is str else storable(key) == key)]
-    entries = state.memory.entries.loc[kept]  # one row per ID, in the order of ``kept``
-    isos: dict[object, str | None] = {}  # most rows share a few dates
-
-    def iso(value: object) -> str | None:
-        if value is None:
-            return None
-        if type(value) is not dt.date:
-            return _iso(value)
-        if value not in isos:
-            isos[value] = _iso(value)
-        return isos[value]
-
-    records = [[key if key.__class__ is str else _text(key),
-                stage if stage.__class__ is str else _text(stage), iso(entered), iso(first_seen)]
-               for key, stage, entered, first_seen in zip(
-                   kept, entries["stage"].tolist(), entries["entered"].tolist(),
-                   entries["first_seen"].tolist(), strict=True)]
-    for row, text in enumerate(packed(records), start=FIRST_MEMORY_ROW):
+    entries = state.memory.entries
+    if kept != entries.index.tolist():
+        entries = entries.loc[kept]  # one row per ID, in the order of ``kept``
+    columns = (kept if plain else _texts(kept), _texts(entries["stage"].tolist()),
+               _isos(entries["entered"].tolist()), _isos(entries["first_seen"].tolist()))
+    for row, text in enumerate(packed(columns), start=FIRST_MEMORY_ROW):
         cells[(row, 1)] = MEMORY_RECORD
         cells[(row, 2)] = text
     for row, line in enumerate((previous or [])[FIRST_MEMORY_ROW - 1 :], start=FIRST_MEMORY_ROW):
@@ -264,6 +260,24 @@ def _plain_texts(keys: list[str]) -> bool:
         and max(map(len, keys)) <= MAX_TEXT
 
 
+def _texts(values: Sequence[Cell]) -> Sequence[str]:
+    """Each value as the text it is stored as, told for a column at once (mostly texts)."""
+    if set(map(type, values)) == {str}:
+        return values  # type: ignore[return-value]
+    return [value if value.__class__ is str else _text(value) for value in values]
+
+
+def _isos(values: list[object]) -> list[str | None]:
+    """Each day as ``YYYY-MM-DD`` (None when there is none): a column of plain dates, most of
+    them shared, is looked up per distinct day."""
+    if set(map(type, values)) <= {dt.date, NoneType}:
+        days: dict[object, str | None] = {day: day.isoformat() for day in set(values)
+                                          if isinstance(day, dt.date)}
+        days[None] = None
+        return list(map(days.__getitem__, values))
+    return list(map(_iso, values))
+
+
 def _iso(value: object) -> str | None:
     if is_blank(value) or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
@@ -272,32 +286,77 @@ def _iso(value: object) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def fingerprint(grids: list[Grid]) -> str:
-    """A stable digest of what people typed: equal data, equal digest."""
+def fingerprint(grids: Iterable[Grid], columns: Iterable[Sequence[bytes]] = ()) -> str:
+    """A stable digest of what people typed: equal data, equal digest. A tab counts column
+    by column (``grid_digests``), each column made text at once, so that the digest of a
+    column changed since is made again alone; ``columns`` are tabs given as such digests
+    (``column_digest``), before ``grids``."""
     digest = hashlib.sha256()
-    # numbers and dates repeat: each distinct one made text once (equal ones of these types
-    # have equal texts: 1 and 1.0 are "1"; True is not among them, nor a date-time with a zone)
-    known: dict[Cell, str] = {}
-    found = known.get
-
-    def text(value: Cell) -> str:
-        shown = "" if is_blank(value) else _canonical(value)
-        if value.__class__ in _SHARED and getattr(value, "tzinfo", None) is None:
-            known[value] = shown
-        return shown
-
-    for grid in grids:
-        lines = ["\x1f".join([
-            v if type(v) is str and v.strip() else "" if v is None
-            else found(v) or text(v) if type(v) in _SHARED else text(v) for v in row
-        ]).rstrip("\x1f") for row in grid]
-        lines.append("\x1d")
-        digest.update("\x1e".join(lines).encode("utf-8"))
+    for digests in chain(columns, map(grid_digests, grids)):
+        for one in digests:
+            digest.update(one)
+        digest.update(b"\x1d")
     return digest.hexdigest()[:32]
 
 
-#: Cell types whose equal values have one canonical text.
-_SHARED = frozenset((int, float, dt.date, dt.datetime))
+def grid_digests(grid: Grid) -> list[bytes]:
+    """The digest of each column of ``grid`` (a short row has blanks after its end) up to
+    the last with a value: trailing blanks count as they did row by row, for nothing."""
+    digests = [column_digest(values[0], list(values[1:])) for values in zip_longest(*grid)]
+    blank = hashlib.sha256(("\x1f" * (len(grid) - 1)).encode()).digest() if grid else b""
+    while digests and digests[-1] == blank:
+        digests.pop()
+    return digests
+
+
+def column_digest(head: Cell, values: list[Cell]) -> bytes:
+    """The digest of a column, its first cell (mostly a header) and the cells below it, made
+    text as ``_canonical`` does: the cells below at once where their types allow."""
+    text = _cell_text(head) + "\x1f" + _column_text(values) if values else _cell_text(head)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+_BLANK = {None: ""}
+_NUMBERS = frozenset((int, float, NoneType, dt.date, dt.datetime))
+_WHOLE = frozenset((int, NoneType))
+
+
+def _column_text(values: list[Cell]) -> str:
+    """The canonical texts of ``values`` joined by a unit separator, made at once for a
+    column of texts (and blanks) with no cell of mere spaces, and for one of numbers and
+    dates: each distinct value made text once (equal ones have equal texts: 1 and 1.0 are
+    "1"; True, which equals 1, is not among them, nor a date-time with a zone); otherwise
+    cell by cell."""
+    try:  # a join refuses anything but texts: the type check for free
+        text = "\x1f".join(values)  # type: ignore[arg-type]
+    except TypeError:
+        try:
+            text = "\x1f".join(map(_BLANK.get, values, values))  # type: ignore[arg-type]
+        except TypeError:
+            return _numbers_text(values)
+    if all(map(str.strip, filter(None, values))):  # type: ignore[arg-type]
+        return text
+    return "\x1f".join(map(_cell_text, values))
+
+
+def _numbers_text(values: list[Cell]) -> str:
+    kinds = set(map(type, values))
+    if kinds <= _NUMBERS:
+        distinct = set(values)
+        if kinds <= _WHOLE and 2 * len(distinct) > len(values):  # mostly distinct integers
+            return "\x1f".join(map(str, values)).replace("None", "")
+        if dt.datetime not in kinds or not any(
+                getattr(value, "tzinfo", None) is not None for value in distinct):
+            texts = {value: _cell_text(value) for value in distinct}
+            return "\x1f".join(map(texts.__getitem__, values))
+    return "\x1f".join(map(_cell_text, values))
+
+
+def _cell_text(value: Cell) -> str:
+    """What one cell counts as: a text as typed (blank when only spaces), else canonical."""
+    if value.__class__ is str:
+        return value if value.strip() else ""  # type: ignore[union-attr]
+    return "" if is_blank(value) else _canonical(value)
 
 
 def _canonical(value: Cell) -> str:
