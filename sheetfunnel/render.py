@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from itertools import repeat
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,9 +80,30 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
     return int(number) if digits == 0 else number
 
 
+def cell_values(column: pd.Series, digits: int | None = None) -> list[Cell]:
+    """``cell_value`` of each value of ``column``; a column's scores, percentages and texts
+    repeat, so each distinct one is worked out once."""
+    if pd.api.types.is_datetime64_dtype(column):
+        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
+        return _cell_values(column.dt.date.tolist(), digits)
+    if column.dtype == np.float64:
+        return _number_cells(column.to_numpy(), digits)
+    return _cell_values(column.tolist(), digits)
+
+
+def _number_cells(numbers: np.ndarray, digits: int | None) -> list[Cell]:
+    """``cell_value`` of each float, worked out once per distinct number (NaN, infinity and
+    -0.0 included)."""
+    distinct, where = np.unique(numbers + 0.0, return_inverse=True)  # -0.0 + 0.0 is 0.0
+    table = [cell_value(number, digits) for number in distinct.tolist()]
+    found = list(map(table.__getitem__, where.ravel().tolist()))
+    for index in np.flatnonzero(np.signbit(numbers) & (numbers == 0)).tolist():
+        found[index] = cell_value(-0.0, digits)  # a zero's sign shows (-0.0), kept apart
+    return found
+
+
 def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
-    """``cell_value`` of each; a column's scores, percentages and texts repeat, so each
-    distinct one is worked out once."""
+    """``cell_value`` of each, each distinct text or number worked out once."""
     done: dict[object, Cell] = {}
     found: list[Cell] = []
     for value in values:
@@ -92,8 +113,8 @@ def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
             if cell is _UNSEEN:
                 cell = done[value] = cell_value(value, digits)
             found.append(cell)  # type: ignore[arg-type]
-        elif type(value) is dt.date:
-            found.append(value)
+        elif type(value) is dt.date or value is None:
+            found.append(value)  # type: ignore[arg-type]
         else:
             found.append(cell_value(value, digits))
     return found
@@ -129,14 +150,26 @@ def _header_cells(table: Table, tab_role: str, columns: Mapping[str, int], words
     return cells, tuple(notes)
 
 
+@dataclass(frozen=True)
+class OwnedCells:
+    """The cells the worker owns in a person's tab, in the order they are diffed: ``heads``
+    (the headers it adds), then each of ``columns`` (col -> its values at ``rows``) down
+    ``rows``, then ``tails`` (the IDs the run fills in). A column stays one list: 100,000
+    deals make 900,000 cells, slow to key one by one."""
+
+    heads: dict[tuple[int, int], Cell]
+    rows: list[int]
+    columns: dict[int, list[Cell]]
+    tails: dict[tuple[int, int], Cell]
+
+
 def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: Config,
-                      words: Words, *, model: bool = False
-                      ) -> tuple[dict[tuple[int, int], Cell], Looks]:
+                      words: Words, *, model: bool = False) -> tuple[OwnedCells, Looks]:
     """Owned columns of Opportunities (Model Win % and Why with ``model``) and the IDs the run
     assigns."""
     table = opportunities.table
     columns = owned_columns(opportunities, model)
-    cells, notes = _header_cells(table, "opportunities", columns, words)
+    heads, notes = _header_cells(table, "opportunities", columns, words)
     deals = evaluation.deals
     raw = config.settings.score_scale == "raw"
     values = {
@@ -152,19 +185,16 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         # whole percents, as the cell shows them: a refit's last digits are not news
         values["model_win_pct"] = (deals["model_win_probability"], 2)
         values["why"] = (deals["model_factors"].map(" ".join), None)
-    rows = [int(r) for r in deals.index]
     shown: dict[int, list[Cell]] = {}
     for role, (series, digits) in values.items():
-        col = columns[role]
-        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
-        found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
-        shown[col] = _cell_values(found.tolist(), digits)
-        cells.update(zip(zip(rows, repeat(col)), shown[col], strict=True))
+        shown[columns[role]] = cell_values(series, digits)
+    tails: dict[tuple[int, int], Cell] = {}
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
         for row, new_id in evaluation.new_ids.items():
-            cells[(int(row), id_col)] = new_id
+            tails[(int(row), id_col)] = new_id
+    cells = OwnedCells(heads, list(map(int, deals.index.tolist())), shown, tails)
     first = table.header_row + 1
     tab = table.tab
 
@@ -190,7 +220,7 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
                 for code, color in FLAG_COLORS.items()),
         notes=notes,
         protections=owned_column_protections(tab, first, columns.values()),
-        widths=added_column_widths(table, columns, cells, shown, formats),
+        widths=added_column_widths(table, columns, heads, shown, formats),
     )
     return cells, looks
 
