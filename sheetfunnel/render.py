@@ -81,25 +81,29 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
 
 
 def cell_values(column: pd.Series, digits: int | None = None) -> list[Cell]:
-    """``cell_value`` of each value of ``column``; a column's scores, percentages and texts
-    repeat, so each distinct one is worked out once."""
+    """``cell_value`` of each value of ``column``; a column's scores, percentages, dates and
+    texts repeat, so each distinct one is worked out once."""
     if pd.api.types.is_datetime64_dtype(column):
-        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
-        return _cell_values(column.dt.date.tolist(), digits)
+        # each distinct moment as a date once: cell_value(Timestamp) without a Timestamp each
+        codes, moments = pd.factorize(column.to_numpy())
+        return _by_code(codes, _cell_values(pd.Series(moments).dt.date.tolist(), digits))
     if column.dtype == np.float64:
-        return _number_cells(column.to_numpy(), digits)
-    return _cell_values(column.tolist(), digits)
+        numbers = column.to_numpy()
+        codes, distinct = pd.factorize(numbers + 0.0)  # -0.0 + 0.0 is 0.0
+        found = _by_code(codes, [cell_value(number, digits) for number in distinct.tolist()])
+        for index in np.flatnonzero(np.signbit(numbers) & (numbers == 0)).tolist():
+            found[index] = cell_value(-0.0, digits)  # a zero's sign shows (-0.0): kept apart
+        return found
+    values = column.tolist()
+    if set(map(type, values)) <= {str, type(None)}:  # texts: each distinct one once
+        codes, texts = pd.factorize(column.to_numpy(dtype=object))  # None is -1
+        return _by_code(codes, _cell_values(texts.tolist(), digits))
+    return _cell_values(values, digits)
 
 
-def _number_cells(numbers: np.ndarray, digits: int | None) -> list[Cell]:
-    """``cell_value`` of each float, worked out once per distinct number (NaN, infinity and
-    -0.0 included)."""
-    distinct, where = np.unique(numbers + 0.0, return_inverse=True)  # -0.0 + 0.0 is 0.0
-    table = [cell_value(number, digits) for number in distinct.tolist()]
-    found = list(map(table.__getitem__, where.ravel().tolist()))
-    for index in np.flatnonzero(np.signbit(numbers) & (numbers == 0)).tolist():
-        found[index] = cell_value(-0.0, digits)  # a zero's sign shows (-0.0), kept apart
-    return found
+def _by_code(codes: np.ndarray, cells: list[Cell]) -> list[Cell]:
+    """The cell of each code (``pd.factorize``'s: -1 is a missing value, a blank cell)."""
+    return np.array([*cells, None], dtype=object)[codes].tolist()  # type: ignore[no-any-return]
 
 
 def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
@@ -263,9 +267,11 @@ def _widest_texts(values: list[Cell], pattern: str | None) -> set[str]:
             if part.size:
                 texts.add(shown_text(float(pick(part)), pattern))
         return texts
-    # 1 and True, 0.0 and -0.0, 1000000 and 1000000.0 are equal but show apart
-    distinct = set(zip(map(type, values), values, strict=True))
-    texts = {shown_text(value, pattern) for _, value in distinct}
+    # 1 and True, 0.0 and -0.0, 1000000 and 1000000.0 are equal but show apart (a column of
+    # one type, as most are, has no such pairs but zeros)
+    distinct = set(values) if len(kinds - {type(None)}) <= 1 else \
+        {value for _, value in set(zip(map(type, values), values, strict=True))}
+    texts = {shown_text(value, pattern) for value in distinct}
     if float in kinds and any(value == 0 and math.copysign(1.0, value) < 0
                               for value in values if isinstance(value, float)):
         texts.add(shown_text(-0.0, pattern))
