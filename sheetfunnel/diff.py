@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
 from operator import add, is_not, itemgetter
+from typing import cast
 
 import numpy as np
 
@@ -180,9 +181,9 @@ def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWr
             + cell_writes(_changed(tab, _looked_up(current, leftovers()))))
 
 
-def _lines(current: Grid, rows: Sequence[int]) -> list[Sequence[Cell]]:
+def _lines(current: Grid, rows: Sequence[int]) -> Sequence[Sequence[Cell]]:
     """The line read at each of ``rows`` (empty past the end)."""
-    if rows and 1 <= rows[0] and rows[-1] <= len(current) \
+    if rows and rows[0] >= 1 and rows[-1] <= len(current) \
             and list(rows) == list(range(rows[0], rows[-1] + 1)):
         return current[rows[0] - 1:rows[-1]]  # consecutive rows, as deals usually are
     return [current[row - 1] if row <= len(current) else () for row in rows]
@@ -201,7 +202,7 @@ def _looked_up(current: Grid, desired: Iterable[tuple[tuple[int, int], object]]
 _PLAIN_TYPES = frozenset({str, float, int, bool, dt.date, type(None)})
 
 
-def _plain(values: list[object]) -> bool:
+def _plain(values: Sequence[object]) -> bool:
     """Every value is already its ``storable`` form and every blank is None: a text that
     reads back as itself, a number a float holds exactly, a date from 1900, a bool. Checked
     once per distinct value (a column's texts and numbers repeat)."""
@@ -220,14 +221,15 @@ def _plain(values: list[object]) -> bool:
     return True
 
 
-def _fresh(tab: str, rows: Iterable[int], cols: Iterable[int], values: list[object]
+def _fresh(tab: str, rows: Iterable[int], cols: Iterable[int], values: Sequence[object]
            ) -> list[CellWrite]:
     """The writes of ``values`` (at ``rows`` and ``cols``, in that order) over blank cells:
     each value not blank, as ``_changed`` decides against a blank cell. When every value is
     ``_plain`` that is each one not None, as it is."""
     if _plain(values):
-        return cell_writes(compress(zip(repeat(tab), rows, cols, values),
-                                    map(is_not, values, repeat(None))))
+        cells = cast(Sequence[Cell], values)
+        return cell_writes(compress(zip(repeat(tab), rows, cols, cells),
+                                    map(is_not, cells, repeat(None))))
     return cell_writes(_changed(tab, zip(rows, cols, repeat(None), values)))
 
 
