@@ -18,7 +18,7 @@ import numbers
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import add, is_not, itemgetter
+from operator import add, and_, eq, is_, is_not, itemgetter, not_
 from typing import cast
 
 import numpy as np
@@ -148,10 +148,10 @@ def diff_columns(tab: str, current: Grid | None, rows: Sequence[int],
             have = list(map(itemgetter(col - 1), lines))
         else:
             have = [line[col - 1] if col <= len(line) else None for line in lines]
-        if have is None or have.count(None) == len(have):
+        if have is None:
             writes += _fresh(tab, rows, repeat(col), values)
         else:
-            writes += cell_writes(_changed(tab, zip(rows, repeat(col), have, values)))
+            writes += _differing(tab, rows, repeat(col), have, values)
     return writes
 
 
@@ -161,24 +161,31 @@ def diff_whole_tab(tab: str, current: Grid | None, desired: Grid) -> list[CellWr
     current = current or []
     both = min(len(current), len(desired))  # rows past the current ones are all new
 
-    def cells() -> Iterator[tuple[tuple[int, int], object]]:
-        for number, line in enumerate(desired[:both], start=1):
-            yield from zip(zip(repeat(number), range(1, len(line) + 1)), line, strict=True)
-
     def leftovers() -> Iterator[tuple[tuple[int, int], object]]:
         for number, line in enumerate(current, start=1):  # the cells past what is wanted
             wanted = len(desired[number - 1]) if number <= len(desired) else 0
             if len(line) > wanted:
                 yield from zip(zip(repeat(number), range(wanted + 1, len(line) + 1)),
                                repeat(None), strict=False)
-    new = desired[both:]
-    widths = list(map(len, new))
-    return (cell_writes(_changed(tab, _looked_up(current, cells())))
-            + _fresh(tab, chain.from_iterable(map(repeat, range(both + 1, len(desired) + 1),
-                                                  widths)),
-                     chain.from_iterable(map(range, repeat(1), map(add, widths, repeat(1)))),
-                     list(chain.from_iterable(new)))
+    rows, cols, values = _flat(1, desired[:both])
+    have = list(chain.from_iterable(map(_fitted, current, map(len, desired[:both]))))
+    return (_differing(tab, rows, cols, have, values)
+            + _fresh(tab, *_flat(both + 1, desired[both:]))
             + cell_writes(_changed(tab, _looked_up(current, leftovers()))))
+
+
+def _flat(first: int, lines: Grid) -> tuple[Iterator[int], Iterator[int], list[Cell]]:
+    """The row, the column and the value of each cell of ``lines`` (the first at row
+    ``first``), row after row."""
+    widths = list(map(len, lines))
+    return (chain.from_iterable(map(repeat, range(first, first + len(lines)), widths)),
+            chain.from_iterable(map(range, repeat(1), map(add, widths, repeat(1)))),
+            list(chain.from_iterable(lines)))
+
+
+def _fitted(line: list[Cell], width: int) -> Sequence[Cell]:
+    """``line`` cut or filled with blanks to ``width`` cells."""
+    return line if len(line) == width else [*line[:width], *repeat(None, width - len(line))]
 
 
 def _lines(current: Grid, rows: Sequence[int]) -> Sequence[Sequence[Cell]]:
@@ -231,6 +238,27 @@ def _fresh(tab: str, rows: Iterable[int], cols: Iterable[int], values: Sequence[
         return cell_writes(compress(zip(repeat(tab), rows, cols, cells),
                                     map(is_not, cells, repeat(None))))
     return cell_writes(_changed(tab, zip(rows, cols, repeat(None), values)))
+
+
+#: A whole number reads back as an int (.xlsx) or a float: both are numbers to compare.
+_KIND: dict[type, type] = {int: float}
+
+
+def _differing(tab: str, rows: Iterable[int], cols: Iterable[int], have: list[Cell],
+               values: Sequence[object]) -> list[CellWrite]:
+    """The writes of ``values`` over ``have`` (the cells read there), as ``_changed`` decides.
+    When every value is ``_plain``, a cell read that equals its value and is of its kind (a
+    text, a number, a bool, a date) is the same (``same_value``) and is passed over unlooked
+    at: a rerun's cells mostly are."""
+    if have.count(None) == len(have):
+        return _fresh(tab, rows, cols, values)
+    cells = zip(rows, cols, have, values, strict=False)  # rows or cols may repeat on
+    if _plain(values):
+        kinds = map(is_, map(_KIND.get, map(type, have), map(type, have)),
+                    map(_KIND.get, map(type, values), map(type, values)))
+        kept = map(and_, kinds, map(eq, have, values))
+        return cell_writes(_changed(tab, compress(cells, map(not_, kept))))
+    return cell_writes(_changed(tab, cells))
 
 
 def _changed(tab: str, cells: Iterable[tuple[int, int, Cell, object]]
