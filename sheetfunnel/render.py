@@ -1,9 +1,9 @@
 """Results -> the worker's own columns of Opportunities and Customers, and the pieces every
 owned tab renders with (cell values, protections, colours, the date format).
 
-Backend-neutral and pure: every function returns desired cell values (``(row, col) -> value``)
-plus Looks; ``diff`` turns them into the writes that actually change something. The worker's
-own tabs render in sheetfunnel/tabs/, one module each.
+Backend-neutral and pure: every function returns desired cell values (``(row, col) -> value``,
+or whole columns: ``OwnedCells``) plus Looks; ``diff`` turns them into the writes that actually
+change something. The worker's own tabs render in sheetfunnel/tabs/, one module each.
 """
 
 from __future__ import annotations
