@@ -17,8 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple
 
@@ -59,7 +58,7 @@ class CellWrite(NamedTuple):
 def cell_writes(cells: Iterable[tuple[str, int, int, Cell]]) -> list[CellWrite]:
     """``CellWrite`` of each (tab, row, col, value), made without a Python call each (a
     diff at 100,000 deals makes a million)."""
-    return list(map(partial(tuple.__new__, CellWrite), cells))  # type: ignore[arg-type]
+    return list(map(tuple.__new__, repeat(CellWrite), cells))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -282,15 +281,23 @@ def grid_widths(grid: Sequence[Sequence[Cell]], formats: Iterable[NumberFormat] 
     def pattern(row: int, col: int) -> str | None:
         return next((p for first, last, p in reversed(patterns.get(col, []))
                      if first <= row and (last is None or row <= last)), None)
-    texts: dict[int, list[str]] = {}
+    texts: dict[int, set[str]] = {}
+    shown: dict[tuple[type, Cell, str | None], str] = {}  # a table's values repeat
     for row, values in enumerate(grid[:rows], start=1):
+        filled = [col for col, v in enumerate(values, start=1) if v is not None and v != ""]
+        short, last = len(filled) <= 3, filled[-1] if filled else 0
         for col, value in enumerate(values, start=1):
-            texts.setdefault(col, [])
-            runs_on = isinstance(value, str) and all(v is None or v == ""
-                                                     for v in values[col:]) \
-                and sum(v is not None and v != "" for v in values) <= 3
-            if value is not None and not runs_on:
-                texts[col].append(shown_text(value, pattern(row, col)))
+            found = texts.setdefault(col, set())
+            if value is None or short and last <= col and isinstance(value, str):
+                continue  # a blank, or a text that runs on
+            if not value:  # 0.0 and -0.0 are one key, not one text
+                found.add(shown_text(value, pattern(row, col)))
+                continue
+            key = (type(value), value, pattern(row, col))
+            text = shown.get(key)
+            if text is None:
+                text = shown[key] = shown_text(value, key[2])
+            found.add(text)
     return tuple((col, fitted_width(found)) for col, found in sorted(texts.items()))
 
 

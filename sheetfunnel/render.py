@@ -1,9 +1,9 @@
 """Results -> the worker's own columns of Opportunities and Customers, and the pieces every
 owned tab renders with (cell values, protections, colours, the date format).
 
-Backend-neutral and pure: every function returns desired cell values (``(row, col) -> value``)
-plus Looks; ``diff`` turns them into the writes that actually change something. The worker's
-own tabs render in sheetfunnel/tabs/, one module each.
+Backend-neutral and pure: every function returns desired cell values (``(row, col) -> value``,
+or whole columns: ``OwnedCells``) plus Looks; ``diff`` turns them into the writes that actually
+change something. The worker's own tabs render in sheetfunnel/tabs/, one module each.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from itertools import repeat
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,9 +80,34 @@ def cell_value(value: object, digits: int | None = None) -> Cell:
     return int(number) if digits == 0 else number
 
 
+def cell_values(column: pd.Series, digits: int | None = None) -> list[Cell]:
+    """``cell_value`` of each value of ``column``; a column's scores, percentages, dates and
+    texts repeat, so each distinct one is worked out once."""
+    if pd.api.types.is_datetime64_dtype(column):
+        # each distinct moment as a date once: cell_value(Timestamp) without a Timestamp each
+        codes, moments = pd.factorize(column.to_numpy())
+        return _by_code(codes, _cell_values(pd.Series(moments).dt.date.tolist(), digits))
+    if column.dtype == np.float64:
+        numbers = column.to_numpy()
+        codes, distinct = pd.factorize(numbers + 0.0)  # -0.0 + 0.0 is 0.0
+        found = _by_code(codes, [cell_value(number, digits) for number in distinct.tolist()])
+        for index in np.flatnonzero(np.signbit(numbers) & (numbers == 0)).tolist():
+            found[index] = cell_value(-0.0, digits)  # a zero's sign shows (-0.0): kept apart
+        return found
+    values = column.tolist()
+    if set(map(type, values)) <= {str, type(None)}:  # texts: each distinct one once
+        codes, texts = pd.factorize(column.to_numpy(dtype=object))  # None is -1
+        return _by_code(codes, _cell_values(texts.tolist(), digits))
+    return _cell_values(values, digits)
+
+
+def _by_code(codes: np.ndarray, cells: list[Cell]) -> list[Cell]:
+    """The cell of each code (``pd.factorize``'s: -1 is a missing value, a blank cell)."""
+    return np.array([*cells, None], dtype=object)[codes].tolist()  # type: ignore[no-any-return]
+
+
 def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
-    """``cell_value`` of each; a column's scores, percentages and texts repeat, so each
-    distinct one is worked out once."""
+    """``cell_value`` of each, each distinct text or number worked out once."""
     done: dict[object, Cell] = {}
     found: list[Cell] = []
     for value in values:
@@ -92,8 +117,8 @@ def _cell_values(values: list[object], digits: int | None) -> list[Cell]:
             if cell is _UNSEEN:
                 cell = done[value] = cell_value(value, digits)
             found.append(cell)  # type: ignore[arg-type]
-        elif type(value) is dt.date:
-            found.append(value)
+        elif type(value) is dt.date or value is None:
+            found.append(value)  # type: ignore[arg-type]
         else:
             found.append(cell_value(value, digits))
     return found
@@ -129,14 +154,26 @@ def _header_cells(table: Table, tab_role: str, columns: Mapping[str, int], words
     return cells, tuple(notes)
 
 
+@dataclass(frozen=True)
+class OwnedCells:
+    """The cells the worker owns in a person's tab, in the order they are diffed: ``heads``
+    (the headers it adds), then each of ``columns`` (col -> its values at ``rows``) down
+    ``rows``, then ``tails`` (the IDs the run fills in). A column stays one list: 100,000
+    deals make 900,000 cells, slow to key one by one."""
+
+    heads: dict[tuple[int, int], Cell]
+    rows: list[int]
+    columns: dict[int, list[Cell]]
+    tails: dict[tuple[int, int], Cell]
+
+
 def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: Config,
-                      words: Words, *, model: bool = False
-                      ) -> tuple[dict[tuple[int, int], Cell], Looks]:
+                      words: Words, *, model: bool = False) -> tuple[OwnedCells, Looks]:
     """Owned columns of Opportunities (Model Win % and Why with ``model``) and the IDs the run
     assigns."""
     table = opportunities.table
     columns = owned_columns(opportunities, model)
-    cells, notes = _header_cells(table, "opportunities", columns, words)
+    heads, notes = _header_cells(table, "opportunities", columns, words)
     deals = evaluation.deals
     raw = config.settings.score_scale == "raw"
     values = {
@@ -152,19 +189,16 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
         # whole percents, as the cell shows them: a refit's last digits are not news
         values["model_win_pct"] = (deals["model_win_probability"], 2)
         values["why"] = (deals["model_factors"].map(" ".join), None)
-    rows = [int(r) for r in deals.index]
     shown: dict[int, list[Cell]] = {}
     for role, (series, digits) in values.items():
-        col = columns[role]
-        # dates as dates at once: the same as cell_value(Timestamp), without a Timestamp each
-        found = series.dt.date if pd.api.types.is_datetime64_dtype(series) else series
-        shown[col] = _cell_values(found.tolist(), digits)
-        cells.update(zip(zip(rows, repeat(col)), shown[col], strict=True))
+        shown[columns[role]] = cell_values(series, digits)
+    tails: dict[tuple[int, int], Cell] = {}
     id_header = opportunities.roles.get("id")
     if id_header is not None:
         id_col = table.columns[id_header]
         for row, new_id in evaluation.new_ids.items():
-            cells[(int(row), id_col)] = new_id
+            tails[(int(row), id_col)] = new_id
+    cells = OwnedCells(heads, list(map(int, deals.index.tolist())), shown, tails)
     first = table.header_row + 1
     tab = table.tab
 
@@ -190,7 +224,7 @@ def opportunity_cells(evaluation: Evaluation, opportunities: RoleTable, config: 
                 for code, color in FLAG_COLORS.items()),
         notes=notes,
         protections=owned_column_protections(tab, first, columns.values()),
-        widths=added_column_widths(table, columns, cells, shown, formats),
+        widths=added_column_widths(table, columns, heads, shown, formats),
     )
     return cells, looks
 
@@ -233,9 +267,11 @@ def _widest_texts(values: list[Cell], pattern: str | None) -> set[str]:
             if part.size:
                 texts.add(shown_text(float(pick(part)), pattern))
         return texts
-    # 1 and True, 0.0 and -0.0, 1000000 and 1000000.0 are equal but show apart
-    distinct = set(zip(map(type, values), values, strict=True))
-    texts = {shown_text(value, pattern) for _, value in distinct}
+    # 1 and True, 0.0 and -0.0, 1000000 and 1000000.0 are equal but show apart (a column of
+    # one type, as most are, has no such pairs but zeros)
+    distinct = set(values) if len(kinds - {type(None)}) <= 1 else \
+        {value for _, value in set(zip(map(type, values), values, strict=True))}
+    texts = {shown_text(value, pattern) for value in distinct}
     if float in kinds and any(value == 0 and math.copysign(1.0, value) < 0
                               for value in values if isinstance(value, float)):
         texts.add(shown_text(-0.0, pattern))

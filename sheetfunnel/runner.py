@@ -573,10 +573,12 @@ def plan_writes(inputs: Inputs, config: Config, outcome: Outcome) -> WritePlan:
     looks = Looks()
 
     in_use = outcome.learned is not None and model_in_use(outcome.learned, config)
-    cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, words,
-                                                model=in_use)
-    writes += diff.diff_cells(opportunities.table.tab, snapshot.find(opportunities.table.tab),
-                              cells)
+    owned_cells, opp_looks = render.opportunity_cells(evaluation, opportunities, config, words,
+                                                      model=in_use)
+    tab, current = opportunities.table.tab, snapshot.find(opportunities.table.tab)
+    writes += diff.diff_cells(tab, current, owned_cells.heads)
+    writes += diff.diff_columns(tab, current, owned_cells.rows, owned_cells.columns.items())
+    writes += diff.diff_cells(tab, current, owned_cells.tails)
     looks += opp_looks
     if model.customers is not None:
         cells, customer_looks = render.customer_cells(evaluation, model.customers, config, words)

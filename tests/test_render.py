@@ -29,7 +29,9 @@ def test_owned_columns_are_appended_with_headers_and_hold_the_judgement():
     evaluation = judge(row(), OVERDUE)
     opportunities = role_table_from_grid("opportunities", "Opportunities",
                                          [HEADER, row(), OVERDUE])
-    cells, looks = opportunity_cells(evaluation, opportunities, CONFIG, words_for("en"))
+    owned, looks = opportunity_cells(evaluation, opportunities, CONFIG, words_for("en"))
+    cells = {**owned.heads, **{(row, col): value for col, values in owned.columns.items()
+                               for row, value in zip(owned.rows, values, strict=True)}}
     first = len(HEADER) + 1
     assert [cells[(1, c)] for c in range(first, first + 7)] == [
         "Score", "Grade", "Win %", "Weighted Amount", "Stage Entered", "Days in Stage", "Flags"]

@@ -7,7 +7,7 @@ from sheetfunnel.engine.model import Evaluation
 from sheetfunnel.grid import Grid
 from sheetfunnel.money import money_format
 from sheetfunnel.plan import Bold, CellRange, Highlight, Looks, NumberFormat
-from sheetfunnel.render import DATE_FORMAT, FLAG_COLORS, cell_value, tab_protection
+from sheetfunnel.render import DATE_FORMAT, FLAG_COLORS, cell_values, tab_protection
 from sheetfunnel.words import ICONS, Words
 
 #: Columns: ID | Title | Owner | Stage | Amount | Score | Grade | Flag | Detail | Next Step |
@@ -19,17 +19,17 @@ def attention_grid(evaluation: Evaluation, tab: str, words: Words, config: Confi
                    ) -> tuple[Grid, Looks]:
     """One row per flag in the engine's Attention order (open deals by severity and weighted
     amount first, won and lost deals' flags below by flag)."""
-    labels = words.flag_labels
+    flags = evaluation.flags
     score = "score_raw" if config.settings.score_scale == "raw" else "score"
-    grid: Grid = [list(words.attention_headers)]
-    for record in evaluation.flags.itertuples(index=False):
-        grid.append([
-            cell_value(record.id), cell_value(record.title), cell_value(record.owner),
-            cell_value(record.stage), cell_value(record.amount, 2),
-            cell_value(getattr(record, score), 1), cell_value(record.grade),
-            labels.get(record.code, record.code), cell_value(record.detail),
-            cell_value(record.next_step), cell_value(record.since),
-        ])
+    labels = words.flag_labels
+    columns = [cell_values(flags["id"]), cell_values(flags["title"]),
+               cell_values(flags["owner"]), cell_values(flags["stage"]),
+               cell_values(flags["amount"], 2), cell_values(flags[score], 1),
+               cell_values(flags["grade"]),
+               [labels.get(code, code) for code in flags["code"].tolist()],
+               cell_values(flags["detail"]), cell_values(flags["next_step"]),
+               cell_values(flags["since"])]
+    grid: Grid = [list(words.attention_headers), *map(list, zip(*columns, strict=True))]
     looks = Looks(
         number_formats=(NumberFormat(CellRange(tab, 2, AMOUNT), money_format(config)),
                         NumberFormat(CellRange(tab, 2, SCORE), "0.0"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.engine.model import Evaluation
@@ -180,8 +181,11 @@ def _stage_figures(funnel: pd.DataFrame) -> list[tuple[str, tuple[float, ...]]]:
 
 def _owner_figures(deals: pd.DataFrame) -> list[tuple[str, tuple[float, ...]]]:
     owners = deals["owner"].astype(object)
-    named = deals[owners.notna().to_numpy() & (owners.astype(str).str.strip() != "").to_numpy()]
-    counts = pd.crosstab(named["owner"].astype(str).str.strip(), named["kind"])
+    codes, texts = pd.factorize(owners.astype(str))  # each distinct owner stripped once
+    names = pd.Series(np.array([*(text.strip() for text in texts), ""], dtype=object)[codes],
+                      index=deals.index)  # a missing one (code -1) is blank
+    named = owners.notna().to_numpy() & (names != "").to_numpy()
+    counts = pd.crosstab(names[named], deals["kind"][named])
     return [(str(owner), tuple(float(row.get(kind, 0)) for kind in ("open", "won", "lost")))
             for owner, row in counts.iterrows()]
 
