@@ -18,7 +18,7 @@ from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
 from sheetfunnel.engine.flags import every_flag, flags_cells
-from sheetfunnel.engine.ids import assign_ids
+from sheetfunnel.engine.ids import DealIds, assign_ids
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember, sighted_dates
 from sheetfunnel.engine.model import Evaluation, StageMemory
@@ -48,13 +48,15 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     words = words_for(lang)
     fields = fields or Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
-    logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
+    ids = DealIds.of(deals["id"])
+    logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order,
+                                                  ids)
     deals = _with_activity(deals, logged)
     field_dates, current_dates = _stage_dates(deals, fields, config)
     open_dates = field_dates[[i for i in field_dates.columns if config.stages[i].kind == "open"]]
-    remembered = remember(deals["id"], deals["stage"].where(deals["stage_index"] >= 0),
-                          current_dates, config, as_of=as_of, memory=memory, history=history,
-                          open_dates=open_dates, sighted=sighted_dates(deals, config, as_of))
+    remembered = remember(ids, deals["stage_index"], current_dates, config, as_of=as_of,
+                          memory=memory, history=history, open_dates=open_dates,
+                          sighted=sighted_dates(deals, config, as_of))
     deals["stage_entered"] = remembered.stage_entered
     deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
     deals["proven_index"] = remembered.proven_index
@@ -63,8 +65,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     points = points_by_dimension(fields, config, deals.index)
     deals = deals.join(score(points, config, deals.index))
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
-    unreadable = _unreadable(fields, activity_cells, deals)
-    flags = every_flag(deals, unreadable, config, as_of, words.flag_details, now)
+    unreadable = _unreadable(fields, activity_cells, deals, ids)
+    flags = every_flag(deals, ids, unreadable, config, as_of, words.flag_details, now)
     deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
     return Evaluation(
         as_of=as_of,
@@ -79,7 +81,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         counts={"opportunities": len(deals),
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
-        problems=_problems(activity_cells, deals, lang),
+        problems=_problems(activity_cells, ids, lang),
         joins=check_joins(opportunities, customers, config, fields, points),
     )
 
@@ -178,13 +180,14 @@ def _moves(history: pd.DataFrame | None, transitions: pd.DataFrame) -> pd.DataFr
     return pd.concat([*recorded, transitions[columns]], ignore_index=True)
 
 
-def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame
-                ) -> pd.DataFrame:
-    """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row."""
-    rows = pd.DataFrame({"row": deals.index, "id": deals["id"].to_numpy()})
-    if activity_cells.empty:  # the usual case: no need to hash every deal's ID
-        rows = rows.iloc[:0]
-    from_activities = rows.merge(activity_cells, on="id")[["row", "where", "detail"]]
+def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame,
+                ids: DealIds) -> pd.DataFrame:
+    """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row (an
+    Activities cell on every row holding its ID, a blank one on every row without one)."""
+    cells = activity_cells.assign(code=ids.lookup(activity_cells["id"]))
+    holding = np.isin(ids.codes, cells["code"].to_numpy())
+    rows = pd.DataFrame({"row": deals.index[holding], "code": ids.codes[holding]})
+    from_activities = rows.merge(cells, on="code")[["row", "where", "detail"]]
     return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
 
 def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
@@ -217,13 +220,15 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
                          for name, values in columns.items()})
 
-def _problems(activity_cells: pd.DataFrame, deals: pd.DataFrame, lang: str
-              ) -> tuple[Problem, ...]:
+def _problems(activity_cells: pd.DataFrame, ids: DealIds, lang: str) -> tuple[Problem, ...]:
     """Unreadable Activities dates of unknown deals (said in ``lang``): a deal's own are its
-    INVALID_VALUE flag; these have no deal to carry them. (A Field naming no column is the
-    Config check's problem, told at its cell.)"""
-    orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
-                                                        else ())]
+    INVALID_VALUE flag; these have no deal to carry them (a blank ID belongs to the deals
+    without one, if any). (A Field naming no column is the Config check's problem, told at its
+    cell.)"""
+    known = ids.lookup(activity_cells["id"]) >= 0
+    if (ids.codes < 0).any():
+        known |= activity_cells["id"].isna().to_numpy()
+    orphans = activity_cells[~known]
     return tuple(dict.fromkeys(
         Problem(w, say(lang, "activity.date", reason=d.split(": ", 1)[-1]), "warning")
         for w, d in zip(orphans["where"], orphans["detail"], strict=True)))

@@ -80,7 +80,9 @@ class Fields:
     _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
     _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _derived: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
+    _texts: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
+    _customer_at: np.ndarray | None = None
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
         """The table and header a Field names, Opportunities first."""
@@ -103,7 +105,8 @@ class Fields:
             keys = parse_texts(theirs)
             lookup = pd.Series(keys.index, index=keys.values).loc[lambda s: s.index.notna()]
             lookup = lookup[~lookup.index.duplicated()]
-            self._customer_rows = parse_texts(own).map(lookup)
+            header = self.opportunities.roles["customer_id"]
+            self._customer_rows = self.column(self.opportunities, header, "text").map(lookup)
         return self._customer_rows
 
     def text(self, name: str) -> pd.Series | None:
@@ -123,9 +126,18 @@ class Fields:
         found = self.locate(name)
         if found is None:
             return None
-        key = (found[0].table.tab, found[1], kind)
+        role_table, header = found
+        key = (role_table.table.tab, header, kind)
         if key not in self._derived:
-            self._derived[key] = make(self.column(*found, "text", strict=False))
+            text = self.column(role_table, header, "text", strict=False)
+            distinct = self._texts.get(key[:2])
+            if distinct is None:
+                self._derived[key] = make(text)
+            else:  # made once per distinct cell, then spread like the text
+                made = make(distinct)
+                blank = make(pd.Series([None], dtype=object)).to_numpy()
+                taken = np.append(made.to_numpy(), blank)[self._cells[key[:2]][0]]
+                self._derived[key] = self._aligned(role_table, taken, blank[0], made.dtype)
         return self._derived[key]
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
@@ -154,7 +166,9 @@ class Fields:
         key = (role_table.table.tab, header, kind)
         if key not in self._cache:
             values, self._invalid[key] = self._read(role_table, header, kind)
-            self._cache[key] = values if role_table is self.opportunities else self._join(values)
+            self._cache[key] = values if role_table is self.opportunities else \
+                self._aligned(role_table, values.to_numpy(), _JOINED_BLANK.get(kind, np.nan),
+                              values.dtype)
         invalid = self._invalid[key]
         if strict and key not in self._noted and kind != "text":
             self._noted.add(key)
@@ -162,11 +176,18 @@ class Fields:
                 self._note(role_table, header, invalid[invalid].index, self._reader(kind))
         return self._cache[key]
 
-    def _join(self, values: pd.Series) -> pd.Series:
+    def _aligned(self, role_table: RoleTable, values: np.ndarray, blank: object,
+                 dtype: Any) -> pd.Series:
+        """Values by ``role_table`` row as a column of the Opportunities rows: a Customers
+        column joined (``blank`` where a deal has no customer)."""
+        if role_table is self.opportunities:
+            return pd.Series(values, index=role_table.table.frame.index, dtype=dtype)
         rows = self.customer_rows()
         assert rows is not None
-        joined = values.reindex(rows.to_numpy())
-        return pd.Series(joined.to_numpy(), index=rows.index, dtype=values.dtype)
+        if self._customer_at is None:
+            self._customer_at = role_table.table.frame.index.get_indexer(rows.to_numpy())
+        joined = np.append(values, np.array([blank], dtype=values.dtype))[self._customer_at]
+        return pd.Series(joined, index=rows.index, dtype=dtype)
 
     def _read(self, role_table: RoleTable, header: str, kind: str
               ) -> tuple[pd.Series, pd.Series]:
@@ -183,8 +204,9 @@ class Fields:
             self._cells[key] = codes, pd.Series(uniques, dtype=object)
         codes, uniques = self._cells[key]
         values, invalid = _parse(uniques, kind, self.date_order)
-        blank = {"text": None, "date": np.datetime64("NaT", "ns"),
-                 "moment": np.datetime64("NaT", "ns")}.get(kind, np.nan)
+        if kind == "text":
+            self._texts[key] = values
+        blank = _BLANK.get(kind, np.nan)
         taken = np.append(values.to_numpy(), np.array([blank], dtype=values.dtype))[codes]
         return (pd.Series(taken, index=cells.index, dtype=values.dtype),
                 pd.Series(np.append(invalid.to_numpy(dtype=bool), False)[codes],
@@ -222,6 +244,12 @@ class Fields:
         if not self.unreadable:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in UNREADABLE_COLUMNS})
         return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])
+
+
+#: A blank cell read as each kind (NaN for numbers); a deal without its customer reads NaN as
+#: text, as pandas joins it.
+_BLANK = {"text": None, "date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
+_JOINED_BLANK = {"date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
 
 
 def _mostly_distinct(cells: pd.Series) -> bool:

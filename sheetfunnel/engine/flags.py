@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config
+from sheetfunnel.engine.ids import DealIds
 from sheetfunnel.words import ICONS
 
 #: A flag's detail sentence by code, in the run's language (sheetfunnel.words).
@@ -26,11 +27,12 @@ Details = Mapping[str, str]
 
 @dataclass(frozen=True)
 class Facts:
-    """What every rule may look at: the judged deals (one row per Opportunities row), the
-    unreadable cells (row, detail), the start of today and the moment of the run (both wall
-    clock in the Settings timezone) and the config."""
+    """What every rule may look at: the judged deals (one row per Opportunities row), their
+    IDs factorised, the unreadable cells (row, detail), the start of today and the moment of
+    the run (both wall clock in the Settings timezone) and the config."""
 
     deals: pd.DataFrame
+    ids: DealIds
     unreadable: pd.DataFrame
     today: pd.Timestamp
     config: Config
@@ -92,11 +94,11 @@ def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
 
 def duplicate_id(facts: Facts, details: Details) -> pd.DataFrame:
     deals = facts.deals
-    shared = deals["id"].notna() & deals["id"].duplicated(keep=False)
+    shared = pd.Series(facts.ids.shared(), index=deals.index)
     rows = pd.Series(deals.index, index=deals.index)[shared].astype(str)
-    listed = rows.groupby(deals["id"][shared]).transform(", ".join)
+    listed = rows.groupby(facts.ids.codes[shared.to_numpy()]).transform(", ".join)
     detail = _sentence(details["DUPLICATE_ID"], deals["id"][shared], listed)
-    return _flagged(deals, shared, "DUPLICATE_ID", detail.reindex(deals.index))
+    return _flagged(deals, shared, "DUPLICATE_ID", detail)
 
 
 def unknown_stage(facts: Facts, details: Details) -> pd.DataFrame:
@@ -204,12 +206,13 @@ FLAG_CODES = tuple(RULES)
 SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
 
 
-def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
+def every_flag(deals: pd.DataFrame, ids: DealIds, unreadable: pd.DataFrame, config: Config,
                as_of: dt.date, details: Details, now: dt.datetime | None = None
                ) -> pd.DataFrame:
-    """All flags, one row each: row, code, detail, since (datetime64), severity. ``now`` (wall
-    clock in the Settings timezone, on ``as_of``) defaults to the start of ``as_of``."""
-    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config,
+    """All flags, one row each: row, code, detail, since (datetime64), severity. ``ids``: the
+    deals' IDs factorised. ``now`` (wall clock in the Settings timezone, on ``as_of``) defaults
+    to the start of ``as_of``."""
+    facts = Facts(deals, ids, unreadable, pd.Timestamp(as_of), config,
                   None if now is None else pd.Timestamp(now))
     found = [rule(facts, details) for rule in RULES.values()]
     flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
