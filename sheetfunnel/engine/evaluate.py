@@ -8,6 +8,7 @@ which the shell decides); nothing here reads the clock or a file.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
-from sheetfunnel.engine.flags import every_flag, flags_cells
+from sheetfunnel.engine.flags import every_flag, flags_cells, row_positions
 from sheetfunnel.engine.ids import DealIds, assign_ids
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember, sighted_dates
@@ -116,37 +117,45 @@ def _typed(opportunities: RoleTable, fields: Fields, config: Config
         deals[role] = _or_empty(fields.role(role, "date"), index, pd.NaT).astype(NO_DATES)
     deals["created_at"] = _or_empty(fields.role("created", "moment"), index,
                                     pd.NaT).astype(NO_DATES)
-    return _staged(deals, config), new_ids
+    return _staged(deals, fields, config), new_ids
 
 def _or_empty(values: pd.Series | None, index: pd.Index, blank: object) -> pd.Series:
     return values if values is not None else pd.Series(blank, index=index)
 
-def _staged(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """stage (configured name), stage_index, kind, win_probability and per-stage thresholds."""
+def _staged(deals: pd.DataFrame, fields: Fields, config: Config) -> pd.DataFrame:
+    """stage (configured name), stage_index, kind, win_probability and per-stage thresholds:
+    the stage matched once per distinct Stage cell, the rest looked up by stage index."""
     settings = config.settings
     position = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
-    stage_index = normalised(deals["stage"]).map(position).fillna(-1).astype("int64")
-    table = pd.DataFrame({
-        "name": [s.name for s in config.stages],
-        "kind": [s.kind for s in config.stages],
-        "win_probability": [{"won": 1.0, "lost": 0.0}.get(s.kind, s.probability)
-                            for s in config.stages],
-        "follow_up_days": [s.follow_up_days if s.follow_up_days is not None
-                           else settings.follow_up_days for s in config.stages],
-        "stall_days": [s.stall_days if s.stall_days is not None else settings.stall_days
-                       for s in config.stages],
-    }, index=pd.RangeIndex(len(config.stages)))
-    looked_up = table.reindex(stage_index.to_numpy()).set_axis(deals.index)
+    header = fields.opportunities.roles.get("stage")
+    stage_index = pd.Series(-1, index=deals.index, dtype="int64") if header is None else \
+        fields.per_text(fields.opportunities, header,
+                        lambda text: normalised(text).map(position).fillna(-1).astype("int64"))
+    at = stage_index.to_numpy()
+    known = at >= 0
+    stages = config.stages
     deals["stage_index"] = stage_index
-    known = (stage_index >= 0).to_numpy()
-    deals["stage"] = pd.Series(np.where(known, looked_up["name"].to_numpy(dtype=object),
+    deals["stage"] = pd.Series(np.where(known, _by_stage([s.name for s in stages], at, None),
                                         deals["stage"].to_numpy(dtype=object)),
                                index=deals.index, dtype=object)
-    for column in ("kind", "win_probability", "follow_up_days", "stall_days"):
-        deals[column] = looked_up[column]
-    deals["kind"] = deals["kind"].astype(object).where(stage_index >= 0, None)
-    deals["is_open"] = (deals["kind"] == "open").to_numpy()
+    deals["kind"] = pd.Series(_by_stage([s.kind for s in stages], at, None), index=deals.index,
+                              dtype=object)
+    deals["win_probability"] = _by_stage(
+        [{"won": 1.0, "lost": 0.0}.get(s.kind, s.probability) for s in stages], at, np.nan)
+    deals["follow_up_days"] = _by_stage(
+        [settings.follow_up_days if s.follow_up_days is None else s.follow_up_days
+         for s in stages], at, np.nan)
+    deals["stall_days"] = _by_stage(
+        [settings.stall_days if s.stall_days is None else s.stall_days for s in stages], at,
+        np.nan)
+    deals["is_open"] = _by_stage([s.kind == "open" for s in stages], at, False)
     return deals
+
+
+def _by_stage(values: list[Any], at: np.ndarray, blank: object) -> np.ndarray:
+    """Each row's value of its stage (``at``: stage index; -1, unknown: ``blank``)."""
+    return np.array([*values, blank], dtype=object if blank is None else None)[at]
+
 
 def _with_activity(deals: pd.DataFrame, logged: pd.DataFrame) -> pd.DataFrame:
     """Last activity: the latest of the Last Activity cell and the Activities tab."""
@@ -196,10 +205,12 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     owner; then won and lost deals' flags, grouped by flag, by amount (a lost deal weighs 0)."""
     severity = flags["severity"].to_numpy()
     rows = flags["row"].to_numpy()
-    at = deals.index.get_indexer(rows)
-    closed = deals["kind"].isin(["won", "lost"]).to_numpy()[at]
-    owners, _ = pd.factorize(deals["owner"], sort=True, use_na_sentinel=True)
-    by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)[at]  # blank owners last
+    at = row_positions(deals.index, rows)
+    kinds = deals["kind"].to_numpy(dtype=object)[at]  # only the flagged rows are looked at
+    closed = (kinds == "won") | (kinds == "lost")
+    owners, _ = pd.factorize(deals["owner"].to_numpy(dtype=object)[at], sort=True,
+                             use_na_sentinel=True)
+    by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)  # blank owners last
     worth = np.where(closed, deals["amount"].to_numpy(dtype=float)[at],
                      deals["weighted_amount"].to_numpy(dtype=float)[at])
     largest_first = np.where(np.isnan(worth), np.inf, -worth)  # blank amounts last
@@ -217,8 +228,8 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
         "severity": severity[order],
         "closed": closed[order],
     }
-    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
-                         for name, values in columns.items()})
+    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                         for name, values in columns.items()}, copy=False)
 
 def _problems(activity_cells: pd.DataFrame, ids: DealIds, lang: str) -> tuple[Problem, ...]:
     """Unreadable Activities dates of unknown deals (said in ``lang``): a deal's own are its

@@ -126,19 +126,23 @@ class Fields:
         found = self.locate(name)
         if found is None:
             return None
-        role_table, header = found
-        key = (role_table.table.tab, header, kind)
+        key = (found[0].table.tab, found[1], kind)
         if key not in self._derived:
-            text = self.column(role_table, header, "text", strict=False)
-            distinct = self._texts.get(key[:2])
-            if distinct is None:
-                self._derived[key] = make(text)
-            else:  # made once per distinct cell, then spread like the text
-                made = make(distinct)
-                blank = make(pd.Series([None], dtype=object)).to_numpy()
-                taken = np.append(made.to_numpy(), blank)[self._cells[key[:2]][0]]
-                self._derived[key] = self._aligned(role_table, taken, blank[0], made.dtype)
+            self._derived[key] = self.per_text(*found, make)
         return self._derived[key]
+
+    def per_text(self, role_table: RoleTable, header: str,
+                 make: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """``make`` (cell by cell) of a column's text, aligned to Opportunities rows: made once
+        per distinct cell when the column was read that way, then spread like the text."""
+        text = self.column(role_table, header, "text", strict=False)
+        distinct = self._texts.get((role_table.table.tab, header))
+        if distinct is None:
+            return make(text)
+        made = make(distinct)
+        blank = make(pd.Series([None], dtype=object)).to_numpy()
+        taken = np.append(made.to_numpy(), blank)[self._cells[role_table.table.tab, header][0]]
+        return self._aligned(role_table, taken, blank[0], made.dtype)
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
         """Numbers and amounts, also typed with what they count (``600人``, ``3个月``: a

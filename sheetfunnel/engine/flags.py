@@ -228,7 +228,7 @@ def flags_cells(flags: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Ser
     which, pieces = _distinct(_pieces, ordered["severity"], ordered["detail"])
     later = " · " + pieces  # a piece after the first of its row
     severity = ordered["severity"].to_numpy()
-    position = index.get_indexer(ordered["row"].to_numpy())
+    position = row_positions(index, ordered["row"].to_numpy())
     text = np.full(len(index), None, dtype=object)
     nth = _nth_of_row(position)
     for k in range(int(nth.max()) + 1 if len(nth) else 0):
@@ -236,11 +236,21 @@ def flags_cells(flags: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Ser
         text[at] = pieces[piece] if k == 0 else text[at] + later[piece]
     mask = np.zeros(len(index), dtype="int64")
     np.bitwise_or.at(mask, position, 1 << severity)
-    masks, mask_of_row = np.unique(mask, return_inverse=True)
+    mask_of_row, masks = pd.factorize(mask)
     codes = np.empty(len(masks), dtype=object)
     codes[:] = [tuple(c for c in FLAG_CODES if m & (1 << SEVERITY[c])) for m in masks]
     return (pd.Series(text, index=index, dtype=object),
-            pd.Series(codes[mask_of_row.ravel()], index=index, dtype=object))
+            pd.Series(codes[mask_of_row], index=index, dtype=object))
+
+
+def row_positions(index: pd.Index, rows: np.ndarray) -> np.ndarray:
+    """Where each of ``rows`` (sheet rows, all in ``index``) is in ``index``: by binary search
+    when the index runs top to bottom, as a tab read in order does (no hash table of 100,000
+    rows), else by hash."""
+    values = index.to_numpy()
+    if values.dtype.kind == "i" and bool(np.all(values[1:] > values[:-1])):
+        return np.searchsorted(values, rows)
+    return index.get_indexer(rows)
 
 
 def _pieces(severity: pd.Series, detail: pd.Series) -> pd.Series:
