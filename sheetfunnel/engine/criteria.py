@@ -50,9 +50,8 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     if check in ("eq", "ne") and isinstance(value, int | float):
         numbers = fields.number(criterion.field)
         return (numbers == value) if check == "eq" else ~(numbers == value)
-    text = _found(fields.keys(criterion.field))
     options = value if isinstance(value, tuple) else (value,)
-    hit = text.isin({normalise_name(o) for o in options})
+    hit = _found(fields.key_in(criterion.field, {normalise_name(o) for o in options}))
     return hit if check in ("eq", "in") else ~hit
 
 

@@ -123,7 +123,8 @@ def _or_empty(values: pd.Series | None, index: pd.Index, blank: object) -> pd.Se
     return values if values is not None else pd.Series(blank, index=index)
 
 def _staged(deals: pd.DataFrame, fields: Fields, config: Config) -> pd.DataFrame:
-    """stage (configured name), stage_index, kind, win_probability and per-stage thresholds:
+    """stage (configured name), stage_index, kind, is_open, is_closed (won or lost),
+    win_probability and per-stage thresholds:
     the stage matched once per distinct Stage cell, the rest looked up by stage index."""
     settings = config.settings
     position = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
@@ -149,6 +150,7 @@ def _staged(deals: pd.DataFrame, fields: Fields, config: Config) -> pd.DataFrame
         [settings.stall_days if s.stall_days is None else s.stall_days for s in stages], at,
         np.nan)
     deals["is_open"] = _by_stage([s.kind == "open" for s in stages], at, False)
+    deals["is_closed"] = _by_stage([s.kind in ("won", "lost") for s in stages], at, False)
     return deals
 
 
@@ -206,8 +208,7 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     severity = flags["severity"].to_numpy()
     rows = flags["row"].to_numpy()
     at = row_positions(deals.index, rows)
-    kinds = deals["kind"].to_numpy(dtype=object)[at]  # only the flagged rows are looked at
-    closed = (kinds == "won") | (kinds == "lost")
+    closed = deals["is_closed"].to_numpy()[at]
     owners, _ = pd.factorize(deals["owner"].to_numpy(dtype=object)[at], sort=True,
                              use_na_sentinel=True)
     by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)  # blank owners last

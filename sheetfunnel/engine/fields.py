@@ -117,6 +117,16 @@ class Fields:
         (scoring, criteria, the win model and insights each compare it)."""
         return self._text_derived(name, "keys", normalised)
 
+    def key_in(self, name: str, keys: set[str]) -> pd.Series | None:
+        """Which rows have the Field, compared as names are, among ``keys`` (normalised):
+        looked at once per distinct cell."""
+        found = self.locate(name)
+        if found is None:
+            return None
+        if (found[0].table.tab, found[1]) not in self._texts:
+            return self.per_text(*found, normalised).isin(keys)
+        return self.per_text(*found, lambda text: normalised(text).isin(keys))
+
     def filled(self, name: str) -> pd.Series | None:
         """Which rows have the Field filled (its text not blank), made once whoever asks."""
         return self._text_derived(name, "filled", lambda text: text.notna())

@@ -179,7 +179,7 @@ def stalled(facts: Facts, details: Details) -> pd.DataFrame:
 def negative_signal(facts: Facts, details: Details) -> pd.DataFrame:
     """Not on won or lost deals: there is nothing left to rescue."""
     deals = facts.deals
-    bad = deals["negative"] & ~deals["kind"].isin(["won", "lost"])
+    bad = deals["negative"] & ~deals["is_closed"]
     when = _day(deals["negative_date"][bad]).fillna("?")
     detail = _sentence(details["NEGATIVE_SIGNAL"], when)
     return _flagged(deals, bad, "NEGATIVE_SIGNAL", detail, deals["negative_date"])

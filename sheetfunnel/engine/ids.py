@@ -37,9 +37,18 @@ class DealIds:
 
     @classmethod
     def of(cls, ids: pd.Series) -> DealIds:
-        """``ids``: text (None when blank), as ``parse_texts`` reads them."""
-        codes, distinct = pd.factorize(ids.to_numpy(dtype=object), use_na_sentinel=True)
-        return cls(ids, codes, pd.Index(distinct, dtype=object))
+        """``ids``: text (None when blank), as ``parse_texts`` reads them. IDs are usually
+        unique: then the index of the filled ones is the table, and its hash table, built to
+        tell, serves every lookup after."""
+        texts = ids.to_numpy(dtype=object)
+        filled = pd.notna(texts)
+        distinct = pd.Index(texts[filled], dtype=object)
+        if distinct.is_unique:
+            codes = np.full(len(texts), -1, dtype=np.intp)
+            codes[filled] = np.arange(len(distinct))
+            return cls(ids, codes, distinct)
+        codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+        return cls(ids, codes, pd.Index(uniques, dtype=object))
 
     def first(self) -> np.ndarray:
         """Rows that are the first to hold their ID (False when blank): codes are numbered in

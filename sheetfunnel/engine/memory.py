@@ -126,7 +126,7 @@ def sighted_dates(deals: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Ser
     Created. Only days on or before ``as_of`` count (a later one is a plan, not an entry);
     NaT when none does."""
     today = pd.Timestamp(as_of)
-    closed = deals["kind"].isin(["won", "lost"])
+    closed = deals["is_closed"]
     first_open = next((i for i, s in enumerate(config.stages) if s.kind == "open"), None)
     candidates = [deals["closed_on"].where(closed), deals["expected_close"].where(closed),
                   deals["created"].where(deals["stage_index"] == first_open)]
