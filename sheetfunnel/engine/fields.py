@@ -81,6 +81,7 @@ class Fields:
     _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _derived: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _texts: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+    _numbers: dict[tuple[str, str], tuple[pd.Series, pd.Series]] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
     _customer_at: np.ndarray | None = None
 
@@ -217,9 +218,15 @@ class Fields:
             codes, uniques = distinct_cells(cells)
             self._cells[key] = codes, pd.Series(uniques, dtype=object)
         codes, uniques = self._cells[key]
-        values, invalid = _parse(uniques, kind, self.date_order)
+        numbers = self._numbers.get(key)
+        if kind == "count" and numbers is not None:
+            values, invalid = _counted(uniques, *numbers)
+        else:
+            values, invalid = _parse(uniques, kind, self.date_order)
         if kind == "text":
             self._texts[key] = values
+        elif kind == "number":
+            self._numbers[key] = values, invalid
         blank = _BLANK.get(kind, np.nan)
         taken = np.append(values.to_numpy(), np.array([blank], dtype=values.dtype))[codes]
         return (pd.Series(taken, index=cells.index, dtype=values.dtype),
@@ -269,6 +276,21 @@ _JOINED_BLANK = {"date": np.datetime64("NaT", "ns"), "moment": np.datetime64("Na
 def _mostly_distinct(cells: pd.Series) -> bool:
     """Whether the first cells hardly repeat (IDs, titles), as ``parse_texts`` tells."""
     return len(cells) > _SAMPLE and len(pd.unique(cells.iloc[:_SAMPLE])) > _SAMPLE // 2
+
+
+def _counted(uniques: pd.Series, numbers: pd.Series, invalid: pd.Series
+             ) -> tuple[pd.Series, pd.Series]:
+    """Distinct cells read as counts, from their reading as numbers: a count is the number
+    where there is one (``read_quantity`` reads ``read_number`` first), so only the cells that
+    are no number are read again (``600人``)."""
+    values, bad = numbers.to_numpy(copy=True), invalid.to_numpy(dtype=bool, copy=True)
+    for i in np.flatnonzero(bad):
+        try:
+            count = read_quantity(uniques.iloc[i])
+        except ValueError:
+            continue
+        values[i], bad[i] = np.nan if count is None else count, False
+    return pd.Series(values, index=numbers.index), pd.Series(bad, index=invalid.index)
 
 
 def _parse(cells: pd.Series, kind: str, date_order: DateOrder) -> tuple[pd.Series, pd.Series]:

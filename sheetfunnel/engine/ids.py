@@ -11,6 +11,7 @@ import pandas as pd
 
 PREFIX = "OPP-"
 NUMBERED = re.compile(r"(?i)^OPP-(\d+)$")
+LINES = re.compile(r"(?im)^OPP-(\d+)$")  # NUMBERED, line by line
 
 
 def assign_ids(ids: pd.Series) -> dict[int, str]:
@@ -19,9 +20,17 @@ def assign_ids(ids: pd.Series) -> dict[int, str]:
     blank = ids.index[ids.isna()]
     if not len(blank):
         return {}
-    numbers = [int(found[1]) for found in map(NUMBERED.search, ids.dropna()) if found]
-    start = max(numbers, default=0) + 1
+    start = max(_numbers(ids.dropna().tolist()), default=0) + 1
     return {int(row): f"{PREFIX}{start + n:06d}" for n, row in enumerate(blank)}
+
+
+def _numbers(ids: list[str]) -> list[int]:
+    """The numbers of the ``OPP-`` IDs: one scan of all of them joined by lines, unless an ID
+    holds a line break itself (then ID by ID)."""
+    joined = "\n".join(ids)
+    if joined.count("\n") != max(len(ids) - 1, 0):
+        return [int(found[1]) for found in map(NUMBERED.search, ids) if found]
+    return [int(number) for number in LINES.findall(joined)]
 
 
 @dataclass(frozen=True)
