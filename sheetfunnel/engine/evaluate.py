@@ -64,7 +64,8 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of,
                                        words.criteria_words)
     points = points_by_dimension(fields, config, deals.index)
-    deals = deals.join(score(points, config, deals.index))
+    for column, values in score(points, config, deals.index).items():
+        deals[column] = values
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
     unreadable = _unreadable(fields, activity_cells, deals, ids)
     flags = every_flag(deals, ids, unreadable, config, as_of, words.flag_details, now)

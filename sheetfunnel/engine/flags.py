@@ -88,8 +88,9 @@ def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
     rows = deals.index[mask.to_numpy()]
     return pd.DataFrame({
         "row": rows, "code": code, "detail": detail.reindex(rows).to_numpy(dtype=object),
-        "since": since.reindex(rows).to_numpy() if since is not None else pd.NaT,
-    }).astype({"since": "datetime64[ns]"})
+        "since": since.reindex(rows).to_numpy("datetime64[ns]") if since is not None
+        else np.full(len(rows), np.datetime64("NaT", "ns")),
+    })
 
 
 def duplicate_id(facts: Facts, details: Details) -> pd.DataFrame:
