@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.engine.fields import cell_refs, unreadable_details
+from sheetfunnel.engine.ids import DealIds
 from sheetfunnel.grid import RoleTable, normalise_name
 from sheetfunnel.values import DateOrder, parse_dates, read_date, text_codes
 
@@ -15,20 +16,19 @@ NEGATIVE_WORDS = frozenset(normalise_name(w) for w in (
 NAT = np.datetime64("NaT", "ns").view("int64")  # the smallest int64, so max() skips it
 
 
-def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_order: DateOrder
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """For each opportunity (``ids``: their IDs, by Opportunities row): logged (an activity
-    names it), last_date (datetime64), negative (the latest activity's Sentiment is negative),
-    negative_date. Also the unreadable Date cells: id, where, detail."""
+def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_order: DateOrder,
+                         deal_ids: DealIds | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For each opportunity (``ids``: their IDs as text, by Opportunities row; ``deal_ids``:
+    the same factorised, when the caller has them): logged (an activity names it), last_date
+    (datetime64), negative (the latest activity's Sentiment is negative), negative_date. Also
+    the unreadable Date cells: id, where, detail."""
     no_cells = pd.DataFrame({c: pd.Series([], dtype=object) for c in ("id", "where", "detail")})
     named = activities.column("opportunity_id") if activities is not None else None
     if activities is None or named is None:
         return _summary(ids.index, np.full(len(ids), -1), np.full(len(ids), NAT),
                         np.zeros(len(ids), dtype=bool)), no_cells
-    # one factorisation for both tabs: each opportunity's code is its ID's code in Activities
-    codes, distinct = text_codes(pd.concat([ids.astype(object), named.astype(object)],
-                                           ignore_index=True))
-    deal_codes, codes = codes[:len(ids)], codes[len(ids):]
+    codes, distinct = text_codes(named)
+    deal_codes = _codes_of_deals(deal_ids or DealIds.of(ids), distinct)
     dates = activities.column("date")
     if dates is not None:
         parsed, invalid = parse_dates(dates, date_order)
@@ -41,6 +41,16 @@ def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_orde
     logged = np.append(latest_row, -1)[deal_codes]
     return _summary(ids.index, logged, np.append(last, NAT)[deal_codes],
                     np.append(negative, False)[deal_codes]), bad
+
+
+def _codes_of_deals(deal_ids: DealIds, distinct: np.ndarray) -> np.ndarray:
+    """Each opportunity's code among the Activities tab's IDs (-1 when none names it): the few
+    distinct IDs of Activities are looked up among the opportunities', not the reverse."""
+    found = deal_ids.lookup(distinct)
+    named = found >= 0
+    code_of = np.full(len(deal_ids.distinct), -1, dtype=np.intp)
+    code_of[found[named]] = np.flatnonzero(named)
+    return deal_ids.by_row(code_of, -1)
 
 
 def _latest(codes: np.ndarray, when: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,15 +23,15 @@ from sheetfunnel.values import read_date
 _COMPARE = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
 
 
-def applies(criterion_stage: int, config: Config, stage_index: pd.Series, kinds: pd.Series
-            ) -> pd.Series:
-    """Rows that must pass the criteria of the stage at ``criterion_stage``."""
+def applies(criterion_stage: int, config: Config, stage_index: np.ndarray,
+            open_rows: np.ndarray, won_rows: np.ndarray) -> np.ndarray:
+    """Rows that must pass the criteria of the stage at ``criterion_stage`` (``open_rows``,
+    ``won_rows``: the rows whose stage is of that kind)."""
     own = stage_index == criterion_stage
     if not (config.settings.criteria_cumulative
             and config.stages[criterion_stage].kind == "open"):
         return own
-    earlier = (kinds == "open") & (stage_index >= criterion_stage)
-    return own | earlier | (kinds == "won")
+    return own | (open_rows & (stage_index >= criterion_stage)) | won_rows
 
 
 def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
@@ -50,9 +50,8 @@ def passes(criterion: Criterion, fields: Fields, as_of: dt.date, index: pd.Index
     if check in ("eq", "ne") and isinstance(value, int | float):
         numbers = fields.number(criterion.field)
         return (numbers == value) if check == "eq" else ~(numbers == value)
-    text = _found(fields.keys(criterion.field))
     options = value if isinstance(value, tuple) else (value,)
-    hit = text.isin({normalise_name(o) for o in options})
+    hit = _found(fields.key_in(criterion.field, {normalise_name(o) for o in options}))
     return hit if check in ("eq", "in") else ~hit
 
 
@@ -76,36 +75,60 @@ def failed_messages(fields: Fields, config: Config, stage_index: pd.Series, kind
     """For each row, what its failed checks say (None when none): the ``filled`` ones as one
     ``Missing: Budget, Decision Maker`` (their Message names what is missing), then each other
     check as what failed and the value (``Amount is 0, must be > 0``) — or its Message when the
-    admin wrote one. ``words`` are the sentences of the run's language (sheetfunnel.words)."""
+    admin wrote one. ``words`` are the sentences of the run's language (sheetfunnel.words).
+    Rows failing alike share one sentence, built once."""
     index = stage_index.index
     stage_at = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
-    kinds = kinds.astype("category")  # compared once per criterion: cheap as codes
+    positions = stage_index.to_numpy()
+    open_rows, won_rows = (kinds == "open").to_numpy(), (kinds == "won").to_numpy()
     failed: dict[tuple[str, str], np.ndarray] = {}  # (part, key) -> rows failing, in order
     said: dict[tuple[str, str], Criterion] = {}
     for criterion in config.criteria:
         position = stage_at.get(normalise_name(criterion.stage))
         if position is None:
             continue
-        rows = applies(position, config, stage_index, kinds)
+        rows = applies(position, config, positions, open_rows, won_rows)
         if not rows.any():
             continue
-        failing = (rows & ~passes(criterion, fields, as_of, index)).to_numpy()
+        failing = rows & ~passes(criterion, fields, as_of, index).to_numpy()
         key = _key(criterion)
         failed[key] = failed[key] | failing if key in failed else failing
         said.setdefault(key, criterion)
-    missing = pd.Series(None, index=index, dtype=object)
-    others = pd.Series(None, index=index, dtype=object)
+    parts: list[tuple[bool, np.ndarray, np.ndarray]] = []  # (missing?, sayings, code by row)
+    alike = np.zeros(len(index), dtype=np.int64)  # rows failing alike share a number
     for key, failing in failed.items():
         if not failing.any():
             continue
-        rows = index[failing]
-        if key[0] == "missing":
-            missing[rows] = _joined(missing[rows], key[1], words["list"])
+        saying = key[1] if key[0] == "missing" else _said(said[key], fields, index[failing],
+                                                           words)
+        codes = np.full(len(index), -1, dtype=np.int64)
+        if isinstance(saying, str):
+            sayings = np.array([saying], dtype=object)
+            codes[failing] = 0
         else:
-            others[rows] = _joined(others[rows], _said(said[key], fields, rows, words),
-                                   words["separator"])
-    missing = (words["missing"] + missing[missing.notna()]).reindex(index)
-    return _joined(missing, others, words["separator"])
+            codes[failing], sayings = pd.factorize(saying.to_numpy(dtype=object))
+        parts.append((key[0] == "missing", np.asarray(sayings, dtype=object), codes))
+        alike = pd.factorize(alike * (len(sayings) + 1) + codes + 1)[0]
+    sentences = [_sentence(parts, row, words) for row in _first_rows(alike)]
+    return pd.Series(np.array(sentences + [None], dtype=object)[:-1][alike], index=index,
+                     dtype=object)
+
+
+def _first_rows(alike: np.ndarray) -> np.ndarray:
+    """The first row of each number (``alike`` is numbered in order of first row)."""
+    before = np.maximum.accumulate(np.concatenate([[-1], alike]))[:-1]
+    return np.flatnonzero(alike > before)
+
+
+def _sentence(parts: list[tuple[bool, np.ndarray, np.ndarray]], row: int,
+              words: Mapping[str, str]) -> str | None:
+    """What one row's failed checks say: the missing fields, then each other check."""
+    missing = [str(sayings[codes[row]]) for is_missing, sayings, codes in parts
+               if is_missing and codes[row] >= 0]
+    others = [str(sayings[codes[row]]) for is_missing, sayings, codes in parts
+              if not is_missing and codes[row] >= 0]
+    said = ([words["missing"] + words["list"].join(missing)] if missing else []) + others
+    return words["separator"].join(said) if said else None
 
 
 def _key(criterion: Criterion) -> tuple[str, str]:
@@ -116,15 +139,6 @@ def _key(criterion: Criterion) -> tuple[str, str]:
     if criterion.message:
         return "message", criterion.message
     return "check", repr((normalise_name(criterion.field), criterion.check, criterion.value))
-
-
-def _joined(first: pd.Series, then: pd.Series | str, separator: str) -> pd.Series:
-    """``first`` + separator + ``then`` where both are there, else whichever is."""
-    then = then if isinstance(then, pd.Series) else pd.Series(then, index=first.index,
-                                                              dtype=object)
-    both = (first + separator + then).where(first.notna() & then.notna())
-    return both.fillna(first).fillna(then).astype(object).where(first.notna() | then.notna(),
-                                                                 None)
 
 
 def _said(criterion: Criterion, fields: Fields, rows: pd.Index, words: Mapping[str, str]

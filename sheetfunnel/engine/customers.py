@@ -8,6 +8,7 @@ open opportunities (0 when none).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sheetfunnel.grid import RoleTable
@@ -25,12 +26,16 @@ def customer_columns(customers: RoleTable, deals: pd.DataFrame) -> pd.DataFrame:
                                                                dtype=object)
     customer, names = pd.factorize(deals["customer_id"], use_na_sentinel=True)
     linked = customer >= 0
+    kind = deals["kind"].to_numpy(dtype=object)[linked]
+    won, alive = kind == "won", kind == "open"
+    grades, letters = pd.factorize(deals["grade"].to_numpy(dtype=object)[linked])
+    rank = np.array([RANK.get(g, np.nan) for g in letters] + [np.nan], dtype=float)[grades]
+    amount = deals["amount"].to_numpy(dtype=float)[linked]
     by_customer = pd.DataFrame({
-        "tier": deals["grade"].map(RANK).where(deals["kind"].isin(["open", "won"])),
-        "won_total": deals["amount"].where(deals["kind"] == "won"),
-        "open_pipeline": deals["amount"].where(deals["kind"] == "open"),
-    })[linked].groupby(customer[linked]).agg(
-        {"tier": "min", "won_total": "sum", "open_pipeline": "sum"})
+        "tier": np.where(won | alive, rank, np.nan),
+        "won_total": np.where(won, amount, np.nan),
+        "open_pipeline": np.where(alive, amount, np.nan),
+    }).groupby(customer[linked]).agg({"tier": "min", "won_total": "sum", "open_pipeline": "sum"})
     # -1 (a Customers row no opportunity names) is no group, so it finds NaN
     found = by_customer.reindex(pd.Index(names).get_indexer(keys.to_numpy()))
     only_lost = found["won_total"].notna().to_numpy() & found["tier"].isna().to_numpy()

@@ -8,6 +8,7 @@ which the shell decides); nothing here reads the clock or a file.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,8 @@ from sheetfunnel.engine.activity import summarise_activities
 from sheetfunnel.engine.criteria import failed_messages
 from sheetfunnel.engine.customers import customer_columns
 from sheetfunnel.engine.fields import Fields, normalised
-from sheetfunnel.engine.flags import every_flag, flags_cells
-from sheetfunnel.engine.ids import assign_ids
+from sheetfunnel.engine.flags import every_flag, flags_cells, row_positions
+from sheetfunnel.engine.ids import DealIds, assign_ids
 from sheetfunnel.engine.joins import check_joins
 from sheetfunnel.engine.memory import remember, sighted_dates
 from sheetfunnel.engine.model import Evaluation, StageMemory
@@ -48,23 +49,26 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     words = words_for(lang)
     fields = fields or Fields(opportunities, customers, settings.date_order)
     deals, new_ids = _typed(opportunities, fields, config)
-    logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order)
+    ids = DealIds.of(deals["id"])
+    logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order,
+                                                  ids)
     deals = _with_activity(deals, logged)
     field_dates, current_dates = _stage_dates(deals, fields, config)
     open_dates = field_dates[[i for i in field_dates.columns if config.stages[i].kind == "open"]]
-    remembered = remember(deals["id"], deals["stage"].where(deals["stage_index"] >= 0),
-                          current_dates, config, as_of=as_of, memory=memory, history=history,
-                          open_dates=open_dates, sighted=sighted_dates(deals, config, as_of))
+    remembered = remember(ids, deals["stage_index"], current_dates, config, as_of=as_of,
+                          memory=memory, history=history, open_dates=open_dates,
+                          sighted=sighted_dates(deals, config, as_of))
     deals["stage_entered"] = remembered.stage_entered
     deals["days_in_stage"] = (pd.Timestamp(as_of) - deals["stage_entered"]).dt.days.astype(float)
     deals["proven_index"] = remembered.proven_index
     deals["missing"] = failed_messages(fields, config, deals["stage_index"], deals["kind"], as_of,
                                        words.criteria_words)
     points = points_by_dimension(fields, config, deals.index)
-    deals = deals.join(score(points, config, deals.index))
+    for column, values in score(points, config, deals.index).items():
+        deals[column] = values
     deals["weighted_amount"] = deals["amount"] * deals["win_probability"]
-    unreadable = _unreadable(fields, activity_cells, deals)
-    flags = every_flag(deals, unreadable, config, as_of, words.flag_details, now)
+    unreadable = _unreadable(fields, activity_cells, deals, ids)
+    flags = every_flag(deals, ids, unreadable, config, as_of, words.flag_details, now)
     deals["flags_text"], deals["flag_codes"] = flags_cells(flags, deals.index)
     return Evaluation(
         as_of=as_of,
@@ -79,7 +83,7 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
         counts={"opportunities": len(deals),
                 "customers": 0 if customers is None else len(customers.table.frame),
                 "activities": 0 if activities is None else len(activities.table.frame)},
-        problems=_problems(activity_cells, deals, lang),
+        problems=_problems(activity_cells, ids, lang),
         joins=check_joins(opportunities, customers, config, fields, points),
     )
 
@@ -114,37 +118,47 @@ def _typed(opportunities: RoleTable, fields: Fields, config: Config
         deals[role] = _or_empty(fields.role(role, "date"), index, pd.NaT).astype(NO_DATES)
     deals["created_at"] = _or_empty(fields.role("created", "moment"), index,
                                     pd.NaT).astype(NO_DATES)
-    return _staged(deals, config), new_ids
+    return _staged(deals, fields, config), new_ids
 
 def _or_empty(values: pd.Series | None, index: pd.Index, blank: object) -> pd.Series:
     return values if values is not None else pd.Series(blank, index=index)
 
-def _staged(deals: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """stage (configured name), stage_index, kind, win_probability and per-stage thresholds."""
+def _staged(deals: pd.DataFrame, fields: Fields, config: Config) -> pd.DataFrame:
+    """stage (configured name), stage_index, kind, is_open, is_closed (won or lost),
+    win_probability and per-stage thresholds:
+    the stage matched once per distinct Stage cell, the rest looked up by stage index."""
     settings = config.settings
     position = {normalise_name(s.name): i for i, s in enumerate(config.stages)}
-    stage_index = normalised(deals["stage"]).map(position).fillna(-1).astype("int64")
-    table = pd.DataFrame({
-        "name": [s.name for s in config.stages],
-        "kind": [s.kind for s in config.stages],
-        "win_probability": [{"won": 1.0, "lost": 0.0}.get(s.kind, s.probability)
-                            for s in config.stages],
-        "follow_up_days": [s.follow_up_days if s.follow_up_days is not None
-                           else settings.follow_up_days for s in config.stages],
-        "stall_days": [s.stall_days if s.stall_days is not None else settings.stall_days
-                       for s in config.stages],
-    }, index=pd.RangeIndex(len(config.stages)))
-    looked_up = table.reindex(stage_index.to_numpy()).set_axis(deals.index)
+    header = fields.opportunities.roles.get("stage")
+    stage_index = pd.Series(-1, index=deals.index, dtype="int64") if header is None else \
+        fields.per_text(fields.opportunities, header,
+                        lambda text: normalised(text).map(position).fillna(-1).astype("int64"))
+    at = stage_index.to_numpy()
+    known = at >= 0
+    stages = config.stages
     deals["stage_index"] = stage_index
-    known = (stage_index >= 0).to_numpy()
-    deals["stage"] = pd.Series(np.where(known, looked_up["name"].to_numpy(dtype=object),
+    deals["stage"] = pd.Series(np.where(known, _by_stage([s.name for s in stages], at, None),
                                         deals["stage"].to_numpy(dtype=object)),
                                index=deals.index, dtype=object)
-    for column in ("kind", "win_probability", "follow_up_days", "stall_days"):
-        deals[column] = looked_up[column]
-    deals["kind"] = deals["kind"].astype(object).where(stage_index >= 0, None)
-    deals["is_open"] = (deals["kind"] == "open").to_numpy()
+    deals["kind"] = pd.Series(_by_stage([s.kind for s in stages], at, None), index=deals.index,
+                              dtype=object)
+    deals["win_probability"] = _by_stage(
+        [{"won": 1.0, "lost": 0.0}.get(s.kind, s.probability) for s in stages], at, np.nan)
+    deals["follow_up_days"] = _by_stage(
+        [settings.follow_up_days if s.follow_up_days is None else s.follow_up_days
+         for s in stages], at, np.nan)
+    deals["stall_days"] = _by_stage(
+        [settings.stall_days if s.stall_days is None else s.stall_days for s in stages], at,
+        np.nan)
+    deals["is_open"] = _by_stage([s.kind == "open" for s in stages], at, False)
+    deals["is_closed"] = _by_stage([s.kind in ("won", "lost") for s in stages], at, False)
     return deals
+
+
+def _by_stage(values: list[Any], at: np.ndarray, blank: object) -> np.ndarray:
+    """Each row's value of its stage (``at``: stage index; -1, unknown: ``blank``)."""
+    return np.array([*values, blank], dtype=object if blank is None else None)[at]
+
 
 def _with_activity(deals: pd.DataFrame, logged: pd.DataFrame) -> pd.DataFrame:
     """Last activity: the latest of the Last Activity cell and the Activities tab."""
@@ -178,13 +192,14 @@ def _moves(history: pd.DataFrame | None, transitions: pd.DataFrame) -> pd.DataFr
     return pd.concat([*recorded, transitions[columns]], ignore_index=True)
 
 
-def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame
-                ) -> pd.DataFrame:
-    """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row."""
-    rows = pd.DataFrame({"row": deals.index, "id": deals["id"].to_numpy()})
-    if activity_cells.empty:  # the usual case: no need to hash every deal's ID
-        rows = rows.iloc[:0]
-    from_activities = rows.merge(activity_cells, on="id")[["row", "where", "detail"]]
+def _unreadable(fields: Fields, activity_cells: pd.DataFrame, deals: pd.DataFrame,
+                ids: DealIds) -> pd.DataFrame:
+    """Unreadable cells of Opportunities, Customers and Activities, by Opportunities row (an
+    Activities cell on every row holding its ID, a blank one on every row without one)."""
+    cells = activity_cells.assign(code=ids.lookup(activity_cells["id"]))
+    holding = np.isin(ids.codes, cells["code"].to_numpy())
+    rows = pd.DataFrame({"row": deals.index[holding], "code": ids.codes[holding]})
+    from_activities = rows.merge(cells, on="code")[["row", "where", "detail"]]
     return pd.concat([fields.unreadable_cells(), from_activities], ignore_index=True)
 
 def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
@@ -193,10 +208,11 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     owner; then won and lost deals' flags, grouped by flag, by amount (a lost deal weighs 0)."""
     severity = flags["severity"].to_numpy()
     rows = flags["row"].to_numpy()
-    at = deals.index.get_indexer(rows)
-    closed = deals["kind"].isin(["won", "lost"]).to_numpy()[at]
-    owners, _ = pd.factorize(deals["owner"], sort=True, use_na_sentinel=True)
-    by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)[at]  # blank owners last
+    at = row_positions(deals.index, rows)
+    closed = deals["is_closed"].to_numpy()[at]
+    owners, _ = pd.factorize(deals["owner"].to_numpy(dtype=object)[at], sort=True,
+                             use_na_sentinel=True)
+    by_owner = np.where(owners < 0, owners.max(initial=0) + 1, owners)  # blank owners last
     worth = np.where(closed, deals["amount"].to_numpy(dtype=float)[at],
                      deals["weighted_amount"].to_numpy(dtype=float)[at])
     largest_first = np.where(np.isnan(worth), np.inf, -worth)  # blank amounts last
@@ -214,16 +230,18 @@ def _flag_rows(flags: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
         "severity": severity[order],
         "closed": closed[order],
     }
-    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype)
-                         for name, values in columns.items()})
+    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                         for name, values in columns.items()}, copy=False)
 
-def _problems(activity_cells: pd.DataFrame, deals: pd.DataFrame, lang: str
-              ) -> tuple[Problem, ...]:
+def _problems(activity_cells: pd.DataFrame, ids: DealIds, lang: str) -> tuple[Problem, ...]:
     """Unreadable Activities dates of unknown deals (said in ``lang``): a deal's own are its
-    INVALID_VALUE flag; these have no deal to carry them. (A Field naming no column is the
-    Config check's problem, told at its cell.)"""
-    orphans = activity_cells[~activity_cells["id"].isin(deals["id"] if len(activity_cells)
-                                                        else ())]
+    INVALID_VALUE flag; these have no deal to carry them (a blank ID belongs to the deals
+    without one, if any). (A Field naming no column is the Config check's problem, told at its
+    cell.)"""
+    known = ids.lookup(activity_cells["id"]) >= 0
+    if (ids.codes < 0).any():
+        known |= activity_cells["id"].isna().to_numpy()
+    orphans = activity_cells[~known]
     return tuple(dict.fromkeys(
         Problem(w, say(lang, "activity.date", reason=d.split(": ", 1)[-1]), "warning")
         for w, d in zip(orphans["where"], orphans["detail"], strict=True)))

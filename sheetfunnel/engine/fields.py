@@ -80,7 +80,10 @@ class Fields:
     _cells: dict[tuple[str, str], tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
     _invalid: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _derived: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
+    _texts: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+    _numbers: dict[tuple[str, str], tuple[pd.Series, pd.Series]] = field(default_factory=dict)
     _customer_rows: pd.Series | None = None
+    _customer_at: np.ndarray | None = None
 
     def locate(self, name: str) -> tuple[RoleTable, str] | None:
         """The table and header a Field names, Opportunities first."""
@@ -103,7 +106,8 @@ class Fields:
             keys = parse_texts(theirs)
             lookup = pd.Series(keys.index, index=keys.values).loc[lambda s: s.index.notna()]
             lookup = lookup[~lookup.index.duplicated()]
-            self._customer_rows = parse_texts(own).map(lookup)
+            header = self.opportunities.roles["customer_id"]
+            self._customer_rows = self.column(self.opportunities, header, "text").map(lookup)
         return self._customer_rows
 
     def text(self, name: str) -> pd.Series | None:
@@ -113,6 +117,16 @@ class Fields:
         """The Field's text as names are compared (``normalised``), made once whoever asks
         (scoring, criteria, the win model and insights each compare it)."""
         return self._text_derived(name, "keys", normalised)
+
+    def key_in(self, name: str, keys: set[str]) -> pd.Series | None:
+        """Which rows have the Field, compared as names are, among ``keys`` (normalised):
+        looked at once per distinct cell."""
+        found = self.locate(name)
+        if found is None:
+            return None
+        if (found[0].table.tab, found[1]) not in self._texts:
+            return self.per_text(*found, normalised).isin(keys)
+        return self.per_text(*found, lambda text: normalised(text).isin(keys))
 
     def filled(self, name: str) -> pd.Series | None:
         """Which rows have the Field filled (its text not blank), made once whoever asks."""
@@ -125,8 +139,21 @@ class Fields:
             return None
         key = (found[0].table.tab, found[1], kind)
         if key not in self._derived:
-            self._derived[key] = make(self.column(*found, "text", strict=False))
+            self._derived[key] = self.per_text(*found, make)
         return self._derived[key]
+
+    def per_text(self, role_table: RoleTable, header: str,
+                 make: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """``make`` (cell by cell) of a column's text, aligned to Opportunities rows: made once
+        per distinct cell when the column was read that way, then spread like the text."""
+        text = self.column(role_table, header, "text", strict=False)
+        distinct = self._texts.get((role_table.table.tab, header))
+        if distinct is None:
+            return make(text)
+        made = make(distinct)
+        blank = make(pd.Series([None], dtype=object)).to_numpy()
+        taken = np.append(made.to_numpy(), blank)[self._cells[role_table.table.tab, header][0]]
+        return self._aligned(role_table, taken, blank[0], made.dtype)
 
     def number(self, name: str, *, strict: bool = True) -> pd.Series | None:
         """Numbers and amounts, also typed with what they count (``600人``, ``3个月``: a
@@ -154,7 +181,9 @@ class Fields:
         key = (role_table.table.tab, header, kind)
         if key not in self._cache:
             values, self._invalid[key] = self._read(role_table, header, kind)
-            self._cache[key] = values if role_table is self.opportunities else self._join(values)
+            self._cache[key] = values if role_table is self.opportunities else \
+                self._aligned(role_table, values.to_numpy(), _JOINED_BLANK.get(kind, np.nan),
+                              values.dtype)
         invalid = self._invalid[key]
         if strict and key not in self._noted and kind != "text":
             self._noted.add(key)
@@ -162,11 +191,18 @@ class Fields:
                 self._note(role_table, header, invalid[invalid].index, self._reader(kind))
         return self._cache[key]
 
-    def _join(self, values: pd.Series) -> pd.Series:
+    def _aligned(self, role_table: RoleTable, values: np.ndarray, blank: object,
+                 dtype: Any) -> pd.Series:
+        """Values by ``role_table`` row as a column of the Opportunities rows: a Customers
+        column joined (``blank`` where a deal has no customer)."""
+        if role_table is self.opportunities:
+            return pd.Series(values, index=role_table.table.frame.index, dtype=dtype)
         rows = self.customer_rows()
         assert rows is not None
-        joined = values.reindex(rows.to_numpy())
-        return pd.Series(joined.to_numpy(), index=rows.index, dtype=values.dtype)
+        if self._customer_at is None:
+            self._customer_at = role_table.table.frame.index.get_indexer(rows.to_numpy())
+        joined = np.append(values, np.array([blank], dtype=values.dtype))[self._customer_at]
+        return pd.Series(joined, index=rows.index, dtype=dtype)
 
     def _read(self, role_table: RoleTable, header: str, kind: str
               ) -> tuple[pd.Series, pd.Series]:
@@ -182,9 +218,16 @@ class Fields:
             codes, uniques = distinct_cells(cells)
             self._cells[key] = codes, pd.Series(uniques, dtype=object)
         codes, uniques = self._cells[key]
-        values, invalid = _parse(uniques, kind, self.date_order)
-        blank = {"text": None, "date": np.datetime64("NaT", "ns"),
-                 "moment": np.datetime64("NaT", "ns")}.get(kind, np.nan)
+        numbers = self._numbers.get(key)
+        if kind == "count" and numbers is not None:
+            values, invalid = _counted(uniques, *numbers)
+        else:
+            values, invalid = _parse(uniques, kind, self.date_order)
+        if kind == "text":
+            self._texts[key] = values
+        elif kind == "number":
+            self._numbers[key] = values, invalid
+        blank = _BLANK.get(kind, np.nan)
         taken = np.append(values.to_numpy(), np.array([blank], dtype=values.dtype))[codes]
         return (pd.Series(taken, index=cells.index, dtype=values.dtype),
                 pd.Series(np.append(invalid.to_numpy(dtype=bool), False)[codes],
@@ -224,9 +267,30 @@ class Fields:
         return pd.concat(self.unreadable, ignore_index=True).drop_duplicates(["row", "where"])
 
 
+#: A blank cell read as each kind (NaN for numbers); a deal without its customer reads NaN as
+#: text, as pandas joins it.
+_BLANK = {"text": None, "date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
+_JOINED_BLANK = {"date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
+
+
 def _mostly_distinct(cells: pd.Series) -> bool:
     """Whether the first cells hardly repeat (IDs, titles), as ``parse_texts`` tells."""
     return len(cells) > _SAMPLE and len(pd.unique(cells.iloc[:_SAMPLE])) > _SAMPLE // 2
+
+
+def _counted(uniques: pd.Series, numbers: pd.Series, invalid: pd.Series
+             ) -> tuple[pd.Series, pd.Series]:
+    """Distinct cells read as counts, from their reading as numbers: a count is the number
+    where there is one (``read_quantity`` reads ``read_number`` first), so only the cells that
+    are no number are read again (``600人``)."""
+    values, bad = numbers.to_numpy(copy=True), invalid.to_numpy(dtype=bool, copy=True)
+    for i in np.flatnonzero(bad):
+        try:
+            count = read_quantity(uniques.iloc[i])
+        except ValueError:
+            continue
+        values[i], bad[i] = np.nan if count is None else count, False
+    return pd.Series(values, index=numbers.index), pd.Series(bad, index=invalid.index)
 
 
 def _parse(cells: pd.Series, kind: str, date_order: DateOrder) -> tuple[pd.Series, pd.Series]:

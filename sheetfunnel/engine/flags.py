@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sheetfunnel.config.model import Config
+from sheetfunnel.engine.ids import DealIds
 from sheetfunnel.words import ICONS
 
 #: A flag's detail sentence by code, in the run's language (sheetfunnel.words).
@@ -26,11 +27,12 @@ Details = Mapping[str, str]
 
 @dataclass(frozen=True)
 class Facts:
-    """What every rule may look at: the judged deals (one row per Opportunities row), the
-    unreadable cells (row, detail), the start of today and the moment of the run (both wall
-    clock in the Settings timezone) and the config."""
+    """What every rule may look at: the judged deals (one row per Opportunities row), their
+    IDs factorised, the unreadable cells (row, detail), the start of today and the moment of
+    the run (both wall clock in the Settings timezone) and the config."""
 
     deals: pd.DataFrame
+    ids: DealIds
     unreadable: pd.DataFrame
     today: pd.Timestamp
     config: Config
@@ -86,17 +88,18 @@ def _flagged(deals: pd.DataFrame, mask: pd.Series, code: str, detail: pd.Series,
     rows = deals.index[mask.to_numpy()]
     return pd.DataFrame({
         "row": rows, "code": code, "detail": detail.reindex(rows).to_numpy(dtype=object),
-        "since": since.reindex(rows).to_numpy() if since is not None else pd.NaT,
-    }).astype({"since": "datetime64[ns]"})
+        "since": since.reindex(rows).to_numpy("datetime64[ns]") if since is not None
+        else np.full(len(rows), np.datetime64("NaT", "ns")),
+    })
 
 
 def duplicate_id(facts: Facts, details: Details) -> pd.DataFrame:
     deals = facts.deals
-    shared = deals["id"].notna() & deals["id"].duplicated(keep=False)
+    shared = pd.Series(facts.ids.shared(), index=deals.index)
     rows = pd.Series(deals.index, index=deals.index)[shared].astype(str)
-    listed = rows.groupby(deals["id"][shared]).transform(", ".join)
+    listed = rows.groupby(facts.ids.codes[shared.to_numpy()]).transform(", ".join)
     detail = _sentence(details["DUPLICATE_ID"], deals["id"][shared], listed)
-    return _flagged(deals, shared, "DUPLICATE_ID", detail.reindex(deals.index))
+    return _flagged(deals, shared, "DUPLICATE_ID", detail)
 
 
 def unknown_stage(facts: Facts, details: Details) -> pd.DataFrame:
@@ -177,7 +180,7 @@ def stalled(facts: Facts, details: Details) -> pd.DataFrame:
 def negative_signal(facts: Facts, details: Details) -> pd.DataFrame:
     """Not on won or lost deals: there is nothing left to rescue."""
     deals = facts.deals
-    bad = deals["negative"] & ~deals["kind"].isin(["won", "lost"])
+    bad = deals["negative"] & ~deals["is_closed"]
     when = _day(deals["negative_date"][bad]).fillna("?")
     detail = _sentence(details["NEGATIVE_SIGNAL"], when)
     return _flagged(deals, bad, "NEGATIVE_SIGNAL", detail, deals["negative_date"])
@@ -204,12 +207,13 @@ FLAG_CODES = tuple(RULES)
 SEVERITY = {code: rank for rank, code in enumerate(FLAG_CODES, start=1)}
 
 
-def every_flag(deals: pd.DataFrame, unreadable: pd.DataFrame, config: Config,
+def every_flag(deals: pd.DataFrame, ids: DealIds, unreadable: pd.DataFrame, config: Config,
                as_of: dt.date, details: Details, now: dt.datetime | None = None
                ) -> pd.DataFrame:
-    """All flags, one row each: row, code, detail, since (datetime64), severity. ``now`` (wall
-    clock in the Settings timezone, on ``as_of``) defaults to the start of ``as_of``."""
-    facts = Facts(deals, unreadable, pd.Timestamp(as_of), config,
+    """All flags, one row each: row, code, detail, since (datetime64), severity. ``ids``: the
+    deals' IDs factorised. ``now`` (wall clock in the Settings timezone, on ``as_of``) defaults
+    to the start of ``as_of``."""
+    facts = Facts(deals, ids, unreadable, pd.Timestamp(as_of), config,
                   None if now is None else pd.Timestamp(now))
     found = [rule(facts, details) for rule in RULES.values()]
     flags = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
@@ -225,7 +229,7 @@ def flags_cells(flags: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Ser
     which, pieces = _distinct(_pieces, ordered["severity"], ordered["detail"])
     later = " · " + pieces  # a piece after the first of its row
     severity = ordered["severity"].to_numpy()
-    position = index.get_indexer(ordered["row"].to_numpy())
+    position = row_positions(index, ordered["row"].to_numpy())
     text = np.full(len(index), None, dtype=object)
     nth = _nth_of_row(position)
     for k in range(int(nth.max()) + 1 if len(nth) else 0):
@@ -233,11 +237,21 @@ def flags_cells(flags: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Ser
         text[at] = pieces[piece] if k == 0 else text[at] + later[piece]
     mask = np.zeros(len(index), dtype="int64")
     np.bitwise_or.at(mask, position, 1 << severity)
-    masks, mask_of_row = np.unique(mask, return_inverse=True)
+    mask_of_row, masks = pd.factorize(mask)
     codes = np.empty(len(masks), dtype=object)
     codes[:] = [tuple(c for c in FLAG_CODES if m & (1 << SEVERITY[c])) for m in masks]
     return (pd.Series(text, index=index, dtype=object),
-            pd.Series(codes[mask_of_row.ravel()], index=index, dtype=object))
+            pd.Series(codes[mask_of_row], index=index, dtype=object))
+
+
+def row_positions(index: pd.Index, rows: np.ndarray) -> np.ndarray:
+    """Where each of ``rows`` (sheet rows, all in ``index``) is in ``index``: by binary search
+    when the index runs top to bottom, as a tab read in order does (no hash table of 100,000
+    rows), else by hash."""
+    values = index.to_numpy()
+    if values.dtype.kind == "i" and bool(np.all(values[1:] > values[:-1])):
+        return np.searchsorted(values, rows)
+    return index.get_indexer(rows)
 
 
 def _pieces(severity: pd.Series, detail: pd.Series) -> pd.Series:

@@ -19,17 +19,19 @@ from sheetfunnel.grid import normalise_name
 _NUMERIC = ("gt", "ge", "lt", "le", "range", "value")
 
 
-def _matches(match: Match, filled: pd.Series | None, keys: pd.Series | None,
-             numbers: pd.Series | None) -> pd.Series:
-    """``filled``: the rows with text, when a rule takes any; ``keys``: the normalised text,
-    when a rule compares text."""
+def _matches(match: Match, filled: pd.Series | None, numbers: pd.Series | None,
+             fields: Fields, name: str) -> pd.Series:
+    """``filled``: the rows with text, when a rule takes any; ``numbers``: the Field read as
+    numbers, when a rule compares them; text is compared by ``fields`` (once per distinct
+    cell)."""
     if match.kind == "any":
         assert filled is not None
         return filled
     if match.kind in ("eq", "in"):
-        assert keys is not None
         options = (match.text,) if match.kind == "eq" else match.options
-        return keys.isin({normalise_name(o) for o in options})
+        hit = fields.key_in(name, {normalise_name(o) for o in options})
+        assert hit is not None  # dimension_points located the Field
+        return hit
     assert numbers is not None
     if match.kind == "range":
         return numbers.between(match.low, match.high)
@@ -46,13 +48,13 @@ def dimension_points(dimension: Dimension, fields: Fields, index: pd.Index) -> p
         return pd.Series(0.0, index=index)
     kinds = {rule.match.kind for rule in dimension.rules}
     filled = fields.filled(dimension.field) if "any" in kinds else None
-    keys = fields.keys(dimension.field) if kinds & {"eq", "in"} else None
     numbers = None
     if kinds & set(_NUMERIC):
         # unreadable numbers are flagged only when the dimension expects numbers alone
         numbers = fields.number(dimension.field, strict=not kinds & {"eq", "in"})
     for rule in dimension.rules:
-        hit = _matches(rule.match, filled, keys, numbers).to_numpy() & np.isnan(points)
+        hit = _matches(rule.match, filled, numbers, fields, dimension.field).to_numpy() \
+            & np.isnan(points)
         if rule.match.kind == "value":
             assert numbers is not None  # a "value" rule is numeric: read above
             points[hit] = numbers[hit].clip(0.0, rule.points)
