@@ -143,8 +143,10 @@ def _grid(value_range: dict, texts: dict[str, str | None] | None = None) -> Grid
     grid: Grid = []
     for row in value_range.get("values") or []:
         row = [keep(v, v) if type(v) is str else v for v in row]
-        while row and is_blank(row[-1]):
-            row.pop()
+        if row and ((last := row[-1]) is None or (
+                not last.strip() if type(last) is str else last != last)):  # blank, NaN
+            while row and is_blank(row[-1]):
+                row.pop()
         grid.append(row)
     while grid and not grid[-1]:
         grid.pop()
@@ -196,12 +198,15 @@ _PLAIN = frozenset({str, int, float, bool})
 
 
 _Run = tuple[str, int, int, list[Any]]  # tab, column, first row, values down from it
+#: A column's writes: its number, the first row of each run of consecutive rows, where each
+#: run begins in the values, and the values down the column as JSON takes them.
+_Column = tuple[int, list[int], list[int], list[Any]]
 
 
 class _TabWrites:
-    """One tab's writes with their rows, columns and which of them set a value as arrays:
-    the sizes a grid needs and the runs a values write sends come without a Python step per
-    cell (a first run at 100,000 deals writes a million cells)."""
+    """One tab's writes with their rows and columns as arrays: the sizes a grid needs and the
+    runs a values write sends come without a Python step per cell (a first run at 100,000
+    deals writes a million cells)."""
 
     def __init__(self, tab: str, writes: list[CellWrite]):
         self.tab = tab
@@ -209,11 +214,12 @@ class _TabWrites:
         count = len(writes)
         self.rows = np.fromiter(map(_ROW, writes), np.int32, count)  # a grid has < 2**31
         self.cols = np.fromiter(map(_COL, writes), np.int32, count)
-        values = list(map(_VALUE, writes))
-        filled = np.fromiter(map(is_not, values, repeat(None)), bool, count)
-        if "" in values:  # a blank text clears a cell as None does
-            filled &= np.fromiter(map(ne, values, repeat("")), bool, count)
-        self.filled = filled
+        self.values = values = list(map(_VALUE, writes))
+        #: which writes set a value (a blank text clears a cell as None does); None: all
+        self.filled: np.ndarray | None = None
+        if None in values or "" in values:
+            self.filled = np.fromiter(map(is_not, values, repeat(None)), bool, count) & \
+                np.fromiter(map(ne, values, repeat("")), bool, count)
 
     def span(self) -> tuple[int, int]:
         """The last row and column written, blank or not."""
@@ -221,12 +227,16 @@ class _TabWrites:
 
     def extent(self) -> tuple[int, int]:
         """The last row and column of the writes that set a value."""
+        if self.filled is None:
+            return self.span()
         if not self.filled.any():
             return 0, 0
         return int(self.rows[self.filled].max()), int(self.cols[self.filled].max())
 
     def cleared(self) -> set[tuple[int, int]]:
         """The cells the writes clear."""
+        if self.filled is None:
+            return set()
         blank = ~self.filled
         return set(zip(self.rows[blank].tolist(), self.cols[blank].tolist(), strict=True))
 
@@ -238,32 +248,43 @@ class _TabWrites:
         keep = ((self.rows <= rows) & (self.cols <= cols)).tolist()
         return _TabWrites(self.tab, list(compress(self.writes, keep)))
 
-    def runs(self) -> Iterator[_Run]:
-        """Runs of consecutive rows of one column, by column and row, values as JSON takes
-        them (a later write of the same cell wins)."""
+    def columns(self) -> Iterator[_Column]:
+        """The columns written, in order, each with its runs of consecutive rows (a later
+        write of the same cell wins): the work is done per column, not per run or cell."""
         if not self.writes:
             return
-        order = np.lexsort((self.rows, self.cols))  # stable: a cell's writes stay in order
-        rows, cols = self.rows[order], self.cols[order]
-        last = np.ones(len(order), bool)  # the last write of each cell
-        last[:-1] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        if not last.all():
-            order, rows, cols = order[last], rows[last], cols[last]
-        values = list(map(_VALUE, self.writes))
-        if not np.array_equal(order, np.arange(len(values))):
-            values = list(map(values.__getitem__, order.tolist()))
-        starts = np.flatnonzero((rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])) + 1
-        bounds = [0, *starts.tolist()]
-        firsts, columns = rows[bounds].tolist(), cols[bounds].tolist()
-        for start, end, first, col in zip(bounds, [*bounds[1:], len(values)], firsts, columns,
-                                          strict=True):
-            run = values[start:end]
-            kinds = set(map(type, run))
-            if kinds == {dt.date} and min(run) >= FIRST_DATE:  # dates: their serial numbers
-                run = list(map(sub, map(dt.date.toordinal, run), repeat(_EPOCH_DAY)))
-            elif not kinds <= _PLAIN:
-                run = [v if type(v) in _PLAIN else json_value(v) for v in run]
-            yield self.tab, col, first, run
+        rows, cols, values = self.rows, self.cols, self.values
+        cell = (cols.astype(np.int64) << 32) | rows  # by column, then row
+        if len(cell) > 1 and not (cell[1:] > cell[:-1]).all():  # not in order, or a cell twice
+            order = np.argsort(cell, kind="stable")  # stable: a cell's writes stay in order
+            cell = cell[order]
+            last = np.ones(len(order), bool)  # the last write of each cell
+            last[:-1] = cell[1:] != cell[:-1]
+            order = order[last]
+            rows, cols = rows[order], cols[order]
+            values = np.fromiter(values, object, len(values))[order].tolist()
+        breaks = (rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])
+        starts = np.flatnonzero(np.concatenate(([True], breaks)))
+        edges = [*np.flatnonzero(np.concatenate(([True], cols[1:] != cols[:-1]))).tolist(),
+                 len(values)]
+        cuts = np.searchsorted(starts, edges).tolist()  # each column's first run
+        firsts, begins = rows[starts].tolist(), starts.tolist()
+        for begin, end, low, high in zip(edges[:-1], edges[1:], cuts[:-1], cuts[1:],
+                                         strict=True):
+            yield (int(cols[begin]), firsts[low:high], [b - begin for b in begins[low:high]],
+                   _json_values(values[begin:end]))
+
+
+def _json_values(values: list[Any]) -> list[Any]:
+    """Values as JSON takes them (``json_value``), dates of a column of dates at once."""
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN:
+        return values
+    if kinds == {dt.date} and min(values) >= FIRST_DATE:  # dates: their serial numbers
+        return list(map(sub, map(dt.date.toordinal, values), repeat(_EPOCH_DAY)))
+    day = dt.date  # a header above dates: the dates still without a call each
+    return [v if type(v) in _PLAIN else v.toordinal() - _EPOCH_DAY
+            if type(v) is day and v >= FIRST_DATE else json_value(v) for v in values]
 
 
 _ROW, _COL, _VALUE = itemgetter(1), itemgetter(2), itemgetter(3)
@@ -300,7 +321,14 @@ def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
 
 def value_ranges(writes: Iterable[CellWrite]) -> Iterator[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
-    return (_value_range(*run) for tab in _by_tab_writes(writes).values() for run in tab.runs())
+    return (_value_range(tab.tab, *run) for tab in _by_tab_writes(writes).values()
+            for run in _runs(tab.columns()))
+
+
+def _runs(columns: Iterable[_Column]) -> Iterator[tuple[int, int, list[Any]]]:
+    for col, firsts, starts, values in columns:
+        for first, start, end in zip(firsts, starts, [*starts[1:], len(values)], strict=True):
+            yield col, first, values[start:end]
 
 
 def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
@@ -310,20 +338,56 @@ def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Itera
     return _bodies(_by_tab_writes(writes).values(), limit)
 
 
+#: What a body's JSON is made with (``body_bytes``'s options), made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: Where one range's JSON ends and the next one's begins in an array of ranges: the quote
+#: after ``{`` cannot be inside a string (JSON escapes a quote there) nor close one.
+_NEXT = b'},{"range":"'
+
+
 def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
+    """The bodies: a column's ranges are encoded in one go and taken whole when they fit in
+    the body being filled, else one at a time."""
     head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
     room = limit - len(head) - len(tail)
     part: list[bytes] = []
-    size = 0
-    for run in (run for tab in tabs for run in tab.runs()):
-        for encoded in _encoded(run, room):
-            if part and size + len(encoded) + 1 > room:
-                yield head + b",".join(part) + tail
-                part, size = [], 0
-            part.append(encoded)
-            size += len(encoded) + 1
+    size = 0  # the bytes of ``part``, a comma after each
+    for tab in tabs:
+        quoted = tab_ref(tab.tab)
+        for col, firsts, starts, values in tab.columns():
+            letter = column_letter(col)
+            ends = [*starts[1:], len(values)]
+            ranges = [{"range": f"{quoted}!{letter}{first}" + (
+                f":{letter}{first + end - start - 1}" if end - start > 1 else ""),
+                "majorDimension": "COLUMNS", "values": [values[start:end]]}
+                for first, start, end in zip(firsts, starts, ends, strict=True)]
+            encoded = _JSON.encode(ranges).encode()
+            del ranges
+            if size + len(encoded) - 1 <= room:  # all of them: no need to find each
+                part.append(encoded[1:-1])
+                size += len(encoded) - 1
+                continue
+            for first, start, end, piece in zip(firsts, starts, ends, _pieces(encoded),
+                                                strict=True):
+                pieces = [piece] if len(piece) <= room or end - start == 1 else _encoded(
+                    (tab.tab, col, first, values[start:end]), room)
+                for one in pieces:
+                    if part and size + len(one) + 1 > room:
+                        yield head + b",".join(part) + tail
+                        part, size = [], 0
+                    part.append(one)
+                    size += len(one) + 1
     if part:
         yield head + b",".join(part) + tail
+
+
+def _pieces(encoded: bytes) -> Iterator[bytes]:
+    """Each range of an encoded array of ranges."""
+    start = 1
+    while (found := encoded.find(_NEXT, start)) != -1:
+        yield encoded[start:found + 1]
+        start = found + 2
+    yield encoded[start:-1]
 
 
 def _encoded(run: _Run, room: int) -> Iterator[bytes]:
