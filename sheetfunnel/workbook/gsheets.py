@@ -24,9 +24,11 @@ second chart or protection; the token, read back, tells that the batch did land.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -214,30 +216,49 @@ class _TabWrites:
         count = len(writes)
         self.rows = np.fromiter(map(_ROW, writes), np.int32, count)  # a grid has < 2**31
         self.cols = np.fromiter(map(_COL, writes), np.int32, count)
-        self.values = values = list(map(_VALUE, writes))
-        #: which writes set a value (a blank text clears a cell as None does); None: all
-        self.filled: np.ndarray | None = None
-        if None in values or "" in values:
-            self.filled = np.fromiter(map(is_not, values, repeat(None)), bool, count) & \
-                np.fromiter(map(ne, values, repeat("")), bool, count)
+
+    @functools.cached_property
+    def values(self) -> list[Any]:
+        return list(map(_VALUE, self.writes))
+
+    @functools.cached_property
+    def filled(self) -> np.ndarray | None:
+        """Which writes set a value (a blank text clears a cell as None does); None: all."""
+        values = self.values
+        if None not in values and "" not in values:
+            return None
+        count = len(values)
+        return np.fromiter(map(is_not, values, repeat(None)), bool, count) & \
+            np.fromiter(map(ne, values, repeat("")), bool, count)
 
     def span(self) -> tuple[int, int]:
         """The last row and column written, blank or not."""
         return (int(self.rows.max()), int(self.cols.max())) if self.writes else (0, 0)
 
     def extent(self) -> tuple[int, int]:
-        """The last row and column of the writes that set a value."""
-        if self.filled is None:
+        """The last row and column of the writes that set a value: most often the last row
+        and column written, told by a few of their writes, without looking at every value."""
+        if "filled" not in self.__dict__ and self.writes:
+            row, col = self.span()
+            if self._sets(self.rows == row) and self._sets(self.cols == col):
+                return row, col
+        filled = self.filled
+        if filled is None:
             return self.span()
-        if not self.filled.any():
+        if not filled.any():
             return 0, 0
-        return int(self.rows[self.filled].max()), int(self.cols[self.filled].max())
+        return int(self.rows[filled].max()), int(self.cols[filled].max())
+
+    def _sets(self, where: np.ndarray) -> bool:
+        """Whether one of the first few writes ``where`` says sets a value."""
+        return any(not _blank(self.writes[i][3]) for i in np.flatnonzero(where)[:8].tolist())
 
     def cleared(self) -> set[tuple[int, int]]:
         """The cells the writes clear."""
-        if self.filled is None:
+        filled = self.filled
+        if filled is None:
             return set()
-        blank = ~self.filled
+        blank = ~filled
         return set(zip(self.rows[blank].tolist(), self.cols[blank].tolist(), strict=True))
 
     def within(self, rows: int, cols: int) -> _TabWrites:
@@ -299,18 +320,24 @@ def _tab_groups(writes: Iterable[CellWrite]) -> dict[str, list[CellWrite]]:
     return grouped
 
 
-def _by_tab_writes(writes: Iterable[CellWrite], known: dict[str, _TabWrites] | None = None
+#: A plan's cells as sized for the cell limit, and its writes by tab (see ``_by_tab_writes``).
+_Sized = tuple[Sequence[CellWrite], dict[str, _TabWrites]]
+
+
+def _by_tab_writes(writes: Sequence[CellWrite], known: _Sized | None = None
                    ) -> dict[str, _TabWrites]:
-    """Writes by tab; a tab's writes that are the very ones ``known`` holds (the plan sized
-    for the cell limit, before the quiet key was added to it) are taken from there."""
-    known = known or {}
-    found = {}
-    for tab, group in _tab_groups(writes).items():
-        earlier = known.get(tab)
-        same = earlier is not None and len(earlier.writes) == len(group) and all(
-            map(is_, earlier.writes, group))
-        found[tab] = earlier if earlier is not None and same else _TabWrites(tab, group)
-    return found
+    """Writes by tab. When ``writes`` begin with the very cells ``known`` sized (the plan
+    sized for the cell limit, before the quiet key was added to its end), their tabs are
+    taken from there and only the writes after them are grouped."""
+    if known is not None:
+        earlier, tabs = known
+        if len(writes) >= len(earlier) and all(map(is_, earlier, writes)):
+            found = dict(tabs)
+            for tab, group in _tab_groups(writes[len(earlier):]).items():
+                before = found.get(tab)
+                found[tab] = _TabWrites(tab, before.writes + group if before else group)
+            return found
+    return {tab: _TabWrites(tab, group) for tab, group in _tab_groups(writes).items()}
 
 
 def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
@@ -319,7 +346,7 @@ def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
     return {"range": f"{tab_ref(tab)}!{span}", "majorDimension": "COLUMNS", "values": [values]}
 
 
-def value_ranges(writes: Iterable[CellWrite]) -> Iterator[dict]:
+def value_ranges(writes: Sequence[CellWrite]) -> Iterator[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
     return (_value_range(tab.tab, *run) for tab in _by_tab_writes(writes).values()
             for run in _runs(tab.columns()))
@@ -331,7 +358,7 @@ def _runs(columns: Iterable[_Column]) -> Iterator[tuple[int, int, list[Any]]]:
             yield col, first, values[start:end]
 
 
-def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
+def value_bodies(writes: Sequence[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
     """``values.batchUpdate`` bodies (RAW) as sent, each within ``limit`` bytes, made one at a
     time: each range is encoded once, and a run too long for one body is split in runs that
     fit."""
@@ -346,48 +373,70 @@ _NEXT = b'},{"range":"'
 
 
 def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
-    """The bodies: a column's ranges are encoded in one go and taken whole when they fit in
-    the body being filled, else one at a time."""
+    """The bodies: a column's ranges are encoded in one go, then taken whole when they fit in
+    the body being filled, else as many at a time as fit (found by their running total)."""
     head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
     room = limit - len(head) - len(tail)
     part: list[bytes] = []
     size = 0  # the bytes of ``part``, a comma after each
     for tab in tabs:
-        quoted = tab_ref(tab.tab)
         for col, firsts, starts, values in tab.columns():
-            letter = column_letter(col)
             ends = [*starts[1:], len(values)]
-            ranges = [{"range": f"{quoted}!{letter}{first}" + (
-                f":{letter}{first + end - start - 1}" if end - start > 1 else ""),
-                "majorDimension": "COLUMNS", "values": [values[start:end]]}
-                for first, start, end in zip(firsts, starts, ends, strict=True)]
-            encoded = _JSON.encode(ranges).encode()
-            del ranges
-            if size + len(encoded) - 1 <= room:  # all of them: no need to find each
+            encoded = _JSON.encode(_column_ranges(tab.tab, col, firsts, starts, ends, values)
+                                   ).encode()
+            if size + len(encoded) - 1 <= room:  # all of them
                 part.append(encoded[1:-1])
                 size += len(encoded) - 1
                 continue
-            for first, start, end, piece in zip(firsts, starts, ends, _pieces(encoded),
-                                                strict=True):
-                pieces = [piece] if len(piece) <= room or end - start == 1 else _encoded(
-                    (tab.tab, col, first, values[start:end]), room)
-                for one in pieces:
-                    if part and size + len(one) + 1 > room:
+            begins, finals = _edges(encoded)
+            lengths = finals - begins
+            if lengths.max() > room:  # a range too long for any body: one at a time
+                for first, start, end, begin, final in zip(
+                        firsts, starts, ends, begins.tolist(), finals.tolist(), strict=True):
+                    piece = encoded[begin:final]
+                    for one in [piece] if len(piece) <= room or end - start == 1 else \
+                            _encoded((tab.tab, col, first, values[start:end]), room):
+                        if part and size + len(one) + 1 > room:
+                            yield head + b",".join(part) + tail
+                            part, size = [], 0
+                        part.append(one)
+                        size += len(one) + 1
+                continue
+            total = np.cumsum(lengths + 1).tolist()  # the bytes of ranges 0..i, commas too
+            taken = 0
+            while taken < len(total):
+                before = total[taken - 1] if taken else 0
+                fit = bisect.bisect_right(total, room - size + before)  # the first that not
+                if fit == taken:  # not even the next one: the body is full
+                    if part:
                         yield head + b",".join(part) + tail
                         part, size = [], 0
-                    part.append(one)
-                    size += len(one) + 1
+                        continue
+                    fit += 1
+                part.append(encoded[begins[taken]:finals[fit - 1]])  # the commas between too
+                size += total[fit - 1] - before
+                taken = fit
     if part:
         yield head + b",".join(part) + tail
 
 
-def _pieces(encoded: bytes) -> Iterator[bytes]:
-    """Each range of an encoded array of ranges."""
-    start = 1
-    while (found := encoded.find(_NEXT, start)) != -1:
-        yield encoded[start:found + 1]
-        start = found + 2
-    yield encoded[start:-1]
+def _column_ranges(tab: str, col: int, firsts: list[int], starts: list[int], ends: list[int],
+                   values: list[Any]) -> list[dict]:
+    """A column's ranges, one per run (``_value_range``)."""
+    letter = column_letter(col)
+    prefix = f"{tab_ref(tab)}!{letter}"
+    return [{"range": f"{prefix}{first}:{letter}{first + end - start - 1}" if end - start > 1
+             else f"{prefix}{first}", "majorDimension": "COLUMNS", "values": [values[start:end]]}
+            for first, start, end in zip(firsts, starts, ends, strict=True)]
+
+
+def _edges(encoded: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where each range of an encoded array of ranges begins and ends (after its ``}``)."""
+    data = np.frombuffer(encoded, np.uint8)
+    marks = np.flatnonzero(data[:len(data) - len(_NEXT)] == _NEXT[0])
+    for offset, byte in enumerate(_NEXT[1:], start=1):
+        marks = marks[data[marks + offset] == byte]
+    return np.concatenate(([1], marks + 2)), np.concatenate((marks + 1, [len(encoded) - 1]))
 
 
 def _encoded(run: _Run, room: int) -> Iterator[bytes]:
@@ -786,8 +835,7 @@ class _Changes:
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
 
 
-def _shaped(seen: _Seen, plan: WritePlan, diffed: bool,
-            known: dict[str, _TabWrites] | None = None
+def _shaped(seen: _Seen, plan: WritePlan, diffed: bool, known: _Sized | None = None
             ) -> tuple[dict[str, _TabWrites], _Changes]:
     """The cells to send by tab (all of the plan's when it was diffed against ``seen``, else
     those that differ; ``known``: see ``_by_tab_writes``) and the structure requests giving
@@ -960,7 +1008,7 @@ class GoogleSheetsWorkbook:
         self.io = io or IOStats()
         self._seen: _Seen | None = None
         #: the writes by tab of the plan ``cells_after`` last sized, for ``apply`` to reuse
-        self._sized: dict[str, _TabWrites] = {}
+        self._sized: _Sized | None = None
 
     @classmethod
     def open(cls, key_or_url: str, *, credentials_file: str | None = None,
@@ -1057,7 +1105,7 @@ class GoogleSheetsWorkbook:
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
         by_tab, changes = _shaped(seen, plan, diffed, self._sized if diffed else None)
-        self._sized = {}
+        self._sized = None
         changes.refuse_past_limit()
         inside = (tab.within(changes.tabs[title].rows, changes.tabs[title].cols)
                   for title, tab in by_tab.items())
@@ -1083,7 +1131,8 @@ class GoogleSheetsWorkbook:
         seen = self._seen or self._load()
         copy = dataclasses.replace(seen, tabs={title: dataclasses.replace(tab)
                                                for title, tab in seen.tabs.items()})
-        self._sized, changes = _shaped(copy, plan, plan.diffed)
+        by_tab, changes = _shaped(copy, plan, plan.diffed)
+        self._sized = (plan.cells, by_tab) if plan.diffed else None
         return changes.cells()
 
     def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
