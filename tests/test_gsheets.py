@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheetfunnel.errors import (
     UsageError,
@@ -40,6 +42,7 @@ from sheetfunnel.workbook.gsheets import (
     value_bodies,
     value_ranges,
 )
+from sheetfunnel.workbook.retry import body_bytes
 from tests.support.emulator import SheetsEmulator, authorized_user_file, service_account_file
 from tests.support.gsheets import KEY, open_book, pipeline
 
@@ -379,6 +382,37 @@ def test_a_column_too_long_for_one_body_is_sent_in_runs_that_fit():
         assert d["range"] == f"'T'!{span}", d["range"]
         row += len(d["values"][0])
     assert [v for d in ranges for v in d["values"][0]] == [w.value for w in writes]
+
+
+#: Texts with the very bytes a range's JSON begins with, quotes and backslashes: a column's
+#: ranges, encoded in one go, must still be cut between ranges.
+_TEXTS = st.lists(st.sampled_from(["a", "流程", '"', "\\", '},{"range":"', "]"]),
+                  max_size=3).map("".join)
+_VALUES = st.one_of(_TEXTS, st.integers(-10**6, 10**6), st.booleans(),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.dates(dt.date(1890, 1, 1), dt.date(2100, 1, 1)), st.none())
+
+
+def _cells(ranges):
+    for d in ranges:
+        start = d["range"].split("!")[1].split(":")[0]
+        for offset, value in enumerate(d["values"][0]):
+            yield start[0], int(start[1:]) + offset, value
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(cells=st.lists(st.tuples(st.integers(1, 40), st.integers(1, 4), _VALUES), min_size=20,
+                      max_size=150),
+       limit=st.integers(600, 3_000))
+def test_bodies_carry_every_cell_in_order_each_body_as_full_as_it_can_be(cells, limit):
+    writes = [CellWrite("T", row, col, value) for row, col, value in cells]
+    bodies = list(value_bodies(writes, limit=limit))
+    sent = [json.loads(body)["data"] for body in bodies]
+    ranges = [d for data in sent for d in data]
+    assert list(_cells(ranges)) == list(_cells(value_ranges(writes)))
+    assert all(len(body) <= limit for body in bodies)
+    for body, following in zip(bodies, sent[1:], strict=False):  # the next range did not fit
+        assert len(body) + 1 + len(body_bytes(following[0])) > limit
 
 
 def test_payloads_over_two_megabytes_are_split(emulator):

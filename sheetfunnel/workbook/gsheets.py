@@ -24,9 +24,11 @@ second chart or protection; the token, read back, tells that the batch did land.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -143,8 +145,10 @@ def _grid(value_range: dict, texts: dict[str, str | None] | None = None) -> Grid
     grid: Grid = []
     for row in value_range.get("values") or []:
         row = [keep(v, v) if type(v) is str else v for v in row]
-        while row and is_blank(row[-1]):
-            row.pop()
+        if row and ((last := row[-1]) is None or (
+                not last.strip() if type(last) is str else last != last)):  # blank, NaN
+            while row and is_blank(row[-1]):
+                row.pop()
         grid.append(row)
     while grid and not grid[-1]:
         grid.pop()
@@ -196,12 +200,15 @@ _PLAIN = frozenset({str, int, float, bool})
 
 
 _Run = tuple[str, int, int, list[Any]]  # tab, column, first row, values down from it
+#: A column's writes: its number, the first row of each run of consecutive rows, where each
+#: run begins in the values, and the values down the column as JSON takes them.
+_Column = tuple[int, list[int], list[int], list[Any]]
 
 
 class _TabWrites:
-    """One tab's writes with their rows, columns and which of them set a value as arrays:
-    the sizes a grid needs and the runs a values write sends come without a Python step per
-    cell (a first run at 100,000 deals writes a million cells)."""
+    """One tab's writes with their rows and columns as arrays: the sizes a grid needs and the
+    runs a values write sends come without a Python step per cell (a first run at 100,000
+    deals writes a million cells)."""
 
     def __init__(self, tab: str, writes: list[CellWrite]):
         self.tab = tab
@@ -209,25 +216,49 @@ class _TabWrites:
         count = len(writes)
         self.rows = np.fromiter(map(_ROW, writes), np.int32, count)  # a grid has < 2**31
         self.cols = np.fromiter(map(_COL, writes), np.int32, count)
-        values = list(map(_VALUE, writes))
-        filled = np.fromiter(map(is_not, values, repeat(None)), bool, count)
-        if "" in values:  # a blank text clears a cell as None does
-            filled &= np.fromiter(map(ne, values, repeat("")), bool, count)
-        self.filled = filled
+
+    @functools.cached_property
+    def values(self) -> list[Any]:
+        return list(map(_VALUE, self.writes))
+
+    @functools.cached_property
+    def filled(self) -> np.ndarray | None:
+        """Which writes set a value (a blank text clears a cell as None does); None: all."""
+        values = self.values
+        if None not in values and "" not in values:
+            return None
+        count = len(values)
+        return np.fromiter(map(is_not, values, repeat(None)), bool, count) & \
+            np.fromiter(map(ne, values, repeat("")), bool, count)
 
     def span(self) -> tuple[int, int]:
         """The last row and column written, blank or not."""
         return (int(self.rows.max()), int(self.cols.max())) if self.writes else (0, 0)
 
     def extent(self) -> tuple[int, int]:
-        """The last row and column of the writes that set a value."""
-        if not self.filled.any():
+        """The last row and column of the writes that set a value: most often the last row
+        and column written, told by a few of their writes, without looking at every value."""
+        if "filled" not in self.__dict__ and self.writes:
+            row, col = self.span()
+            if self._sets(self.rows == row) and self._sets(self.cols == col):
+                return row, col
+        filled = self.filled
+        if filled is None:
+            return self.span()
+        if not filled.any():
             return 0, 0
-        return int(self.rows[self.filled].max()), int(self.cols[self.filled].max())
+        return int(self.rows[filled].max()), int(self.cols[filled].max())
+
+    def _sets(self, where: np.ndarray) -> bool:
+        """Whether one of the first few writes ``where`` says sets a value."""
+        return any(not _blank(self.writes[i][3]) for i in np.flatnonzero(where)[:8].tolist())
 
     def cleared(self) -> set[tuple[int, int]]:
         """The cells the writes clear."""
-        blank = ~self.filled
+        filled = self.filled
+        if filled is None:
+            return set()
+        blank = ~filled
         return set(zip(self.rows[blank].tolist(), self.cols[blank].tolist(), strict=True))
 
     def within(self, rows: int, cols: int) -> _TabWrites:
@@ -238,32 +269,43 @@ class _TabWrites:
         keep = ((self.rows <= rows) & (self.cols <= cols)).tolist()
         return _TabWrites(self.tab, list(compress(self.writes, keep)))
 
-    def runs(self) -> Iterator[_Run]:
-        """Runs of consecutive rows of one column, by column and row, values as JSON takes
-        them (a later write of the same cell wins)."""
+    def columns(self) -> Iterator[_Column]:
+        """The columns written, in order, each with its runs of consecutive rows (a later
+        write of the same cell wins): the work is done per column, not per run or cell."""
         if not self.writes:
             return
-        order = np.lexsort((self.rows, self.cols))  # stable: a cell's writes stay in order
-        rows, cols = self.rows[order], self.cols[order]
-        last = np.ones(len(order), bool)  # the last write of each cell
-        last[:-1] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        if not last.all():
-            order, rows, cols = order[last], rows[last], cols[last]
-        values = list(map(_VALUE, self.writes))
-        if not np.array_equal(order, np.arange(len(values))):
-            values = list(map(values.__getitem__, order.tolist()))
-        starts = np.flatnonzero((rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])) + 1
-        bounds = [0, *starts.tolist()]
-        firsts, columns = rows[bounds].tolist(), cols[bounds].tolist()
-        for start, end, first, col in zip(bounds, [*bounds[1:], len(values)], firsts, columns,
-                                          strict=True):
-            run = values[start:end]
-            kinds = set(map(type, run))
-            if kinds == {dt.date} and min(run) >= FIRST_DATE:  # dates: their serial numbers
-                run = list(map(sub, map(dt.date.toordinal, run), repeat(_EPOCH_DAY)))
-            elif not kinds <= _PLAIN:
-                run = [v if type(v) in _PLAIN else json_value(v) for v in run]
-            yield self.tab, col, first, run
+        rows, cols, values = self.rows, self.cols, self.values
+        cell = (cols.astype(np.int64) << 32) | rows  # by column, then row
+        if len(cell) > 1 and not (cell[1:] > cell[:-1]).all():  # not in order, or a cell twice
+            order = np.argsort(cell, kind="stable")  # stable: a cell's writes stay in order
+            cell = cell[order]
+            last = np.ones(len(order), bool)  # the last write of each cell
+            last[:-1] = cell[1:] != cell[:-1]
+            order = order[last]
+            rows, cols = rows[order], cols[order]
+            values = np.fromiter(values, object, len(values))[order].tolist()
+        breaks = (rows[1:] != rows[:-1] + 1) | (cols[1:] != cols[:-1])
+        starts = np.flatnonzero(np.concatenate(([True], breaks)))
+        edges = [*np.flatnonzero(np.concatenate(([True], cols[1:] != cols[:-1]))).tolist(),
+                 len(values)]
+        cuts = np.searchsorted(starts, edges).tolist()  # each column's first run
+        firsts, begins = rows[starts].tolist(), starts.tolist()
+        for begin, end, low, high in zip(edges[:-1], edges[1:], cuts[:-1], cuts[1:],
+                                         strict=True):
+            yield (int(cols[begin]), firsts[low:high], [b - begin for b in begins[low:high]],
+                   _json_values(values[begin:end]))
+
+
+def _json_values(values: list[Any]) -> list[Any]:
+    """Values as JSON takes them (``json_value``), dates of a column of dates at once."""
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN:
+        return values
+    if kinds == {dt.date} and min(values) >= FIRST_DATE:  # dates: their serial numbers
+        return list(map(sub, map(dt.date.toordinal, values), repeat(_EPOCH_DAY)))
+    day = dt.date  # a header above dates: the dates still without a call each
+    return [v if type(v) in _PLAIN else v.toordinal() - _EPOCH_DAY
+            if type(v) is day and v >= FIRST_DATE else json_value(v) for v in values]
 
 
 _ROW, _COL, _VALUE = itemgetter(1), itemgetter(2), itemgetter(3)
@@ -278,18 +320,24 @@ def _tab_groups(writes: Iterable[CellWrite]) -> dict[str, list[CellWrite]]:
     return grouped
 
 
-def _by_tab_writes(writes: Iterable[CellWrite], known: dict[str, _TabWrites] | None = None
+#: A plan's cells as sized for the cell limit, and its writes by tab (see ``_by_tab_writes``).
+_Sized = tuple[Sequence[CellWrite], dict[str, _TabWrites]]
+
+
+def _by_tab_writes(writes: Sequence[CellWrite], known: _Sized | None = None
                    ) -> dict[str, _TabWrites]:
-    """Writes by tab; a tab's writes that are the very ones ``known`` holds (the plan sized
-    for the cell limit, before the quiet key was added to it) are taken from there."""
-    known = known or {}
-    found = {}
-    for tab, group in _tab_groups(writes).items():
-        earlier = known.get(tab)
-        same = earlier is not None and len(earlier.writes) == len(group) and all(
-            map(is_, earlier.writes, group))
-        found[tab] = earlier if earlier is not None and same else _TabWrites(tab, group)
-    return found
+    """Writes by tab. When ``writes`` begin with the very cells ``known`` sized (the plan
+    sized for the cell limit, before the quiet key was added to its end), their tabs are
+    taken from there and only the writes after them are grouped."""
+    if known is not None:
+        earlier, tabs = known
+        if len(writes) >= len(earlier) and all(map(is_, earlier, writes)):
+            found = dict(tabs)
+            for tab, group in _tab_groups(writes[len(earlier):]).items():
+                before = found.get(tab)
+                found[tab] = _TabWrites(tab, before.writes + group if before else group)
+            return found
+    return {tab: _TabWrites(tab, group) for tab, group in _tab_groups(writes).items()}
 
 
 def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
@@ -298,32 +346,97 @@ def _value_range(tab: str, col: int, first: int, values: list[Any]) -> dict:
     return {"range": f"{tab_ref(tab)}!{span}", "majorDimension": "COLUMNS", "values": [values]}
 
 
-def value_ranges(writes: Iterable[CellWrite]) -> Iterator[dict]:
+def value_ranges(writes: Sequence[CellWrite]) -> Iterator[dict]:
     """One ``COLUMNS`` range per run of consecutive rows of one column."""
-    return (_value_range(*run) for tab in _by_tab_writes(writes).values() for run in tab.runs())
+    return (_value_range(tab.tab, *run) for tab in _by_tab_writes(writes).values()
+            for run in _runs(tab.columns()))
 
 
-def value_bodies(writes: Iterable[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
+def _runs(columns: Iterable[_Column]) -> Iterator[tuple[int, int, list[Any]]]:
+    for col, firsts, starts, values in columns:
+        for first, start, end in zip(firsts, starts, [*starts[1:], len(values)], strict=True):
+            yield col, first, values[start:end]
+
+
+def value_bodies(writes: Sequence[CellWrite], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
     """``values.batchUpdate`` bodies (RAW) as sent, each within ``limit`` bytes, made one at a
     time: each range is encoded once, and a run too long for one body is split in runs that
     fit."""
     return _bodies(_by_tab_writes(writes).values(), limit)
 
 
+#: What a body's JSON is made with (``body_bytes``'s options), made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: Where one range's JSON ends and the next one's begins in an array of ranges: the quote
+#: after ``{`` cannot be inside a string (JSON escapes a quote there) nor close one.
+_NEXT = b'},{"range":"'
+
+
 def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[bytes]:
+    """The bodies: a column's ranges are encoded in one go, then taken whole when they fit in
+    the body being filled, else as many at a time as fit (found by their running total)."""
     head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
     room = limit - len(head) - len(tail)
     part: list[bytes] = []
-    size = 0
-    for run in (run for tab in tabs for run in tab.runs()):
-        for encoded in _encoded(run, room):
-            if part and size + len(encoded) + 1 > room:
-                yield head + b",".join(part) + tail
-                part, size = [], 0
-            part.append(encoded)
-            size += len(encoded) + 1
+    size = 0  # the bytes of ``part``, a comma after each
+    for tab in tabs:
+        for col, firsts, starts, values in tab.columns():
+            ends = [*starts[1:], len(values)]
+            encoded = _JSON.encode(_column_ranges(tab.tab, col, firsts, starts, ends, values)
+                                   ).encode()
+            if size + len(encoded) - 1 <= room:  # all of them
+                part.append(encoded[1:-1])
+                size += len(encoded) - 1
+                continue
+            begins, finals = _edges(encoded)
+            lengths = finals - begins
+            if lengths.max() > room:  # a range too long for any body: one at a time
+                for first, start, end, begin, final in zip(
+                        firsts, starts, ends, begins.tolist(), finals.tolist(), strict=True):
+                    piece = encoded[begin:final]
+                    for one in [piece] if len(piece) <= room or end - start == 1 else \
+                            _encoded((tab.tab, col, first, values[start:end]), room):
+                        if part and size + len(one) + 1 > room:
+                            yield head + b",".join(part) + tail
+                            part, size = [], 0
+                        part.append(one)
+                        size += len(one) + 1
+                continue
+            total = np.cumsum(lengths + 1).tolist()  # the bytes of ranges 0..i, commas too
+            taken = 0
+            while taken < len(total):
+                before = total[taken - 1] if taken else 0
+                fit = bisect.bisect_right(total, room - size + before)  # the first that not
+                if fit == taken:  # not even the next one: the body is full
+                    if part:
+                        yield head + b",".join(part) + tail
+                        part, size = [], 0
+                        continue
+                    fit += 1
+                part.append(encoded[begins[taken]:finals[fit - 1]])  # the commas between too
+                size += total[fit - 1] - before
+                taken = fit
     if part:
         yield head + b",".join(part) + tail
+
+
+def _column_ranges(tab: str, col: int, firsts: list[int], starts: list[int], ends: list[int],
+                   values: list[Any]) -> list[dict]:
+    """A column's ranges, one per run (``_value_range``)."""
+    letter = column_letter(col)
+    prefix = f"{tab_ref(tab)}!{letter}"
+    return [{"range": f"{prefix}{first}:{letter}{first + end - start - 1}" if end - start > 1
+             else f"{prefix}{first}", "majorDimension": "COLUMNS", "values": [values[start:end]]}
+            for first, start, end in zip(firsts, starts, ends, strict=True)]
+
+
+def _edges(encoded: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where each range of an encoded array of ranges begins and ends (after its ``}``)."""
+    data = np.frombuffer(encoded, np.uint8)
+    marks = np.flatnonzero(data[:len(data) - len(_NEXT)] == _NEXT[0])
+    for offset, byte in enumerate(_NEXT[1:], start=1):
+        marks = marks[data[marks + offset] == byte]
+    return np.concatenate(([1], marks + 2)), np.concatenate((marks + 1, [len(encoded) - 1]))
 
 
 def _encoded(run: _Run, room: int) -> Iterator[bytes]:
@@ -722,8 +835,7 @@ class _Changes:
         self.additions += [{"addProtectedRange": {"protectedRange": p}} for p in wanted]
 
 
-def _shaped(seen: _Seen, plan: WritePlan, diffed: bool,
-            known: dict[str, _TabWrites] | None = None
+def _shaped(seen: _Seen, plan: WritePlan, diffed: bool, known: _Sized | None = None
             ) -> tuple[dict[str, _TabWrites], _Changes]:
     """The cells to send by tab (all of the plan's when it was diffed against ``seen``, else
     those that differ; ``known``: see ``_by_tab_writes``) and the structure requests giving
@@ -896,7 +1008,7 @@ class GoogleSheetsWorkbook:
         self.io = io or IOStats()
         self._seen: _Seen | None = None
         #: the writes by tab of the plan ``cells_after`` last sized, for ``apply`` to reuse
-        self._sized: dict[str, _TabWrites] = {}
+        self._sized: _Sized | None = None
 
     @classmethod
     def open(cls, key_or_url: str, *, credentials_file: str | None = None,
@@ -993,7 +1105,7 @@ class GoogleSheetsWorkbook:
         diffed = plan.diffed and self._seen is not None  # planned on this very read
         seen = self._seen or self._load()
         by_tab, changes = _shaped(seen, plan, diffed, self._sized if diffed else None)
-        self._sized = {}
+        self._sized = None
         changes.refuse_past_limit()
         inside = (tab.within(changes.tabs[title].rows, changes.tabs[title].cols)
                   for title, tab in by_tab.items())
@@ -1019,7 +1131,8 @@ class GoogleSheetsWorkbook:
         seen = self._seen or self._load()
         copy = dataclasses.replace(seen, tabs={title: dataclasses.replace(tab)
                                                for title, tab in seen.tabs.items()})
-        self._sized, changes = _shaped(copy, plan, plan.diffed)
+        by_tab, changes = _shaped(copy, plan, plan.diffed)
+        self._sized = (plan.cells, by_tab) if plan.diffed else None
         return changes.cells()
 
     def _structure(self, tokens: list[int], requests_: list[dict]) -> None:
