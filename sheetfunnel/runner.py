@@ -476,7 +476,7 @@ def judge(inputs: Inputs, config: Config, moment: dt.datetime) -> Outcome:
     as_of = moment.date()
     # one reading of each column for evaluate, learn and insights
     fields = Fields(inputs.model.opportunities, inputs.model.customers,
-                    config.settings.date_order)
+                    config.settings.date_order, inputs.model.lang)
     evaluation = evaluate(inputs.model.opportunities, inputs.model.customers,
                           inputs.model.activities, config, as_of=as_of,
                           memory=inputs.state.memory, history=inputs.history,

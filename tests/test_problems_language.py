@@ -61,10 +61,29 @@ def test_the_win_models_warnings(lang: str):
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
+    ("en", ["Opportunities!C2: “lots” is not a number or amount",
+            "Opportunities!E3: “1/3/2025” could be day/month or month/day; set date_order (dmy "
+            "or mdy) in Settings or type the date as YYYY-MM-DD"]),
+    ("zh", ["'商机'!C2: “lots” 不是数字或金额",
+            "'商机'!E3: “1/3/2025” 既可以读作日/月也可以读作月/日；请在设置表中设置 "
+            "date_order（dmy 或 mdy），或把日期写成 YYYY-MM-DD"])])
+def test_an_unreadable_cell_is_told_why_in_the_workbooks_language(lang: str,
+                                                                   expected: list[str]):
+    grid = [["ID", "Stage", "Amount", "Owner", "Expected Close"],
+            ["OPP-1", "Lead", "lots", "Ann", "2026-12-01"],
+            ["OPP-2", "Lead", 5, "Bo", "1/3/2025"]]
+    table = role_table_from_grid("opportunities", "Opportunities" if lang == "en" else "商机",
+                                 grid)
+    evaluation = evaluate(table, None, None, config(), as_of=AS_OF, memory=StageMemory(),
+                          lang=lang)
+    flagged = evaluation.flags[evaluation.flags["code"] == "INVALID_VALUE"]
+    assert sorted(flagged["detail"]) == expected
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
     ("en", ("Activities!A2", "“someday” is not a date (try YYYY-MM-DD) (the activity's date is "
                              "ignored).")),
-    ("zh", ("'活动'!A2", "无法识别 “someday” is not a date (try YYYY-MM-DD)"
-                         "（这条活动的日期被忽略）。"))])
+    ("zh", ("'活动'!A2", "“someday” 不是日期（请写成 YYYY-MM-DD）（这条活动的日期被忽略）。"))])
 def test_an_unreadable_date_of_an_activity_of_no_deal(lang: str, expected: tuple[str, str]):
     table, _ = judged(synthetic_grid(4, open_deals=2), config())
     activities = role_table_from_grid(

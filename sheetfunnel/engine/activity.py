@@ -17,11 +17,12 @@ NAT = np.datetime64("NaT", "ns").view("int64")  # the smallest int64, so max() s
 
 
 def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_order: DateOrder,
-                         deal_ids: DealIds | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         deal_ids: DealIds | None = None, lang: str = "en"
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each opportunity (``ids``: their IDs as text, by Opportunities row; ``deal_ids``:
     the same factorised, when the caller has them): logged (an activity names it), last_date
     (datetime64), negative (the latest activity's Sentiment is negative), negative_date. Also
-    the unreadable Date cells: id, where, detail."""
+    the unreadable Date cells: id, where, detail (its reason in ``lang``)."""
     no_cells = pd.DataFrame({c: pd.Series([], dtype=object) for c in ("id", "where", "detail")})
     named = activities.column("opportunity_id") if activities is not None else None
     if activities is None or named is None:
@@ -33,7 +34,8 @@ def summarise_activities(activities: RoleTable | None, ids: pd.Series, date_orde
     if dates is not None:
         parsed, invalid = parse_dates(dates, date_order)
         when = parsed.to_numpy("datetime64[ns]").view("int64")
-        bad = _unreadable(activities, _id_texts(codes, distinct, invalid), invalid, date_order)
+        bad = _unreadable(activities, _id_texts(codes, distinct, invalid), invalid, date_order,
+                          lang)
     else:
         when, bad = np.full(len(codes), NAT), no_cells
     last, latest_row = _latest(codes, when, len(distinct))
@@ -94,11 +96,12 @@ def _id_texts(codes: np.ndarray, distinct: np.ndarray, rows: pd.Series) -> pd.Se
 
 
 def _unreadable(activities: RoleTable, ids: pd.Series, invalid: pd.Series,
-                date_order: DateOrder) -> pd.DataFrame:
+                date_order: DateOrder, lang: str) -> pd.DataFrame:
     header = activities.roles["date"]
     rows = invalid[invalid].index
     details = unreadable_details(activities, header, rows,
-                                 lambda cell: read_date(cell, date_order))  # type: ignore[arg-type]
+                                 lambda cell: read_date(cell, date_order),  # type: ignore[arg-type]
+                                 lang)
     return pd.DataFrame({"id": ids.to_numpy(),
                          "where": cell_refs(activities, header, rows).to_numpy(),
                          "detail": details.to_numpy()})

@@ -47,11 +47,11 @@ def evaluate(opportunities: RoleTable, customers: RoleTable | None,
     these tables that learn and insights read from after (each column is read once)."""
     settings = config.settings
     words = words_for(lang)
-    fields = fields or Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order, lang)
     deals, new_ids = _typed(opportunities, fields, config)
     ids = DealIds.of(deals["id"])
     logged, activity_cells = summarise_activities(activities, deals["id"], settings.date_order,
-                                                  ids)
+                                                  ids, lang)
     deals = _with_activity(deals, logged)
     field_dates, current_dates = _stage_dates(deals, fields, config)
     open_dates = field_dates[[i for i in field_dates.columns if config.stages[i].kind == "open"]]

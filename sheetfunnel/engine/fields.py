@@ -21,6 +21,7 @@ from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
     _SAMPLE,
     DateOrder,
+    Unreadable,
     distinct_cells,
     parse_amounts,
     parse_dates,
@@ -50,18 +51,20 @@ def cell_refs(role_table: RoleTable, header: str, rows: pd.Index) -> pd.Series:
 
 
 def unreadable_details(role_table: RoleTable, header: str, rows: pd.Index,
-                       reader: Callable[[object], object]) -> pd.Series:
-    """``Opportunities!F7: “abc” is not a number`` for each unreadable cell (few: not hot)."""
+                       reader: Callable[[object], object], lang: str = "en") -> pd.Series:
+    """``Opportunities!F7: “abc” is not a number`` for each unreadable cell, the reason in
+    ``lang`` (few: not hot)."""
     refs = cell_refs(role_table, header, rows)
     cells = role_table.table.frame.loc[rows, header]
-    return pd.Series([f"{ref}: {_reason(reader, cell)}" for ref, cell in zip(refs, cells,
-                                                                              strict=True)],
-                     index=rows, dtype=object)
+    return pd.Series([f"{ref}: {_reason(reader, cell, lang)}"
+                      for ref, cell in zip(refs, cells, strict=True)], index=rows, dtype=object)
 
 
-def _reason(reader: Callable[[object], object], cell: object) -> str:
+def _reason(reader: Callable[[object], object], cell: object, lang: str) -> str:
     try:
         reader(cell)
+    except Unreadable as exc:
+        return exc.told(lang)
     except ValueError as exc:
         return str(exc)
     return "cannot be read"
@@ -74,6 +77,7 @@ class Fields:
     opportunities: RoleTable
     customers: RoleTable | None
     date_order: DateOrder
+    lang: str = "en"  # the language unreadable cells' reasons are said in
     unreadable: list[pd.DataFrame] = field(default_factory=list)
     _cache: dict[tuple[str, str, str], pd.Series] = field(default_factory=dict)
     _noted: set[tuple[str, str, str]] = field(default_factory=set)
@@ -245,7 +249,7 @@ class Fields:
 
     def _note(self, role_table: RoleTable, header: str, rows: pd.Index,
               reader: Callable[[object], object]) -> None:
-        details = unreadable_details(role_table, header, rows, reader)
+        details = unreadable_details(role_table, header, rows, reader, self.lang)
         where = cell_refs(role_table, header, rows)
         if role_table is self.opportunities:
             affected = pd.Series(rows, index=rows)

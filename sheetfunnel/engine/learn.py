@@ -108,7 +108,7 @@ def learn(opportunities: RoleTable, customers: RoleTable | None, evaluation: Eva
     won, lost = kind == "won", kind == "lost"
     closed = won | lost
     counts = int(won.sum()), int(lost.sum())
-    fields = fields or Fields(opportunities, customers, settings.date_order)
+    fields = fields or Fields(opportunities, customers, settings.date_order, lang)
     features, problems = model_features(fields, config, closed, kind == "open", lang)
     base = Learned("not_enough_history", *counts, features, closed, won, problems=problems)
     if counts[0] < settings.model_min_won or counts[1] < settings.model_min_lost:

@@ -400,7 +400,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
                              "{open}，看起来是关闭时才填写的字段，赢单模型不使用它。"
                              "请在销售过程中更早填写，或把它从设置表的 model_fields 中删除。",
         # 引擎读取的列（engine/evaluate.py）
-        "activity.date": "无法识别 {reason}（这条活动的日期被忽略）。",
+        "activity.date": "{reason}（这条活动的日期被忽略）。",
         "reason.not_number": "{value} 不是数字",
         "reason.not_amount": "{value} 不是数字或金额",
         "reason.too_big": "{value} 不是表格能存放的数字",

@@ -16,7 +16,7 @@ FLAG_DETAILS = {
     "DUPLICATE_ID": "编号 {0} 出现在第 {1} 行",
     "UNKNOWN_STAGE": "阶段“{0}”不在阶段表中",
     "EMPTY_STAGE": "阶段为空",
-    "INVALID_VALUE": "无法识别 {0}",
+    "INVALID_VALUE": "{0}",
     "MISSING_CRITERIA": "{0}",
     "CLOSE_DATE_PASSED": "预计成交日期 {0} 已过",
     "NO_FIRST_RESPONSE": "创建于 {0}，至今没有跟进",
