@@ -378,13 +378,13 @@ def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[by
     head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
     room = limit - len(head) - len(tail)
     part: list[bytes] = []
-    size = 0  # the bytes of ``part``, a comma after each
+    size = 0  # the bytes of ``part``, a comma after each (the body has one fewer)
     for tab in tabs:
         for col, firsts, starts, values in tab.columns():
             ends = [*starts[1:], len(values)]
             encoded = _JSON.encode(_column_ranges(tab.tab, col, firsts, starts, ends, values)
                                    ).encode()
-            if size + len(encoded) - 1 <= room:  # all of them
+            if size + len(encoded) - 2 <= room:  # all of them
                 part.append(encoded[1:-1])
                 size += len(encoded) - 1
                 continue
@@ -396,7 +396,7 @@ def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[by
                     piece = encoded[begin:final]
                     for one in [piece] if len(piece) <= room or end - start == 1 else \
                             _encoded((tab.tab, col, first, values[start:end]), room):
-                        if part and size + len(one) + 1 > room:
+                        if part and size + len(one) > room:
                             yield head + b",".join(part) + tail
                             part, size = [], 0
                         part.append(one)
@@ -406,7 +406,7 @@ def _bodies(tabs: Iterable[_TabWrites], limit: int = MAX_PAYLOAD) -> Iterator[by
             taken = 0
             while taken < len(total):
                 before = total[taken - 1] if taken else 0
-                fit = bisect.bisect_right(total, room - size + before)  # the first that not
+                fit = bisect.bisect_right(total, room - size + before + 1)  # the first that not
                 if fit == taken:  # not even the next one: the body is full
                     if part:
                         yield head + b",".join(part) + tail
