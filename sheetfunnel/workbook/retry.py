@@ -38,8 +38,6 @@ DEADLINE_ENV = "SHEETFUNNEL_RESPONSE_DEADLINE"
 BUDGET_ENV = "SHEETFUNNEL_RETRY_BUDGET"
 #: The header of a body sent as UTF-8 JSON bytes (``body_bytes``).
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
-#: Bytes read from an answer's body at a time.
-BODY_READ = 1 << 20
 #: A connection that failed before the answer began, or broke in the middle of its body.
 DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
            requests.exceptions.ContentDecodingError, urllib3.exceptions.ProtocolError,
@@ -182,11 +180,7 @@ class SheetsHTTPClient(HTTPClient):
         def send() -> requests.Response:
             answer = self.session.request(method=method, url=url, json=json, params=params,
                                           data=data, files=files, headers=headers,
-                                          timeout=self.timeout, stream=True)
-            if answer._content is False and answer.raw is not None:  # not read yet
-                # in big reads (requests reads 10 KB at a time: 3,000 steps for the 30 MB
-                # of a 100,000-deal read), kept where ``content`` finds it
-                answer._content = b"".join(answer.iter_content(BODY_READ))
+                                          timeout=self.timeout)
             self.on_bytes(len(data) if isinstance(data, bytes) else 0, len(answer.content))
             return answer
         while attempt < self.policy.attempts:
