@@ -429,12 +429,17 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 _SAMPLE = 1000  # first cells that tell a column of distinct texts
 
 
+def mostly_distinct(series: pd.Series) -> bool:
+    """Whether a column's first cells hardly repeat (IDs, titles): factorising it would cost
+    more than reading each cell."""
+    return len(series) > _SAMPLE and len(pd.unique(series.iloc[:_SAMPLE])) > _SAMPLE // 2
+
+
 def parse_texts(series: pd.Series) -> pd.Series:
     """Cells as text (object dtype, None when blank); every cell can be read as text. A
     column of only text whose first cells hardly repeat (IDs, titles) is stripped cell by
     cell: factorising 100,000 distinct IDs costs several times more."""
-    if len(series) > _SAMPLE and len(pd.unique(series.iloc[:_SAMPLE])) > _SAMPLE // 2 and \
-            pd.api.types.infer_dtype(series, skipna=True) == "string":
+    if mostly_distinct(series) and pd.api.types.infer_dtype(series, skipna=True) == "string":
         cells = series.to_numpy(dtype=object)
         filled = ~pd.isna(cells)
         texts = np.full(len(cells), None, dtype=object)

@@ -19,10 +19,10 @@ import pandas as pd
 from sheetfunnel.grid import RoleTable, column_letter, normalise_name, quote_tab
 from sheetfunnel.schema import field_column
 from sheetfunnel.values import (
-    _SAMPLE,
     DateOrder,
     Unreadable,
     distinct_cells,
+    mostly_distinct,
     parse_amounts,
     parse_dates,
     parse_moments,
@@ -216,7 +216,7 @@ class Fields:
         cells = role_table.table.frame[header]
         key = (role_table.table.tab, header)
         if cells.dtype != object or (kind == "text" and key not in self._cells
-                                     and _mostly_distinct(cells)):
+                                     and mostly_distinct(cells)):
             return _parse(cells, kind, self.date_order)
         if key not in self._cells:
             codes, uniques = distinct_cells(cells)
@@ -275,11 +275,6 @@ class Fields:
 #: text, as pandas joins it.
 _BLANK = {"text": None, "date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
 _JOINED_BLANK = {"date": np.datetime64("NaT", "ns"), "moment": np.datetime64("NaT", "ns")}
-
-
-def _mostly_distinct(cells: pd.Series) -> bool:
-    """Whether the first cells hardly repeat (IDs, titles), as ``parse_texts`` tells."""
-    return len(cells) > _SAMPLE and len(pd.unique(cells.iloc[:_SAMPLE])) > _SAMPLE // 2
 
 
 def _counted(uniques: pd.Series, numbers: pd.Series, invalid: pd.Series
