@@ -29,6 +29,7 @@ from sheetfunnel.errors import (
     UsageError,
     WorkbookLocked,
 )
+from sheetfunnel.words import language_of, words_for
 from sheetfunnel.workbook.base import Workbook
 
 out = Console(soft_wrap=True)
@@ -261,20 +262,22 @@ def write_report(file: Path, report: dict[str, Any]) -> None:
 
 
 def print_result(result: api.RunResult, *, dry_run: bool) -> None:
+    """What a run read, told and wrote, in the workbook's language."""
     counts = result.counts
-    out.print(f"[bold]{result.workbook}[/] as of {result.as_of.isoformat()}: "
-              f"{counts['opportunities']} opportunities, {counts['customers']} customers, "
-              f"{counts['activities']} activities read.")
+    lines = words_for(language_of(result.titles.get("opportunities") or "")).run_lines
+    out.print(lines["read"].format(book=f"[bold]{result.workbook}[/]",
+                                   day=result.as_of.isoformat(), **counts))
     if result.joins:
         out.print(f"  {result.joins}", highlight=False)
     for problem in result.problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        out.print(f"  [{colour}]{problem.severity}[/] {problem.where}: {problem.message}",
-                  highlight=False)
+        out.print(f"  [{colour}]{lines[problem.severity]}[/] {problem.where}: "
+                  f"{problem.message}", highlight=False)
     if not result.ok:
-        out.print(f"[red]Config: {result.config_status}.[/]")
+        out.print(f"[red]{lines['config'].format(status=result.config_status)}[/]")
     if result.flags:
-        table = RichTable("Flag", "Count", title="Flags", title_justify="left")
+        table = RichTable(lines["flag"], lines["count"], title=lines["flags"],
+                          title_justify="left")
         for code, count in result.flags.items():
             table.add_row(code, str(count))
         out.print(table)
@@ -284,12 +287,13 @@ def print_result(result: api.RunResult, *, dry_run: bool) -> None:
     written = result.cells_written
     titles = result.titles
     there = set(result.before) | {spec.title for spec in result.plan.tabs}
-    tabs = ", ".join(t for t in (titles.get("opportunities"), titles.get("attention") or
-                                 "Attention", titles.get("summary") or "Summary") if t)
-    tabs += "".join(f", {t}" for t in (titles.get("insights"), titles.get("review"))
-                    if t and t in there)  # written once the history or targets call for them
-    quiet = " (nothing changed since the last run)" if result.quiet else ""
-    out.print(f"{written} cells written{quiet}. Open the tabs: {tabs}.")
+    tabs = lines["sep"].join(t for t in (
+        titles.get("opportunities"), titles.get("attention") or "Attention",
+        titles.get("summary") or "Summary",
+        *(t for t in (titles.get("insights"), titles.get("review"))
+          if t and t in there)) if t)  # written once the history or targets call for them
+    out.print(lines["written"].format(cells=written, quiet=lines["quiet"] if result.quiet else "",
+                                      tabs=tabs))
 
 
 def print_changes(changes: PlannedChanges) -> None:

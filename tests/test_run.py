@@ -269,3 +269,22 @@ def test_a_broken_config_keeps_judging_with_the_last_good_one(demo_book: Path):
     assert again.config_status == "broken, using last good"
     assert again.report["opportunities"] == first.report["opportunities"]
     assert [p.where for p in again.problems if p.severity == "error"] == ["Scoring!C2"]
+
+
+def test_run_tells_a_chinese_workbook_what_it_did_in_chinese(tmp_path: Path):
+    path = tmp_path / "p.xlsx"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(path), "--lang", "zh", "--demo", "--as-of",
+                               "2026-11-24"]).exit_code == 0
+    book = openpyxl.load_workbook(path)
+    book["设置"].append(["tab.activities", "跟进", ""])
+    book.save(path)
+    first = runner.invoke(cli, ["run", str(path), "--as-of", "2026-11-24"])
+    assert first.exit_code == 0, first.output
+    said = first.output.replace("\n", "")
+    assert "p.xlsx，截至 2026-11-24：读取了 720 个商机、150 个客户、" in said
+    assert "警告 '设置'!B14: 没有名为“跟进”的表（最接近的是 跟进记录）" in said
+    assert "┃ 提醒 " in first.output and "┃ 数量 ┃" in first.output
+    assert "个单元格。请打开这些表：商机、待处理、汇总、洞察、复盘。" in said
+    again = runner.invoke(cli, ["run", str(path), "--as-of", "2026-11-24"])
+    assert "写入了 0 个单元格（自上次运行以来没有变化）。" in again.output.replace("\n", "")

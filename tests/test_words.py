@@ -26,6 +26,13 @@ def test_english_and_chinese_have_the_same_keys_and_the_same_shapes():
             assert len(zh.SUMMARY[key]) == len(text), key
     assert len(zh.ATTENTION_HEADERS) == len(en.ATTENTION_HEADERS)
     assert len(zh.HISTORY_HEADERS) == len(en.HISTORY_HEADERS)
+    assert en.RUN_LINES.keys() == zh.RUN_LINES.keys()
+    for key, text in en.RUN_LINES.items():
+        assert fields(zh.RUN_LINES[key]) == fields(text), key
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_the_language_is_the_opportunities_tab_s():

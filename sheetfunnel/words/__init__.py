@@ -35,7 +35,8 @@ class Words:
     history_headers: tuple[str, ...]
     history_kinds: tuple[str, ...]  # stage change, snapshot (old form), daily snapshot
     summary: Mapping[str, Any]
-    history_legends: tuple[str, ...] = ()  # first lines of a daily snapshot's two cells
+    history_legends: tuple[str, ...]  # first lines of a daily snapshot's two cells
+    run_lines: Mapping[str, str]  # what ``run`` and ``demo`` print of a run
 
 
 def _words(lang: str, texts: Any) -> Words:
@@ -43,7 +44,8 @@ def _words(lang: str, texts: Any) -> Words:
     return Words(lang, MappingProxyType(texts.FLAG_DETAILS), MappingProxyType(labels),
                  MappingProxyType(texts.CRITERIA_WORDS),
                  texts.OWNED_NOTE, texts.ATTENTION_HEADERS, texts.HISTORY_HEADERS,
-                 texts.HISTORY_KINDS, MappingProxyType(texts.SUMMARY), texts.HISTORY_LEGENDS)
+                 texts.HISTORY_KINDS, MappingProxyType(texts.SUMMARY), texts.HISTORY_LEGENDS,
+                 MappingProxyType(texts.RUN_LINES))
 
 
 _BY_LANG = {"en": _words("en", en), "zh": _words("zh", zh)}

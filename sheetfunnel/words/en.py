@@ -47,6 +47,16 @@ HISTORY_HEADERS = ("At", "Kind", "ID", "From", "To")
 HISTORY_KINDS = ("stage change", "snapshot", "daily snapshot")  # "snapshot": the old form
 HISTORY_LEGENDS = ("stage: deals · amount · weighted", "owner: open · won · lost")
 
+#: What ``run`` and ``demo`` print of a run (the flag codes stay as spec'd, in every language)
+RUN_LINES = {
+    "read": "{book} as of {day}: {opportunities} opportunities, {customers} customers, "
+            "{activities} activities read.",
+    "error": "error", "warning": "warning", "config": "Config: {status}.",
+    "flags": "Flags", "flag": "Flag", "count": "Count",
+    "written": "{cells} cells written{quiet}. Open the tabs: {tabs}.",
+    "quiet": " (nothing changed since the last run)", "sep": ", ",
+}
+
 SUMMARY: dict[str, Any] = {  # texts, and tuples of column heads
     "title": "Pipeline summary", "as_of": "As of", "rows": "Rows read",
     "rows_text": "{opportunities} opportunities · {customers} customers · {activities} "

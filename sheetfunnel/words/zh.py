@@ -44,6 +44,15 @@ HISTORY_HEADERS = ("时间", "类型", "商机编号", "原阶段", "新阶段")
 HISTORY_KINDS = ("阶段变更", "快照", "每日快照")  # "快照": the old form
 HISTORY_LEGENDS = ("阶段：商机数 · 金额 · 加权金额", "负责人：进行中 · 赢单 · 输单")
 
+RUN_LINES = {
+    "read": "{book}，截至 {day}：读取了 {opportunities} 个商机、{customers} 个客户、"
+            "{activities} 条跟进记录。",
+    "error": "错误", "warning": "警告", "config": "配置：{status}。",
+    "flags": "提醒", "flag": "提醒", "count": "数量",
+    "written": "写入了 {cells} 个单元格{quiet}。请打开这些表：{tabs}。",
+    "quiet": "（自上次运行以来没有变化）", "sep": "、",
+}
+
 SUMMARY: dict[str, Any] = {
     "title": "销售漏斗汇总", "as_of": "统计日期", "rows": "读取行数",
     "rows_text": "商机 {opportunities} · 客户 {customers} · 跟进 {activities}",
